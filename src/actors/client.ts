@@ -1,0 +1,319 @@
+/**
+ * A client: asks the RM where to send and keeps listening for changes; sends numbered requests
+ * (active: to every serving replica, keeping the first reply; passive: to the primary, resending the
+ * same number after a failover); gives up only after three empty rounds with nowhere to send.
+ */
+import { assign, enqueueActions, setup } from 'xstate';
+import type { ClientConfig, ClusterConfig } from '../config/types.js';
+import type { Print } from '../log/events.js';
+import type { Mode, RequestFrame } from '../protocol/frames.js';
+import type { TransportEvent } from '../transport/types.js';
+import { print, runEffects, sendOn, transportSlots, type Effect } from './effects.js';
+
+export interface ClientInput {
+  name: string;
+  config: ClusterConfig;
+  print: Print;
+  /** Stop after this many answered requests (exit 0). */
+  count?: number;
+  intervalMs?: number;
+  /** Take each request's string from `line` events instead of `message` + number. */
+  stdin?: boolean;
+}
+
+export type ClientLineEvent = { type: 'line'; text: string } | { type: 'eof' };
+
+interface ClientContext {
+  name: string;
+  config: ClusterConfig;
+  print: Print;
+  message: string;
+  intervalMs: number;
+  count: number | null;
+  stdin: boolean;
+  mode: Mode;
+  /** Where the RM says to send (serving replicas; the primary alone in passive mode). */
+  servers: string[];
+  rmUp: boolean;
+  /** Server links that exist, and those that are up. */
+  linked: string[];
+  up: string[];
+  /** The request in flight or next to send. */
+  num: number;
+  body: string | null;
+  lines: string[];
+  inputDone: boolean;
+  /** The last number answered, whose later replies are duplicates. */
+  lastAnswered: number;
+  answered: number;
+  /** Sent the current request to these servers already. */
+  sentTo: string[];
+  answeredThisRound: boolean;
+  emptyRounds: number;
+}
+
+type ClientEvent = TransportEvent | ClientLineEvent;
+
+export interface ClientOutput {
+  exitCode: number;
+}
+
+const RM_LINK = 'rm';
+const serverLink = (s: string) => `srv:${s}`;
+const serverOfLink = (via: string) => (via.startsWith('srv:') ? via.slice(4) : null);
+
+function requestFrame(ctx: ClientContext, server: string): RequestFrame {
+  return { kind: 'request', client: ctx.name, server, num: ctx.num, body: ctx.body ?? '' };
+}
+
+/** Sends the current request to every reachable target not yet sent to. */
+function sendCurrent(ctx: ClientContext, resend: boolean): { sentTo: string[]; effects: Effect[] } {
+  const targets = ctx.servers.filter((s) => ctx.up.includes(s) && (resend || !ctx.sentTo.includes(s)));
+  const effects = targets.flatMap((server) => [
+    print({ event: 'client.sent', name: ctx.name, request: { client: ctx.name, server, num: ctx.num } }),
+    sendOn(serverLink(server), requestFrame(ctx, server)),
+  ]);
+  return { sentTo: [...new Set([...ctx.sentTo, ...targets])], effects };
+}
+
+export const clientMachine = setup({
+  types: {
+    input: {} as ClientInput,
+    context: {} as ClientContext,
+    events: {} as ClientEvent,
+    output: {} as ClientOutput,
+  },
+  actors: transportSlots,
+  delays: {
+    interval: ({ context }) => context.intervalMs,
+    replyTimeout: ({ context }) => context.config.cluster.heartbeatTimeoutMs,
+  },
+  guards: {
+    isFromRm: ({ event }) => 'origin' in event && event.origin.via === RM_LINK,
+    isCurrentReply: ({ context, event }) => event.type === 'frame.reply' && event.frame.num === context.num,
+    isDuplicateReply: ({ context, event }) => event.type === 'frame.reply' && event.frame.num === context.lastAnswered,
+    isDone: ({ context }) => context.count !== null && context.answered >= context.count,
+    hasBody: ({ context }) => context.body !== null,
+    isInputDone: ({ context }) => context.stdin && context.inputDone && context.lines.length === 0,
+    isPassive: ({ context }) => context.mode === 'passive',
+    allDead: ({ context }) => context.emptyRounds >= 3,
+    /** `<S1, C1 last 15, error>`: this name was used before; go on above its last number. */
+    isLastNumber: ({ context, event }) =>
+      event.type === 'frame.error' && new RegExp(`^${context.name} last \\d+$`).test(event.frame.message),
+  },
+  actions: {
+    askRm: enqueueActions(({ enqueue, self, context }) =>
+      runEffects(enqueue, self, context.print, [sendOn(RM_LINK, { kind: 'clientHello', client: context.name })]),
+    ),
+    takeView: enqueueActions(({ enqueue, context, event }) => {
+      if (event.type !== 'frame.clientView') return;
+      const { mode, servers } = event.frame;
+      for (const gone of context.linked.filter((s) => !servers.includes(s))) enqueue.stopChild(serverLink(gone));
+      const fresh = servers.filter((s) => !context.linked.includes(s));
+      for (const s of fresh) {
+        const target = context.config.servers.find((c) => c.name === s);
+        if (!target) continue;
+        enqueue.spawnChild('link', {
+          id: serverLink(s),
+          input: {
+            id: serverLink(s),
+            host: target.host,
+            port: target.port,
+            self: { name: context.name, role: 'client' },
+            target: 'server',
+            hello: false,
+            limits: { maxFrame: context.config.cluster.maxFrame, maxStateFrame: context.config.cluster.maxStateFrame },
+          },
+        });
+      }
+      enqueue.assign({
+        mode,
+        servers,
+        linked: [...context.linked.filter((s) => servers.includes(s)), ...fresh],
+        up: context.up.filter((s) => servers.includes(s)),
+      });
+    }),
+    rmUp: assign({ rmUp: true }),
+    linkDown: assign(({ context, event }) => {
+      if (event.type !== 'link.down') return {};
+      if (event.origin.via === RM_LINK) return { rmUp: false };
+      const s = serverOfLink(event.origin.via);
+      return s ? { up: context.up.filter((u) => u !== s), sentTo: context.sentTo.filter((u) => u !== s) } : {};
+    }),
+    serverUp: assign(({ context, event }) => {
+      const s = event.type === 'link.up' ? serverOfLink(event.origin.via) : null;
+      return s && context.linked.includes(s) ? { up: [...context.up.filter((u) => u !== s), s] } : {};
+    }),
+    nextRequest: assign(({ context }) => {
+      if (!context.stdin) return { body: `${context.message}${context.num}`, sentTo: [] };
+      const [line, ...lines] = context.lines;
+      return { body: line ?? null, lines, sentTo: [] };
+    }),
+    queueLine: assign(({ context, event }) => {
+      if (event.type !== 'line' || event.text === '') return {};
+      return { lines: [...context.lines, event.text] };
+    }),
+    endInput: assign({ inputDone: true }),
+    send: enqueueActions(({ enqueue, self, context }) => {
+      const { sentTo, effects } = sendCurrent(context, false);
+      enqueue.assign({ sentTo });
+      runEffects(enqueue, self, context.print, effects);
+    }),
+    resend: enqueueActions(({ enqueue, self, context }) => {
+      const { sentTo, effects } = sendCurrent(context, true);
+      enqueue.assign({ sentTo });
+      runEffects(enqueue, self, context.print, effects);
+    }),
+    takeReply: enqueueActions(({ enqueue, self, context, event }) => {
+      if (event.type !== 'frame.reply') return;
+      const f = event.frame;
+      enqueue.assign({
+        lastAnswered: f.num,
+        answered: context.answered + 1,
+        num: f.num + 1,
+        body: null,
+        answeredThisRound: true,
+      });
+      runEffects(enqueue, self, context.print, [
+        print({ event: 'client.received', name: context.name, request: { client: f.client, server: f.server, num: f.num }, result: f.result }),
+      ]);
+    }),
+    discardDuplicate: enqueueActions(({ enqueue, self, context, event }) => {
+      if (event.type !== 'frame.reply') return;
+      enqueue.assign({ answeredThisRound: true });
+      runEffects(enqueue, self, context.print, [
+        print({ event: 'client.duplicate', name: context.name, num: event.frame.num, server: event.frame.server }),
+      ]);
+    }),
+    skipToAfterLast: assign(({ context, event }) => {
+      if (event.type !== 'frame.error') return {};
+      const last = Number(event.frame.message.split(' ').pop());
+      return { num: last + 1, body: context.stdin ? context.body : `${context.message}${last + 1}`, sentTo: [] };
+    }),
+    noteError: enqueueActions(({ enqueue, self, context, event }) => {
+      if (event.type !== 'frame.error') return;
+      runEffects(enqueue, self, context.print, [
+        print({ event: 'link.error', name: context.name, peer: event.frame.name, message: event.frame.message }),
+      ]);
+    }),
+    countRound: assign(({ context }) => {
+      const nowhere = !context.rmUp || context.servers.length === 0;
+      const empty = !context.answeredThisRound && nowhere;
+      return { emptyRounds: empty ? context.emptyRounds + 1 : 0, answeredThisRound: false };
+    }),
+    printAllDead: enqueueActions(({ enqueue, self, context }) =>
+      runEffects(enqueue, self, context.print, [print({ event: 'client.allDead', name: context.name })]),
+    ),
+  },
+}).createMachine({
+  id: 'client',
+  context: ({ input }) => {
+    const own: ClientConfig | undefined = input.config.clients.find((c) => c.name === input.name);
+    return {
+      name: input.name,
+      config: input.config,
+      print: input.print,
+      message: own?.message ?? 'hello_world',
+      intervalMs: input.intervalMs ?? own?.intervalMs ?? 1000,
+      count: input.count ?? null,
+      stdin: input.stdin ?? false,
+      mode: input.config.cluster.mode,
+      servers: [],
+      rmUp: false,
+      linked: [],
+      up: [],
+      num: 1,
+      body: null,
+      lines: [],
+      inputDone: false,
+      lastAnswered: 0,
+      answered: 0,
+      sentTo: [],
+      answeredThisRound: false,
+      emptyRounds: 0,
+    };
+  },
+  invoke: {
+    src: 'link',
+    id: RM_LINK,
+    input: ({ context }) => ({
+      id: RM_LINK,
+      host: context.config.rm.host,
+      port: context.config.rm.port,
+      self: { name: context.name, role: 'client' },
+      target: 'rm',
+      hello: false,
+      limits: { maxFrame: context.config.cluster.maxFrame, maxStateFrame: context.config.cluster.maxStateFrame },
+    }),
+  },
+  on: {
+    'link.up': [{ guard: 'isFromRm', actions: ['rmUp', 'askRm'] }, { actions: 'serverUp' }],
+    'link.down': { actions: 'linkDown' },
+    'frame.clientView': { guard: 'isFromRm', actions: 'takeView' },
+    'frame.reply': { guard: 'isDuplicateReply', actions: 'discardDuplicate' },
+    'frame.error': { actions: 'noteError' },
+    line: { actions: 'queueLine' },
+    eof: { actions: 'endInput' },
+  },
+  output: ({ context }) => ({ exitCode: context.emptyRounds >= 3 ? 1 : 0 }),
+  initial: 'running',
+  states: {
+    running: {
+      type: 'parallel',
+      states: {
+        requests: {
+          initial: 'waiting',
+          states: {
+            /** Between requests: the interval, then the next one. */
+            waiting: {
+              always: [{ guard: 'isDone', target: '#client.finished' }],
+              after: { interval: 'preparing' },
+            },
+            preparing: {
+              entry: 'nextRequest',
+              always: [
+                { guard: 'hasBody', target: 'sending' },
+                { guard: 'isInputDone', target: '#client.finished' },
+              ],
+              on: {
+                line: { target: 'preparing', reenter: true, actions: 'queueLine' },
+                eof: { target: 'preparing', reenter: true, actions: 'endInput' },
+              },
+            },
+            sending: {
+              entry: 'send',
+              on: {
+                'link.up': [{ guard: 'isFromRm', actions: ['rmUp', 'askRm'] }, { actions: ['serverUp', 'send'] }],
+                'frame.clientView': { guard: 'isFromRm', actions: ['takeView', 'send'] },
+                'frame.reply': [
+                  { guard: 'isCurrentReply', target: 'waiting', actions: 'takeReply' },
+                  { guard: 'isDuplicateReply', actions: 'discardDuplicate' },
+                ],
+                'frame.error': [
+                  { guard: 'isLastNumber', target: 'sending', reenter: true, actions: ['noteError', 'skipToAfterLast'] },
+                  { actions: 'noteError' },
+                ],
+              },
+              after: {
+                // Passive: no reply in time means the primary may be gone; the same number goes again
+                // to the primary of the RM's latest answer (SPEC §6 Clients).
+                replyTimeout: { guard: 'isPassive', target: 'sending', reenter: true, actions: 'resend' },
+              },
+            },
+          },
+        },
+        liveness: {
+          initial: 'counting',
+          states: {
+            counting: {
+              always: { guard: 'allDead', target: '#client.dead' },
+              after: { interval: { target: 'counting', reenter: true, actions: 'countRound' } },
+            },
+          },
+        },
+      },
+    },
+    finished: { type: 'final' },
+    dead: { type: 'final', entry: 'printAllDead' },
+  },
+});

@@ -1,0 +1,215 @@
+/**
+ * Global fault detector: heartbeats every LFD over the LFD's own link, keeps the membership (which
+ * servers each LFD reports alive), tells the RM of every change and the whole set on every
+ * (re)connect, and passes the RM's commands down to the LFD of the server they name.
+ */
+import { enqueueActions, setup } from 'xstate';
+import type { ClusterConfig } from '../config/types.js';
+import type { Print } from '../log/events.js';
+import type { Frame, MembershipFrame } from '../protocol/frames.js';
+import type { TransportEvent } from '../transport/types.js';
+import { print, runEffects, sendOn, transportSlots, type Effect } from './effects.js';
+import { heartbeatMonitor, type MonitorReport } from './monitor.js';
+
+export const GFD_NAME = 'GFD';
+
+export interface GfdInput {
+  config: ClusterConfig;
+  print: Print;
+}
+
+interface LfdLink {
+  /** The listener connection of this LFD's latest hello. */
+  link: string;
+  servers: string[];
+}
+
+export interface GfdContext {
+  config: ClusterConfig;
+  print: Print;
+  lfds: Record<string, LfdLink>;
+  /** The highest epoch passed down, for `members` after a restart of the RM. */
+  epoch: number;
+}
+
+type GfdEvent = TransportEvent | MonitorReport;
+
+const LISTENER = 'lfds';
+const RM_LINK = 'rm';
+const monitorId = (lfd: string) => `monitor:${lfd}`;
+
+export function members(ctx: GfdContext): string[] {
+  return Object.values(ctx.lfds)
+    .flatMap((l) => l.servers)
+    .sort();
+}
+
+function toRm(server: string, change: MembershipFrame['change']): Effect {
+  return sendOn(RM_LINK, { kind: 'membership', from: GFD_NAME, server, change });
+}
+
+function printMembers(ctx: GfdContext): Effect {
+  return print({ event: 'members', name: 'GFD', members: members(ctx) });
+}
+
+/** The LFD that watches a server, by the configuration. */
+function lfdOf(ctx: GfdContext, server: string): string | undefined {
+  return ctx.config.lfds.find((l) => l.server === server)?.name;
+}
+
+/** Which LFD a listener connection belongs to (only its latest connection counts). */
+function lfdOnLink(ctx: GfdContext, link: string): string | undefined {
+  return Object.keys(ctx.lfds).find((name) => ctx.lfds[name]!.link === link);
+}
+
+/** Takes an LFD and its servers out: it died, went silent or its link closed. */
+function dropLfd(ctx: GfdContext, lfd: string): { context: Partial<GfdContext>; effects: Effect[] } {
+  const gone = ctx.lfds[lfd];
+  if (!gone) return { context: {}, effects: [] };
+  const { [lfd]: _, ...rest } = ctx.lfds;
+  const next = { ...ctx, lfds: rest };
+  const effects: Effect[] = gone.servers.map((s) => toRm(s, 'delete'));
+  if (gone.servers.length > 0) effects.unshift(printMembers(next));
+  effects.push(print({ event: 'note', name: GFD_NAME, level: 'warn', text: `${lfd} failed` }));
+  return { context: { lfds: rest }, effects };
+}
+
+export const gfdMachine = setup({
+  types: {
+    input: {} as GfdInput,
+    context: {} as GfdContext,
+    events: {} as GfdEvent,
+  },
+  actors: { ...transportSlots, monitor: heartbeatMonitor },
+  actions: {
+    printMembers: enqueueActions(({ enqueue, self, context }) =>
+      runEffects(enqueue, self, context.print, [printMembers(context)]),
+    ),
+    /** A hello from an LFD: it replaces an older link of the same LFD (a restarted LFD keeps its servers). */
+    greet: enqueueActions(({ enqueue, context, event }) => {
+      if (event.type !== 'frame.hello' || event.origin.via !== LISTENER || !event.origin.peer) return;
+      const lfd = event.origin.peer.name;
+      const servers = context.lfds[lfd]?.servers ?? [];
+      const id = monitorId(lfd);
+      if (context.lfds[lfd]) enqueue.stopChild(id);
+      enqueue.assign({ lfds: { ...context.lfds, [lfd]: { link: event.origin.link, servers } } });
+      enqueue.spawnChild('monitor', {
+        id,
+        input: { key: lfd, freqMs: context.config.cluster.heartbeatFreqMs, timeoutMs: context.config.cluster.heartbeatTimeoutMs },
+      });
+    }),
+    heartbeatLfd: enqueueActions(({ enqueue, self, context, event }) => {
+      if (event.type !== 'monitor.beat') return;
+      const lfd = context.lfds[event.key];
+      if (!lfd) return;
+      const frame: Frame = { kind: 'heartbeat', from: GFD_NAME, to: event.key, count: event.count };
+      runEffects(enqueue, self, context.print, [{ kind: 'send', via: LISTENER, link: lfd.link, frame }]);
+    }),
+    takeAnswer: enqueueActions(({ enqueue, context, event, self }) => {
+      if (event.type !== 'frame.heartbeat') return;
+      const lfd = lfdOnLink(context, event.origin.link);
+      const monitor = lfd && monitorId(lfd);
+      if (monitor && monitor in self.getSnapshot().children) enqueue.sendTo(monitor, { type: 'answer' });
+    }),
+    failSilentLfd: enqueueActions(({ enqueue, self, context, event }) => {
+      if (event.type !== 'monitor.silent') return;
+      const lfd = context.lfds[event.key];
+      if (!lfd) return;
+      const { context: next, effects } = dropLfd(context, event.key);
+      enqueue.assign(next);
+      enqueue.stopChild(monitorId(event.key));
+      runEffects(enqueue, self, context.print, [...effects, { kind: 'close', via: LISTENER, link: lfd.link }]);
+    }),
+    failClosedLfd: enqueueActions(({ enqueue, self, context, event }) => {
+      if (event.type !== 'link.down' || event.origin.via !== LISTENER) return;
+      const lfd = lfdOnLink(context, event.origin.link);
+      if (!lfd) return;
+      const { context: next, effects } = dropLfd(context, lfd);
+      enqueue.assign(next);
+      enqueue.stopChild(monitorId(lfd));
+      runEffects(enqueue, self, context.print, effects);
+    }),
+    changeMembership: enqueueActions(({ enqueue, self, context, event }) => {
+      if (event.type !== 'frame.membership') return;
+      const lfd = lfdOnLink(context, event.origin.link);
+      if (!lfd) return;
+      const { server, change } = event.frame;
+      const current = context.lfds[lfd]!.servers;
+      const has = current.includes(server);
+      if (has === (change === 'add')) {
+        // A re-report (an LFD's link came back): the RM treats it as such.
+        runEffects(enqueue, self, context.print, [toRm(server, change)]);
+        return;
+      }
+      const servers = change === 'add' ? [...current, server] : current.filter((s) => s !== server);
+      const next = { ...context, lfds: { ...context.lfds, [lfd]: { ...context.lfds[lfd]!, servers } } };
+      enqueue.assign({ lfds: next.lfds });
+      runEffects(enqueue, self, context.print, [printMembers(next), toRm(server, change)]);
+    }),
+    passUp: enqueueActions(({ enqueue, self, context, event }) => {
+      if (event.type !== 'frame.serving') return;
+      runEffects(enqueue, self, context.print, [sendOn(RM_LINK, event.frame)]);
+    }),
+    passDown: enqueueActions(({ enqueue, self, context, event }) => {
+      if (event.type !== 'frame.ready' && event.type !== 'frame.sendCheckpoint' && event.type !== 'frame.launch') return;
+      const frame = event.frame;
+      if (frame.kind === 'ready' && frame.epoch > context.epoch) enqueue.assign({ epoch: frame.epoch });
+      const lfd = lfdOf(context, frame.server);
+      const link = lfd && context.lfds[lfd]?.link;
+      if (link) runEffects(enqueue, self, context.print, [{ kind: 'send', via: LISTENER, link, frame }]);
+    }),
+    sendMembers: enqueueActions(({ enqueue, self, context }) =>
+      runEffects(enqueue, self, context.print, [
+        sendOn(RM_LINK, { kind: 'members', from: GFD_NAME, servers: members(context), epoch: context.epoch }),
+      ]),
+    ),
+  },
+  guards: {
+    isFromRm: ({ event }) => 'origin' in event && event.origin.via === RM_LINK,
+    isFromLfds: ({ event }) => 'origin' in event && event.origin.via === LISTENER,
+  },
+}).createMachine({
+  id: 'gfd',
+  context: ({ input }) => ({ config: input.config, print: input.print, lfds: {}, epoch: 0 }),
+  entry: 'printMembers',
+  invoke: [
+    {
+      src: 'listener',
+      id: LISTENER,
+      input: ({ context }) => ({
+        id: LISTENER,
+        host: context.config.gfd.host,
+        port: context.config.gfd.port,
+        kind: 'gfd',
+        self: { name: GFD_NAME, role: 'gfd' },
+        limits: { maxFrame: context.config.cluster.maxFrame, maxStateFrame: context.config.cluster.maxStateFrame },
+      }),
+    },
+    {
+      src: 'link',
+      id: RM_LINK,
+      input: ({ context }) => ({
+        id: RM_LINK,
+        host: context.config.rm.host,
+        port: context.config.rm.port,
+        self: { name: GFD_NAME, role: 'gfd' },
+        target: 'rm',
+        hello: true,
+        limits: { maxFrame: context.config.cluster.maxFrame, maxStateFrame: context.config.cluster.maxStateFrame },
+      }),
+    },
+  ],
+  on: {
+    'frame.hello': { guard: 'isFromLfds', actions: 'greet' },
+    'link.up': { guard: 'isFromRm', actions: 'sendMembers' },
+    'link.down': { guard: 'isFromLfds', actions: 'failClosedLfd' },
+    'monitor.beat': { actions: 'heartbeatLfd' },
+    'monitor.silent': { actions: 'failSilentLfd' },
+    'frame.heartbeat': { guard: 'isFromLfds', actions: 'takeAnswer' },
+    'frame.membership': { guard: 'isFromLfds', actions: 'changeMembership' },
+    'frame.serving': { guard: 'isFromLfds', actions: 'passUp' },
+    'frame.ready': { guard: 'isFromRm', actions: 'passDown' },
+    'frame.sendCheckpoint': { guard: 'isFromRm', actions: 'passDown' },
+    'frame.launch': { guard: 'isFromRm', actions: 'passDown' },
+  },
+});

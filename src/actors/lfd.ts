@@ -1,0 +1,251 @@
+/**
+ * Local fault detector: launches its server, heartbeats it, reports it to the GFD as added when it
+ * first answers and as deleted when it fails, answers the GFD's heartbeats, and passes commands
+ * down and `serving` up.
+ */
+import { enqueueActions, sendTo, setup } from 'xstate';
+import type { ClusterConfig, ServerConfig } from '../config/types.js';
+import type { Print } from '../log/events.js';
+import type { Frame } from '../protocol/frames.js';
+import type { Limits } from '../protocol/links.js';
+import type { TransportEvent } from '../transport/types.js';
+import { print, runEffects, sendOn, transportSlots, type Effect } from './effects.js';
+import { launcherSlot, type LauncherReport } from './launcher.js';
+import { heartbeatMonitor, type MonitorReport } from './monitor.js';
+
+export interface LfdInput {
+  name: string;
+  config: ClusterConfig;
+  /** Start the server as a child process (false: `--no-launch`, watch one started by hand). */
+  launch: boolean;
+  print: Print;
+}
+
+interface LfdContext {
+  name: string;
+  server: ServerConfig;
+  config: ClusterConfig;
+  launch: boolean;
+  print: Print;
+  pid: number | null;
+}
+
+type LfdEvent = TransportEvent | MonitorReport | LauncherReport;
+
+const SERVER_LINK = 'server';
+const GFD_LINK = 'gfd';
+
+function limits(config: ClusterConfig): Limits {
+  return { maxFrame: config.cluster.maxFrame, maxStateFrame: config.cluster.maxStateFrame };
+}
+
+function serverOf(config: ClusterConfig, lfd: string): ServerConfig {
+  const entry = config.lfds.find((l) => l.name === lfd);
+  const server = entry && config.servers.find((s) => s.name === entry.server);
+  if (!server) throw new Error(`no LFD named ${lfd} in ${config.source}`);
+  return server;
+}
+
+const fromServer = ({ event }: { event: LfdEvent }) => 'origin' in event && event.origin.via === SERVER_LINK;
+const fromGfd = ({ event }: { event: LfdEvent }) => 'origin' in event && event.origin.via === GFD_LINK;
+
+function membership(ctx: LfdContext, change: 'add' | 'delete'): Effect[] {
+  return [
+    print({ event: 'lfd.membership', name: ctx.name, server: ctx.server.name, change }),
+    sendOn(GFD_LINK, { kind: 'membership', from: ctx.name, server: ctx.server.name, change }),
+  ];
+}
+
+function failed(ctx: LfdContext, reason: 'connection lost' | 'no heartbeat answer'): Effect {
+  return print({
+    event: 'lfd.failed',
+    name: ctx.name,
+    server: ctx.server.name,
+    reason,
+    timeoutS: ctx.config.cluster.heartbeatTimeoutMs / 1000,
+  });
+}
+
+export const lfdMachine = setup({
+  types: {
+    input: {} as LfdInput,
+    context: {} as LfdContext,
+    events: {} as LfdEvent,
+  },
+  actors: { ...transportSlots, launcher: launcherSlot, monitor: heartbeatMonitor },
+  guards: {
+    isFromServer: fromServer,
+    isFromGfd: fromGfd,
+    isLaunching: ({ context }) => context.launch,
+  },
+  actions: {
+    apply: enqueueActions(({ enqueue, self, context }, effects: Effect[]) =>
+      runEffects(enqueue, self, context.print, effects),
+    ),
+    reportAdd: enqueueActions(({ enqueue, self, context }) =>
+      runEffects(enqueue, self, context.print, membership(context, 'add')),
+    ),
+    /** A link to the GFD that comes (back) up learns again what this LFD knows. */
+    reportAddAgain: enqueueActions(({ enqueue, self, context }) =>
+      runEffects(enqueue, self, context.print, [
+        sendOn(GFD_LINK, { kind: 'membership', from: context.name, server: context.server.name, change: 'add' }),
+      ]),
+    ),
+    failConnectionLost: enqueueActions(({ enqueue, self, context }) =>
+      runEffects(enqueue, self, context.print, [failed(context, 'connection lost'), ...membership(context, 'delete')]),
+    ),
+    failSilent: enqueueActions(({ enqueue, self, context }) =>
+      runEffects(enqueue, self, context.print, [failed(context, 'no heartbeat answer'), ...membership(context, 'delete')]),
+    ),
+    sendHeartbeat: enqueueActions(({ enqueue, self, context, event }) => {
+      if (event.type !== 'monitor.beat') return;
+      runEffects(enqueue, self, context.print, [
+        print({ event: 'lfd.heartbeat', name: context.name, server: context.server.name, count: event.count }),
+        sendOn(SERVER_LINK, { kind: 'heartbeat', from: context.name, to: context.server.name, count: event.count }),
+      ]);
+    }),
+    answerGfd: enqueueActions(({ enqueue, self, context, event }) => {
+      if (event.type !== 'frame.heartbeat') return;
+      const frame: Frame = { kind: 'heartbeat', from: context.name, to: event.frame.from, count: event.frame.count };
+      runEffects(enqueue, self, context.print, [sendOn(GFD_LINK, frame)]);
+    }),
+    passDown: enqueueActions(({ enqueue, self, context, event }) => {
+      if (!('frame' in event)) return;
+      runEffects(enqueue, self, context.print, [sendOn(SERVER_LINK, event.frame)]);
+    }),
+    passUp: enqueueActions(({ enqueue, self, context, event }) => {
+      if (!('frame' in event)) return;
+      runEffects(enqueue, self, context.print, [sendOn(GFD_LINK, event.frame)]);
+    }),
+    forwardAnswer: sendTo('monitor', { type: 'answer' }),
+    killProcess: enqueueActions(({ enqueue, self }) => {
+      if ('process' in self.getSnapshot().children) enqueue.sendTo('process', { type: 'kill' });
+    }),
+    printLaunching: enqueueActions(({ enqueue, self, context, event }) => {
+      if (event.type !== 'process.started') return;
+      runEffects(enqueue, self, context.print, [
+        print({ event: 'lfd.launching', name: context.name, server: context.server.name, pid: event.pid }),
+      ]);
+    }),
+    printExited: enqueueActions(({ enqueue, self, context, event }) => {
+      if (event.type !== 'process.exited') return;
+      runEffects(enqueue, self, context.print, [
+        print({ event: 'lfd.exited', name: context.name, server: context.server.name, pid: event.pid, how: event.how }),
+      ]);
+    }),
+  },
+}).createMachine({
+  id: 'lfd',
+  context: ({ input }) => ({
+    name: input.name,
+    server: serverOf(input.config, input.name),
+    config: input.config,
+    launch: input.launch,
+    print: input.print,
+    pid: null,
+  }),
+  invoke: [
+    {
+      src: 'link',
+      id: SERVER_LINK,
+      input: ({ context }) => ({
+        id: SERVER_LINK,
+        host: context.server.host,
+        port: context.server.peerPort,
+        self: { name: context.name, role: 'lfd' },
+        target: 'server',
+        hello: true,
+        limits: limits(context.config),
+      }),
+    },
+    {
+      src: 'link',
+      id: GFD_LINK,
+      input: ({ context }) => ({
+        id: GFD_LINK,
+        host: context.config.gfd.host,
+        port: context.config.gfd.port,
+        self: { name: context.name, role: 'lfd' },
+        target: 'gfd',
+        hello: true,
+        limits: limits(context.config),
+      }),
+    },
+  ],
+  type: 'parallel',
+  on: {
+    'frame.heartbeat': { guard: 'isFromGfd', actions: 'answerGfd' },
+    'frame.ready': { guard: 'isFromGfd', actions: 'passDown' },
+    'frame.sendCheckpoint': { guard: 'isFromGfd', actions: 'passDown' },
+    'frame.serving': { guard: 'isFromServer', actions: 'passUp' },
+  },
+  states: {
+    process: {
+      initial: 'deciding',
+      states: {
+        deciding: { always: [{ guard: 'isLaunching', target: 'running' }, { target: 'external' }] },
+        running: {
+          invoke: { src: 'launcher', id: 'process', input: ({ context }) => ({ server: context.server.name }) },
+          on: {
+            'process.started': { actions: ['printLaunching'] },
+            'process.exited': { target: 'dead', actions: 'printExited' },
+          },
+        },
+        dead: {
+          on: { 'frame.launch': { guard: 'isFromGfd', target: 'running' } },
+        },
+        /** `--no-launch`: the server was started by hand; this LFD cannot start or kill it. */
+        external: {},
+      },
+    },
+    watch: {
+      initial: 'disconnected',
+      states: {
+        disconnected: {
+          on: { 'link.up': { guard: 'isFromServer', target: 'connected' } },
+        },
+        connected: {
+          invoke: {
+            src: 'monitor',
+            id: 'monitor',
+            input: ({ context }) => ({
+              key: context.server.name,
+              freqMs: context.config.cluster.heartbeatFreqMs,
+              timeoutMs: context.config.cluster.heartbeatTimeoutMs,
+            }),
+          },
+          on: {
+            'monitor.beat': { actions: 'sendHeartbeat' },
+          },
+          initial: 'unconfirmed',
+          states: {
+            /** Linked, no answer yet: not a member until it answers. */
+            unconfirmed: {
+              on: {
+                'frame.heartbeat': { guard: 'isFromServer', target: 'alive', actions: ['forwardAnswer', 'reportAdd'] },
+                'monitor.silent': { target: 'hung', actions: 'killProcess' },
+                'link.down': { guard: 'isFromServer', target: '#lfd.watch.disconnected' },
+              },
+            },
+            alive: {
+              on: {
+                'frame.heartbeat': { guard: 'isFromServer', actions: 'forwardAnswer' },
+                // SIGKILL before `delete`: a hung server must never answer again once replaced.
+                'monitor.silent': { target: 'hung', actions: ['killProcess', 'failSilent'] },
+                'link.down': { guard: 'isFromServer', target: '#lfd.watch.disconnected', actions: 'failConnectionLost' },
+                'link.up': { guard: 'isFromGfd', actions: 'reportAddAgain' },
+              },
+            },
+            /** Failed for silence; an answer (a server we cannot kill, thawed) makes it a member again. */
+            hung: {
+              on: {
+                'frame.heartbeat': { guard: 'isFromServer', target: 'alive', actions: ['forwardAnswer', 'reportAdd'] },
+                'link.down': { guard: 'isFromServer', target: '#lfd.watch.disconnected' },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+});

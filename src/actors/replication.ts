@@ -1,0 +1,157 @@
+/**
+ * The replication manager's decisions (SPEC §6 Assignment, Deletion), as pure functions from the
+ * membership and one event to the next membership and the commands to send. The RM machine only
+ * carries these out; tests can drive every path without a network.
+ */
+import type { Mode, ReadyFrame, RmStatusFrame, SendCheckpointFrame, LaunchFrame } from '../protocol/frames.js';
+
+export interface Member {
+  /** Reported `serving` in the current epoch (only then named to clients). */
+  serving: boolean;
+  /** Serving once already: a later `serving` only confirms a `ready`. */
+  recovered: boolean;
+}
+
+export interface Membership {
+  mode: Mode;
+  epoch: number;
+  /** The passive primary or the active sequencer. */
+  primary: string | null;
+  members: Record<string, Member>;
+  /** Servers deleted and sent `launch`, until they are added again: repeated deletes launch once. */
+  launched: string[];
+}
+
+export type Command = ReadyFrame | SendCheckpointFrame | LaunchFrame;
+
+export interface Decision {
+  next: Membership;
+  commands: Command[];
+  /** The state of the stored knowledge is lost: every replica that held it is gone. */
+  warnings: string[];
+}
+
+export function initialMembership(mode: Mode): Membership {
+  return { mode, epoch: 0, primary: null, members: {}, launched: [] };
+}
+
+export function memberNames(m: Membership): string[] {
+  return Object.keys(m.members).sort();
+}
+
+export function servingNames(m: Membership): string[] {
+  return memberNames(m).filter((s) => m.members[s]!.serving);
+}
+
+/** Where clients should send: the serving primary (passive) or every serving replica (active). */
+export function clientServers(m: Membership): string[] {
+  if (m.mode === 'active') return servingNames(m);
+  return m.primary !== null && m.members[m.primary]?.serving ? [m.primary] : [];
+}
+
+/** The `ready` frame of every member in the current epoch. */
+export function readyFrames(m: Membership): ReadyFrame[] {
+  const names = memberNames(m);
+  const primary = m.primary;
+  if (primary === null) return [];
+  return names.map((server) =>
+    server === primary
+      ? { kind: 'ready', server, mode: m.mode, role: 'primary', epoch: m.epoch, peers: names.filter((s) => s !== server) }
+      : {
+          kind: 'ready',
+          server,
+          mode: m.mode,
+          role: 'backup',
+          epoch: m.epoch,
+          peers: m.mode === 'passive' ? [primary] : names.filter((s) => s !== server),
+        },
+  );
+}
+
+/** Recovery orders for every member not yet serving, from a serving replica (the primary first). */
+function recoveryOrders(m: Membership): SendCheckpointFrame[] {
+  const serving = servingNames(m);
+  const source = m.primary !== null && m.members[m.primary]?.serving ? m.primary : serving[0];
+  if (source === undefined) return [];
+  return memberNames(m)
+    .filter((s) => !m.members[s]!.serving)
+    .map((to) => ({ kind: 'sendCheckpoint', server: source, to }));
+}
+
+/** Every `ready` again, then recovery orders for those still recovering. */
+function announce(m: Membership): Command[] {
+  return [...readyFrames(m), ...recoveryOrders(m)];
+}
+
+export function onAdd(m: Membership, server: string): Decision {
+  if (m.members[server]) return { next: m, commands: [], warnings: [] };
+  const launched = m.launched.filter((s) => s !== server);
+  const hasPrimary = m.primary !== null;
+  const next: Membership = {
+    ...m,
+    launched,
+    members: { ...m.members, [server]: { serving: false, recovered: false } },
+    // The first replica serves with the state it holds, as the primary of a new epoch.
+    ...(hasPrimary ? {} : { primary: server, epoch: m.epoch + 1 }),
+  };
+  return { next, commands: announce(next), warnings: [] };
+}
+
+export function onDelete(m: Membership, server: string): Decision {
+  if (!m.members[server]) {
+    // A repeated delete of one failure, or of a server never added: launch at most once.
+    if (m.launched.includes(server)) return { next: m, commands: [], warnings: [] };
+    return { next: { ...m, launched: [...m.launched, server] }, commands: [{ kind: 'launch', server }], warnings: [] };
+  }
+  const { [server]: _, ...members } = m.members;
+  let next: Membership = { ...m, members, launched: [...m.launched, server] };
+  const warnings: string[] = [];
+  if (m.primary === server) {
+    const serving = servingNames(next);
+    const successor = serving[0] ?? memberNames(next)[0] ?? null;
+    if (successor !== null && serving.length === 0) {
+      warnings.push(`no replica serves any more: the state is lost; ${successor} starts from its own`);
+      // It will serve with what it holds, as if it were the first.
+      next = { ...next, members: { ...next.members, [successor]: { serving: false, recovered: false } } };
+    }
+    next = { ...next, primary: successor, epoch: successor === null ? next.epoch : next.epoch + 1 };
+  }
+  return { next, commands: [...announce(next), { kind: 'launch', server }], warnings };
+}
+
+export function onServing(m: Membership, server: string, epoch: number): Decision {
+  const member = m.members[server];
+  if (!member || epoch !== m.epoch || member.serving) return { next: m, commands: [], warnings: [] };
+  const next: Membership = { ...m, members: { ...m.members, [server]: { serving: true, recovered: true } } };
+  // A recovered replica joins everybody's peer lists as serving; a first primary just confirms.
+  const recovered = server !== m.primary || member.recovered;
+  return { next, commands: recovered ? announce(next) : recoveryOrders(next), warnings: [] };
+}
+
+/** The GFD's whole set: what it lacks was deleted, what it adds was added; every `ready` goes again. */
+export function onMembers(m: Membership, servers: string[], epoch: number): Decision {
+  let current: Membership = { ...m, epoch: Math.max(m.epoch, epoch) };
+  const launches: Command[] = [];
+  const warnings: string[] = [];
+  for (const gone of memberNames(current).filter((s) => !servers.includes(s))) {
+    const d = onDelete(current, gone);
+    current = d.next;
+    launches.push(...d.commands.filter((c) => c.kind === 'launch'));
+    warnings.push(...d.warnings);
+  }
+  for (const added of servers.filter((s) => !current.members[s])) current = onAdd(current, added).next;
+  return { next: current, commands: [...announce(current), ...launches], warnings };
+}
+
+export function statusFrame(m: Membership, configured: string[]): RmStatusFrame {
+  return {
+    kind: 'rmStatus',
+    mode: m.mode,
+    primary: m.primary,
+    epoch: m.epoch,
+    members: configured.map((server) => {
+      const member = m.members[server];
+      return { server, phase: !member ? 'down' : member.serving ? 'ready' : 'recovering' };
+    }),
+  };
+}

@@ -1,0 +1,453 @@
+/**
+ * A replica server. It starts `booting` (answers heartbeats and status, holds requests); the RM's
+ * `ready` makes it serve at once (the first replica, or a new primary) or recover from a peer's
+ * snapshot first. Serving means: `ready.active` (every replica executes), `ready.primary` (executes,
+ * checkpoints to its backups) or `ready.backup` (takes checkpoints, refuses clients).
+ */
+import { enqueueActions, setup } from 'xstate';
+import type { App } from '../app/index.js';
+import type { ClusterConfig, ServerConfig } from '../config/types.js';
+import type { Print } from '../log/events.js';
+import type { Frame, PeerFrame, Phase, ReadyFrame } from '../protocol/frames.js';
+import type { FrameEvent, TransportEvent } from '../transport/types.js';
+import { answer, print, runEffects, sendOn, transportSlots, type Effect } from './effects.js';
+import {
+  CLIENT_PORT,
+  PEER_PORT,
+  checkpointFrame,
+  checkpointTo,
+  execute,
+  hold,
+  initialData,
+  peerLinkId,
+  recoveryFrame,
+  refuse,
+  refuseHeld,
+  releaseHeld,
+  restore,
+  servingEffect,
+  statusOf,
+  type ReplicaData,
+  type Request,
+  type Step,
+} from './replica.js';
+
+export interface ServerInput {
+  name: string;
+  config: ClusterConfig;
+  app: App<any>;
+  pid: number;
+  print: Print;
+}
+
+export interface ServerContext extends ReplicaData {
+  print: Print;
+  server: ServerConfig;
+  config: ClusterConfig;
+  /** Outbound peer links that exist (spawned), by server name. */
+  linked: string[];
+  /** Outbound peer links that are up. */
+  up: string[];
+  /** Peers owed a snapshot (a checkpoint or a recovery frame) as soon as their link is up. */
+  owed: string[];
+  /** Peer frames of an epoch newer than our latest `ready`, replayed when such a `ready` arrives. */
+  future: Extract<FrameEvent, { frame: PeerFrame }>[];
+}
+
+type ServerEvent = TransportEvent;
+
+const isPeerFrame = (f: Frame): f is PeerFrame =>
+  f.kind === 'checkpoint' || f.kind === 'update' || f.kind === 'ack' || f.kind === 'recovery' || f.kind === 'forward';
+
+function serverOf(config: ClusterConfig, name: string): ServerConfig {
+  const server = config.servers.find((s) => s.name === name);
+  if (!server) throw new Error(`no server named ${name} in ${config.source}`);
+  return server;
+}
+
+/** The peers this replica sends to: all of them when active, the backups when passive primary. */
+function sendsTo(ctx: ServerContext): string[] {
+  if (ctx.mode === 'active' || ctx.role === 'primary') return ctx.peers;
+  return [];
+}
+
+/** The passive primary of the current `ready`, from a backup's view. */
+function primaryOf(ctx: ServerContext): string | null {
+  if (ctx.role === 'primary') return ctx.name;
+  return ctx.mode === 'passive' ? (ctx.peers[0] ?? null) : null;
+}
+
+function requestOf(event: ServerEvent): Request | null {
+  if (event.type === 'frame.request') {
+    const f = event.frame;
+    return { client: f.client, num: f.num, body: f.body, origin: event.origin };
+  }
+  if (event.type === 'frame.forward') {
+    const f = event.frame;
+    return { client: f.client, num: f.num, body: f.body, origin: null };
+  }
+  return null;
+}
+
+/** A snapshot for a peer: a checkpoint when passive, a recovery frame when active. */
+function snapshotFor(ctx: ServerContext, to: string): Step {
+  if (ctx.mode === 'active') return { data: ctx, effects: [sendOn(peerLinkId(to), recoveryFrame(ctx, to))] };
+  return checkpointTo(ctx, [to]);
+}
+
+/** The state value is `booting`, `recovering` or `{ ready: … }`. */
+function phaseOf(value: unknown): Phase {
+  return value === 'booting' || value === 'recovering' ? value : 'ready';
+}
+
+export const serverMachine = setup({
+  types: {
+    input: {} as ServerInput,
+    context: {} as ServerContext,
+    events: {} as ServerEvent,
+  },
+  actors: transportSlots,
+  delays: {
+    checkpointFreq: ({ context }) => context.cluster.checkpointFreqMs,
+  },
+  guards: {
+    isFromLfd: ({ event }) => 'origin' in event && event.origin.peer?.role === 'lfd',
+    isFromPeerServer: ({ event }) => 'origin' in event && event.origin.peer?.role === 'server',
+    /** Peer frames carry the sender's epoch: older ones are dropped, newer ones wait for their `ready`. */
+    isStale: ({ context, event }) => 'frame' in event && hasEpoch(event.frame) && event.frame.epoch < context.epoch,
+    isFuture: ({ context, event }) => 'frame' in event && hasEpoch(event.frame) && event.frame.epoch > context.epoch,
+    namesPrimary: ({ event }) => event.type === 'frame.ready' && event.frame.role === 'primary',
+    namesPeers: ({ event }) => event.type === 'frame.ready' && event.frame.peers.length > 0,
+    changesRole: ({ context, event }) =>
+      event.type === 'frame.ready' && (event.frame.role !== context.role || event.frame.mode !== context.mode),
+    isActive: ({ context }) => context.mode === 'active',
+    isPrimary: ({ context }) => context.role === 'primary',
+    /** A passive backup takes checkpoints only from the primary of its current `ready`. */
+    isFromMyPrimary: ({ context, event }) => event.type === 'frame.checkpoint' && event.frame.from === primaryOf(context),
+    isFromMyPeer: ({ context, event }) =>
+      (event.type === 'frame.recovery' || event.type === 'frame.forward') && context.peers.includes(event.frame.from),
+  },
+  actions: {
+    printStarted: enqueueActions(({ enqueue, self, context }) =>
+      runEffects(enqueue, self, context.print, [
+        print({
+          event: 'server.started',
+          name: context.name,
+          host: context.server.host,
+          port: context.server.port,
+          peerHost: context.server.host,
+          peerPort: context.server.peerPort,
+          pid: context.pid,
+        }),
+      ]),
+    ),
+    greetLfd: enqueueActions(({ enqueue, event }) => {
+      if (event.type === 'frame.hello' && event.origin.via === PEER_PORT && event.origin.peer?.role === 'lfd') {
+        enqueue.assign({ lfd: event.origin });
+      }
+    }),
+    answerHeartbeat: enqueueActions(({ enqueue, self, context, event }) => {
+      if (event.type !== 'frame.heartbeat') return;
+      const { from, count } = event.frame;
+      runEffects(enqueue, self, context.print, [
+        print({ event: 'server.heartbeat', name: context.name, from, count }),
+        answer(event.origin, { kind: 'heartbeat', from: context.name, to: from, count }),
+      ]);
+    }),
+    answerStatus: enqueueActions(({ enqueue, self, context, event }) => {
+      if (event.type !== 'frame.statusQuery') return;
+      const phase = phaseOf(self.getSnapshot().value);
+      runEffects(enqueue, self, context.print, [answer(event.origin, statusOf(context, phase))]);
+    }),
+    holdRequest: enqueueActions(({ enqueue, context, event }) => {
+      const req = requestOf(event);
+      if (req) enqueue.assign(() => hold(context, req));
+    }),
+    refuseNotPrimary: enqueueActions(({ enqueue, self, context, event }) => {
+      if (event.type !== 'frame.request') return;
+      runEffects(enqueue, self, context.print, refuse(context, event.origin, 'not primary'));
+    }),
+    executeRequest: enqueueActions(({ enqueue, self, context, event }) => {
+      const req = requestOf(event);
+      if (!req) return;
+      const step = execute(context, req);
+      enqueue.assign(() => step.data);
+      runEffects(enqueue, self, context.print, step.effects);
+    }),
+    holdFuture: enqueueActions(({ enqueue, context, event }) => {
+      if ('frame' in event && isPeerFrame(event.frame)) {
+        enqueue.assign({ future: [...context.future, event as ServerContext['future'][number]] });
+      }
+    }),
+    /** Takes a `ready`: mode, role, epoch, peers; links to the peers it sends to; replays frames it held. */
+    adoptReady: enqueueActions(({ enqueue, context, event }) => {
+      if (event.type !== 'frame.ready') return;
+      const f: ReadyFrame = event.frame;
+      const next: ServerContext = { ...context, mode: f.mode, role: f.role, epoch: f.epoch, peers: f.peers };
+      const wanted = sendsTo(next);
+      const spawned: string[] = [];
+      for (const gone of context.linked.filter((p) => !wanted.includes(p))) enqueue.stopChild(peerLinkId(gone));
+      for (const peer of wanted.filter((p) => !context.linked.includes(p))) {
+        const target = context.config.servers.find((s) => s.name === peer);
+        if (!target) continue;
+        enqueue.spawnChild('link', {
+          id: peerLinkId(peer),
+          input: {
+            id: peerLinkId(peer),
+            host: target.host,
+            port: target.peerPort,
+            self: { name: context.name, role: 'server' },
+            target: 'server',
+            hello: true,
+            limits: { maxFrame: context.cluster.maxFrame, maxStateFrame: context.cluster.maxStateFrame },
+          },
+        });
+        spawned.push(peer);
+      }
+      const linked = [...context.linked.filter((p) => wanted.includes(p)), ...spawned];
+      const replay = context.future.filter((e) => e.frame.epoch <= f.epoch);
+      enqueue.assign({
+        mode: f.mode,
+        role: f.role,
+        epoch: f.epoch,
+        peers: f.peers,
+        linked,
+        up: context.up.filter((p) => linked.includes(p) && !spawned.includes(p)),
+        owed: context.owed.filter((p) => wanted.includes(p)),
+        future: context.future.filter((e) => e.frame.epoch > f.epoch),
+      });
+      for (const e of replay) enqueue.raise(e);
+    }),
+    confirmServing: enqueueActions(({ enqueue, self, context }) =>
+      runEffects(enqueue, self, context.print, servingEffect(context)),
+    ),
+    printReady: enqueueActions(({ enqueue, self, context }) => {
+      if (context.mode === null || context.role === null) return;
+      runEffects(enqueue, self, context.print, [
+        print({ event: 'server.ready', name: context.name, mode: context.mode, role: context.role, epoch: context.epoch }),
+      ]);
+    }),
+    releaseHeld: enqueueActions(({ enqueue, self, context }) => {
+      const step = releaseHeld(context);
+      enqueue.assign(() => step.data);
+      runEffects(enqueue, self, context.print, step.effects);
+    }),
+    refuseHeld: enqueueActions(({ enqueue, self, context }) => {
+      const step = refuseHeld(context);
+      enqueue.assign(() => step.data);
+      runEffects(enqueue, self, context.print, step.effects);
+    }),
+    /** A new primary owes every backup a checkpoint at once, sent as each link comes up. */
+    oweSnapshots: enqueueActions(({ enqueue, context }) =>
+      enqueue.assign({ owed: [...new Set([...context.owed, ...context.peers.filter((p) => !context.up.includes(p))])] }),
+    ),
+    checkpointBackups: enqueueActions(({ enqueue, self, context }) => {
+      const step = checkpointTo(context, context.peers.filter((p) => context.up.includes(p)));
+      enqueue.assign(() => step.data);
+      runEffects(enqueue, self, context.print, step.effects);
+    }),
+    /** `send_checkpoint`: a snapshot to the recovering peer now, or as soon as its link is up. */
+    sendSnapshot: enqueueActions(({ enqueue, self, context, event }) => {
+      if (event.type !== 'frame.sendCheckpoint') return;
+      const to = event.frame.to;
+      if (!context.linked.includes(to)) return;
+      if (!context.up.includes(to)) {
+        if (!context.owed.includes(to)) enqueue.assign({ owed: [...context.owed, to] });
+        return;
+      }
+      const step = snapshotFor(context, to);
+      enqueue.assign(() => step.data);
+      runEffects(enqueue, self, context.print, step.effects);
+    }),
+    peerUp: enqueueActions(({ enqueue, self, context, event }) => {
+      if (event.type !== 'link.up') return;
+      const peer = context.linked.find((p) => peerLinkId(p) === event.origin.via);
+      if (!peer) return;
+      enqueue.assign({ up: [...context.up.filter((p) => p !== peer), peer], owed: context.owed.filter((p) => p !== peer) });
+      if (!context.owed.includes(peer)) return;
+      const step = snapshotFor(context, peer);
+      enqueue.assign(() => step.data);
+      runEffects(enqueue, self, context.print, step.effects);
+    }),
+    peerDown: enqueueActions(({ enqueue, context, event }) => {
+      if (event.type !== 'link.down') return;
+      if (event.origin.via === PEER_PORT && event.origin.link === context.lfd?.link) enqueue.assign({ lfd: null });
+      const peer = context.linked.find((p) => peerLinkId(p) === event.origin.via);
+      if (peer) enqueue.assign({ up: context.up.filter((p) => p !== peer) });
+    }),
+    takeCheckpoint: enqueueActions(({ enqueue, self, context, event }) => {
+      if (event.type !== 'frame.checkpoint') return;
+      const f = event.frame;
+      const effects: Effect[] = [];
+      try {
+        const data = restore(context, f.state, f.clients, context.applied);
+        enqueue.assign(() => ({ ...data, checkpoint: f.number }));
+        effects.push(print({ event: 'checkpoint.taken', name: context.name, from: f.from, number: f.number, state: data.app.show(data.state) }));
+      } catch (err) {
+        effects.push(print({ event: 'link.error', name: context.name, peer: f.from, message: `bad checkpoint: ${(err as Error).message}` }));
+      }
+      runEffects(enqueue, self, context.print, effects);
+    }),
+    takeRecovery: enqueueActions(({ enqueue, self, context, event }) => {
+      if (event.type !== 'frame.recovery') return;
+      const f = event.frame;
+      try {
+        const data = restore(context, f.state, f.clients, f.applied);
+        enqueue.assign(() => data);
+        runEffects(enqueue, self, context.print, [
+          print({ event: 'server.recovered', name: context.name, from: f.from, applied: f.applied, state: data.app.show(data.state) }),
+        ]);
+      } catch (err) {
+        runEffects(enqueue, self, context.print, [
+          print({ event: 'link.error', name: context.name, peer: f.from, message: `bad recovery: ${(err as Error).message}` }),
+        ]);
+      }
+    }),
+  },
+}).createMachine({
+  id: 'server',
+  context: ({ input }) => ({
+    ...initialData(input.name, input.pid, input.app, input.config.cluster),
+    print: input.print,
+    server: serverOf(input.config, input.name),
+    config: input.config,
+    linked: [],
+    up: [],
+    owed: [],
+    future: [],
+  }),
+  entry: 'printStarted',
+  invoke: [
+    {
+      src: 'listener',
+      id: CLIENT_PORT,
+      input: ({ context }) => ({
+        id: CLIENT_PORT,
+        host: context.server.host,
+        port: context.server.port,
+        kind: 'server-client',
+        self: { name: context.name, role: 'server' },
+        limits: { maxFrame: context.cluster.maxFrame, maxStateFrame: context.cluster.maxStateFrame },
+      }),
+    },
+    {
+      src: 'listener',
+      id: PEER_PORT,
+      input: ({ context }) => ({
+        id: PEER_PORT,
+        host: context.server.host,
+        port: context.server.peerPort,
+        kind: 'server-peer',
+        self: { name: context.name, role: 'server' },
+        limits: { maxFrame: context.cluster.maxFrame, maxStateFrame: context.cluster.maxStateFrame },
+      }),
+    },
+  ],
+  on: {
+    'frame.hello': { actions: 'greetLfd' },
+    'link.up': { actions: 'peerUp' },
+    'link.down': { actions: 'peerDown' },
+    'frame.heartbeat': { guard: 'isFromLfd', actions: 'answerHeartbeat' },
+    'frame.statusQuery': { actions: 'answerStatus' },
+    // Peer frames that no state below takes: older epochs dropped, newer ones kept for their `ready`.
+    'frame.checkpoint': [{ guard: 'isFuture', actions: 'holdFuture' }],
+    'frame.recovery': [{ guard: 'isFuture', actions: 'holdFuture' }],
+    'frame.forward': [{ guard: 'isFuture', actions: 'holdFuture' }],
+  },
+  initial: 'booting',
+  states: {
+    booting: {
+      on: {
+        'frame.request': { actions: 'holdRequest' },
+        'frame.ready': [
+          { guard: 'isStale' },
+          { guard: 'namesPrimary', target: 'ready', actions: 'adoptReady' },
+          { guard: 'namesPeers', target: 'recovering', actions: 'adoptReady' },
+          { target: 'ready', actions: 'adoptReady' },
+        ],
+      },
+    },
+    recovering: {
+      on: {
+        'frame.request': { actions: 'holdRequest' },
+        'frame.forward': [
+          { guard: 'isStale' },
+          { guard: 'isFuture', actions: 'holdFuture' },
+          { guard: 'isFromMyPeer', actions: 'holdRequest' },
+        ],
+        'frame.ready': [
+          { guard: 'isStale' },
+          { guard: 'namesPrimary', target: 'ready', actions: 'adoptReady' },
+          { actions: 'adoptReady' },
+        ],
+        'frame.checkpoint': [
+          { guard: 'isStale' },
+          { guard: 'isFuture', actions: 'holdFuture' },
+          { guard: 'isFromMyPrimary', target: 'ready', actions: 'takeCheckpoint' },
+        ],
+        'frame.recovery': [
+          { guard: 'isStale' },
+          { guard: 'isFuture', actions: 'holdFuture' },
+          { guard: 'isFromMyPeer', target: 'ready', actions: 'takeRecovery' },
+        ],
+      },
+    },
+    ready: {
+      initial: 'deciding',
+      on: {
+        'frame.ready': [
+          { guard: 'isStale' },
+          { guard: 'changesRole', target: '.deciding', actions: 'adoptReady' },
+          { actions: ['adoptReady', 'confirmServing'] },
+        ],
+        'frame.sendCheckpoint': { actions: 'sendSnapshot' },
+      },
+      states: {
+        deciding: {
+          always: [
+            { guard: 'isActive', target: 'active' },
+            { guard: 'isPrimary', target: 'primary' },
+            { target: 'backup' },
+          ],
+        },
+        active: {
+          entry: ['printReady', 'confirmServing', 'releaseHeld'],
+          on: {
+            'frame.request': { actions: 'executeRequest' },
+            'frame.forward': [
+              { guard: 'isStale' },
+              { guard: 'isFuture', actions: 'holdFuture' },
+              { guard: 'isFromMyPeer', actions: 'executeRequest' },
+            ],
+          },
+        },
+        primary: {
+          entry: ['printReady', 'confirmServing', 'releaseHeld', 'oweSnapshots'],
+          on: { 'frame.request': { actions: 'executeRequest' } },
+          initial: 'checkpointing',
+          states: {
+            checkpointing: {
+              entry: 'checkpointBackups',
+              after: { checkpointFreq: { target: 'checkpointing', reenter: true } },
+            },
+          },
+        },
+        backup: {
+          entry: ['printReady', 'confirmServing', 'refuseHeld'],
+          on: {
+            'frame.request': { actions: 'refuseNotPrimary' },
+            'frame.checkpoint': [
+              { guard: 'isStale' },
+              { guard: 'isFuture', actions: 'holdFuture' },
+              { guard: 'isFromMyPrimary', actions: 'takeCheckpoint' },
+            ],
+          },
+        },
+      },
+    },
+  },
+});
+
+function hasEpoch(f: Frame): f is PeerFrame | ReadyFrame {
+  return isPeerFrame(f) || f.kind === 'ready';
+}

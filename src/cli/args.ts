@@ -1,0 +1,103 @@
+/**
+ * Command-line flags common to every role (SPEC §3), parsed with node:util's parseArgs. A mistake is
+ * a `UsageError`: one line, exit status 2.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ConfigError, loadConfig, parseOverrides } from '../config/load.js';
+import type { ClusterConfig, ClusterOverrides } from '../config/types.js';
+import type { LogLevel } from '../log/events.js';
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** Flags every command takes. */
+export const commonOptions = {
+  config: { type: 'string' },
+  mode: { type: 'string' },
+  'heartbeat-freq': { type: 'string' },
+  'heartbeat-timeout': { type: 'string' },
+  'checkpoint-freq': { type: 'string' },
+  durability: { type: 'string' },
+  app: { type: 'string' },
+  'log-format': { type: 'string' },
+  'log-level': { type: 'string' },
+  quiet: { type: 'boolean' },
+  inspect: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies Options;
+
+export const COMMON_HELP = `Options for every command:
+  --config FILE              the cluster's ini file (default: ./cluster.ini, else the embedded default)
+  --mode active|passive      --heartbeat-freq S   --heartbeat-timeout S   --checkpoint-freq S
+  --durability sync|checkpoint   --app status|log  (override the file's [cluster] keys)
+  --log-format text|json     --log-level error|warn|info|debug   --quiet (= --log-level warn)
+  -h, --help`;
+
+export interface CommonFlags {
+  configPath: string | undefined;
+  overrides: ClusterOverrides;
+  logFormat: 'text' | 'json';
+  logLevel: LogLevel;
+  help: boolean;
+}
+
+export function parse<O extends Options>(argv: string[], options: O, allowPositionals = false) {
+  try {
+    return parseArgs({ args: argv, options: { ...commonOptions, ...options }, allowPositionals, strict: true });
+  } catch (err) {
+    // parseArgs says e.g. "Unknown option '--foo'. To specify a positional argument starting ...":
+    // keep its first sentence, the part a person needs.
+    throw new UsageError((err as Error).message.split('. ')[0]!.replace(/\.$/, ''));
+  }
+}
+
+export function commonFlags(values: Record<string, string | boolean | undefined>): CommonFlags {
+  const logFormat = (values['log-format'] ?? 'text') as string;
+  if (logFormat !== 'text' && logFormat !== 'json') throw new UsageError(`--log-format: not text or json: '${logFormat}'`);
+  const level = (values.quiet ? 'warn' : (values['log-level'] ?? 'info')) as string;
+  if (!['error', 'warn', 'info', 'debug'].includes(level)) {
+    throw new UsageError(`--log-level: not error, warn, info or debug: '${level}'`);
+  }
+  const str = (k: string) => values[k] as string | undefined;
+  return {
+    configPath: str('config'),
+    overrides: parseOverrides({
+      mode: str('mode'),
+      heartbeatFreq: str('heartbeat-freq'),
+      heartbeatTimeout: str('heartbeat-timeout'),
+      checkpointFreq: str('checkpoint-freq'),
+      durability: str('durability'),
+      app: str('app'),
+    }),
+    logFormat,
+    logLevel: level as LogLevel,
+    help: Boolean(values.help),
+  };
+}
+
+export function configFrom(flags: CommonFlags): ClusterConfig {
+  return loadConfig({ path: flags.configPath, overrides: flags.overrides });
+}
+
+/** The flags a parent passes on to a child role so that it sees the same cluster and prints alike. */
+export function childArgs(flags: CommonFlags, overrideArgs: string[]): string[] {
+  return [
+    ...(flags.configPath ? ['--config', flags.configPath] : []),
+    ...overrideArgs,
+    '--log-format',
+    flags.logFormat,
+    '--log-level',
+    flags.logLevel,
+  ];
+}
+
+export function requireName(value: unknown, kind: string, names: string[], source: string): string {
+  if (typeof value !== 'string') throw new UsageError(`--name is required (one of: ${names.join(', ')})`);
+  if (!names.includes(value)) throw new UsageError(`--name: no ${kind} named '${value}' in ${source} (one of: ${names.join(', ')})`);
+  return value;
+}
+
+export { ConfigError };

@@ -1,0 +1,18 @@
+import { gfdMachine } from '../actors/gfd.js';
+import { createPrinter } from '../log/printer.js';
+import { COMMON_HELP, commonFlags, configFrom, parse } from './args.js';
+import { runRole } from './run-role.js';
+
+export const GFD_HELP = `steadfast gfd [--config FILE]
+The global fault detector: heartbeats every LFD, keeps the membership, reports it to the RM.
+
+${COMMON_HELP}`;
+
+export async function gfdCommand(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {});
+  const flags = commonFlags(values);
+  if (flags.help) return void console.log(GFD_HELP), 0;
+  const config = configFrom(flags);
+  const print = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'gfd', name: 'GFD' });
+  return runRole(gfdMachine, { config, print }, { print, name: 'GFD' });
+}

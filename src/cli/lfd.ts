@@ -1,0 +1,27 @@
+import { fileURLToPath } from 'node:url';
+import { lfdMachine } from '../actors/lfd.js';
+import { overridesToArgs } from '../config/load.js';
+import { createPrinter } from '../log/printer.js';
+import { COMMON_HELP, childArgs, commonFlags, configFrom, parse, requireName } from './args.js';
+import { processLauncher } from './process-launcher.js';
+import { runRole } from './run-role.js';
+
+export const LFD_HELP = `steadfast lfd --name LFD1 [--config FILE] [--no-launch]
+A local fault detector: starts its server (unless --no-launch), heartbeats it, reports it to the
+GFD, passes commands down.
+
+${COMMON_HELP}`;
+
+const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
+
+export async function lfdCommand(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { name: { type: 'string' }, 'no-launch': { type: 'boolean' } });
+  const flags = commonFlags(values);
+  if (flags.help) return void console.log(LFD_HELP), 0;
+  const config = configFrom(flags);
+  const name = requireName(values.name, 'LFD', config.lfds.map((l) => l.name), config.source);
+  const print = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'lfd', name });
+  const launcher = processLauncher(MAIN, () => childArgs(flags, overridesToArgs(flags.overrides)));
+  const input = { name, config, launch: !values['no-launch'], print };
+  return runRole(lfdMachine, input, { print, name, actors: { launcher } });
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+/**
+ * `steadfast COMMAND …`: one command per role. Exit status 0 done, 1 failure at run time, 2 bad
+ * usage or configuration (one line on standard error).
+ */
+import { ConfigError } from '../config/load.js';
+import { UsageError } from './args.js';
+import { clientCommand } from './client.js';
+import { gfdCommand } from './gfd.js';
+import { lfdCommand } from './lfd.js';
+import { rmCommand } from './rm.js';
+import { serverCommand } from './server.js';
+
+const USAGE = `usage: steadfast COMMAND [options]   (steadfast COMMAND --help for its options)
+
+  rm       [--config FILE] [--mode active|passive]        the replication manager
+  gfd      [--config FILE]                                the global fault detector
+  lfd      --name LFD1 [--config FILE] [--no-launch]      a local fault detector (starts its server)
+  server   --name S1 [--config FILE]                      a replica server
+  client   --name C1 [--config FILE] [--count N] [--interval S] [--stdin]`;
+
+const commands: Record<string, (argv: string[]) => Promise<number>> = {
+  rm: rmCommand,
+  gfd: gfdCommand,
+  lfd: lfdCommand,
+  server: serverCommand,
+  client: clientCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    console.log(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  const run = commands[command];
+  if (!run) throw new UsageError(`unknown command '${command}' (try: steadfast --help)`);
+  return run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // Sockets and timers are closed by now; a stuck handle must not keep a stopped role alive.
+    setTimeout(() => process.exit(code), 200).unref();
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError || err instanceof ConfigError) {
+      process.stderr.write(`steadfast: ${err.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`steadfast: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,67 @@
+/**
+ * Runs one role's machine in this process over TCP: the printer, the transport, a clean stop on
+ * Ctrl-C or SIGTERM, and exit status 1 when a listener cannot bind.
+ */
+import { createActor, fromCallback, type AnyActorLogic, type AnyActorRef, type AnyStateMachine } from 'xstate';
+import type { ListenerInput, TransportCommand } from '../transport/types.js';
+import { tcpTransport } from '../transport/tcp.js';
+import type { Print } from '../log/events.js';
+
+export interface RunOptions {
+  print: Print;
+  name: string;
+  /** More actors to provide (the LFD's launcher). */
+  actors?: Record<string, AnyActorLogic>;
+  /** Called once the actor runs, to feed it events from outside (a client's standard input). */
+  attach?: (actor: AnyActorRef) => void;
+  /** Exit status when the machine reaches its final state; default: 0. */
+  exitCode?: (output: unknown) => number;
+}
+
+/** A listener that cannot bind is fatal for a role: nobody could reach it. */
+function fatalOnBindFailure(onFatal: (reason: string) => void) {
+  const inner = (tcpTransport.listener as unknown as { config: (args: unknown) => (() => void) | void }).config;
+  return fromCallback<TransportCommand, ListenerInput>((args) =>
+    inner({
+      ...args,
+      sendBack: (event: any) => {
+        if (event?.type === 'listen.failed') onFatal(event.reason);
+        args.sendBack(event);
+      },
+    }),
+  );
+}
+
+export function runRole(machine: AnyStateMachine, input: unknown, opts: RunOptions): Promise<number> {
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (code: number) => {
+      if (done) return;
+      done = true;
+      actor.stop();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(code);
+    };
+    const fatal = (reason: string) => {
+      opts.print({ event: 'note', name: opts.name, level: 'error', text: reason });
+      finish(1);
+    };
+    const provided = machine.provide({
+      actors: { listener: fatalOnBindFailure(fatal), link: tcpTransport.link, ...opts.actors },
+    });
+    const actor = createActor(provided, { input });
+    const onSignal = () => finish(0);
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    actor.subscribe({
+      complete: () => finish(opts.exitCode ? opts.exitCode(actor.getSnapshot().output) : 0),
+      error: (err) => {
+        opts.print({ event: 'note', name: opts.name, level: 'error', text: `internal error: ${String((err as Error)?.stack ?? err)}` });
+        finish(1);
+      },
+    });
+    actor.start();
+    opts.attach?.(actor);
+  });
+}

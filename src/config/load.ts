@@ -1,0 +1,469 @@
+/**
+ * ini text → validated `ClusterConfig` (SPEC §2): the one module that knows the file's keys, and
+ * the command-line flags that override `[cluster]`.
+ *
+ * Every mistake becomes a `ConfigError` with one line: `FILE: [SECTION] KEY: what is wrong`,
+ * `FILE: [SECTION]: what is wrong` when no key is at fault, `--flag: what is wrong` for a flag.
+ *
+ * Why we do not hand the whole text to `ini.parse`: it silently merges a repeated `[section]`,
+ * lets a repeated key win, nests `[server.S1]` under `server` (so `[server]` collides with it),
+ * turns `true`/`false`/`null` into booleans and `key[]` into arrays, and forgets which line said
+ * what. So the structure (headers, keys, duplicates) is scanned here, line by line, and unquoted
+ * values go through `ini.unsafe`, so their comment and escape rules stay the ini package's: an
+ * unquoted value ends at the first `;` or `#` (`\;` and `\#` keep the character). That is why
+ * the examples say "quote values that contain ; or #": `"a;b"` (JSON escapes) and `'a;b'`
+ * (literal) are taken whole, and a comment may follow the closing quote.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import ini from 'ini';
+import type { Mode } from '../protocol/frames.js';
+import type {
+  AppName,
+  ClientConfig,
+  ClusterConfig,
+  ClusterOverrides,
+  ClusterSettings,
+  Durability,
+  Endpoint,
+  LfdConfig,
+  ServerConfig,
+} from './types.js';
+import { DEFAULT_CONFIG_SOURCE, DEFAULT_CONFIG_TEXT } from './default.js';
+
+/** A mistake in the configuration file or a flag that overrides it; the message is one line. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export const NAME_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
+/** Times beyond a day are surely mistakes, and beyond ~24.8 days `setTimeout` fires at once. */
+export const MAX_SECONDS = 86400;
+/** Below a millisecond the value would round to a zero-length timer. */
+export const MIN_SECONDS = 0.001;
+export const MIN_FRAME = 64;
+/** A frame is decoded as one string; V8 strings stop near 2^29 characters, so stay well below. */
+export const MAX_FRAME_LIMIT = 268435456;
+
+const DEFAULTS: ClusterSettings = {
+  mode: 'passive',
+  heartbeatFreqMs: 1000,
+  heartbeatTimeoutMs: 3000,
+  checkpointFreqMs: 5000,
+  durability: 'sync',
+  app: 'status',
+  maxFrame: 1048576,
+  maxStateFrame: 67108864,
+  secret: null,
+};
+const CLIENT_DEFAULTS = { intervalMs: 1000, message: 'hello_world' };
+
+type Kind = 'cluster' | 'rm' | 'gfd' | 'server' | 'lfd' | 'client';
+const KEYS: Record<Kind, readonly string[]> = {
+  cluster: [
+    'mode', 'heartbeat_freq', 'heartbeat_timeout', 'checkpoint_freq', 'durability', 'app',
+    'max_frame', 'max_state_frame', 'secret',
+  ],
+  rm: ['host', 'port'],
+  gfd: ['host', 'port'],
+  server: ['host', 'port', 'peer_port'],
+  lfd: ['server'],
+  client: ['interval', 'message'],
+};
+/** Sections that carry a name after a dot (`[server.S1]`); the others stand alone. */
+const NAMED = new Set<Kind>(['server', 'lfd', 'client']);
+/** Keys whose value may be empty: an empty message is just the numbers, an empty secret is none. */
+const MAY_BE_EMPTY = new Set(['message', 'secret']);
+
+/** One `[header]` of the file and its `key = value` lines, values already decoded. */
+interface Section {
+  header: string;
+  kind: Kind;
+  name: string;
+  values: Map<string, string>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entry points
+
+export interface LoadOptions {
+  /** `--config FILE`; relative to `cwd`. */
+  path?: string;
+  overrides?: ClusterOverrides;
+  /** Where `./cluster.ini` and a relative `path` are looked up; defaults to `process.cwd()`. */
+  cwd?: string;
+}
+
+/** SPEC §2: `--config FILE`, else `./cluster.ini` when present, else the embedded default. */
+export function loadConfig(opts: LoadOptions = {}): ClusterConfig {
+  const cwd = opts.cwd ?? process.cwd();
+  if (opts.path !== undefined) {
+    return parseConfig(readText(resolve(cwd, opts.path), opts.path), opts.path, opts.overrides);
+  }
+  const local = resolve(cwd, 'cluster.ini');
+  if (isFile(local)) return parseConfig(readText(local, 'cluster.ini'), 'cluster.ini', opts.overrides);
+  return parseConfig(DEFAULT_CONFIG_TEXT, DEFAULT_CONFIG_SOURCE, opts.overrides);
+}
+
+/** `source` names the file in error messages (and in `ClusterConfig.source`). */
+export function parseConfig(text: string, source: string, overrides: ClusterOverrides = {}): ClusterConfig {
+  const sections = scan(text, source);
+  const at = (s: Section, key?: string): string => where(source, s.header, key);
+  const find = (kind: Kind): Section | undefined => sections.find((s) => s.kind === kind);
+
+  const clusterSection = find('cluster');
+  const cluster = readCluster(clusterSection, source, overrides);
+  const rm = readEndpoint(required(find('rm'), 'rm', source), at);
+  const gfd = readEndpoint(required(find('gfd'), 'gfd', source), at);
+
+  const servers: ServerConfig[] = [];
+  const lfds: LfdConfig[] = [];
+  const clients: ClientConfig[] = [];
+  for (const s of sections) {
+    if (s.kind === 'server') {
+      servers.push({ name: s.name, ...readEndpoint(s, at), peerPort: readPort(s, 'peer_port', at) });
+    } else if (s.kind === 'lfd') {
+      lfds.push({ name: s.name, server: requiredValue(s, 'server', at) });
+    } else if (s.kind === 'client') {
+      const interval = s.values.get('interval');
+      clients.push({
+        name: s.name,
+        intervalMs: interval === undefined ? CLIENT_DEFAULTS.intervalMs : seconds(interval, at(s, 'interval')),
+        message: s.values.get('message') ?? CLIENT_DEFAULTS.message,
+      });
+    }
+  }
+  if (servers.length === 0) throw new ConfigError(`${source}: [server.*]: none defined (at least one server is required)`);
+
+  checkLfds(sections, at);
+  checkEndpoints(sections, { rm, gfd, servers }, at);
+
+  const byName = (a: { name: string }, b: { name: string }): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  return {
+    source,
+    cluster,
+    rm,
+    gfd,
+    servers: servers.sort(byName),
+    lfds: lfds.sort(byName),
+    clients: clients.sort(byName),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Command-line overrides (SPEC §2: every command takes them; lfd and cluster pass them on)
+
+export interface OverrideFlags {
+  mode?: string;
+  heartbeatFreq?: string;
+  heartbeatTimeout?: string;
+  checkpointFreq?: string;
+  durability?: string;
+  app?: string;
+}
+
+/** Validates flag values; errors name the flag: `--heartbeat-freq: not a number: 'x'`. */
+export function parseOverrides(flags: OverrideFlags): ClusterOverrides {
+  const o: ClusterOverrides = {};
+  if (flags.mode !== undefined) o.mode = oneOf(flags.mode, MODES, '--mode');
+  if (flags.heartbeatFreq !== undefined) o.heartbeatFreqMs = seconds(flags.heartbeatFreq, '--heartbeat-freq');
+  if (flags.heartbeatTimeout !== undefined) o.heartbeatTimeoutMs = seconds(flags.heartbeatTimeout, '--heartbeat-timeout');
+  if (flags.checkpointFreq !== undefined) o.checkpointFreqMs = seconds(flags.checkpointFreq, '--checkpoint-freq');
+  if (flags.durability !== undefined) o.durability = oneOf(flags.durability, DURABILITIES, '--durability');
+  if (flags.app !== undefined) o.app = oneOf(flags.app, APPS, '--app');
+  // A timeout not above the frequency is caught here only when both come as flags; against the
+  // file it is caught by parseConfig, which applies overrides before its cross-field checks.
+  if (o.heartbeatFreqMs !== undefined && o.heartbeatTimeoutMs !== undefined && o.heartbeatTimeoutMs <= o.heartbeatFreqMs) {
+    throw new ConfigError(`--heartbeat-timeout: must exceed heartbeat_freq (${secondsText(o.heartbeatFreqMs)})`);
+  }
+  return o;
+}
+
+/** The flags that reproduce `o`, for a parent (lfd, cluster) starting a child. */
+export function overridesToArgs(o: ClusterOverrides): string[] {
+  const args: string[] = [];
+  if (o.mode !== undefined) args.push('--mode', o.mode);
+  if (o.heartbeatFreqMs !== undefined) args.push('--heartbeat-freq', secondsText(o.heartbeatFreqMs));
+  if (o.heartbeatTimeoutMs !== undefined) args.push('--heartbeat-timeout', secondsText(o.heartbeatTimeoutMs));
+  if (o.checkpointFreqMs !== undefined) args.push('--checkpoint-freq', secondsText(o.checkpointFreqMs));
+  if (o.durability !== undefined) args.push('--durability', o.durability);
+  if (o.app !== undefined) args.push('--app', o.app);
+  return args;
+}
+
+/** `host:port`, with IPv6 literals bracketed so the port stays readable. */
+export function formatEndpoint(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the file
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function readText(path: string, shown: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (code ?? String(err));
+    throw new ConfigError(`${shown}: cannot read: ${why}`);
+  }
+}
+
+const HEADER = /^\[([^\]]*)\]\s*(?:[;#].*)?$/;
+
+/** Splits the text into sections, refusing what the ini package would silently accept. */
+function scan(text: string, source: string): Section[] {
+  const sections: Section[] = [];
+  const byHeader = new Map<string, Section>();
+  /** Which section holds each name, so one name cannot mean two members. */
+  const owner = new Map<string, string>([['RM', 'rm'], ['GFD', 'gfd']]);
+  let current: Section | null = null;
+
+  for (const rawLine of text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/)) {
+    const line = rawLine.trim();
+    if (line === '' || line.startsWith(';') || line.startsWith('#')) continue;
+
+    const header = HEADER.exec(line);
+    if (header) {
+      current = openSection((header[1] ?? '').trim(), source, byHeader, owner);
+      sections.push(current);
+      continue;
+    }
+
+    const eq = line.indexOf('=');
+    const key = (eq < 0 ? line : line.slice(0, eq)).trim();
+    const here = current === null ? source : where(source, current.header);
+    if (line.startsWith('[')) throw new ConfigError(`${here}: line ${quote(line)} is not a [section] header`);
+    if (current === null) throw new ConfigError(`${source}: ${short(key)}: key outside any section`);
+    if (eq < 0 || key === '') throw new ConfigError(`${here}: line ${quote(line)} is not 'key = value'`);
+
+    const at = where(source, current.header, key);
+    const known = KEYS[current.kind];
+    if (!known.includes(key)) throw new ConfigError(`${at}: unknown key (expected one of: ${known.join(', ')})`);
+    if (current.values.has(key)) throw new ConfigError(`${at}: duplicate key`);
+    const value = decodeValue(line.slice(eq + 1), at);
+    if (value === '' && !MAY_BE_EMPTY.has(key)) throw new ConfigError(`${at}: empty`);
+    current.values.set(key, value);
+  }
+  return sections;
+}
+
+function openSection(
+  header: string,
+  source: string,
+  byHeader: Map<string, Section>,
+  owner: Map<string, string>,
+): Section {
+  const here = where(source, header);
+  const dot = header.indexOf('.');
+  const kindText = dot < 0 ? header : header.slice(0, dot);
+  if (!(kindText in KEYS)) {
+    throw new ConfigError(`${here}: unknown section (expected [cluster], [rm], [gfd], [server.NAME], [lfd.NAME] or [client.NAME])`);
+  }
+  const kind = kindText as Kind;
+  if (NAMED.has(kind) !== dot >= 0) {
+    throw new ConfigError(NAMED.has(kind) ? `${here}: needs a name, as in [${kind}.NAME]` : `${here}: takes no name, write [${kind}]`);
+  }
+  const name = dot < 0 ? kind : header.slice(dot + 1);
+  if (dot >= 0 && !NAME_PATTERN.test(name)) throw new ConfigError(`${here}: name must match [A-Za-z0-9_-]{1,32}`);
+  if (byHeader.has(header)) throw new ConfigError(`${here}: duplicate section`);
+  if (dot >= 0) {
+    const taken = owner.get(name);
+    if (taken !== undefined) throw new ConfigError(`${here}: name ${name} is already used by [${taken}]`);
+    owner.set(name, header);
+  }
+  const section: Section = { header, kind, name, values: new Map() };
+  byHeader.set(header, section);
+  return section;
+}
+
+/** The text after `=`: quoted whole, else by the ini package's rules (ends at `;` or `#`). */
+function decodeValue(raw: string, at: string): string {
+  const text = raw.trim();
+  const q = text[0];
+  if (q !== '"' && q !== "'") return ini.unsafe(text);
+
+  let end = 1;
+  while (end < text.length && text[end] !== q) end += q === '"' && text[end] === '\\' ? 2 : 1;
+  if (end >= text.length) throw new ConfigError(`${at}: quote ${q} not closed`);
+  const rest = text.slice(end + 1).trim();
+  if (rest !== '' && !rest.startsWith(';') && !rest.startsWith('#')) {
+    throw new ConfigError(`${at}: text after the closing quote: ${quote(rest)}`);
+  }
+  if (q === "'") return text.slice(1, end);
+  try {
+    return JSON.parse(text.slice(0, end + 1)) as string;
+  } catch {
+    throw new ConfigError(`${at}: bad escape in quoted value: ${quote(text.slice(0, end + 1))}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Values
+
+const MODES = ['active', 'passive'] as const satisfies readonly Mode[];
+const DURABILITIES = ['sync', 'checkpoint'] as const satisfies readonly Durability[];
+const APPS = ['status', 'log'] as const satisfies readonly AppName[];
+const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/;
+const INTEGER = /^[+-]?\d+$/;
+
+function oneOf<T extends string>(raw: string, allowed: readonly T[], at: string): T {
+  if ((allowed as readonly string[]).includes(raw)) return raw as T;
+  throw new ConfigError(`${at}: not ${allowed.join(' or ')}: ${quote(raw)}`);
+}
+
+function decimal(raw: string, at: string): number {
+  if (!DECIMAL.test(raw)) throw new ConfigError(`${at}: not a number: ${quote(raw)}`);
+  return Number(raw);
+}
+
+function integer(raw: string, min: number, max: number, at: string): number {
+  const n = decimal(raw, at);
+  if (!INTEGER.test(raw)) throw new ConfigError(`${at}: not a whole number: ${quote(raw)}`);
+  if (n < min || n > max) throw new ConfigError(`${at}: out of range (${min} to ${max}): ${quote(raw)}`);
+  return n;
+}
+
+/** Seconds in the file or a flag, milliseconds in the config. */
+function seconds(raw: string, at: string): number {
+  const n = decimal(raw, at);
+  if (n < MIN_SECONDS || n > MAX_SECONDS) {
+    throw new ConfigError(`${at}: out of range (${MIN_SECONDS} to ${MAX_SECONDS} seconds): ${quote(raw)}`);
+  }
+  return Math.round(n * 1000);
+}
+
+function secondsText(ms: number): string {
+  return String(ms / 1000);
+}
+
+type At = (s: Section, key?: string) => string;
+
+function required(s: Section | undefined, kind: Kind, source: string): Section {
+  if (s === undefined) throw new ConfigError(`${where(source, kind)}: missing section`);
+  return s;
+}
+
+function requiredValue(s: Section, key: string, at: At): string {
+  const v = s.values.get(key);
+  if (v === undefined) throw new ConfigError(`${at(s, key)}: missing`);
+  return v;
+}
+
+function readPort(s: Section, key: string, at: At): number {
+  return integer(requiredValue(s, key, at), 1, 65535, at(s, key));
+}
+
+function readEndpoint(s: Section, at: At): Endpoint {
+  const host = requiredValue(s, 'host', at);
+  // Brackets too: an IPv6 address is written bare (`::1`); we add brackets when printing it.
+  if (/[\s,<>[\]]/.test(host)) throw new ConfigError(`${at(s, 'host')}: not a host name or address: ${quote(host)}`);
+  return { host, port: readPort(s, 'port', at) };
+}
+
+/** `[cluster]` with the flags applied, then the checks that compare two keys. */
+function readCluster(s: Section | undefined, source: string, o: ClusterOverrides): ClusterSettings {
+  const v = s?.values ?? new Map<string, string>();
+  const at = (key: string): string => where(source, 'cluster', key);
+  const get = <T>(key: string, fallback: T, read: (raw: string, at: string) => T): T => {
+    const raw = v.get(key);
+    return raw === undefined ? fallback : read(raw, at(key));
+  };
+  const size = (raw: string, a: string): number => integer(raw, MIN_FRAME, MAX_FRAME_LIMIT, a);
+
+  const c: ClusterSettings = {
+    mode: get('mode', DEFAULTS.mode, (r, a) => oneOf(r, MODES, a)),
+    heartbeatFreqMs: get('heartbeat_freq', DEFAULTS.heartbeatFreqMs, seconds),
+    heartbeatTimeoutMs: get('heartbeat_timeout', DEFAULTS.heartbeatTimeoutMs, seconds),
+    checkpointFreqMs: get('checkpoint_freq', DEFAULTS.checkpointFreqMs, seconds),
+    durability: get('durability', DEFAULTS.durability, (r, a) => oneOf(r, DURABILITIES, a)),
+    app: get('app', DEFAULTS.app, (r, a) => oneOf(r, APPS, a)),
+    maxFrame: get('max_frame', DEFAULTS.maxFrame, size),
+    maxStateFrame: get('max_state_frame', DEFAULTS.maxStateFrame, size),
+    secret: get('secret', DEFAULTS.secret, (r) => (r === '' ? null : r)),
+  };
+  for (const [k, value] of Object.entries(o)) if (value !== undefined) Object.assign(c, { [k]: value });
+
+  if (c.heartbeatTimeoutMs <= c.heartbeatFreqMs) {
+    // Name what the user actually wrote: a flag before a file key, and a key before a default.
+    const freq = secondsText(c.heartbeatFreqMs);
+    const timeout = secondsText(c.heartbeatTimeoutMs);
+    if (o.heartbeatTimeoutMs !== undefined) throw new ConfigError(`--heartbeat-timeout: must exceed heartbeat_freq (${freq})`);
+    if (o.heartbeatFreqMs !== undefined) throw new ConfigError(`--heartbeat-freq: must be below heartbeat_timeout (${timeout})`);
+    if (v.has('heartbeat_timeout') || !v.has('heartbeat_freq')) {
+      throw new ConfigError(`${at('heartbeat_timeout')}: must exceed heartbeat_freq (${freq})`);
+    }
+    throw new ConfigError(`${at('heartbeat_freq')}: must be below heartbeat_timeout (${timeout})`);
+  }
+  if (c.maxStateFrame < c.maxFrame) {
+    throw new ConfigError(v.has('max_state_frame')
+      ? `${at('max_state_frame')}: must be at least max_frame (${c.maxFrame})`
+      : `${at('max_frame')}: must be at most max_state_frame (${c.maxStateFrame})`);
+  }
+  return c;
+}
+
+/** Every LFD names a configured server, and no server has two LFDs (they would both launch it). */
+function checkLfds(sections: Section[], at: At): void {
+  const servers = new Set(sections.filter((s) => s.kind === 'server').map((s) => s.name));
+  const watcher = new Map<string, string>();
+  for (const s of sections) {
+    if (s.kind !== 'lfd') continue;
+    const server = s.values.get('server') ?? '';
+    if (!servers.has(server)) throw new ConfigError(`${at(s, 'server')}: no server named ${quote(server)}`);
+    const other = watcher.get(server);
+    if (other !== undefined) throw new ConfigError(`${at(s, 'server')}: ${server} is already watched by [${other}]`);
+    watcher.set(server, s.header);
+  }
+}
+
+/** Two listeners on one host:port cannot both start; say which two. Hosts compare literally. */
+function checkEndpoints(
+  sections: Section[],
+  parsed: { rm: Endpoint; gfd: Endpoint; servers: ServerConfig[] },
+  at: At,
+): void {
+  const used = new Map<string, string>();
+  const claim = (s: Section, key: string, host: string, port: number): void => {
+    const shown = formatEndpoint(host, port);
+    const id = formatEndpoint(host.toLowerCase(), port);
+    const other = used.get(id);
+    if (other !== undefined) throw new ConfigError(`${at(s, key)}: ${shown} is already used by ${other}`);
+    used.set(id, `[${s.header}] ${key}`);
+  };
+  // In file order, so the message blames the later of the two lines.
+  for (const s of sections) {
+    if (s.kind === 'rm') claim(s, 'port', parsed.rm.host, parsed.rm.port);
+    else if (s.kind === 'gfd') claim(s, 'port', parsed.gfd.host, parsed.gfd.port);
+    else if (s.kind === 'server') {
+      const sv = parsed.servers.find((x) => x.name === s.name);
+      if (sv === undefined) continue;
+      claim(s, 'port', sv.host, sv.port);
+      claim(s, 'peer_port', sv.host, sv.peerPort);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Message pieces
+
+function where(source: string, header: string, key?: string): string {
+  return key === undefined ? `${source}: [${header}]` : `${source}: [${header}] ${short(key)}`;
+}
+
+/** A value as shown in a message: quoted, and cut so one bad line cannot flood the terminal. */
+function quote(value: string): string {
+  return `'${short(value)}'`;
+}
+
+function short(text: string): string {
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}

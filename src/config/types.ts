@@ -1,0 +1,56 @@
+/** The validated cluster configuration (SPEC §2). Times are in milliseconds here, seconds in the file. */
+import type { Mode } from '../protocol/frames.js';
+
+export type Durability = 'sync' | 'checkpoint';
+export type AppName = 'status' | 'log';
+
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+export interface ServerConfig extends Endpoint {
+  name: string;
+  peerPort: number;
+}
+
+export interface LfdConfig {
+  name: string;
+  /** The server it launches and watches. */
+  server: string;
+}
+
+export interface ClientConfig {
+  name: string;
+  intervalMs: number;
+  message: string;
+}
+
+export interface ClusterSettings {
+  mode: Mode;
+  heartbeatFreqMs: number;
+  heartbeatTimeoutMs: number;
+  checkpointFreqMs: number;
+  durability: Durability;
+  app: AppName;
+  maxFrame: number;
+  maxStateFrame: number;
+  secret: string | null;
+}
+
+export interface ClusterConfig {
+  /** Where it came from: a path, or `(embedded default)`. */
+  source: string;
+  cluster: ClusterSettings;
+  rm: Endpoint;
+  gfd: Endpoint;
+  /** Sorted by name. */
+  servers: ServerConfig[];
+  lfds: LfdConfig[];
+  clients: ClientConfig[];
+}
+
+/** Command-line overrides of `[cluster]` (SPEC §2), already parsed. */
+export type ClusterOverrides = Partial<
+  Pick<ClusterSettings, 'mode' | 'heartbeatFreqMs' | 'heartbeatTimeoutMs' | 'checkpointFreqMs' | 'durability' | 'app'>
+>;

@@ -1,0 +1,51 @@
+/**
+ * Everything a role prints, as data. The printer (`printer.ts`) owns how each event looks, in text
+ * (SPEC §5's fixed forms) and JSON. Machines only ever hand one of these to their `print` function.
+ */
+import type { Mode, ReplicaRole } from '../protocol/frames.js';
+
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+/** A frame reference in a line: `<C1, S1, 4, request>` (the request's string left out, as in the seed). */
+export interface RequestRef {
+  client: string;
+  server: string;
+  num: number;
+}
+
+export type LogEvent =
+  // server
+  | { event: 'server.started'; name: string; host: string; port: number; peerHost: string; peerPort: number; pid: number }
+  | { event: 'server.heartbeat'; name: string; from: string; count: number }
+  /** `my_state_S1 = X before processing <C1, S1, 4, request>`; `state` is already shown (string or entry count). */
+  | { event: 'server.before'; name: string; state: string; request: RequestRef }
+  | { event: 'server.after'; name: string; state: string; request: RequestRef }
+  | { event: 'checkpoint.sent'; name: string; to: string; number: number; state: string }
+  | { event: 'checkpoint.taken'; name: string; from: string; number: number; state: string }
+  | { event: 'server.ready'; name: string; mode: Mode; role: ReplicaRole; epoch: number }
+  | { event: 'server.phase'; name: string; phase: string; reason: string }
+  | { event: 'server.recovered'; name: string; from: string; applied: number; state: string }
+  | { event: 'server.duplicate'; name: string; request: RequestRef }
+  // LFD
+  | { event: 'lfd.heartbeat'; name: string; server: string; count: number }
+  | { event: 'lfd.failed'; name: string; server: string; reason: 'connection lost' | 'no heartbeat answer'; timeoutS: number }
+  | { event: 'lfd.membership'; name: string; server: string; change: 'add' | 'delete' }
+  | { event: 'lfd.launching'; name: string; server: string; pid: number }
+  | { event: 'lfd.exited'; name: string; server: string; pid: number; how: string }
+  // GFD and RM
+  | { event: 'members'; name: 'GFD' | 'RM'; members: string[] }
+  | { event: 'rm.primary'; mode: Mode; primary: string; epoch: number }
+  // client
+  | { event: 'client.sent'; name: string; request: RequestRef }
+  | { event: 'client.received'; name: string; request: RequestRef; result: string }
+  | { event: 'client.duplicate'; name: string; num: number; server: string }
+  | { event: 'client.allDead'; name: string }
+  // any role
+  | { event: 'link.refused'; name: string; peer: string; reason: string }
+  | { event: 'link.error'; name: string; peer: string; message: string }
+  | { event: 'note'; name: string; level: LogLevel; text: string };
+
+export type LogEventName = LogEvent['event'];
+
+/** The one door through which machines print. */
+export type Print = (event: LogEvent) => void;

@@ -1,0 +1,164 @@
+/**
+ * The one module that turns a `LogEvent` into a printed line (SPEC §5): the seed's fixed text
+ * forms, each behind `[HH:MM:SS]` local time, or one JSON object a line. Lines are built by plain
+ * concatenation and filtered by level before any formatting, because heartbeat and per-request
+ * lines are printed on the hot path.
+ */
+import type { LogEvent, LogLevel, Print, RequestRef } from './events.js';
+
+const SEVERITY: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+export interface PrinterOptions {
+  format: 'text' | 'json';
+  /** Lines below this level are dropped (`--quiet` = `warn`). */
+  level: LogLevel;
+  /** `server`, `lfd`, … and the member's name, for the JSON form. */
+  role: string;
+  name: string;
+  /** Where a finished line goes, without its newline; default standard output. */
+  write?: (line: string) => void;
+  now?: () => Date;
+}
+
+export function createPrinter(opts: PrinterOptions): Print {
+  const write = opts.write ?? ((line: string) => void process.stdout.write(line + '\n'));
+  const now = opts.now ?? (() => new Date());
+  const min = SEVERITY[opts.level];
+  const { role, name } = opts;
+
+  if (opts.format === 'json') {
+    return (e) => {
+      if (SEVERITY[levelOf(e)] < min) return;
+      // The event's own fields come last, so its `name` (where it has one) is the one shown.
+      write(JSON.stringify({ time: now().toISOString(), role, name, ...e }));
+    };
+  }
+
+  // The `[HH:MM:SS]` prefix changes once a second; build it once a second.
+  let prefixSecond = NaN;
+  let prefix = '';
+  return (e) => {
+    if (SEVERITY[levelOf(e)] < min) return;
+    const t = now();
+    const second = Math.floor(t.getTime() / 1000);
+    if (second !== prefixSecond) {
+      prefixSecond = second;
+      prefix = clock(t);
+    }
+    write(prefix + ' ' + body(e));
+  };
+}
+
+/** `[12:00:03] …`: the text form of one event at time `now`. */
+export function formatText(e: LogEvent, now: Date): string {
+  return clock(now) + ' ' + body(e);
+}
+
+/**
+ * Per-request and heartbeat lines are `info`, so `--quiet` (`warn`) hides them; lifecycle lines
+ * (start, role, failure, membership, launch, primary) are `warn`, so it still shows those.
+ */
+export function levelOf(e: LogEvent): LogLevel {
+  switch (e.event) {
+    case 'server.heartbeat':
+    case 'server.before':
+    case 'server.after':
+    case 'server.duplicate':
+    case 'checkpoint.sent':
+    case 'checkpoint.taken':
+    case 'lfd.heartbeat':
+    case 'client.sent':
+    case 'client.received':
+    case 'client.duplicate':
+      return 'info';
+    case 'note':
+      return e.level;
+    default:
+      return 'warn';
+  }
+}
+
+/** `[HH:MM:SS]`, local time, 24-hour, zero-padded. */
+function clock(t: Date): string {
+  return '[' + two(t.getHours()) + ':' + two(t.getMinutes()) + ':' + two(t.getSeconds()) + ']';
+}
+
+function two(n: number): string {
+  return n < 10 ? '0' + n : String(n);
+}
+
+/** The line after the time. The forms marked §5 are fixed: tests grep them. */
+function body(e: LogEvent): string {
+  switch (e.event) {
+    case 'server.started': // §5
+      return e.name + ' started on ' + endpoint(e.host, e.port) + ' (peer ' + endpoint(e.peerHost, e.peerPort) + '), pid ' + e.pid;
+    case 'server.heartbeat': // §5
+      return '[' + e.count + '] ' + e.name + ' receives heartbeat from ' + e.from;
+    case 'server.before': // §5
+      return 'my_state_' + e.name + ' = ' + e.state + ' before processing ' + request(e.request);
+    case 'server.after': // §5
+      return 'my_state_' + e.name + ' = ' + e.state + ' after processing ' + request(e.request);
+    case 'checkpoint.sent': // §5
+      return '[' + e.number + '] [' + e.state + '] ' + e.name + ' sending checkpoint to ' + e.to;
+    case 'checkpoint.taken': // §5
+      return '[' + e.number + '] [' + e.state + '] ' + e.name + ' receives checkpoint from ' + e.from;
+    case 'server.ready': // §5, then the epoch
+      return e.name + ' is ready [' + e.mode + '] [' + e.role + '] (epoch ' + e.epoch + ')';
+    case 'server.phase':
+      return e.name + ': ' + e.phase + (e.reason === '' ? '' : ' (' + e.reason + ')');
+    case 'server.recovered':
+      return e.name + ': recovered from ' + e.from + ', my_state_' + e.name + ' = ' + e.state + ', ' + e.applied + ' held requests applied';
+    case 'server.duplicate':
+      return e.name + ': duplicate ' + request(e.request) + ' answered with the saved reply';
+    case 'lfd.heartbeat': // §5
+      return '[' + e.count + '] ' + e.name + ' sending heartbeat to ' + e.server;
+    case 'lfd.failed': // §5
+      return e.name + ': ' + e.server + ' failed (' +
+        (e.reason === 'connection lost' ? 'connection lost' : 'no heartbeat answer in ' + seconds(e.timeoutS) + ' s') + ')';
+    case 'lfd.membership': // §5
+      return e.name + ': ' + e.change + ' ' + e.server;
+    case 'lfd.launching': // §5
+      return e.name + ' launching ' + e.server + ' (pid ' + e.pid + ')';
+    case 'lfd.exited':
+      return e.name + ': ' + e.server + ' exited (' + e.how + '), pid ' + e.pid;
+    case 'members': // §5: always "members", sorted by name
+      return e.members.length === 0
+        ? e.name + ': 0 members'
+        : e.name + ': ' + e.members.length + ' members: ' + [...e.members].sort().join(', ');
+    case 'rm.primary': // §5
+      return 'RM: ' + (e.mode === 'active' ? 'sequencer' : 'primary') + ' is ' + e.primary;
+    case 'client.sent': // §5
+      return 'Sent ' + request(e.request);
+    case 'client.received': // §5 (the reply's result is left out, as in the seed; JSON has it)
+      return 'Received <' + e.request.client + ', ' + e.request.server + ', ' + e.request.num + ', reply>';
+    case 'client.duplicate': // §5
+      return 'request_num ' + e.num + ': Discarded duplicate reply from ' + e.server + '.';
+    case 'client.allDead': // §5
+      return e.name + ': all servers are dead';
+    case 'link.refused':
+      return e.name + ': refused frame from ' + e.peer + ': ' + e.reason;
+    case 'link.error':
+      return e.name + ': link with ' + e.peer + ': ' + e.message;
+    case 'note':
+      return e.name + ': ' + e.text;
+    default:
+      return unreachable(e);
+  }
+}
+
+function request(r: RequestRef): string {
+  return '<' + r.client + ', ' + r.server + ', ' + r.num + ', request>';
+}
+
+function endpoint(host: string, port: number): string {
+  return host.includes(':') ? '[' + host + ']:' + port : host + ':' + port;
+}
+
+/** `3` → `3`, `0.5` → `0.5`: no trailing zeros, no float noise past the millisecond. */
+function seconds(s: number): string {
+  return String(Math.round(s * 1000) / 1000);
+}
+
+function unreachable(e: never): never {
+  throw new Error('printer: unknown event ' + JSON.stringify(e));
+}

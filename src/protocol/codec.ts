@@ -1,0 +1,488 @@
+/**
+ * The wire format of SPEC §4: percent-encoding of fields and list items, and the mapping between
+ * typed frames and `<field, field, …, type>` text. The only module that builds or reads frame text.
+ */
+import type {
+  ClientEntry,
+  Frame,
+  MemberPhase,
+  Mode,
+  Phase,
+  ReplicaRole,
+  RoleKind,
+} from './frames.js';
+
+/** A frame that does not parse; `message` is short enough to send back in an error frame. */
+export class FrameError extends Error {
+  override name = 'FrameError';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Percent-encoding
+
+const FIELD_SPECIAL = /[%,<>\x00-\x1f\x7f]/g;
+const ITEM_SPECIAL = /[%;:]/g;
+// Escapes may spell any UTF-8 text, and a BOM in a field is data, not a byte-order mark.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function escapeChar(c: string): string {
+  return '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0');
+}
+
+/**
+ * Field encoding: the characters that would break framing or vanish when blanks are trimmed travel
+ * as `%XX`; everything else (non-ASCII included) travels raw.
+ */
+export function encodeField(s: string): string {
+  const body = s.replace(FIELD_SPECIAL, escapeChar);
+  // Counted by hand: a regex like / +$/ is quadratic on long runs of inner spaces.
+  let lead = 0;
+  while (lead < body.length && body.charCodeAt(lead) === 0x20) lead++;
+  if (lead === body.length) return '%20'.repeat(lead);
+  let trail = 0;
+  while (body.charCodeAt(body.length - 1 - trail) === 0x20) trail++;
+  if (lead === 0 && trail === 0) return body;
+  return '%20'.repeat(lead) + body.slice(lead, body.length - trail) + '%20'.repeat(trail);
+}
+
+/** Item encoding for free text inside a list item; applied before field encoding. */
+export function encodeItem(s: string): string {
+  return s.replace(ITEM_SPECIAL, escapeChar);
+}
+
+function hexDigit(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  const lower = code | 0x20;
+  if (lower >= 0x61 && lower <= 0x66) return lower - 0x61 + 10;
+  return -1;
+}
+
+/**
+ * Decodes every `%XX` (not only the ones our encoder writes, so a hand-written `%3B` works too).
+ * A run of escapes is one UTF-8 byte sequence, so multi-byte characters may be escaped as well.
+ */
+function percentDecode(s: string): string {
+  let at = s.indexOf('%');
+  if (at === -1) return s;
+  const parts: string[] = [];
+  let copied = 0;
+  while (at !== -1) {
+    parts.push(s.slice(copied, at));
+    const bytes: number[] = [];
+    let i = at;
+    while (i < s.length && s.charCodeAt(i) === 0x25) {
+      const hi = hexDigit(s.charCodeAt(i + 1));
+      const lo = hexDigit(s.charCodeAt(i + 2));
+      if (hi < 0 || lo < 0) {
+        throw new Error(`bad percent escape '${s.slice(i, i + 3)}' at position ${i + 1}`);
+      }
+      bytes.push(hi * 16 + lo);
+      i += 3;
+    }
+    parts.push(bytesToText(bytes, at));
+    copied = i;
+    at = s.indexOf('%', i);
+  }
+  parts.push(s.slice(copied));
+  return parts.join('');
+}
+
+function bytesToText(bytes: number[], position: number): string {
+  try {
+    return utf8.decode(Uint8Array.from(bytes));
+  } catch {
+    throw new Error(`percent escapes at position ${position + 1} are not valid UTF-8`);
+  }
+}
+
+/** Inverse of encodeField; throws an Error naming the bad escape. */
+export function decodeField(s: string): string {
+  return percentDecode(s);
+}
+
+/** Inverse of encodeItem; throws an Error naming the bad escape. */
+export function decodeItem(s: string): string {
+  return percentDecode(s);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Frames → text
+
+const dash = (s: string | null): string => s ?? '-';
+const list = (items: readonly string[]): string => items.join(';');
+const num = (n: number): string => String(n);
+
+function clientsField(clients: readonly ClientEntry[]): string {
+  return list(clients.map((c) => `${c.client}:${num(c.num)}:${encodeItem(c.reply)}`));
+}
+
+/** The fields of a frame, type last, before field encoding. */
+export function frameFields(f: Frame): string[] {
+  switch (f.kind) {
+    case 'hello':
+      return [f.name, f.role, num(f.version), 'hello'];
+    case 'request':
+      return [f.client, f.server, num(f.num), f.body, 'request'];
+    case 'reply':
+      return [f.client, f.server, num(f.num), f.result, 'reply'];
+    case 'error':
+      return [f.name, f.message, 'error'];
+    case 'statusQuery':
+      return [f.from, f.target, 'status'];
+    case 'serverStatus':
+      return [
+        f.server, dash(f.mode), dash(f.role), f.phase, f.state, clientsField(f.clients),
+        num(f.checkpoint), num(f.epoch), num(f.pid), 'status',
+      ];
+    case 'rmStatus':
+      return [
+        'RM', f.mode, dash(f.primary), num(f.epoch),
+        list(f.members.map((m) => `${m.server}:${m.phase}`)), 'status',
+      ];
+    case 'clientHello':
+      return [f.client, 'client'];
+    case 'clientView':
+      return [f.client, f.mode, list(f.servers), f.servers.length === 0 ? 'wait' : 'ready'];
+    case 'heartbeat':
+      return [f.from, f.to, num(f.count), 'heartbeat'];
+    case 'membership':
+      return [f.from, f.server, f.change, 'membership'];
+    case 'members':
+      return [f.from, list(f.servers), num(f.epoch), 'members'];
+    case 'ready':
+      return [f.server, f.mode, f.role, num(f.epoch), list(f.peers), 'ready'];
+    case 'sendCheckpoint':
+      return [f.server, f.to, 'send_checkpoint'];
+    case 'launch':
+      return [f.server, 'launch'];
+    case 'serving':
+      return [f.server, num(f.epoch), 'serving'];
+    case 'checkpoint':
+      return [f.from, f.to, num(f.number), f.state, clientsField(f.clients), num(f.epoch), 'checkpoint'];
+    case 'update':
+      return [f.from, f.to, num(f.seq), f.client, num(f.num), f.body, num(f.epoch), 'update'];
+    case 'ack':
+      return [f.from, f.to, num(f.seq), num(f.epoch), 'ack'];
+    case 'recovery':
+      return [f.from, f.to, f.state, clientsField(f.clients), num(f.applied), num(f.epoch), 'recovery'];
+    case 'forward':
+      return [f.from, f.to, f.client, num(f.num), f.body, num(f.epoch), 'forward'];
+  }
+}
+
+/** `<C1, S1, 8, hello_world8, request>` */
+export function encodeFrame(f: Frame): string {
+  return '<' + frameFields(f).map(encodeField).join(', ') + '>';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text → frames
+
+const NAME = /^[A-Za-z0-9_-]{1,32}$/;
+const DIGITS = /^[0-9]+$/;
+
+export const MODES: readonly Mode[] = ['active', 'passive'];
+export const REPLICA_ROLES: readonly ReplicaRole[] = ['primary', 'backup'];
+export const PHASES: readonly Phase[] = ['booting', 'recovering', 'ready'];
+export const MEMBER_PHASES: readonly MemberPhase[] = [...PHASES, 'down'];
+export const ROLES: readonly RoleKind[] = ['server', 'lfd', 'gfd', 'rm', 'client'];
+
+export function isName(s: string): boolean {
+  return NAME.test(s);
+}
+
+/** A value quoted for an error message: escaped so it stays on one line, and cut when long. */
+function quote(s: string): string {
+  const shown = s.length > 40 ? s.slice(0, 40) + '…' : s;
+  return `'${shown.replace(/[\x00-\x1f\x7f]/g, escapeChar)}'`;
+}
+
+/** Reads the fields of one frame in order, with error messages that name the frame type. */
+class FieldCursor {
+  private i = 0;
+  constructor(
+    readonly wire: string,
+    private readonly fields: readonly string[],
+  ) {}
+
+  text(): string {
+    return this.fields[this.i++] ?? '';
+  }
+
+  name(): string {
+    return checkName(this.text());
+  }
+
+  number(what: string): number {
+    return checkNumber(this.text(), `${this.wire} ${what}`);
+  }
+
+  oneOf<T extends string>(what: string, values: readonly T[]): T {
+    return checkOneOf(this.text(), what, values);
+  }
+
+  /** `-` stands for "not assigned yet". */
+  oneOfOrNull<T extends string>(what: string, values: readonly T[]): T | null {
+    const s = this.text();
+    return s === '-' ? null : checkOneOf(s, what, values);
+  }
+
+  names(): string[] {
+    return items(this.text()).map(checkName);
+  }
+
+  clients(): ClientEntry[] {
+    return items(this.text()).map((item) => {
+      const parts = item.split(':');
+      if (parts.length !== 3) throw new FrameError(`bad client entry ${quote(item)}`);
+      const [client = '', n = '', reply = ''] = parts;
+      return {
+        client: checkName(client),
+        num: checkNumber(n, `${this.wire} client entry number`),
+        reply: itemText(reply),
+      };
+    });
+  }
+}
+
+function items(field: string): string[] {
+  return field === '' ? [] : field.split(';');
+}
+
+function itemText(s: string): string {
+  try {
+    return decodeItem(s);
+  } catch (e) {
+    throw new FrameError((e as Error).message);
+  }
+}
+
+function checkName(s: string): string {
+  if (!NAME.test(s)) throw new FrameError(`bad name ${quote(s)}`);
+  return s;
+}
+
+function checkNumber(s: string, what: string): number {
+  const n = Number(s);
+  if (!DIGITS.test(s) || !Number.isSafeInteger(n)) {
+    throw new FrameError(`${what} ${quote(s)} is not a non-negative integer`);
+  }
+  return n;
+}
+
+function checkOneOf<T extends string>(s: string, what: string, values: readonly T[]): T {
+  if (!(values as readonly string[]).includes(s)) throw new FrameError(`unknown ${what} ${quote(s)}`);
+  return s as T;
+}
+
+type Parser = (r: FieldCursor) => Frame;
+
+/** Parsers by wire type and field count (type included). */
+const parsers: Record<string, Record<number, Parser>> = {
+  hello: {
+    4: (r) => {
+      const name = r.name();
+      const role = r.oneOf('role', ROLES);
+      const v = r.text();
+      const version = Number(v);
+      if (!DIGITS.test(v) || !Number.isSafeInteger(version) || version === 0) {
+        throw new FrameError(`hello version ${quote(v)} is not a positive integer`);
+      }
+      return { kind: 'hello', name, role, version };
+    },
+  },
+  request: {
+    5: (r) => ({ kind: 'request', client: r.name(), server: r.name(), num: r.number('number'), body: r.text() }),
+  },
+  reply: {
+    5: (r) => ({ kind: 'reply', client: r.name(), server: r.name(), num: r.number('number'), result: r.text() }),
+  },
+  error: {
+    3: (r) => ({ kind: 'error', name: r.name(), message: r.text() }),
+  },
+  status: {
+    3: (r) => ({ kind: 'statusQuery', from: r.name(), target: r.name() }),
+    // `<RM, MODE, PRIMARY, EPOCH, MEMBERS, status>`
+    6: (r) => {
+      const rm = r.text();
+      if (rm !== 'RM') throw new FrameError(`RM status must start with 'RM', not ${quote(rm)}`);
+      const mode = r.oneOf('mode', MODES);
+      const primary = r.text();
+      return {
+        kind: 'rmStatus',
+        mode,
+        primary: primary === '-' ? null : checkName(primary),
+        epoch: r.number('epoch'),
+        members: items(r.text()).map((item) => {
+          const parts = item.split(':');
+          if (parts.length !== 2) throw new FrameError(`bad member entry ${quote(item)}`);
+          const [server = '', phase = ''] = parts;
+          return { server: checkName(server), phase: checkOneOf(phase, 'phase', MEMBER_PHASES) };
+        }),
+      };
+    },
+    10: (r) => ({
+      kind: 'serverStatus',
+      server: r.name(),
+      mode: r.oneOfOrNull('mode', MODES),
+      role: r.oneOfOrNull('role', REPLICA_ROLES),
+      phase: r.oneOf('phase', PHASES),
+      state: r.text(),
+      clients: r.clients(),
+      checkpoint: r.number('checkpoint'),
+      epoch: r.number('epoch'),
+      pid: r.number('pid'),
+    }),
+  },
+  client: {
+    2: (r) => ({ kind: 'clientHello', client: r.name() }),
+  },
+  ready: {
+    4: (r) => {
+      const f = { kind: 'clientView' as const, client: r.name(), mode: r.oneOf('mode', MODES), servers: r.names() };
+      if (f.servers.length === 0) throw new FrameError(`ready names no server (use wait)`);
+      return f;
+    },
+    6: (r) => ({
+      kind: 'ready',
+      server: r.name(),
+      mode: r.oneOf('mode', MODES),
+      role: r.oneOf('role', REPLICA_ROLES),
+      epoch: r.number('epoch'),
+      peers: r.names(),
+    }),
+  },
+  wait: {
+    4: (r) => {
+      const f = { kind: 'clientView' as const, client: r.name(), mode: r.oneOf('mode', MODES), servers: r.names() };
+      if (f.servers.length !== 0) throw new FrameError(`wait must not name servers`);
+      return f;
+    },
+  },
+  heartbeat: {
+    4: (r) => ({ kind: 'heartbeat', from: r.name(), to: r.name(), count: r.number('count') }),
+  },
+  membership: {
+    4: (r) => ({
+      kind: 'membership',
+      from: r.name(),
+      server: r.name(),
+      change: r.oneOf('membership change', ['add', 'delete'] as const),
+    }),
+  },
+  members: {
+    4: (r) => ({ kind: 'members', from: r.name(), servers: r.names(), epoch: r.number('epoch') }),
+  },
+  send_checkpoint: {
+    3: (r) => ({ kind: 'sendCheckpoint', server: r.name(), to: r.name() }),
+  },
+  launch: {
+    2: (r) => ({ kind: 'launch', server: r.name() }),
+  },
+  serving: {
+    3: (r) => ({ kind: 'serving', server: r.name(), epoch: r.number('epoch') }),
+  },
+  checkpoint: {
+    7: (r) => ({
+      kind: 'checkpoint',
+      from: r.name(),
+      to: r.name(),
+      number: r.number('number'),
+      state: r.text(),
+      clients: r.clients(),
+      epoch: r.number('epoch'),
+    }),
+  },
+  update: {
+    8: (r) => ({
+      kind: 'update',
+      from: r.name(),
+      to: r.name(),
+      seq: r.number('sequence number'),
+      client: r.name(),
+      num: r.number('request number'),
+      body: r.text(),
+      epoch: r.number('epoch'),
+    }),
+  },
+  ack: {
+    5: (r) => ({ kind: 'ack', from: r.name(), to: r.name(), seq: r.number('sequence number'), epoch: r.number('epoch') }),
+  },
+  recovery: {
+    7: (r) => ({
+      kind: 'recovery',
+      from: r.name(),
+      to: r.name(),
+      state: r.text(),
+      clients: r.clients(),
+      applied: r.number('applied count'),
+      epoch: r.number('epoch'),
+    }),
+  },
+  forward: {
+    7: (r) => ({
+      kind: 'forward',
+      from: r.name(),
+      to: r.name(),
+      client: r.name(),
+      num: r.number('request number'),
+      body: r.text(),
+      epoch: r.number('epoch'),
+    }),
+  },
+};
+
+function countsText(counts: number[]): string {
+  if (counts.length === 1) return String(counts[0]);
+  return counts.slice(0, -1).join(', ') + ' or ' + String(counts[counts.length - 1]);
+}
+
+/** Fields already field-decoded and trimmed; the last one is the wire type. */
+export function parseFrame(fields: readonly string[]): Frame {
+  const wire = fields[fields.length - 1] ?? '';
+  if (wire === '') throw new FrameError('frame has no type');
+  const shapes = Object.hasOwn(parsers, wire) ? parsers[wire] : undefined;
+  if (shapes === undefined) throw new FrameError(`unknown frame type ${quote(wire)}`);
+  const parse = shapes[fields.length];
+  if (parse === undefined) {
+    const counts = Object.keys(shapes).map(Number);
+    throw new FrameError(`${wire} needs ${countsText(counts)} fields, got ${fields.length}`);
+  }
+  return parse(new FieldCursor(wire, fields));
+}
+
+/** Blanks around fields: spaces and tabs, and line breaks for frames typed over several lines. */
+function trimBlanks(s: string): string {
+  let start = 0;
+  let end = s.length;
+  while (start < end && isBlank(s.charCodeAt(start))) start++;
+  while (end > start && isBlank(s.charCodeAt(end - 1))) end--;
+  return start === 0 && end === s.length ? s : s.slice(start, end);
+}
+
+function isBlank(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+}
+
+/** The fields of `<…>` text, trimmed and field-decoded. */
+export function splitFrameText(text: string): string[] {
+  const t = trimBlanks(text);
+  if (t.length < 2 || !t.startsWith('<') || !t.endsWith('>')) {
+    throw new FrameError('a frame must be enclosed in < and >');
+  }
+  return t
+    .slice(1, -1)
+    .split(',')
+    .map((raw, i) => {
+      try {
+        return decodeField(trimBlanks(raw));
+      } catch (e) {
+        throw new FrameError(`field ${i + 1}: ${(e as Error).message}`);
+      }
+    });
+}
+
+/** `<…>` text → frame; throws FrameError only. */
+export function decodeFrameText(text: string): Frame {
+  return parseFrame(splitFrameText(text));
+}

@@ -1,0 +1,238 @@
+/**
+ * Every frame of SPEC §4 as a typed union. The wire type (the frame's last field) is not always
+ * enough to tell frames apart (`status`, `ready` and `heartbeat` have several shapes), so each
+ * variant has its own `kind`; the codec maps kinds to wire shapes and back.
+ */
+
+export const PROTOCOL_VERSION = 1;
+
+export type RoleKind = 'server' | 'lfd' | 'gfd' | 'rm' | 'client';
+export type Mode = 'active' | 'passive';
+export type ReplicaRole = 'primary' | 'backup';
+export type Phase = 'booting' | 'recovering' | 'ready';
+/** What the RM knows of a configured server. */
+export type MemberPhase = Phase | 'down';
+
+/** One row of a client table: the client's last request number and the reply it got. */
+export interface ClientEntry {
+  client: string;
+  num: number;
+  reply: string;
+}
+
+/** `<LFD1, lfd, 1, hello>`: opens every control link; the listener answers with its own. */
+export interface HelloFrame {
+  kind: 'hello';
+  name: string;
+  role: RoleKind;
+  version: number;
+}
+
+/** `<C1, S1, 8, hello_world8, request>` */
+export interface RequestFrame {
+  kind: 'request';
+  client: string;
+  server: string;
+  num: number;
+  body: string;
+}
+
+/** `<C1, S1, 8, RESULT, reply>` */
+export interface ReplyFrame {
+  kind: 'reply';
+  client: string;
+  server: string;
+  num: number;
+  result: string;
+}
+
+/** `<NAME, what was wrong, error>`: never answered. */
+export interface ErrorFrame {
+  kind: 'error';
+  name: string;
+  message: string;
+}
+
+/** `<ops, S1, status>` or `<ops, RM, status>` */
+export interface StatusQueryFrame {
+  kind: 'statusQuery';
+  from: string;
+  target: string;
+}
+
+/** `<S1, MODE, ROLE, PHASE, STATE, CLIENTS, CKPT, EPOCH, PID, status>` */
+export interface ServerStatusFrame {
+  kind: 'serverStatus';
+  server: string;
+  mode: Mode | null;
+  role: ReplicaRole | null;
+  phase: Phase;
+  state: string;
+  clients: ClientEntry[];
+  checkpoint: number;
+  epoch: number;
+  pid: number;
+}
+
+/** `<RM, MODE, PRIMARY, EPOCH, S1:ready;S2:recovering;S3:down, status>` */
+export interface RmStatusFrame {
+  kind: 'rmStatus';
+  mode: Mode;
+  primary: string | null;
+  epoch: number;
+  members: { server: string; phase: MemberPhase }[];
+}
+
+/** `<C1, client>`: a client asks the RM where to send. */
+export interface ClientHelloFrame {
+  kind: 'clientHello';
+  client: string;
+}
+
+/**
+ * `<C1, active, S1;S2;S3, ready>` / `<C1, passive, S2, ready>` / `<C1, MODE, , wait>`.
+ * `servers` is empty exactly when the wire type is `wait`.
+ */
+export interface ClientViewFrame {
+  kind: 'clientView';
+  client: string;
+  mode: Mode;
+  servers: string[];
+}
+
+/** `<LFD1, S1, 8, heartbeat>`, answered `<S1, LFD1, 8, heartbeat>` (and GFD ↔ LFD alike). */
+export interface HeartbeatFrame {
+  kind: 'heartbeat';
+  from: string;
+  to: string;
+  count: number;
+}
+
+/** `<LFD1, S1, add, membership>` (LFD → GFD) and `<GFD, S1, add, membership>` (GFD → RM). */
+export interface MembershipFrame {
+  kind: 'membership';
+  from: string;
+  server: string;
+  change: 'add' | 'delete';
+}
+
+/** `<GFD, S1;S2, 9, members>`: the whole set and the highest epoch passed down. */
+export interface MembersFrame {
+  kind: 'members';
+  from: string;
+  servers: string[];
+  epoch: number;
+}
+
+/** `<S1, passive, primary, 4, S2;S3, ready>`: the RM's assignment, passed down by name. */
+export interface ReadyFrame {
+  kind: 'ready';
+  server: string;
+  mode: Mode;
+  role: ReplicaRole;
+  epoch: number;
+  peers: string[];
+}
+
+/** `<S1, S2, send_checkpoint>`: S1, send your state to S2 now. */
+export interface SendCheckpointFrame {
+  kind: 'sendCheckpoint';
+  server: string;
+  to: string;
+}
+
+/** `<S1, launch>`: LFD of S1, start S1. */
+export interface LaunchFrame {
+  kind: 'launch';
+  server: string;
+}
+
+/** `<S2, 4, serving>`: S2 serves in epoch 4. */
+export interface ServingFrame {
+  kind: 'serving';
+  server: string;
+  epoch: number;
+}
+
+/** `<S1, S2, 8, STATE, CLIENTS, 4, checkpoint>` */
+export interface CheckpointFrame {
+  kind: 'checkpoint';
+  from: string;
+  to: string;
+  number: number;
+  state: string;
+  clients: ClientEntry[];
+  epoch: number;
+}
+
+/** `<S1, S2, 31, C1, 8, hello_world8, 4, update>` */
+export interface UpdateFrame {
+  kind: 'update';
+  from: string;
+  to: string;
+  seq: number;
+  client: string;
+  num: number;
+  body: string;
+  epoch: number;
+}
+
+/** `<S2, S1, 31, 4, ack>` */
+export interface AckFrame {
+  kind: 'ack';
+  from: string;
+  to: string;
+  seq: number;
+  epoch: number;
+}
+
+/** `<S1, S2, STATE, CLIENTS, 31, 4, recovery>`: S1's state after its 31st applied request. */
+export interface RecoveryFrame {
+  kind: 'recovery';
+  from: string;
+  to: string;
+  state: string;
+  clients: ClientEntry[];
+  applied: number;
+  epoch: number;
+}
+
+/** `<S1, S2, C1, 9, hello_world9, 4, forward>` */
+export interface ForwardFrame {
+  kind: 'forward';
+  from: string;
+  to: string;
+  client: string;
+  num: number;
+  body: string;
+  epoch: number;
+}
+
+export type Frame =
+  | HelloFrame
+  | RequestFrame
+  | ReplyFrame
+  | ErrorFrame
+  | StatusQueryFrame
+  | ServerStatusFrame
+  | RmStatusFrame
+  | ClientHelloFrame
+  | ClientViewFrame
+  | HeartbeatFrame
+  | MembershipFrame
+  | MembersFrame
+  | ReadyFrame
+  | SendCheckpointFrame
+  | LaunchFrame
+  | ServingFrame
+  | CheckpointFrame
+  | UpdateFrame
+  | AckFrame
+  | RecoveryFrame
+  | ForwardFrame;
+
+export type FrameKind = Frame['kind'];
+export type FrameOf<K extends FrameKind> = Extract<Frame, { kind: K }>;
+
+/** Frames that carry an epoch between servers (SPEC §6 Epochs). */
+export type PeerFrame = CheckpointFrame | UpdateFrame | AckFrame | RecoveryFrame | ForwardFrame;

@@ -1,0 +1,77 @@
+/**
+ * Which frames each link may carry (SPEC §4 Links). A listener's port decides what may arrive before
+ * a hello; the role named in the hello decides what may arrive after it. An outbound link knows the
+ * role it connected to and takes only what that role sends.
+ */
+import type { FrameKind, RoleKind } from './frames.js';
+
+/** The kinds of listening port. */
+export type PortKind = 'server-client' | 'server-peer' | 'gfd' | 'rm';
+
+/** Who is at the other end of a link, once its hello arrived. */
+export interface Peer {
+  name: string;
+  role: RoleKind;
+}
+
+export interface Limits {
+  maxFrame: number;
+  maxStateFrame: number;
+}
+
+/** `error` may arrive on any link (and is never answered); it is not listed below. */
+type Allowed = readonly FrameKind[];
+
+/** Frames a listener takes from anyone, before or without a hello. */
+const beforeHello: Record<PortKind, Allowed> = {
+  'server-client': ['request', 'statusQuery'],
+  'server-peer': ['hello', 'statusQuery'],
+  gfd: ['hello'],
+  rm: ['hello', 'clientHello', 'statusQuery'],
+};
+
+/** Frames a listener takes after a hello from a given role (roles not listed may not say hello there). */
+const afterHello: Record<PortKind, Partial<Record<RoleKind, Allowed>>> = {
+  'server-client': {},
+  'server-peer': {
+    lfd: ['heartbeat', 'ready', 'sendCheckpoint', 'statusQuery'],
+    server: ['checkpoint', 'update', 'recovery', 'forward', 'statusQuery'],
+  },
+  gfd: {
+    lfd: ['heartbeat', 'membership', 'serving'],
+  },
+  rm: {
+    gfd: ['membership', 'members', 'serving', 'statusQuery'],
+  },
+};
+
+/** Frames an outbound link takes from the role it connected to. */
+const fromListener: Record<RoleKind, Allowed> = {
+  server: ['hello', 'reply', 'serverStatus', 'heartbeat', 'serving', 'ack'],
+  lfd: [],
+  gfd: ['hello', 'heartbeat', 'ready', 'sendCheckpoint', 'launch'],
+  rm: ['hello', 'clientView', 'rmStatus', 'ready', 'sendCheckpoint', 'launch'],
+  client: [],
+};
+
+/** Roles that may open a control link with a hello on each port. */
+export function mayGreet(port: PortKind, role: RoleKind): boolean {
+  return afterHello[port][role] !== undefined;
+}
+
+export function listenerAccepts(port: PortKind, peer: Peer | null, kind: FrameKind): boolean {
+  if (kind === 'error') return true;
+  if (peer === null) return beforeHello[port].includes(kind);
+  return (afterHello[port][peer.role] ?? []).includes(kind);
+}
+
+export function linkAccepts(target: RoleKind, kind: FrameKind): boolean {
+  return kind === 'error' || fromListener[target].includes(kind);
+}
+
+/** Client-facing ports keep `maxFrame`; peer ports allow `maxStateFrame` once the peer said hello. */
+export function frameLimit(port: PortKind | null, peer: Peer | null, limits: Limits): number {
+  if (port === null) return limits.maxStateFrame;
+  if (port === 'server-client' || port === 'rm' || peer === null) return limits.maxFrame;
+  return limits.maxStateFrame;
+}

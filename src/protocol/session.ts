@@ -1,0 +1,148 @@
+/**
+ * The protocol logic of one link, without I/O: bytes in, accepted frames and answers out. The TCP
+ * and in-memory transports both drive it, so they refuse, answer and close in exactly the same way.
+ */
+import { decodeFrameText, encodeFrame, FrameError } from './codec.js';
+import { PROTOCOL_VERSION, type ErrorFrame, type Frame, type HelloFrame, type RoleKind } from './frames.js';
+import { frameLimit, linkAccepts, listenerAccepts, mayGreet, type Limits, type Peer, type PortKind } from './links.js';
+import { FrameReader } from './reader.js';
+
+/** SPEC §4: a link that sends this many refused frames in a row is closed. */
+export const MAX_REFUSED_IN_A_ROW = 10;
+
+export interface SessionOptions {
+  /** This side's name and role. */
+  self: Peer;
+  /** A listener's port, or an outbound link to a role. */
+  side: { port: PortKind } | { target: RoleKind };
+  limits: Limits;
+}
+
+export interface SessionStep {
+  /** Accepted frames in order, for the machine (incoming hellos are reported in `hello` instead). */
+  frames: Frame[];
+  /** Frames to write back now, in order (the listener's hello answer, error frames). */
+  replies: Frame[];
+  /** One reason per refused frame, for logging. */
+  refused: string[];
+  /** The hello accepted in this step: the peer's on a listener, the listener's answer on a link. */
+  hello: Peer | null;
+  /** Close after writing `replies`. */
+  close: boolean;
+}
+
+export function helloFrame(self: Peer): HelloFrame {
+  return { kind: 'hello', name: self.name, role: self.role, version: PROTOCOL_VERSION };
+}
+
+export class LinkSession {
+  private readonly reader: FrameReader;
+  private readonly port: PortKind | null;
+  private readonly target: RoleKind | null;
+  private currentPeer: Peer | null = null;
+  private refusedInARow = 0;
+  private closed = false;
+
+  constructor(private readonly opts: SessionOptions) {
+    this.port = 'port' in opts.side ? opts.side.port : null;
+    this.target = 'target' in opts.side ? opts.side.target : null;
+    // A getter, not a number: the limit of a peer port grows once its hello is accepted.
+    this.reader = new FrameReader(() => frameLimit(this.port, this.currentPeer, opts.limits));
+  }
+
+  /** Who is at the other end, once a hello was accepted. */
+  get peer(): Peer | null {
+    return this.currentPeer;
+  }
+
+  /** Once closed (too many refusals, bad version), further input is ignored. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** The text to write for a frame (the transports write it as UTF-8). */
+  encode(frame: Frame): string {
+    return encodeFrame(frame);
+  }
+
+  receive(chunk: Uint8Array | string): SessionStep {
+    const step: SessionStep = { frames: [], replies: [], refused: [], hello: null, close: this.closed };
+    if (this.closed) return step;
+    // Item by item, so that a hello changes the limit for the frames behind it in the same chunk.
+    for (const item of this.reader.items(chunk)) {
+      if (!item.ok) this.refuse(step, item.reason);
+      else this.take(step, item.text);
+      if (step.close) break;
+    }
+    return step;
+  }
+
+  private take(step: SessionStep, text: string): void {
+    let frame: Frame;
+    try {
+      frame = decodeFrameText(text);
+    } catch (e) {
+      // decodeFrameText throws FrameError only; anything else is a bug and should surface.
+      if (!(e instanceof FrameError)) throw e;
+      this.refuse(step, e.message);
+      return;
+    }
+    if (frame.kind === 'error') {
+      // Never answered (two sides must not trade errors forever), and neither counts nor resets.
+      step.frames.push(frame);
+      return;
+    }
+    if (frame.kind === 'hello') {
+      this.takeHello(step, frame);
+      return;
+    }
+    if (!this.accepts(frame.kind)) {
+      this.refuse(step, `frame '${frame.kind}' not allowed on this link`);
+      return;
+    }
+    this.refusedInARow = 0;
+    step.frames.push(frame);
+  }
+
+  private takeHello(step: SessionStep, hello: HelloFrame): void {
+    if (this.currentPeer !== null) return this.refuse(step, 'second hello on this link');
+    if (!this.accepts('hello')) return this.refuse(step, `frame 'hello' not allowed on this link`);
+    if (hello.version !== PROTOCOL_VERSION) {
+      step.replies.push(this.error(`protocol version ${hello.version} not supported`));
+      step.refused.push(`protocol version ${hello.version} not supported`);
+      this.close(step);
+      return;
+    }
+    if (this.port !== null && !mayGreet(this.port, hello.role)) {
+      return this.refuse(step, `role '${hello.role}' may not say hello on this port`);
+    }
+    if (this.target !== null && hello.role !== this.target) {
+      return this.refuse(step, `hello from a ${hello.role}, expected a ${this.target}`);
+    }
+    this.refusedInARow = 0;
+    this.currentPeer = { name: hello.name, role: hello.role };
+    step.hello = this.currentPeer;
+    if (this.port !== null) step.replies.push(helloFrame(this.opts.self));
+  }
+
+  private accepts(kind: Frame['kind']): boolean {
+    if (this.port !== null) return listenerAccepts(this.port, this.currentPeer, kind);
+    return linkAccepts(this.target!, kind);
+  }
+
+  private refuse(step: SessionStep, reason: string): void {
+    step.replies.push(this.error(reason));
+    step.refused.push(reason);
+    this.refusedInARow++;
+    if (this.refusedInARow >= MAX_REFUSED_IN_A_ROW) this.close(step);
+  }
+
+  private close(step: SessionStep): void {
+    this.closed = true;
+    step.close = true;
+  }
+
+  private error(message: string): ErrorFrame {
+    return { kind: 'error', name: this.opts.self.name, message };
+  }
+}

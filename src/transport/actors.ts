@@ -1,0 +1,252 @@
+/**
+ * The two transport actors, written once over a `Driver` (TCP or the in-memory network):
+ *
+ * - listener: accepts connections on one address; each connection is a link `L1`, `L2`, … with its
+ *   own `LinkSession` (the session decides what is accepted, refused and answered).
+ * - link: one outbound connection that says hello, reconnects by itself with capped exponential
+ *   backoff and full jitter, and drops what is sent while it is down.
+ *
+ * Both are xstate callback actors: events go to the parent with `sendBack`, commands come in through
+ * `receive`, and stopping the actor closes everything it opened (and reports nothing more).
+ *
+ * Commands: `send` writes a frame (a listener needs `link`; an unknown or closed link, or a link
+ * actor that is down, drops it silently). `close` ends a listener's connection, or a link actor's
+ * current connection (which then reconnects). Every close, whichever side decided it, is reported
+ * once as `link.down`; a link reports `link.down` only for a connection that was up (failed
+ * connects are retried silently).
+ *
+ * Hellos: the session keeps them out of its `frames`, but a machine needs to know who is on a link
+ * before that peer's first other frame (the GFD heartbeats an LFD as soon as it said hello). So an
+ * accepted hello is reported as a `frame.hello` event (one of the `FrameEvent`s) with origin.peer
+ * set: on a listener when a peer greets (the answer already written, an older link under the same
+ * name already closed and reported down), on a link when the listener's answer arrives.
+ */
+import { fromCallback } from 'xstate';
+import { encodeFrame } from '../protocol/codec.js';
+import { PROTOCOL_VERSION, type Frame, type HelloFrame } from '../protocol/frames.js';
+import type { Peer } from '../protocol/links.js';
+import { helloFrame, LinkSession, type SessionStep } from '../protocol/session.js';
+import type { Conn, Driver, ListenHandle } from './connection.js';
+import type {
+  FrameEvent,
+  LinkInput,
+  ListenerInput,
+  Origin,
+  Transport,
+  TransportCommand,
+  TransportEvent,
+} from './types.js';
+
+export type { Conn, Driver } from './connection.js';
+
+/** Reconnect backoff when `LinkInput.backoff` is not given (SPEC §6: starts at 50 ms). */
+export const DEFAULT_BACKOFF = { initialMs: 50, maxMs: 1000 } as const;
+
+/** Reasons given in `link.down` for closes this side decided. */
+export const CLOSE_REASONS = {
+  replaced: 'replaced by a new hello',
+  requested: 'closed by this side',
+  refused: 'closed after refused frames',
+  stopped: 'stopped',
+} as const;
+
+/**
+ * Delay before reconnect attempt number `retry` (0 for the first after a success): full jitter over
+ * a capped exponential ceiling, `random() * min(max, initial * 2^retry)`.
+ */
+export function backoffDelay(retry: number, backoff: { initialMs: number; maxMs: number }, random: () => number): number {
+  const ceiling = Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.min(retry, 30));
+  return Math.floor(random() * ceiling);
+}
+
+export function makeTransport(driver: Driver): Transport {
+  return {
+    listener: fromCallback<TransportCommand, ListenerInput>(({ input, sendBack, receive }) =>
+      runListener(driver, input, sendBack, receive),
+    ),
+    link: fromCallback<TransportCommand, LinkInput>(({ input, sendBack, receive }) =>
+      runLink(driver, input, sendBack, receive),
+    ),
+  };
+}
+
+type SendBack = (event: TransportEvent) => void;
+type Receive = (listener: (command: TransportCommand) => void) => void;
+
+function frameEvent(frame: Frame, origin: Origin): FrameEvent {
+  return { type: `frame.${frame.kind}`, frame, origin } as FrameEvent;
+}
+
+function helloOf(peer: Peer): HelloFrame {
+  return { kind: 'hello', name: peer.name, role: peer.role, version: PROTOCOL_VERSION };
+}
+
+/**
+ * Carry out one session step on a connection: answer first (so the hello answer precedes anything
+ * the parent sends in reaction), then report the hello, the frames and the refusals, then close.
+ * `afterHello` runs once the hello is reported and before the frames: a parent learns of a new
+ * link under a name before the old one's `link.down`, so it can tell a replaced link from a lost one.
+ */
+function applyStep(
+  conn: Conn,
+  step: SessionStep,
+  origin: () => Origin,
+  sendBack: SendBack,
+  afterHello: () => void,
+): void {
+  for (const reply of step.replies) conn.write(encodeFrame(reply));
+  if (step.hello !== null) sendBack(frameEvent(helloOf(step.hello), origin()));
+  afterHello();
+  for (const frame of step.frames) sendBack(frameEvent(frame, origin()));
+  for (const reason of step.refused) sendBack({ type: 'link.refused', origin: origin(), reason });
+  if (step.close) conn.close(CLOSE_REASONS.refused);
+}
+
+function runListener(driver: Driver, input: ListenerInput, sendBack: SendBack, receive: Receive): () => void {
+  let stopped = false;
+  let server: ListenHandle | null = null;
+  let next = 0;
+  const links = new Map<string, { conn: Conn; session: LinkSession }>();
+
+  const emit: SendBack = (event) => {
+    if (!stopped) sendBack(event);
+  };
+
+  const accept = (conn: Conn): void => {
+    if (stopped) {
+      conn.close(CLOSE_REASONS.stopped);
+      return;
+    }
+    const link = `L${++next}`;
+    const session = new LinkSession({ self: input.self, side: { port: input.kind }, limits: input.limits });
+    const origin = (): Origin => ({ via: input.id, link, peer: session.peer });
+    links.set(link, { conn, session });
+    conn.onClose((reason) => {
+      if (links.get(link)?.conn === conn) links.delete(link);
+      emit({ type: 'link.down', origin: origin(), reason });
+    });
+    emit({ type: 'link.up', origin: origin() });
+    conn.onData((chunk) => {
+      if (stopped || conn.closed) return;
+      const step = session.receive(chunk);
+      applyStep(conn, step, origin, emit, () => {
+        // SPEC §4: a new hello under a name that already has a link replaces that link.
+        if (step.hello === null) return;
+        const name = step.hello.name;
+        for (const [other, entry] of [...links]) {
+          if (other !== link && entry.session.peer?.name === name) entry.conn.close(CLOSE_REASONS.replaced);
+        }
+      });
+    });
+  };
+
+  driver.listen(input.host, input.port, accept, (result) => {
+    if (stopped) {
+      if (result.ok) result.close();
+      return;
+    }
+    if (result.ok) {
+      server = result;
+      emit({ type: 'listen.ready', via: input.id, port: result.port });
+    } else {
+      emit({ type: 'listen.failed', via: input.id, reason: `${input.host}:${input.port}: ${result.reason}` });
+    }
+  });
+
+  receive((command) => {
+    if (stopped) return;
+    if (command.type === 'send') {
+      if (command.link === undefined) return;
+      links.get(command.link)?.conn.write(encodeFrame(command.frame));
+    } else if (command.type === 'close') {
+      links.get(command.link)?.conn.close(CLOSE_REASONS.requested);
+    }
+  });
+
+  return () => {
+    stopped = true;
+    server?.close();
+    server = null;
+    for (const { conn } of links.values()) conn.close(CLOSE_REASONS.stopped);
+    links.clear();
+  };
+}
+
+function runLink(driver: Driver, input: LinkInput, sendBack: SendBack, receive: Receive): () => void {
+  const backoff = input.backoff ?? DEFAULT_BACKOFF;
+  let stopped = false;
+  let conn: Conn | null = null;
+  /** Reconnect attempts since the last established connection. */
+  let retries = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const emit: SendBack = (event) => {
+    if (!stopped) sendBack(event);
+  };
+
+  const retryLater = (): void => {
+    if (stopped) return;
+    const delay = backoffDelay(retries, backoff, () => driver.random());
+    retries += 1;
+    timer = globalThis.setTimeout(attempt, delay);
+  };
+
+  const connected = (c: Conn): void => {
+    const session = new LinkSession({ self: input.self, side: { target: input.target }, limits: input.limits });
+    const origin = (): Origin => ({ via: input.id, link: '', peer: session.peer });
+    // A link counts as established (backoff reset) once the listener took it: at the hello answer
+    // for a link that says hello, at connect otherwise. A listener that closes every new connection
+    // before answering thus meets a growing backoff instead of a reconnect loop.
+    let established = false;
+    const establish = (): void => {
+      established = true;
+      retries = 0;
+    };
+    conn = c;
+    c.onClose((reason) => {
+      if (conn === c) conn = null;
+      if (stopped) return;
+      emit({ type: 'link.down', origin: origin(), reason });
+      retryLater();
+    });
+    if (input.hello) c.write(encodeFrame(helloFrame(input.self)));
+    else establish();
+    emit({ type: 'link.up', origin: origin() });
+    c.onData((chunk) => {
+      if (stopped || c.closed) return;
+      const step = session.receive(chunk);
+      applyStep(c, step, origin, emit, () => {
+        if (step.hello !== null && !established) establish();
+      });
+    });
+  };
+
+  function attempt(): void {
+    timer = undefined;
+    if (stopped) return;
+    driver.connect(input.host, input.port, (result) => {
+      if (stopped) {
+        if (result.ok) result.conn.close(CLOSE_REASONS.stopped);
+        return;
+      }
+      if (result.ok) connected(result.conn);
+      else retryLater();
+    });
+  }
+
+  receive((command) => {
+    if (stopped || conn === null) return;
+    if (command.type === 'send') conn.write(encodeFrame(command.frame));
+    else if (command.type === 'close') conn.close(CLOSE_REASONS.requested);
+  });
+
+  attempt();
+
+  return () => {
+    stopped = true;
+    if (timer !== undefined) globalThis.clearTimeout(timer);
+    timer = undefined;
+    conn?.close(CLOSE_REASONS.stopped);
+    conn = null;
+  };
+}

@@ -1,0 +1,130 @@
+/**
+ * The transport over real sockets (node:net). Sockets get `noDelay` (frames are small and latency is
+ * what matters), a listener binds exactly the host it is given, and no socket or server error ever
+ * escapes as an exception: each becomes a `listen.failed`, a failed connect (retried) or a
+ * `link.down` with a short reason.
+ */
+import net from 'node:net';
+import { clearTimeout as realClearTimeout, setTimeout as realSetTimeout } from 'node:timers';
+import { makeTransport } from './actors.js';
+import { BaseConn, type Driver } from './connection.js';
+import type { Transport } from './types.js';
+
+/** A connect that has not completed after this long fails (a host that drops SYNs would take minutes). */
+export const CONNECT_TIMEOUT_MS = 5000;
+/** After a local close, how long the peer may take to read what is left before the socket is destroyed. */
+export const LINGER_MS = 2000;
+
+const PHRASES: Record<string, string> = {
+  EADDRINUSE: 'address in use',
+  EADDRNOTAVAIL: 'address not available',
+  EACCES: 'permission denied',
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ECONNABORTED: 'connection aborted',
+  EPIPE: 'connection broken',
+  ETIMEDOUT: 'timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host not found (temporary)',
+};
+
+/** One short phrase for a socket error: `address in use`, `connection refused`, … */
+export function describeError(err: unknown): string {
+  const e = err as NodeJS.ErrnoException | undefined;
+  if (e?.code !== undefined && PHRASES[e.code] !== undefined) return PHRASES[e.code] as string;
+  const message = e?.message ?? String(err);
+  return message.split('\n')[0] ?? message;
+}
+
+class SocketConn extends BaseConn {
+  readonly remote: string;
+  private error: string | null = null;
+
+  constructor(private readonly socket: net.Socket) {
+    super();
+    this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.received(chunk));
+    socket.on('error', (err) => {
+      this.error ??= describeError(err);
+    });
+    socket.on('end', () => this.lost('closed by peer'));
+    socket.on('close', () => this.lost(this.error ?? 'connection closed'));
+  }
+
+  protected transmit(text: string): void {
+    if (this.socket.writable) this.socket.write(text, 'utf8');
+  }
+
+  protected shutdown(): void {
+    const socket = this.socket;
+    // Flush what was written, then close; a peer that does not read gets LINGER_MS.
+    const linger = realSetTimeout(() => socket.destroy(), LINGER_MS);
+    linger.unref();
+    socket.once('close', () => realClearTimeout(linger));
+    socket.end(() => socket.destroy());
+  }
+}
+
+export interface TcpOptions {
+  /** Backoff jitter source (default Math.random). */
+  random?: () => number;
+  connectTimeoutMs?: number;
+}
+
+export function tcpDriver(options: TcpOptions = {}): Driver {
+  const random = options.random ?? Math.random;
+  const connectTimeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
+  return {
+    random,
+    listen(host, port, onConnection, done) {
+      const server = net.createServer((socket) => onConnection(new SocketConn(socket)));
+      let listening = false;
+      server.on('error', (err) => {
+        if (listening) return; // after bind: nothing useful to do, and never crash
+        server.close();
+        done({ ok: false, reason: describeError(err) });
+      });
+      server.listen({ host, port }, () => {
+        listening = true;
+        const address = server.address();
+        const real = typeof address === 'object' && address !== null ? address.port : port;
+        done({ ok: true, port: real, close: () => server.close() });
+      });
+    },
+    connect(host, port, done) {
+      let settled = false;
+      const socket = net.connect({ host, port });
+      socket.setNoDelay(true);
+      socket.setTimeout(connectTimeoutMs);
+      const fail = (reason: string): void => {
+        if (settled) return;
+        settled = true;
+        socket.destroy();
+        done({ ok: false, reason });
+      };
+      socket.once('timeout', () => fail('connect timed out'));
+      socket.once('error', (err) => fail(describeError(err)));
+      socket.once('close', () => fail('connection closed'));
+      socket.once('connect', () => {
+        if (settled) return;
+        settled = true;
+        socket.setTimeout(0);
+        socket.removeAllListeners('timeout');
+        socket.removeAllListeners('error');
+        socket.removeAllListeners('close');
+        done({ ok: true, conn: new SocketConn(socket) });
+      });
+    },
+  };
+}
+
+/** Steadfast's links over TCP. */
+export const tcpTransport: Transport = makeTransport(tcpDriver());
+
+/** The same with options (a seeded random for tests, a shorter connect timeout). */
+export function makeTcpTransport(options: TcpOptions = {}): Transport {
+  return makeTransport(tcpDriver(options));
+}

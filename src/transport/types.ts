@@ -1,0 +1,74 @@
+/**
+ * The events a transport actor sends to its parent machine and the commands it takes. Both the TCP
+ * adapters and the in-memory network speak exactly these, so a machine cannot tell them apart.
+ */
+import type { CallbackActorLogic } from 'xstate';
+import type { Frame, FrameKind, FrameOf, RoleKind } from '../protocol/frames.js';
+import type { Limits, Peer, PortKind } from '../protocol/links.js';
+
+export type { Limits, Peer, PortKind };
+
+/**
+ * Where a frame came from, enough to answer it: `via` is the id of the transport actor (a listener
+ * or an outbound link) in the parent, `link` the connection inside a listener (empty for links).
+ */
+export interface Origin {
+  via: string;
+  link: string;
+  peer: Peer | null;
+}
+
+/** `frame.request`, `frame.heartbeat`, …: one accepted frame, already checked against its link. */
+export type FrameEvent = {
+  [K in FrameKind]: { type: `frame.${K}`; frame: FrameOf<K>; origin: Origin };
+}[FrameKind];
+
+export type TransportEvent =
+  | FrameEvent
+  /** A listener is accepting (port is the real one, useful with port 0). */
+  | { type: 'listen.ready'; via: string; port: number }
+  /** A listener could not bind: fatal for the role. */
+  | { type: 'listen.failed'; via: string; reason: string }
+  /** A connection is open; for a listener, `origin.link` names it. For a link, the hello (if any) was sent. */
+  | { type: 'link.up'; origin: Origin }
+  /** A connection closed (outbound links reconnect by themselves and send `link.up` again). */
+  | { type: 'link.down'; origin: Origin; reason: string }
+  /** A refused frame: the transport already answered it with an error frame; for logging. */
+  | { type: 'link.refused'; origin: Origin; reason: string };
+
+/** Commands a parent sends to a transport actor. */
+export type TransportCommand =
+  /** Send on a listener's connection (`link` required) or on an outbound link (`link` ignored). */
+  | { type: 'send'; link?: string; frame: Frame }
+  /** Close one connection of a listener. */
+  | { type: 'close'; link: string };
+
+/** Input of a listener actor. `id` must equal the actor's id in its parent (it becomes `origin.via`). */
+export interface ListenerInput {
+  id: string;
+  host: string;
+  port: number;
+  kind: PortKind;
+  self: Peer;
+  limits: Limits;
+}
+
+/** Input of an outbound link actor; it connects, says hello (unless `hello` is false), reconnects. */
+export interface LinkInput {
+  id: string;
+  host: string;
+  port: number;
+  self: Peer;
+  /** The role expected at the other end; decides which frames the link may carry. */
+  target: RoleKind;
+  hello: boolean;
+  limits: Limits;
+  /** Reconnect backoff: first delay and cap, in ms (capped exponential with jitter). */
+  backoff?: { initialMs: number; maxMs: number };
+}
+
+/** The two transport actors a role needs; given to machines through `machine.provide({ actors })`. */
+export interface Transport {
+  listener: CallbackActorLogic<TransportCommand, ListenerInput>;
+  link: CallbackActorLogic<TransportCommand, LinkInput>;
+}

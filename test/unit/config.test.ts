@@ -1,0 +1,343 @@
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { DEFAULT_CONFIG_SOURCE, DEFAULT_CONFIG_TEXT } from '../../src/config/default.js';
+import {
+  ConfigError,
+  loadConfig,
+  overridesToArgs,
+  parseConfig,
+  parseOverrides,
+} from '../../src/config/load.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const examples = join(root, 'examples');
+
+/** The smallest valid file; tests add or change lines. */
+const BASE = `
+[rm]
+host = 127.0.0.1
+port = 7000
+[gfd]
+host = 127.0.0.1
+port = 7001
+[server.S1]
+host = 127.0.0.1
+port = 7101
+peer_port = 7201
+[server.S2]
+host = 127.0.0.1
+port = 7102
+peer_port = 7202
+[lfd.LFD1]
+server = S1
+`;
+
+function refuse(text: string, message: string): void {
+  expect(() => parseConfig(text, 'cluster.ini')).to.throw(ConfigError).with.property('message', message);
+}
+
+describe('config', () => {
+  describe('defaults and shape', () => {
+    it('fills in every [cluster] default, in milliseconds', () => {
+      const c = parseConfig(BASE, 'cluster.ini');
+      expect(c.source).to.equal('cluster.ini');
+      expect(c.cluster).to.deep.equal({
+        mode: 'passive',
+        heartbeatFreqMs: 1000,
+        heartbeatTimeoutMs: 3000,
+        checkpointFreqMs: 5000,
+        durability: 'sync',
+        app: 'status',
+        maxFrame: 1048576,
+        maxStateFrame: 67108864,
+        secret: null,
+      });
+      expect(c.rm).to.deep.equal({ host: '127.0.0.1', port: 7000 });
+      expect(c.gfd).to.deep.equal({ host: '127.0.0.1', port: 7001 });
+      expect(c.lfds).to.deep.equal([{ name: 'LFD1', server: 'S1' }]);
+      expect(c.clients).to.deep.equal([]);
+    });
+
+    it('takes decimal seconds and fills client defaults', () => {
+      const c = parseConfig(
+        `[cluster]\nheartbeat_freq = 0.25\nheartbeat_timeout = 1.5\ncheckpoint_freq = 0.1\n${BASE}[client.C1]\n[client.C2]\ninterval = 0.5\nmessage = hi`,
+        'x.ini',
+      );
+      expect(c.cluster.heartbeatFreqMs).to.equal(250);
+      expect(c.cluster.heartbeatTimeoutMs).to.equal(1500);
+      expect(c.cluster.checkpointFreqMs).to.equal(100);
+      expect(c.clients).to.deep.equal([
+        { name: 'C1', intervalMs: 1000, message: 'hello_world' },
+        { name: 'C2', intervalMs: 500, message: 'hi' },
+      ]);
+    });
+
+    it('sorts servers, lfds and clients by name', () => {
+      const c = parseConfig(
+        `[server.S9]\nhost = h\nport = 1\npeer_port = 2\n${BASE}[lfd.LFD0]\nserver = S9\n[client.Z]\n[client.A]`,
+        'x.ini',
+      );
+      expect(c.servers.map((s) => s.name)).to.deep.equal(['S1', 'S2', 'S9']);
+      expect(c.servers[0]).to.deep.equal({ name: 'S1', host: '127.0.0.1', port: 7101, peerPort: 7201 });
+      expect(c.lfds.map((l) => l.name)).to.deep.equal(['LFD0', 'LFD1']);
+      expect(c.clients.map((l) => l.name)).to.deep.equal(['A', 'Z']);
+    });
+
+    it('takes a quoted value whole, so ; and # survive', () => {
+      const c = parseConfig(
+        `${BASE}[client.C1]\nmessage = "a;b"\n[client.C2]\nmessage = 'c#d' ; a comment\n[client.C3]\nmessage = "say \\"hi\\"" # comment`,
+        'x.ini',
+      );
+      expect(c.clients.map((x) => x.message)).to.deep.equal(['a;b', 'c#d', 'say "hi"']);
+    });
+
+    it('cuts an unquoted value at ; or # (the ini rule), unless escaped', () => {
+      const c = parseConfig(`${BASE}[client.C1]\nmessage = a;b\n[client.C2]\nmessage = a\\;b # c`, 'x.ini');
+      expect(c.clients.map((x) => x.message)).to.deep.equal(['a', 'a;b']);
+    });
+
+    it('allows comments, blank lines, CRLF, a BOM, and an empty message or secret', () => {
+      const text = '\uFEFF# top\r\n[cluster]   ; comment\r\nsecret =\r\n\r\n' + BASE.replace(/\n/g, '\r\n') + '[client.C1]\r\nmessage =\r\n';
+      const c = parseConfig(text, 'x.ini');
+      expect(c.cluster.secret).to.equal(null);
+      expect(c.clients[0]?.message).to.equal('');
+    });
+
+    it('keeps a secret', () => {
+      expect(parseConfig(`[cluster]\nsecret = s3cret\n${BASE}`, 'x.ini').cluster.secret).to.equal('s3cret');
+    });
+
+    it('keeps true/false as strings, unlike ini.parse', () => {
+      const c = parseConfig(`${BASE}[client.C1]\nmessage = true`, 'x.ini');
+      expect(c.clients[0]?.message).to.equal('true');
+    });
+  });
+
+  describe('every mistake of SPEC §2 gets one line naming file, section and key', () => {
+    it('unknown section', () => {
+      refuse(`${BASE}[foo]\n`, "cluster.ini: [foo]: unknown section (expected [cluster], [rm], [gfd], [server.NAME], [lfd.NAME] or [client.NAME])");
+    });
+
+    it('a named kind without a name, and a single one with a name', () => {
+      refuse(`${BASE}[server]\n`, 'cluster.ini: [server]: needs a name, as in [server.NAME]');
+      refuse(`${BASE}[rm.X]\n`, 'cluster.ini: [rm.X]: takes no name, write [rm]');
+    });
+
+    it('unknown key', () => {
+      refuse(`[cluster]\nheartbeat_frq = 1\n${BASE}`,
+        'cluster.ini: [cluster] heartbeat_frq: unknown key (expected one of: mode, heartbeat_freq, heartbeat_timeout, checkpoint_freq, durability, app, max_frame, max_state_frame, secret)');
+      refuse(`${BASE}[server.S3]\nhost = h\nport = 1\npeer = 2\n`,
+        'cluster.ini: [server.S3] peer: unknown key (expected one of: host, port, peer_port)');
+    });
+
+    it('duplicate section (ini.parse would merge it)', () => {
+      refuse(`${BASE}[server.S1]\nhost = 127.0.0.1\n`, 'cluster.ini: [server.S1]: duplicate section');
+      refuse(`[cluster]\n[cluster]\n${BASE}`, 'cluster.ini: [cluster]: duplicate section');
+    });
+
+    it('duplicate key', () => {
+      refuse(`[cluster]\nmode = active\nmode = passive\n${BASE}`, 'cluster.ini: [cluster] mode: duplicate key');
+    });
+
+    it('missing key', () => {
+      refuse(BASE.replace('peer_port = 7202\n', ''), 'cluster.ini: [server.S2] peer_port: missing');
+      refuse(BASE.replace('host = 127.0.0.1\nport = 7000\n', ''), 'cluster.ini: [rm] host: missing');
+      refuse(BASE.replace('port = 7001\n', ''), 'cluster.ini: [gfd] port: missing');
+      refuse(`${BASE}[lfd.LFD2]\n`, 'cluster.ini: [lfd.LFD2] server: missing');
+    });
+
+    it('missing section, and no server at all', () => {
+      refuse(BASE.replace('[gfd]\nhost = 127.0.0.1\nport = 7001\n', ''), 'cluster.ini: [gfd]: missing section');
+      refuse('[rm]\nhost = h\nport = 1\n[gfd]\nhost = h\nport = 2\n',
+        'cluster.ini: [server.*]: none defined (at least one server is required)');
+    });
+
+    it('empty value', () => {
+      refuse(BASE.replace('port = 7101', 'port ='), 'cluster.ini: [server.S1] port: empty');
+    });
+
+    it('not a number', () => {
+      refuse(BASE.replace('port = 7101', 'port = abc'), "cluster.ini: [server.S1] port: not a number: 'abc'");
+      refuse(`[cluster]\nheartbeat_freq = 1s\n${BASE}`, "cluster.ini: [cluster] heartbeat_freq: not a number: '1s'");
+      refuse(`[cluster]\ncheckpoint_freq = Infinity\n${BASE}`, "cluster.ini: [cluster] checkpoint_freq: not a number: 'Infinity'");
+      refuse(`${BASE}[client.C1]\ninterval = 0x10`, "cluster.ini: [client.C1] interval: not a number: '0x10'");
+    });
+
+    it('not a whole number', () => {
+      refuse(BASE.replace('port = 7101', 'port = 7101.5'), "cluster.ini: [server.S1] port: not a whole number: '7101.5'");
+    });
+
+    it('out of range', () => {
+      refuse(BASE.replace('port = 7101', 'port = 70000'), "cluster.ini: [server.S1] port: out of range (1 to 65535): '70000'");
+      refuse(BASE.replace('peer_port = 7201', 'peer_port = 0'), "cluster.ini: [server.S1] peer_port: out of range (1 to 65535): '0'");
+      refuse(`[cluster]\nheartbeat_freq = 0\n${BASE}`, "cluster.ini: [cluster] heartbeat_freq: out of range (0.001 to 86400 seconds): '0'");
+      refuse(`[cluster]\ncheckpoint_freq = -5\n${BASE}`, "cluster.ini: [cluster] checkpoint_freq: out of range (0.001 to 86400 seconds): '-5'");
+      refuse(`[cluster]\nheartbeat_timeout = 100000\n${BASE}`, "cluster.ini: [cluster] heartbeat_timeout: out of range (0.001 to 86400 seconds): '100000'");
+      refuse(`[cluster]\nmax_frame = 10\n${BASE}`, "cluster.ini: [cluster] max_frame: out of range (64 to 268435456): '10'");
+      refuse(`${BASE}[client.C1]\ninterval = 0`, "cluster.ini: [client.C1] interval: out of range (0.001 to 86400 seconds): '0'");
+    });
+
+    it('a value outside its set', () => {
+      refuse(`[cluster]\nmode = warm\n${BASE}`, "cluster.ini: [cluster] mode: not active or passive: 'warm'");
+      refuse(`[cluster]\ndurability = async\n${BASE}`, "cluster.ini: [cluster] durability: not sync or checkpoint: 'async'");
+      refuse(`[cluster]\napp = kv\n${BASE}`, "cluster.ini: [cluster] app: not status or log: 'kv'");
+    });
+
+    it('two members on one host:port', () => {
+      refuse(BASE.replace('port = 7102', 'port = 7101'),
+        'cluster.ini: [server.S2] port: 127.0.0.1:7101 is already used by [server.S1] port');
+      refuse(BASE.replace('peer_port = 7201', 'peer_port = 7101'),
+        'cluster.ini: [server.S1] peer_port: 127.0.0.1:7101 is already used by [server.S1] port');
+      refuse(BASE.replace('peer_port = 7202', 'peer_port = 7001'),
+        'cluster.ini: [server.S2] peer_port: 127.0.0.1:7001 is already used by [gfd] port');
+      // The same port on different hosts is fine (a multi-host file).
+      expect(() => parseConfig(BASE.replace('port = 7102', 'port = 7101').replace(/(\[server\.S2\]\n)host = 127.0.0.1/, '$1host = 10.0.0.2'), 'x')).not.to.throw();
+    });
+
+    it('an LFD naming no known server, or a server watched twice', () => {
+      refuse(`${BASE}[lfd.LFD9]\nserver = S9\n`, "cluster.ini: [lfd.LFD9] server: no server named 'S9'");
+      refuse(`${BASE}[lfd.LFD2]\nserver = S1\n`, 'cluster.ini: [lfd.LFD2] server: S1 is already watched by [lfd.LFD1]');
+    });
+
+    it('a name that does not match', () => {
+      refuse(`${BASE}[server.a b]\n`, 'cluster.ini: [server.a b]: name must match [A-Za-z0-9_-]{1,32}');
+      refuse(`${BASE}[client.${'x'.repeat(33)}]\n`, `cluster.ini: [client.${'x'.repeat(33)}]: name must match [A-Za-z0-9_-]{1,32}`);
+      refuse(`${BASE}[lfd.]\n`, 'cluster.ini: [lfd.]: name must match [A-Za-z0-9_-]{1,32}');
+    });
+
+    it('one name for two members', () => {
+      refuse(`${BASE}[client.S1]\n`, 'cluster.ini: [client.S1]: name S1 is already used by [server.S1]');
+      refuse(`${BASE}[client.RM]\n`, 'cluster.ini: [client.RM]: name RM is already used by [rm]');
+    });
+
+    it('timeout not above freq', () => {
+      refuse(`[cluster]\nheartbeat_freq = 1\nheartbeat_timeout = 1\n${BASE}`,
+        'cluster.ini: [cluster] heartbeat_timeout: must exceed heartbeat_freq (1)');
+      // Only the frequency written: blame it, not the default it collides with.
+      refuse(`[cluster]\nheartbeat_freq = 5\n${BASE}`, 'cluster.ini: [cluster] heartbeat_freq: must be below heartbeat_timeout (3)');
+      refuse(`[cluster]\nheartbeat_timeout = 0.5\n${BASE}`, 'cluster.ini: [cluster] heartbeat_timeout: must exceed heartbeat_freq (1)');
+    });
+
+    it('max_state_frame below max_frame', () => {
+      refuse(`[cluster]\nmax_frame = 2000\nmax_state_frame = 1000\n${BASE}`,
+        'cluster.ini: [cluster] max_state_frame: must be at least max_frame (2000)');
+    });
+
+    it('key outside a section', () => {
+      refuse(`mode = active\n${BASE}`, 'cluster.ini: mode: key outside any section');
+    });
+
+    it('a line that is neither header nor key = value', () => {
+      refuse(`[cluster]\nmode active\n${BASE}`, "cluster.ini: [cluster]: line 'mode active' is not 'key = value'");
+      refuse(`${BASE}[server.S3\n`, "cluster.ini: [lfd.LFD1]: line '[server.S3' is not a [section] header");
+      refuse(`[cluster\n${BASE}`, "cluster.ini: line '[cluster' is not a [section] header");
+    });
+
+    it('bad quoting', () => {
+      refuse(`${BASE}[client.C1]\nmessage = "abc`, 'cluster.ini: [client.C1] message: quote " not closed');
+      refuse(`${BASE}[client.C1]\nmessage = "a" b`, "cluster.ini: [client.C1] message: text after the closing quote: 'b'");
+      refuse(`${BASE}[client.C1]\nmessage = "a\\qb"`, `cluster.ini: [client.C1] message: bad escape in quoted value: '"a\\qb"'`);
+    });
+
+    it('a bad host', () => {
+      refuse(BASE.replace('host = 127.0.0.1\nport = 7000', 'host = a b\nport = 7000'),
+        "cluster.ini: [rm] host: not a host name or address: 'a b'");
+    });
+
+    it('every message is one line', () => {
+      try {
+        parseConfig(`${BASE}[client.C1]\nmessage = "a\\nb\\q"`, 'cluster.ini');
+        expect.fail('should throw');
+      } catch (err) {
+        expect((err as Error).message).not.to.include('\n');
+      }
+    });
+  });
+
+  describe('overrides', () => {
+    it('parses flags into milliseconds and enum values', () => {
+      expect(parseOverrides({ mode: 'active', heartbeatFreq: '0.5', heartbeatTimeout: '2', checkpointFreq: '10', durability: 'checkpoint', app: 'log' }))
+        .to.deep.equal({ mode: 'active', heartbeatFreqMs: 500, heartbeatTimeoutMs: 2000, checkpointFreqMs: 10000, durability: 'checkpoint', app: 'log' });
+      expect(parseOverrides({})).to.deep.equal({});
+    });
+
+    it('names the flag in its errors', () => {
+      const bad = (flags: Parameters<typeof parseOverrides>[0], message: string): void => {
+        expect(() => parseOverrides(flags)).to.throw(ConfigError).with.property('message', message);
+      };
+      bad({ heartbeatFreq: 'x' }, "--heartbeat-freq: not a number: 'x'");
+      bad({ heartbeatTimeout: '0' }, "--heartbeat-timeout: out of range (0.001 to 86400 seconds): '0'");
+      bad({ checkpointFreq: '' }, "--checkpoint-freq: not a number: ''");
+      bad({ mode: 'warm' }, "--mode: not active or passive: 'warm'");
+      bad({ durability: 'x' }, "--durability: not sync or checkpoint: 'x'");
+      bad({ app: 'x' }, "--app: not status or log: 'x'");
+      bad({ heartbeatFreq: '2', heartbeatTimeout: '2' }, '--heartbeat-timeout: must exceed heartbeat_freq (2)');
+    });
+
+    it('applies before the cross-field checks', () => {
+      const c = parseConfig(`[cluster]\nmode = passive\n${BASE}`, 'x', parseOverrides({ mode: 'active', heartbeatFreq: '5', heartbeatTimeout: '10', app: 'log' }));
+      expect(c.cluster).to.include({ mode: 'active', heartbeatFreqMs: 5000, heartbeatTimeoutMs: 10000, app: 'log' });
+      // freq 5 from the flag is above the file's (default) timeout 3: the flag is blamed.
+      expect(() => parseConfig(BASE, 'x', { heartbeatFreqMs: 5000 })).to.throw(ConfigError, '--heartbeat-freq: must be below heartbeat_timeout (3)');
+      expect(() => parseConfig(`[cluster]\nheartbeat_freq = 2\n${BASE}`, 'x', { heartbeatTimeoutMs: 1500 }))
+        .to.throw(ConfigError, '--heartbeat-timeout: must exceed heartbeat_freq (2)');
+      // A flag can also repair what the file alone would refuse.
+      expect(parseConfig(`[cluster]\nheartbeat_freq = 5\n${BASE}`, 'x', { heartbeatTimeoutMs: 6000 }).cluster.heartbeatTimeoutMs).to.equal(6000);
+    });
+
+    it('turns back into the same flags', () => {
+      const flags = { mode: 'passive', heartbeatFreq: '0.25', heartbeatTimeout: '1.5', checkpointFreq: '3', durability: 'sync', app: 'status' };
+      const args = overridesToArgs(parseOverrides(flags));
+      expect(args).to.deep.equal([
+        '--mode', 'passive', '--heartbeat-freq', '0.25', '--heartbeat-timeout', '1.5',
+        '--checkpoint-freq', '3', '--durability', 'sync', '--app', 'status',
+      ]);
+      expect(overridesToArgs({})).to.deep.equal([]);
+      expect(overridesToArgs({ app: 'log' })).to.deep.equal(['--app', 'log']);
+    });
+  });
+
+  describe('files', () => {
+    it('the embedded default equals examples/cluster.ini byte for byte', () => {
+      expect(DEFAULT_CONFIG_TEXT).to.equal(readFileSync(join(examples, 'cluster.ini'), 'utf8'));
+    });
+
+    it('the embedded default is SPEC §2 cluster', () => {
+      const c = parseConfig(DEFAULT_CONFIG_TEXT, DEFAULT_CONFIG_SOURCE);
+      expect(c.cluster.mode).to.equal('passive');
+      expect(c.rm).to.deep.equal({ host: '127.0.0.1', port: 7000 });
+      expect(c.gfd).to.deep.equal({ host: '127.0.0.1', port: 7001 });
+      expect(c.servers).to.deep.equal([1, 2, 3].map((i) => ({ name: `S${i}`, host: '127.0.0.1', port: 7100 + i, peerPort: 7200 + i })));
+      expect(c.lfds).to.deep.equal([1, 2, 3].map((i) => ({ name: `LFD${i}`, server: `S${i}` })));
+      expect(c.clients).to.deep.equal([1, 2, 3].map((i) => ({ name: `C${i}`, intervalMs: 1000, message: 'hello_world' })));
+      expect(c.cluster).to.deep.equal(parseConfig(BASE, 'x').cluster);
+    });
+
+    it('every examples/*.ini loads', () => {
+      const files = readdirSync(examples).filter((f) => f.endsWith('.ini'));
+      expect(files).to.include.members(['cluster.ini', 'active.ini', 'passive.ini']);
+      for (const f of files) expect(() => loadConfig({ path: join('examples', f), cwd: root }), f).not.to.throw();
+      expect(loadConfig({ path: 'examples/active.ini', cwd: root }).cluster).to.include({ mode: 'active', app: 'log' });
+      expect(loadConfig({ path: 'examples/passive.ini', cwd: root }).cluster.mode).to.equal('passive');
+    });
+
+    it('without a path: ./cluster.ini when present, else the embedded default', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'steadfast-config-'));
+      expect(loadConfig({ cwd: dir }).source).to.equal(DEFAULT_CONFIG_SOURCE);
+      writeFileSync(join(dir, 'cluster.ini'), `[cluster]\nmode = active\n${BASE}`);
+      const c = loadConfig({ cwd: dir, overrides: { app: 'log' } });
+      expect(c.source).to.equal('cluster.ini');
+      expect(c.cluster).to.include({ mode: 'active', app: 'log' });
+    });
+
+    it('names the file as given, also when it cannot be read', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'steadfast-config-'));
+      writeFileSync(join(dir, 'bad.ini'), `${BASE}[foo]\n`);
+      expect(() => loadConfig({ path: 'bad.ini', cwd: dir })).to.throw(ConfigError, /^bad\.ini: \[foo\]: unknown section/);
+      expect(() => loadConfig({ path: 'nope.ini', cwd: dir })).to.throw(ConfigError).with.property('message', 'nope.ini: cannot read: no such file');
+    });
+  });
+});

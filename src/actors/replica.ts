@@ -21,6 +21,18 @@ export interface Request {
   num: number;
   body: string;
   origin: Origin | null;
+  /** Set when it came as a primary's `update`: the `ack` this replica owes once it applied or skipped it. */
+  update: { seq: number; primary: string; origin: Origin } | null;
+}
+
+/** A passive primary's reply that waits for its backups' acks (`durability = sync`). */
+export interface PendingReply {
+  seq: number;
+  request: { client: string; num: number; body: string };
+  origin: Origin;
+  result: string;
+  /** Backups that have not acknowledged it yet. */
+  waiting: string[];
 }
 
 export interface ReplicaData {
@@ -44,6 +56,9 @@ export interface ReplicaData {
   waiting: Request[];
   /** The LFD's connection on the peer port, for `serving`. */
   lfd: Origin | null;
+  /** The primary's update stream: the last sequence number sent. */
+  seq: number;
+  pending: PendingReply[];
 }
 
 export interface Step {
@@ -72,7 +87,14 @@ export function initialData(name: string, pid: number, app: App<any>, cluster: C
     held: [],
     waiting: [],
     lfd: null,
+    seq: 0,
+    pending: [],
   };
+}
+
+/** What a replica keeps when its lease ran out: its name and epoch, nothing it served from. */
+export function forget(d: ReplicaData): ReplicaData {
+  return { ...initialData(d.name, d.pid, d.app, d.cluster), epoch: d.epoch, lfd: d.lfd };
 }
 
 export function clientEntries(d: ReplicaData): ClientEntry[] {
@@ -100,21 +122,90 @@ export function statusOf(d: ReplicaData, phase: Phase): ServerStatusFrame {
   };
 }
 
-function reply(d: ReplicaData, req: Request, result: string): Effect[] {
-  if (!req.origin) return [];
-  return [answer(req.origin, { kind: 'reply', client: req.client, server: d.name, num: req.num, result })];
+function replyNow(d: ReplicaData, origin: Origin | null, req: { client: string; num: number }, result: string): Effect[] {
+  if (!origin) return [];
+  return [answer(origin, { kind: 'reply', client: req.client, server: d.name, num: req.num, result })];
 }
 
 export function refuse(d: ReplicaData, origin: Origin | null, message: string): Effect[] {
   return origin ? [answer(origin, { kind: 'error', name: d.name, message })] : [];
 }
 
-/** Passive: every request through the active primary's peers as a `forward`, so a joiner misses none. */
+function ack(d: ReplicaData, req: Request): Effect[] {
+  if (!req.update) return [];
+  const { seq, primary, origin } = req.update;
+  return [answer(origin, { kind: 'ack', from: d.name, to: primary, seq, epoch: d.epoch })];
+}
+
+/** Active: every request taken from a client goes to every peer as a `forward`, so a joiner misses none. */
 function forwards(d: ReplicaData, req: Request): Effect[] {
   if (d.mode !== 'active' || !req.origin) return [];
   return d.peers.map((to) =>
     sendOn(peerLinkId(to), { kind: 'forward', from: d.name, to, client: req.client, num: req.num, body: req.body, epoch: d.epoch }),
   );
+}
+
+/** The backups a passive primary must hear from before it replies (`durability = sync`). */
+function syncBackups(d: ReplicaData): string[] {
+  const syncing = d.mode === 'passive' && d.role === 'primary' && d.cluster.durability === 'sync';
+  return syncing ? d.peers : [];
+}
+
+function updateFrame(d: ReplicaData, p: PendingReply, to: string): Effect {
+  const { client, num, body } = p.request;
+  return sendOn(peerLinkId(to), { kind: 'update', from: d.name, to, seq: p.seq, client, num, body, epoch: d.epoch });
+}
+
+/**
+ * The output rule: under `durability = sync` a passive primary replies only once every backup of
+ * its current `ready` acknowledged the request as an `update`; otherwise at once.
+ */
+function respond(d: ReplicaData, req: Request, result: string): Step {
+  const backups = syncBackups(d);
+  if (!req.origin || backups.length === 0) return { data: d, effects: replyNow(d, req.origin, req, result) };
+  const pending: PendingReply = {
+    seq: d.seq + 1,
+    request: { client: req.client, num: req.num, body: req.body },
+    origin: req.origin,
+    result,
+    waiting: backups,
+  };
+  return {
+    data: { ...d, seq: pending.seq, pending: [...d.pending, pending] },
+    effects: backups.map((to) => updateFrame(d, pending, to)),
+  };
+}
+
+/** Replies whose every backup acknowledged go out. */
+function flush(d: ReplicaData): Step {
+  const done = d.pending.filter((p) => p.waiting.length === 0);
+  if (done.length === 0) return { data: d, effects: [] };
+  return {
+    data: { ...d, pending: d.pending.filter((p) => p.waiting.length > 0) },
+    effects: done.flatMap((p) => replyNow(d, p.origin, p.request, p.result)),
+  };
+}
+
+export function takeAck(d: ReplicaData, from: string, seq: number): Step {
+  const pending = d.pending.map((p) => (p.seq === seq ? { ...p, waiting: p.waiting.filter((w) => w !== from) } : p));
+  return flush({ ...d, pending });
+}
+
+/**
+ * After a new `ready`: a backup no longer listed owes nothing (the RM dropped it), and every backup
+ * of the list is sent again what it has not acknowledged (it may have missed it).
+ */
+export function retarget(d: ReplicaData): Step {
+  const backups = syncBackups(d);
+  const pending = d.pending.map((p) => ({ ...p, waiting: p.waiting.filter((w) => backups.includes(w)) }));
+  const resent = pending.flatMap((p) => p.waiting.map((to) => updateFrame(d, p, to)));
+  const flushed = flush({ ...d, pending });
+  return { data: flushed.data, effects: [...resent, ...flushed.effects] };
+}
+
+/** A link to a backup came (back) up: what it has not acknowledged may have been lost with the old one. */
+export function resendTo(d: ReplicaData, backup: string): Effect[] {
+  return d.pending.filter((p) => p.waiting.includes(backup)).map((p) => updateFrame(d, p, backup));
 }
 
 function applyOne(d: ReplicaData, req: Request): Step {
@@ -128,46 +219,38 @@ function applyOne(d: ReplicaData, req: Request): Step {
     clients: { ...d.clients, [req.client]: { num: req.num, reply: result } },
   };
   const after = print({ event: 'server.after', name: d.name, state: d.app.show(state), request: ref });
-  return { data: next, effects: [before, after, ...reply(next, req, result)] };
+  const answered = respond(next, req, result);
+  return { data: answered.data, effects: [before, after, ...answered.effects, ...ack(next, req)] };
 }
 
 /**
- * One request: answered from the client table when it is the client's last, refused when lower,
- * held in active mode when it skips a number, applied otherwise. `forward` passes requests taken
- * from clients on to the active peers.
+ * One request, from a client, a peer's `forward` or the primary's `update`: the client's last
+ * number is answered from the client table (not applied again), a lower one is refused, a number
+ * that skips one waits in active mode until the gap is filled, anything else is applied.
  */
 export function execute(d: ReplicaData, req: Request): Step {
   const last = d.clients[req.client];
-  if (last && req.num === last.num) {
-    return { data: d, effects: [...reply(d, req, last.reply), ...forwards(d, req)] };
-  }
-  if (last && req.num < last.num) {
-    return { data: d, effects: refuse(d, req.origin, `${req.client} last ${last.num}`) };
+  if (last && req.num <= last.num) {
+    const answered: Step =
+      req.num === last.num
+        ? respond(d, req, last.reply)
+        : { data: d, effects: refuse(d, req.origin, `${req.client} last ${last.num}`) };
+    return { data: answered.data, effects: [...answered.effects, ...ack(d, req), ...forwards(d, req)] };
   }
   if (d.mode === 'active' && req.num > (last?.num ?? 0) + 1) {
     return { data: { ...d, waiting: [...d.waiting, req] }, effects: forwards(d, req) };
   }
   const applied = applyOne(d, req);
-  const step = { data: applied.data, effects: [...applied.effects, ...forwards(d, req)] };
-  return releaseWaiting(step);
+  return releaseWaiting({ data: applied.data, effects: [...applied.effects, ...forwards(d, req)] });
 }
 
-/** Active order: a request that filled a gap may release the next ones of its client. */
+/** Active order: a request that filled a gap may let the next ones of its client through. */
 function releaseWaiting(step: Step): Step {
-  let { data, effects } = step;
-  for (;;) {
-    const next = data.waiting.find((w) => w.num === (data.clients[w.client]?.num ?? 0) + 1);
-    if (!next) break;
-    const rest = data.waiting.filter((w) => w !== next);
-    // Later copies of numbers already applied are answered from the table as usual.
-    const r = applyOne({ ...data, waiting: rest }, next);
-    data = r.data;
-    effects = [...effects, ...r.effects];
-  }
-  const stale = data.waiting.filter((w) => w.num <= (data.clients[w.client]?.num ?? 0));
-  for (const w of stale) effects = [...effects, ...execute({ ...data, waiting: [] }, w).effects];
-  if (stale.length > 0) data = { ...data, waiting: data.waiting.filter((w) => !stale.includes(w)) };
-  return { data, effects };
+  const { data } = step;
+  const ready = data.waiting.find((w) => w.num <= (data.clients[w.client]?.num ?? 0) + 1);
+  if (!ready) return step;
+  const next = execute({ ...data, waiting: data.waiting.filter((w) => w !== ready) }, ready);
+  return releaseWaiting({ data: next.data, effects: [...step.effects, ...next.effects] });
 }
 
 export function executeAll(d: ReplicaData, requests: Request[]): Step {
@@ -184,9 +267,16 @@ export function releaseHeld(d: ReplicaData): Step {
   return executeAll({ ...d, held: [] }, d.held);
 }
 
-/** Held requests once this replica became a passive backup: the client must go to the primary. */
+/**
+ * Held requests once this replica became a passive backup: a client must go to the primary; the
+ * primary's updates are applied (or skipped, the snapshot having them) and acknowledged.
+ */
 export function refuseHeld(d: ReplicaData): Step {
-  return { data: { ...d, held: [] }, effects: d.held.flatMap((r) => refuse(d, r.origin, 'not primary')) };
+  const clients = d.held.filter((r) => !r.update);
+  const updates = d.held.filter((r) => r.update);
+  const refused = clients.flatMap((r) => refuse(d, r.origin, 'not primary'));
+  const applied = executeAll({ ...d, held: [] }, updates);
+  return { data: applied.data, effects: [...refused, ...applied.effects] };
 }
 
 export function hold(d: ReplicaData, req: Request): ReplicaData {

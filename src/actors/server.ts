@@ -4,7 +4,7 @@
  * snapshot first. Serving means: `ready.active` (every replica executes), `ready.primary` (executes,
  * checkpoints to its backups) or `ready.backup` (takes checkpoints, refuses clients).
  */
-import { enqueueActions, setup } from 'xstate';
+import { enqueueActions, raise, setup } from 'xstate';
 import type { App } from '../app/index.js';
 import type { ClusterConfig, ServerConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
@@ -20,8 +20,12 @@ import {
   hold,
   initialData,
   peerLinkId,
+  forget,
   recoveryFrame,
   refuse,
+  resendTo,
+  retarget,
+  takeAck,
   refuseHeld,
   releaseHeld,
   restore,
@@ -54,7 +58,7 @@ export interface ServerContext extends ReplicaData {
   future: Extract<FrameEvent, { frame: PeerFrame }>[];
 }
 
-type ServerEvent = TransportEvent;
+type ServerEvent = TransportEvent | { type: 'lease.expired' };
 
 const isPeerFrame = (f: Frame): f is PeerFrame =>
   f.kind === 'checkpoint' || f.kind === 'update' || f.kind === 'ack' || f.kind === 'recovery' || f.kind === 'forward';
@@ -80,11 +84,15 @@ function primaryOf(ctx: ServerContext): string | null {
 function requestOf(event: ServerEvent): Request | null {
   if (event.type === 'frame.request') {
     const f = event.frame;
-    return { client: f.client, num: f.num, body: f.body, origin: event.origin };
+    return { client: f.client, num: f.num, body: f.body, origin: event.origin, update: null };
   }
   if (event.type === 'frame.forward') {
     const f = event.frame;
-    return { client: f.client, num: f.num, body: f.body, origin: null };
+    return { client: f.client, num: f.num, body: f.body, origin: null, update: null };
+  }
+  if (event.type === 'frame.update') {
+    const f = event.frame;
+    return { client: f.client, num: f.num, body: f.body, origin: null, update: { seq: f.seq, primary: f.from, origin: event.origin } };
   }
   return null;
 }
@@ -95,9 +103,10 @@ function snapshotFor(ctx: ServerContext, to: string): Step {
   return checkpointTo(ctx, [to]);
 }
 
-/** The state value is `booting`, `recovering` or `{ ready: … }`. */
+/** The role region's value is `booting`, `recovering` or `{ ready: … }`. */
 function phaseOf(value: unknown): Phase {
-  return value === 'booting' || value === 'recovering' ? value : 'ready';
+  const role = (value as { role?: unknown }).role;
+  return role === 'booting' || role === 'recovering' ? role : 'ready';
 }
 
 export const serverMachine = setup({
@@ -109,6 +118,7 @@ export const serverMachine = setup({
   actors: transportSlots,
   delays: {
     checkpointFreq: ({ context }) => context.cluster.checkpointFreqMs,
+    leaseTime: ({ context }) => context.cluster.heartbeatTimeoutMs,
   },
   guards: {
     isFromLfd: ({ event }) => 'origin' in event && event.origin.peer?.role === 'lfd',
@@ -123,9 +133,11 @@ export const serverMachine = setup({
     isActive: ({ context }) => context.mode === 'active',
     isPrimary: ({ context }) => context.role === 'primary',
     /** A passive backup takes checkpoints only from the primary of its current `ready`. */
-    isFromMyPrimary: ({ context, event }) => event.type === 'frame.checkpoint' && event.frame.from === primaryOf(context),
+    isFromMyPrimary: ({ context, event }) =>
+      (event.type === 'frame.checkpoint' || event.type === 'frame.update') && event.frame.from === primaryOf(context),
     isFromMyPeer: ({ context, event }) =>
-      (event.type === 'frame.recovery' || event.type === 'frame.forward') && context.peers.includes(event.frame.from),
+      (event.type === 'frame.recovery' || event.type === 'frame.forward' || event.type === 'frame.ack') &&
+      context.peers.includes(event.frame.from),
   },
   actions: {
     printStarted: enqueueActions(({ enqueue, self, context }) =>
@@ -180,7 +192,7 @@ export const serverMachine = setup({
       }
     }),
     /** Takes a `ready`: mode, role, epoch, peers; links to the peers it sends to; replays frames it held. */
-    adoptReady: enqueueActions(({ enqueue, context, event }) => {
+    adoptReady: enqueueActions(({ enqueue, self, context, event }) => {
       if (event.type !== 'frame.ready') return;
       const f: ReadyFrame = event.frame;
       const next: ServerContext = { ...context, mode: f.mode, role: f.role, epoch: f.epoch, peers: f.peers };
@@ -217,6 +229,9 @@ export const serverMachine = setup({
         future: context.future.filter((e) => e.frame.epoch > f.epoch),
       });
       for (const e of replay) enqueue.raise(e);
+      const retargeted = retarget({ ...next, linked } as ServerContext);
+      enqueue.assign(() => ({ seq: retargeted.data.seq, pending: retargeted.data.pending }));
+      runEffects(enqueue, self, context.print, retargeted.effects, spawned.map(peerLinkId));
     }),
     confirmServing: enqueueActions(({ enqueue, self, context }) =>
       runEffects(enqueue, self, context.print, servingEffect(context)),
@@ -263,17 +278,35 @@ export const serverMachine = setup({
       if (event.type !== 'link.up') return;
       const peer = context.linked.find((p) => peerLinkId(p) === event.origin.via);
       if (!peer) return;
-      enqueue.assign({ up: [...context.up.filter((p) => p !== peer), peer], owed: context.owed.filter((p) => p !== peer) });
-      if (!context.owed.includes(peer)) return;
-      const step = snapshotFor(context, peer);
+      const linkUp: ServerContext = {
+        ...context,
+        up: [...context.up.filter((p) => p !== peer), peer],
+        owed: context.owed.filter((p) => p !== peer),
+      };
+      // A snapshot owed goes first: the updates resent after it are skipped or applied on top of it.
+      const step = context.owed.includes(peer) ? snapshotFor(linkUp, peer) : { data: linkUp, effects: [] };
       enqueue.assign(() => step.data);
-      runEffects(enqueue, self, context.print, step.effects);
+      runEffects(enqueue, self, context.print, [...step.effects, ...resendTo(step.data, peer)]);
     }),
     peerDown: enqueueActions(({ enqueue, context, event }) => {
       if (event.type !== 'link.down') return;
       if (event.origin.via === PEER_PORT && event.origin.link === context.lfd?.link) enqueue.assign({ lfd: null });
       const peer = context.linked.find((p) => peerLinkId(p) === event.origin.via);
       if (peer) enqueue.assign({ up: context.up.filter((p) => p !== peer) });
+    }),
+    takeAck: enqueueActions(({ enqueue, self, context, event }) => {
+      if (event.type !== 'frame.ack') return;
+      const step = takeAck(context, event.frame.from, event.frame.seq);
+      enqueue.assign(() => step.data);
+      runEffects(enqueue, self, context.print, step.effects);
+    }),
+    /** The lease ran out: whatever this process holds may be stale; it starts over as booting. */
+    forgetAll: enqueueActions(({ enqueue, self, context }) => {
+      for (const peer of context.linked) enqueue.stopChild(peerLinkId(peer));
+      enqueue.assign(() => ({ ...forget(context), linked: [], up: [], owed: [], future: [] }));
+      runEffects(enqueue, self, context.print, [
+        print({ event: 'server.phase', name: context.name, phase: 'booting', reason: 'no heartbeat from the LFD: lease expired, state dropped' }),
+      ]);
     }),
     takeCheckpoint: enqueueActions(({ enqueue, self, context, event }) => {
       if (event.type !== 'frame.checkpoint') return;
@@ -347,101 +380,141 @@ export const serverMachine = setup({
     'frame.hello': { actions: 'greetLfd' },
     'link.up': { actions: 'peerUp' },
     'link.down': { actions: 'peerDown' },
-    'frame.heartbeat': { guard: 'isFromLfd', actions: 'answerHeartbeat' },
     'frame.statusQuery': { actions: 'answerStatus' },
-    // Peer frames that no state below takes: older epochs dropped, newer ones kept for their `ready`.
-    'frame.checkpoint': [{ guard: 'isFuture', actions: 'holdFuture' }],
-    'frame.recovery': [{ guard: 'isFuture', actions: 'holdFuture' }],
-    'frame.forward': [{ guard: 'isFuture', actions: 'holdFuture' }],
   },
-  initial: 'booting',
+  type: 'parallel',
   states: {
-    booting: {
+    role: {
+      initial: 'booting',
       on: {
-        'frame.request': { actions: 'holdRequest' },
-        'frame.ready': [
-          { guard: 'isStale' },
-          { guard: 'namesPrimary', target: 'ready', actions: 'adoptReady' },
-          { guard: 'namesPeers', target: 'recovering', actions: 'adoptReady' },
-          { target: 'ready', actions: 'adoptReady' },
-        ],
-      },
-    },
-    recovering: {
-      on: {
-        'frame.request': { actions: 'holdRequest' },
-        'frame.forward': [
-          { guard: 'isStale' },
-          { guard: 'isFuture', actions: 'holdFuture' },
-          { guard: 'isFromMyPeer', actions: 'holdRequest' },
-        ],
-        'frame.ready': [
-          { guard: 'isStale' },
-          { guard: 'namesPrimary', target: 'ready', actions: 'adoptReady' },
-          { actions: 'adoptReady' },
-        ],
-        'frame.checkpoint': [
-          { guard: 'isStale' },
-          { guard: 'isFuture', actions: 'holdFuture' },
-          { guard: 'isFromMyPrimary', target: 'ready', actions: 'takeCheckpoint' },
-        ],
-        'frame.recovery': [
-          { guard: 'isStale' },
-          { guard: 'isFuture', actions: 'holdFuture' },
-          { guard: 'isFromMyPeer', target: 'ready', actions: 'takeRecovery' },
-        ],
-      },
-    },
-    ready: {
-      initial: 'deciding',
-      on: {
-        'frame.ready': [
-          { guard: 'isStale' },
-          { guard: 'changesRole', target: '.deciding', actions: 'adoptReady' },
-          { actions: ['adoptReady', 'confirmServing'] },
-        ],
-        'frame.sendCheckpoint': { actions: 'sendSnapshot' },
+        // Peer frames that no state below takes: older epochs dropped, newer ones kept for their `ready`.
+        'frame.checkpoint': { guard: 'isFuture', actions: 'holdFuture' },
+        'frame.recovery': { guard: 'isFuture', actions: 'holdFuture' },
+        'frame.forward': { guard: 'isFuture', actions: 'holdFuture' },
+        'frame.update': { guard: 'isFuture', actions: 'holdFuture' },
       },
       states: {
-        deciding: {
-          always: [
-            { guard: 'isActive', target: 'active' },
-            { guard: 'isPrimary', target: 'primary' },
-            { target: 'backup' },
-          ],
-        },
-        active: {
-          entry: ['printReady', 'confirmServing', 'releaseHeld'],
+        booting: {
           on: {
-            'frame.request': { actions: 'executeRequest' },
+            'frame.request': { actions: 'holdRequest' },
+            'frame.ready': [
+              { guard: 'isStale' },
+              { guard: 'namesPrimary', target: 'ready', actions: 'adoptReady' },
+              { guard: 'namesPeers', target: 'recovering', actions: 'adoptReady' },
+              { target: 'ready', actions: 'adoptReady' },
+            ],
+          },
+        },
+        /** Waiting for a peer's snapshot; everything that would change the state is held until then. */
+        recovering: {
+          on: {
+            'lease.expired': { target: 'booting', actions: 'forgetAll' },
+            'frame.request': { actions: 'holdRequest' },
             'frame.forward': [
               { guard: 'isStale' },
               { guard: 'isFuture', actions: 'holdFuture' },
-              { guard: 'isFromMyPeer', actions: 'executeRequest' },
+              { guard: 'isFromMyPeer', actions: 'holdRequest' },
             ],
-          },
-        },
-        primary: {
-          entry: ['printReady', 'confirmServing', 'releaseHeld', 'oweSnapshots'],
-          on: { 'frame.request': { actions: 'executeRequest' } },
-          initial: 'checkpointing',
-          states: {
-            checkpointing: {
-              entry: 'checkpointBackups',
-              after: { checkpointFreq: { target: 'checkpointing', reenter: true } },
-            },
-          },
-        },
-        backup: {
-          entry: ['printReady', 'confirmServing', 'refuseHeld'],
-          on: {
-            'frame.request': { actions: 'refuseNotPrimary' },
+            'frame.update': [
+              { guard: 'isStale' },
+              { guard: 'isFuture', actions: 'holdFuture' },
+              { guard: 'isFromMyPrimary', actions: 'holdRequest' },
+            ],
+            'frame.ready': [
+              { guard: 'isStale' },
+              { guard: 'namesPrimary', target: 'ready', actions: 'adoptReady' },
+              { actions: 'adoptReady' },
+            ],
             'frame.checkpoint': [
               { guard: 'isStale' },
               { guard: 'isFuture', actions: 'holdFuture' },
-              { guard: 'isFromMyPrimary', actions: 'takeCheckpoint' },
+              { guard: 'isFromMyPrimary', target: 'ready', actions: 'takeCheckpoint' },
+            ],
+            'frame.recovery': [
+              { guard: 'isStale' },
+              { guard: 'isFuture', actions: 'holdFuture' },
+              { guard: 'isFromMyPeer', target: 'ready', actions: 'takeRecovery' },
             ],
           },
+        },
+        ready: {
+          initial: 'deciding',
+          on: {
+            'lease.expired': { target: 'booting', actions: 'forgetAll' },
+            'frame.ready': [
+              { guard: 'isStale' },
+              { guard: 'changesRole', target: '.deciding', actions: 'adoptReady' },
+              { actions: ['adoptReady', 'confirmServing'] },
+            ],
+            'frame.sendCheckpoint': { actions: 'sendSnapshot' },
+          },
+          states: {
+            deciding: {
+              always: [
+                { guard: 'isActive', target: 'active' },
+                { guard: 'isPrimary', target: 'primary' },
+                { target: 'backup' },
+              ],
+            },
+            active: {
+              entry: ['printReady', 'confirmServing', 'releaseHeld'],
+              on: {
+                'frame.request': { actions: 'executeRequest' },
+                'frame.forward': [
+                  { guard: 'isStale' },
+                  { guard: 'isFuture', actions: 'holdFuture' },
+                  { guard: 'isFromMyPeer', actions: 'executeRequest' },
+                ],
+              },
+            },
+            primary: {
+              entry: ['printReady', 'confirmServing', 'releaseHeld', 'oweSnapshots'],
+              on: {
+                'frame.request': { actions: 'executeRequest' },
+                'frame.ack': [{ guard: 'isStale' }, { guard: 'isFromMyPeer', actions: 'takeAck' }],
+              },
+              initial: 'checkpointing',
+              states: {
+                checkpointing: {
+                  entry: 'checkpointBackups',
+                  after: { checkpointFreq: { target: 'checkpointing', reenter: true } },
+                },
+              },
+            },
+            backup: {
+              entry: ['printReady', 'confirmServing', 'refuseHeld'],
+              on: {
+                'frame.request': { actions: 'refuseNotPrimary' },
+                'frame.checkpoint': [
+                  { guard: 'isStale' },
+                  { guard: 'isFuture', actions: 'holdFuture' },
+                  { guard: 'isFromMyPrimary', actions: 'takeCheckpoint' },
+                ],
+                'frame.update': [
+                  { guard: 'isStale' },
+                  { guard: 'isFuture', actions: 'holdFuture' },
+                  { guard: 'isFromMyPrimary', actions: 'executeRequest' },
+                ],
+              },
+            },
+          },
+        },
+      },
+    },
+    /**
+     * The lease (SPEC §6 Fencing): a replica serves only within `heartbeat_timeout` of its LFD's
+     * last heartbeat, so a process that was frozen and thawed drops what it held instead of serving
+     * it stale. It starts with the first heartbeat: a server driven by hand has none to lose.
+     */
+    lease: {
+      initial: 'none',
+      states: {
+        none: {
+          on: { 'frame.heartbeat': { guard: 'isFromLfd', target: 'held', actions: 'answerHeartbeat' } },
+        },
+        held: {
+          on: { 'frame.heartbeat': { guard: 'isFromLfd', target: 'held', reenter: true, actions: 'answerHeartbeat' } },
+          after: { leaseTime: { target: 'none', actions: raise({ type: 'lease.expired' }) } },
         },
       },
     },

@@ -59,6 +59,11 @@ export interface ClientOutput {
 }
 
 const RM_LINK = 'rm';
+
+/** Lost links are retried from 50 ms on, always more often than requests go out (SPEC §6 Clients). */
+function retryBackoff(intervalMs: number) {
+  return { initialMs: 50, maxMs: Math.max(50, Math.min(1000, intervalMs / 2)) };
+}
 const serverLink = (s: string) => `srv:${s}`;
 const serverOfLink = (via: string) => (via.startsWith('srv:') ? via.slice(4) : null);
 
@@ -123,6 +128,7 @@ export const clientMachine = setup({
             target: 'server',
             hello: false,
             limits: { maxFrame: context.config.cluster.maxFrame, maxStateFrame: context.config.cluster.maxStateFrame },
+            backoff: retryBackoff(context.intervalMs),
           },
         });
       }
@@ -244,6 +250,7 @@ export const clientMachine = setup({
       target: 'rm',
       hello: false,
       limits: { maxFrame: context.config.cluster.maxFrame, maxStateFrame: context.config.cluster.maxStateFrame },
+      backoff: retryBackoff(context.intervalMs),
     }),
   },
   on: {

@@ -3,7 +3,7 @@
  * servers each LFD reports alive), tells the RM of every change and the whole set on every
  * (re)connect, and passes the RM's commands down to the LFD of the server they name.
  */
-import { enqueueActions, setup } from 'xstate';
+import { assign, enqueueActions, raise, setup } from 'xstate';
 import type { ClusterConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
 import type { Frame, MembershipFrame } from '../protocol/frames.js';
@@ -30,22 +30,31 @@ export interface GfdContext {
   lfds: Record<string, LfdLink>;
   /** The highest epoch passed down, for `members` after a restart of the RM. */
   epoch: number;
+  /**
+   * Servers of failed LFDs: still members until their leases have surely run out
+   * (`heartbeat_timeout` later, SPEC §6 Fencing), unless their LFD comes back and reports them.
+   */
+  departed: Record<string, string[]>;
+  /** After a (re)start the RM hears nothing until every live LFD has had time to come back. */
+  graceOver: boolean;
+  rmUp: boolean;
 }
 
-type GfdEvent = TransportEvent | MonitorReport;
+type GfdEvent = TransportEvent | MonitorReport | { type: 'lfd.expired'; lfd: string } | { type: 'grace.over' };
 
 const LISTENER = 'lfds';
 const RM_LINK = 'rm';
 const monitorId = (lfd: string) => `monitor:${lfd}`;
+const expiryId = (lfd: string) => `expire:${lfd}`;
 
 export function members(ctx: GfdContext): string[] {
-  return Object.values(ctx.lfds)
-    .flatMap((l) => l.servers)
-    .sort();
+  const live = Object.values(ctx.lfds).flatMap((l) => l.servers);
+  return [...new Set([...live, ...Object.values(ctx.departed).flat()])].sort();
 }
 
-function toRm(server: string, change: MembershipFrame['change']): Effect {
-  return sendOn(RM_LINK, { kind: 'membership', from: GFD_NAME, server, change });
+function toRm(ctx: GfdContext, server: string, change: MembershipFrame['change']): Effect[] {
+  // During the grace period changes are folded into the first `members`.
+  return ctx.graceOver ? [sendOn(RM_LINK, { kind: 'membership', from: GFD_NAME, server, change })] : [];
 }
 
 function printMembers(ctx: GfdContext): Effect {
@@ -62,16 +71,13 @@ function lfdOnLink(ctx: GfdContext, link: string): string | undefined {
   return Object.keys(ctx.lfds).find((name) => ctx.lfds[name]!.link === link);
 }
 
-/** Takes an LFD and its servers out: it died, went silent or its link closed. */
-function dropLfd(ctx: GfdContext, lfd: string): { context: Partial<GfdContext>; effects: Effect[] } {
+/** An LFD died, went silent or its link closed: its servers depart, and are deleted later. */
+function departLfd(ctx: GfdContext, lfd: string): Partial<GfdContext> {
   const gone = ctx.lfds[lfd];
-  if (!gone) return { context: {}, effects: [] };
-  const { [lfd]: _, ...rest } = ctx.lfds;
-  const next = { ...ctx, lfds: rest };
-  const effects: Effect[] = gone.servers.map((s) => toRm(s, 'delete'));
-  if (gone.servers.length > 0) effects.unshift(printMembers(next));
-  effects.push(print({ event: 'note', name: GFD_NAME, level: 'warn', text: `${lfd} failed` }));
-  return { context: { lfds: rest }, effects };
+  if (!gone) return {};
+  const { [lfd]: _, ...lfds } = ctx.lfds;
+  const departed = { ...ctx.departed, [lfd]: [...new Set([...(ctx.departed[lfd] ?? []), ...gone.servers])] };
+  return { lfds, departed };
 }
 
 export const gfdMachine = setup({
@@ -81,6 +87,9 @@ export const gfdMachine = setup({
     events: {} as GfdEvent,
   },
   actors: { ...transportSlots, monitor: heartbeatMonitor },
+  delays: {
+    leaseTime: ({ context }) => context.config.cluster.heartbeatTimeoutMs,
+  },
   actions: {
     printMembers: enqueueActions(({ enqueue, self, context }) =>
       runEffects(enqueue, self, context.print, [printMembers(context)]),
@@ -115,36 +124,59 @@ export const gfdMachine = setup({
       if (event.type !== 'monitor.silent') return;
       const lfd = context.lfds[event.key];
       if (!lfd) return;
-      const { context: next, effects } = dropLfd(context, event.key);
-      enqueue.assign(next);
+      enqueue.assign(departLfd(context, event.key));
       enqueue.stopChild(monitorId(event.key));
-      runEffects(enqueue, self, context.print, [...effects, { kind: 'close', via: LISTENER, link: lfd.link }]);
+      enqueue.cancel(expiryId(event.key));
+      enqueue.raise({ type: 'lfd.expired', lfd: event.key }, { delay: 'leaseTime', id: expiryId(event.key) });
+      runEffects(enqueue, self, context.print, [
+        print({ event: 'note', name: GFD_NAME, level: 'warn', text: `${event.key} failed (no heartbeat answer)` }),
+        { kind: 'close', via: LISTENER, link: lfd.link },
+      ]);
     }),
     failClosedLfd: enqueueActions(({ enqueue, self, context, event }) => {
       if (event.type !== 'link.down' || event.origin.via !== LISTENER) return;
       const lfd = lfdOnLink(context, event.origin.link);
       if (!lfd) return;
-      const { context: next, effects } = dropLfd(context, lfd);
-      enqueue.assign(next);
+      enqueue.assign(departLfd(context, lfd));
       enqueue.stopChild(monitorId(lfd));
-      runEffects(enqueue, self, context.print, effects);
+      enqueue.cancel(expiryId(lfd));
+      enqueue.raise({ type: 'lfd.expired', lfd }, { delay: 'leaseTime', id: expiryId(lfd) });
+      runEffects(enqueue, self, context.print, [
+        print({ event: 'note', name: GFD_NAME, level: 'warn', text: `${lfd} failed (connection lost)` }),
+      ]);
+    }),
+    /** The departed servers' leases have run out: whatever was not reported again is deleted. */
+    expire: enqueueActions(({ enqueue, self, context, event }) => {
+      if (event.type !== 'lfd.expired') return;
+      const gone = context.departed[event.lfd] ?? [];
+      const { [event.lfd]: _, ...departed } = context.departed;
+      const next = { ...context, departed };
+      const deleted = gone.filter((s) => !members(next).includes(s));
+      enqueue.assign({ departed });
+      if (deleted.length === 0) return;
+      runEffects(enqueue, self, context.print, [printMembers(next), ...deleted.flatMap((s) => toRm(next, s, 'delete'))]);
     }),
     changeMembership: enqueueActions(({ enqueue, self, context, event }) => {
       if (event.type !== 'frame.membership') return;
       const lfd = lfdOnLink(context, event.origin.link);
       if (!lfd) return;
       const { server, change } = event.frame;
+      const before = members(context);
       const current = context.lfds[lfd]!.servers;
-      const has = current.includes(server);
-      if (has === (change === 'add')) {
-        // A re-report (an LFD's link came back): the RM treats it as such.
-        runEffects(enqueue, self, context.print, [toRm(server, change)]);
-        return;
+      const servers = change === 'add' ? [...new Set([...current, server])] : current.filter((s) => s !== server);
+      // A server its LFD reports again is no longer departed.
+      const departed = Object.fromEntries(
+        Object.entries(context.departed).map(([l, list]) => [l, list.filter((s) => s !== server)]),
+      );
+      const next = { ...context, departed, lfds: { ...context.lfds, [lfd]: { ...context.lfds[lfd]!, servers } } };
+      enqueue.assign({ lfds: next.lfds, departed });
+      const changed = before.includes(server) !== members(next).includes(server);
+      if (changed) {
+        runEffects(enqueue, self, context.print, [printMembers(next), ...toRm(next, server, change)]);
+      } else if (change === 'add') {
+        // A re-report (an LFD or its link came back): the RM checks whether it is a new process.
+        runEffects(enqueue, self, context.print, toRm(next, server, change));
       }
-      const servers = change === 'add' ? [...current, server] : current.filter((s) => s !== server);
-      const next = { ...context, lfds: { ...context.lfds, [lfd]: { ...context.lfds[lfd]!, servers } } };
-      enqueue.assign({ lfds: next.lfds });
-      runEffects(enqueue, self, context.print, [printMembers(next), toRm(server, change)]);
     }),
     passUp: enqueueActions(({ enqueue, self, context, event }) => {
       if (event.type !== 'frame.serving') return;
@@ -158,11 +190,15 @@ export const gfdMachine = setup({
       const link = lfd && context.lfds[lfd]?.link;
       if (link) runEffects(enqueue, self, context.print, [{ kind: 'send', via: LISTENER, link, frame }]);
     }),
-    sendMembers: enqueueActions(({ enqueue, self, context }) =>
+    sendMembers: enqueueActions(({ enqueue, self, context }) => {
+      if (!context.graceOver || !context.rmUp) return;
       runEffects(enqueue, self, context.print, [
         sendOn(RM_LINK, { kind: 'members', from: GFD_NAME, servers: members(context), epoch: context.epoch }),
-      ]),
-    ),
+      ]);
+    }),
+    rmUp: assign({ rmUp: true }),
+    rmDown: assign({ rmUp: false }),
+    endGrace: assign({ graceOver: true }),
   },
   guards: {
     isFromRm: ({ event }) => 'origin' in event && event.origin.via === RM_LINK,
@@ -170,8 +206,16 @@ export const gfdMachine = setup({
   },
 }).createMachine({
   id: 'gfd',
-  context: ({ input }) => ({ config: input.config, print: input.print, lfds: {}, epoch: 0 }),
-  entry: 'printMembers',
+  context: ({ input }) => ({
+    config: input.config,
+    print: input.print,
+    lfds: {},
+    epoch: 0,
+    departed: {},
+    graceOver: false,
+    rmUp: false,
+  }),
+  entry: ['printMembers', raise({ type: 'grace.over' }, { delay: 'leaseTime' })],
   invoke: [
     {
       src: 'listener',
@@ -201,8 +245,13 @@ export const gfdMachine = setup({
   ],
   on: {
     'frame.hello': { guard: 'isFromLfds', actions: 'greet' },
-    'link.up': { guard: 'isFromRm', actions: 'sendMembers' },
-    'link.down': { guard: 'isFromLfds', actions: 'failClosedLfd' },
+    'link.up': { guard: 'isFromRm', actions: ['rmUp', 'sendMembers'] },
+    'link.down': [
+      { guard: 'isFromLfds', actions: 'failClosedLfd' },
+      { guard: 'isFromRm', actions: 'rmDown' },
+    ],
+    'grace.over': { actions: ['endGrace', 'sendMembers'] },
+    'lfd.expired': { actions: 'expire' },
     'monitor.beat': { actions: 'heartbeatLfd' },
     'monitor.silent': { actions: 'failSilentLfd' },
     'frame.heartbeat': { guard: 'isFromLfds', actions: 'takeAnswer' },

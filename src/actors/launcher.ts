@@ -7,6 +7,8 @@ import { fromCallback } from 'xstate';
 
 export interface LauncherInput {
   server: string;
+  /** Watch this already running process (found answering at start) instead of starting one. */
+  attachPid: number | null;
 }
 
 /** Sent to the launcher. `kill` is SIGKILL: a hung server gets no chance to answer again. */

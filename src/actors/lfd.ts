@@ -3,7 +3,7 @@
  * first answers and as deleted when it fails, answers the GFD's heartbeats, and passes commands
  * down and `serving` up.
  */
-import { enqueueActions, sendTo, setup } from 'xstate';
+import { and, assign, enqueueActions, not, sendTo, setup, stateIn } from 'xstate';
 import type { ClusterConfig, ServerConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
 import type { Frame } from '../protocol/frames.js';
@@ -28,9 +28,25 @@ interface LfdContext {
   launch: boolean;
   print: Print;
   pid: number | null;
+  /** A server found answering at start, watched instead of started (its pid from `status`). */
+  attachPid: number | null;
+  /** Deaths in a row without a stable run: the restart-storm guard's count. */
+  deaths: number;
+  /** A `launch` came while the old process still ran: start again once it is gone. */
+  relaunch: boolean;
 }
 
 type LfdEvent = TransportEvent | MonitorReport | LauncherReport;
+
+/** How long a first connection attempt may take before the LFD concludes nothing runs there. */
+const PROBE_MS = 150;
+const RESTART_BASE_MS = 500;
+const RESTART_CAP_MS = 30_000;
+
+/** The first relaunch is immediate; a server that keeps dying waits 0.5 s, 1 s, 2 s, … up to 30 s. */
+export function restartDelay(deaths: number): number {
+  return deaths <= 1 ? 0 : Math.min(RESTART_CAP_MS, RESTART_BASE_MS * 2 ** (deaths - 2));
+}
 
 const SERVER_LINK = 'server';
 const GFD_LINK = 'gfd';
@@ -73,8 +89,17 @@ export const lfdMachine = setup({
     events: {} as LfdEvent,
   },
   actors: { ...transportSlots, launcher: launcherSlot, monitor: heartbeatMonitor },
+  delays: {
+    probeTime: PROBE_MS,
+    leaseTime: ({ context }) => context.config.cluster.heartbeatTimeoutMs,
+    restartDelay: ({ context }) => restartDelay(context.deaths),
+    stableTime: ({ context }) => 2 * context.config.cluster.heartbeatTimeoutMs,
+  },
   guards: {
     isFromServer: fromServer,
+    isRelaunchPending: ({ context }) => context.relaunch,
+    /** On `launch`, an LFD whose server answers does nothing (the RM will hear `add`). */
+    isServerSilent: and(['isFromGfd', not(stateIn('#serverAlive'))]),
     isFromGfd: fromGfd,
     isLaunching: ({ context }) => context.launch,
   },
@@ -121,11 +146,36 @@ export const lfdMachine = setup({
     killProcess: enqueueActions(({ enqueue, self }) => {
       if ('process' in self.getSnapshot().children) enqueue.sendTo('process', { type: 'kill' });
     }),
+    askStatus: enqueueActions(({ enqueue, self, context }) =>
+      runEffects(enqueue, self, context.print, [
+        sendOn(SERVER_LINK, { kind: 'statusQuery', from: context.name, target: context.server.name }),
+      ]),
+    ),
+    assignAttachPid: assign(({ event }) => (event.type === 'frame.serverStatus' ? { attachPid: event.frame.pid } : {})),
+    assignPid: assign(({ event }) => (event.type === 'process.started' ? { pid: event.pid } : {})),
+    markRelaunch: assign({ relaunch: true }),
+    countDeath: assign(({ context }) => ({ deaths: context.deaths + 1, attachPid: null, pid: null })),
+    resetDeaths: assign({ deaths: 0 }),
+    printRestartDelay: enqueueActions(({ enqueue, self, context }) => {
+      enqueue.assign({ relaunch: false });
+      const delay = restartDelay(context.deaths);
+      if (delay === 0) return;
+      runEffects(enqueue, self, context.print, [
+        print({
+          event: 'note',
+          name: context.name,
+          level: 'warn',
+          text: `${context.server.name} died ${context.deaths} times in a row; next start in ${delay / 1000} s`,
+        }),
+      ]);
+    }),
     printLaunching: enqueueActions(({ enqueue, self, context, event }) => {
       if (event.type !== 'process.started') return;
-      runEffects(enqueue, self, context.print, [
-        print({ event: 'lfd.launching', name: context.name, server: context.server.name, pid: event.pid }),
-      ]);
+      const line: Effect =
+        context.attachPid === null
+          ? print({ event: 'lfd.launching', name: context.name, server: context.server.name, pid: event.pid })
+          : print({ event: 'note', name: context.name, level: 'warn', text: `attached to ${context.server.name} (pid ${event.pid}), already running` });
+      runEffects(enqueue, self, context.print, [line]);
     }),
     printExited: enqueueActions(({ enqueue, self, context, event }) => {
       if (event.type !== 'process.exited') return;
@@ -143,6 +193,9 @@ export const lfdMachine = setup({
     launch: input.launch,
     print: input.print,
     pid: null,
+    attachPid: null,
+    deaths: 0,
+    relaunch: false,
   }),
   invoke: [
     {
@@ -183,16 +236,46 @@ export const lfdMachine = setup({
     process: {
       initial: 'deciding',
       states: {
-        deciding: { always: [{ guard: 'isLaunching', target: 'running' }, { target: 'external' }] },
+        deciding: { always: [{ guard: 'isLaunching', target: 'probing' }, { target: 'external' }] },
+        /** A server may already run (this LFD restarted): if it answers our hello, attach to it. */
+        probing: {
+          on: { 'frame.hello': { guard: 'isFromServer', target: 'attaching', actions: 'askStatus' } },
+          after: { probeTime: 'running' },
+        },
+        attaching: {
+          on: { 'frame.serverStatus': { guard: 'isFromServer', target: 'running', actions: 'assignAttachPid' } },
+          after: { leaseTime: 'running' },
+        },
         running: {
-          invoke: { src: 'launcher', id: 'process', input: ({ context }) => ({ server: context.server.name }) },
+          invoke: {
+            src: 'launcher',
+            id: 'process',
+            input: ({ context }) => ({ server: context.server.name, attachPid: context.attachPid }),
+          },
           on: {
-            'process.started': { actions: ['printLaunching'] },
-            'process.exited': { target: 'dead', actions: 'printExited' },
+            'process.started': { actions: ['assignPid', 'printLaunching'] },
+            'process.exited': { target: 'dead', actions: ['printExited', 'countDeath'] },
+          },
+          initial: 'starting',
+          states: {
+            /** A new process needs time to answer: a `launch` now would only kill it. */
+            starting: { after: { leaseTime: 'settled' } },
+            settled: {
+              on: {
+                // The RM heard of a failure; if our server does not answer, replace it.
+                'frame.launch': { guard: 'isServerSilent', actions: ['killProcess', 'markRelaunch'] },
+              },
+            },
           },
         },
         dead: {
-          on: { 'frame.launch': { guard: 'isFromGfd', target: 'running' } },
+          always: { guard: 'isRelaunchPending', target: 'restarting' },
+          on: { 'frame.launch': { guard: 'isFromGfd', target: 'restarting' } },
+        },
+        /** The restart-storm guard: a server that keeps dying is started again ever more slowly. */
+        restarting: {
+          entry: 'printRestartDelay',
+          after: { restartDelay: 'running' },
         },
         /** `--no-launch`: the server was started by hand; this LFD cannot start or kill it. */
         external: {},
@@ -228,6 +311,8 @@ export const lfdMachine = setup({
               },
             },
             alive: {
+              id: 'serverAlive',
+              after: { stableTime: { actions: 'resetDeaths' } },
               on: {
                 'frame.heartbeat': { guard: 'isFromServer', actions: 'forwardAnswer' },
                 // SIGKILL before `delete`: a hung server must never answer again once replaced.

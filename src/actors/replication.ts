@@ -3,7 +3,7 @@
  * membership and one event to the next membership and the commands to send. The RM machine only
  * carries these out; tests can drive every path without a network.
  */
-import type { Mode, ReadyFrame, RmStatusFrame, SendCheckpointFrame, LaunchFrame } from '../protocol/frames.js';
+import type { LaunchFrame, Mode, ReadyFrame, RmStatusFrame, SendCheckpointFrame, ServerStatusFrame } from '../protocol/frames.js';
 
 export interface Member {
   /** Reported `serving` in the current epoch (only then named to clients). */
@@ -141,6 +141,51 @@ export function onMembers(m: Membership, servers: string[], epoch: number): Deci
   }
   for (const added of servers.filter((s) => !current.members[s])) current = onAdd(current, added).next;
   return { next: current, commands: [...announce(current), ...launches], warnings };
+}
+
+/** A counted server said `add` again and its status says `booting`: a new process under an old name. */
+export function onRejoin(m: Membership, server: string): Decision {
+  if (!m.members[server]) return onAdd(m, server);
+  const deleted = onDelete(m, server);
+  // Delete without `launch`: the new process is already running.
+  const next = { ...deleted.next, launched: deleted.next.launched.filter((s) => s !== server) };
+  const added = onAdd(next, server);
+  return { next: added.next, commands: added.commands, warnings: deleted.warnings };
+}
+
+/**
+ * A restarted RM's first view (SPEC §6 Restarts): the members from the GFD, each one's mode, role
+ * and epoch from its `status` (null: it did not answer). It keeps the primary of the highest epoch,
+ * opens an epoch above every one it has seen, sends every `ready` again and launches what is missing.
+ */
+export function onRestart(
+  m: Membership,
+  servers: string[],
+  gfdEpoch: number,
+  statuses: Record<string, ServerStatusFrame | null>,
+  configured: string[],
+): Decision {
+  const known = servers.map((s) => statuses[s]).filter((st): st is ServerStatusFrame => st != null);
+  const seen = Math.max(m.epoch, gfdEpoch, ...known.map((st) => st.epoch));
+  const serving = (s: string) => statuses[s]?.phase === 'ready' && statuses[s]?.mode === m.mode;
+  const primaries = known
+    .filter((st) => serving(st.server) && st.role === 'primary')
+    .sort((a, b) => b.epoch - a.epoch || a.server.localeCompare(b.server));
+  const members: Record<string, Member> = Object.fromEntries(
+    servers.map((s) => [s, { serving: serving(s), recovered: serving(s) }]),
+  );
+  const sorted = [...servers].sort();
+  const primary = primaries[0]?.server ?? sorted.find(serving) ?? sorted[0] ?? null;
+  // Members that all boot are a fresh cluster, not a loss.
+  const hadState = known.some((st) => st.phase !== 'booting');
+  const warnings =
+    primary !== null && !serving(primary) && hadState
+      ? [`no member serves: the state is lost; ${primary} starts from its own`]
+      : [];
+  const launched = configured.filter((s) => !servers.includes(s));
+  const next: Membership = { ...m, members, primary, epoch: primary === null ? seen : seen + 1, launched };
+  const launches: Command[] = launched.map((server) => ({ kind: 'launch', server }));
+  return { next, commands: [...announce(next), ...launches], warnings };
 }
 
 export function statusFrame(m: Membership, configured: string[]): RmStatusFrame {

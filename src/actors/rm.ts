@@ -6,7 +6,7 @@
 import { enqueueActions, setup } from 'xstate';
 import type { ClusterConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
-import type { ClientViewFrame, Mode } from '../protocol/frames.js';
+import type { ClientViewFrame, Mode, ServerStatusFrame } from '../protocol/frames.js';
 import type { Origin, TransportEvent } from '../transport/types.js';
 import { answer, print, runEffects, transportSlots, type Effect } from './effects.js';
 import {
@@ -16,6 +16,8 @@ import {
   onAdd,
   onDelete,
   onMembers,
+  onRejoin,
+  onRestart,
   onServing,
   statusFrame,
   type Decision,
@@ -38,7 +40,17 @@ export interface RmContext {
   gfdLink: string | null;
   /** Each client's open connection, told of every change. */
   clients: Record<string, string>;
+  /** Learned the members once (from the GFD's `members`): until then this RM knows nothing. */
+  synced: boolean;
+  /** A restarted RM asking every member for its status before it decides anything. */
+  restart: { servers: string[]; epoch: number; statuses: Record<string, ServerStatusFrame | null> } | null;
+  /** Status questions to ask or in flight: why each server is asked. */
+  probes: Record<string, 'restart' | 'rejoin'>;
 }
+
+type RmEvent = TransportEvent | { type: 'probe.timeout'; server: string };
+const probeLink = (server: string) => `status:${server}`;
+const serverOfProbe = (via: string) => (via.startsWith('status:') ? via.slice(7) : null);
 
 function viewFor(client: string, m: Membership): ClientViewFrame {
   return { kind: 'clientView', client, mode: m.mode, servers: clientServers(m) };
@@ -74,7 +86,10 @@ export const rmMachine = setup({
   types: {
     input: {} as RmInput & { mode?: Mode },
     context: {} as RmContext,
-    events: {} as TransportEvent,
+    events: {} as RmEvent,
+  },
+  delays: {
+    probeTimeout: ({ context }) => context.config.cluster.heartbeatTimeoutMs,
   },
   actors: transportSlots,
   actions: {
@@ -84,12 +99,99 @@ export const rmMachine = setup({
     decide: enqueueActions(({ enqueue, self, context, event }) => {
       let decision: Decision | null = null;
       const m = context.membership;
+      if (event.type === 'frame.membership' && isGfdOrigin(context, event.origin) && context.restart) {
+        // Still asking the members of a restart: changes join the question instead.
+        const { server, change } = event.frame;
+        const servers = context.restart.servers.filter((s) => s !== server);
+        const { [server]: _, ...statuses } = context.restart.statuses;
+        if (change === 'add') servers.push(server);
+        const probes = change === 'add' ? { ...context.probes, [server]: 'restart' as const } : context.probes;
+        enqueue.assign({ restart: { ...context.restart, servers, statuses }, probes });
+        return;
+      }
       if (event.type === 'frame.membership' && isGfdOrigin(context, event.origin)) {
-        decision = event.frame.change === 'add' ? onAdd(m, event.frame.server) : onDelete(m, event.frame.server);
+        const { server, change } = event.frame;
+        if (change === 'add' && m.members[server]) {
+          // A re-report, unless a new process runs under the old name: ask it.
+          if (!context.probes[server]) enqueue.assign({ probes: { ...context.probes, [server]: 'rejoin' } });
+          return;
+        }
+        decision = change === 'add' ? onAdd(m, server) : onDelete(m, server);
       } else if (event.type === 'frame.members' && isGfdOrigin(context, event.origin)) {
-        decision = onMembers(m, event.frame.servers, event.frame.epoch);
+        const { servers, epoch } = event.frame;
+        if (!context.synced) {
+          enqueue.assign({ synced: true });
+          if (servers.length > 0) {
+            // Members exist already: this RM restarted. Their status says what they were.
+            const probes = Object.fromEntries(servers.map((server) => [server, 'restart' as const]));
+            enqueue.assign({ restart: { servers, epoch, statuses: {} }, probes: { ...context.probes, ...probes } });
+            return;
+          }
+        }
+        decision = onMembers(m, servers, epoch);
       } else if (event.type === 'frame.serving' && isGfdOrigin(context, event.origin)) {
         decision = onServing(m, event.frame.server, event.frame.epoch);
+      }
+      if (!decision) return;
+      enqueue.assign({ membership: decision.next });
+      runEffects(enqueue, self, context.print, carryOut(context, decision));
+    }),
+    /** Asks each server to probe for its `status`, over a short-lived link to its client port. */
+    launchProbes: enqueueActions(({ enqueue, self, context }) => {
+      const children = self.getSnapshot()?.children ?? {};
+      for (const server of Object.keys(context.probes)) {
+        const target = context.config.servers.find((s) => s.name === server);
+        if (!target || probeLink(server) in children) continue;
+        enqueue.spawnChild('link', {
+          id: probeLink(server),
+          input: {
+            id: probeLink(server),
+            host: target.host,
+            port: target.port,
+            self: { name: RM_NAME, role: 'rm' },
+            target: 'server',
+            hello: false,
+            limits: { maxFrame: context.config.cluster.maxFrame, maxStateFrame: context.config.cluster.maxStateFrame },
+          },
+        });
+        enqueue.raise({ type: 'probe.timeout', server }, { delay: 'probeTimeout', id: probeLink(server) });
+      }
+    }),
+    askStatus: enqueueActions(({ enqueue, self, context, event }) => {
+      const server = event.type === 'link.up' ? serverOfProbe(event.origin.via) : null;
+      if (!server) return;
+      runEffects(enqueue, self, context.print, [
+        { kind: 'send', via: probeLink(server), frame: { kind: 'statusQuery', from: RM_NAME, target: server } },
+      ]);
+    }),
+    /** A status answer, or none in time (null): what the probe was for decides what it means. */
+    takeStatus: enqueueActions(({ enqueue, self, context, event }) => {
+      let server: string | null = null;
+      let status: ServerStatusFrame | null = null;
+      if (event.type === 'frame.serverStatus') {
+        server = serverOfProbe(event.origin.via);
+        status = event.frame;
+      } else if (event.type === 'probe.timeout') {
+        server = event.server;
+      }
+      if (server === null || !context.probes[server]) return;
+      const why = context.probes[server];
+      const { [server]: _, ...probes } = context.probes;
+      enqueue.assign({ probes });
+      enqueue.cancel(probeLink(server));
+      if (probeLink(server) in (self.getSnapshot()?.children ?? {})) enqueue.stopChild(probeLink(server));
+      let decision: Decision | null = null;
+      if (why === 'rejoin') {
+        if (status?.phase === 'booting') decision = onRejoin(context.membership, server);
+      } else if (context.restart) {
+        const statuses = { ...context.restart.statuses, [server]: status };
+        const restart = { ...context.restart, statuses };
+        enqueue.assign({ restart });
+        if (restart.servers.every((s) => s in statuses)) {
+          enqueue.assign({ restart: null });
+          const configured = context.config.servers.map((s) => s.name);
+          decision = onRestart(context.membership, restart.servers, restart.epoch, statuses, configured);
+        }
       }
       if (!decision) return;
       enqueue.assign({ membership: decision.next });
@@ -125,6 +227,9 @@ export const rmMachine = setup({
     membership: initialMembership(input.mode ?? input.config.cluster.mode),
     gfdLink: null,
     clients: {},
+    synced: false,
+    restart: null,
+    probes: {},
   }),
   entry: 'printMembers',
   invoke: {
@@ -142,8 +247,11 @@ export const rmMachine = setup({
   on: {
     'frame.hello': { actions: 'greetGfd' },
     'link.down': { actions: 'forgetLink' },
-    'frame.membership': { actions: 'decide' },
-    'frame.members': { actions: 'decide' },
+    'frame.membership': { actions: ['decide', 'launchProbes'] },
+    'frame.members': { actions: ['decide', 'launchProbes'] },
+    'link.up': { actions: 'askStatus' },
+    'frame.serverStatus': { actions: 'takeStatus' },
+    'probe.timeout': { actions: 'takeStatus' },
     'frame.serving': { actions: 'decide' },
     'frame.clientHello': { actions: 'registerClient' },
     'frame.statusQuery': { actions: 'answerStatus' },

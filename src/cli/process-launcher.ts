@@ -1,15 +1,45 @@
 /**
  * The LFD's launcher in production: starts `steadfast server` as a child process (node itself, so
  * the pid printed is the server's own), copies its lines into the LFD's output, kills it on order
- * (SIGKILL) and when the LFD stops (SIGTERM, so it closes its sockets).
+ * (SIGKILL) and when the LFD stops (SIGTERM, so it closes its sockets). A server found already
+ * running is watched by pid instead.
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fromCallback } from 'xstate';
-import type { LauncherCommand, LauncherInput } from '../actors/launcher.js';
+import type { LauncherCommand, LauncherInput, LauncherReport } from '../actors/launcher.js';
+
+/** How often an attached process (not our child, so no exit event) is checked for life. */
+const ATTACHED_POLL_MS = 100;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function attach(pid: number, sendBack: (e: LauncherReport) => void, receive: (fn: (c: LauncherCommand) => void) => void) {
+  let exited = false;
+  const poll = setInterval(() => {
+    if (isAlive(pid)) return;
+    exited = true;
+    clearInterval(poll);
+    sendBack({ type: 'process.exited', pid, how: 'gone' });
+  }, ATTACHED_POLL_MS);
+  sendBack({ type: 'process.started', pid });
+  receive((command) => {
+    if (command.type === 'kill' && !exited) process.kill(pid, 'SIGKILL');
+  });
+  // Not our child: stopping the LFD leaves it running, as it found it.
+  return () => clearInterval(poll);
+}
 
 export function processLauncher(mainScript: string, args: (server: string) => string[]) {
   return fromCallback<LauncherCommand, LauncherInput>(({ input, sendBack, receive }) => {
+    if (input.attachPid !== null) return attach(input.attachPid, sendBack, receive);
     const child = spawn(process.execPath, [mainScript, 'server', '--name', input.server, ...args(input.server)], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -19,17 +49,14 @@ export function processLauncher(mainScript: string, args: (server: string) => st
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream }).on('line', (line) => process.stdout.write(line + '\n'));
     }
+    const exit = (how: string) => {
+      if (exited) return;
+      exited = true;
+      sendBack({ type: 'process.exited', pid, how });
+    };
     child.on('spawn', () => sendBack({ type: 'process.started', pid }));
-    child.on('error', (err) => {
-      if (exited) return;
-      exited = true;
-      sendBack({ type: 'process.exited', pid, how: `could not start: ${err.message}` });
-    });
-    child.on('exit', (code, signal) => {
-      if (exited) return;
-      exited = true;
-      sendBack({ type: 'process.exited', pid, how: signal ? `signal ${signal}` : `exit code ${code}` });
-    });
+    child.on('error', (err) => exit(`could not start: ${err.message}`));
+    child.on('exit', (code, signal) => exit(signal ? `signal ${signal}` : `exit code ${code}`));
     receive((command) => {
       if (command.type === 'kill' && !exited) child.kill('SIGKILL');
     });

@@ -9,6 +9,7 @@ import type { Print } from '../log/events.js';
 import type { Mode, RequestFrame } from '../protocol/frames.js';
 import type { TransportEvent } from '../transport/types.js';
 import { print, runEffects, sendOn, transportSlots, type Effect } from './effects.js';
+import { linkTo } from './wiring.js';
 
 export interface ClientInput {
   name: string;
@@ -120,16 +121,10 @@ export const clientMachine = setup({
         if (!target) continue;
         enqueue.spawnChild('link', {
           id: serverLink(s),
-          input: {
-            id: serverLink(s),
-            host: target.host,
-            port: target.port,
-            self: { name: context.name, role: 'client' },
-            target: 'server',
+          input: linkTo(serverLink(s), target, { name: context.name, role: 'client' }, 'server', context.config.cluster, {
             hello: false,
-            limits: { maxFrame: context.config.cluster.maxFrame, maxStateFrame: context.config.cluster.maxStateFrame },
             backoff: retryBackoff(context.intervalMs),
-          },
+          }),
         });
       }
       enqueue.assign({
@@ -242,16 +237,11 @@ export const clientMachine = setup({
   invoke: {
     src: 'link',
     id: RM_LINK,
-    input: ({ context }) => ({
-      id: RM_LINK,
-      host: context.config.rm.host,
-      port: context.config.rm.port,
-      self: { name: context.name, role: 'client' },
-      target: 'rm',
-      hello: false,
-      limits: { maxFrame: context.config.cluster.maxFrame, maxStateFrame: context.config.cluster.maxStateFrame },
-      backoff: retryBackoff(context.intervalMs),
-    }),
+    input: ({ context }) =>
+      linkTo(RM_LINK, context.config.rm, { name: context.name, role: 'client' }, 'rm', context.config.cluster, {
+        hello: false,
+        backoff: retryBackoff(context.intervalMs),
+      }),
   },
   on: {
     'link.up': [{ guard: 'isFromRm', actions: ['rmUp', 'askRm'] }, { actions: 'serverUp' }],

@@ -9,6 +9,7 @@ import type { Print } from '../log/events.js';
 import type { Frame, MembershipFrame } from '../protocol/frames.js';
 import type { TransportEvent } from '../transport/types.js';
 import { print, runEffects, sendOn, transportSlots, type Effect } from './effects.js';
+import { linkTo, listenOn } from './wiring.js';
 import { heartbeatMonitor, type MonitorReport } from './monitor.js';
 
 export const GFD_NAME = 'GFD';
@@ -220,27 +221,26 @@ export const gfdMachine = setup({
     {
       src: 'listener',
       id: LISTENER,
-      input: ({ context }) => ({
-        id: LISTENER,
-        host: context.config.gfd.host,
-        port: context.config.gfd.port,
-        kind: 'gfd',
-        self: { name: GFD_NAME, role: 'gfd' },
-        limits: { maxFrame: context.config.cluster.maxFrame, maxStateFrame: context.config.cluster.maxStateFrame },
-      }),
+      input: ({ context }) => listenOn(
+        LISTENER,
+        context.config.gfd,
+        'gfd',
+        { name: GFD_NAME, role: 'gfd' },
+        context.config.cluster,
+      ),
     },
     {
       src: 'link',
       id: RM_LINK,
-      input: ({ context }) => ({
-        id: RM_LINK,
-        host: context.config.rm.host,
-        port: context.config.rm.port,
-        self: { name: GFD_NAME, role: 'gfd' },
-        target: 'rm',
-        hello: true,
-        limits: { maxFrame: context.config.cluster.maxFrame, maxStateFrame: context.config.cluster.maxStateFrame },
-      }),
+      input: ({ context }) =>
+        linkTo(
+          RM_LINK,
+          context.config.rm,
+          { name: GFD_NAME, role: 'gfd' },
+          'rm',
+          context.config.cluster,
+          { hello: true },
+        ),
     },
   ],
   on: {

@@ -7,9 +7,9 @@ import { and, assign, enqueueActions, not, sendTo, setup, stateIn } from 'xstate
 import type { ClusterConfig, ServerConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
 import type { Frame } from '../protocol/frames.js';
-import type { Limits } from '../protocol/links.js';
 import type { TransportEvent } from '../transport/types.js';
 import { print, runEffects, sendOn, transportSlots, type Effect } from './effects.js';
+import { linkTo, peerPortOf } from './wiring.js';
 import { launcherSlot, type LauncherReport } from './launcher.js';
 import { heartbeatMonitor, type MonitorReport } from './monitor.js';
 
@@ -51,9 +51,6 @@ export function restartDelay(deaths: number): number {
 const SERVER_LINK = 'server';
 const GFD_LINK = 'gfd';
 
-function limits(config: ClusterConfig): Limits {
-  return { maxFrame: config.cluster.maxFrame, maxStateFrame: config.cluster.maxStateFrame };
-}
 
 function serverOf(config: ClusterConfig, lfd: string): ServerConfig {
   const entry = config.lfds.find((l) => l.name === lfd);
@@ -201,28 +198,28 @@ export const lfdMachine = setup({
     {
       src: 'link',
       id: SERVER_LINK,
-      input: ({ context }) => ({
-        id: SERVER_LINK,
-        host: context.server.host,
-        port: context.server.peerPort,
-        self: { name: context.name, role: 'lfd' },
-        target: 'server',
-        hello: true,
-        limits: limits(context.config),
-      }),
+      input: ({ context }) =>
+        linkTo(
+          SERVER_LINK,
+          peerPortOf(context.server),
+          { name: context.name, role: 'lfd' },
+          'server',
+          context.config.cluster,
+          { hello: true },
+        ),
     },
     {
       src: 'link',
       id: GFD_LINK,
-      input: ({ context }) => ({
-        id: GFD_LINK,
-        host: context.config.gfd.host,
-        port: context.config.gfd.port,
-        self: { name: context.name, role: 'lfd' },
-        target: 'gfd',
-        hello: true,
-        limits: limits(context.config),
-      }),
+      input: ({ context }) =>
+        linkTo(
+          GFD_LINK,
+          context.config.gfd,
+          { name: context.name, role: 'lfd' },
+          'gfd',
+          context.config.cluster,
+          { hello: true },
+        ),
     },
   ],
   type: 'parallel',

@@ -9,6 +9,7 @@ import type { Print } from '../log/events.js';
 import type { ClientViewFrame, Mode, ServerStatusFrame } from '../protocol/frames.js';
 import type { Origin, TransportEvent } from '../transport/types.js';
 import { answer, print, runEffects, transportSlots, type Effect } from './effects.js';
+import { linkTo, listenOn } from './wiring.js';
 import {
   clientServers,
   initialMembership,
@@ -144,15 +145,14 @@ export const rmMachine = setup({
         if (!target || probeLink(server) in children) continue;
         enqueue.spawnChild('link', {
           id: probeLink(server),
-          input: {
-            id: probeLink(server),
-            host: target.host,
-            port: target.port,
-            self: { name: RM_NAME, role: 'rm' },
-            target: 'server',
-            hello: false,
-            limits: { maxFrame: context.config.cluster.maxFrame, maxStateFrame: context.config.cluster.maxStateFrame },
-          },
+          input: linkTo(
+            probeLink(server),
+            target,
+            { name: RM_NAME, role: 'rm' },
+            'server',
+            context.config.cluster,
+            { hello: false },
+          ),
         });
         enqueue.raise({ type: 'probe.timeout', server }, { delay: 'probeTimeout', id: probeLink(server) });
       }
@@ -235,14 +235,13 @@ export const rmMachine = setup({
   invoke: {
     src: 'listener',
     id: LISTENER,
-    input: ({ context }) => ({
-      id: LISTENER,
-      host: context.config.rm.host,
-      port: context.config.rm.port,
-      kind: 'rm',
-      self: { name: RM_NAME, role: 'rm' },
-      limits: { maxFrame: context.config.cluster.maxFrame, maxStateFrame: context.config.cluster.maxStateFrame },
-    }),
+    input: ({ context }) => listenOn(
+      LISTENER,
+      context.config.rm,
+      'rm',
+      { name: RM_NAME, role: 'rm' },
+      context.config.cluster,
+    ),
   },
   on: {
     'frame.hello': { actions: 'greetGfd' },

@@ -11,6 +11,7 @@ import type { Print } from '../log/events.js';
 import type { Frame, PeerFrame, Phase, ReadyFrame } from '../protocol/frames.js';
 import type { FrameEvent, TransportEvent } from '../transport/types.js';
 import { answer, print, runEffects, sendOn, transportSlots, type Effect } from './effects.js';
+import { linkTo, listenOn, peerPortOf } from './wiring.js';
 import {
   CLIENT_PORT,
   PEER_PORT,
@@ -204,15 +205,14 @@ export const serverMachine = setup({
         if (!target) continue;
         enqueue.spawnChild('link', {
           id: peerLinkId(peer),
-          input: {
-            id: peerLinkId(peer),
-            host: target.host,
-            port: target.peerPort,
-            self: { name: context.name, role: 'server' },
-            target: 'server',
-            hello: true,
-            limits: { maxFrame: context.cluster.maxFrame, maxStateFrame: context.cluster.maxStateFrame },
-          },
+          input: linkTo(
+            peerLinkId(peer),
+            peerPortOf(target),
+            { name: context.name, role: 'server' },
+            'server',
+            context.cluster,
+            { hello: true },
+          ),
         });
         spawned.push(peer);
       }
@@ -354,26 +354,24 @@ export const serverMachine = setup({
     {
       src: 'listener',
       id: CLIENT_PORT,
-      input: ({ context }) => ({
-        id: CLIENT_PORT,
-        host: context.server.host,
-        port: context.server.port,
-        kind: 'server-client',
-        self: { name: context.name, role: 'server' },
-        limits: { maxFrame: context.cluster.maxFrame, maxStateFrame: context.cluster.maxStateFrame },
-      }),
+      input: ({ context }) => listenOn(
+        CLIENT_PORT,
+        context.server,
+        'server-client',
+        { name: context.name, role: 'server' },
+        context.cluster,
+      ),
     },
     {
       src: 'listener',
       id: PEER_PORT,
-      input: ({ context }) => ({
-        id: PEER_PORT,
-        host: context.server.host,
-        port: context.server.peerPort,
-        kind: 'server-peer',
-        self: { name: context.name, role: 'server' },
-        limits: { maxFrame: context.cluster.maxFrame, maxStateFrame: context.cluster.maxStateFrame },
-      }),
+      input: ({ context }) => listenOn(
+        PEER_PORT,
+        peerPortOf(context.server),
+        'server-peer',
+        { name: context.name, role: 'server' },
+        context.cluster,
+      ),
     },
   ],
   on: {

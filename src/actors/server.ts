@@ -239,7 +239,7 @@ export const serverMachine = setup({
     printReady: enqueueActions(({ enqueue, self, context }) => {
       if (context.mode === null || context.role === null) return;
       runEffects(enqueue, self, context.print, [
-        print({ event: 'server.ready', name: context.name, mode: context.mode, role: context.role, epoch: context.epoch }),
+        print({ event: 'server.ready', name: context.name, mode: context.mode, replicaRole: context.role, epoch: context.epoch }),
       ]);
     }),
     releaseHeld: enqueueActions(({ enqueue, self, context }) => {

@@ -6,9 +6,11 @@
 import { ConfigError } from '../config/load.js';
 import { UsageError } from './args.js';
 import { clientCommand } from './client.js';
+import { clusterCommand } from './cluster.js';
 import { gfdCommand } from './gfd.js';
 import { lfdCommand } from './lfd.js';
 import { rmCommand } from './rm.js';
+import { scenarioCommand } from './scenario.js';
 import { serverCommand } from './server.js';
 
 const USAGE = `usage: steadfast COMMAND [options]   (steadfast COMMAND --help for its options)
@@ -17,7 +19,9 @@ const USAGE = `usage: steadfast COMMAND [options]   (steadfast COMMAND --help fo
   gfd      [--config FILE]                                the global fault detector
   lfd      --name LFD1 [--config FILE] [--no-launch]      a local fault detector (starts its server)
   server   --name S1 [--config FILE]                      a replica server
-  client   --name C1 [--config FILE] [--count N] [--interval S] [--stdin]`;
+  client   --name C1 [--config FILE] [--count N] [--interval S] [--stdin]
+  cluster  [--config FILE] [--mode M] [--clients N]      the whole cluster here, one process per role
+  scenario active|passive [--config FILE]                the seed's eight steps against a fresh cluster`;
 
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
   rm: rmCommand,
@@ -25,6 +29,8 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   lfd: lfdCommand,
   server: serverCommand,
   client: clientCommand,
+  cluster: clusterCommand,
+  scenario: scenarioCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

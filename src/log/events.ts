@@ -22,8 +22,9 @@ export type LogEvent =
   | { event: 'server.after'; name: string; state: string; request: RequestRef }
   | { event: 'checkpoint.sent'; name: string; to: string; number: number; state: string }
   | { event: 'checkpoint.taken'; name: string; from: string; number: number; state: string }
-  | { event: 'server.ready'; name: string; mode: Mode; role: ReplicaRole; epoch: number }
+  | { event: 'server.ready'; name: string; mode: Mode; replicaRole: ReplicaRole; epoch: number }
   | { event: 'server.phase'; name: string; phase: string; reason: string }
+  /** `applied`: how many requests the snapshot's sender had applied when it took it. */
   | { event: 'server.recovered'; name: string; from: string; applied: number; state: string }
   | { event: 'server.duplicate'; name: string; request: RequestRef }
   // LFD

@@ -103,11 +103,11 @@ function body(e: LogEvent): string {
     case 'checkpoint.taken': // §5
       return '[' + e.number + '] [' + e.state + '] ' + e.name + ' receives checkpoint from ' + e.from;
     case 'server.ready': // §5, then the epoch
-      return e.name + ' is ready [' + e.mode + '] [' + e.role + '] (epoch ' + e.epoch + ')';
+      return e.name + ' is ready [' + e.mode + '] [' + e.replicaRole + '] (epoch ' + e.epoch + ')';
     case 'server.phase':
       return e.name + ': ' + e.phase + (e.reason === '' ? '' : ' (' + e.reason + ')');
     case 'server.recovered':
-      return e.name + ': recovered from ' + e.from + ', my_state_' + e.name + ' = ' + e.state + ', ' + e.applied + ' held requests applied';
+      return e.name + ': recovered from ' + e.from + ' (its state after ' + e.applied + ' requests), my_state_' + e.name + ' = ' + e.state;
     case 'server.duplicate':
       return e.name + ': duplicate ' + request(e.request) + ' answered with the saved reply';
     case 'lfd.heartbeat': // §5

@@ -1,0 +1,317 @@
+/**
+ * `steadfast cluster`: the whole cluster on this machine, every role its own process, started in
+ * dependency order (RM, GFD, each LFD with its server, the clients), each waited for by its
+ * listener. Every line is printed as `NAME | ` + the role's own line. Standard input takes
+ * commands (`help` lists them); `quit`, Ctrl-C, SIGTERM or SIGHUP stop everything.
+ */
+import { createInterface } from 'node:readline';
+import { appByName } from '../app/index.js';
+import { overridesToArgs } from '../config/load.js';
+import type { ClusterConfig } from '../config/types.js';
+import type { RmStatusFrame, ServerStatusFrame } from '../protocol/frames.js';
+import { COMMON_HELP, UsageError, childArgs, commonFlags, configFrom, parse } from './args.js';
+import { processState } from './cluster/liveness.js';
+import { Labeler, colourWanted, eventText, table } from './cluster/output.js';
+import { queryRm, queryServer } from './cluster/query.js';
+import { MAIN, StartError, reachable, startGfd, startLfd, startRm } from './cluster/start.js';
+import { Supervisor, type Member, type RoleKind } from './cluster/supervisor.js';
+
+export const CLUSTER_HELP = `steadfast cluster [--config FILE] [--mode active|passive] [--clients N]
+Runs the whole cluster on this machine, every role its own process: the RM, the GFD, every LFD
+(each starts its server), then the clients; each waits for the one before it to listen. Every line
+is printed as NAME | followed by the role's own line.
+  --clients N          start the first N clients of the file (default: all of them)
+  --start-timeout S    seconds each role may take to come up (default 15)
+
+Commands on standard input:
+${commandHelp('  ')}
+
+${COMMON_HELP}`;
+
+function commandHelp(indent: string): string {
+  return [
+    'kill NAME     kill -9 (a server: its LFD reports it, the RM has it relaunched)',
+    'pause NAME    SIGSTOP (a server paused past heartbeat_timeout is killed by its LFD)',
+    'resume NAME   SIGCONT',
+    'stop NAME     SIGTERM, a clean stop',
+    'start NAME    start a stopped RM, GFD, LFD or client again (servers: their LFD does)',
+    'status        a table: every member, its role, phase, epoch, state, last checkpoint; client progress',
+    'quit          stop everything and exit (so do Ctrl-C, SIGTERM and SIGHUP)',
+  ]
+    .map((l) => indent + l)
+    .join('\n');
+}
+
+/** How many seconds, as a positive number. */
+function seconds(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`${flag}: not a positive number: '${value}'`);
+  return n;
+}
+
+interface ClientProgress {
+  answered: number;
+  last: number;
+  from: string;
+}
+
+export async function clusterCommand(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { clients: { type: 'string' }, 'start-timeout': { type: 'string' } });
+  const flags = commonFlags(values);
+  if (flags.help) return void console.log(CLUSTER_HELP), 0;
+  const config = configFrom(flags);
+  let clientCount = config.clients.length;
+  if (values.clients !== undefined) {
+    const n = Number(values.clients);
+    if (!/^\d+$/.test(values.clients) || n > config.clients.length) {
+      throw new UsageError(`--clients: not a whole number from 0 to ${config.clients.length} (the clients in ${config.source}): '${values.clients}'`);
+    }
+    clientCount = n;
+  }
+  const startTimeoutMs = seconds('--start-timeout', values['start-timeout'], 15) * 1000;
+  const clients = config.clients.slice(0, clientCount).map((c) => c.name);
+
+  const names = ['cluster', 'RM', 'GFD', ...config.lfds.map((l) => l.name), ...config.servers.map((s) => s.name), ...config.clients.map((c) => c.name)];
+  const labeler = new Labeler(names, colourWanted());
+  // A closed standard output (`steadfast cluster | head`) stops the cluster instead of crashing.
+  let outputOpen = true;
+  const out = (name: string, text: string) => {
+    if (outputOpen) process.stdout.write(labeler.line(name, text) + '\n');
+  };
+  const say = (text: string) => out('cluster', text);
+
+  const progress = new Map<string, ClientProgress>();
+  /** What the GFD printed last (it has no status frame). */
+  let gfdMembers: string[] | null = null;
+  let stopping = false;
+  const sup = new Supervisor({
+    main: MAIN,
+    // The roles print JSON so that each line tells who printed it; it is shown in the form asked for.
+    roleArgs: childArgs({ ...flags, logFormat: 'json' }, overridesToArgs(flags.overrides)),
+    keep: () => false,
+    onLine: (name, raw, event) => {
+      if (event?.event === 'members' && name === 'GFD' && Array.isArray(event.data.members)) gfdMembers = event.data.members as string[];
+      if (event?.event === 'client.received') {
+        const d = event.data as { request?: { num?: number; server?: string } };
+        const p = progress.get(name) ?? { answered: 0, last: 0, from: '' };
+        progress.set(name, { answered: p.answered + 1, last: d.request?.num ?? p.last, from: d.request?.server ?? p.from });
+      }
+      out(name, event && flags.logFormat === 'text' ? eventText(event.data) : raw);
+    },
+    onExit: (m) => {
+      if (!stopping) say(`${m.name} (pid ${m.pid}) exited (${m.exit?.signal ? `signal ${m.exit.signal}` : `code ${m.exit?.code}`})`);
+    },
+  });
+
+  let resolveStop: (code: number) => void = () => {};
+  const stopped = new Promise<number>((r) => (resolveStop = r));
+  const stop = async (why: string, code = 0) => {
+    if (stopping) return;
+    stopping = true;
+    say(`stopping everything (${why})`);
+    await sup.stopAll();
+    const left = sup.alivePids();
+    if (left.length > 0) {
+      say(`still running after stop: pids ${left.join(', ')}`);
+      code = 1;
+    } else {
+      say(`stopped: ${sup.pids.size} processes started, none left running`);
+    }
+    resolveStop(code);
+  };
+  const onSignal = (sig: NodeJS.Signals) => void stop(sig);
+  const onOutputError = () => {
+    outputOpen = false;
+    void stop('standard output closed');
+  };
+  process.stdout.on('error', onOutputError);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+
+  const started = (m: Member) => say(`started ${m.name} (pid ${m.pid})`);
+  const paused = new Map<string, number>();
+  const kinds = new Map<string, RoleKind>([
+    ['RM', 'rm'],
+    ['GFD', 'gfd'],
+    ...config.lfds.map((l) => [l.name, 'lfd'] as [string, RoleKind]),
+    ...config.clients.map((c) => [c.name, 'client'] as [string, RoleKind]),
+  ]);
+
+  const startAll = async () => {
+    say(`starting the cluster of ${config.source}: mode ${config.cluster.mode}, app ${config.cluster.app}, ` +
+      `${config.servers.length} servers, ${clients.length} clients`);
+    started(await startRm(sup, config, startTimeoutMs));
+    if (stopping) return;
+    started(await startGfd(sup, config, startTimeoutMs));
+    for (const lfd of config.lfds) {
+      if (stopping) return;
+      started(await startLfd(sup, config, lfd.name, startTimeoutMs));
+    }
+    for (const c of clients) {
+      if (stopping) return;
+      started(sup.start(c, 'client'));
+    }
+    say(`all started; commands: kill|pause|resume|stop|start NAME, status, quit (help for more)`);
+  };
+
+  const lines = createInterface({ input: process.stdin });
+  let queue = Promise.resolve();
+  lines.on('line', (line) => {
+    queue = queue.then(() => command(line)).catch((err: unknown) => say(`error: ${(err as Error).message}`));
+  });
+
+  const command = async (line: string) => {
+    const [verb = '', name = '', ...rest] = line.trim().split(/\s+/);
+    if (verb === '' || stopping) return;
+    if (verb === 'quit' || verb === 'exit') return void stop('quit');
+    if (verb === 'help') {
+      for (const l of ['commands:', ...commandHelp('  ').split('\n')]) say(l);
+      return;
+    }
+    if (verb === 'status') return printStatus();
+    if (!['kill', 'pause', 'resume', 'stop', 'start'].includes(verb)) return say(`unknown command '${line.trim()}' (try help)`);
+    if (name === '' || rest.length > 0) return say(`usage: ${verb} NAME (one of: ${[...kinds.keys(), ...config.servers.map((s) => s.name)].join(', ')})`);
+    const isServer = config.servers.some((s) => s.name === name);
+    if (!isServer && !kinds.has(name)) return say(`no member named '${name}'`);
+    switch (verb) {
+      case 'kill': {
+        const pid = sup.signal(name, 'SIGKILL');
+        return say(pid === null ? `${name} is not running` : `kill -9 ${name} (pid ${pid})`);
+      }
+      case 'pause': {
+        const pid = sup.signal(name, 'SIGSTOP');
+        if (pid !== null) paused.set(name, pid);
+        return say(pid === null ? `${name} is not running` : `paused ${name} (pid ${pid})`);
+      }
+      case 'resume': {
+        const was = paused.get(name);
+        paused.delete(name);
+        const pid = sup.signal(name, 'SIGCONT');
+        if (was !== undefined && was !== pid) {
+          say(`${name} (pid ${was}) is gone: it was replaced while paused (a hung server is killed by its LFD)`);
+        }
+        return say(pid === null ? `${name} is not running` : `resumed ${name} (pid ${pid})`);
+      }
+      case 'stop': {
+        const pid = sup.signal(name, 'SIGTERM');
+        return say(pid === null ? `${name} is not running` : `stopping ${name} (pid ${pid})`);
+      }
+      case 'start': {
+        if (isServer) {
+          const lfd = config.lfds.find((l) => l.server === name)?.name ?? 'its LFD';
+          return say(`${name} is started by ${lfd} (start ${lfd} if it is stopped)`);
+        }
+        const running = sup.pidOf(name);
+        if (running !== null) return say(`${name} runs already (pid ${running})`);
+        const kind = kinds.get(name)!;
+        try {
+          if (kind === 'rm') started(await startRm(sup, config, startTimeoutMs));
+          else if (kind === 'gfd') started(await startGfd(sup, config, startTimeoutMs));
+          else if (kind === 'lfd') started(await startLfd(sup, config, name, startTimeoutMs));
+          else started(sup.start(name, 'client'));
+        } catch (err) {
+          say(`could not start ${name}: ${(err as Error).message}`);
+        }
+        return;
+      }
+    }
+  };
+
+  const printStatus = async () => {
+    const repliesShown = flags.logLevel === 'info' || flags.logLevel === 'debug';
+    for (const row of table(await statusRows(config, sup, clients, progress, repliesShown, gfdMembers))) say(row);
+  };
+
+  try {
+    await startAll();
+  } catch (err) {
+    if (!(err instanceof StartError)) throw err;
+    say(`cannot start the cluster: ${err.message}`);
+    await stop('start failed', 1);
+  }
+  const code = await stopped;
+  lines.close();
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  process.off('SIGHUP', onSignal);
+  process.stdout.off('error', onOutputError);
+  return code;
+}
+
+const SHOWN_STATE = 32;
+
+/** The `status` table: every member, then the clients' progress. */
+async function statusRows(
+  config: ClusterConfig,
+  sup: Supervisor,
+  clients: string[],
+  progress: Map<string, ClientProgress>,
+  repliesShown: boolean,
+  gfdMembers: string[] | null,
+): Promise<string[][]> {
+  const app = appByName(config.cluster.app);
+  const proc = (name: string) => {
+    const pid = sup.pidOf(name);
+    return { pid: pid === null ? '-' : String(pid), state: pid === null ? 'not running' : processState(pid) === 'stopped' ? 'paused' : processState(pid) };
+  };
+  const rmAt = reachable(config.rm);
+  const [rm, ...servers] = await Promise.all([
+    queryRm(rmAt.host, rmAt.port, 1000).catch((e: Error) => e),
+    ...config.servers.map((s) => {
+      const at = reachable(s);
+      return queryServer(at.host, at.port, s.name, 1000).catch((e: Error) => e);
+    }),
+  ]);
+  const rows: string[][] = [['member', 'pid', 'process', 'role', 'phase', 'epoch', 'state', 'ckpt', 'clients']];
+  const r = proc('RM');
+  if (rm instanceof Error) rows.push(['RM', r.pid, r.state, '-', '(no answer)']);
+  else {
+    const s = rm as RmStatusFrame;
+    const members = s.members.map((m) => `${m.server}:${m.phase}`).join(' ') || 'no members';
+    rows.push(['RM', r.pid, r.state, s.mode, '-', String(s.epoch), `${s.mode === 'active' ? 'sequencer' : 'primary'} ${s.primary ?? '-'}; ${members}`, '-', '-']);
+  }
+  const g = proc('GFD');
+  rows.push(['GFD', g.pid, g.state, '-', '-', '-', gfdMembers === null ? '-' : gfdMembers.length === 0 ? 'no members' : `members ${gfdMembers.join(', ')}`, '-', '-']);
+  for (const l of config.lfds) {
+    const p = proc(l.name);
+    rows.push([l.name, p.pid, p.state, `watches ${l.server}`, '-', '-', '-', '-', '-']);
+  }
+  config.servers.forEach((srv, i) => {
+    const p = proc(srv.name);
+    const s = servers[i];
+    if (s === undefined || s instanceof Error) {
+      rows.push([srv.name, p.pid, p.state, '-', '(no answer)']);
+      return;
+    }
+    const f = s as ServerStatusFrame;
+    let shown: string;
+    try {
+      const state = app.restore(f.state);
+      shown = config.cluster.app === 'log' ? `${app.show(state)} entries` : app.show(state);
+    } catch {
+      shown = f.state;
+    }
+    if (shown.length > SHOWN_STATE) shown = shown.slice(0, SHOWN_STATE - 1) + '…';
+    rows.push([
+      srv.name,
+      String(f.pid),
+      p.state,
+      f.mode === null ? '-' : `${f.mode} ${f.role ?? '-'}`,
+      f.phase,
+      String(f.epoch),
+      shown === '' ? '""' : shown,
+      String(f.checkpoint),
+      f.clients.map((c) => `${c.client}:${c.num}`).join(' ') || '-',
+    ]);
+  });
+  for (const c of config.clients) {
+    const p = proc(c.name);
+    const pr = progress.get(c.name);
+    const what = !clients.includes(c.name) && p.pid === '-' ? 'not started' : pr ? `answered ${pr.answered}, last #${pr.last} from ${pr.from}`
+      : repliesShown ? 'no reply seen' : 'replies not printed at this --log-level';
+    rows.push([c.name, p.pid, p.state, 'client', '-', '-', what, '-', '-']);
+  }
+  return rows;
+}

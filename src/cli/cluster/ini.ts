@@ -1,0 +1,45 @@
+/**
+ * A `ClusterConfig` written back as an ini file (SPEC §2), for the scenario's fresh cluster: the
+ * given (or default) configuration with its ports replaced. The keys are those of SPEC §2; the file
+ * is read back through `loadConfig`, so a mistake here is caught before anything starts.
+ */
+import type { ClusterConfig } from '../../config/types.js';
+
+/** Seconds as the file writes them: 0.2, 1, 0.001. */
+function seconds(ms: number): string {
+  return String(Math.round(ms) / 1000);
+}
+
+/** Values that might hold `;`, `#`, quotes or blanks are written as JSON strings (the loader takes those whole). */
+function quoted(s: string): string {
+  return JSON.stringify(s);
+}
+
+export function configToIni(c: ClusterConfig, comment: string): string {
+  const k = c.cluster;
+  const lines = [
+    ...comment.split('\n').map((l) => `; ${l}`),
+    '[cluster]',
+    `mode = ${k.mode}`,
+    `heartbeat_freq = ${seconds(k.heartbeatFreqMs)}`,
+    `heartbeat_timeout = ${seconds(k.heartbeatTimeoutMs)}`,
+    `checkpoint_freq = ${seconds(k.checkpointFreqMs)}`,
+    `durability = ${k.durability}`,
+    `app = ${k.app}`,
+    `max_frame = ${k.maxFrame}`,
+    `max_state_frame = ${k.maxStateFrame}`,
+    ...(k.secret === null ? [] : [`secret = ${quoted(k.secret)}`]),
+    '',
+    '[rm]',
+    `host = ${c.rm.host}`,
+    `port = ${c.rm.port}`,
+    '',
+    '[gfd]',
+    `host = ${c.gfd.host}`,
+    `port = ${c.gfd.port}`,
+  ];
+  for (const s of c.servers) lines.push('', `[server.${s.name}]`, `host = ${s.host}`, `port = ${s.port}`, `peer_port = ${s.peerPort}`);
+  for (const l of c.lfds) lines.push('', `[lfd.${l.name}]`, `server = ${l.server}`);
+  for (const cl of c.clients) lines.push('', `[client.${cl.name}]`, `interval = ${seconds(cl.intervalMs)}`, `message = ${quoted(cl.message)}`);
+  return lines.join('\n') + '\n';
+}

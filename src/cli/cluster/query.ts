@@ -1,0 +1,95 @@
+/**
+ * Asking a role how it stands, over TCP, as an operator would with `nc`: `<ops, S1, status>` to a
+ * server's client port, `<ops, RM, status>` to the RM's port (SPEC §4). Frames are built and read
+ * by the codec; a status question needs no hello. Every call is bounded by a timeout: a stopped
+ * (SIGSTOP) process accepts the connection in its kernel but never answers.
+ */
+import net from 'node:net';
+import { decodeFrameText, encodeFrame } from '../../protocol/codec.js';
+import type { Frame, RmStatusFrame, ServerStatusFrame } from '../../protocol/frames.js';
+import { FrameReader } from '../../protocol/reader.js';
+
+/** The name the operator's questions go out under. */
+export const OPS = 'ops';
+
+/** A status frame may carry the whole replicated state: read up to this many bytes. */
+const DEFAULT_LIMIT = 64 * 1024 * 1024;
+
+/** Sends one frame and resolves with the first frame that `accept` takes; rejects on error or timeout. */
+function ask<T>(host: string, port: number, question: Frame, accept: (f: Frame) => T | null, timeoutMs: number, limit: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    const reader = new FrameReader(() => limit);
+    let done = false;
+    const finish = (err: Error | null, value?: T) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      if (err) reject(err);
+      else resolve(value as T);
+    };
+    const timer = setTimeout(() => finish(new Error(`no answer from ${host}:${port} within ${timeoutMs} ms`)), timeoutMs);
+    socket.setNoDelay(true);
+    socket.on('connect', () => socket.write(encodeFrame(question) + '\n'));
+    socket.on('data', (chunk: Buffer) => {
+      for (const item of reader.items(chunk)) {
+        if (!item.ok) return finish(new Error(`${host}:${port}: ${item.reason}`));
+        let frame: Frame;
+        try {
+          frame = decodeFrameText(item.text);
+        } catch (err) {
+          return finish(new Error(`${host}:${port}: ${(err as Error).message}`));
+        }
+        if (frame.kind === 'error') return finish(new Error(`${frame.name}: ${frame.message}`));
+        const value = accept(frame);
+        if (value !== null) return finish(null, value);
+      }
+    });
+    socket.on('error', (err) => finish(new Error(`${host}:${port}: ${(err as NodeJS.ErrnoException).code ?? err.message}`)));
+    socket.on('close', () => finish(new Error(`${host}:${port}: closed without an answer`)));
+  });
+}
+
+/** `<ops, S1, status>` → `<S1, MODE, ROLE, PHASE, STATE, CLIENTS, CKPT, EPOCH, PID, status>` */
+export function queryServer(host: string, port: number, server: string, timeoutMs = 2000, limit = DEFAULT_LIMIT): Promise<ServerStatusFrame> {
+  return ask(host, port, { kind: 'statusQuery', from: OPS, target: server }, (f) => (f.kind === 'serverStatus' ? f : null), timeoutMs, limit);
+}
+
+/** `<ops, RM, status>` → `<RM, MODE, PRIMARY, EPOCH, S1:ready;S2:recovering, status>` */
+export function queryRm(host: string, port: number, timeoutMs = 2000): Promise<RmStatusFrame> {
+  return ask(host, port, { kind: 'statusQuery', from: OPS, target: 'RM' }, (f) => (f.kind === 'rmStatus' ? f : null), timeoutMs, DEFAULT_LIMIT);
+}
+
+/** Resolves once something accepts connections on host:port (the connection is closed at once). */
+export function canConnect(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const finish = (ok: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    socket.on('connect', () => finish(true));
+    socket.on('error', () => finish(false));
+  });
+}
+
+/** Free TCP ports on `host`: all bound to port 0 at the same time, then released. */
+export async function freePorts(n: number, host = '127.0.0.1'): Promise<number[]> {
+  const servers: net.Server[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const server = net.createServer();
+      servers.push(server);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ host, port: 0 }, () => resolve());
+      });
+    }
+    return servers.map((s) => (s.address() as net.AddressInfo).port);
+  } finally {
+    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  }
+}

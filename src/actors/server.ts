@@ -55,6 +55,8 @@ export interface ServerContext extends ReplicaData {
   up: string[];
   /** Peers owed a snapshot (a checkpoint or a recovery frame) as soon as their link is up. */
   owed: string[];
+  /** Which of the two ports are bound. */
+  listening: string[];
   /** Peer frames of an epoch newer than our latest `ready`, replayed when such a `ready` arrives. */
   future: Extract<FrameEvent, { frame: PeerFrame }>[];
 }
@@ -141,7 +143,11 @@ export const serverMachine = setup({
       context.peers.includes(event.frame.from),
   },
   actions: {
-    printStarted: enqueueActions(({ enqueue, self, context }) =>
+    markListening: enqueueActions(({ enqueue, self, context, event }) => {
+      if (event.type !== 'listen.ready') return;
+      const listening = [...new Set([...context.listening, event.via])];
+      enqueue.assign({ listening });
+      if (listening.length < 2 || context.listening.length === 2) return;
       runEffects(enqueue, self, context.print, [
         print({
           event: 'server.started',
@@ -152,8 +158,8 @@ export const serverMachine = setup({
           peerPort: context.server.peerPort,
           pid: context.pid,
         }),
-      ]),
-    ),
+      ]);
+    }),
     greetLfd: enqueueActions(({ enqueue, event }) => {
       if (event.type === 'frame.hello' && event.origin.via === PEER_PORT && event.origin.peer?.role === 'lfd') {
         enqueue.assign({ lfd: event.origin });
@@ -348,8 +354,9 @@ export const serverMachine = setup({
     up: [],
     owed: [],
     future: [],
+    listening: [],
   }),
-  entry: 'printStarted',
+
   invoke: [
     {
       src: 'listener',
@@ -375,6 +382,8 @@ export const serverMachine = setup({
     },
   ],
   on: {
+    // Printed once both ports are bound: a server whose port is taken never claims to have started.
+    'listen.ready': { actions: 'markListening' },
     'frame.hello': { actions: 'greetLfd' },
     'link.up': { actions: 'peerUp' },
     'link.down': { actions: 'peerDown' },

@@ -19,7 +19,15 @@ export function linkTo(
   cluster: ClusterSettings,
   options: { hello: boolean; backoff?: LinkInput['backoff'] },
 ): LinkInput {
-  return { id, host: to.host, port: to.port, self, target, limits: limitsOf(cluster), ...options };
+  return { id, host: to.host, port: to.port, self, target, limits: limitsOf(cluster), backoff: controlBackoff(cluster), ...options };
+}
+
+/**
+ * Reconnect backoff of control links: capped well below `heartbeat_timeout`, so that after a GFD or
+ * RM restart every live peer is back within the grace period it is given (SPEC §6 Restarts).
+ */
+export function controlBackoff(cluster: ClusterSettings): { initialMs: number; maxMs: number } {
+  return { initialMs: 50, maxMs: Math.max(50, Math.min(1000, cluster.heartbeatTimeoutMs / 4)) };
 }
 
 /** Where a server's LFD and peers connect. */

@@ -35,9 +35,10 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+  if (command === undefined) throw new UsageError('no command given (try: steadfast --help)');
+  if (command === '--help' || command === '-h' || command === 'help') {
     console.log(USAGE);
-    return command === undefined ? 2 : 0;
+    return 0;
   }
   const run = commands[command];
   if (!run) throw new UsageError(`unknown command '${command}' (try: steadfast --help)`);

@@ -49,9 +49,13 @@ export function processLauncher(mainScript: string, args: (server: string) => st
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream }).on('line', (line) => process.stdout.write(line + '\n'));
     }
+    // A child still running when this process exits (a frozen one ignores SIGTERM) is killed.
+    const killOnExit = () => child.kill('SIGKILL');
+    process.once('exit', killOnExit);
     const exit = (how: string) => {
       if (exited) return;
       exited = true;
+      process.off('exit', killOnExit);
       sendBack({ type: 'process.exited', pid, how });
     };
     child.on('spawn', () => sendBack({ type: 'process.started', pid }));
@@ -61,7 +65,9 @@ export function processLauncher(mainScript: string, args: (server: string) => st
       if (command.type === 'kill' && !exited) child.kill('SIGKILL');
     });
     return () => {
-      if (!exited) child.kill('SIGTERM');
+      if (exited) return;
+      child.kill('SIGTERM');
+      child.kill('SIGCONT'); // a paused server acts on SIGTERM only once it runs again
     };
   });
 }

@@ -8,7 +8,7 @@ import type { ClientConfig, ClusterConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
 import type { Mode, RequestFrame } from '../protocol/frames.js';
 import type { TransportEvent } from '../transport/types.js';
-import { print, runEffects, sendOn, transportSlots, type Effect } from './effects.js';
+import { print, runEffects, sendOn, transportSlots, type Effect, refusedLine } from './effects.js';
 import { linkTo } from './wiring.js';
 
 export interface ClientInput {
@@ -53,7 +53,7 @@ interface ClientContext {
   emptyRounds: number;
 }
 
-type ClientEvent = TransportEvent | ClientLineEvent;
+type ClientEvent = TransportEvent | ClientLineEvent | { type: 'service.seen' };
 
 export interface ClientOutput {
   exitCode: number;
@@ -93,21 +93,30 @@ export const clientMachine = setup({
   delays: {
     interval: ({ context }) => context.intervalMs,
     replyTimeout: ({ context }) => context.config.cluster.heartbeatTimeoutMs,
+    startupTime: ({ context }) => 2 * context.config.cluster.heartbeatTimeoutMs,
   },
   guards: {
     isFromRm: ({ event }) => 'origin' in event && event.origin.via === RM_LINK,
     isCurrentReply: ({ context, event }) => event.type === 'frame.reply' && event.frame.num === context.num,
-    isDuplicateReply: ({ context, event }) => event.type === 'frame.reply' && event.frame.num === context.lastAnswered,
+    /** A reply to a number already answered: a later copy from another replica, or a late one. */
+    isDuplicateReply: ({ context, event }) => event.type === 'frame.reply' && event.frame.num <= context.lastAnswered,
     isDone: ({ context }) => context.count !== null && context.answered >= context.count,
     hasBody: ({ context }) => context.body !== null,
     isInputDone: ({ context }) => context.stdin && context.inputDone && context.lines.length === 0,
     isPassive: ({ context }) => context.mode === 'passive',
     allDead: ({ context }) => context.emptyRounds >= 3,
     /** `<S1, C1 last 15, error>`: this name was used before; go on above its last number. */
-    isLastNumber: ({ context, event }) =>
-      event.type === 'frame.error' && new RegExp(`^${context.name} last \\d+$`).test(event.frame.message),
+    isLastNumber: ({ context, event }) => {
+      if (event.type !== 'frame.error') return false;
+      const match = new RegExp(`^${context.name} last (\\d+)$`).exec(event.frame.message);
+      // A late refusal of an older number must not take the client back.
+      return match !== null && Number(match[1]) >= context.num;
+    },
   },
   actions: {
+    logRefused: enqueueActions(({ enqueue, self, context, event }) => {
+      if (event.type === 'link.refused') runEffects(enqueue, self, context.print, [refusedLine(context.name, event)]);
+    }),
     askRm: enqueueActions(({ enqueue, self, context }) =>
       runEffects(enqueue, self, context.print, [sendOn(RM_LINK, { kind: 'clientHello', client: context.name })]),
     ),
@@ -127,6 +136,8 @@ export const clientMachine = setup({
           }),
         });
       }
+      // Told only by an event of its own: a second region taking `frame.clientView` would pre-empt this.
+      if (servers.length > 0) enqueue.raise({ type: 'service.seen' });
       enqueue.assign({
         mode,
         servers,
@@ -244,6 +255,7 @@ export const clientMachine = setup({
       }),
   },
   on: {
+    'link.refused': { actions: 'logRefused' },
     'link.up': [{ guard: 'isFromRm', actions: ['rmUp', 'askRm'] }, { actions: 'serverUp' }],
     'link.down': { actions: 'linkDown' },
     'frame.clientView': { guard: 'isFromRm', actions: 'takeView' },
@@ -300,8 +312,17 @@ export const clientMachine = setup({
           },
         },
         liveness: {
-          initial: 'counting',
+          initial: 'starting',
           states: {
+            /**
+             * A cluster started together with its clients cannot name a replica before the GFD's
+             * grace period and the first assignment: rounds count once one was named, or after
+             * twice `heartbeat_timeout` (then the cluster is surely down).
+             */
+            starting: {
+              on: { 'service.seen': 'counting' },
+              after: { startupTime: 'counting' },
+            },
             counting: {
               always: { guard: 'allDead', target: '#client.dead' },
               after: { interval: { target: 'counting', reenter: true, actions: 'countRound' } },

@@ -67,6 +67,12 @@ export function runEffects(
   }
 }
 
+/** One line for every frame a transport refused (SPEC §4); the transport already answered it. */
+export function refusedLine(name: string, event: { origin: Origin; reason: string }): Effect {
+  const peer = event.origin.peer?.name ?? `${event.origin.via}${event.origin.link ? ` ${event.origin.link}` : ''}`;
+  return print({ event: 'link.refused', name, peer, reason: event.reason });
+}
+
 const notProvided = (what: string) =>
   fromCallback<TransportCommand, any>(() => {
     throw new Error(`${what} not provided: create the actor from machine.provide({ actors })`);

@@ -8,7 +8,7 @@ import type { ClusterConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
 import type { Frame, MembershipFrame } from '../protocol/frames.js';
 import type { TransportEvent } from '../transport/types.js';
-import { print, runEffects, sendOn, transportSlots, type Effect } from './effects.js';
+import { print, runEffects, sendOn, transportSlots, type Effect, refusedLine } from './effects.js';
 import { linkTo, listenOn } from './wiring.js';
 import { heartbeatMonitor, type MonitorReport } from './monitor.js';
 
@@ -92,6 +92,9 @@ export const gfdMachine = setup({
     leaseTime: ({ context }) => context.config.cluster.heartbeatTimeoutMs,
   },
   actions: {
+    logRefused: enqueueActions(({ enqueue, self, context, event }) => {
+      if (event.type === 'link.refused') runEffects(enqueue, self, context.print, [refusedLine(GFD_NAME, event)]);
+    }),
     printMembers: enqueueActions(({ enqueue, self, context }) =>
       runEffects(enqueue, self, context.print, [printMembers(context)]),
     ),
@@ -244,6 +247,7 @@ export const gfdMachine = setup({
     },
   ],
   on: {
+    'link.refused': { actions: 'logRefused' },
     'frame.hello': { guard: 'isFromLfds', actions: 'greet' },
     'link.up': { guard: 'isFromRm', actions: ['rmUp', 'sendMembers'] },
     'link.down': [

@@ -8,7 +8,7 @@ import type { ClusterConfig, ServerConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
 import type { Frame } from '../protocol/frames.js';
 import type { TransportEvent } from '../transport/types.js';
-import { print, runEffects, sendOn, transportSlots, type Effect } from './effects.js';
+import { print, runEffects, sendOn, transportSlots, type Effect, refusedLine } from './effects.js';
 import { linkTo, peerPortOf } from './wiring.js';
 import { launcherSlot, type LauncherReport } from './launcher.js';
 import { heartbeatMonitor, type MonitorReport } from './monitor.js';
@@ -34,6 +34,8 @@ interface LfdContext {
   deaths: number;
   /** A `launch` came while the old process still ran: start again once it is gone. */
   relaunch: boolean;
+  /** The current process was reported added (so its death is reported, and the RM orders `launch`). */
+  added: boolean;
 }
 
 type LfdEvent = TransportEvent | MonitorReport | LauncherReport;
@@ -101,12 +103,16 @@ export const lfdMachine = setup({
     isLaunching: ({ context }) => context.launch,
   },
   actions: {
+    logRefused: enqueueActions(({ enqueue, self, context, event }) => {
+      if (event.type === 'link.refused') runEffects(enqueue, self, context.print, [refusedLine(context.name, event)]);
+    }),
     apply: enqueueActions(({ enqueue, self, context }, effects: Effect[]) =>
       runEffects(enqueue, self, context.print, effects),
     ),
-    reportAdd: enqueueActions(({ enqueue, self, context }) =>
-      runEffects(enqueue, self, context.print, membership(context, 'add')),
-    ),
+    reportAdd: enqueueActions(({ enqueue, self, context }) => {
+      enqueue.assign({ added: true });
+      runEffects(enqueue, self, context.print, membership(context, 'add'));
+    }),
     /** A link to the GFD that comes (back) up learns again what this LFD knows. */
     reportAddAgain: enqueueActions(({ enqueue, self, context }) =>
       runEffects(enqueue, self, context.print, [
@@ -151,6 +157,10 @@ export const lfdMachine = setup({
     assignAttachPid: assign(({ event }) => (event.type === 'frame.serverStatus' ? { attachPid: event.frame.pid } : {})),
     assignPid: assign(({ event }) => (event.type === 'process.started' ? { pid: event.pid } : {})),
     markRelaunch: assign({ relaunch: true }),
+    relaunchIfNeverAdded: assign(({ context }) => (context.added ? {} : { relaunch: true })),
+    printSilent: enqueueActions(({ enqueue, self, context }) =>
+      runEffects(enqueue, self, context.print, [failed(context, 'no heartbeat answer')]),
+    ),
     countDeath: assign(({ context }) => ({ deaths: context.deaths + 1, attachPid: null, pid: null })),
     resetDeaths: assign({ deaths: 0 }),
     printRestartDelay: enqueueActions(({ enqueue, self, context }) => {
@@ -193,6 +203,7 @@ export const lfdMachine = setup({
     attachPid: null,
     deaths: 0,
     relaunch: false,
+    added: false,
   }),
   invoke: [
     {
@@ -224,6 +235,7 @@ export const lfdMachine = setup({
   ],
   type: 'parallel',
   on: {
+    'link.refused': { actions: 'logRefused' },
     'frame.heartbeat': { guard: 'isFromGfd', actions: 'answerGfd' },
     'frame.ready': { guard: 'isFromGfd', actions: 'passDown' },
     'frame.sendCheckpoint': { guard: 'isFromGfd', actions: 'passDown' },
@@ -244,6 +256,7 @@ export const lfdMachine = setup({
           after: { leaseTime: 'running' },
         },
         running: {
+          entry: assign({ added: false }),
           invoke: {
             src: 'launcher',
             id: 'process',
@@ -251,7 +264,9 @@ export const lfdMachine = setup({
           },
           on: {
             'process.started': { actions: ['assignPid', 'printLaunching'] },
-            'process.exited': { target: 'dead', actions: ['printExited', 'countDeath'] },
+            // A process that never served was never reported, so no `launch` will come for it:
+            // this LFD starts it again itself (through the restart-storm guard).
+            'process.exited': { target: 'dead', actions: ['printExited', 'countDeath', 'relaunchIfNeverAdded'] },
           },
           initial: 'starting',
           states: {
@@ -303,7 +318,7 @@ export const lfdMachine = setup({
             unconfirmed: {
               on: {
                 'frame.heartbeat': { guard: 'isFromServer', target: 'alive', actions: ['forwardAnswer', 'reportAdd'] },
-                'monitor.silent': { target: 'hung', actions: 'killProcess' },
+                'monitor.silent': { target: 'hung', actions: ['killProcess', 'printSilent'] },
                 'link.down': { guard: 'isFromServer', target: '#lfd.watch.disconnected' },
               },
             },
@@ -321,7 +336,12 @@ export const lfdMachine = setup({
             /** Failed for silence; an answer (a server we cannot kill, thawed) makes it a member again. */
             hung: {
               on: {
-                'frame.heartbeat': { guard: 'isFromServer', target: 'alive', actions: ['forwardAnswer', 'reportAdd'] },
+                // Only a server we cannot kill may come back; a killed one's last words are ignored.
+                'frame.heartbeat': {
+                  guard: and(['isFromServer', not('isLaunching')]),
+                  target: 'alive',
+                  actions: ['forwardAnswer', 'reportAdd'],
+                },
                 'link.down': { guard: 'isFromServer', target: '#lfd.watch.disconnected' },
               },
             },

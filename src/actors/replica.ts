@@ -235,7 +235,11 @@ export function execute(d: ReplicaData, req: Request): Step {
       req.num === last.num
         ? respond(d, req, last.reply)
         : { data: d, effects: refuse(d, req.origin, `${req.client} last ${last.num}`) };
-    return { data: answered.data, effects: [...answered.effects, ...ack(d, req), ...forwards(d, req)] };
+    const noted =
+      req.num === last.num && req.origin
+        ? [print({ event: 'server.duplicate', name: d.name, request: { client: req.client, server: d.name, num: req.num } })]
+        : [];
+    return { data: answered.data, effects: [...noted, ...answered.effects, ...ack(d, req), ...forwards(d, req)] };
   }
   if (d.mode === 'active' && req.num > (last?.num ?? 0) + 1) {
     return { data: { ...d, waiting: [...d.waiting, req] }, effects: forwards(d, req) };

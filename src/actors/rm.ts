@@ -8,7 +8,7 @@ import type { ClusterConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
 import type { ClientViewFrame, Mode, ServerStatusFrame } from '../protocol/frames.js';
 import type { Origin, TransportEvent } from '../transport/types.js';
-import { answer, print, runEffects, transportSlots, type Effect } from './effects.js';
+import { answer, print, runEffects, transportSlots, type Effect, refusedLine } from './effects.js';
 import { linkTo, listenOn } from './wiring.js';
 import {
   clientServers,
@@ -94,6 +94,9 @@ export const rmMachine = setup({
   },
   actors: transportSlots,
   actions: {
+    logRefused: enqueueActions(({ enqueue, self, context, event }) => {
+      if (event.type === 'link.refused') runEffects(enqueue, self, context.print, [refusedLine(RM_NAME, event)]);
+    }),
     printMembers: enqueueActions(({ enqueue, self, context }) =>
       runEffects(enqueue, self, context.print, [print({ event: 'members', name: 'RM', members: [] })]),
     ),
@@ -244,6 +247,7 @@ export const rmMachine = setup({
     ),
   },
   on: {
+    'link.refused': { actions: 'logRefused' },
     'frame.hello': { actions: 'greetGfd' },
     'link.down': { actions: 'forgetLink' },
     'frame.membership': { actions: ['decide', 'launchProbes'] },

@@ -10,7 +10,7 @@ import type { ClusterConfig, ServerConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
 import type { Frame, PeerFrame, Phase, ReadyFrame } from '../protocol/frames.js';
 import type { FrameEvent, TransportEvent } from '../transport/types.js';
-import { answer, print, runEffects, sendOn, transportSlots, type Effect } from './effects.js';
+import { answer, print, runEffects, sendOn, transportSlots, type Effect, refusedLine } from './effects.js';
 import { linkTo, listenOn, peerPortOf } from './wiring.js';
 import {
   CLIENT_PORT,
@@ -143,6 +143,9 @@ export const serverMachine = setup({
       context.peers.includes(event.frame.from),
   },
   actions: {
+    logRefused: enqueueActions(({ enqueue, self, context, event }) => {
+      if (event.type === 'link.refused') runEffects(enqueue, self, context.print, [refusedLine(context.name, event)]);
+    }),
     markListening: enqueueActions(({ enqueue, self, context, event }) => {
       if (event.type !== 'listen.ready') return;
       const listening = [...new Set([...context.listening, event.via])];
@@ -382,6 +385,7 @@ export const serverMachine = setup({
     },
   ],
   on: {
+    'link.refused': { actions: 'logRefused' },
     // Printed once both ports are bound: a server whose port is taken never claims to have started.
     'listen.ready': { actions: 'markListening' },
     'frame.hello': { actions: 'greetLfd' },

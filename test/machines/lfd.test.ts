@@ -1,0 +1,224 @@
+/**
+ * The LFD machine against stand-ins: a fake server on S1's peer port (answering heartbeats when the
+ * test says so) and a fake GFD listener that records the membership frames. Timings are exact
+ * under fake timers (memory) and checked loosely over TCP.
+ */
+import { expect } from 'chai';
+import { encodeFrame } from '../../src/protocol/codec.js';
+import { answerHeartbeats, describeBoth, type Fake, type LfdActor, type Role } from './harness.js';
+
+describeBoth('LFD', (harness, kind) => {
+  /** Fake GFD and fake S1 (answering while `answering()` says so), then LFD1 watching S1. */
+  function start(answering: () => boolean = () => true, launch = false) {
+    const h = harness();
+    const gfd = h.fake('GFD').listen('gfd', h.config.gfd.port, { name: 'GFD', role: 'gfd' });
+    const s1 = h.fake('S1').listen('server-peer', h.serverConfig('S1').peerPort, { name: 'S1', role: 'server' });
+    answerHeartbeats(s1, 'S1', answering);
+    const lfd = h.lfd('LFD1', launch);
+    return { h, gfd, s1, lfd };
+  }
+
+  /** Heartbeat answers the LFD took from its server, with the time it took each. */
+  const answers = (lfd: Role<LfdActor>) =>
+    lfd.received.filter((r) => r.event.type === 'frame.heartbeat' && r.event.origin?.via === 'server');
+
+  const membership = (gfd: Fake) => gfd.frames('membership').map((g) => encodeFrame(g.frame));
+
+  it('fails a silent server exactly heartbeat_timeout after its last answer, not a tick earlier', async () => {
+    let budget = 3;
+    const { h, gfd, lfd } = start(() => budget-- > 0);
+    await h.until(() => answers(lfd).length === 3, 'three answers');
+    const last = answers(lfd)[2]!.at;
+    if (kind === 'memory') {
+      await h.tickTo(last + h.timeoutMs - 1);
+      expect(h.logged('lfd.failed')).to.have.length(0);
+      await h.pass(1);
+      expect(h.logged('lfd.failed')).to.have.length(1);
+    } else {
+      await h.until(() => h.logged('lfd.failed').length > 0, 'lfd.failed', 3000);
+    }
+    const failed = h.logged('lfd.failed')[0]!;
+    expect(failed.event.reason).to.equal('no heartbeat answer');
+    expect(failed.line).to.match(/^\[\d\d:\d\d:\d\d\] LFD1: S1 failed \(no heartbeat answer in 0\.3 s\)$/);
+    h.took(failed.at - last, h.timeoutMs, 'failure after the last answer');
+    await h.until(() => membership(gfd).length === 2, 'delete at the GFD');
+    expect(membership(gfd)).to.deep.equal(['<LFD1, S1, add, membership>', '<LFD1, S1, delete, membership>']);
+    expect(h.lines('LFD1').filter((l) => /^LFD1: (add|delete) S1$/.test(l))).to.deep.equal(['LFD1: add S1', 'LFD1: delete S1']);
+  });
+
+  it('keeps a server that answers in time: no failure over many timeouts', async () => {
+    const { h, gfd, lfd } = start();
+    await h.until(() => answers(lfd).length > 0, 'first answer');
+    await h.pass(4 * h.timeoutMs);
+    expect(h.logged('lfd.failed')).to.have.length(0);
+    expect(membership(gfd)).to.deep.equal(['<LFD1, S1, add, membership>']);
+    // A heartbeat every heartbeat_freq the whole time (over TCP, timers may run late).
+    const beats = h.logged('lfd.heartbeat').length;
+    expect(beats).to.be.at.least(kind === 'memory' ? (4 * h.timeoutMs) / h.freqMs : (2 * h.timeoutMs) / h.freqMs);
+  });
+
+  it('reports add on the first answer only, and delete on failure', async () => {
+    let answering = false;
+    const { h, gfd, s1, lfd } = start(() => answering);
+    // Two heartbeats unanswered (still within the timeout): not a member yet.
+    await h.until(() => s1.frames('heartbeat').length >= 2, 'two heartbeats');
+    await h.pass(10);
+    expect(membership(gfd)).to.deep.equal([]);
+    expect(h.logged('lfd.membership')).to.have.length(0);
+    answering = true;
+    await h.until(() => membership(gfd).length === 1, 'add at the GFD');
+    expect(membership(gfd)).to.deep.equal(['<LFD1, S1, add, membership>']);
+    const firstAnswer = answers(lfd)[0]!;
+    const add = h.logged('lfd.membership')[0]!;
+    expect(add.line).to.match(/ LFD1: add S1$/);
+    expect(add.seq).to.be.greaterThan(firstAnswer.seq);
+    // Answers go on: no second add.
+    await h.pass(2 * h.freqMs);
+    expect(membership(gfd)).to.have.length(1);
+    answering = false;
+    await h.until(() => membership(gfd).length === 2, 'delete at the GFD', 3000);
+    expect(membership(gfd)[1]).to.equal('<LFD1, S1, delete, membership>');
+    const failed = h.logged('lfd.failed')[0]!;
+    const del = h.logged('lfd.membership')[1]!;
+    expect(del.event.change).to.equal('delete');
+    expect(failed.seq).to.be.lessThan(del.seq);
+  });
+
+  it('reports a lost connection at once: failed (connection lost), then delete', async () => {
+    const { h, gfd, s1 } = start();
+    await h.until(() => membership(gfd).length === 1, 'add at the GFD');
+    const cut = h.now();
+    s1.stopChild('listener'); // the server's sockets close, as when its process dies
+    await h.until(() => h.logged('lfd.failed').length > 0, 'lfd.failed');
+    const failed = h.logged('lfd.failed')[0]!;
+    expect(failed.event.reason).to.equal('connection lost');
+    expect(failed.line).to.match(/ LFD1: S1 failed \(connection lost\)$/);
+    // Without waiting for the heartbeat timeout.
+    expect(failed.at - cut).to.be.lessThan(h.timeoutMs);
+    if (kind === 'memory') expect(failed.at - cut).to.equal(1); // one network latency
+    await h.until(() => membership(gfd).length === 2, 'delete at the GFD');
+    expect(membership(gfd)[1]).to.equal('<LFD1, S1, delete, membership>');
+    // Reported once: the link keeps retrying, but a server that is gone fails only once.
+    await h.pass(2 * h.timeoutMs);
+    expect(h.logged('lfd.failed')).to.have.length(1);
+    expect(membership(gfd)).to.have.length(2);
+  });
+
+  it('numbers its heartbeats 1, 2, 3, one every heartbeat_freq, and prints each', async () => {
+    const { h, s1 } = start();
+    await h.until(() => s1.frames('heartbeat').length >= 3, 'three heartbeats');
+    const got = s1.frames('heartbeat').slice(0, 3);
+    expect(got.map((g) => encodeFrame(g.frame))).to.deep.equal([
+      '<LFD1, S1, 1, heartbeat>',
+      '<LFD1, S1, 2, heartbeat>',
+      '<LFD1, S1, 3, heartbeat>',
+    ]);
+    const printed = h.logged('lfd.heartbeat').slice(0, 3);
+    expect(printed.map((l) => l.line.slice(11))).to.deep.equal([
+      '[1] LFD1 sending heartbeat to S1',
+      '[2] LFD1 sending heartbeat to S1',
+      '[3] LFD1 sending heartbeat to S1',
+    ]);
+    const gaps = [printed[1]!.at - printed[0]!.at, printed[2]!.at - printed[1]!.at];
+    for (const gap of gaps) h.took(gap, h.freqMs, 'heartbeat_freq');
+  });
+
+  it("answers the GFD's heartbeats on its GFD link", async () => {
+    const { h, gfd } = start();
+    await h.until(() => gfd.linkOf('LFD1') !== null, 'hello from LFD1');
+    gfd.reply(gfd.linkOf('LFD1')!, { kind: 'heartbeat', from: 'GFD', to: 'LFD1', count: 7 });
+    await h.until(() => gfd.frames('heartbeat').length === 1, 'heartbeat answer');
+    expect(encodeFrame(gfd.frames('heartbeat')[0]!.frame)).to.equal('<LFD1, GFD, 7, heartbeat>');
+  });
+
+  it('sends add again after its GFD link comes back, and no delete', async () => {
+    const { h, gfd } = start();
+    await h.until(() => membership(gfd).length === 1, 'add at the GFD');
+    const first = gfd.linkOf('LFD1')!;
+    gfd.close('listener', first.link);
+    await h.until(() => membership(gfd).length === 2, 'add again', 3000);
+    expect(membership(gfd)).to.deep.equal(['<LFD1, S1, add, membership>', '<LFD1, S1, add, membership>']);
+    expect(gfd.frames('membership')[1]!.origin.link).to.not.equal(first.link);
+    expect(h.logged('lfd.failed')).to.have.length(0);
+  });
+
+  it('passes commands down to its server and serving up to the GFD', async () => {
+    const { h, gfd, s1 } = start();
+    await h.until(() => membership(gfd).length === 1, 'add at the GFD');
+    const ready = { kind: 'ready', server: 'S1', mode: 'passive', role: 'primary', epoch: 4, peers: ['S2', 'S3'] } as const;
+    gfd.reply(gfd.linkOf('LFD1')!, { ...ready, peers: [...ready.peers] });
+    gfd.reply(gfd.linkOf('LFD1')!, { kind: 'sendCheckpoint', server: 'S1', to: 'S2' });
+    await h.until(() => s1.frames('sendCheckpoint').length === 1, 'send_checkpoint at S1');
+    expect(s1.frames('ready').map((g) => encodeFrame(g.frame))).to.deep.equal(['<S1, passive, primary, 4, S2;S3, ready>']);
+    expect(encodeFrame(s1.frames('sendCheckpoint')[0]!.frame)).to.equal('<S1, S2, send_checkpoint>');
+    s1.reply(s1.linkOf('LFD1')!, { kind: 'serving', server: 'S1', epoch: 4 });
+    await h.until(() => gfd.frames('serving').length === 1, 'serving at the GFD');
+    expect(encodeFrame(gfd.frames('serving')[0]!.frame)).to.equal('<S1, 4, serving>');
+  });
+
+  it('kills a hung server (SIGKILL) before it reports delete, and launches again on launch', async () => {
+    const h = harness();
+    // S1 answers two heartbeats, then hangs.
+    h.hangOnLaunch.set('S1', 2);
+    const gfd = h.fake('GFD').listen('gfd', h.config.gfd.port, { name: 'GFD', role: 'gfd' });
+    h.lfd('LFD1', true);
+    await h.until(() => membership(gfd).length === 2, 'delete at the GFD', 3000);
+    expect(membership(gfd)).to.deep.equal(['<LFD1, S1, add, membership>', '<LFD1, S1, delete, membership>']);
+    const first = h.launched('S1')[0]!;
+    expect(h.kills.map((k) => k.pid)).to.deep.equal([first.pid]);
+    // Killed at the failure, and before the delete left (xstate delivers both after the transition,
+    // in order: the kill to the launcher, then the delete to the GFD link).
+    const failed = h.logged('lfd.failed')[0]!;
+    const deleted = gfd.frames('membership')[1]!;
+    if (kind === 'memory') expect(h.kills[0]!.at).to.equal(failed.at);
+    else expect(h.kills[0]!.at - failed.at).to.be.within(0, 50);
+    expect(h.kills[0]!.seq).to.be.lessThan(deleted.seq);
+    await h.until(() => h.logged('lfd.exited').length === 1, 'exited line');
+    expect(h.lines('LFD1')).to.include(`LFD1 launching S1 (pid ${first.pid})`);
+    expect(h.lines('LFD1')).to.include(`LFD1: S1 exited (signal SIGKILL), pid ${first.pid}`);
+
+    // The RM's `launch`, through the GFD: a new process, a real server this time.
+    h.hangOnLaunch.delete('S1');
+    gfd.reply(gfd.linkOf('LFD1')!, { kind: 'launch', server: 'S1' });
+    await h.until(() => membership(gfd).length === 3, 'add of the new S1', 3000);
+    const second = h.launched('S1')[1]!;
+    expect(second.pid).to.not.equal(first.pid);
+    expect(second.role).to.not.equal(null);
+    expect(h.lines('LFD1')).to.include(`LFD1 launching S1 (pid ${second.pid})`);
+    expect(membership(gfd)[2]).to.equal('<LFD1, S1, add, membership>');
+  });
+  it('on launch, does nothing while its server answers', async () => {
+    const h = harness();
+    const gfd = h.fake('GFD').listen('gfd', h.config.gfd.port, { name: 'GFD', role: 'gfd' });
+    h.lfd('LFD1', true);
+    await h.until(() => membership(gfd).length === 1, 'add at the GFD', 3000);
+    // Past the start-up time in which a launch is ignored anyway.
+    await h.pass(2 * h.timeoutMs);
+    gfd.reply(gfd.linkOf('LFD1')!, { kind: 'launch', server: 'S1' });
+    await h.pass(3 * h.timeoutMs);
+    expect(h.launched('S1')).to.have.length(1);
+    expect(h.kills).to.deep.equal([]);
+    expect(membership(gfd)).to.deep.equal(['<LFD1, S1, add, membership>']);
+  });
+
+  it('on a launch that comes before its killed server has exited, starts the new one once the old one is gone', async () => {
+    const h = harness();
+    h.hangOnLaunch.set('S1', 2);
+    h.exitDelayMs = 50; // the kernel takes a while to report the SIGKILLed process gone
+    const gfd = h.fake('GFD').listen('gfd', h.config.gfd.port, { name: 'GFD', role: 'gfd' });
+    // The RM answers delete with launch at once.
+    gfd.onEvent = (event) => {
+      if (event.type === 'frame.membership' && event.frame.change === 'delete') gfd.reply(event.origin, { kind: 'launch', server: 'S1' });
+    };
+    h.lfd('LFD1', true);
+    await h.until(() => h.kills.length === 1, 'the hung S1 killed', 3000);
+    h.hangOnLaunch.delete('S1');
+    await h.until(() => h.launched('S1').length === 2, 'S1 started again', 3000);
+    const [first, second] = h.launched('S1');
+    expect(first!.alive).to.equal(false);
+    const lines = h.lines('LFD1');
+    expect(lines.indexOf(`LFD1: S1 exited (signal SIGKILL), pid ${first!.pid}`)).to.be.lessThan(lines.indexOf(`LFD1 launching S1 (pid ${second!.pid})`));
+    await h.until(() => membership(gfd).length === 3, 'add of the new S1', 3000);
+    expect(membership(gfd)[2]).to.equal('<LFD1, S1, add, membership>');
+  });
+});

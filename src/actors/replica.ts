@@ -292,7 +292,7 @@ export function restore(d: ReplicaData, state: string, clients: ClientEntry[], a
   return { ...d, state: d.app.restore(state), clients: clientTable(clients), applied, waiting: [] };
 }
 
-export function checkpointFrame(d: ReplicaData, to: string): Frame {
+function checkpointFrame(d: ReplicaData, to: string): Frame {
   return {
     kind: 'checkpoint',
     from: d.name,

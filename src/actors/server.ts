@@ -15,7 +15,6 @@ import { linkTo, listenOn, peerPortOf } from './wiring.js';
 import {
   CLIENT_PORT,
   PEER_PORT,
-  checkpointFrame,
   checkpointTo,
   execute,
   hold,
@@ -125,7 +124,6 @@ export const serverMachine = setup({
   },
   guards: {
     isFromLfd: ({ event }) => 'origin' in event && event.origin.peer?.role === 'lfd',
-    isFromPeerServer: ({ event }) => 'origin' in event && event.origin.peer?.role === 'server',
     /** Peer frames carry the sender's epoch: older ones are dropped, newer ones wait for their `ready`. */
     isStale: ({ context, event }) => 'frame' in event && hasEpoch(event.frame) && event.frame.epoch < context.epoch,
     isFuture: ({ context, event }) => 'frame' in event && hasEpoch(event.frame) && event.frame.epoch > context.epoch,

@@ -9,6 +9,7 @@ import type { ClusterSettings } from '../config/types.js';
 import type { ClientEntry, Frame, Mode, Phase, ReplicaRole, ServerStatusFrame } from '../protocol/frames.js';
 import type { Origin } from '../transport/types.js';
 import { answer, print, sendOn, type Effect } from './effects.js';
+import { plant } from './switches.js';
 
 export interface ClientRecord {
   num: number;
@@ -230,7 +231,7 @@ function applyOne(d: ReplicaData, req: Request): Step {
  */
 export function execute(d: ReplicaData, req: Request): Step {
   const last = d.clients[req.client];
-  if (last && req.num <= last.num) {
+  if (last && req.num <= last.num && !(plant.noDuplicateCheck && req.num === last.num)) {
     const answered: Step =
       req.num === last.num
         ? respond(d, req, last.reply)
@@ -268,7 +269,7 @@ export function executeAll(d: ReplicaData, requests: Request[]): Step {
 
 /** Held requests once this replica may serve them. */
 export function releaseHeld(d: ReplicaData): Step {
-  return executeAll({ ...d, held: [] }, d.held);
+  return executeAll({ ...d, held: [] }, plant.dropHeldOnRecovery ? [] : d.held);
 }
 
 /**

@@ -4,6 +4,7 @@
  * carries these out; tests can drive every path without a network.
  */
 import type { LaunchFrame, Mode, ReadyFrame, RmStatusFrame, SendCheckpointFrame, ServerStatusFrame } from '../protocol/frames.js';
+import { plant } from './switches.js';
 
 export interface Member {
   /** Reported `serving` in the current epoch (only then named to clients). */
@@ -20,6 +21,12 @@ export interface Membership {
   members: Record<string, Member>;
   /** Servers deleted and sent `launch`, until they are added again: repeated deletes launch once. */
   launched: string[];
+  /**
+   * Members the GFD listed in a `members` whose process may have been replaced meanwhile: no
+   * `ready` goes out until each one's status says what it is (a new, booting process named primary
+   * would serve its empty state).
+   */
+  unverified: string[];
 }
 
 export type Command = ReadyFrame | SendCheckpointFrame | LaunchFrame;
@@ -32,7 +39,7 @@ export interface Decision {
 }
 
 export function initialMembership(mode: Mode): Membership {
-  return { mode, epoch: 0, primary: null, members: {}, launched: [] };
+  return { mode, epoch: 0, primary: null, members: {}, launched: [], unverified: [] };
 }
 
 export function memberNames(m: Membership): string[] {
@@ -78,8 +85,9 @@ function recoveryOrders(m: Membership): SendCheckpointFrame[] {
     .map((to) => ({ kind: 'sendCheckpoint', server: source, to }));
 }
 
-/** Every `ready` again, then recovery orders for those still recovering. */
+/** Every `ready` again, then recovery orders for those still recovering; nothing while a member is unverified. */
 function announce(m: Membership): Command[] {
+  if (m.unverified.length > 0) return [];
   return [...readyFrames(m), ...recoveryOrders(m)];
 }
 
@@ -114,7 +122,7 @@ export function onDelete(m: Membership, server: string): Decision {
       // It will serve with what it holds, as if it were the first.
       next = { ...next, members: { ...next.members, [successor]: { serving: false, recovered: false } } };
     }
-    next = { ...next, primary: successor, epoch: successor === null ? next.epoch : next.epoch + 1 };
+    next = { ...next, primary: successor, epoch: successor === null || plant.promoteWithoutEpoch ? next.epoch : next.epoch + 1 };
   }
   return { next, commands: [...announce(next), { kind: 'launch', server }], warnings };
 }
@@ -128,19 +136,32 @@ export function onServing(m: Membership, server: string, epoch: number): Decisio
   return { next, commands: recovered ? announce(next) : recoveryOrders(next), warnings: [] };
 }
 
-/** The GFD's whole set: what it lacks was deleted, what it adds was added; every `ready` goes again. */
-export function onMembers(m: Membership, servers: string[], epoch: number): Decision {
+/**
+ * The GFD's whole set (SPEC §6 Restarts): what it lacks was deleted, what it adds was added, every
+ * configured server that is not a member is launched, and the members it still lists are asked
+ * for their status (see `unverified`) before every `ready` goes again.
+ */
+export function onMembers(m: Membership, servers: string[], epoch: number, configured: string[]): Decision {
   let current: Membership = { ...m, epoch: Math.max(m.epoch, epoch) };
-  const launches: Command[] = [];
   const warnings: string[] = [];
+  const kept = memberNames(current).filter((s) => servers.includes(s));
   for (const gone of memberNames(current).filter((s) => !servers.includes(s))) {
     const d = onDelete(current, gone);
     current = d.next;
-    launches.push(...d.commands.filter((c) => c.kind === 'launch'));
     warnings.push(...d.warnings);
   }
   for (const added of servers.filter((s) => !current.members[s])) current = onAdd(current, added).next;
+  const missing = configured.filter((s) => !current.members[s]);
+  current = { ...current, launched: [...new Set([...current.launched, ...missing])], unverified: kept };
+  const launches: Command[] = missing.map((server) => ({ kind: 'launch', server }));
   return { next: current, commands: [...announce(current), ...launches], warnings };
+}
+
+/** A status answer (null: none in time) for an unverified member: a booting process rejoins. */
+export function onVerified(m: Membership, server: string, status: ServerStatusFrame | null): Decision {
+  const next: Membership = { ...m, unverified: m.unverified.filter((s) => s !== server) };
+  if (status?.phase === 'booting' && next.members[server]) return onRejoin(next, server);
+  return { next, commands: announce(next), warnings: [] };
 }
 
 /** A counted server said `add` again and its status says `booting`: a new process under an old name. */
@@ -183,7 +204,7 @@ export function onRestart(
       ? [`no member serves: the state is lost; ${primary} starts from its own`]
       : [];
   const launched = configured.filter((s) => !servers.includes(s));
-  const next: Membership = { ...m, members, primary, epoch: primary === null ? seen : seen + 1, launched };
+  const next: Membership = { ...m, members, primary, epoch: primary === null ? seen : seen + 1, launched, unverified: [] };
   const launches: Command[] = launched.map((server) => ({ kind: 'launch', server }));
   return { next, commands: [...announce(next), ...launches], warnings };
 }

@@ -19,6 +19,7 @@ import {
   onMembers,
   onRejoin,
   onRestart,
+  onVerified,
   onServing,
   statusFrame,
   type Decision,
@@ -46,8 +47,11 @@ export interface RmContext {
   /** A restarted RM asking every member for its status before it decides anything. */
   restart: { servers: string[]; epoch: number; statuses: Record<string, ServerStatusFrame | null> } | null;
   /** Status questions to ask or in flight: why each server is asked. */
-  probes: Record<string, 'restart' | 'rejoin'>;
+  probes: Record<string, Probe>;
 }
+
+/** Why a server is asked for its status: the RM's own restart, a re-reported add, a `members`. */
+type Probe = 'restart' | 'rejoin' | 'verify';
 
 type RmEvent = TransportEvent | { type: 'probe.timeout'; server: string };
 const probeLink = (server: string) => `status:${server}`;
@@ -132,7 +136,9 @@ export const rmMachine = setup({
             return;
           }
         }
-        decision = onMembers(m, servers, epoch);
+        decision = onMembers(m, servers, epoch, context.config.servers.map((s) => s.name));
+        const verify = Object.fromEntries(decision.next.unverified.map((s) => [s, 'verify' as const]));
+        enqueue.assign({ probes: { ...context.probes, ...verify } });
       } else if (event.type === 'frame.serving' && isGfdOrigin(context, event.origin)) {
         decision = onServing(m, event.frame.server, event.frame.epoch);
       }
@@ -186,6 +192,8 @@ export const rmMachine = setup({
       let decision: Decision | null = null;
       if (why === 'rejoin') {
         if (status?.phase === 'booting') decision = onRejoin(context.membership, server);
+      } else if (why === 'verify') {
+        decision = onVerified(context.membership, server, status);
       } else if (context.restart) {
         const statuses = { ...context.restart.statuses, [server]: status };
         const restart = { ...context.restart, statuses };

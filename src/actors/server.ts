@@ -311,8 +311,12 @@ export const serverMachine = setup({
     forgetAll: enqueueActions(({ enqueue, self, context }) => {
       for (const peer of context.linked) enqueue.stopChild(peerLinkId(peer));
       enqueue.assign(() => ({ ...forget(context), linked: [], up: [], owed: [], future: [] }));
+      // Closing the LFD's link makes the loss visible: the LFD reports delete, reconnects, reports
+      // add, and the RM lets this process recover like any new one. Unseen, it would stay booting.
+      const closeLfd: Effect[] = context.lfd ? [{ kind: 'close', via: PEER_PORT, link: context.lfd.link }] : [];
       runEffects(enqueue, self, context.print, [
         print({ event: 'server.phase', name: context.name, phase: 'booting', reason: 'no heartbeat from the LFD: lease expired, state dropped' }),
+        ...closeLfd,
       ]);
     }),
     takeCheckpoint: enqueueActions(({ enqueue, self, context, event }) => {

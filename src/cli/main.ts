@@ -45,6 +45,10 @@ async function main(argv: string[]): Promise<number> {
   return run(rest);
 }
 
+// A role outlives whoever reads its output (a server whose LFD was killed, `client | head`): a
+// closed standard output means nobody is listening any more, not that the role must stop.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

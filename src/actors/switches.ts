@@ -1,0 +1,15 @@
+/**
+ * TEST-ONLY switches that plant known bugs, so the simulator (`test/sim/`) can show it catches
+ * them. Every switch is off in production and nothing outside tests may turn one on; each guards
+ * exactly one line, named here.
+ */
+export const plant = {
+  /** replica.ts `execute`: a request repeating the client's last number is applied again. */
+  noDuplicateCheck: false,
+  /** replication.ts `onDelete`: a new primary is named without opening a new epoch. */
+  promoteWithoutEpoch: false,
+  /** replica.ts `releaseHeld`: a replica that may serve at last drops what it held meanwhile. */
+  dropHeldOnRecovery: false,
+};
+
+export type PlantedBug = keyof typeof plant;

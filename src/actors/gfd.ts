@@ -39,6 +39,8 @@ export interface GfdContext {
   /** After a (re)start the RM hears nothing until every live LFD has had time to come back. */
   graceOver: boolean;
   rmUp: boolean;
+  /** `launch` commands for servers whose LFD had no link when they came: sent at its next hello. */
+  launches: string[];
 }
 
 type GfdEvent = TransportEvent | MonitorReport | { type: 'lfd.expired'; lfd: string } | { type: 'grace.over' };
@@ -105,7 +107,14 @@ export const gfdMachine = setup({
       const servers = context.lfds[lfd]?.servers ?? [];
       const id = monitorId(lfd);
       if (context.lfds[lfd]) enqueue.stopChild(id);
-      enqueue.assign({ lfds: { ...context.lfds, [lfd]: { link: event.origin.link, servers } } });
+      const owed = context.launches.filter((s) => lfdOf(context, s) === lfd);
+      enqueue.assign({
+        lfds: { ...context.lfds, [lfd]: { link: event.origin.link, servers } },
+        launches: context.launches.filter((s) => !owed.includes(s)),
+      });
+      for (const server of owed) {
+        enqueue.sendTo(LISTENER, { type: 'send', link: event.origin.link, frame: { kind: 'launch', server } });
+      }
       enqueue.spawnChild('monitor', {
         id,
         input: { key: lfd, freqMs: context.config.cluster.heartbeatFreqMs, timeoutMs: context.config.cluster.heartbeatTimeoutMs },
@@ -193,6 +202,10 @@ export const gfdMachine = setup({
       const lfd = lfdOf(context, frame.server);
       const link = lfd && context.lfds[lfd]?.link;
       if (link) runEffects(enqueue, self, context.print, [{ kind: 'send', via: LISTENER, link, frame }]);
+      // A `launch` is sent once per failure: one for an LFD that is away waits for its return.
+      else if (frame.kind === 'launch' && !context.launches.includes(frame.server)) {
+        enqueue.assign({ launches: [...context.launches, frame.server] });
+      }
     }),
     sendMembers: enqueueActions(({ enqueue, self, context }) => {
       if (!context.graceOver || !context.rmUp) return;
@@ -218,6 +231,7 @@ export const gfdMachine = setup({
     departed: {},
     graceOver: false,
     rmUp: false,
+    launches: [],
   }),
   entry: ['printMembers', raise({ type: 'grace.over' }, { delay: 'leaseTime' })],
   invoke: [

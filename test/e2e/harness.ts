@@ -15,6 +15,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { freePorts } from '../../src/cli/cluster/query.js';
+
+export { freePorts };
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -33,28 +36,6 @@ export function requireBuilt(): void {
 
 // ---------------------------------------------------------------------------------------------
 // Ports and configuration
-
-/**
- * `n` distinct ports that are free right now: all bound to port 0 at the same time (so the kernel
- * cannot hand out one twice), then released. Another program could take one in between; on a test
- * machine that window is small.
- */
-export async function freePorts(n: number): Promise<number[]> {
-  const servers: net.Server[] = [];
-  try {
-    for (let i = 0; i < n; i++) {
-      const server = net.createServer();
-      servers.push(server);
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen({ host: HOST, port: 0 }, () => resolve());
-      });
-    }
-    return servers.map((s) => (s.address() as net.AddressInfo).port);
-  } finally {
-    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-  }
-}
 
 export interface ClusterOptions {
   /** `[cluster]` keys, as written in the file (`mode`, `app`, `max_frame`, …). */

@@ -1,0 +1,136 @@
+/**
+ * `npm run sim -- …`: the deterministic simulator from the command line.
+ *
+ *   npm run sim -- --seed 42                 replay one seed: its cluster, faults, violations, trace
+ *   npm run sim -- --seed 42 --all --from 100 --to 130 --who S1,RM
+ *                                            every line of S1's processes and the RM in that window
+ *   npm run sim -- --seed 42 --events        also every event each machine took
+ *   npm run sim -- --runs 1000 [--first 1] [--workers 4]
+ *                                            a campaign over the cores; prints the summary, exits 1
+ *                                            if any seed failed (and how to replay it)
+ *   --minutes M   simulated minutes a run (default 5)
+ *   --plant BUG   switch a planted bug on (test only): noDuplicateCheck, promoteWithoutEpoch,
+ *                 dropHeldOnRecovery
+ *   --out FILE    write the whole trace of a --seed run to FILE
+ *   --allow BUG   let the schedule trigger a pending bug (see pending.ts; `all` for every one)
+ *   --long-partitions
+ *                 cut servers' and the GFD's hosts off for longer than failure detection takes
+ *                 (beyond the SPEC's guarantees: partitions are later work)
+ */
+import { writeFileSync } from 'node:fs';
+import { plant, type PlantedBug } from '../../src/actors/switches.js';
+import { PENDING_BUGS, type PendingBug } from './pending.js';
+import { campaign } from './pool.js';
+import { failureReport, formatSummary, isFailure, traceLines, type TraceView } from './report.js';
+import { describeConfig, FAULT_KINDS, runSeed } from './run.js';
+import { formatRecord } from './trace.js';
+
+function usage(message?: string): never {
+  if (message) console.error(`sim: ${message}`);
+  console.error('usage: npm run sim -- --seed N [--minutes M] [--events] [--all] [--who A,B] [--from S] [--to S] [--last N] [--out FILE] [--plant BUG]');
+  console.error('       npm run sim -- --runs N [--first S] [--workers W] [--minutes M] [--plant BUG]');
+  console.error('       either: [--allow PENDING|all] [--long-partitions]');
+  process.exit(2);
+}
+
+const args = process.argv.slice(2).filter((a) => a !== '--');
+const opts: Record<string, string | true> = {};
+for (let i = 0; i < args.length; i++) {
+  const a = args[i]!;
+  if (!a.startsWith('--')) usage(`unexpected ${a}`);
+  const key = a.slice(2);
+  const flag = ['events', 'all', 'help', 'long-partitions'].includes(key);
+  if (flag) opts[key] = true;
+  else {
+    const value = args[++i];
+    if (value === undefined) usage(`${a} needs a value`);
+    opts[key] = value;
+  }
+}
+if (opts.help) usage();
+const num = (key: string, fallback?: number): number => {
+  const v = opts[key];
+  if (v === undefined) {
+    if (fallback === undefined) usage(`--${key} is required`);
+    return fallback;
+  }
+  const n = Number(v);
+  if (!Number.isFinite(n)) usage(`--${key} must be a number`);
+  return n;
+};
+const planted: PlantedBug[] = [];
+if (typeof opts.plant === 'string') {
+  for (const bug of opts.plant.split(',')) {
+    if (!(bug in plant)) usage(`unknown planted bug ${bug} (${Object.keys(plant).join(', ')})`);
+    planted.push(bug as PlantedBug);
+  }
+}
+const minutes = num('minutes', 5);
+const allow: PendingBug[] = [];
+if (typeof opts.allow === 'string') {
+  for (const bug of opts.allow.split(',')) {
+    if (bug === 'all') allow.push(...PENDING_BUGS);
+    else if ((PENDING_BUGS as string[]).includes(bug)) allow.push(bug as PendingBug);
+    else usage(`unknown pending bug ${bug} (${PENDING_BUGS.join(', ')})`);
+  }
+}
+const longPartitions = opts['long-partitions'] === true;
+
+if (opts.seed !== undefined) {
+  const seed = num('seed');
+  const res = runSeed({ seed, minutes, events: opts.events === true, plant: planted, keepTrace: true, allow, longPartitions });
+  const view: TraceView = {
+    all: opts.all === true || opts.events === true,
+    who: typeof opts.who === 'string' ? opts.who.split(',') : undefined,
+    from: opts.from !== undefined ? num('from') : undefined,
+    to: opts.to !== undefined ? num('to') : undefined,
+    last: num('last', 0),
+  };
+  if (typeof opts.out === 'string') {
+    writeFileSync(opts.out, res.trace!.records.map(formatRecord).join('\n') + '\n');
+    console.log(`trace: ${res.trace!.records.length} records written to ${opts.out}`);
+  }
+  if (res.violations.length > 0) {
+    console.log(failureReport(res, view));
+  } else {
+    console.log(`seed ${seed}: ${describeConfig(res.config)}`);
+    console.log('--- faults ---');
+    console.log(res.schedule.join('\n'));
+    console.log('--- trace ---');
+    console.log(traceLines(res.trace!.records, view).join('\n'));
+    console.log(
+      `seed ${seed} passed: ${(res.simulatedMs / 1000).toFixed(0)} simulated s in ${res.wallMs.toFixed(0)} ms; ` +
+        `faults ${FAULT_KINDS.map((k) => `${k} ${res.faults[k]}`).join(', ')}; ${res.failovers} failovers, ${res.recoveries} recoveries, ${res.answered} answered`,
+    );
+  }
+  for (const h of res.pendingHits) console.log(`hit pending bug ${h.bug} at ${(h.at / 1000).toFixed(3)} s: ${h.detail}`);
+  process.exit(res.violations.length > 0 ? 1 : 0);
+} else if (opts.runs !== undefined) {
+  const first = num('first', 1);
+  const runs = num('runs');
+  const workers = opts.workers !== undefined ? num('workers') : undefined;
+  let done = 0;
+  const c = await campaign({
+    first,
+    runs,
+    workers,
+    minutes,
+    plant: planted,
+    allow,
+    longPartitions,
+    onResult: (r) => {
+      done += 1;
+      if (r.violations.length > 0) {
+        const known = isFailure(r) ? '' : ` (pending bug ${r.pendingHits.map((h) => h.bug).join(', ')}, not counted)`;
+        console.log(`seed ${r.seed} FAILED${known}: ${r.violations.map((v) => `${v.invariant}: ${v.detail}`).join('; ')}`);
+      } else if (done % 50 === 0) {
+        console.log(`${done}/${runs} seeds done`);
+      }
+    },
+  });
+  console.log(formatSummary(c.summary, first));
+  for (const f of c.failures) console.log(`replay: ${f.replay}`);
+  process.exit(c.failures.length > 0 ? 1 : 0);
+} else {
+  usage('give --seed N or --runs N');
+}

@@ -1,0 +1,443 @@
+/**
+ * The invariants, checked while a run goes (safety) and once at its end, after the faults stopped
+ * and the clients went quiet (agreement and liveness):
+ *
+ * - `one-primary-per-epoch`: no two server processes are ever primary (passive) or sequencer
+ *   (active) of the same epoch.
+ * - `no-deposed-reply`: passive mode: once the primary of an epoch replied to a client, no primary
+ *   of an older epoch replies any more; and a server that is not the primary never replies.
+ * - `no-stale-serving`: a server thawed after its lease ran out answers no client and reports no
+ *   `serving` before it went back to booting.
+ * - `applied-once`: no replica's log ever holds a request twice (every request body is unique).
+ * - `recovery-complete`: a replica that starts to serve has applied (or already had) every request
+ *   it held while booting or recovering (SPEC §6 Assignment: "nothing is missed"); in active mode a
+ *   request may instead wait for a gap to fill. A passive backup refuses held client requests, so
+ *   only the updates it held count.
+ * - `replicas-equal`: after quiescence the serving replicas hold the same log and client table
+ *   (active: the same client numbers; their order may differ until total ordering lands).
+ * - `answered-kept`: passive with `durability = sync`: every request a client saw answered is in
+ *   the final log at the position its reply named. Active: it is in every replica's log.
+ * - `relaunched-and-serving`: after quiescence every configured server runs as one process that
+ *   serves and that its LFD watches (the LFD runs and names that process's pid).
+ * - `rm-members-real`: after quiescence the RM's members are the servers really up, all serving.
+ * - `no-crash`: no role machine threw.
+ */
+import type { ServerContext } from '../../src/actors/server.js';
+import type { LogEvent } from '../../src/log/events.js';
+import type { Frame, Phase } from '../../src/protocol/frames.js';
+import type { PendingBug } from './pending.js';
+import { messageOf, type Observer, type ServerProc, type World } from './world.js';
+
+export const INVARIANTS = [
+  'one-primary-per-epoch',
+  'no-deposed-reply',
+  'no-stale-serving',
+  'applied-once',
+  'recovery-complete',
+  'replicas-equal',
+  'answered-kept',
+  'relaunched-and-serving',
+  'rm-members-real',
+  'no-crash',
+] as const;
+export type Invariant = (typeof INVARIANTS)[number];
+
+export interface Violation {
+  at: number;
+  invariant: Invariant;
+  detail: string;
+}
+
+interface Answer {
+  client: string;
+  num: number;
+  body: string;
+  result: string;
+  server: string;
+  at: number;
+}
+
+/**
+ * What a thawed server with an expired lease must not send before it boots again: an answer to a
+ * client or a `serving` report. (It may send one checkpoint first, when the checkpoint timer was due
+ * before the lease's: thawed, a process runs its due timers in order. That checkpoint is fenced: a
+ * backup drops it once it follows a newer primary, and otherwise no other primary exists yet.)
+ */
+const SERVES: ReadonlySet<Frame['kind']> = new Set(['reply', 'serving']);
+
+export class Checker implements Observer {
+  readonly violations: Violation[] = [];
+  /** Primary (or sequencer) of each epoch: process key. */
+  private readonly primaries = new Map<number, string>();
+  /** The newest epoch whose primary replied to a client, and who and when. */
+  private served: { epoch: number; key: string; at: number } | null = null;
+  private readonly logs = new WeakMap<string[], Set<string>>();
+  readonly answers: Answer[] = [];
+  /** Thawed after the lease ran out and not yet back to booting. */
+  private readonly stale = new Set<ServerProc>();
+  private readonly reported = new Set<string>();
+  private readonly phases = new WeakMap<ServerProc, Phase | null>();
+  /** Forwards of an older epoch active servers dropped for requests they did not have. */
+  private readonly droppedForwards: { key: string; client: string; num: number; at: number; from: string; epoch: number; own: number }[] = [];
+  /** The latest snapshot each server dropped while booting, being of its own epoch. */
+  private readonly droppedSnapshots = new WeakMap<ServerProc, { epoch: number; at: number; from: string; kind: string }>();
+  /** The transport event each server is taking now. */
+  private readonly incoming = new WeakMap<ServerProc, string>();
+  /** Recovery snapshots sent: by which process, to which server, when. */
+  private readonly recoveriesSent: { from: string; to: string; at: number }[] = [];
+  /** Requests a snapshot's source applied from a forward after it sent the snapshot. */
+  private readonly afterSnapshot: { client: string; num: number; from: string; to: string; at: number }[] = [];
+  /** When each snapshot event reached its server (to tell a held one's age). */
+  private readonly arrived = new WeakMap<object, number>();
+  /** The RM's members as it last printed them, and when it last removed each server. */
+  private rmMembers: string[] = [];
+  private readonly rmRemoved = new Map<string, number>();
+  /** When each server's lease last ran out. */
+  private readonly leaseLost = new WeakMap<ServerProc, number>();
+  /** Each server's lease region after its latest step. */
+  private readonly leases = new WeakMap<ServerProc, string>();
+  /** Each server's context after its latest step. */
+  private readonly contexts = new WeakMap<ServerProc, ServerContext>();
+  /** What each server held in its latest snapshot while booting or recovering. */
+  private readonly held = new WeakMap<ServerProc, ServerContext['held']>();
+  private lastPrimary: string | null = null;
+  /** Completed failovers (another process became primary) and recoveries (recovering → ready). */
+  failovers = 0;
+  recoveries = 0;
+  warnings: string[] = [];
+  /** Pending bugs (`pending.ts`, `detected`) whose trigger this run hit, with when and where. */
+  readonly pendingHits: { bug: PendingBug; at: number; detail: string }[] = [];
+  world!: World;
+
+  constructor(private readonly onViolation: (v: Violation) => void) {}
+
+  private get now(): number {
+    return this.world.now;
+  }
+
+  violate(invariant: Invariant, detail: string, once?: string): void {
+    if (once !== undefined) {
+      if (this.reported.has(once)) return;
+      this.reported.add(once);
+    }
+    const v = { at: this.now, invariant, detail };
+    this.violations.push(v);
+    this.onViolation(v);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // While the run goes
+
+  print(who: string, proc: ServerProc | null, event: LogEvent): void {
+    switch (event.event) {
+      case 'client.received': {
+        const { num, server } = event.request;
+        this.answers.push({ client: event.name, num, body: messageOf(event.name) + num, result: event.result, server, at: this.now });
+        break;
+      }
+      case 'server.heartbeat':
+        if (proc) proc.lastLease = this.now;
+        break;
+      case 'members':
+        if (who === 'RM') {
+          for (const gone of this.rmMembers.filter((m) => !event.members.includes(m))) this.rmRemoved.set(gone, this.now);
+          this.rmMembers = event.members;
+        }
+        break;
+      case 'note':
+        if (who === 'RM' && event.level === 'warn') this.warnings.push(`${(this.now / 1000).toFixed(3)} s ${event.text}`);
+        break;
+      default:
+        break;
+    }
+  }
+
+  serverChanged(proc: ServerProc, phase: Phase | null, ctx: ServerContext, lease?: string): void {
+    const last = this.contexts.get(proc);
+    this.contexts.set(proc, ctx);
+    const lastLease = this.leases.get(proc);
+    if (lease !== undefined) this.leases.set(proc, lease);
+    if (lastLease === 'held' && lease === 'none') this.leaseLost.set(proc, this.now);
+    // `stale-held-snapshot`: it serves from a snapshot it held since before its lease ran out or
+    // the RM removed it (sent for an assignment that was over before this one began).
+    const over = Math.max(this.leaseLost.get(proc) ?? -Infinity, this.rmRemoved.get(proc.server) ?? -Infinity);
+    if (last && over > -Infinity && phase === 'ready' && this.phases.get(proc) !== 'ready') {
+      const stale = last.future.find((e) => {
+        if ((e.frame.kind !== 'recovery' && e.frame.kind !== 'checkpoint') || (this.arrived.get(e) ?? Infinity) >= over) return false;
+        // Harmful only if its sender applied more since: compare client tables.
+        const sender = this.world.current(e.frame.from);
+        const now = sender ? (sender.actor.getSnapshot().context as ServerContext).clients : {};
+        return e.frame.clients.some((c) => (now[c.client]?.num ?? 0) > c.num) || Object.keys(now).length > e.frame.clients.length;
+      });
+      if (stale) {
+        this.pendingHits.push({
+          bug: 'stale-held-snapshot',
+          at: this.now,
+          detail: `${proc.key} recovers from the ${stale.frame.kind} of ${stale.frame.from} it held since ${((this.arrived.get(stale) ?? 0) / 1000).toFixed(3)} s, before its lease ran out or the RM removed it (${(over / 1000).toFixed(3)} s)`,
+        });
+      }
+    }
+    if (last && last.mode === 'passive' && last.role === 'primary' && last.pending.length > 0 && ctx.role === 'backup') {
+      this.pendingHits.push({
+        bug: 'demoted-primary-replies',
+        at: this.now,
+        detail: `${proc.key}, primary of epoch ${last.epoch}, made a backup (epoch ${ctx.epoch}) with ${last.pending.length} replies waiting for acknowledgements`,
+      });
+    }
+    const before = this.phases.get(proc);
+    if (before !== phase) {
+      this.phases.set(proc, phase);
+      if (before === 'recovering' && phase === 'ready') this.recoveries += 1;
+    }
+    if (phase === 'booting') this.stale.delete(proc);
+    const held = this.held.get(proc);
+    if (phase === 'ready' && held && held.length > 0) this.checkReleased(proc, held, ctx);
+    this.held.set(proc, phase === 'ready' ? [] : ctx.held);
+    if (phase !== 'ready' || ctx.role !== 'primary') return;
+    const holder = this.primaries.get(ctx.epoch);
+    if (holder === undefined) {
+      this.primaries.set(ctx.epoch, proc.key);
+      // A failover completed: a different process than the last primary now serves as primary.
+      if (this.lastPrimary !== null && this.lastPrimary !== proc.key) this.failovers += 1;
+      this.lastPrimary = proc.key;
+    } else if (holder !== proc.key) {
+      if (holder.split('#')[0] === proc.server) {
+        this.pendingHits.push({
+          bug: 'command-for-old-process',
+          at: this.now,
+          detail: `${proc.key} took a ready naming it ${ctx.mode === 'active' ? 'sequencer' : 'primary'} of epoch ${ctx.epoch}, meant for ${holder}`,
+        });
+      }
+      this.violate('one-primary-per-epoch', `${proc.key} and ${holder} are both ${ctx.mode === 'active' ? 'sequencer' : 'primary'} of epoch ${ctx.epoch}`, `epoch ${ctx.epoch}`);
+    }
+  }
+
+  serverSends(proc: ServerProc, frame: Frame): void {
+    if (frame.kind === 'recovery') this.recoveriesSent.push({ from: proc.key, to: frame.to, at: this.now });
+    if (this.stale.has(proc) && SERVES.has(frame.kind)) {
+      this.violate('no-stale-serving', `${proc.key} sends ${frame.kind} after a thaw, before its expired lease took it back to booting`, `stale ${proc.key}`);
+    }
+    if (frame.kind !== 'reply') return;
+    const ctx = proc.actor.getSnapshot().context as ServerContext;
+    if (ctx.mode !== 'passive') return;
+    const what = `reply ${frame.client}:${frame.num}`;
+    if (ctx.role !== 'primary') {
+      this.violate('no-deposed-reply', `${proc.key} (${ctx.role ?? 'unassigned'}, epoch ${ctx.epoch}) sends ${what} but is not the primary`, `nonprimary ${proc.key}`);
+      return;
+    }
+    const served = this.served;
+    if (served === null || ctx.epoch > served.epoch) {
+      this.served = { epoch: ctx.epoch, key: proc.key, at: this.now };
+    } else if (ctx.epoch < served.epoch) {
+      this.violate(
+        'no-deposed-reply',
+        `${proc.key}, primary of epoch ${ctx.epoch}, sends ${what} after ${served.key}, primary of epoch ${served.epoch}, served at ${(served.at / 1000).toFixed(3)} s`,
+        `deposed ${proc.key} ${served.epoch}`,
+      );
+    }
+  }
+
+  applied(proc: ServerProc, log: string[], body: string): void {
+    let seen = this.logs.get(log);
+    if (!seen) {
+      seen = new Set(log);
+      this.logs.set(log, seen);
+      if (seen.size !== log.length) {
+        this.violate('applied-once', `${proc.key} holds a log with a request twice (from a snapshot)`, `dupsnap ${proc.key}`);
+      }
+    }
+    // `recovery-misses-forwarded`: a snapshot's source applies a forwarded request after the snapshot left.
+    if (this.incoming.get(proc) === 'frame.forward') {
+      const sent = this.recoveriesSent.filter((r) => r.from === proc.key && this.now - r.at < 10_000);
+      const m = /^c(\d+)-(\d+)$/.exec(body);
+      if (m && sent.length > 0) {
+        for (const r of sent) this.afterSnapshot.push({ client: `C${m[1]}`, num: Number(m[2]), from: proc.key, to: r.to, at: this.now });
+      }
+    }
+    if (seen.has(body)) {
+      this.violate('applied-once', `${proc.key} applies ${body} again (already entry ${log.indexOf(body) + 1} of ${log.length})`, `dup ${proc.key} ${body}`);
+    }
+    seen.add(body);
+  }
+
+  serverTakes(proc: ServerProc, event: { type: string; frame?: Frame }): void {
+    this.incoming.set(proc, event.type);
+    const f = event.frame;
+    if (!f) return;
+    if (f.kind === 'forward') {
+      // `stale-forward-lost`: an active replica drops a forward of an older epoch for a request it lacks.
+      const ctx = proc.actor.getSnapshot().context as ServerContext;
+      if (ctx.mode === 'active' && f.epoch < ctx.epoch && (ctx.clients[f.client]?.num ?? 0) < f.num) {
+        this.droppedForwards.push({ key: proc.key, client: f.client, num: f.num, at: this.now, from: f.from, epoch: f.epoch, own: ctx.epoch });
+      }
+      return;
+    }
+    if (f.kind === 'recovery' || f.kind === 'checkpoint') this.arrived.set(event, this.now);
+    // `snapshot-before-ready`: a booting server drops a snapshot of its own epoch (it holds only newer ones).
+    if ((f.kind !== 'recovery' && f.kind !== 'checkpoint') || proc.phase !== 'booting') return;
+    const ctx = proc.actor.getSnapshot().context as ServerContext;
+    if (f.epoch === ctx.epoch && ctx.epoch > 0) this.droppedSnapshots.set(proc, { epoch: f.epoch, at: this.now, from: f.from, kind: f.kind });
+  }
+
+  /** Everything held is applied, skipped as already had, or (active) waiting for a gap to fill. */
+  private checkReleased(proc: ServerProc, held: ServerContext['held'], ctx: ServerContext): void {
+    const backup = ctx.mode === 'passive' && ctx.role === 'backup';
+    for (const req of held) {
+      if (backup && !req.update) continue;
+      const done = (ctx.clients[req.client]?.num ?? 0) >= req.num;
+      const waiting = ctx.waiting.some((w) => w.client === req.client && w.num === req.num);
+      if (!done && !waiting) {
+        const from = req.update ? `update from ${req.update.primary}` : req.origin ? 'request' : 'forward';
+        this.violate(
+          'recovery-complete',
+          `${proc.key} serves (${ctx.mode} ${ctx.role}, epoch ${ctx.epoch}) but lost ${req.client}:${req.num} (${from}) that it held: its table has ${req.client} at ${ctx.clients[req.client]?.num ?? 'none'}`,
+          `held ${proc.key}`,
+        );
+        return;
+      }
+    }
+  }
+
+  actorError(who: string, err: unknown): void {
+    this.violate('no-crash', `${who} crashed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  }
+
+  /** A hung server runs again: if its lease ran out meanwhile, it must boot before it serves. */
+  thawed(proc: ServerProc): void {
+    const lease = this.world.config.cluster.heartbeatTimeoutMs;
+    if (proc.lastLease !== null && this.now >= proc.lastLease + lease && proc.phase !== 'booting') this.stale.add(proc);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // At the end, after quiescence
+
+  final(): void {
+    const w = this.world;
+    const mode = w.config.cluster.mode;
+    const up: string[] = [];
+    const contexts: { server: string; ctx: ServerContext }[] = [];
+    for (const server of w.servers) {
+      const live = w.live(server);
+      const proc = w.current(server);
+      if (live.length !== 1 || !proc) {
+        const running = live.map((p) => p.key).join(', ') || 'none';
+        const latest = w.procs.get(server)?.at(-1);
+        this.violate(
+          'relaunched-and-serving',
+          `${server}: ${live.length} processes running (${running}); the latest launched, ${latest?.key ?? 'none'}, ${latest?.alive ? 'runs' : `ended (${latest?.how})`}`,
+        );
+        continue;
+      }
+      const dropped = this.droppedSnapshots.get(proc);
+      const epoch = (proc.actor.getSnapshot().context as ServerContext).epoch;
+      if (proc.phase === 'recovering' && dropped && dropped.epoch === epoch) {
+        this.pendingHits.push({
+          bug: 'snapshot-before-ready',
+          at: dropped.at,
+          detail: `${proc.key}, booting in epoch ${epoch}, dropped the ${dropped.kind} from ${dropped.from} that came before its ready`,
+        });
+      }
+      if (proc.phase !== 'ready' || proc.hungSince !== null) {
+        this.violate('relaunched-and-serving', `${proc.key} is ${proc.hungSince !== null ? 'hung' : (proc.phase ?? 'stopped')}, not serving`);
+        continue;
+      }
+      const lfd = w.lfds.get(`LFD${server.slice(1)}`);
+      const watched = lfd?.alive ? (lfd.actor.getSnapshot() as { value: { process?: unknown }; context: { pid: number | null } }) : null;
+      const running = watched !== null && typeof watched.value.process === 'object' && 'running' in (watched.value.process as object);
+      if (!watched || !running || watched.context.pid !== proc.pid) {
+        this.violate(
+          'relaunched-and-serving',
+          `${proc.key} serves but its LFD ${!watched ? 'is down' : `is ${JSON.stringify(watched.value.process).replace(/"/g, '')} with pid ${watched.context.pid}`}`,
+        );
+      }
+      up.push(server);
+      const ctx = proc.actor.getSnapshot().context as ServerContext;
+      contexts.push({ server, ctx });
+      const missed = this.afterSnapshot.find((a) => (ctx.clients[a.client]?.num ?? 0) < a.num);
+      if (missed && !this.pendingHits.some((h) => h.bug === 'recovery-misses-forwarded')) {
+        this.pendingHits.push({
+          bug: 'recovery-misses-forwarded',
+          at: missed.at,
+          detail: `${missed.from} applied ${missed.client}:${missed.num} from a forward after sending its snapshot to ${missed.to}, and passed it on to nobody; ${server} ends without it`,
+        });
+      }
+      // A request some replica dropped as a stale forward, missing from a serving replica at the end.
+      const lost = this.droppedForwards.find((d) => (ctx.clients[d.client]?.num ?? 0) < d.num);
+      if (lost && !this.pendingHits.some((h) => h.bug === 'stale-forward-lost')) {
+        this.pendingHits.push({
+          bug: 'stale-forward-lost',
+          at: lost.at,
+          detail: `${lost.key} (epoch ${lost.own}) dropped ${lost.client}:${lost.num} forwarded by ${lost.from} in epoch ${lost.epoch}; ${server} ends without it`,
+        });
+      }
+    }
+
+    const rm = w.rm?.alive ? (w.rm.actor.getSnapshot().context as { membership: { members: Record<string, { serving: boolean }> } }) : null;
+    if (!rm) this.violate('rm-members-real', 'the RM is not running');
+    else {
+      const members = Object.keys(rm.membership.members).sort();
+      const serving = members.filter((s) => rm.membership.members[s]!.serving);
+      if (members.join() !== up.join() || serving.join() !== up.join()) {
+        this.violate('rm-members-real', `RM members [${members.join(', ')}], serving [${serving.join(', ')}]; servers up and serving [${up.join(', ')}]`);
+      }
+    }
+
+    // Agreement among the serving replicas.
+    const shown = (c: ServerContext) =>
+      mode === 'active'
+        ? Object.keys(c.clients).sort().map((k) => `${k}:${c.clients[k]!.num}`).join(' ')
+        : `${(c.state as string[]).join(';')} | ${Object.keys(c.clients).sort().map((k) => `${k}:${c.clients[k]!.num}:${c.clients[k]!.reply}`).join(' ')}`;
+    if (contexts.length > 1) {
+      const [first, ...rest] = contexts;
+      const a = shown(first!.ctx);
+      for (const other of rest) {
+        const b = shown(other.ctx);
+        if (a !== b) this.violate('replicas-equal', `${first!.server} and ${other.server} differ: ${diff(first!.ctx, other.ctx, mode)}`);
+      }
+    }
+
+    // Durability: what clients saw answered is kept.
+    const sync = mode === 'passive' && w.config.cluster.durability === 'sync';
+    if (sync) {
+      const primary = contexts.find((c) => c.ctx.role === 'primary') ?? contexts[0];
+      if (primary) {
+        const log = primary.ctx.state as string[];
+        let missing = 0;
+        let example = '';
+        for (const a of this.answers) {
+          const at = Number(a.result);
+          if (log[at - 1] !== a.body) {
+            missing += 1;
+            if (example === '') {
+              const where = log.indexOf(a.body);
+              example = `${a.client}:${a.num} answered by ${a.server} at ${(a.at / 1000).toFixed(3)} s as entry ${a.result}, but entry ${a.result} is ${log[at - 1] ?? 'missing'} and ${a.body} is ${where < 0 ? 'not in the log' : `entry ${where + 1}`}`;
+            }
+          }
+        }
+        if (missing > 0) this.violate('answered-kept', `${missing} answered requests not where their reply said (${primary.server}'s log of ${log.length}); first: ${example}`);
+      }
+    } else if (mode === 'active') {
+      for (const { server, ctx } of contexts) {
+        const log = new Set(ctx.state as string[]);
+        const lost = this.answers.filter((a) => !log.has(a.body));
+        if (lost.length > 0) {
+          const a = lost[0]!;
+          this.violate('answered-kept', `${server} lacks ${lost.length} answered requests; first: ${a.client}:${a.num} answered by ${a.server} at ${(a.at / 1000).toFixed(3)} s`);
+        }
+      }
+    }
+  }
+}
+
+/** Where two replicas differ, in a few words. */
+function diff(a: ServerContext, b: ServerContext, mode: string): string {
+  const clients = [...new Set([...Object.keys(a.clients), ...Object.keys(b.clients)])].sort();
+  const tables = clients
+    .filter((c) => a.clients[c]?.num !== b.clients[c]?.num || (mode === 'passive' && a.clients[c]?.reply !== b.clients[c]?.reply))
+    .map((c) => `${c} ${a.clients[c]?.num ?? '-'}/${b.clients[c]?.num ?? '-'}`);
+  if (tables.length > 0) return `client tables ${tables.join(', ')}`;
+  const la = a.state as string[];
+  const lb = b.state as string[];
+  const i = la.findIndex((x, k) => lb[k] !== x);
+  return `logs of ${la.length} and ${lb.length} entries, first difference at entry ${(i < 0 ? Math.min(la.length, lb.length) : i) + 1}`;
+}

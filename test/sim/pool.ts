@@ -1,0 +1,108 @@
+/**
+ * Campaigns: many seeds spread over worker threads (one simulated cluster per thread at a time,
+ * since the simulated clock replaces a thread's globals). Seeds are handed out one at a time, so a
+ * slow seed does not hold up the others. Workers are TypeScript run through tsx's loader, which a
+ * worker thread does not inherit: each one registers it before loading `worker.ts`.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { PlantedBug } from '../../src/actors/switches.js';
+import type { PendingBug } from './pending.js';
+import { addRun, emptySummary, isFailure, type Summary } from './report.js';
+import type { RunResult } from './run.js';
+import { Trace } from './trace.js';
+import type { Job } from './worker.js';
+
+export interface CampaignOptions {
+  /** First seed; seeds run `first`, `first + 1`, … */
+  first: number;
+  runs: number;
+  /** Worker threads (default: the machine's available parallelism). */
+  workers?: number;
+  minutes?: number;
+  plant?: PlantedBug[];
+  /** Pending bugs whose triggers are not avoided (see `pending.ts`). */
+  allow?: PendingBug[];
+  longPartitions?: boolean;
+  /** Stop handing out seeds once one failed (planted-bug checks). */
+  stopAtFirstFailure?: boolean;
+  /** Each result as it comes (in completion order). */
+  onResult?: (r: RunResult) => void;
+}
+
+export interface Campaign {
+  summary: Summary;
+  /** Failed runs (`isFailure`), by seed, with their traces. */
+  failures: RunResult[];
+  results: RunResult[];
+}
+
+function startWorker(): Worker {
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('./worker.ts', import.meta.url).href;
+  const code =
+    `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })` +
+    `.catch((err) => { console.error(err); process.exit(1); });`;
+  // A larger young generation: a run allocates fast and keeps little, so fewer scavenges pay off.
+  return new Worker(code, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 96 } });
+}
+
+export function campaign(options: CampaignOptions): Promise<Campaign> {
+  const count = Math.max(1, Math.min(options.workers ?? availableParallelism(), options.runs));
+  const summary = emptySummary();
+  summary.workers = count;
+  const results: RunResult[] = [];
+  const start = performance.now();
+  let next = 0;
+  let stopping = false;
+  return new Promise((resolve, reject) => {
+    const workers: Worker[] = [];
+    let running = 0;
+    const finish = () => {
+      summary.wallMs = performance.now() - start;
+      results.sort((a, b) => a.seed - b.seed);
+      resolve({ summary, results, failures: results.filter(isFailure) });
+    };
+    const feed = (w: Worker): boolean => {
+      if (stopping || next >= options.runs) return false;
+      const job: Job = {
+        seed: options.first + next,
+        minutes: options.minutes ?? 5,
+        plant: options.plant ?? [],
+        allow: options.allow ?? [],
+        longPartitions: options.longPartitions ?? false,
+      };
+      next += 1;
+      w.postMessage(job);
+      return true;
+    };
+    for (let i = 0; i < count; i++) {
+      const w = startWorker();
+      workers.push(w);
+      running += 1;
+      w.on('message', (raw: RunResult & { trace: Trace['records'] | null }) => {
+        const trace = raw.trace ? Object.assign(new Trace(), { records: raw.trace }) : null;
+        const r: RunResult = { ...raw, trace };
+        results.push(r);
+        addRun(summary, r);
+        options.onResult?.(r);
+        if (isFailure(r) && options.stopAtFirstFailure) stopping = true;
+        if (!feed(w)) {
+          running -= 1;
+          void w.terminate();
+          if (running === 0) finish();
+        }
+      });
+      w.on('error', (err) => {
+        stopping = true;
+        for (const other of workers) void other.terminate();
+        reject(err);
+      });
+      if (!feed(w)) {
+        running -= 1;
+        void w.terminate();
+      }
+    }
+    if (running === 0) finish();
+  });
+}

@@ -1,0 +1,360 @@
+/**
+ * One simulated run from a seed: the seed draws the cluster (mode, durability, timings, servers,
+ * clients) and, as the run goes, the faults; the world runs the real machines; the checker watches.
+ *
+ * Timeline (5 simulated minutes by default): faults from 3 s until 75 s before the end; those under
+ * way then end as planned (hung servers resume, partitions heal, crashed roles restart, all within
+ * 4 × heartbeat_timeout + 1 s) and the cluster has the rest of a minute to relaunch and recover; the
+ * clients stop 15 s before the end; the final checks run at the end. A violation stops the run at
+ * once (it is what the seed is for).
+ */
+import { plant, type PlantedBug } from '../../src/actors/switches.js';
+import { Checker, type Violation } from './invariants.js';
+import { PENDING_BUGS, type PendingBug } from './pending.js';
+import { hostOf } from './net.js';
+import { Scheduler, streams, type Timer } from './scheduler.js';
+import { Trace } from './trace.js';
+import { clientHost, GFD_HOST, RM_HOST, serverHost, World, type SimConfig } from './world.js';
+
+export const FAULT_KINDS = [
+  'crash-server',
+  'hang-server',
+  'crash-lfd',
+  'crash-gfd',
+  'crash-rm',
+  'drop-link',
+  'slow-link',
+  'partition',
+] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+export interface RunOptions {
+  seed: number;
+  /** Simulated minutes (default 5). */
+  minutes?: number;
+  /** Record every event each machine takes in the trace (slower; replays use it). */
+  events?: boolean;
+  /** Planted bugs to switch on for this run (test only). */
+  plant?: PlantedBug[];
+  /** Inject faults (default true). */
+  faults?: boolean;
+  /** Keep the trace in the result (default: only when the run failed). */
+  keepTrace?: boolean;
+  /**
+   * Cut off servers' and the GFD's hosts for longer than failure detection takes. Beyond the SPEC
+   * (§1: partitions are later work): a server whose LFD the GFD failed keeps its lease, so a
+   * deposed primary may go on serving. For exploring, not for the CI batch.
+   */
+  longPartitions?: boolean;
+  /** Pending bugs (`pending.ts`) whose triggers the schedule does not steer around. */
+  allow?: PendingBug[];
+}
+
+export interface RunResult {
+  seed: number;
+  config: SimConfig;
+  simulatedMs: number;
+  wallMs: number;
+  violations: Violation[];
+  faults: Record<FaultKind, number>;
+  failovers: number;
+  recoveries: number;
+  answered: number;
+  clientsGaveUp: number;
+  timersFired: number;
+  /** RM warnings (state lost). */
+  warnings: string[];
+  trace: Trace | null;
+  /** The fault schedule as it happened, one line each. */
+  schedule: string[];
+  /** The command that replays this run. */
+  replay: string;
+  /** Pending bugs whose trigger the run hit (it does not count as failed for them). */
+  pendingHits: { bug: PendingBug; at: number; detail: string }[];
+}
+
+type Rand = () => number;
+const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+const between = (r: Rand, lo: number, hi: number): number => lo + r() * (hi - lo);
+
+export function drawConfig(r: Rand): SimConfig {
+  const mode = r() < 0.5 ? 'active' : 'passive';
+  const durability = mode === 'passive' && r() < 0.35 ? 'checkpoint' : 'sync';
+  const heartbeatFreqS = pick(r, [0.5, 1, 1, 1]);
+  const heartbeatTimeoutS = heartbeatFreqS * pick(r, [2, 3, 4]);
+  const checkpointFreqS = pick(r, [1, 2, 5]);
+  const servers = pick(r, [2, 3, 3, 3, 3, 4]);
+  const clientCount = pick(r, [1, 2, 2, 3]);
+  const clients = Array.from({ length: clientCount }, (_, i) => ({ name: `C${i + 1}`, intervalS: pick(r, [0.25, 0.5, 1, 2]) }));
+  return { mode, durability, heartbeatFreqS, heartbeatTimeoutS, checkpointFreqS, servers, clients };
+}
+
+export function describeConfig(c: SimConfig): string {
+  return (
+    `${c.mode}${c.mode === 'passive' ? ` durability=${c.durability}` : ''}, ${c.servers} servers, ` +
+    `heartbeat ${c.heartbeatFreqS} s / timeout ${c.heartbeatTimeoutS} s, checkpoint ${c.checkpointFreqS} s, ` +
+    `clients ${c.clients.map((cl) => `${cl.name}@${cl.intervalS}s`).join(' ')}`
+  );
+}
+
+export function runSeed(options: RunOptions): RunResult {
+  const seed = options.seed;
+  const duration = Math.round((options.minutes ?? 5) * 60_000);
+  const rand = streams(seed);
+  const r = rand.schedule;
+  const config = drawConfig(r);
+  const sched = new Scheduler(rand.stray);
+  const trace = new Trace();
+  let stop = false;
+  const checker = new Checker((v) => {
+    stop = true;
+    sched.halted = true;
+    trace.add({ t: sched.now, who: 'check', kind: 'violation', text: `${v.invariant}: ${v.detail}` });
+  });
+  const planted = { ...plant };
+  for (const bug of options.plant ?? []) plant[bug] = true;
+  const wallStart = performance.now();
+  sched.install();
+  const world = new World(config, sched, rand.network, trace, checker, { events: options.events ?? false });
+  checker.world = world;
+  const faults = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
+  const schedule: string[] = [];
+  const T = world.config.cluster.heartbeatTimeoutMs;
+  const F = world.config.cluster.heartbeatFreqMs;
+
+  /** Undo actions of faults in progress (resume, heal, restart), by what they undo. */
+  const undo = new Map<string, { timer: Timer; fn: () => void }>();
+  const later = (key: string, ms: number, fn: () => void): void => {
+    const timer = sched.setTimeout(() => {
+      undo.delete(key);
+      fn();
+    }, ms);
+    undo.set(key, { timer, fn });
+  };
+  const fault = (kind: FaultKind, text: string): void => {
+    faults[kind] += 1;
+    schedule.push(`${(sched.now / 1000).toFixed(3)} s ${kind}: ${text}`);
+    world.note('sim', `${kind}: ${text}`);
+  };
+
+  const allowed = new Set(options.allow ?? []);
+  for (const bug of allowed) if (!PENDING_BUGS.includes(bug)) throw new Error(`no pending bug ${bug}`);
+  /** Steer around a pending bug's trigger (see `pending.ts`) unless it is allowed. */
+  const avoid = (bug: PendingBug): boolean => !allowed.has(bug);
+
+  const lfdOf = (server: string) => world.lfds.get(`LFD${server.slice(1)}`)!;
+  /** The server's LFD runs, runs its process (not probing or attaching) and hears it answer. */
+  const lfdWatching = (server: string): boolean => {
+    const lfd = lfdOf(server);
+    if (!lfd.alive) return false;
+    const value = lfd.actor.getSnapshot().value as { process: unknown; watch: unknown };
+    return (
+      typeof value.process === 'object' && value.process !== null && 'running' in value.process &&
+      JSON.stringify(value.watch) === '{"connected":"alive"}'
+    );
+  };
+  const hostOfServer = (server: string) => serverHost(Number(server.slice(1)));
+  /** Serving, watched, reachable: a replica that certainly holds the state. */
+  const healthy = (server: string): boolean => {
+    const p = world.current(server);
+    return (
+      p !== null &&
+      p.hungSince === null &&
+      p.phase === 'ready' &&
+      lfdOf(server).alive &&
+      !undo.has(`lfd ${server}`) &&
+      !world.net.isolated.has(hostOfServer(server))
+    );
+  };
+  /** A fault may hit `server` only while another replica certainly keeps the state. */
+  const mayHit = (server: string): boolean => world.servers.some((s) => s !== server && healthy(s));
+
+  const hosts = [RM_HOST, GFD_HOST, ...world.servers.map(hostOfServer), ...config.clients.map((_, i) => clientHost(i + 1))];
+
+  function inject(): void {
+    const kind = pick(r, FAULT_KINDS);
+    switch (kind) {
+      case 'crash-server': {
+        const server = pick(r, world.servers);
+        const p = world.current(server);
+        if (!p || !mayHit(server)) return;
+        fault(kind, `kill -9 ${p.key}`);
+        world.endServer(p, 'signal SIGKILL');
+        return;
+      }
+      case 'hang-server': {
+        const server = pick(r, world.servers);
+        const p = world.current(server);
+        if (!p || p.hungSince !== null || !mayHit(server)) return;
+        if (avoid('lfd-launches-over-running-server') && !lfdWatching(server)) return;
+        const style = r();
+        // Short, at the lease's edge (where a thaw races the LFD's timeout), or long (killed).
+        const ms = Math.round(style < 0.35 ? between(r, 0.2 * T, 0.9 * T) : style < 0.65 ? T + between(r, -15, 15) : between(r, 1.1 * T, 3 * T));
+        fault(kind, `${p.key} stops (SIGSTOP) for ${ms} ms`);
+        p.hungSince = sched.now;
+        p.clock.pause();
+        p.net.pause();
+        later(`hang ${p.key}`, ms, () => {
+          p.hungSince = null;
+          if (!p.alive) return;
+            world.note('sim', `${p.key} resumes (SIGCONT)`);
+          checker.thawed(p);
+          p.clock.resume();
+          p.net.resume();
+        });
+        return;
+      }
+      case 'crash-lfd': {
+        const server = pick(r, world.servers);
+        const lfd = lfdOf(server);
+        if (!lfd.alive || !mayHit(server)) return;
+        if (avoid('lfd-launches-over-running-server') && world.current(server)?.hungSince != null) return;
+        // `lost-commands`, `lfd-launches-over-running-server`: down long enough that the lease runs
+        // out (the RM deletes and re-adds the server) before the LFD attaches again.
+        const long = avoid('lost-commands') || avoid('lfd-launches-over-running-server');
+        const ms = Math.round(long ? between(r, T + 1000, 3 * T + 1000) : between(r, 0.2 * T, 3 * T));
+        fault(kind, `kill -9 ${lfd.name}, restarted after ${ms} ms`);
+        world.stopRole(lfd);
+        later(`lfd ${server}`, ms, () => {
+            world.startLfd(lfd.name);
+        });
+        return;
+      }
+      case 'crash-gfd':
+      case 'crash-rm': {
+        const role = kind === 'crash-gfd' ? world.gfd! : world.rm!;
+        if (!role.alive) return;
+        const ms = Math.round(between(r, 0.2 * T, 3 * T));
+        fault(kind, `kill -9 ${role.name}, restarted after ${ms} ms`);
+        world.stopRole(role);
+        later(role.name, ms, () => {
+          if (kind === 'crash-gfd') world.startGfd();
+          else world.startRm();
+        });
+        return;
+      }
+      case 'drop-link': {
+        const open = world.net.network.connections();
+        if (open.length === 0) return;
+        const c = open[Math.floor(r() * open.length)]!;
+        // Losing the LFD's link to its server, or a server's own link, may cost that server.
+        const touched = [c.fromName, c.toName].map((n) => (n.startsWith('LFD') ? `S${n.slice(3)}` : n.split('#')[0]!));
+        if (touched.some((s) => world.servers.includes(s) && !mayHit(s))) return;
+        const lfdLink = c.fromName.startsWith('LFD');
+        if (avoid('rejoin-without-recovery') && lfdLink && c.toName.includes('#')) return;
+        if (avoid('lost-commands') && lfdLink && c.toName === 'GFD') return;
+        fault(kind, `reset ${c.fromName} -> ${c.toName} (${c.from} -> ${c.to})`);
+        world.net.network.disconnect(c.from);
+        return;
+      }
+      case 'slow-link': {
+        const a = pick(r, hosts);
+        const b = pick(r, hosts.filter((h) => h !== a));
+        // Within the links' limits: slower, never so slow that a heartbeat times out.
+        const maxMs = Math.max(1, Math.floor((0.8 * (T - F)) / 2));
+        const ms = Math.round(between(r, 2000, 10000));
+        fault(kind, `${a} <-> ${b} up to ${maxMs} ms slower for ${ms} ms`);
+        const until = sched.now + ms;
+        world.net.slow.push({ a, b, until, maxMs });
+        later(`slow ${a} ${b} ${until}`, ms, () => {
+          const i = world.net.slow.findIndex((s) => s.until === until && s.a === a && s.b === b);
+          if (i >= 0) world.net.slow.splice(i, 1);
+        });
+        return;
+      }
+      case 'partition': {
+        const host = pick(r, hosts);
+        if (world.net.isolated.has(host)) return;
+        const server = world.servers.find((s) => hostOfServer(s) === host);
+        if (server && !mayHit(server)) return;
+        // SPEC §1: the guarantees cover crashes and hangs; partitions are later work. A server's or
+        // the GFD's host is cut off only for less than failure detection takes (beyond that, a
+        // failed LFD's server keeps its lease: see `options.longPartitions`); a client's host for
+        // up to 4 × heartbeat_timeout, and the RM's too once `command-for-old-process` is fixed.
+        // `command-for-old-process`: a long cut of the RM's host delays its commands past a relaunch.
+        const detected = host === GFD_HOST || server !== undefined || (host === RM_HOST && avoid('command-for-old-process'));
+        const ms = Math.round(
+          detected && !options.longPartitions ? between(r, 0.2 * (T - F), 0.8 * (T - F)) : between(r, 0.3 * T, 4 * T),
+        );
+        fault(kind, `${host} cut off from every other host for ${ms} ms`);
+        world.net.isolate(host);
+        later(`partition ${host}`, ms, () => {
+            world.note('sim', `${host} heals`);
+          world.net.heal(host);
+        });
+        return;
+      }
+    }
+  }
+
+  let error: unknown = null;
+  try {
+    world.start();
+    const clientsAt = Math.round(between(r, 0, 3000));
+    const faultsFrom = 3000;
+    const faultsUntil = duration - 75_000;
+    const clientsStop = duration - 15_000;
+    sched.runUntil(clientsAt);
+    for (const c of config.clients) world.startClient(c.name);
+    let t = faultsFrom;
+    while (!stop && options.faults !== false) {
+      t += Math.round(between(r, 1000, 10000));
+      if (t >= faultsUntil) break;
+      sched.runUntil(t);
+      if (sched.error) break;
+      if (!stop) sched.run(inject);
+    }
+    if (!stop && !sched.error) {
+      sched.runUntil(Math.max(sched.now, faultsUntil));
+      // No new faults; those under way end as planned (a hang resumes, a cut heals, a crashed
+      // role restarts: at most 4 × heartbeat_timeout + 1 s from now).
+      world.note('sim', `faults stop (${undo.size} under way end as planned)`);
+      sched.runUntil(clientsStop);
+    }
+    if (!stop && !sched.error) {
+      for (const c of world.clients.values()) if (c.alive) world.stopRole(c, 'stops (end of the workload)');
+      sched.runUntil(duration);
+    }
+    if (sched.error) checker.actorError('simulator', sched.error);
+    else if (!stop) checker.final();
+    sched.halted = false;
+    world.stopAll();
+    sched.runUntil(sched.now + 1);
+  } catch (err) {
+    error = err;
+  } finally {
+    sched.uninstall();
+    Object.assign(plant, planted);
+  }
+  if (error) throw error;
+  const failed = checker.violations.length > 0;
+  return {
+    seed,
+    config,
+    simulatedMs: sched.now,
+    wallMs: performance.now() - wallStart,
+    violations: checker.violations,
+    faults,
+    failovers: checker.failovers,
+    recoveries: checker.recoveries,
+    answered: checker.answers.length,
+    clientsGaveUp: world.gaveUp,
+    timersFired: sched.fired,
+    warnings: checker.warnings,
+    trace: failed || options.keepTrace ? trace : null,
+    schedule,
+    replay: replayCommand(options),
+    pendingHits: checker.pendingHits,
+  };
+}
+
+export { hostOf };
+
+export function replayCommand(o: RunOptions): string {
+  const flags = [`--seed ${o.seed}`];
+  if (o.minutes !== undefined && o.minutes !== 5) flags.push(`--minutes ${o.minutes}`);
+  if (o.plant?.length) flags.push(`--plant ${o.plant.join(',')}`);
+  if (o.allow?.length) flags.push(`--allow ${o.allow.join(',')}`);
+  if (o.longPartitions) flags.push('--long-partitions');
+  return `npm run sim -- ${flags.join(' ')}`;
+}

@@ -1,0 +1,21 @@
+/**
+ * A campaign worker thread: runs the seeds it is sent, one at a time, and posts each result back
+ * (with its trace only when the run failed). Started by `pool.ts`.
+ */
+import { parentPort } from 'node:worker_threads';
+import type { PlantedBug } from '../../src/actors/switches.js';
+import type { PendingBug } from './pending.js';
+import { runSeed } from './run.js';
+
+export interface Job {
+  seed: number;
+  minutes: number;
+  plant: PlantedBug[];
+  allow: PendingBug[];
+  longPartitions: boolean;
+}
+
+parentPort!.on('message', (job: Job) => {
+  const result = runSeed({ seed: job.seed, minutes: job.minutes, plant: job.plant, allow: job.allow, longPartitions: job.longPartitions });
+  parentPort!.postMessage({ ...result, trace: result.trace ? result.trace.records : null });
+});

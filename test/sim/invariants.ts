@@ -353,7 +353,7 @@ export class Checker implements Observer {
       up.push(server);
       const ctx = proc.actor.getSnapshot().context as ServerContext;
       contexts.push({ server, ctx });
-      const missed = this.afterSnapshot.find((a) => (ctx.clients[a.client]?.num ?? 0) < a.num);
+      const missed = this.afterSnapshot.find((a) => a.to === server && (ctx.clients[a.client]?.num ?? 0) < a.num);
       if (missed && !this.pendingHits.some((h) => h.bug === 'recovery-misses-forwarded')) {
         this.pendingHits.push({
           bug: 'recovery-misses-forwarded',

@@ -4,7 +4,10 @@
  * slow seed does not hold up the others. Workers are TypeScript run through tsx's loader, which a
  * worker thread does not inherit: each one registers it before loading `worker.ts`.
  */
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { PlantedBug } from '../../src/actors/switches.js';
 import type { PendingBug } from './pending.js';
@@ -37,9 +40,13 @@ export interface Campaign {
   results: RunResult[];
 }
 
+/** This directory, whether tsx loaded this file as ESM (`npm run sim`) or as CommonJS (mocha). */
+const HERE = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
+
 function startWorker(): Worker {
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./worker.ts', import.meta.url).href;
+  // tsx's ESM API, found from here (an eval'd worker resolves bare names from the working directory).
+  const tsx = pathToFileURL(createRequire(join(HERE, 'pool.ts')).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const entry = pathToFileURL(join(HERE, 'worker.ts')).href;
   const code =
     `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })` +
     `.catch((err) => { console.error(err); process.exit(1); });`;

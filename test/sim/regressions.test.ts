@@ -1,0 +1,27 @@
+/**
+ * Real bugs the simulator found that are fixed, each kept as its seed. (Bugs found and not fixed
+ * yet are in pending.ts, with their seeds in PENDING-*.test.ts.txt.)
+ *
+ * A seed replays the same faults only under the same schedule rules: when a pending bug's rule is
+ * removed (run.ts), a seed here may stop reaching its old path; then find another with
+ * `npm run sim -- --runs N` on the commit before the fix.
+ */
+import { expect } from 'chai';
+import { runSeed } from './run.js';
+
+describe('simulator regressions', function () {
+  this.timeout(120_000);
+
+  // members-without-status (fixed in 2ec8086, "on a members after the first, the RM asks each
+  // listed member for its status"). Seed 26, passive: the GFD restarts (99.9 s) and during its
+  // grace period the primary S1 hangs, is killed and relaunched (109.2 s); the GFD folds delete and
+  // add into one `members`, and an RM that did not ask who is booting sent the new, empty S1#4250
+  // the old one's `ready`: primary of epoch 4 with an empty log (one-primary-per-epoch: S1#4250 and
+  // S1#4246 are both primary of epoch 4, 110.614 s). Failed on 9c420e8; passes since 2ec8086.
+  it('seed 26: a process relaunched while the GFD restarts is asked its status, not named primary with an empty state', () => {
+    const res = runSeed({ seed: 26 });
+    expect(res.violations.map((v) => `${v.invariant}: ${v.detail}`)).to.deep.equal([]);
+    expect(res.pendingHits.filter((h) => h.bug === 'command-for-old-process')).to.deep.equal([]);
+    expect(res.faults['crash-gfd'], 'the GFD restarts in this seed').to.be.above(0);
+  });
+});

@@ -12,6 +12,7 @@
  * process; while paused its due timers are kept, and on resume they run first, in order (Node runs
  * expired timers before I/O when a process is thawed), then what the network held for it.
  */
+import { mulberry32 } from '../../src/transport/memory.js';
 
 /** A pending callback; also what `setTimeout` returns (with the methods of Node's Timeout). */
 export class Timer {
@@ -250,18 +251,6 @@ export class ProcessClock {
     this.dead = true;
     this.deferred = [];
   }
-}
-
-/** A small seeded PRNG, uniform in [0, 1) (the same as the in-memory network's default). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Independent streams from one seed (schedule, network, stray `Math.random`). */

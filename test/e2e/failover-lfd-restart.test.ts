@@ -1,26 +1,12 @@
 /**
- * Regression: a server must outlive its LFD (this failed before main.ts ignored EPIPE on stdout).
+ * Regression: a server must outlive its LFD.
  *
- * The bug: a server died with its LFD. The LFD starts its server with stdout/stderr piped into itself
- * (src/cli/process-launcher.ts:43, `stdio: ['ignore', 'pipe', 'pipe']`). When the LFD dies (kill -9),
- * the pipe's read end is gone; the server's next printed line (a heartbeat, an update, a request)
- * makes `process.stdout.write` (src/log/printer.ts:29) fail with EPIPE, and nothing listens for
- * 'error' on process.stdout in a role process (src/cli/run-role.ts, src/cli/main.ts; only
- * src/cli/cluster.ts:128 handles it): "Unhandled 'error' event … write EPIPE", exit 1, stack trace.
- * Seen: the server's process is a zombie within 100 ms of its LFD's kill -9.
- *
- * Consequences: SPEC §3 "A starting LFD whose server already answers on its peer_port attaches to
- * that process" never happens for a server the LFD launched (the restarted LFD finds nothing and
- * launches a new one), the GFD's delayed delete of a failed LFD's servers (SPEC §6 Fencing) has
- * nothing left to protect, and losing an LFD always costs its replica (its state and, for the
- * primary, a failover). The same crash hits any role whose output reader goes away
- * (`steadfast client … | head -3`), against SPEC §3's "no stack trace".
- *
- * Proposed fix: in every role process, treat a closed standard output as "stop printing", not as a
- * fatal error: e.g. in src/cli/run-role.ts (or main.ts, before running a command) add
- *   for (const s of [process.stdout, process.stderr]) s.on('error', () => {});
- * (after the first EPIPE the stream is destroyed and later writes are dropped without another
- * 'error'), or give createPrinter's default `write` a guard on `process.stdout.writable`.
+ * The LFD starts its server with stdout/stderr piped into itself (src/cli/process-launcher.ts).
+ * When the LFD died (kill -9), the server's next printed line failed with EPIPE, nothing listened
+ * for 'error' on process.stdout, and the server died with its LFD within 100 ms. Then a restarted
+ * LFD never had a running server to attach to (SPEC §3), the GFD's delayed delete (SPEC §6
+ * Fencing) had nothing to protect, and losing an LFD always cost its replica. Fixed in main.ts:
+ * a closed standard output means "stop printing", not a fatal error.
  */
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
@@ -49,7 +35,7 @@ function procState(pid: number): string {
   }
 }
 
-describe('PENDING e2e: a server outlives its LFD', function () {
+describe('e2e: a server outlives its LFD', function () {
   this.timeout(60_000);
 
   afterEach(async () => {

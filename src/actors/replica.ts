@@ -194,9 +194,13 @@ export function takeAck(d: ReplicaData, from: string, seq: number): Step {
 
 /**
  * After a new `ready`: a backup no longer listed owes nothing (the RM dropped it), and every backup
- * of the list is sent again what it has not acknowledged (it may have missed it).
+ * of the list is sent again what it has not acknowledged (it may have missed it). A replica that is
+ * no longer the passive primary drops its waiting replies unanswered: no backup acknowledged them,
+ * so the new primary may lack them; each client resends the same number to the new primary, which
+ * answers it from its client table or applies it.
  */
 export function retarget(d: ReplicaData): Step {
+  if (d.pending.length > 0 && !(d.mode === 'passive' && d.role === 'primary')) return { data: { ...d, pending: [] }, effects: [] };
   const backups = syncBackups(d);
   const pending = d.pending.map((p) => ({ ...p, waiting: p.waiting.filter((w) => backups.includes(w)) }));
   const resent = pending.flatMap((p) => p.waiting.map((to) => updateFrame(d, p, to)));

@@ -56,13 +56,19 @@ export function clientServers(m: Membership): string[] {
   return m.primary !== null && m.members[m.primary]?.serving ? [m.primary] : [];
 }
 
-/** The `ready` frame of every member in the current epoch. */
+/**
+ * The `ready` frame of every member in the current epoch, marked `serving` for a member the RM
+ * counts as serving: a booting process that gets such a frame is not the one the RM means (it was
+ * relaunched, or its lease ran out) and drops it, so a command delayed past a relaunch cannot make
+ * a fresh, empty process the primary of an epoch another process served in.
+ */
 export function readyFrames(m: Membership): ReadyFrame[] {
   const names = memberNames(m);
   const primary = m.primary;
   if (primary === null) return [];
+  const mark = (f: ReadyFrame): ReadyFrame => (m.members[f.server]?.serving ? { ...f, serving: true } : f);
   return names.map((server) =>
-    server === primary
+    mark(server === primary
       ? { kind: 'ready', server, mode: m.mode, role: 'primary', epoch: m.epoch, peers: names.filter((s) => s !== server) }
       : {
           kind: 'ready',
@@ -71,7 +77,7 @@ export function readyFrames(m: Membership): ReadyFrame[] {
           role: 'backup',
           epoch: m.epoch,
           peers: m.mode === 'passive' ? [primary] : names.filter((s) => s !== server),
-        },
+        }),
   );
 }
 
@@ -83,6 +89,19 @@ function recoveryOrders(m: Membership): SendCheckpointFrame[] {
   return memberNames(m)
     .filter((s) => !m.members[s]!.serving)
     .map((to) => ({ kind: 'sendCheckpoint', server: source, to }));
+}
+
+/**
+ * The RM's periodic look at recoveries: `send_checkpoint` again for each member that did not serve
+ * at the previous look (`waiting`) and still does not. A server takes a snapshot only once its
+ * `ready` made it recover, so one that overtook the `ready` was dropped; an order may also be lost
+ * with a link. Nothing while a member is unverified. Returns the members to look at next time.
+ */
+export function retryRecoveries(m: Membership, waiting: string[]): { waiting: string[]; commands: Command[] } {
+  if (m.unverified.length > 0) return { waiting: [], commands: [] };
+  const notServing = memberNames(m).filter((s) => !m.members[s]!.serving);
+  const commands = recoveryOrders(m).filter((c) => waiting.includes(c.to));
+  return { waiting: notServing, commands };
 }
 
 /** Every `ready` again, then recovery orders for those still recovering; nothing while a member is unverified. */

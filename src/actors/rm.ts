@@ -21,6 +21,7 @@ import {
   onRestart,
   onVerified,
   onServing,
+  retryRecoveries,
   statusFrame,
   type Decision,
   type Membership,
@@ -48,6 +49,8 @@ export interface RmContext {
   restart: { servers: string[]; epoch: number; statuses: Record<string, ServerStatusFrame | null> } | null;
   /** Status questions to ask or in flight: why each server is asked. */
   probes: Record<string, Probe>;
+  /** Members that did not serve at the last look at recoveries (`retryRecoveries`). */
+  recovering: string[];
 }
 
 /** Why a server is asked for its status: the RM's own restart, a re-reported add, a `members`. */
@@ -95,6 +98,7 @@ export const rmMachine = setup({
   },
   delays: {
     probeTimeout: ({ context }) => context.config.cluster.heartbeatTimeoutMs,
+    recoveryRetry: ({ context }) => context.config.cluster.heartbeatTimeoutMs,
   },
   actors: transportSlots,
   actions: {
@@ -208,6 +212,16 @@ export const rmMachine = setup({
       enqueue.assign({ membership: decision.next });
       runEffects(enqueue, self, context.print, carryOut(context, decision));
     }),
+    /** A member still recovering since the last look is sent its `send_checkpoint` again. */
+    retryRecoveries: enqueueActions(({ enqueue, self, context }) => {
+      if (!context.synced || context.restart || context.gfdLink === null) {
+        if (context.recovering.length > 0) enqueue.assign({ recovering: [] });
+        return;
+      }
+      const { waiting, commands } = retryRecoveries(context.membership, context.recovering);
+      enqueue.assign({ recovering: waiting });
+      runEffects(enqueue, self, context.print, commands.map((frame) => ({ kind: 'send', via: LISTENER, link: context.gfdLink!, frame })));
+    }),
     greetGfd: enqueueActions(({ enqueue, event }) => {
       if (event.type === 'frame.hello' && event.origin.peer?.role === 'gfd') enqueue.assign({ gfdLink: event.origin.link });
     }),
@@ -241,8 +255,15 @@ export const rmMachine = setup({
     synced: false,
     restart: null,
     probes: {},
+    recovering: [],
   }),
   entry: 'printMembers',
+  initial: 'running',
+  states: {
+    running: {
+      after: { recoveryRetry: { target: 'running', reenter: true, actions: 'retryRecoveries' } },
+    },
+  },
   invoke: {
     src: 'listener',
     id: LISTENER,

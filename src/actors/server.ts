@@ -128,6 +128,8 @@ export const serverMachine = setup({
     isStale: ({ context, event }) => 'frame' in event && hasEpoch(event.frame) && event.frame.epoch < context.epoch,
     isFuture: ({ context, event }) => 'frame' in event && hasEpoch(event.frame) && event.frame.epoch > context.epoch,
     namesPrimary: ({ event }) => event.type === 'frame.ready' && event.frame.role === 'primary',
+    /** The RM counts this server as serving already: not meant for a process that does not serve. */
+    meantForServing: ({ event }) => event.type === 'frame.ready' && event.frame.serving === true,
     namesPeers: ({ event }) => event.type === 'frame.ready' && event.frame.peers.length > 0,
     changesRole: ({ context, event }) =>
       event.type === 'frame.ready' && (event.frame.role !== context.role || event.frame.mode !== context.mode),
@@ -319,6 +321,21 @@ export const serverMachine = setup({
         ...closeLfd,
       ]);
     }),
+    ignoreReady: enqueueActions(({ enqueue, self, context, event }) => {
+      if (event.type !== 'frame.ready') return;
+      const f = event.frame;
+      runEffects(enqueue, self, context.print, [
+        print({
+          event: 'note',
+          name: context.name,
+          level: 'info',
+          text: `ignores a ready (${f.mode} ${f.role}, epoch ${f.epoch}) meant for a process that serves; this one does not`,
+        }),
+      ]);
+    }),
+    dropFuture: enqueueActions(({ enqueue, context }) => {
+      if (context.future.length > 0) enqueue.assign({ future: [] });
+    }),
     takeCheckpoint: enqueueActions(({ enqueue, self, context, event }) => {
       if (event.type !== 'frame.checkpoint') return;
       const f = event.frame;
@@ -409,9 +426,20 @@ export const serverMachine = setup({
       states: {
         booting: {
           on: {
+            // Frames held while booting would outlive an assignment this process never learned of.
+            'lease.expired': { actions: 'dropFuture' },
+            // A snapshot is taken only while recovering, never held while booting: one that came
+            // before its `ready` may have been sent for an assignment that ended meanwhile (the RM
+            // removed this server before the `ready` arrived), and recovering from it would miss what
+            // came after. The RM repeats `send_checkpoint` while a member does not serve.
+            'frame.checkpoint': {},
+            'frame.recovery': {},
             'frame.request': { actions: 'holdRequest' },
             'frame.ready': [
               { guard: 'isStale' },
+              // Sent for a process that served under this name (relaunched since, or this one before
+              // its lease ran out): the RM learns of the change from the LFD and assigns it afresh.
+              { guard: 'meantForServing', actions: 'ignoreReady' },
               { guard: 'namesPrimary', target: 'ready', actions: 'adoptReady' },
               { guard: 'namesPeers', target: 'recovering', actions: 'adoptReady' },
               { target: 'ready', actions: 'adoptReady' },
@@ -435,6 +463,7 @@ export const serverMachine = setup({
             ],
             'frame.ready': [
               { guard: 'isStale' },
+              { guard: 'meantForServing', actions: 'ignoreReady' },
               { guard: 'namesPrimary', target: 'ready', actions: 'adoptReady' },
               { actions: 'adoptReady' },
             ],

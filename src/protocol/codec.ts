@@ -150,7 +150,9 @@ export function frameFields(f: Frame): string[] {
     case 'members':
       return [f.from, list(f.servers), num(f.epoch), 'members'];
     case 'ready':
-      return [f.server, f.mode, f.role, num(f.epoch), list(f.peers), 'ready'];
+      return f.serving
+        ? [f.server, f.mode, f.role, num(f.epoch), list(f.peers), 'serving', 'ready']
+        : [f.server, f.mode, f.role, num(f.epoch), list(f.peers), 'ready'];
     case 'sendCheckpoint':
       return [f.server, f.to, 'send_checkpoint'];
     case 'launch':
@@ -351,6 +353,19 @@ const parsers: Record<string, Record<number, Parser>> = {
       epoch: r.number('epoch'),
       peers: r.names(),
     }),
+    // The RM's mark that it counts the server as serving already (docs/protocol.md).
+    7: (r) => {
+      const f = {
+        kind: 'ready' as const,
+        server: r.name(),
+        mode: r.oneOf('mode', MODES),
+        role: r.oneOf('role', REPLICA_ROLES),
+        epoch: r.number('epoch'),
+        peers: r.names(),
+      };
+      r.oneOf('standing', ['serving'] as const);
+      return { ...f, serving: true };
+    },
   },
   wait: {
     4: (r) => {

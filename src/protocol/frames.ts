@@ -124,7 +124,12 @@ export interface MembersFrame {
   epoch: number;
 }
 
-/** `<S1, passive, primary, 4, S2;S3, ready>`: the RM's assignment, passed down by name. */
+/**
+ * `<S1, passive, primary, 4, S2;S3, ready>`: the RM's assignment, passed down by name.
+ * `<S1, passive, primary, 4, S2;S3, serving, ready>` (beyond SPEC, docs/protocol.md): the RM counts
+ * S1 as serving already, so only a process that serves may take it; a booting or recovering one
+ * (relaunched, or its lease ran out) drops it as meant for another.
+ */
 export interface ReadyFrame {
   kind: 'ready';
   server: string;
@@ -132,6 +137,8 @@ export interface ReadyFrame {
   role: ReplicaRole;
   epoch: number;
   peers: string[];
+  /** Set (true) when the RM counts the server as serving already. */
+  serving?: boolean;
 }
 
 /** `<S1, S2, send_checkpoint>`: S1, send your state to S2 now. */

@@ -79,25 +79,12 @@ export class Checker implements Observer {
   private readonly phases = new WeakMap<ServerProc, Phase | null>();
   /** Forwards of an older epoch active servers dropped for requests they did not have. */
   private readonly droppedForwards: { key: string; client: string; num: number; at: number; from: string; epoch: number; own: number }[] = [];
-  /** The latest snapshot each server dropped while booting, being of its own epoch. */
-  private readonly droppedSnapshots = new WeakMap<ServerProc, { epoch: number; at: number; from: string; kind: string }>();
   /** The transport event each server is taking now. */
   private readonly incoming = new WeakMap<ServerProc, string>();
   /** Recovery snapshots sent: by which process, to which server, when. */
   private readonly recoveriesSent: { from: string; to: string; at: number }[] = [];
   /** Requests a snapshot's source applied from a forward after it sent the snapshot. */
   private readonly afterSnapshot: { client: string; num: number; from: string; to: string; at: number }[] = [];
-  /** When each snapshot event reached its server (to tell a held one's age). */
-  private readonly arrived = new WeakMap<object, number>();
-  /** The RM's members as it last printed them, and when it last removed each server. */
-  private rmMembers: string[] = [];
-  private readonly rmRemoved = new Map<string, number>();
-  /** When each server's lease last ran out. */
-  private readonly leaseLost = new WeakMap<ServerProc, number>();
-  /** Each server's lease region after its latest step. */
-  private readonly leases = new WeakMap<ServerProc, string>();
-  /** Each server's context after its latest step. */
-  private readonly contexts = new WeakMap<ServerProc, ServerContext>();
   /** What each server held in its latest snapshot while booting or recovering. */
   private readonly held = new WeakMap<ServerProc, ServerContext['held']>();
   private lastPrimary: string | null = null;
@@ -138,12 +125,6 @@ export class Checker implements Observer {
       case 'server.heartbeat':
         if (proc) proc.lastLease = this.now;
         break;
-      case 'members':
-        if (who === 'RM') {
-          for (const gone of this.rmMembers.filter((m) => !event.members.includes(m))) this.rmRemoved.set(gone, this.now);
-          this.rmMembers = event.members;
-        }
-        break;
       case 'note':
         if (who === 'RM' && event.level === 'warn') this.warnings.push(`${(this.now / 1000).toFixed(3)} s ${event.text}`);
         break;
@@ -152,38 +133,7 @@ export class Checker implements Observer {
     }
   }
 
-  serverChanged(proc: ServerProc, phase: Phase | null, ctx: ServerContext, lease?: string): void {
-    const last = this.contexts.get(proc);
-    this.contexts.set(proc, ctx);
-    const lastLease = this.leases.get(proc);
-    if (lease !== undefined) this.leases.set(proc, lease);
-    if (lastLease === 'held' && lease === 'none') this.leaseLost.set(proc, this.now);
-    // `stale-held-snapshot`: it serves from a snapshot it held since before its lease ran out or
-    // the RM removed it (sent for an assignment that was over before this one began).
-    const over = Math.max(this.leaseLost.get(proc) ?? -Infinity, this.rmRemoved.get(proc.server) ?? -Infinity);
-    if (last && over > -Infinity && phase === 'ready' && this.phases.get(proc) !== 'ready') {
-      const stale = last.future.find((e) => {
-        if ((e.frame.kind !== 'recovery' && e.frame.kind !== 'checkpoint') || (this.arrived.get(e) ?? Infinity) >= over) return false;
-        // Harmful only if its sender applied more since: compare client tables.
-        const sender = this.world.current(e.frame.from);
-        const now = sender ? (sender.actor.getSnapshot().context as ServerContext).clients : {};
-        return e.frame.clients.some((c) => (now[c.client]?.num ?? 0) > c.num) || Object.keys(now).length > e.frame.clients.length;
-      });
-      if (stale) {
-        this.pendingHits.push({
-          bug: 'stale-held-snapshot',
-          at: this.now,
-          detail: `${proc.key} recovers from the ${stale.frame.kind} of ${stale.frame.from} it held since ${((this.arrived.get(stale) ?? 0) / 1000).toFixed(3)} s, before its lease ran out or the RM removed it (${(over / 1000).toFixed(3)} s)`,
-        });
-      }
-    }
-    if (last && last.mode === 'passive' && last.role === 'primary' && last.pending.length > 0 && ctx.role === 'backup') {
-      this.pendingHits.push({
-        bug: 'demoted-primary-replies',
-        at: this.now,
-        detail: `${proc.key}, primary of epoch ${last.epoch}, made a backup (epoch ${ctx.epoch}) with ${last.pending.length} replies waiting for acknowledgements`,
-      });
-    }
+  serverChanged(proc: ServerProc, phase: Phase | null, ctx: ServerContext): void {
     const before = this.phases.get(proc);
     if (before !== phase) {
       this.phases.set(proc, phase);
@@ -201,13 +151,6 @@ export class Checker implements Observer {
       if (this.lastPrimary !== null && this.lastPrimary !== proc.key) this.failovers += 1;
       this.lastPrimary = proc.key;
     } else if (holder !== proc.key) {
-      if (holder.split('#')[0] === proc.server) {
-        this.pendingHits.push({
-          bug: 'command-for-old-process',
-          at: this.now,
-          detail: `${proc.key} took a ready naming it ${ctx.mode === 'active' ? 'sequencer' : 'primary'} of epoch ${ctx.epoch}, meant for ${holder}`,
-        });
-      }
       this.violate('one-primary-per-epoch', `${proc.key} and ${holder} are both ${ctx.mode === 'active' ? 'sequencer' : 'primary'} of epoch ${ctx.epoch}`, `epoch ${ctx.epoch}`);
     }
   }
@@ -272,11 +215,6 @@ export class Checker implements Observer {
       }
       return;
     }
-    if (f.kind === 'recovery' || f.kind === 'checkpoint') this.arrived.set(event, this.now);
-    // `snapshot-before-ready`: a booting server drops a snapshot of its own epoch (it holds only newer ones).
-    if ((f.kind !== 'recovery' && f.kind !== 'checkpoint') || proc.phase !== 'booting') return;
-    const ctx = proc.actor.getSnapshot().context as ServerContext;
-    if (f.epoch === ctx.epoch && ctx.epoch > 0) this.droppedSnapshots.set(proc, { epoch: f.epoch, at: this.now, from: f.from, kind: f.kind });
   }
 
   /** Everything held is applied, skipped as already had, or (active) waiting for a gap to fill. */
@@ -327,15 +265,6 @@ export class Checker implements Observer {
           `${server}: ${live.length} processes running (${running}); the latest launched, ${latest?.key ?? 'none'}, ${latest?.alive ? 'runs' : `ended (${latest?.how})`}`,
         );
         continue;
-      }
-      const dropped = this.droppedSnapshots.get(proc);
-      const epoch = (proc.actor.getSnapshot().context as ServerContext).epoch;
-      if (proc.phase === 'recovering' && dropped && dropped.epoch === epoch) {
-        this.pendingHits.push({
-          bug: 'snapshot-before-ready',
-          at: dropped.at,
-          detail: `${proc.key}, booting in epoch ${epoch}, dropped the ${dropped.kind} from ${dropped.from} that came before its ready`,
-        });
       }
       if (proc.phase !== 'ready' || proc.hungSince !== null) {
         this.violate('relaunched-and-serving', `${proc.key} is ${proc.hungSince !== null ? 'hung' : (proc.phase ?? 'stopped')}, not serving`);

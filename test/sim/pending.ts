@@ -32,28 +32,9 @@ export const PENDING = {
       'a server hangs only while its LFD runs it and hears it answer; no LFD crashes while its server hangs; an LFD stays ' +
       'down longer than heartbeat_timeout + 1 s (its server’s lease has run out before it attaches)',
   },
-  'stale-held-snapshot': {
-    title: 'a booting server keeps a snapshot held across its lease running out and recovers from it at its next assignment, missing what came after',
-    avoid: 'cannot be steered around well (an assignment whose `ready` is lost while its snapshot arrives): a run in which a server recovers from such a snapshot is not counted as failed',
-    detected: true,
-  },
-  'demoted-primary-replies': {
-    title: 'a passive primary told by a `ready` that it is a backup now answers the requests still waiting for its backups’ acknowledgements',
-    avoid: 'cannot be steered around (a primary whose status the restarted RM did not get in time is replaced): a run in which it happens is not counted as failed',
-    detected: true,
-  },
   'stale-forward-lost': {
     title: 'active mode: a forward sent in the old epoch is dropped by a replica already in the new one; a request that reached that replica no other way is missing there for good, and every later request of its client waits for the gap',
     avoid: 'cannot be steered around (any epoch change with requests in flight): a run in which a replica ends without a request it dropped so is not counted as failed',
-    detected: true,
-  },
-  'command-for-old-process': {
-    title:
-      'a `ready` the RM sent for a server’s previous process reaches its relaunched one: a fresh, empty process becomes ' +
-      'primary (or sequencer) of the old epoch, and the RM later counts it as serving without a recovery',
-    avoid:
-      'the RM’s host is cut off only for less than failure detection takes (a long cut delays its commands past a relaunch); ' +
-      'a run in which a process takes a `ready` of an epoch whose primary was another process of its name is not counted as failed',
     detected: true,
   },
   'recovery-misses-forwarded': {
@@ -61,11 +42,6 @@ export const PENDING = {
       'active recovery misses a request: the snapshot’s source applies a forwarded request after the snapshot left, and ' +
       'only the replica that took it from the client passes it on, which did not list the newcomer yet',
     avoid: 'cannot be steered around (a race of `ready` frames and forwards): a run whose replica ends without such a request is not counted as failed',
-    detected: true,
-  },
-  'snapshot-before-ready': {
-    title: 'a booting server that served in this epoch before drops a snapshot that overtakes its `ready`, then waits in recovering forever',
-    avoid: 'cannot be steered around (a race of two paths through the network): a run in which it happens is not counted as failed',
     detected: true,
   },
 } as const;

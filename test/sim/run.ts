@@ -269,10 +269,10 @@ export function runSeed(options: RunOptions): RunResult {
         if (server && !mayHit(server)) return;
         // SPEC §1: the guarantees cover crashes and hangs; partitions are later work. A server's or
         // the GFD's host is cut off only for less than failure detection takes (beyond that, a
-        // failed LFD's server keeps its lease: see `options.longPartitions`); a client's host for
-        // up to 4 × heartbeat_timeout, and the RM's too once `command-for-old-process` is fixed.
-        // `command-for-old-process`: a long cut of the RM's host delays its commands past a relaunch.
-        const detected = host === GFD_HOST || server !== undefined || (host === RM_HOST && avoid('command-for-old-process'));
+        // failed LFD's server keeps its lease: see `options.longPartitions`); a client's or the RM's
+        // host for up to 4 × heartbeat_timeout (a long cut of the RM's delays its commands past a
+        // relaunch: `ready` frames marked `serving` keep them from a fresh process).
+        const detected = host === GFD_HOST || server !== undefined;
         const ms = Math.round(
           detected && !options.longPartitions ? between(r, 0.2 * (T - F), 0.8 * (T - F)) : between(r, 0.3 * T, 4 * T),
         );

@@ -68,3 +68,19 @@ export class Trace {
     return this.records.filter(filter).map(formatRecord);
   }
 }
+
+/**
+ * The events (`events: true` runs) an actor took while in a state whose text starts with `state`:
+ * how a regression seed shows it still reaches the path it was kept for.
+ */
+export function eventsIn(records: readonly TraceRecord[], state: string, event: string): { t: number; who: string; event: string }[] {
+  const current = new Map<string, string>();
+  const found: { t: number; who: string; event: string }[] = [];
+  for (const r of records) {
+    if (r.kind === 'state') current.set(r.who, r.state);
+    else if (r.kind === 'event' && r.event.startsWith(event) && (current.get(r.who) ?? '').startsWith(state)) {
+      found.push({ t: r.t, who: r.who, event: r.event });
+    }
+  }
+  return found;
+}

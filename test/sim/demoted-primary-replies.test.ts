@@ -1,25 +1,18 @@
 /**
- * PENDING (not in the suite: it fails until the fix lands). A passive primary that a `ready` makes a
- * backup answers the requests still waiting for its backups' acknowledgements (durability = sync):
- * the clients are told of requests that no backup holds, and the new primary may not have them.
+ * A passive primary that a `ready` made a backup answered the requests still waiting for its
+ * backups' acknowledgements (durability = sync): the clients were told of requests that no backup
+ * held, and the new primary might not have them (fixed: such a replica drops its waiting replies
+ * unanswered; each client resends to the new primary).
  *
  * Found by the simulator (seed 886 of a 1000-seed campaign on commit 2ec8086, under an earlier
  * version of the schedule's rules; rare, since the RM must replace a primary that still runs: a
  * restarted RM whose status question to the primary timed out while the primary hung):
  *   no-deposed-reply: S1#4245 (backup, epoch 8) sends reply C1:199 but is not the primary
- * The simulator now watches for it (pending.ts: `demoted-primary-replies`, detected); no seed of
- * 1..1100 on 2ef6865 hit it, so this regression drives the replica logic directly.
+ * No seed of 1..1100 on 2ef6865 hit it, so this regression drives the replica logic directly (and
+ * test/machines/stale-commands.test.ts the server machine).
  *
- * Cause: src/actors/replica.ts:199-204 `retarget`: `syncBackups` is empty for a replica that is no
- * longer the primary, so every pending reply's waiting list empties and `flush` answers the
- * clients, though no backup acknowledged those updates.
- *
- * Proposed fix: when the replica is no longer the passive primary, drop its pending replies without
- * answering (the clients time out and send the same number to the new primary, which answers from
- * its client table or applies it).
- *
- * When it is fixed: rename this file to `demoted-primary-replies.test.ts` and delete the entry in
- * pending.ts (and its detection in invariants.ts).
+ * Cause: src/actors/replica.ts `retarget`: `syncBackups` is empty for a replica that is no longer
+ * the primary, so every pending reply's waiting list emptied and `flush` answered the clients.
  */
 import { expect } from 'chai';
 import { execute, initialData, retarget, type ReplicaData } from '../../src/actors/replica.js';

@@ -42,11 +42,6 @@ export const PENDING = {
     avoid: 'cannot be steered around (a primary whose status the restarted RM did not get in time is replaced): a run in which it happens is not counted as failed',
     detected: true,
   },
-  'stale-forward-lost': {
-    title: 'active mode: a forward sent in the old epoch is dropped by a replica already in the new one; a request that reached that replica no other way is missing there for good, and every later request of its client waits for the gap',
-    avoid: 'cannot be steered around (any epoch change with requests in flight): a run in which a replica ends without a request it dropped so is not counted as failed',
-    detected: true,
-  },
   'command-for-old-process': {
     title:
       'a `ready` the RM sent for a server’s previous process reaches its relaunched one: a fresh, empty process becomes ' +
@@ -54,13 +49,6 @@ export const PENDING = {
     avoid:
       'the RM’s host is cut off only for less than failure detection takes (a long cut delays its commands past a relaunch); ' +
       'a run in which a process takes a `ready` of an epoch whose primary was another process of its name is not counted as failed',
-    detected: true,
-  },
-  'recovery-misses-forwarded': {
-    title:
-      'active recovery misses a request: the snapshot’s source applies a forwarded request after the snapshot left, and ' +
-      'only the replica that took it from the client passes it on, which did not list the newcomer yet',
-    avoid: 'cannot be steered around (a race of `ready` frames and forwards): a run whose replica ends without such a request is not counted as failed',
     detected: true,
   },
   'snapshot-before-ready': {

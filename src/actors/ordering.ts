@@ -49,7 +49,7 @@ export interface OrderState {
   /** Sequencer: the last position sent to each peer; absent until the peer's first `ack` says where it is. */
   sent: Record<string, number>;
   unordered: Unordered[];
-  /** The last `RETAIN` applied entries (ending at `applied`), for peers that lag; beyond them, a snapshot. */
+  /** The last `RETAIN` to `2 × RETAIN` applied entries (ending at `applied`), for peers that lag; beyond them, a snapshot. */
   past: OrderEntry[];
 }
 
@@ -195,6 +195,7 @@ function maybeCommit(d: ReplicaData): Step {
 function applyUpTo(d: ReplicaData, upto: number): Step {
   let data = d;
   const effects: Effect[] = [];
+  const done: OrderEntry[] = [];
   while (data.applied < upto && data.order.log.length > 0) {
     const [e, ...log] = data.order.log as [OrderEntry, ...OrderEntry[]];
     const last = data.clients[e.client];
@@ -210,14 +211,14 @@ function applyUpTo(d: ReplicaData, upto: number): Step {
       next = { ...next, state, clients: { ...data.clients, [e.client]: { num: e.num, reply: result } } };
       effects.push(print({ event: 'server.after', name: data.name, state: data.app.show(state), request: ref }), ...reply(data, waiting, e, result));
     }
-    const done = next.clients[e.client]?.num ?? 0;
-    data = withOrder(next, {
-      log,
-      past: [...data.order.past, e].slice(-RETAIN),
-      unordered: data.order.unordered.filter((u) => u.client !== e.client || u.num > done),
-    });
+    const had = next.clients[e.client]?.num ?? 0;
+    done.push(e);
+    data = withOrder(next, { log, unordered: data.order.unordered.filter((u) => u.client !== e.client || u.num > had) });
   }
-  return { data, effects };
+  if (done.length === 0) return { data, effects };
+  // Trimmed only now and then: copying the retained past on every request would cost more.
+  const past = [...data.order.past, ...done];
+  return { data: withOrder(data, { past: past.length > 2 * RETAIN ? past.slice(-RETAIN) : past }), effects };
 }
 
 /** A peer applies what is both committed and its sequencer's, and says how far it holds. */

@@ -25,10 +25,10 @@ const contextOf = (h: Harness, server: string) => h.current(server)!.role!.actor
 
 describeBoth('ordering: concurrent clients', (harness) => {
   it('three clients sending fast: every replica applies the same log, each answer at its position everywhere', async () => {
-    const h = harness().use({ mode: 'active', app: 'log', clientInterval: 0.005 });
+    const h = harness().use({ mode: 'active', app: 'log', clientInterval: 0.01 });
     await startCluster(h);
     const clients = [h.client('C1'), h.client('C2'), h.client('C3')];
-    await moreAnswers(h, ['C1', 'C2', 'C3'], 15, 8000);
+    await moreAnswers(h, ['C1', 'C2', 'C3'], 10, 8000);
     const views = await settle(h, clients);
     expect(views.map((v) => v.server)).to.deep.equal(['S1', 'S2', 'S3']);
     for (const v of views.slice(1)) expect(v.log, `${v.server}'s log`).to.deep.equal(views[0]!.log);

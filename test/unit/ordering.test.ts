@@ -226,20 +226,21 @@ describe('ordering (active mode): exhaustive sequencer kills over the pure funct
   });
 
   it('a replica that lags beyond what the sequencer keeps is sent a snapshot at the sequencer\'s sequence point', () => {
-    // S1 sequencer alone applies 1200 requests, then S2 joins with nothing: its first ack (0) is
-    // older than the 1000 retained entries, so it gets a recovery frame and then the rest.
+    // S1 sequencer alone applies 2500 requests, then S2 joins with nothing: its first ack (0) is
+    // older than the retained entries (1000 to 2000 of them), so it gets a recovery frame.
     let s1: ReplicaData = { ...initialData('S1', 1, logApp, settings), mode: 'active', role: 'primary', epoch: 1, peers: [] };
     s1 = adoptEpoch(s1).data;
-    for (let n = 1; n <= 1200; n++) s1 = takeRequest(s1, { client: 'C1', num: n, body: body('C1', n), origin: null, update: null }).data;
-    expect(s1.applied).to.equal(1200);
+    for (let n = 1; n <= 2500; n++) s1 = takeRequest(s1, { client: 'C1', num: n, body: body('C1', n), origin: null, update: null }).data;
+    expect(s1.applied).to.equal(2500);
+    expect(s1.order.past.length).to.be.within(1000, 2000);
     s1 = adoptEpoch({ ...s1, peers: ['S2'] }).data;
     const step = takeOrderAck(s1, 'S2', 0);
     const frames = step.effects.filter((e): e is Extract<Effect, { kind: 'send' }> => e.kind === 'send').map((e) => e.frame);
-    expect(frames[0]).to.include({ kind: 'recovery', to: 'S2', applied: 1200 });
+    expect(frames[0]).to.include({ kind: 'recovery', to: 'S2', applied: 2500 });
     // A lag within the retained past is sent as orders instead.
-    const near = takeOrderAck(s1, 'S2', 1100).effects.filter((e): e is Extract<Effect, { kind: 'send' }> => e.kind === 'send').map((e) => e.frame);
+    const near = takeOrderAck(s1, 'S2', 2400).effects.filter((e): e is Extract<Effect, { kind: 'send' }> => e.kind === 'send').map((e) => e.frame);
     expect(near.filter((f) => f.kind === 'order').map((f) => (f as { position: number }).position)).to.deep.equal(
-      Array.from({ length: 100 }, (_, i) => 1101 + i),
+      Array.from({ length: 100 }, (_, i) => 2401 + i),
     );
     expect(near.some((f) => f.kind === 'recovery')).to.equal(false);
   });

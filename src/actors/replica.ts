@@ -9,6 +9,7 @@ import type { ClusterSettings } from '../config/types.js';
 import type { ClientEntry, Frame, Mode, Phase, ReplicaRole, ServerStatusFrame } from '../protocol/frames.js';
 import type { Origin } from '../transport/types.js';
 import { answer, print, sendOn, type Effect } from './effects.js';
+import { initialOrder, type OrderState } from './ordering.js';
 import { plant } from './switches.js';
 
 export interface ClientRecord {
@@ -60,6 +61,8 @@ export interface ReplicaData {
   /** The primary's update stream: the last sequence number sent. */
   seq: number;
   pending: PendingReply[];
+  /** Active mode: the total order (ordering.ts). */
+  order: OrderState;
 }
 
 export interface Step {
@@ -90,6 +93,7 @@ export function initialData(name: string, pid: number, app: App<any>, cluster: C
     lfd: null,
     seq: 0,
     pending: [],
+    order: initialOrder(),
   };
 }
 

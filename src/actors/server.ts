@@ -4,7 +4,7 @@
  * snapshot first. Serving means: `ready.active` (every replica executes), `ready.primary` (executes,
  * checkpoints to its backups) or `ready.backup` (takes checkpoints, refuses clients).
  */
-import { enqueueActions, raise, setup } from 'xstate';
+import { and, enqueueActions, raise, setup } from 'xstate';
 import type { App } from '../app/index.js';
 import type { ClusterConfig, ServerConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
@@ -35,6 +35,18 @@ import {
   type Request,
   type Step,
 } from './replica.js';
+import {
+  adoptEpoch,
+  isOrdered,
+  orderLinkUp,
+  releaseHeldOrdered,
+  restoreOrder,
+  takeCatchUpSnapshot,
+  takeCommit,
+  takeOrder,
+  takeOrderAck,
+  takeRequest,
+} from './ordering.js';
 
 export interface ServerInput {
   name: string;
@@ -63,7 +75,8 @@ export interface ServerContext extends ReplicaData {
 type ServerEvent = TransportEvent | { type: 'lease.expired' };
 
 const isPeerFrame = (f: Frame): f is PeerFrame =>
-  f.kind === 'checkpoint' || f.kind === 'update' || f.kind === 'ack' || f.kind === 'recovery' || f.kind === 'forward';
+  f.kind === 'checkpoint' || f.kind === 'update' || f.kind === 'ack' || f.kind === 'recovery' || f.kind === 'forward' ||
+  f.kind === 'order' || f.kind === 'commit';
 
 function serverOf(config: ClusterConfig, name: string): ServerConfig {
   const server = config.servers.find((s) => s.name === name);
@@ -134,12 +147,15 @@ export const serverMachine = setup({
     changesRole: ({ context, event }) =>
       event.type === 'frame.ready' && (event.frame.role !== context.role || event.frame.mode !== context.mode),
     isActive: ({ context }) => context.mode === 'active',
+    /** Active mode under the sequencer's total order (ordering.ts); off only by a test switch. */
+    isOrdered: ({ context }) => isOrdered(context),
     isPrimary: ({ context }) => context.role === 'primary',
     /** A passive backup takes checkpoints only from the primary of its current `ready`. */
     isFromMyPrimary: ({ context, event }) =>
       (event.type === 'frame.checkpoint' || event.type === 'frame.update') && event.frame.from === primaryOf(context),
     isFromMyPeer: ({ context, event }) =>
-      (event.type === 'frame.recovery' || event.type === 'frame.forward' || event.type === 'frame.ack') &&
+      (event.type === 'frame.recovery' || event.type === 'frame.forward' || event.type === 'frame.ack' ||
+        event.type === 'frame.order' || event.type === 'frame.commit') &&
       context.peers.includes(event.frame.from),
   },
   actions: {
@@ -188,6 +204,48 @@ export const serverMachine = setup({
     refuseNotPrimary: enqueueActions(({ enqueue, self, context, event }) => {
       if (event.type !== 'frame.request') return;
       runEffects(enqueue, self, context.print, refuse(context, event.origin, 'not primary'));
+    }),
+    /** Active, ordered: a request waits for its position (ordering.ts). */
+    orderRequest: enqueueActions(({ enqueue, self, context, event }) => {
+      const req = requestOf(event);
+      if (!req) return;
+      const step = takeRequest(context, req);
+      enqueue.assign(() => step.data);
+      runEffects(enqueue, self, context.print, step.effects);
+    }),
+    /** `order` and `commit` from the sequencer; while recovering they are only kept. */
+    takeOrdering: enqueueActions(({ enqueue, self, context, event }) => {
+      const serving = phaseOf(self.getSnapshot().value) === 'ready';
+      let step: Step | null = null;
+      if (event.type === 'frame.order') step = takeOrder(context, event.frame, serving);
+      if (event.type === 'frame.commit') step = takeCommit(context, event.frame, serving);
+      if (!step) return;
+      const done = step;
+      enqueue.assign(() => done.data);
+      runEffects(enqueue, self, context.print, done.effects);
+    }),
+    takeOrderAck: enqueueActions(({ enqueue, self, context, event }) => {
+      if (event.type !== 'frame.ack') return;
+      const step = takeOrderAck(context, event.frame.from, event.frame.seq);
+      enqueue.assign(() => step.data);
+      runEffects(enqueue, self, context.print, step.effects);
+    }),
+    /** A serving active replica that lags past what its sequencer retains gets a snapshot. */
+    takeCatchUp: enqueueActions(({ enqueue, self, context, event }) => {
+      if (event.type !== 'frame.recovery' || event.frame.applied <= context.applied) return;
+      const f = event.frame;
+      try {
+        const step = takeCatchUpSnapshot(context, restore(context, f.state, f.clients, f.applied));
+        enqueue.assign(() => step.data);
+        runEffects(enqueue, self, context.print, [
+          print({ event: 'server.recovered', name: context.name, from: f.from, applied: f.applied, state: step.data.app.show(step.data.state) }),
+          ...step.effects,
+        ]);
+      } catch (err) {
+        runEffects(enqueue, self, context.print, [
+          print({ event: 'link.error', name: context.name, peer: f.from, message: `bad recovery: ${(err as Error).message}` }),
+        ]);
+      }
     }),
     executeRequest: enqueueActions(({ enqueue, self, context, event }) => {
       const req = requestOf(event);
@@ -241,6 +299,12 @@ export const serverMachine = setup({
       const retargeted = retarget({ ...next, linked } as ServerContext);
       enqueue.assign(() => ({ seq: retargeted.data.seq, pending: retargeted.data.pending }));
       runEffects(enqueue, self, context.print, retargeted.effects, spawned.map(peerLinkId));
+      if (isOrdered(next)) {
+        const ordered = adoptEpoch(next);
+        const { state, clients, applied, order } = ordered.data;
+        enqueue.assign(() => ({ state, clients, applied, order }));
+        runEffects(enqueue, self, context.print, ordered.effects, spawned.map(peerLinkId));
+      }
     }),
     confirmServing: enqueueActions(({ enqueue, self, context }) =>
       runEffects(enqueue, self, context.print, servingEffect(context)),
@@ -252,7 +316,7 @@ export const serverMachine = setup({
       ]);
     }),
     releaseHeld: enqueueActions(({ enqueue, self, context }) => {
-      const step = releaseHeld(context);
+      const step = isOrdered(context) ? releaseHeldOrdered(context) : releaseHeld(context);
       enqueue.assign(() => step.data);
       runEffects(enqueue, self, context.print, step.effects);
     }),
@@ -294,8 +358,9 @@ export const serverMachine = setup({
       };
       // A snapshot owed goes first: the updates resent after it are skipped or applied on top of it.
       const step = context.owed.includes(peer) ? snapshotFor(linkUp, peer) : { data: linkUp, effects: [] };
-      enqueue.assign(() => step.data);
-      runEffects(enqueue, self, context.print, [...step.effects, ...resendTo(step.data, peer)]);
+      const ordered = isOrdered(step.data) ? orderLinkUp(step.data, peer) : { data: step.data, effects: [] };
+      enqueue.assign(() => ordered.data);
+      runEffects(enqueue, self, context.print, [...step.effects, ...resendTo(step.data, peer), ...ordered.effects]);
     }),
     peerDown: enqueueActions(({ enqueue, context, event }) => {
       if (event.type !== 'link.down') return;
@@ -353,7 +418,9 @@ export const serverMachine = setup({
       if (event.type !== 'frame.recovery') return;
       const f = event.frame;
       try {
-        const data = restore(context, f.state, f.clients, f.applied);
+        const restored = restore(context, f.state, f.clients, f.applied);
+        // Active: the snapshot is a sequence point; the order held beyond it stays.
+        const data = isOrdered(context) ? restoreOrder(context, restored) : restored;
         enqueue.assign(() => data);
         runEffects(enqueue, self, context.print, [
           print({ event: 'server.recovered', name: context.name, from: f.from, applied: f.applied, state: data.app.show(data.state) }),
@@ -422,6 +489,8 @@ export const serverMachine = setup({
         'frame.recovery': { guard: 'isFuture', actions: 'holdFuture' },
         'frame.forward': { guard: 'isFuture', actions: 'holdFuture' },
         'frame.update': { guard: 'isFuture', actions: 'holdFuture' },
+        'frame.order': { guard: 'isFuture', actions: 'holdFuture' },
+        'frame.commit': { guard: 'isFuture', actions: 'holdFuture' },
       },
       states: {
         booting: {
@@ -477,6 +546,17 @@ export const serverMachine = setup({
               { guard: 'isFuture', actions: 'holdFuture' },
               { guard: 'isFromMyPeer', target: 'ready', actions: 'takeRecovery' },
             ],
+            // Active: the sequencer's order is kept for after the snapshot (nothing applied before it).
+            'frame.order': [
+              { guard: 'isStale' },
+              { guard: 'isFuture', actions: 'holdFuture' },
+              { guard: and(['isFromMyPeer', 'isOrdered']), actions: 'takeOrdering' },
+            ],
+            'frame.commit': [
+              { guard: 'isStale' },
+              { guard: 'isFuture', actions: 'holdFuture' },
+              { guard: and(['isFromMyPeer', 'isOrdered']), actions: 'takeOrdering' },
+            ],
           },
         },
         ready: {
@@ -501,11 +581,28 @@ export const serverMachine = setup({
             active: {
               entry: ['printReady', 'confirmServing', 'releaseHeld'],
               on: {
-                'frame.request': { actions: 'executeRequest' },
+                'frame.request': [{ guard: 'isOrdered', actions: 'orderRequest' }, { actions: 'executeRequest' }],
                 'frame.forward': [
                   { guard: 'isStale' },
                   { guard: 'isFuture', actions: 'holdFuture' },
+                  { guard: and(['isFromMyPeer', 'isOrdered']), actions: 'orderRequest' },
                   { guard: 'isFromMyPeer', actions: 'executeRequest' },
+                ],
+                'frame.order': [
+                  { guard: 'isStale' },
+                  { guard: 'isFuture', actions: 'holdFuture' },
+                  { guard: and(['isFromMyPeer', 'isOrdered']), actions: 'takeOrdering' },
+                ],
+                'frame.commit': [
+                  { guard: 'isStale' },
+                  { guard: 'isFuture', actions: 'holdFuture' },
+                  { guard: and(['isFromMyPeer', 'isOrdered']), actions: 'takeOrdering' },
+                ],
+                'frame.ack': [{ guard: 'isStale' }, { guard: and(['isFromMyPeer', 'isOrdered']), actions: 'takeOrderAck' }],
+                'frame.recovery': [
+                  { guard: 'isStale' },
+                  { guard: 'isFuture', actions: 'holdFuture' },
+                  { guard: and(['isFromMyPeer', 'isOrdered']), actions: 'takeCatchUp' },
                 ],
               },
             },

@@ -10,6 +10,11 @@ export const plant = {
   promoteWithoutEpoch: false,
   /** replica.ts `releaseHeld`: a replica that may serve at last drops what it held meanwhile. */
   dropHeldOnRecovery: false,
+  /**
+   * server.ts `isOrdered` (through ordering.ts `isOrdered`): active replicas apply requests in their
+   * own arrival order, without the sequencer's total order (the seed's design), so replicas diverge.
+   */
+  unorderedActive: false,
 };
 
 export type PlantedBug = keyof typeof plant;

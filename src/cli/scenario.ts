@@ -28,14 +28,13 @@ Runs SPEC section 7's eight steps for that replication style against a fresh clu
 processes on free ports of 127.0.0.1 (the servers, LFDs and clients of the file, default the built-in
 one; at least three servers). Prints each step with PASS or FAIL and its evidence, then a summary;
 exit status 0 only when every step passed. Between steps the clients are paused (SIGSTOP), and the
-serving replicas are checked: the same state (passive) or client table (active), no request applied
-twice, and every answered request in the state at the position its client was told (app = log).
+serving replicas are checked: the same state and client table, no request applied twice, and every
+answered request in the state at the position its client was told (app = log).
   --step-timeout S       seconds a step may take before it fails (default 20)
   --interval S           seconds between a client's requests (default 0.2)
   --heartbeat-freq S     (default 0.2)   --heartbeat-timeout S (default 0.6)   --checkpoint-freq S (default 1)
   --app log|status       (default log)   --durability sync|checkpoint (default sync)
   --progress N           replies each client must get after a failure to "go on" (default 3)
-  --check-order          active mode: also require equal states and the positions told (total order)
   --verbose              also print every role's lines, as NAME | line
   --keep-dir             keep the temporary directory (the ini file) afterwards
 
@@ -79,7 +78,6 @@ export async function scenarioCommand(argv: string[]): Promise<number> {
       'step-timeout': { type: 'string' },
       interval: { type: 'string' },
       progress: { type: 'string' },
-      'check-order': { type: 'boolean' },
       verbose: { type: 'boolean' },
       'keep-dir': { type: 'boolean' },
     },
@@ -139,7 +137,7 @@ export async function scenarioCommand(argv: string[]): Promise<number> {
     },
   });
 
-  const scenario = new Scenario(sup, { mode, config, stepTimeoutMs, checkOrder: Boolean(values['check-order']), progress });
+  const scenario = new Scenario(sup, { mode, config, stepTimeoutMs, progress });
   const k = config.cluster;
   say(`steadfast scenario ${mode}: ${config.servers.map((s) => s.name).join(', ')} with ${config.lfds.map((l) => l.name).join(', ')}, ` +
     `clients ${scenario.clients.join(', ')}, on 127.0.0.1 (RM port ${config.rm.port}, GFD port ${config.gfd.port})`);

@@ -169,6 +169,10 @@ export function frameFields(f: Frame): string[] {
       return [f.from, f.to, f.state, clientsField(f.clients), num(f.applied), num(f.epoch), 'recovery'];
     case 'forward':
       return [f.from, f.to, f.client, num(f.num), f.body, num(f.epoch), 'forward'];
+    case 'order':
+      return [f.from, f.to, num(f.position), f.client, num(f.num), f.body, num(f.epoch), 'order'];
+    case 'commit':
+      return [f.from, f.to, num(f.position), num(f.epoch), 'commit'];
   }
 }
 
@@ -444,6 +448,21 @@ const parsers: Record<string, Record<number, Parser>> = {
       body: r.text(),
       epoch: r.number('epoch'),
     }),
+  },
+  order: {
+    8: (r) => ({
+      kind: 'order',
+      from: r.name(),
+      to: r.name(),
+      position: r.number('position'),
+      client: r.name(),
+      num: r.number('request number'),
+      body: r.text(),
+      epoch: r.number('epoch'),
+    }),
+  },
+  commit: {
+    5: (r) => ({ kind: 'commit', from: r.name(), to: r.name(), position: r.number('position'), epoch: r.number('epoch') }),
   },
 };
 

@@ -184,7 +184,10 @@ export interface UpdateFrame {
   epoch: number;
 }
 
-/** `<S2, S1, 31, 4, ack>` */
+/**
+ * `<S2, S1, 31, 4, ack>`. Passive: update 31 applied or skipped. Active: S2 holds the order of its
+ * sequencer S1 up to position 31 in epoch 4 (cumulative).
+ */
 export interface AckFrame {
   kind: 'ack';
   from: string;
@@ -215,6 +218,33 @@ export interface ForwardFrame {
   epoch: number;
 }
 
+/**
+ * `<S1, S2, 32, C1, 9, hello_world9, 4, order>`: active mode, the sequencer S1 of epoch 4 tells S2
+ * that position 32 of the total order is C1's request 9 (docs/protocol.md, docs/ordering.md).
+ */
+export interface OrderFrame {
+  kind: 'order';
+  from: string;
+  to: string;
+  position: number;
+  client: string;
+  num: number;
+  body: string;
+  epoch: number;
+}
+
+/**
+ * `<S1, S2, 31, 4, commit>`: active mode, every replica of the sequencer's current `ready` holds
+ * positions up to 31: apply them. Also the sequencer's probe: it is answered with an `ack`.
+ */
+export interface CommitFrame {
+  kind: 'commit';
+  from: string;
+  to: string;
+  position: number;
+  epoch: number;
+}
+
 export type Frame =
   | HelloFrame
   | RequestFrame
@@ -236,10 +266,12 @@ export type Frame =
   | UpdateFrame
   | AckFrame
   | RecoveryFrame
-  | ForwardFrame;
+  | ForwardFrame
+  | OrderFrame
+  | CommitFrame;
 
 export type FrameKind = Frame['kind'];
 export type FrameOf<K extends FrameKind> = Extract<Frame, { kind: K }>;
 
 /** Frames that carry an epoch between servers (SPEC §6 Epochs). */
-export type PeerFrame = CheckpointFrame | UpdateFrame | AckFrame | RecoveryFrame | ForwardFrame;
+export type PeerFrame = CheckpointFrame | UpdateFrame | AckFrame | RecoveryFrame | ForwardFrame | OrderFrame | CommitFrame;

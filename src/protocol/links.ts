@@ -35,7 +35,7 @@ const afterHello: Record<PortKind, Partial<Record<RoleKind, Allowed>>> = {
   'server-client': {},
   'server-peer': {
     lfd: ['heartbeat', 'ready', 'sendCheckpoint', 'statusQuery'],
-    server: ['checkpoint', 'update', 'recovery', 'forward', 'statusQuery'],
+    server: ['checkpoint', 'update', 'recovery', 'forward', 'order', 'commit', 'ack', 'statusQuery'],
   },
   gfd: {
     lfd: ['heartbeat', 'membership', 'serving'],

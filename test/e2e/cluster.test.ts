@@ -131,7 +131,7 @@ describe('e2e: an active cluster of real processes survives kill -9 of a replica
     await until(
       async () => {
         statuses = await Promise.all(cluster.servers.map((s) => queryStatus(s.port, s.name)));
-        return statuses.every((s) => s.phase === 'ready' && numbers(s) === numbers(statuses[0]!));
+        return statuses.every((s) => s.phase === 'ready' && numbers(s) === numbers(statuses[0]!) && s.state === statuses[0]!.state);
       },
       T,
       () => `replicas disagree:\n${statuses.map((s) => `  ${s.server} ${s.phase} ${numbers(s)}`).join('\n')}`,
@@ -156,6 +156,8 @@ describe('e2e: an active cluster of real processes survives kill -9 of a replica
         return Array.from({ length: last }, (_, k) => `${c.name.toLowerCase()}_${k + 1}`);
       });
       expect([...logEntries(s.state)].sort(), `${s.server}'s log entries`).to.deep.equal(expected.sort());
+      // And in one order: the sequencer's total order (docs/ordering.md) makes the logs equal.
+      expect(logEntries(s.state), `${s.server}'s log, in order`).to.deep.equal(logEntries(statuses[0]!.state));
     }
   });
 });

@@ -39,9 +39,11 @@ describe('e2e: steadfast scenario (SPEC §7, real processes)', function () {
       expect(out).to.match(/S2 \(pid \d+\): \w+ \w+, ready, epoch \d+, checkpoint \d+, state \d+ entries \(last 'C\d_hello_world\d+'\), clients C1:\d+ C2:\d+ C3:\d+/);
       expect(out).to.match(/clients: C1 answered up to #\d+, C2 answered up to #\d+, C3 answered up to #\d+/);
       expect(out).to.include('none applied twice, none missing');
+      // Both modes: equal states (active: the sequencer's total order) and the positions told.
+      expect(out).to.match(/states and client tables equal on S1, S2, S3/);
+      expect(out).to.match(/each at the position its client was told/);
       if (mode === 'passive') {
         expect(out).to.match(/RM promoted S2 in epoch 2/);
-        expect(out).to.match(/each at the position its client was told/);
         expect(out).to.match(/S1 is back as pid \d+: passive backup, ready/);
       } else {
         expect(out).to.match(/Discarded duplicate reply from S\d/);

@@ -209,10 +209,10 @@ describeBoth('server', (harness, kind) => {
     expect(wire(lfd.frames('serving'))).to.deep.equal(['<S2, 2, serving>']);
   });
 
-  it('recovers as an active replica: holds requests and forwards, applies each once after the recovery frame', async () => {
+  it('recovers as an active replica: holds requests and forwards, orders them through the sequencer after the recovery frame', async () => {
     const h = harness();
     const { lfd, client } = await boot(h, 'S2', 4243);
-    // S1 stands in as the peer that sends the snapshot; it also listens for S2's forwards.
+    // S1 stands in as the sequencer that sends the snapshot; it also listens for S2's forwards and acks.
     const s1 = h.fake('S1').listen('server-peer', h.serverConfig('S1').peerPort, { name: 'S1', role: 'server' });
     s1.link('peer', h.serverConfig('S2').peerPort, { name: 'S1', role: 'server' }, 'server', true);
     await h.until(() => s1.of('frame.hello').some((e) => e.event.origin.via === 'peer'), 'S1 linked to S2');
@@ -230,20 +230,35 @@ describeBoth('server', (harness, kind) => {
       { client: 'C2', num: 2, reply: 'two' },
     ];
     s1.send('peer', { kind: 'recovery', from: 'S1', to: 'S2', state: 'four', clients: table, applied: 6, epoch: 1 });
-    await h.until(() => answers(client).length === 2, 'the held requests answered');
-    expect(answers(client)).to.deep.equal(['<C1, S2, 4, four, reply>', '<C1, S2, 5, five, reply>']);
-    expect(processing(h, 'S2')).to.deep.equal([
-      'my_state_S2 = four before processing <C1, S2, 5, request>',
-      'my_state_S2 = five after processing <C1, S2, 5, request>',
-      'my_state_S2 = five before processing <C2, S2, 3, request>',
-      'my_state_S2 = three after processing <C2, S2, 3, request>',
-    ]);
-    expect(await status(h, client, 'S2')).to.equal('<S2, active, backup, ready, three, C1:5:five;C2:3:three, 0, 1, 4243, status>');
+    // C1's 4 is answered from the client table at once; C1's 5 waits for its position.
+    await h.until(() => answers(client).length === 1, 'the held duplicate answered');
+    expect(answers(client)).to.deep.equal(['<C1, S2, 4, four, reply>']);
     await h.until(() => lfd.frames('serving').length === 1, 'serving');
     expect(wire(lfd.frames('serving'))).to.deep.equal(['<S2, 1, serving>']);
     // What S2 took from its client goes on to its peer as a forward (SPEC §6 Assignment, active).
     await h.until(() => s1.frames('forward').some((g) => g.frame.num === 5), 'forward of C1 5 at S1');
     expect(wire(s1.frames('forward').filter((g) => g.frame.num === 5))).to.deep.equal(['<S2, S1, C1, 5, five, 1, forward>']);
+    expect(processing(h, 'S2')).to.deep.equal([]);
+    // The sequencer's probe: S2 learns its sequencer, acknowledges the snapshot's point and passes on what waits.
+    s1.send('peer', { kind: 'commit', from: 'S1', to: 'S2', position: 6, epoch: 1 });
+    await h.until(() => s1.frames('ack').length > 0, "S2's ack");
+    expect(wire(s1.frames('ack'))).to.deep.equal(['<S2, S1, 6, 1, ack>']);
+    expect(s1.frames('forward').map((g) => `${g.frame.client}:${g.frame.num}`)).to.include.members(['C1:5', 'C2:3']);
+    // Ordered, not yet committed: held, acknowledged, not applied.
+    s1.send('peer', { kind: 'order', from: 'S1', to: 'S2', position: 7, client: 'C2', num: 3, body: 'three', epoch: 1 });
+    s1.send('peer', { kind: 'order', from: 'S1', to: 'S2', position: 8, client: 'C1', num: 5, body: 'five', epoch: 1 });
+    await h.until(() => s1.frames('ack').some((g) => g.frame.seq === 8), 'ack of position 8');
+    expect(processing(h, 'S2')).to.deep.equal([]);
+    s1.send('peer', { kind: 'commit', from: 'S1', to: 'S2', position: 8, epoch: 1 });
+    await h.until(() => answers(client).length === 2, 'C1 5 answered once applied');
+    expect(answers(client)[1]).to.equal('<C1, S2, 5, five, reply>');
+    expect(processing(h, 'S2')).to.deep.equal([
+      'my_state_S2 = four before processing <C2, S2, 3, request>',
+      'my_state_S2 = three after processing <C2, S2, 3, request>',
+      'my_state_S2 = three before processing <C1, S2, 5, request>',
+      'my_state_S2 = five after processing <C1, S2, 5, request>',
+    ]);
+    expect(await status(h, client, 'S2')).to.equal('<S2, active, backup, ready, five, C1:5:five;C2:3:three, 0, 1, 4243, status>');
   });
 
   it('in active mode applies a request more than one above its client’s last only once the gap is filled', async () => {

@@ -10,7 +10,7 @@
  *                                            if any seed failed (and how to replay it)
  *   --minutes M   simulated minutes a run (default 5)
  *   --plant BUG   switch a planted bug on (test only): noDuplicateCheck, promoteWithoutEpoch,
- *                 dropHeldOnRecovery
+ *                 dropHeldOnRecovery, unorderedActive
  *   --out FILE    write the whole trace of a --seed run to FILE
  *   --allow BUG   let the schedule trigger a pending bug (see pending.ts; `all` for every one)
  *   --long-partitions

@@ -11,12 +11,12 @@
  * - `applied-once`: no replica's log ever holds a request twice (every request body is unique).
  * - `recovery-complete`: a replica that starts to serve has applied (or already had) every request
  *   it held while booting or recovering (SPEC §6 Assignment: "nothing is missed"); in active mode a
- *   request may instead wait for a gap to fill. A passive backup refuses held client requests, so
- *   only the updates it held count.
+ *   request may instead wait for its position in the total order. A passive backup refuses held
+ *   client requests, so only the updates it held count.
  * - `replicas-equal`: after quiescence the serving replicas hold the same log and client table
- *   (active: the same client numbers; their order may differ until total ordering lands).
- * - `answered-kept`: passive with `durability = sync`: every request a client saw answered is in
- *   the final log at the position its reply named. Active: it is in every replica's log.
+ *   (active mode too: the sequencer's total order makes the states equal).
+ * - `answered-kept`: passive with `durability = sync`, and active: every request a client saw
+ *   answered is in the final log of every serving replica at the position its reply named.
  * - `relaunched-and-serving`: after quiescence every configured server runs as one process that
  *   serves and that its LFD watches (the LFD runs and names that process's pid).
  * - `rm-members-real`: after quiescence the RM's members are the servers really up, all serving.
@@ -77,14 +77,6 @@ export class Checker implements Observer {
   private readonly stale = new Set<ServerProc>();
   private readonly reported = new Set<string>();
   private readonly phases = new WeakMap<ServerProc, Phase | null>();
-  /** Forwards of an older epoch active servers dropped for requests they did not have. */
-  private readonly droppedForwards: { key: string; client: string; num: number; at: number; from: string; epoch: number; own: number }[] = [];
-  /** The transport event each server is taking now. */
-  private readonly incoming = new WeakMap<ServerProc, string>();
-  /** Recovery snapshots sent: by which process, to which server, when. */
-  private readonly recoveriesSent: { from: string; to: string; at: number }[] = [];
-  /** Requests a snapshot's source applied from a forward after it sent the snapshot. */
-  private readonly afterSnapshot: { client: string; num: number; from: string; to: string; at: number }[] = [];
   /** What each server held in its latest snapshot while booting or recovering. */
   private readonly held = new WeakMap<ServerProc, ServerContext['held']>();
   private lastPrimary: string | null = null;
@@ -156,7 +148,6 @@ export class Checker implements Observer {
   }
 
   serverSends(proc: ServerProc, frame: Frame): void {
-    if (frame.kind === 'recovery') this.recoveriesSent.push({ from: proc.key, to: frame.to, at: this.now });
     if (this.stale.has(proc) && SERVES.has(frame.kind)) {
       this.violate('no-stale-serving', `${proc.key} sends ${frame.kind} after a thaw, before its expired lease took it back to booting`, `stale ${proc.key}`);
     }
@@ -189,14 +180,6 @@ export class Checker implements Observer {
         this.violate('applied-once', `${proc.key} holds a log with a request twice (from a snapshot)`, `dupsnap ${proc.key}`);
       }
     }
-    // `recovery-misses-forwarded`: a snapshot's source applies a forwarded request after the snapshot left.
-    if (this.incoming.get(proc) === 'frame.forward') {
-      const sent = this.recoveriesSent.filter((r) => r.from === proc.key && this.now - r.at < 10_000);
-      const m = /^c(\d+)-(\d+)$/.exec(body);
-      if (m && sent.length > 0) {
-        for (const r of sent) this.afterSnapshot.push({ client: `C${m[1]}`, num: Number(m[2]), from: proc.key, to: r.to, at: this.now });
-      }
-    }
     if (seen.has(body)) {
       this.violate('applied-once', `${proc.key} applies ${body} again (already entry ${log.indexOf(body) + 1} of ${log.length})`, `dup ${proc.key} ${body}`);
     }
@@ -204,26 +187,19 @@ export class Checker implements Observer {
   }
 
   serverTakes(proc: ServerProc, event: { type: string; frame?: Frame }): void {
-    this.incoming.set(proc, event.type);
     const f = event.frame;
     if (!f) return;
-    if (f.kind === 'forward') {
-      // `stale-forward-lost`: an active replica drops a forward of an older epoch for a request it lacks.
-      const ctx = proc.actor.getSnapshot().context as ServerContext;
-      if (ctx.mode === 'active' && f.epoch < ctx.epoch && (ctx.clients[f.client]?.num ?? 0) < f.num) {
-        this.droppedForwards.push({ key: proc.key, client: f.client, num: f.num, at: this.now, from: f.from, epoch: f.epoch, own: ctx.epoch });
-      }
-      return;
-    }
   }
 
-  /** Everything held is applied, skipped as already had, or (active) waiting for a gap to fill. */
+  /** Everything held is applied, skipped as already had, or (active) waiting for its position. */
   private checkReleased(proc: ServerProc, held: ServerContext['held'], ctx: ServerContext): void {
     const backup = ctx.mode === 'passive' && ctx.role === 'backup';
     for (const req of held) {
       if (backup && !req.update) continue;
       const done = (ctx.clients[req.client]?.num ?? 0) >= req.num;
-      const waiting = ctx.waiting.some((w) => w.client === req.client && w.num === req.num);
+      const waiting =
+        ctx.waiting.some((w) => w.client === req.client && w.num === req.num) ||
+        ctx.order.unordered.some((w) => w.client === req.client && w.num === req.num);
       if (!done && !waiting) {
         const from = req.update ? `update from ${req.update.primary}` : req.origin ? 'request' : 'forward';
         this.violate(
@@ -282,23 +258,6 @@ export class Checker implements Observer {
       up.push(server);
       const ctx = proc.actor.getSnapshot().context as ServerContext;
       contexts.push({ server, ctx });
-      const missed = this.afterSnapshot.find((a) => a.to === server && (ctx.clients[a.client]?.num ?? 0) < a.num);
-      if (missed && !this.pendingHits.some((h) => h.bug === 'recovery-misses-forwarded')) {
-        this.pendingHits.push({
-          bug: 'recovery-misses-forwarded',
-          at: missed.at,
-          detail: `${missed.from} applied ${missed.client}:${missed.num} from a forward after sending its snapshot to ${missed.to}, and passed it on to nobody; ${server} ends without it`,
-        });
-      }
-      // A request some replica dropped as a stale forward, missing from a serving replica at the end.
-      const lost = this.droppedForwards.find((d) => (ctx.clients[d.client]?.num ?? 0) < d.num);
-      if (lost && !this.pendingHits.some((h) => h.bug === 'stale-forward-lost')) {
-        this.pendingHits.push({
-          bug: 'stale-forward-lost',
-          at: lost.at,
-          detail: `${lost.key} (epoch ${lost.own}) dropped ${lost.client}:${lost.num} forwarded by ${lost.from} in epoch ${lost.epoch}; ${server} ends without it`,
-        });
-      }
     }
 
     const rm = w.rm?.alive ? (w.rm.actor.getSnapshot().context as { membership: { members: Record<string, { serving: boolean }> } }) : null;
@@ -313,22 +272,21 @@ export class Checker implements Observer {
 
     // Agreement among the serving replicas.
     const shown = (c: ServerContext) =>
-      mode === 'active'
-        ? Object.keys(c.clients).sort().map((k) => `${k}:${c.clients[k]!.num}`).join(' ')
-        : `${(c.state as string[]).join(';')} | ${Object.keys(c.clients).sort().map((k) => `${k}:${c.clients[k]!.num}:${c.clients[k]!.reply}`).join(' ')}`;
+      `${(c.state as string[]).join(';')} | ${Object.keys(c.clients).sort().map((k) => `${k}:${c.clients[k]!.num}:${c.clients[k]!.reply}`).join(' ')}`;
     if (contexts.length > 1) {
       const [first, ...rest] = contexts;
       const a = shown(first!.ctx);
       for (const other of rest) {
         const b = shown(other.ctx);
-        if (a !== b) this.violate('replicas-equal', `${first!.server} and ${other.server} differ: ${diff(first!.ctx, other.ctx, mode)}`);
+        if (a !== b) this.violate('replicas-equal', `${first!.server} and ${other.server} differ: ${diff(first!.ctx, other.ctx)}`);
       }
     }
 
     // Durability: what clients saw answered is kept.
     const sync = mode === 'passive' && w.config.cluster.durability === 'sync';
-    if (sync) {
-      const primary = contexts.find((c) => c.ctx.role === 'primary') ?? contexts[0];
+    // Active: every serving replica (they are equal when `replicas-equal` passed; each is checked).
+    const checked = sync ? [contexts.find((c) => c.ctx.role === 'primary') ?? contexts[0]] : mode === 'active' ? contexts : [];
+    for (const primary of checked) {
       if (primary) {
         const log = primary.ctx.state as string[];
         let missing = 0;
@@ -343,15 +301,9 @@ export class Checker implements Observer {
             }
           }
         }
-        if (missing > 0) this.violate('answered-kept', `${missing} answered requests not where their reply said (${primary.server}'s log of ${log.length}); first: ${example}`);
-      }
-    } else if (mode === 'active') {
-      for (const { server, ctx } of contexts) {
-        const log = new Set(ctx.state as string[]);
-        const lost = this.answers.filter((a) => !log.has(a.body));
-        if (lost.length > 0) {
-          const a = lost[0]!;
-          this.violate('answered-kept', `${server} lacks ${lost.length} answered requests; first: ${a.client}:${a.num} answered by ${a.server} at ${(a.at / 1000).toFixed(3)} s`);
+        if (missing > 0) {
+          this.violate('answered-kept', `${missing} answered requests not where their reply said (${primary.server}'s log of ${log.length}); first: ${example}`);
+          break;
         }
       }
     }
@@ -359,10 +311,10 @@ export class Checker implements Observer {
 }
 
 /** Where two replicas differ, in a few words. */
-function diff(a: ServerContext, b: ServerContext, mode: string): string {
+function diff(a: ServerContext, b: ServerContext): string {
   const clients = [...new Set([...Object.keys(a.clients), ...Object.keys(b.clients)])].sort();
   const tables = clients
-    .filter((c) => a.clients[c]?.num !== b.clients[c]?.num || (mode === 'passive' && a.clients[c]?.reply !== b.clients[c]?.reply))
+    .filter((c) => a.clients[c]?.num !== b.clients[c]?.num || a.clients[c]?.reply !== b.clients[c]?.reply)
     .map((c) => `${c} ${a.clients[c]?.num ?? '-'}/${b.clients[c]?.num ?? '-'}`);
   if (tables.length > 0) return `client tables ${tables.join(', ')}`;
   const la = a.state as string[];

@@ -32,18 +32,6 @@ export const PENDING = {
       'a server hangs only while its LFD runs it and hears it answer; no LFD crashes while its server hangs; an LFD stays ' +
       'down longer than heartbeat_timeout + 1 s (its server’s lease has run out before it attaches)',
   },
-  'stale-forward-lost': {
-    title: 'active mode: a forward sent in the old epoch is dropped by a replica already in the new one; a request that reached that replica no other way is missing there for good, and every later request of its client waits for the gap',
-    avoid: 'cannot be steered around (any epoch change with requests in flight): a run in which a replica ends without a request it dropped so is not counted as failed',
-    detected: true,
-  },
-  'recovery-misses-forwarded': {
-    title:
-      'active recovery misses a request: the snapshot’s source applies a forwarded request after the snapshot left, and ' +
-      'only the replica that took it from the client passes it on, which did not list the newcomer yet',
-    avoid: 'cannot be steered around (a race of `ready` frames and forwards): a run whose replica ends without such a request is not counted as failed',
-    detected: true,
-  },
 } as const;
 
 export type PendingBug = keyof typeof PENDING;

@@ -1,5 +1,5 @@
 /**
- * Three planted bugs (test-only switches in src/actors/switches.ts), each caught within the CI
+ * Four planted bugs (test-only switches in src/actors/switches.ts), each caught within the CI
  * batch's seeds by the invariant it breaks. Seeds run in order until one fails, so the seed named
  * is the lowest failing one of the batch.
  */
@@ -13,6 +13,7 @@ const EXPECTED: Record<PlantedBug, { what: string; invariants: Invariant[] }> = 
   noDuplicateCheck: { what: 'no duplicate check on a repeated request number', invariants: ['applied-once'] },
   promoteWithoutEpoch: { what: 'promotion without a new epoch (two primaries)', invariants: ['one-primary-per-epoch'] },
   dropHeldOnRecovery: { what: 'a recovering replica that drops held requests', invariants: ['recovery-complete'] },
+  unorderedActive: { what: 'active replicas without the total order (each applies in its own arrival order)', invariants: ['replicas-equal', 'answered-kept'] },
 };
 
 describe('simulator: planted bugs are caught within the CI batch', function () {

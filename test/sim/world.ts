@@ -461,6 +461,10 @@ function summary(f: Frame): string {
       return `from ${f.from} applied ${f.applied} e${f.epoch}`;
     case 'forward':
       return `${f.client}:${f.num} from ${f.from} e${f.epoch}`;
+    case 'order':
+      return `@${f.position} ${f.client}:${f.num} e${f.epoch}`;
+    case 'commit':
+      return `@${f.position} e${f.epoch}`;
     case 'sendCheckpoint':
       return `${f.server} -> ${f.to}`;
     case 'launch':

@@ -38,7 +38,7 @@ const clients: fc.Arbitrary<ClientEntry[]> = fc.array(
   { maxLength: 4 },
 );
 
-/** One arbitrary per kind; the mapped type makes the compiler insist on all 21. */
+/** One arbitrary per kind; the mapped type makes the compiler insist on all 23. */
 const frames: { [K in FrameKind]: fc.Arbitrary<FrameOf<K>> } = {
   hello: fc.record({
     kind: fc.constant('hello'),
@@ -128,6 +128,17 @@ const frames: { [K in FrameKind]: fc.Arbitrary<FrameOf<K>> } = {
     body: text,
     epoch: nat,
   }),
+  order: fc.record({
+    kind: fc.constant('order'),
+    from: name,
+    to: name,
+    position: nat,
+    client: name,
+    num: nat,
+    body: text,
+    epoch: nat,
+  }),
+  commit: fc.record({ kind: fc.constant('commit'), from: name, to: name, position: nat, epoch: nat }),
 };
 
 const anyFrame: fc.Arbitrary<Frame> = fc.oneof(...Object.values(frames)) as fc.Arbitrary<Frame>;
@@ -333,6 +344,11 @@ describe('codec', () => {
         '<S1, S2, C1, 9, hello_world9, 4, forward>',
         { kind: 'forward', from: 'S1', to: 'S2', client: 'C1', num: 9, body: 'hello_world9', epoch: 4 },
       ],
+      [
+        '<S1, S2, 32, C1, 9, hello_world9, 4, order>',
+        { kind: 'order', from: 'S1', to: 'S2', position: 32, client: 'C1', num: 9, body: 'hello_world9', epoch: 4 },
+      ],
+      ['<S1, S2, 31, 4, commit>', { kind: 'commit', from: 'S1', to: 'S2', position: 31, epoch: 4 }],
     ];
 
     for (const [wire, frame] of examples) {
@@ -395,6 +411,11 @@ describe('codec', () => {
       ['<S1, -, -, ready, , C1:1:%zz, 0, 0, 1, status>', /bad percent escape/],
       ['<S1, -, -, ready, , C1:1:a;, 0, 0, 1, status>', `bad client entry ''`],
       ['<GFD, S1;;S2, 9, members>', `bad name ''`],
+      ['<S1, S2, 32, C1, 9, x, order>', 'order needs 8 fields, got 7'],
+      ['<S1, S2, -3, C1, 9, x, 4, order>', `order position '-3' is not a non-negative integer`],
+      ['<S1, S2, 3, C 1, 9, x, 4, order>', `bad name 'C 1'`],
+      ['<S1, S2, 31, commit>', 'commit needs 5 fields, got 4'],
+      ['<S1, S2, 31, e4, commit>', `commit epoch 'e4' is not a non-negative integer`],
       ['<RM, passive, S1, 4, S1:asleep, status>', `unknown phase 'asleep'`],
       ['<RM, passive, S1, 4, S1, status>', `bad member entry 'S1'`],
       ['<GFD, passive, S1, 4, , status>', /must start with 'RM'/],

@@ -27,8 +27,6 @@ export interface ScenarioOptions {
   mode: Mode;
   config: ClusterConfig;
   stepTimeoutMs: number;
-  /** Active mode: also require equal states and the positions told (once total ordering lands). */
-  checkOrder: boolean;
   /** Answered requests each client must get in a "clients go on" wait. */
   progress: number;
 }
@@ -112,7 +110,7 @@ export class Scenario {
         ...common,
         { title: `${this.clients.join(', ')} get replies from all replicas, duplicates discarded`, run: () => this.stepClientsActive() },
         { title: `kill -9 ${b}: clients go on with the others, RM drops it, its LFD relaunches it`, run: () => this.stepKill(b, false) },
-        { title: `${b} recovers and serves with the same client table as the others`, run: () => this.stepRecovered(b) },
+        { title: `${b} recovers and serves with the same state as the others`, run: () => this.stepRecovered(b) },
         { title: `kill -9 the recovered ${b} again: it comes back again`, run: () => this.stepKill(b, true) },
         { title: `kill -9 a second replica, ${c}: the rest serve and the clients go on`, run: () => this.stepKill(c, true) },
       ];
@@ -498,10 +496,10 @@ export class Scenario {
 
   /**
    * With the clients paused: waits (bounded) until the replicas the RM counts ready agree, then
-   * checks what they agree on. Passive: the same state and client table; active: the same client
-   * numbers (and, with `checkOrder`, the same state). With `app = log`: every log holds exactly the
-   * requests of its client table, once each, and every request a client saw answered is in it, at
-   * the position it was told (passive, or `checkOrder`).
+   * checks what they agree on: the same state and client table (active mode too: the sequencer's
+   * total order, docs/ordering.md). With `app = log`: every log holds exactly the requests of its
+   * client table, once each, and every request a client saw answered is in it, at the position it
+   * was told.
    */
   async settledCheck(pause = true): Promise<void> {
     if (pause) await this.pauseClients();
@@ -532,17 +530,13 @@ export class Scenario {
     return rm.members.filter((m) => m.phase !== 'down').map((m) => m.server);
   }
 
-  private orderChecked(): boolean {
-    return this.mode === 'passive' || this.opts.checkOrder;
-  }
-
   private disagreement(rm: RmStatusFrame, statuses: ServerStatusFrame[]): string | null {
     const first = statuses[0]!;
     for (const s of statuses) {
       if (s.phase !== 'ready') return `${s.server} is ${s.phase}`;
       if (s.epoch !== rm.epoch) return `${s.server} is in epoch ${s.epoch}, the RM in ${rm.epoch}`;
       if (this.numbers(s) !== this.numbers(first)) return `client tables differ: ${statuses.map((x) => `${x.server} ${this.numbers(x) || '-'}`).join(', ')}`;
-      if (this.orderChecked() && s.state !== first.state) return `states differ: ${statuses.map((x) => `${x.server} ${this.shown(x)}`).join(', ')}`;
+      if (s.state !== first.state) return `states differ: ${statuses.map((x) => `${x.server} ${this.shown(x)}`).join(', ')}`;
     }
     return null;
   }
@@ -550,7 +544,7 @@ export class Scenario {
   /** The checks on the agreed state; throws StepFailure; returns what was checked. */
   private verify(snap: Snapshot, answers: Answer[]): string[] {
     const names = snap.statuses.map((s) => s.server).join(', ');
-    const done: string[] = [this.orderChecked() ? `states and client tables equal on ${names}` : `client tables equal on ${names}`];
+    const done: string[] = [`states and client tables equal on ${names}`];
     const inState = this.mode === 'active' || this.config.cluster.durability === 'sync';
     if (this.config.cluster.app !== 'log') {
       for (const s of snap.statuses) {
@@ -586,7 +580,7 @@ export class Scenario {
           if (inState && !where.has(body)) throw new StepFailure(`${s.server}'s client table has ${c.client} at ${c.num}, but its log misses request ${n} ('${body}')`);
         }
         expected += c.num;
-        if (this.orderChecked() && entries[Number(c.reply) - 1] !== this.body(c.client, c.num)) {
+        if (entries[Number(c.reply) - 1] !== this.body(c.client, c.num)) {
           throw new StepFailure(`${s.server}'s saved reply for ${c.client} ${c.num} is position ${c.reply}, which holds '${entries[Number(c.reply) - 1]}'`);
         }
       }
@@ -598,7 +592,7 @@ export class Scenario {
         const body = this.body(a.client, a.num);
         const at = where.get(body);
         if (inState && !at) throw new StepFailure(`${a.client}'s request ${a.num} was answered by ${a.server} (position ${a.result}), but '${body}' is not in ${s.server}'s log`);
-        if (at && this.orderChecked() && at[0] !== Number(a.result)) {
+        if (at && at[0] !== Number(a.result)) {
           throw new StepFailure(`${a.client}'s request ${a.num} was answered by ${a.server} with position ${a.result}, but it is at position ${at[0]} in ${s.server}'s log`);
         }
       }
@@ -607,8 +601,7 @@ export class Scenario {
       ? 'every log holds each request of its client table exactly once (none applied twice, none missing)'
       : 'no request applied twice (durability = checkpoint: a failover may lose the last requests, so none are required)');
     if (answers.length > 0) {
-      if (inState) done.push(`all ${answers.length} answered requests are in every log${this.orderChecked() ? ', each at the position its client was told' : ''}`);
-      if (!this.orderChecked()) done.push('positions not compared (active mode without total ordering; --check-order to require it)');
+      if (inState) done.push(`all ${answers.length} answered requests are in every log, each at the position its client was told`);
     }
     return done;
   }

@@ -1,0 +1,321 @@
+/**
+ * Total order in active mode (docs/ordering.md), as pure functions from a replica's data to new
+ * data and effects. The sequencer (the RM's `primary` in active mode) gives every client request a
+ * position and sends it to every peer as `order`; each peer holds positions in sequence and
+ * acknowledges the highest it holds (`ack`); a position is committed once every replica of the
+ * sequencer's current `ready` holds it, and the sequencer says so (`commit`). Every replica,
+ * the sequencer included, applies only committed positions, in position order, and answers a
+ * client only when it applies its request: whatever a client saw answered is held by every replica
+ * the RM may name the next sequencer, and nothing uncommitted was applied anywhere, so a new
+ * sequencer's log decides the order from there on and no replica has to undo anything.
+ *
+ * Positions count across epochs: `ReplicaData.applied` is the position of the last applied entry
+ * (the sequence point of a `recovery` snapshot).
+ */
+import type { Frame } from '../protocol/frames.js';
+import type { Origin } from '../transport/types.js';
+import { answer, print, sendOn, type Effect } from './effects.js';
+import { peerLinkId, recoveryFrame, type ReplicaData, type Request, type Step } from './replica.js';
+import { plant } from './switches.js';
+
+export interface OrderEntry {
+  client: string;
+  num: number;
+  body: string;
+}
+
+/** A client request taken and not applied yet: whom to answer, and what to pass on to a new sequencer. */
+export interface Unordered extends OrderEntry {
+  origins: Origin[];
+}
+
+export interface OrderState {
+  /** The epoch the fields below belong to (a new `ready` epoch resets them). */
+  epoch: number;
+  /** The sequencer of `epoch`: ourselves, or the sender of its first `order` or `commit`. */
+  sequencer: string | null;
+  /** The entries after the applied point: `log[0]` is position `applied + 1`. */
+  log: OrderEntry[];
+  /**
+   * Positions up to here are the current sequencer's (received from it in this epoch, in
+   * sequence). Entries after it are from an older epoch: kept (one may be committed; a new
+   * sequencer re-proposes its whole log) until the current sequencer sends that position.
+   */
+  confirmed: number;
+  /** The highest position known committed. */
+  commit: number;
+  /** Sequencer: each peer's latest `ack` in this epoch. */
+  acks: Record<string, number>;
+  /** Sequencer: the last position sent to each peer; absent until the peer's first `ack` says where it is. */
+  sent: Record<string, number>;
+  unordered: Unordered[];
+  /** The last `RETAIN` to `2 × RETAIN` applied entries (ending at `applied`), for peers that lag; beyond them, a snapshot. */
+  past: OrderEntry[];
+}
+
+export const RETAIN = 1000;
+
+export function initialOrder(): OrderState {
+  return { epoch: 0, sequencer: null, log: [], confirmed: 0, commit: 0, acks: {}, sent: {}, unordered: [], past: [] };
+}
+
+/** Active mode with ordering on (the test-only switch `unorderedActive` turns it off). */
+export function isOrdered(d: ReplicaData): boolean {
+  return d.mode === 'active' && !plant.unorderedActive;
+}
+
+const isSequencer = (d: ReplicaData) => d.role === 'primary';
+const end = (d: ReplicaData) => d.applied + d.order.log.length;
+const same = (a: OrderEntry, b: OrderEntry) => a.client === b.client && a.num === b.num && a.body === b.body;
+const withOrder = (d: ReplicaData, patch: Partial<OrderState>): ReplicaData => ({ ...d, order: { ...d.order, ...patch } });
+
+function then(step: Step, next: (d: ReplicaData) => Step): Step {
+  const b = next(step.data);
+  return { data: b.data, effects: [...step.effects, ...b.effects] };
+}
+
+/** The entry at a position, from the retained past or the log. */
+function entryAt(d: ReplicaData, position: number): OrderEntry | undefined {
+  if (position > d.applied) return d.order.log[position - d.applied - 1];
+  const first = d.applied - d.order.past.length + 1;
+  return position >= first ? d.order.past[position - first] : undefined;
+}
+
+function orderFrame(d: ReplicaData, to: string, position: number, e: OrderEntry): Effect {
+  const frame: Frame = { kind: 'order', from: d.name, to, position, client: e.client, num: e.num, body: e.body, epoch: d.epoch };
+  return sendOn(peerLinkId(to), frame);
+}
+
+function commitFrame(d: ReplicaData, to: string): Effect {
+  return sendOn(peerLinkId(to), { kind: 'commit', from: d.name, to, position: d.order.commit, epoch: d.epoch });
+}
+
+/** A peer tells its sequencer how far it holds the sequencer's order. */
+function ackEffects(d: ReplicaData): Effect[] {
+  const seq = d.order.sequencer;
+  if (seq === null || seq === d.name) return [];
+  return [sendOn(peerLinkId(seq), { kind: 'ack', from: d.name, to: seq, seq: d.order.confirmed, epoch: d.epoch })];
+}
+
+function forwardTo(d: ReplicaData, to: string, u: OrderEntry): Effect {
+  return sendOn(peerLinkId(to), { kind: 'forward', from: d.name, to, client: u.client, num: u.num, body: u.body, epoch: d.epoch });
+}
+
+function reply(d: ReplicaData, origins: Origin[], u: { client: string; num: number }, result: string): Effect[] {
+  return origins.map((o) => answer(o, { kind: 'reply', client: u.client, server: d.name, num: u.num, result }));
+}
+
+/**
+ * After every `ready` (active): a new epoch forgets who sequenced and how far the peers are; the
+ * sequencer takes its whole log as its order, probes every peer (`commit`, answered by `ack`) and
+ * orders what it holds. A peer learns its sequencer from the sequencer's first frame.
+ */
+export function adoptEpoch(d: ReplicaData): Step {
+  let data = d;
+  if (d.order.epoch !== d.epoch) {
+    data = withOrder(d, {
+      epoch: d.epoch,
+      sequencer: isSequencer(d) ? d.name : null,
+      confirmed: isSequencer(d) ? end(d) : d.applied,
+      commit: d.applied,
+      acks: {},
+      sent: {},
+    });
+  }
+  if (!isSequencer(data)) return { data, effects: [] };
+  const keep = <T>(r: Record<string, T>) => Object.fromEntries(Object.entries(r).filter(([p]) => data.peers.includes(p)));
+  data = withOrder(data, { sequencer: data.name, acks: keep(data.order.acks), sent: keep(data.order.sent) });
+  const probes = data.peers.map((p) => commitFrame(data, p));
+  return then({ data, effects: probes }, (x) => then(sequence(x), maybeCommit));
+}
+
+/**
+ * A client request (with `origin`) or a peer's `forward`. Numbers the client table already has are
+ * answered from it or refused, as ever; anything else waits, unordered, for its position. A peer
+ * passes client requests on to every peer, so the sequencer (whoever it is) gets them.
+ */
+export function takeRequest(d: ReplicaData, req: Request): Step {
+  const last = d.clients[req.client];
+  if (last && req.num <= last.num && !(plant.noDuplicateCheck && req.num === last.num)) {
+    const ref = { client: req.client, server: d.name, num: req.num };
+    if (!req.origin) return { data: d, effects: [] };
+    if (req.num < last.num) return { data: d, effects: [answer(req.origin, { kind: 'error', name: d.name, message: `${req.client} last ${last.num}` })] };
+    return { data: d, effects: [print({ event: 'server.duplicate', name: d.name, request: ref }), ...reply(d, [req.origin], req, last.reply)] };
+  }
+  const origins = req.origin ? [req.origin] : [];
+  const known = d.order.unordered.find((u) => u.client === req.client && u.num === req.num);
+  const unordered = known
+    ? d.order.unordered.map((u) => (u === known ? { ...u, origins: [...u.origins, ...origins] } : u))
+    : [...d.order.unordered, { client: req.client, num: req.num, body: req.body, origins }];
+  const data = withOrder(d, { unordered });
+  const passOn = req.origin && !isSequencer(d) ? d.peers.map((to) => forwardTo(d, to, req)) : [];
+  if (!isSequencer(data)) return { data, effects: passOn };
+  return then({ data, effects: passOn }, (x) => then(sequence(x), maybeCommit));
+}
+
+/** Requests held while booting or recovering, once the replica serves. */
+export function releaseHeldOrdered(d: ReplicaData): Step {
+  let step: Step = { data: { ...d, held: [] }, effects: [] };
+  for (const req of plant.dropHeldOnRecovery ? [] : d.held) step = then(step, (x) => takeRequest(x, req));
+  return then(step, catchUp);
+}
+
+/** Sequencer: every unordered request that is its client's next gets the next position. */
+function sequence(d: ReplicaData): Step {
+  let data = d;
+  const effects: Effect[] = [];
+  for (;;) {
+    const inLog = (u: OrderEntry) => data.order.log.some((e) => e.client === u.client && e.num === u.num);
+    const next = (client: string) =>
+      Math.max(data.clients[client]?.num ?? 0, ...data.order.log.filter((e) => e.client === client).map((e) => e.num)) + 1;
+    const u = data.order.unordered.find((x) => !inLog(x) && x.num === next(x.client));
+    if (!u) break;
+    const entry: OrderEntry = { client: u.client, num: u.num, body: u.body };
+    const position = end(data) + 1;
+    const sent = { ...data.order.sent };
+    for (const p of data.peers) {
+      if (sent[p] !== position - 1) continue;
+      effects.push(orderFrame(data, p, position, entry));
+      sent[p] = position;
+    }
+    data = withOrder(data, { log: [...data.order.log, entry], confirmed: position, sent });
+  }
+  return { data, effects };
+}
+
+/** Sequencer: the positions every peer holds are committed; tell the peers and apply them. */
+function maybeCommit(d: ReplicaData): Step {
+  const commit = Math.min(end(d), ...d.peers.map((p) => d.order.acks[p] ?? 0));
+  if (commit <= d.order.commit) return { data: d, effects: [] };
+  const data = withOrder(d, { commit });
+  return then({ data, effects: data.peers.map((p) => commitFrame(data, p)) }, (x) => applyUpTo(x, commit));
+}
+
+/** Applies the log's committed positions in order; each request's waiting clients get its result. */
+function applyUpTo(d: ReplicaData, upto: number): Step {
+  let data = d;
+  const effects: Effect[] = [];
+  const done: OrderEntry[] = [];
+  while (data.applied < upto && data.order.log.length > 0) {
+    const [e, ...log] = data.order.log as [OrderEntry, ...OrderEntry[]];
+    const last = data.clients[e.client];
+    const waiting = data.order.unordered.filter((u) => u.client === e.client && u.num === e.num).flatMap((u) => u.origins);
+    const ref = { client: e.client, server: data.name, num: e.num };
+    let next: ReplicaData = { ...data, applied: data.applied + 1 };
+    if (last && e.num <= last.num && !(plant.noDuplicateCheck && e.num === last.num)) {
+      // Ordered twice (a request re-sent to a new sequencer): every replica skips it alike.
+      if (e.num === last.num) effects.push(...reply(data, waiting, e, last.reply));
+    } else {
+      effects.push(print({ event: 'server.before', name: data.name, state: data.app.show(data.state), request: ref }));
+      const { state, reply: result } = data.app.apply(data.state, e.body);
+      next = { ...next, state, clients: { ...data.clients, [e.client]: { num: e.num, reply: result } } };
+      effects.push(print({ event: 'server.after', name: data.name, state: data.app.show(state), request: ref }), ...reply(data, waiting, e, result));
+    }
+    const had = next.clients[e.client]?.num ?? 0;
+    done.push(e);
+    data = withOrder(next, { log, unordered: data.order.unordered.filter((u) => u.client !== e.client || u.num > had) });
+  }
+  if (done.length === 0) return { data, effects };
+  // Trimmed only now and then: copying the retained past on every request would cost more.
+  const past = [...data.order.past, ...done];
+  return { data: withOrder(data, { past: past.length > 2 * RETAIN ? past.slice(-RETAIN) : past }), effects };
+}
+
+/** A peer applies what is both committed and its sequencer's, and says how far it holds. */
+function catchUp(d: ReplicaData): Step {
+  if (isSequencer(d)) return then(sequence(d), maybeCommit);
+  const applied = applyUpTo(d, Math.min(d.order.commit, d.order.confirmed));
+  return { data: applied.data, effects: [...applied.effects, ...ackEffects(applied.data)] };
+}
+
+/** The sequencer of this epoch is the sender of its first `order` or `commit`; what waits unordered goes to it. */
+function learnSequencer(d: ReplicaData, from: string): Step {
+  if (d.order.sequencer !== null || isSequencer(d) || !d.peers.includes(from)) return { data: d, effects: [] };
+  const data = withOrder(d, { sequencer: from });
+  return { data, effects: data.order.unordered.map((u) => forwardTo(data, from, u)) };
+}
+
+/**
+ * `order` from the sequencer: position P is taken if it follows what this replica holds of the
+ * sequencer's order (an older epoch's entry there, and everything after it, gives way). A gap
+ * (a lost link, a new epoch) is left for the `ack` to reveal. `serving` is false while recovering:
+ * then nothing is applied or acknowledged before the snapshot.
+ */
+export function takeOrder(d: ReplicaData, f: Extract<Frame, { kind: 'order' }>, serving: boolean): Step {
+  const learned = learnSequencer(d, f.from);
+  let data = learned.data;
+  if (data.order.sequencer !== f.from || isSequencer(data)) return learned;
+  const p = f.position;
+  if (p === data.order.confirmed + 1 && p > data.applied) {
+    const i = p - data.applied - 1;
+    const entry: OrderEntry = { client: f.client, num: f.num, body: f.body };
+    const old = data.order.log[i];
+    const log = old && same(old, entry) ? data.order.log : [...data.order.log.slice(0, i), entry];
+    data = withOrder(data, { log, confirmed: p });
+  }
+  if (!serving) return { data, effects: learned.effects };
+  return then({ data, effects: learned.effects }, catchUp);
+}
+
+/** `commit` from the sequencer (also its probe: always answered with an `ack` when serving). */
+export function takeCommit(d: ReplicaData, f: Extract<Frame, { kind: 'commit' }>, serving: boolean): Step {
+  const learned = learnSequencer(d, f.from);
+  const data = learned.data;
+  if (data.order.sequencer !== f.from || isSequencer(data)) return learned;
+  const next = withOrder(data, { commit: Math.max(data.order.commit, f.position) });
+  if (!serving) return { data: next, effects: learned.effects };
+  return then({ data: next, effects: learned.effects }, catchUp);
+}
+
+/**
+ * Sequencer: a peer's `ack`. The first one of an epoch (or since the link to the peer came back)
+ * says where the peer is: it is sent everything after that (a snapshot first when the retained
+ * past does not reach back so far), and from then on each new position as it is ordered.
+ */
+export function takeOrderAck(d: ReplicaData, from: string, position: number): Step {
+  if (!isSequencer(d) || !d.peers.includes(from)) return { data: d, effects: [] };
+  let data = withOrder(d, { acks: { ...d.order.acks, [from]: position } });
+  const effects: Effect[] = [];
+  if (data.order.sent[from] === undefined) {
+    let start = position + 1;
+    if (start <= data.applied && entryAt(data, start) === undefined) {
+      effects.push(sendOn(peerLinkId(from), recoveryFrame(data, from)));
+      start = data.applied + 1;
+    }
+    for (let p = start; p <= end(data); p++) effects.push(orderFrame(data, from, p, entryAt(data, p)!));
+    effects.push(commitFrame(data, from));
+    data = withOrder(data, { sent: { ...data.order.sent, [from]: end(data) } });
+  }
+  return then({ data, effects }, maybeCommit);
+}
+
+/**
+ * A link to a peer came (back) up: frames sent meanwhile may be lost. The sequencer probes the
+ * peer again; a peer re-sends its ack and its unordered requests to its sequencer.
+ */
+export function orderLinkUp(d: ReplicaData, peer: string): Step {
+  if (isSequencer(d)) {
+    const { [peer]: _, ...sent } = d.order.sent;
+    const data = withOrder(d, { sent });
+    return { data, effects: [commitFrame(data, peer)] };
+  }
+  if (d.order.sequencer !== peer) return { data: d, effects: [] };
+  return { data: d, effects: [...d.order.unordered.map((u) => forwardTo(d, peer, u)), ...ackEffects(d)] };
+}
+
+/**
+ * A snapshot at sequence point `applied` replaced state and client table (recovery, or a
+ * sequencer's catch-up snapshot): the log keeps only the positions after it.
+ */
+export function restoreOrder(before: ReplicaData, after: ReplicaData): ReplicaData {
+  const c = after.applied;
+  const log = c >= before.applied ? before.order.log.slice(c - before.applied) : [];
+  const confirmed = c >= before.applied ? Math.max(before.order.confirmed, c) : c;
+  const done = (u: OrderEntry) => u.num <= (after.clients[u.client]?.num ?? 0);
+  return withOrder(after, { log, confirmed, past: [], unordered: before.order.unordered.filter((u) => !done(u)) });
+}
+
+/** A sequencer's catch-up snapshot to a serving peer that lags past the retained log. */
+export function takeCatchUpSnapshot(before: ReplicaData, after: ReplicaData): Step {
+  return catchUp(restoreOrder(before, after));
+}

@@ -30,7 +30,7 @@ describe('e2e: steadfast chaos (real processes, histories checked)', function ()
       run = startSteadfast(['chaos', '--mode', mode, '--seconds', String(SECONDS)]);
       const exit = await run.ended(RUN_MS);
       const out = run.lines.join('\n');
-      console.log(run.lines.filter((l) => /^(operations|faults|primary|sequencer|linearizability|replicas|verdict|problem)/.test(l)).map((l) => `      ${l}`).join('\n'));
+      console.log(run.lines.filter((l) => /^(operations|faults:|primary|sequencer|linearizability|replicas|verdict|problem)/.test(l)).map((l) => `      ${l}`).join('\n'));
       expect(exit, `exit of chaos\n${run.tail(30)}`).to.deep.equal({ code: 0, signal: null });
       expect(out).to.match(/^verdict: PASS$/m);
       const word = mode === 'active' ? 'sequencer' : 'primary';

@@ -26,8 +26,8 @@ import { MAIN, StartError, reachable, startGfd, startLfd, startRm } from './clus
 import { Supervisor } from './cluster/supervisor.js';
 
 export const CHAOS_HELP = `steadfast chaos --mode active|passive --seconds N [options]
-Runs a cluster of real processes on free ports of 127.0.0.1 (three servers with their LFDs, RM,
-GFD; app = log, durability = sync), several clients recording their histories, and N seconds of
+Runs a cluster of real processes on free ports of 127.0.0.1 (the first three servers of the file
+with their LFDs, default S1-S3; RM, GFD; app = log, durability = sync), several clients recording their histories, and N seconds of
 faults against the servers, the primary (sequencer) most of all: kill -9, SIGSTOP then SIGCONT,
 SIGTERM. Then the cluster must recover, the replicas must agree and the clients' histories must
 be linearizable. Prints operations, faults by kind and the verdict; exit status 0 only on PASS.
@@ -65,10 +65,10 @@ function rng(seed: number): () => number {
   };
 }
 
-async function chaosConfig(mode: Mode, clients: number, intervalMs: number, timing: { freq: number; timeout: number; checkpoint: number }): Promise<ClusterConfig> {
+/** The servers (up to three, each with its LFD) of the given or default file, on free local ports. */
+async function chaosConfig(base: ClusterConfig, mode: Mode, clients: number, intervalMs: number, timing: { freq: number; timeout: number; checkpoint: number }): Promise<ClusterConfig> {
   const host = '127.0.0.1';
-  const base = loadConfig({});
-  const servers = base.servers.slice(0, 3);
+  const servers = base.servers.filter((s) => base.lfds.some((l) => l.server === s.name)).slice(0, 3);
   const ports = await freePorts(2 + 2 * servers.length, host);
   const take = () => ports.shift()!;
   return {
@@ -107,9 +107,13 @@ export async function chaosCommand(argv: string[]): Promise<number> {
   if (o.durability === 'checkpoint') throw new UsageError('chaos: durability = checkpoint may lose answered requests by design; chaos checks sync only');
   if (o.app === 'status') throw new UsageError('chaos: runs the log application (its replies reveal the order)');
 
+  const base = loadConfig({ path: flags.configPath });
+  if (base.servers.filter((s) => base.lfds.some((l) => l.server === s.name)).length < 2) {
+    throw new UsageError(`chaos: ${base.source} needs at least two servers, each with an LFD`);
+  }
   const dir = mkdtempSync(path.join(os.tmpdir(), 'steadfast-chaos-'));
   const file = path.join(dir, 'cluster.ini');
-  writeFileSync(file, configToIni(await chaosConfig(mode, clientCount, intervalMs, timing), `steadfast chaos --mode ${mode}: a fresh local cluster`));
+  writeFileSync(file, configToIni(await chaosConfig(base, mode, clientCount, intervalMs, timing), `steadfast chaos --mode ${mode}: a fresh local cluster`));
   const config = loadConfig({ path: file });
   const say = (line = '') => void process.stdout.write(line + '\n');
   const sup = new Supervisor({

@@ -17,13 +17,13 @@
  *   (active: the same client numbers; their order may differ until total ordering lands).
  * - `answered-kept`: passive with `durability = sync`: every request a client saw answered is in
  *   the final log at the position its reply named. Active: it is in every replica's log.
- * - `linearizable`: active, and passive with `durability = sync`: the history of client operations
- *   (each request's first send to its first reply, or unknown if none came) with the final log of a
- *   serving replica is linearizable for the log application (`src/check/linearizability.ts`).
  * - `relaunched-and-serving`: after quiescence every configured server runs as one process that
  *   serves and that its LFD watches (the LFD runs and names that process's pid).
  * - `rm-members-real`: after quiescence the RM's members are the servers really up, all serving.
  * - `no-crash`: no role machine threw.
+ * - `linearizable`: active, and passive with `durability = sync`: the history of client operations
+ *   (each request's first send to its first reply, or unknown if none came) with the final log of a
+ *   serving replica is linearizable for the log application (`src/check/linearizability.ts`).
  */
 import type { ServerContext } from '../../src/actors/server.js';
 import { HistoryRecorder } from '../../src/check/history.js';

@@ -76,7 +76,7 @@ function requestFrame(ctx: ClientContext, server: string): RequestFrame {
 function sendCurrent(ctx: ClientContext, resend: boolean): { sentTo: string[]; effects: Effect[] } {
   const targets = ctx.servers.filter((s) => ctx.up.includes(s) && (resend || !ctx.sentTo.includes(s)));
   const effects = targets.flatMap((server) => [
-    print({ event: 'client.sent', name: ctx.name, request: { client: ctx.name, server, num: ctx.num } }),
+    print({ event: 'client.sent', name: ctx.name, request: { client: ctx.name, server, num: ctx.num }, body: ctx.body ?? '' }),
     sendOn(serverLink(server), requestFrame(ctx, server)),
   ]);
   return { sentTo: [...new Set([...ctx.sentTo, ...targets])], effects };

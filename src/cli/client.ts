@@ -2,14 +2,18 @@ import { createInterface } from 'node:readline';
 import { clientMachine, type ClientOutput } from '../actors/client.js';
 import { createPrinter } from '../log/printer.js';
 import { COMMON_HELP, UsageError, commonFlags, configFrom, parse, requireName } from './args.js';
+import { historyTap } from './history-tap.js';
 import { runRole } from './run-role.js';
 
-export const CLIENT_HELP = `steadfast client --name C1 [--config FILE] [--count N] [--interval SECONDS] [--stdin]
+export const CLIENT_HELP = `steadfast client --name C1 [--config FILE] [--count N] [--interval SECONDS] [--stdin] [--history FILE]
 A client: sends numbered requests (message + number, or each line typed with --stdin), prints the
 replies, discards duplicates, follows the RM to the serving replicas.
   --count N      stop after N answered requests (exit 0)
   --interval S   seconds between requests (default: the file's [client.NAME] interval)
   --stdin        each line typed is the next request's string
+  --history FILE append every operation to FILE as JSON lines for the linearizability checker
+                 (app = log only): invoke (first send) and complete (first reply, its position),
+                 timed in microseconds of this host's monotonic clock
 
 ${COMMON_HELP}`;
 
@@ -28,6 +32,7 @@ export async function clientCommand(argv: string[]): Promise<number> {
     count: { type: 'string' },
     interval: { type: 'string' },
     stdin: { type: 'boolean' },
+    history: { type: 'string' },
   });
   const flags = commonFlags(values);
   if (flags.help) return void console.log(CLIENT_HELP), 0;
@@ -35,9 +40,12 @@ export async function clientCommand(argv: string[]): Promise<number> {
   const name = requireName(values.name, 'client', config.clients.map((c) => c.name), config.source);
   const count = positiveNumber('--count', values.count, true);
   const interval = positiveNumber('--interval', values.interval, false);
-  const print = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'client', name });
+  if (values.history !== undefined && config.cluster.app !== 'log') throw new UsageError(`--history needs app = log (replies that are positions); ${config.source} has app = ${config.cluster.app}`);
+  const tap = values.history === undefined ? null : historyTap(values.history);
+  const printer = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'client', name });
+  const print = tap ? tap.wrap(printer) : printer;
   const input = { name, config, print, count, intervalMs: interval === undefined ? undefined : interval * 1000, stdin: values.stdin };
-  return runRole(clientMachine, input, {
+  const code = await runRole(clientMachine, input, {
     print,
     name,
     exitCode: (output) => (output as ClientOutput | undefined)?.exitCode ?? 0,
@@ -48,4 +56,6 @@ export async function clientCommand(argv: string[]): Promise<number> {
       lines.on('close', () => actor.send({ type: 'eof' }));
     },
   });
+  tap?.close();
+  return code;
 }

@@ -5,6 +5,7 @@
  */
 import { ConfigError } from '../config/load.js';
 import { UsageError } from './args.js';
+import { chaosCommand } from './chaos.js';
 import { clientCommand } from './client.js';
 import { clusterCommand } from './cluster.js';
 import { gfdCommand } from './gfd.js';
@@ -21,7 +22,8 @@ const USAGE = `usage: steadfast COMMAND [options]   (steadfast COMMAND --help fo
   server   --name S1 [--config FILE]                      a replica server
   client   --name C1 [--config FILE] [--count N] [--interval S] [--stdin]
   cluster  [--config FILE] [--mode M] [--clients N]      the whole cluster here, one process per role
-  scenario active|passive [--config FILE]                the seed's eight steps against a fresh cluster`;
+  scenario active|passive [--config FILE]                the seed's eight steps against a fresh cluster
+  chaos    --mode active|passive --seconds N             faults against a fresh cluster, histories checked`;
 
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
   rm: rmCommand,
@@ -31,6 +33,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   client: clientCommand,
   cluster: clusterCommand,
   scenario: scenarioCommand,
+  chaos: chaosCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

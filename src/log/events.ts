@@ -37,7 +37,8 @@ export type LogEvent =
   | { event: 'members'; name: 'GFD' | 'RM'; members: string[] }
   | { event: 'rm.primary'; mode: Mode; primary: string; epoch: number }
   // client
-  | { event: 'client.sent'; name: string; request: RequestRef }
+  /** `body`: the request's string (JSON lines and history files show it; the text line leaves it out). */
+  | { event: 'client.sent'; name: string; request: RequestRef; body?: string }
   | { event: 'client.received'; name: string; request: RequestRef; result: string }
   | { event: 'client.duplicate'; name: string; num: number; server: string }
   | { event: 'client.allDead'; name: string }

@@ -21,8 +21,13 @@
  *   serves and that its LFD watches (the LFD runs and names that process's pid).
  * - `rm-members-real`: after quiescence the RM's members are the servers really up, all serving.
  * - `no-crash`: no role machine threw.
+ * - `linearizable`: active, and passive with `durability = sync`: the history of client operations
+ *   (each request's first send to its first reply, or unknown if none came) with the final log of a
+ *   serving replica is linearizable for the log application (`src/check/linearizability.ts`).
  */
 import type { ServerContext } from '../../src/actors/server.js';
+import { HistoryRecorder } from '../../src/check/history.js';
+import { checkLog } from '../../src/check/linearizability.js';
 import type { LogEvent } from '../../src/log/events.js';
 import type { Frame, Phase } from '../../src/protocol/frames.js';
 import type { PendingBug } from './pending.js';
@@ -36,6 +41,7 @@ export const INVARIANTS = [
   'recovery-complete',
   'replicas-equal',
   'answered-kept',
+  'linearizable',
   'relaunched-and-serving',
   'rm-members-real',
   'no-crash',
@@ -73,6 +79,9 @@ export class Checker implements Observer {
   private served: { epoch: number; key: string; at: number } | null = null;
   private readonly logs = new WeakMap<string[], Set<string>>();
   readonly answers: Answer[] = [];
+  /** Every client operation, timed in simulated microseconds in the order the clients saw things. */
+  readonly history = new HistoryRecorder();
+  private lastTick = -1;
   /** Thawed after the lease ran out and not yet back to booting. */
   private readonly stale = new Set<ServerProc>();
   private readonly reported = new Set<string>();
@@ -107,11 +116,21 @@ export class Checker implements Observer {
   // ---------------------------------------------------------------------------------------------
   // While the run goes
 
+  /** Simulated microseconds, strictly increasing, so two events of one millisecond keep their order. */
+  private tick(): number {
+    this.lastTick = Math.max(this.lastTick + 1, this.now * 1000);
+    return this.lastTick;
+  }
+
   print(who: string, proc: ServerProc | null, event: LogEvent): void {
     switch (event.event) {
+      case 'client.sent':
+        this.history.invoked(event.name, event.request.num, event.body ?? messageOf(event.name) + event.request.num, this.tick());
+        break;
       case 'client.received': {
         const { num, server } = event.request;
         this.answers.push({ client: event.name, num, body: messageOf(event.name) + num, result: event.result, server, at: this.now });
+        this.history.completed(event.name, num, Number(event.result), this.tick());
         break;
       }
       case 'server.heartbeat':
@@ -225,6 +244,21 @@ export class Checker implements Observer {
   // ---------------------------------------------------------------------------------------------
   // At the end, after quiescence
 
+  /** The history with the final log of a serving replica (the primary's where there is one). */
+  private checkLinearizable(contexts: { server: string; ctx: ServerContext }[]): void {
+    const holder = contexts.find((c) => c.ctx.role === 'primary') ?? contexts[0];
+    const final = holder ? (holder.ctx.state as string[]) : undefined;
+    const v = checkLog(this.history.operations, { final });
+    if (v.ok === true) return;
+    const ops = this.history.operations;
+    const unknown = ops.filter((o) => o.complete === null).length;
+    this.violate(
+      'linearizable',
+      `${v.ok === false ? 'not linearizable' : 'undecided'} (${v.method} check of ${ops.length} operations, ${unknown} unknown` +
+        `${holder ? `, with ${holder.server}'s final log of ${final!.length}` : ''}): ${inSeconds(v.reason)}`,
+    );
+  }
+
   final(): void {
     const w = this.world;
     const mode = w.config.cluster.mode;
@@ -307,7 +341,15 @@ export class Checker implements Observer {
         }
       }
     }
+
+    // Passive `durability = checkpoint` may lose answered requests by design (SPEC §1).
+    if (sync || mode === 'active') this.checkLinearizable(contexts);
   }
+}
+
+/** Times in the history are simulated microseconds; reasons read better in seconds. */
+function inSeconds(reason: string): string {
+  return reason.replace(/\[(\d+), (\d+|∞)\]/g, (_, a: string, b: string) => `[${(Number(a) / 1e6).toFixed(6)} s, ${b === '∞' ? '∞' : `${(Number(b) / 1e6).toFixed(6)} s`}]`);
 }
 
 /** Where two replicas differ, in a few words. */

@@ -1,0 +1,114 @@
+/**
+ * A history of client operations on the `log` application (SPEC §1: a request appends its string,
+ * the reply is the new entry's 1-based position), as the linearizability checker reads it.
+ *
+ * An operation is one logical request: a client's (name, number). The client may send it several
+ * times (a passive client resends after a failover; an active client sends it to every replica; a
+ * client restarted under the same name sends the same numbers again), and the servers apply it at
+ * most once (SPEC §6 Exactly once), so every send of one (name, number) with the same string is
+ * the same operation: it is invoked when first sent and completes when the first reply arrives. An
+ * operation whose client never heard back (stopped, killed, gave up) has an unknown result: it may
+ * have taken effect or not.
+ *
+ * Times are numbers on one clock shared by every client of the history (the simulator's event
+ * order, or a host's monotonic clock in microseconds); larger is later. Equal times count as
+ * concurrent, which only ever makes the check more lenient.
+ */
+
+export interface Operation {
+  client: string;
+  num: number;
+  /** The string appended. */
+  value: string;
+  /** When the client first sent it. */
+  invoke: number;
+  /** When the client heard the reply; null: never (the result is unknown). */
+  complete: number | null;
+  /** The position the reply named (1-based); null when unknown. */
+  position: number | null;
+}
+
+/** One line of a history file (`steadfast client --history FILE`): JSON, one event a line. */
+export type HistoryEvent =
+  | { type: 'invoke'; client: string; num: number; value: string; t: number }
+  | { type: 'complete'; client: string; num: number; position: number; t: number };
+
+/** Builds operations from invoke and complete events, merging the sends of one request. */
+export class HistoryRecorder {
+  readonly operations: Operation[] = [];
+  private readonly open = new Map<string, Operation>();
+
+  invoked(client: string, num: number, value: string, t: number): void {
+    const key = `${client}\u0000${num}`;
+    const known = this.open.get(key);
+    // A resend, or a restarted client's same request: the first send stands.
+    if (known && known.value === value) return;
+    const op: Operation = { client, num, value, invoke: t, complete: null, position: null };
+    this.operations.push(op);
+    this.open.set(key, op);
+  }
+
+  completed(client: string, num: number, position: number, t: number): void {
+    const op = this.open.get(`${client}\u0000${num}`);
+    if (!op) throw new Error(`${client} heard reply ${num} of a request it never sent`);
+    if (op.complete === null) {
+      op.complete = t;
+      op.position = position;
+    } else if (op.position !== position) {
+      // One request told two positions: kept as a second operation, so the checker sees both.
+      this.operations.push({ ...op, complete: t, position });
+    }
+  }
+
+  take(e: HistoryEvent): void {
+    if (e.type === 'invoke') this.invoked(e.client, e.num, e.value, e.t);
+    else this.completed(e.client, e.num, e.position, e.t);
+  }
+}
+
+/** One event as a history file line. */
+export function historyLine(e: HistoryEvent): string {
+  return JSON.stringify(e);
+}
+
+/** Reads history file text (JSON lines); throws one clear line naming the bad line. */
+export function parseHistory(text: string, source = 'history'): HistoryEvent[] {
+  const events: HistoryEvent[] = [];
+  const lines = text.split('\n');
+  for (const [i, raw] of lines.entries()) {
+    const line = raw.trim();
+    if (line === '') continue;
+    // A client killed mid-write leaves a torn last line: nothing after it was written either.
+    if (i === lines.length - 1 && !raw.endsWith('}')) break;
+    let e: unknown;
+    try {
+      e = JSON.parse(line);
+    } catch {
+      throw new Error(`${source}:${i + 1}: not JSON`);
+    }
+    const why = badEvent(e);
+    if (why) throw new Error(`${source}:${i + 1}: ${why}`);
+    events.push(e as HistoryEvent);
+  }
+  return events;
+}
+
+function badEvent(e: unknown): string | null {
+  if (typeof e !== 'object' || e === null) return 'not an object';
+  const o = e as Record<string, unknown>;
+  if (typeof o.client !== 'string') return 'no client';
+  if (typeof o.num !== 'number' || !Number.isInteger(o.num) || o.num < 1) return 'no request number';
+  if (typeof o.t !== 'number' || !Number.isFinite(o.t)) return 'no time';
+  if (o.type === 'invoke') return typeof o.value === 'string' ? null : 'invoke without a value';
+  if (o.type === 'complete') {
+    return typeof o.position === 'number' && Number.isInteger(o.position) && o.position >= 1 ? null : 'complete without a position';
+  }
+  return `unknown type ${JSON.stringify(o.type)}`;
+}
+
+/** The operations of several clients' event lists (each list in its own order). */
+export function operationsOf(...lists: HistoryEvent[][]): Operation[] {
+  const r = new HistoryRecorder();
+  for (const list of lists) for (const e of list) r.take(e);
+  return r.operations;
+}

@@ -1,0 +1,308 @@
+/**
+ * `steadfast chaos --mode active|passive --seconds N`: a cluster of real processes on free local
+ * ports, several clients recording their histories (`client --history`), and N seconds of faults
+ * against the servers — kill -9, SIGSTOP then SIGCONT (short, or past the heartbeat timeout so the
+ * LFD kills the process), SIGTERM (a clean stop the LFD restarts) — aimed at the primary (the
+ * sequencer) most of all. A fault hits a server only while another one serves and is not paused,
+ * so the state is never lost by design. Then the faults stop, the cluster must recover (every
+ * server serving), the clients stop, the replicas must agree, and the clients' histories with the
+ * final log must be linearizable (`src/check/linearizability.ts`). Prints the operations, the
+ * faults by kind and the verdict; exit status 0 only on PASS.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { logApp } from '../app/log.js';
+import { operationsOf, parseHistory } from '../check/history.js';
+import { checkLog } from '../check/linearizability.js';
+import { loadConfig } from '../config/load.js';
+import type { ClusterConfig } from '../config/types.js';
+import type { Mode, RmStatusFrame, ServerStatusFrame } from '../protocol/frames.js';
+import { COMMON_HELP, UsageError, commonFlags, parse } from './args.js';
+import { configToIni } from './cluster/ini.js';
+import { pollUntil } from './cluster/liveness.js';
+import { freePorts, queryRm, queryServer } from './cluster/query.js';
+import { MAIN, StartError, reachable, startGfd, startLfd, startRm } from './cluster/start.js';
+import { Supervisor } from './cluster/supervisor.js';
+
+export const CHAOS_HELP = `steadfast chaos --mode active|passive --seconds N [options]
+Runs a cluster of real processes on free ports of 127.0.0.1 (the first three servers of the file
+with their LFDs, default S1-S3; RM, GFD; app = log, durability = sync), several clients recording their histories, and N seconds of
+faults against the servers, the primary (sequencer) most of all: kill -9, SIGSTOP then SIGCONT,
+SIGTERM. Then the cluster must recover, the replicas must agree and the clients' histories must
+be linearizable. Prints operations, faults by kind and the verdict; exit status 0 only on PASS.
+  --seconds N         seconds of faults (default 60)
+  --clients N         clients (default 3)
+  --interval S        seconds between a client's requests (default 0.05)
+  --every S           mean seconds between faults (default 1.5)
+  --seed N            the fault schedule's seed (default: drawn and printed)
+  --heartbeat-freq S  (default 0.25)   --heartbeat-timeout S (default 1)   --checkpoint-freq S (default 1)
+  --keep-dir          keep the temporary directory (ini file, histories)
+  --verbose           print every role's lines as they come
+
+${COMMON_HELP}`;
+
+const FAULTS = ['kill', 'stop-short', 'stop-long', 'term'] as const;
+type FaultKind = (typeof FAULTS)[number];
+
+function positive(flag: string, value: string | undefined, fallback: number, integer = false): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+    throw new UsageError(`${flag}: not a positive ${integer ? 'whole number' : 'number'}: '${value}'`);
+  }
+  return n;
+}
+
+/** A small seeded stream, so a schedule can be asked for again (timing still differs run to run). */
+function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+}
+
+/** The servers (up to three, each with its LFD) of the given or default file, on free local ports. */
+async function chaosConfig(base: ClusterConfig, mode: Mode, clients: number, intervalMs: number, timing: { freq: number; timeout: number; checkpoint: number }): Promise<ClusterConfig> {
+  const host = '127.0.0.1';
+  const servers = base.servers.filter((s) => base.lfds.some((l) => l.server === s.name)).slice(0, 3);
+  const ports = await freePorts(2 + 2 * servers.length, host);
+  const take = () => ports.shift()!;
+  return {
+    ...base,
+    cluster: { ...base.cluster, mode, heartbeatFreqMs: timing.freq, heartbeatTimeoutMs: timing.timeout, checkpointFreqMs: timing.checkpoint, durability: 'sync', app: 'log' },
+    rm: { host, port: take() },
+    gfd: { host, port: take() },
+    servers: servers.map((s) => ({ name: s.name, host, port: take(), peerPort: take() })),
+    lfds: base.lfds.filter((l) => servers.some((s) => s.name === l.server)),
+    clients: Array.from({ length: clients }, (_, i) => ({ name: `C${i + 1}`, intervalMs, message: `c${i + 1}-` })),
+  };
+}
+
+export async function chaosCommand(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {
+    seconds: { type: 'string' },
+    clients: { type: 'string' },
+    interval: { type: 'string' },
+    every: { type: 'string' },
+    seed: { type: 'string' },
+    'keep-dir': { type: 'boolean' },
+    verbose: { type: 'boolean' },
+  });
+  const flags = commonFlags(values);
+  if (flags.help) return void console.log(CHAOS_HELP), 0;
+  const mode = flags.overrides.mode;
+  if (mode === undefined) throw new UsageError('chaos: say --mode active or --mode passive');
+  const seconds = positive('--seconds', values.seconds, 60);
+  const clientCount = positive('--clients', values.clients, 3, true);
+  const intervalMs = positive('--interval', values.interval, 0.05) * 1000;
+  const everyMs = positive('--every', values.every, 1.5) * 1000;
+  const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : positive('--seed', values.seed, 1, true);
+  const o = flags.overrides;
+  const timing = { freq: o.heartbeatFreqMs ?? 250, timeout: o.heartbeatTimeoutMs ?? 1000, checkpoint: o.checkpointFreqMs ?? 1000 };
+  if (timing.timeout <= timing.freq) throw new UsageError(`--heartbeat-timeout must exceed the heartbeat frequency`);
+  if (o.durability === 'checkpoint') throw new UsageError('chaos: durability = checkpoint may lose answered requests by design; chaos checks sync only');
+  if (o.app === 'status') throw new UsageError('chaos: runs the log application (its replies reveal the order)');
+
+  const base = loadConfig({ path: flags.configPath });
+  if (base.servers.filter((s) => base.lfds.some((l) => l.server === s.name)).length < 2) {
+    throw new UsageError(`chaos: ${base.source} needs at least two servers, each with an LFD`);
+  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'steadfast-chaos-'));
+  const file = path.join(dir, 'cluster.ini');
+  writeFileSync(file, configToIni(await chaosConfig(base, mode, clientCount, intervalMs, timing), `steadfast chaos --mode ${mode}: a fresh local cluster`));
+  const config = loadConfig({ path: file });
+  const say = (line = '') => void process.stdout.write(line + '\n');
+  const sup = new Supervisor({
+    main: MAIN,
+    roleArgs: ['--config', file, '--log-format', 'json', '--log-level', 'info'],
+    cwd: dir,
+    keep: (event) => event === 'rm.primary' || event === 'client.allDead' || event === 'lfd.launching',
+    onLine: values.verbose ? (name, raw) => say(`${name} | ${raw}`) : undefined,
+  });
+  const servers = config.servers.map((s) => s.name);
+  const clients = config.clients.map((c) => c.name);
+  const historyFile = (c: string) => path.join(dir, `${c}.history.jsonl`);
+  const rmAt = reachable(config.rm);
+  const k = config.cluster;
+  say(`steadfast chaos --mode ${mode} --seconds ${seconds} --seed ${seed}: ${servers.join(', ')}, clients ${clients.join(', ')} every ${intervalMs / 1000} s, ` +
+    `heartbeat ${k.heartbeatFreqMs / 1000} s / timeout ${k.heartbeatTimeoutMs / 1000} s, checkpoint ${k.checkpointFreqMs / 1000} s; in ${dir}`);
+
+  let interrupted = false;
+  const onSignal = () => {
+    if (!interrupted) say('interrupted: stopping');
+    interrupted = true;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const rmStatus = async (): Promise<RmStatusFrame | null> => {
+    try {
+      return await queryRm(rmAt.host, rmAt.port, 1000);
+    } catch {
+      return null;
+    }
+  };
+  const serverStatus = async (name: string): Promise<ServerStatusFrame | null> => {
+    const s = config.servers.find((x) => x.name === name)!;
+    const at = reachable(s);
+    try {
+      return await queryServer(at.host, at.port, name, 2000);
+    } catch {
+      return null;
+    }
+  };
+  /** Every server serving, as the RM and the servers themselves say. */
+  const allServing = async (): Promise<boolean> => {
+    const rm = await rmStatus();
+    if (!rm || rm.primary === null || servers.some((s) => rm.members.find((m) => m.server === s)?.phase !== 'ready')) return false;
+    const st = await Promise.all(servers.map(serverStatus));
+    return st.every((s) => s !== null && s.phase === 'ready');
+  };
+
+  const faults: Record<string, number> = {};
+  const count = (what: string) => void (faults[what] = (faults[what] ?? 0) + 1);
+  const problems: string[] = [];
+  const paused = new Map<string, NodeJS.Timeout>();
+  /** SIGCONT to the server's latest process (harmless if the LFD killed and replaced the paused one). */
+  const resume = (server: string) => {
+    paused.delete(server);
+    sup.signal(server, 'SIGCONT');
+  };
+  let ops = { total: 0, completed: 0, unknown: 0 };
+  let verdictLines: string[] = [];
+
+  try {
+    await startRm(sup, config, 10_000);
+    await startGfd(sup, config, 10_000);
+    await Promise.all(config.lfds.map((l) => startLfd(sup, config, l.name, 10_000)));
+    if (!(await pollUntil(allServing, 20_000, 100))) throw new StartError('the cluster did not come up: not every server serves within 20 s');
+    for (const c of clients) sup.start(c, 'client', ['--history', historyFile(c)]);
+    const pids = [...[...sup.members.values()].map((m) => `${m.name} pid ${m.pid}`), ...servers.map((s) => `${s} pid ${sup.pidOf(s)}`)];
+    say(`cluster up (${pids.join(', ')}); ${clients.length} clients started; faults for ${seconds} s`);
+
+    // ---------------------------------------------------------------------------------------
+    // Faults
+    const r = rng(seed);
+    const T = k.heartbeatTimeoutMs;
+    const end = Date.now() + seconds * 1000;
+    while (Date.now() < end && !interrupted) {
+      await new Promise((res) => setTimeout(res, everyMs * (0.5 + r())));
+      if (Date.now() >= end || interrupted) break;
+      const rm = await rmStatus();
+      if (!rm) continue;
+      const healthy = (s: string) => rm.members.find((m) => m.server === s)?.phase === 'ready' && !paused.has(s) && sup.stateOf(s) === 'running';
+      const primary = rm.primary !== null && servers.includes(rm.primary) ? rm.primary : null;
+      const aimAtPrimary = primary !== null && r() < 0.7;
+      const target = aimAtPrimary ? primary : servers[Math.floor(r() * servers.length)]!;
+      const role = target === primary ? (mode === 'active' ? 'sequencer' : 'primary') : 'backup';
+      const pick = r();
+      const kind: FaultKind = pick < 0.55 ? 'kill' : pick < 0.72 ? 'stop-short' : pick < 0.87 ? 'stop-long' : 'term';
+      // Another replica must certainly hold the state, and the target must run (not paused already).
+      if (!servers.some((s) => s !== target && healthy(s)) || paused.has(target) || sup.stateOf(target) !== 'running') continue;
+      if (sup.pidOf(target) === null) continue;
+      if (kind === 'kill') sup.signal(target, 'SIGKILL');
+      else if (kind === 'term') sup.signal(target, 'SIGTERM');
+      else {
+        const ms = kind === 'stop-short' ? T * (0.2 + 0.5 * r()) : T * (1.5 + r());
+        sup.signal(target, 'SIGSTOP');
+        paused.set(target, setTimeout(() => resume(target), ms));
+      }
+      count(`${kind} ${role}`);
+    }
+    for (const [server, timer] of paused) {
+      clearTimeout(timer);
+      resume(server);
+    }
+    if (interrupted) throw new StartError('interrupted before the checks');
+
+    // ---------------------------------------------------------------------------------------
+    // Recovery, quiescence, checks
+    say(`faults stop; waiting for every server to serve again`);
+    const recovered = await pollUntil(allServing, 30_000, 200);
+    if (!recovered) problems.push('the cluster did not recover: not every server serves 30 s after the faults stopped');
+    const gaveUp = sup.events((e) => e.event === 'client.allDead');
+    const exited = clients.filter((c) => sup.members.get(c)?.exit !== null);
+    if (gaveUp.length > 0 || exited.length > 0) problems.push(`clients exited before the end: ${exited.join(', ') || gaveUp.map((e) => e.name).join(', ')}`);
+    for (const c of clients) sup.signal(c, 'SIGTERM');
+    await pollUntil(() => clients.every((c) => sup.members.get(c)?.exit !== null), 5000, 50);
+
+    // Quiescence: the serving replicas report the same log twice in a row.
+    let states: (ServerStatusFrame | null)[] = [];
+    let agreed = false;
+    let previous = '';
+    await pollUntil(async () => {
+      states = await Promise.all(servers.map(serverStatus));
+      const shown = states.map((s) => (s ? `${s.phase} ${s.state} ${s.clients.map((c) => `${c.client}:${c.num}:${c.reply}`).join(';')}` : 'none'));
+      agreed = shown.every((x) => x === shown[0]) && states.every((s) => s?.phase === 'ready');
+      const stable = agreed && shown[0] === previous;
+      previous = shown[0]!;
+      return stable;
+    }, 10_000, 300);
+    const logs = states.map((s) => (s ? logApp.restore(s.state) : null));
+    if (!agreed) {
+      const summary = states.map((s, i) => `${servers[i]} ${s ? `${s.phase}, ${logs[i]!.length} entries, clients ${s.clients.map((c) => `${c.client}:${c.num}`).join(' ')}` : 'no answer'}`);
+      problems.push(`the replicas differ: ${summary.join('; ')}`);
+      const a = logs[0];
+      for (const [i, b] of logs.entries()) {
+        if (!a || !b || i === 0) continue;
+        const at = a.findIndex((x, j) => b[j] !== x);
+        if (at >= 0 || a.length !== b.length) problems.push(`  ${servers[0]} and ${servers[i]}: first difference at entry ${(at < 0 ? Math.min(a.length, b.length) : at) + 1}`);
+      }
+    }
+    const primary = (await rmStatus())?.primary ?? null;
+    const holder = Math.max(0, servers.indexOf(primary ?? ''));
+    const final = logs[holder] ?? logs.find((l) => l !== null) ?? undefined;
+
+    const histories = clients.map((c) => {
+      try {
+        return parseHistory(readFileSync(historyFile(c), 'utf8'), historyFile(c));
+      } catch (err) {
+        problems.push(`${c}: ${(err as Error).message}`);
+        return [];
+      }
+    });
+    const operations = operationsOf(...histories);
+    ops = { total: operations.length, completed: operations.filter((x) => x.complete !== null).length, unknown: operations.filter((x) => x.complete === null).length };
+    const t0 = performance.now();
+    const v = checkLog(operations, { final: final ?? undefined });
+    const ms = performance.now() - t0;
+    verdictLines = [
+      `linearizability (${v.method} check with ${servers[holder]}'s final log of ${final?.length ?? '?'} entries, ${ms.toFixed(0)} ms): ` +
+        (v.ok === true ? 'linearizable' : `${v.ok === false ? 'NOT linearizable' : 'undecided'}: ${v.reason}`),
+      `replicas: ${agreed ? `all ${servers.length} serve the same log of ${final?.length ?? 0} entries and the same client table` : 'DIFFER'}`,
+    ];
+    if (v.ok !== true) problems.push(`the history is ${v.ok === false ? 'not linearizable' : 'undecided'}`);
+    if (ops.completed === 0) problems.push('no operation completed');
+  } catch (err) {
+    problems.push(err instanceof StartError ? err.message : String((err as Error)?.stack ?? err));
+  } finally {
+    for (const timer of paused.values()) clearTimeout(timer);
+    await sup.stopAll();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  const left = sup.alivePids();
+  if (left.length > 0) problems.push(`still running after stop: pids ${left.join(', ')}`);
+  if (interrupted) problems.push('interrupted');
+
+  const failovers = sup.events((e) => e.event === 'rm.primary').length - 1;
+  const launches = sup.events((e) => e.event === 'lfd.launching').length - servers.length;
+  const kinds = Object.keys(faults).sort();
+  const total = kinds.reduce((n, kd) => n + faults[kd]!, 0);
+  const seqWord = mode === 'active' ? 'sequencer' : 'primary';
+  say();
+  say(`operations: ${ops.total} (${ops.completed} completed, ${ops.unknown} unknown)`);
+  say(`faults: ${total}${kinds.length ? ` (${kinds.map((kd) => `${kd} ${faults[kd]}`).join(', ')})` : ''}`);
+  say(`${seqWord} kills (kill -9): ${faults[`kill ${seqWord}`] ?? 0}; ${seqWord} changes: ${Math.max(0, failovers)}; relaunches: ${Math.max(0, launches)}`);
+  for (const line of verdictLines) say(line);
+  for (const p of problems) say(`problem: ${p}`);
+  if (values['keep-dir']) say(`kept ${dir}`);
+  else rmSync(dir, { recursive: true, force: true });
+  const ok = problems.length === 0;
+  say(`verdict: ${ok ? 'PASS' : 'FAIL'}`);
+  return ok ? 0 : 1;
+}

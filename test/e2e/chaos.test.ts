@@ -1,0 +1,48 @@
+/**
+ * `steadfast chaos`: 30 seconds of kill -9, SIGSTOP/SIGCONT and SIGTERM against a cluster of real
+ * processes, the primary (sequencer) most of all, then the replicas compared and the clients'
+ * histories checked for linearizability. (The 2-minute runs are `npm run chaos -- --mode M
+ * --seconds 120`; their results are in docs/chaos.md.)
+ */
+import { expect } from 'chai';
+import { isGone, killEverything, pidsIn, startSteadfast, until, type Steadfast } from './cluster-helpers.js';
+
+const SECONDS = 30;
+// Faults, then up to 30 s to recover, 10 s to settle, the stop: generous for a loaded machine.
+const RUN_MS = (SECONDS + 75) * 1000;
+
+describe('e2e: steadfast chaos (real processes, histories checked)', function () {
+  this.timeout(RUN_MS + 30_000);
+  let run: Steadfast | null = null;
+
+  afterEach(async () => {
+    // Let chaos stop its own cluster first (it knows every server pid); then anything named.
+    if (run && run.exit === null) {
+      process.kill(run.child.pid!, 'SIGTERM');
+      await run.ended(20_000).catch(() => {});
+    }
+    run = null;
+    await killEverything();
+  });
+
+  for (const mode of ['passive', 'active'] as const) {
+    it(`${mode}: ${SECONDS} s of faults; the cluster recovers, the replicas agree, the history is linearizable`, async () => {
+      run = startSteadfast(['chaos', '--mode', mode, '--seconds', String(SECONDS)]);
+      const exit = await run.ended(RUN_MS);
+      const out = run.lines.join('\n');
+      console.log(run.lines.filter((l) => /^(operations|faults:|primary|sequencer|linearizability|replicas|verdict|problem)/.test(l)).map((l) => `      ${l}`).join('\n'));
+      expect(exit, `exit of chaos\n${run.tail(30)}`).to.deep.equal({ code: 0, signal: null });
+      expect(out).to.match(/^verdict: PASS$/m);
+      const word = mode === 'active' ? 'sequencer' : 'primary';
+      const kills = Number(new RegExp(`^${word} kills \\(kill -9\\): (\\d+)`, 'm').exec(out)?.[1]);
+      expect(kills, `${word} kills`).to.be.at.least(2);
+      const completed = Number(/^operations: \d+ \((\d+) completed/m.exec(out)?.[1]);
+      expect(completed, 'operations completed').to.be.above(100);
+      expect(out).to.match(/^linearizability \((direct|search) check with S\d's final log of \d+ entries, \d+ ms\): linearizable$/m);
+      expect(out).to.match(/^replicas: all 3 serve the same log of \d+ entries and the same client table$/m);
+      const pids = pidsIn(run.lines);
+      expect(pids.length, 'pids named').to.be.at.least(9);
+      await until(() => pids.every(isGone), 5000, () => `still alive: ${pids.filter((p) => !isGone(p)).join(', ')}`);
+    });
+  }
+});

@@ -40,6 +40,7 @@ export async function clientCommand(argv: string[]): Promise<number> {
   return runRole(clientMachine, input, {
     print,
     name,
+    inspect: { address: flags.inspect, role: 'client' },
     exitCode: (output) => (output as ClientOutput | undefined)?.exitCode ?? 0,
     attach: (actor) => {
       if (!values.stdin) return;

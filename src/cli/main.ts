@@ -21,7 +21,10 @@ const USAGE = `usage: steadfast COMMAND [options]   (steadfast COMMAND --help fo
   server   --name S1 [--config FILE]                      a replica server
   client   --name C1 [--config FILE] [--count N] [--interval S] [--stdin]
   cluster  [--config FILE] [--mode M] [--clients N]      the whole cluster here, one process per role
-  scenario active|passive [--config FILE]                the seed's eight steps against a fresh cluster`;
+  scenario active|passive [--config FILE]                the seed's eight steps against a fresh cluster
+  diagram  [ROLE] [--format mermaid|svg]                 each role's state machine
+
+Every role and cluster take --inspect [[HOST:]PORT]: a live page of their machines and events.`;
 
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
   rm: rmCommand,
@@ -31,6 +34,8 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   client: clientCommand,
   cluster: clusterCommand,
   scenario: scenarioCommand,
+  // Loaded on demand: a role process must not load the inspector's modules it does not use.
+  diagram: async (argv) => (await import('./diagram.js')).diagramCommand(argv),
 };
 
 async function main(argv: string[]): Promise<number> {

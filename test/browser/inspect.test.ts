@@ -43,7 +43,7 @@ async function cellBecomes(page: Page, member: string, field: string, text: stri
 /** The ids of the states an actor's figure has highlighted. */
 function highlighted(page: Page, actor: string): Promise<string[]> {
   return page
-    .$eval(`figure[data-actor="${actor}"]`, (f) => [...f.querySelectorAll('g.state.active')].map((g) => g.getAttribute('data-state')!))
+    .$eval(`figure[data-actor="${actor}"]`, (f) => Array.from(f.querySelectorAll('g.state.active'), (g) => g.getAttribute('data-state')!))
     .catch(() => []);
 }
 

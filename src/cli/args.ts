@@ -30,7 +30,7 @@ export const commonOptions = {
 } as const satisfies Options;
 
 /** `--inspect` alone. */
-export const DEFAULT_INSPECT_PORT = 7301;
+export const DEFAULT_INSPECT_PORT = 7070;
 
 export const COMMON_HELP = `Options for every command:
   --config FILE              the cluster's ini file (default: ./cluster.ini, else the embedded default)

@@ -35,7 +35,8 @@ async function startInspection(opts: RunOptions): Promise<RoleInspection | null>
     role: opts.inspect.role,
     address: opts.inspect.address,
     sinkUrl,
-    say: (text) => opts.print({ event: 'note', name: opts.name, level: 'info', text }),
+    // Straight to standard error: the address must show even under --quiet.
+    say: (text) => void process.stderr.write(`${opts.name}: ${text}\n`),
   });
 }
 

@@ -111,9 +111,11 @@ describe('browser: the inspector page of steadfast cluster --inspect', function 
     const changes = () => page.evaluate(() => (window as unknown as { changes: string[] }).changes);
 
     step(`primary ${primary} shown`);
+    const shownPid = await cell(page, primary, 'pid');
     const since = cluster.mark();
     cluster.send(`kill ${primary}`);
-    await cluster.waitFor(new RegExp(`kill -9 ${primary} \\(pid \\d+\\)`), T, since);
+    const killed = await cluster.waitFor(new RegExp(`kill -9 ${primary} \\(pid (\\d+)\\)`), T, since);
+    expect(killed.match[1], 'the page shows the pid that was killed').to.equal(shownPid);
     await page.waitForFunction((p) => (window as unknown as { changes: string[] }).changes.includes(`${p}.phase=down`), primary, { timeout: T, polling: 50 });
     step('down shown');
     const others = ['S1', 'S2', 'S3'].filter((x) => x !== primary);
@@ -129,6 +131,7 @@ describe('browser: the inspector page of steadfast cluster --inspect', function 
     // The relaunched member comes back as a backup, still on the same page.
     await cellBecomes(page, primary, 'role', 'backup', 45_000);
     await cellBecomes(page, primary, 'phase', 'ready', 10_000);
+    expect(await cell(page, primary, 'pid'), 'a new process').not.to.equal(shownPid);
     step('relaunched member shown as backup');
     const seen = await changes();
     const down = seen.indexOf(`${primary}.phase=down`);

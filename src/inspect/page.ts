@@ -187,14 +187,15 @@ function addActor(p, r) {
   var fig = el('figure');
   fig.dataset.actor = r.actor;
   fig.dataset.machine = r.machine;
-  fig.appendChild(el('figcaption', '', r.actor + '  (machine ' + r.machine + ')'));
+  var shown = r.parent ? p.name + '/' + r.name : r.name;
+  fig.appendChild(el('figcaption', '', shown + '  (machine ' + r.machine + ')'));
   var holder = el('div');
   holder.innerHTML = m.svg;
   fig.appendChild(holder);
   var box = procBox(p);
   if (r.parent) {
     var det = el('details');
-    det.appendChild(el('summary', '', r.actor));
+    det.appendChild(el('summary', '', shown));
     det.appendChild(fig);
     det.dataset.actor = r.actor;
     box.appendChild(det);

@@ -62,7 +62,9 @@ export function createRecorder(process: string, emit: (records: InspectRecord[])
   let root: AnyActorRef | null = null;
   let timer: NodeJS.Timeout | null = null;
 
-  const idOf = (ref: AnyActorRef) => (ref === root ? process : `${process}/${ref.id}`);
+  // A child's id is unique per instance: a monitor stopped and spawned again under the same name
+  // is another actor, and the old one's `actorGone` must not remove the new one.
+  const idOf = (ref: AnyActorRef) => (ref === root ? process : `${process}/${ref.id}@${ref.sessionId.replace(/^x:/, '')}`);
 
   const register = (ref: AnyActorRef) => {
     if (actors.has(ref)) return;

@@ -29,11 +29,16 @@ export const commonOptions = {
   help: { type: 'boolean', short: 'h' },
 } as const satisfies Options;
 
+/** `--inspect` alone. */
+export const DEFAULT_INSPECT_PORT = 7070;
+
 export const COMMON_HELP = `Options for every command:
   --config FILE              the cluster's ini file (default: ./cluster.ini, else the embedded default)
   --mode active|passive      --heartbeat-freq S   --heartbeat-timeout S   --checkpoint-freq S
   --durability sync|checkpoint   --app status|log  (override the file's [cluster] keys)
   --log-format text|json     --log-level error|warn|info|debug   --quiet (= --log-level warn)
+  --inspect [[HOST:]PORT]    a live page of the machines and events (default 127.0.0.1:${DEFAULT_INSPECT_PORT};
+                             port 0: any free one; the address is printed)
   -h, --help`;
 
 export interface CommonFlags {
@@ -41,12 +46,42 @@ export interface CommonFlags {
   overrides: ClusterOverrides;
   logFormat: 'text' | 'json';
   logLevel: LogLevel;
+  /** `--inspect`: where the page is served, or null when off. */
+  inspect: { host: string; port: number } | null;
   help: boolean;
+}
+
+/** `--inspect`'s value when it is one: `PORT`, `HOST:PORT` or `[V6]:PORT`. */
+const INSPECT_VALUE = /^(?:(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):)?\d+$/;
+
+/**
+ * `--inspect` takes an optional value, which parseArgs cannot say: a bare `--inspect` (followed by
+ * another flag, a positional that is not an address, or nothing) becomes `--inspect=` + the default.
+ */
+export function expandInspect(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return [...out, ...argv.slice(i)];
+    if (a === '--inspect' && !(i + 1 < argv.length && INSPECT_VALUE.test(argv[i + 1]!))) out.push(`--inspect=${DEFAULT_INSPECT_PORT}`);
+    else out.push(a);
+  }
+  return out;
+}
+
+export function inspectAddress(value: string | undefined): { host: string; port: number } | null {
+  if (value === undefined) return null;
+  if (!INSPECT_VALUE.test(value)) throw new UsageError(`--inspect: not PORT or HOST:PORT: '${value}'`);
+  const colon = value.lastIndexOf(':');
+  const host = colon < 0 ? '127.0.0.1' : value.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  const port = Number(colon < 0 ? value : value.slice(colon + 1));
+  if (port > 65535) throw new UsageError(`--inspect: not a port (0 to 65535): '${value}'`);
+  return { host, port };
 }
 
 export function parse<O extends Options>(argv: string[], options: O, allowPositionals = false) {
   try {
-    return parseArgs({ args: argv, options: { ...commonOptions, ...options }, allowPositionals, strict: true });
+    return parseArgs({ args: expandInspect(argv), options: { ...commonOptions, ...options }, allowPositionals, strict: true });
   } catch (err) {
     // parseArgs says e.g. "Unknown option '--foo'. To specify a positional argument starting ...":
     // keep its first sentence, the part a person needs.
@@ -74,6 +109,7 @@ export function commonFlags(values: Record<string, string | boolean | undefined>
     }),
     logFormat,
     logLevel: level as LogLevel,
+    inspect: inspectAddress(values.inspect as string | undefined),
     help: Boolean(values.help),
   };
 }

@@ -48,6 +48,7 @@ export async function clientCommand(argv: string[]): Promise<number> {
   const code = await runRole(clientMachine, input, {
     print,
     name,
+    inspect: { address: flags.inspect, role: 'client' },
     exitCode: (output) => (output as ClientOutput | undefined)?.exitCode ?? 0,
     attach: (actor) => {
       if (!values.stdin) return;

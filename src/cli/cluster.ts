@@ -6,6 +6,7 @@
  */
 import { createInterface } from 'node:readline';
 import { appByName } from '../app/index.js';
+import { SINK_ENV } from '../inspect/env.js';
 import { overridesToArgs } from '../config/load.js';
 import type { ClusterConfig } from '../config/types.js';
 import type { RmStatusFrame, ServerStatusFrame } from '../protocol/frames.js';
@@ -22,6 +23,8 @@ Runs the whole cluster on this machine, every role its own process: the RM, the 
 is printed as NAME | followed by the role's own line.
   --clients N          start the first N clients of the file (default: all of them)
   --start-timeout S    seconds each role may take to come up (default 15)
+  --inspect [[HOST:]PORT]  one page for the whole cluster: every process streams its machines'
+                       events to this one, which serves the page
 
 Commands on standard input:
 ${commandHelp('  ')}
@@ -85,8 +88,22 @@ export async function clusterCommand(argv: string[]): Promise<number> {
   /** What the GFD printed last (it has no status frame). */
   let gfdMembers: string[] | null = null;
   let stopping = false;
+  // The hub comes first: every role process streams to it from its first event.
+  let hub: import('../inspect/hub.js').Hub | null = null;
+  if (flags.inspect) {
+    const { Hub } = await import('../inspect/hub.js');
+    hub = new Hub(flags.inspect);
+    try {
+      await hub.listen();
+    } catch (err) {
+      say(`cannot start the inspector on ${flags.inspect.host}:${flags.inspect.port}: ${(err as Error).message}`);
+      return 1;
+    }
+    say(`inspector at ${hub.url}`);
+  }
   const sup = new Supervisor({
     main: MAIN,
+    ...(hub ? { env: { [SINK_ENV]: hub.ingestUrl } } : {}),
     // The roles print JSON so that each line tells who printed it; it is shown in the form asked for.
     roleArgs: childArgs({ ...flags, logFormat: 'json' }, overridesToArgs(flags.overrides)),
     keep: () => false,
@@ -232,6 +249,7 @@ export async function clusterCommand(argv: string[]): Promise<number> {
     await stop('start failed', 1);
   }
   const code = await stopped;
+  await hub?.close();
   lines.close();
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);

@@ -14,5 +14,5 @@ export async function gfdCommand(argv: string[]): Promise<number> {
   if (flags.help) return void console.log(GFD_HELP), 0;
   const config = configFrom(flags);
   const print = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'gfd', name: 'GFD' });
-  return runRole(gfdMachine, { config, print }, { print, name: 'GFD' });
+  return runRole(gfdMachine, { config, print }, { print, name: 'GFD', inspect: { address: flags.inspect, role: 'gfd' } });
 }

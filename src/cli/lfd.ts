@@ -21,7 +21,10 @@ export async function lfdCommand(argv: string[]): Promise<number> {
   const config = configFrom(flags);
   const name = requireName(values.name, 'LFD', config.lfds.map((l) => l.name), config.source);
   const print = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'lfd', name });
-  const launcher = processLauncher(MAIN, () => childArgs(flags, overridesToArgs(flags.overrides)));
+  // With its own --inspect, the LFD's page shows its server too: the server streams to it.
+  let childEnv: Record<string, string> = {};
+  const launcher = processLauncher(MAIN, () => childArgs(flags, overridesToArgs(flags.overrides)), () => childEnv);
   const input = { name, config, launch: !values['no-launch'], print };
-  return runRole(lfdMachine, input, { print, name, actors: { launcher } });
+  const inspect = { address: flags.inspect, role: 'lfd', onStart: (i: { childEnv: Record<string, string> }) => (childEnv = i.childEnv) };
+  return runRole(lfdMachine, input, { print, name, actors: { launcher }, inspect });
 }

@@ -37,11 +37,14 @@ function attach(pid: number, sendBack: (e: LauncherReport) => void, receive: (fn
   return () => clearInterval(poll);
 }
 
-export function processLauncher(mainScript: string, args: (server: string) => string[]) {
+/** `env`: variables added to the server's environment (the inspector's sink), read at each start. */
+export function processLauncher(mainScript: string, args: (server: string) => string[], env: () => Record<string, string> = () => ({})) {
   return fromCallback<LauncherCommand, LauncherInput>(({ input, sendBack, receive }) => {
     if (input.attachPid !== null) return attach(input.attachPid, sendBack, receive);
+    const extra = env();
     const child = spawn(process.execPath, [mainScript, 'server', '--name', input.server, ...args(input.server)], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(Object.keys(extra).length > 0 ? { env: { ...process.env, ...extra } } : {}),
     });
     let exited = false;
     const pid = child.pid ?? -1;

@@ -15,5 +15,5 @@ export async function rmCommand(argv: string[]): Promise<number> {
   if (flags.help) return void console.log(RM_HELP), 0;
   const config = configFrom(flags);
   const print = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'rm', name: 'RM' });
-  return runRole(rmMachine, { config, print }, { print, name: 'RM' });
+  return runRole(rmMachine, { config, print }, { print, name: 'RM', inspect: { address: flags.inspect, role: 'rm' } });
 }

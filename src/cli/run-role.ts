@@ -6,6 +6,8 @@ import { createActor, fromCallback, type AnyActorLogic, type AnyActorRef, type A
 import type { ListenerInput, TransportCommand } from '../transport/types.js';
 import { tcpTransport } from '../transport/tcp.js';
 import type { Print } from '../log/events.js';
+import { SINK_ENV } from '../inspect/env.js';
+import type { RoleInspection } from '../inspect/role.js';
 
 export interface RunOptions {
   print: Print;
@@ -16,6 +18,26 @@ export interface RunOptions {
   attach?: (actor: AnyActorRef) => void;
   /** Exit status when the machine reaches its final state; default: 0. */
   exitCode?: (output: unknown) => number;
+  /** `--inspect` and this role's kind; the inspector also runs when a parent's hub is in SINK_ENV. */
+  inspect?: { address: { host: string; port: number } | null; role: string; onStart?: (inspection: RoleInspection) => void };
+}
+
+/**
+ * The inspection of this role, or null when neither `--inspect` nor a parent's hub asks for it: then
+ * the inspector's modules are not even loaded, and `createActor` gets no `inspect` callback.
+ */
+async function startInspection(opts: RunOptions): Promise<RoleInspection | null> {
+  const sinkUrl = process.env[SINK_ENV] || undefined;
+  if (!opts.inspect || (opts.inspect.address === null && sinkUrl === undefined)) return null;
+  const { startRoleInspection } = await import('../inspect/role.js');
+  return startRoleInspection({
+    name: opts.name,
+    role: opts.inspect.role,
+    address: opts.inspect.address,
+    sinkUrl,
+    // Straight to standard error: the address must show even under --quiet.
+    say: (text) => void process.stderr.write(`${opts.name}: ${text}\n`),
+  });
 }
 
 /** A listener that cannot bind is fatal for a role: nobody could reach it. */
@@ -32,7 +54,28 @@ function fatalOnBindFailure(onFatal: (reason: string) => void) {
   );
 }
 
-export function runRole(machine: AnyStateMachine, input: unknown, opts: RunOptions): Promise<number> {
+export async function runRole(machine: AnyStateMachine, input: unknown, opts: RunOptions): Promise<number> {
+  let inspection: RoleInspection | null;
+  try {
+    inspection = await startInspection(opts);
+  } catch (err) {
+    opts.print({ event: 'note', name: opts.name, level: 'error', text: (err as Error).message });
+    return 1;
+  }
+  if (inspection) opts.inspect?.onStart?.(inspection);
+  try {
+    return await runActor(machine, input, opts, inspection?.inspect);
+  } finally {
+    await inspection?.close();
+  }
+}
+
+/** Exported for the check that an uninspected role passes no `inspect` option at all. */
+export function actorOptions(input: unknown, inspect: RoleInspection['inspect'] | undefined) {
+  return inspect ? { input, inspect } : { input };
+}
+
+function runActor(machine: AnyStateMachine, input: unknown, opts: RunOptions, inspect: RoleInspection['inspect'] | undefined): Promise<number> {
   return new Promise((resolve) => {
     let done = false;
     const finish = (code: number) => {
@@ -50,7 +93,7 @@ export function runRole(machine: AnyStateMachine, input: unknown, opts: RunOptio
     const provided = machine.provide({
       actors: { listener: fatalOnBindFailure(fatal), link: tcpTransport.link, ...opts.actors },
     });
-    const actor = createActor(provided, { input });
+    const actor = createActor(provided, actorOptions(input, inspect));
     const onSignal = () => finish(0);
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);

@@ -88,6 +88,7 @@ export async function scenarioCommand(argv: string[]): Promise<number> {
   const [modeArg, ...extra] = positionals;
   if (modeArg !== 'active' && modeArg !== 'passive') throw new UsageError(`scenario: say active or passive (steadfast scenario active|passive)`);
   if (extra.length > 0) throw new UsageError(`scenario: unexpected '${extra[0]}'`);
+  if (flags.inspect) throw new UsageError('--inspect: not for scenario (watch a cluster with: steadfast cluster --inspect)');
   const mode: Mode = modeArg;
   if (flags.overrides.mode !== undefined && flags.overrides.mode !== mode) throw new UsageError(`--mode ${flags.overrides.mode} contradicts 'scenario ${mode}'`);
   const o = flags.overrides;

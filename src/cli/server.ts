@@ -18,5 +18,5 @@ export async function serverCommand(argv: string[]): Promise<number> {
   const name = requireName(values.name, 'server', config.servers.map((s) => s.name), config.source);
   const print = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'server', name });
   const input = { name, config, app: appByName(config.cluster.app), pid: process.pid, print };
-  return runRole(serverMachine, input, { print, name });
+  return runRole(serverMachine, input, { print, name, inspect: { address: flags.inspect, role: 'server' } });
 }

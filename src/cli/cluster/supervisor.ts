@@ -63,6 +63,8 @@ export interface SupervisorOptions {
   /** The arguments every role gets after `ROLE [--name NAME]` (must include `--log-format json`). */
   roleArgs: string[];
   cwd?: string;
+  /** Variables added to every role's environment (the inspector's sink). */
+  env?: Record<string, string>;
   /** Every line as it arrives: the member it belongs to, the raw line, the event when it is one. */
   onLine?: (name: string, raw: string, event: RoleEvent | null) => void;
   /** Called once when a process exits. */
@@ -97,6 +99,7 @@ export class Supervisor {
     const args = [kind, ...(kind === 'lfd' || kind === 'client' ? ['--name', name] : []), ...extraArgs, ...this.opts.roleArgs];
     const child = spawn(process.execPath, [this.opts.main, ...args], {
       cwd: this.opts.cwd,
+      ...(this.opts.env ? { env: { ...process.env, ...this.opts.env } } : {}),
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });

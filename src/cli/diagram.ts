@@ -1,0 +1,32 @@
+/**
+ * `steadfast diagram [ROLE] [--format mermaid|svg]`: each role's state machine, drawn from its
+ * definition (the same drawing the inspector's page highlights).
+ */
+import { machineTree } from '../inspect/graph.js';
+import { ROLE_MACHINES } from '../inspect/machines.js';
+import { toMermaid } from '../inspect/mermaid.js';
+import { toSvg, toSvgSheet } from '../inspect/svg.js';
+import { UsageError, parse } from './args.js';
+
+const ROLES = Object.keys(ROLE_MACHINES);
+
+export const DIAGRAM_HELP = `steadfast diagram [ROLE] [--format mermaid|svg]
+Prints a role's state machine (every role's without ROLE), drawn from its definition:
+  ROLE                 one of: ${ROLES.join(', ')} (monitor: the heartbeat monitor inside LFDs and the GFD)
+  --format mermaid     a mermaid stateDiagram-v2 per machine (default)
+  --format svg         one SVG image (all machines one below the other without ROLE)`;
+
+export async function diagramCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { format: { type: 'string' } }, true);
+  if (values.help) return void console.log(DIAGRAM_HELP), 0;
+  if (positionals.length > 1) throw new UsageError(`diagram takes one ROLE at most (one of: ${ROLES.join(', ')})`);
+  const role = positionals[0];
+  if (role !== undefined && !ROLES.includes(role)) throw new UsageError(`diagram: no role '${role}' (one of: ${ROLES.join(', ')})`);
+  const format = values.format ?? 'mermaid';
+  if (format !== 'mermaid' && format !== 'svg') throw new UsageError(`--format: not mermaid or svg: '${format}'`);
+  if (values.inspect !== undefined) throw new UsageError('--inspect: diagram runs no machine to inspect');
+  const trees = (role === undefined ? ROLES : [role]).map((r) => machineTree(ROLE_MACHINES[r]!));
+  if (format === 'svg') process.stdout.write(trees.length === 1 ? toSvg(trees[0]!) : toSvgSheet(trees));
+  else process.stdout.write(trees.map((t) => toMermaid(t)).join('\n'));
+  return 0;
+}

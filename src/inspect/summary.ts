@@ -1,0 +1,33 @@
+/**
+ * A role's summary for the page's cluster view, read from its root machine's snapshot with the same
+ * functions that build its `status` frame, so that the page and `status` never disagree.
+ */
+import { members as gfdMembers, type GfdContext } from '../actors/gfd.js';
+import { statusFrame } from '../actors/replication.js';
+import type { RmContext } from '../actors/rm.js';
+import type { ServerContext } from '../actors/server.js';
+import type { Summary } from './records.js';
+
+/** The server's role region: `booting`, `recovering` or `{ ready: … }`. */
+function phaseOf(value: unknown): string {
+  const role = (value as { role?: unknown } | null)?.role;
+  return role === 'booting' || role === 'recovering' ? role : 'ready';
+}
+
+export function summarize(machineId: string, value: unknown, context: unknown): Summary | null {
+  try {
+    if (machineId === 'server') {
+      const c = context as ServerContext;
+      return { kind: 'server', mode: c.mode, role: c.role, phase: phaseOf(value), epoch: c.epoch, checkpoint: c.checkpoint, state: c.app.show(c.state) };
+    }
+    if (machineId === 'rm') {
+      const c = context as RmContext;
+      const f = statusFrame(c.membership, c.config.servers.map((s) => s.name));
+      return { kind: 'rm', mode: f.mode, primary: f.primary, epoch: f.epoch, members: f.members.map((m) => ({ server: m.server, phase: m.phase })) };
+    }
+    if (machineId === 'gfd') return { kind: 'gfd', members: gfdMembers(context as GfdContext) };
+  } catch {
+    // A context of another shape (a newer machine): no summary rather than a crash of the role.
+  }
+  return null;
+}

@@ -281,6 +281,22 @@ describeMemory('LFD: regressions', (harness) => {
     thawed.thaw();
   });
 
+  // Found with lost-commands: the RM sends one `launch` per failure; one lost on a breaking GFD
+  // link left the LFD waiting for good (its server dead, nobody to launch it again).
+  it('waiting for a launch, starts its server again when its GFD link comes back', async () => {
+    const { h, gfd } = start();
+    h.lfd('LFD1', true);
+    await h.until(() => membership(gfd).length === 1, 'add at the GFD', 3000);
+    h.current('S1')!.kill();
+    await h.until(() => membership(gfd).length === 2, 'delete at the GFD');
+    await h.pass(2 * h.timeoutMs);
+    expect(h.launched('S1'), 'no launch yet: none came').to.have.length(1);
+    // The link breaks (a launch on it would be lost) and comes back.
+    expect(cutLinks(h, 'LFD1', `${h.host}:${h.config.gfd.port}`)).to.equal(1);
+    await h.until(() => h.launched('S1').length === 2, 'S1 started again', 3000);
+    await h.until(() => membership(gfd).at(-1) === '<LFD1, S1, add, membership>', 'add of the new S1', 3000);
+  });
+
   it('a launched server that cannot bind (the ports held by a silent process) is not started again over it', async () => {
     const { h, gfd } = start();
     // Something takes the peer port only after the LFD's probe found it free.

@@ -36,6 +36,8 @@ interface LfdContext {
   relaunch: boolean;
   /** The current process was reported added (so its death is reported, and the RM orders `launch`). */
   added: boolean;
+  /** The current process was reported deleted: the RM's `launch` that follows is meant for it. */
+  deleted: boolean;
 }
 
 /** `lfd.renew`: the process on the server link answered `status`, so the watch starts afresh. */
@@ -98,6 +100,7 @@ export const lfdMachine = setup({
   guards: {
     isFromServer: fromServer,
     isRelaunchPending: ({ context }) => context.relaunch,
+    isLaunchForDeleted: and(['isFromGfd', ({ context }) => context.deleted]),
     /** On `launch`, an LFD whose server answers does nothing (the RM will hear `add`). */
     isServerSilent: and(['isFromGfd', not(stateIn('#serverAlive'))]),
     isFromGfd: fromGfd,
@@ -126,12 +129,14 @@ export const lfdMachine = setup({
         sendOn(GFD_LINK, { kind: 'membership', from: context.name, server: context.server.name, change: 'add' }),
       ]),
     ),
-    failConnectionLost: enqueueActions(({ enqueue, self, context }) =>
-      runEffects(enqueue, self, context.print, [failed(context, 'connection lost'), ...membership(context, 'delete')]),
-    ),
-    failSilent: enqueueActions(({ enqueue, self, context }) =>
-      runEffects(enqueue, self, context.print, [failed(context, 'no heartbeat answer'), ...membership(context, 'delete')]),
-    ),
+    failConnectionLost: enqueueActions(({ enqueue, self, context }) => {
+      enqueue.assign({ deleted: true });
+      runEffects(enqueue, self, context.print, [failed(context, 'connection lost'), ...membership(context, 'delete')]);
+    }),
+    failSilent: enqueueActions(({ enqueue, self, context }) => {
+      enqueue.assign({ deleted: true });
+      runEffects(enqueue, self, context.print, [failed(context, 'no heartbeat answer'), ...membership(context, 'delete')]);
+    }),
     sendHeartbeat: enqueueActions(({ enqueue, self, context, event }) => {
       if (event.type !== 'monitor.beat') return;
       runEffects(enqueue, self, context.print, [
@@ -166,7 +171,7 @@ export const lfdMachine = setup({
     markRelaunch: assign({ relaunch: true }),
     renewWatch: raise({ type: 'lfd.renew' }),
     /** A fresh process has not answered yet; an attached one may have (while this LFD probed). */
-    forgetAddedIfNew: assign(({ context }) => (context.attachPid === null ? { added: false } : {})),
+    forgetAddedIfNew: assign(({ context }) => (context.attachPid === null ? { added: false, deleted: false } : { deleted: false })),
     printHeld: enqueueActions(({ enqueue, self, context }) =>
       runEffects(enqueue, self, context.print, [
         print({
@@ -233,6 +238,7 @@ export const lfdMachine = setup({
     deaths: 0,
     relaunch: false,
     added: false,
+    deleted: false,
   }),
   invoke: [
     {
@@ -318,6 +324,9 @@ export const lfdMachine = setup({
           on: {
             'process.started': { actions: ['assignPid', 'printLaunching'] },
             'process.exited': { target: 'dead', actions: ['printExited', 'countDeath'] },
+            // The `launch` for a process this LFD reported deleted, come before its exit did (an
+            // attached one's exit is seen at the next poll): start again once it is gone.
+            'frame.launch': { guard: 'isLaunchForDeleted', actions: ['killProcess', 'markRelaunch'] },
           },
           initial: 'starting',
           states: {

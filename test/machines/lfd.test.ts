@@ -297,6 +297,24 @@ describeMemory('LFD: regressions', (harness) => {
     await h.until(() => membership(gfd).at(-1) === '<LFD1, S1, add, membership>', 'add of the new S1', 3000);
   });
 
+  // Found by the simulator (seed 34): the `launch` for a process the LFD reported deleted came
+  // before its exit was seen (an attached process is polled), while the process still counted as
+  // just started, and was ignored; the server was never started again.
+  it('a launch for its deleted process that comes before the process is seen gone starts it again', async () => {
+    const { h, gfd } = start();
+    h.exitDelayMs = 50; // the exit is seen late
+    gfd.onEvent = (event) => {
+      if (event.type === 'frame.membership' && event.frame.change === 'delete') gfd.reply(event.origin, { kind: 'launch', server: 'S1' });
+    };
+    h.lfd('LFD1', true);
+    await h.until(() => membership(gfd).length === 1, 'add at the GFD', 3000);
+    expect(h.now() - h.logged('lfd.launching')[0]!.at, 'still within the start-up time').to.be.below(h.timeoutMs);
+    h.current('S1')!.kill();
+    await h.until(() => h.launched('S1').length === 2, 'S1 started again', 3000);
+    await h.until(() => membership(gfd).length === 3, 'add of the new S1', 3000);
+    expect(membership(gfd)[2]).to.equal('<LFD1, S1, add, membership>');
+  });
+
   it('a launched server that cannot bind (the ports held by a silent process) is not started again over it', async () => {
     const { h, gfd } = start();
     // Something takes the peer port only after the LFD's probe found it free.

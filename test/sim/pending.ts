@@ -14,24 +14,6 @@ export interface PendingEntry {
 }
 
 export const PENDING = {
-  'rejoin-without-recovery': {
-    title: 'a server deleted and added again without a restart serves without recovering',
-    avoid: 'drop-link never resets an LFD→server connection',
-  },
-  'lost-commands': {
-    title: 'commands passed down while a server’s LFD cannot take them (LFD crashed, or its GFD link down) are lost and never sent again',
-    avoid:
-      'drop-link never resets an LFD→GFD connection; an LFD stays down longer than heartbeat_timeout + 1 s, so its server ' +
-      'is deleted and added again and the RM speaks to it afresh',
-  },
-  'lfd-launches-over-running-server': {
-    title:
-      'an LFD that starts a server while another process of it still holds the ports (frozen while the LFD restarted, or its ' +
-      'status answer lost while attaching) launches copies that cannot bind, forever, and never watches the running one',
-    avoid:
-      'a server hangs only while its LFD runs it and hears it answer; no LFD crashes while its server hangs; an LFD stays ' +
-      'down longer than heartbeat_timeout + 1 s (its server’s lease has run out before it attaches)',
-  },
   'stale-held-snapshot': {
     title: 'a booting server keeps a snapshot held across its lease running out and recovers from it at its next assignment, missing what came after',
     avoid: 'cannot be steered around well (an assignment whose `ready` is lost while its snapshot arrives): a run in which a server recovers from such a snapshot is not counted as failed',

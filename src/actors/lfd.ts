@@ -3,7 +3,7 @@
  * first answers and as deleted when it fails, answers the GFD's heartbeats, and passes commands
  * down and `serving` up.
  */
-import { and, assign, enqueueActions, not, sendTo, setup, stateIn } from 'xstate';
+import { and, assign, enqueueActions, not, raise, sendTo, setup, stateIn } from 'xstate';
 import type { ClusterConfig, ServerConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
 import type { Frame } from '../protocol/frames.js';
@@ -36,9 +36,12 @@ interface LfdContext {
   relaunch: boolean;
   /** The current process was reported added (so its death is reported, and the RM orders `launch`). */
   added: boolean;
+  /** The current process was reported deleted: the RM's `launch` that follows is meant for it. */
+  deleted: boolean;
 }
 
-type LfdEvent = TransportEvent | MonitorReport | LauncherReport;
+/** `lfd.renew`: the process on the server link answered `status`, so the watch starts afresh. */
+type LfdEvent = TransportEvent | MonitorReport | LauncherReport | { type: 'lfd.renew' };
 
 /** How long a first connection attempt may take before the LFD concludes nothing runs there. */
 const PROBE_MS = 150;
@@ -97,10 +100,17 @@ export const lfdMachine = setup({
   guards: {
     isFromServer: fromServer,
     isRelaunchPending: ({ context }) => context.relaunch,
+    isLaunchForDeleted: and(['isFromGfd', ({ context }) => context.deleted]),
     /** On `launch`, an LFD whose server answers does nothing (the RM will hear `add`). */
     isServerSilent: and(['isFromGfd', not(stateIn('#serverAlive'))]),
     isFromGfd: fromGfd,
     isLaunching: ({ context }) => context.launch,
+    /** The LFD's link to the server's peer port is up: some process holds the server's ports. */
+    isPortHeld: stateIn('#lfdConnected'),
+    /** A process runs under this LFD (started or attached by pid), so a SIGKILL can reach it. */
+    canKill: and(['isLaunching', stateIn('#lfdRunning')]),
+    /** The process lost is the one reported added, and this LFD can kill it. */
+    canKillReported: and(['canKill', ({ context }) => context.added]),
   },
   actions: {
     logRefused: enqueueActions(({ enqueue, self, context, event }) => {
@@ -119,12 +129,14 @@ export const lfdMachine = setup({
         sendOn(GFD_LINK, { kind: 'membership', from: context.name, server: context.server.name, change: 'add' }),
       ]),
     ),
-    failConnectionLost: enqueueActions(({ enqueue, self, context }) =>
-      runEffects(enqueue, self, context.print, [failed(context, 'connection lost'), ...membership(context, 'delete')]),
-    ),
-    failSilent: enqueueActions(({ enqueue, self, context }) =>
-      runEffects(enqueue, self, context.print, [failed(context, 'no heartbeat answer'), ...membership(context, 'delete')]),
-    ),
+    failConnectionLost: enqueueActions(({ enqueue, self, context }) => {
+      enqueue.assign({ deleted: true });
+      runEffects(enqueue, self, context.print, [failed(context, 'connection lost'), ...membership(context, 'delete')]);
+    }),
+    failSilent: enqueueActions(({ enqueue, self, context }) => {
+      enqueue.assign({ deleted: true });
+      runEffects(enqueue, self, context.print, [failed(context, 'no heartbeat answer'), ...membership(context, 'delete')]);
+    }),
     sendHeartbeat: enqueueActions(({ enqueue, self, context, event }) => {
       if (event.type !== 'monitor.beat') return;
       runEffects(enqueue, self, context.print, [
@@ -157,11 +169,33 @@ export const lfdMachine = setup({
     assignAttachPid: assign(({ event }) => (event.type === 'frame.serverStatus' ? { attachPid: event.frame.pid } : {})),
     assignPid: assign(({ event }) => (event.type === 'process.started' ? { pid: event.pid } : {})),
     markRelaunch: assign({ relaunch: true }),
-    relaunchIfNeverAdded: assign(({ context }) => (context.added ? {} : { relaunch: true })),
+    renewWatch: raise({ type: 'lfd.renew' }),
+    /** A fresh process has not answered yet; an attached one may have (while this LFD probed). */
+    forgetAddedIfNew: assign(({ context }) => (context.attachPid === null ? { added: false, deleted: false } : { deleted: false })),
+    printHeld: enqueueActions(({ enqueue, self, context }) =>
+      runEffects(enqueue, self, context.print, [
+        print({
+          event: 'note',
+          name: context.name,
+          level: 'warn',
+          text: `${context.server.name}'s ports are held by a process that does not answer; waiting for it (a new one could not bind)`,
+        }),
+      ]),
+    ),
     printSilent: enqueueActions(({ enqueue, self, context }) =>
       runEffects(enqueue, self, context.print, [failed(context, 'no heartbeat answer')]),
     ),
-    countDeath: assign(({ context }) => ({ deaths: context.deaths + 1, attachPid: null, pid: null })),
+    /**
+     * The process is gone. One that never served was never reported, so no `launch` will come for
+     * it: this LFD starts it again itself (through the restart-storm guard).
+     */
+    countDeath: assign(({ context }) => ({
+      deaths: context.deaths + 1,
+      attachPid: null,
+      pid: null,
+      relaunch: context.relaunch || !context.added,
+      added: false,
+    })),
     resetDeaths: assign({ deaths: 0 }),
     printRestartDelay: enqueueActions(({ enqueue, self, context }) => {
       enqueue.assign({ relaunch: false });
@@ -204,6 +238,7 @@ export const lfdMachine = setup({
     deaths: 0,
     relaunch: false,
     added: false,
+    deleted: false,
   }),
   invoke: [
     {
@@ -248,15 +283,39 @@ export const lfdMachine = setup({
         deciding: { always: [{ guard: 'isLaunching', target: 'probing' }, { target: 'external' }] },
         /** A server may already run (this LFD restarted): if it answers our hello, attach to it. */
         probing: {
-          on: { 'frame.hello': { guard: 'isFromServer', target: 'attaching', actions: 'askStatus' } },
-          after: { probeTime: 'running' },
+          on: { 'frame.hello': { guard: 'isFromServer', target: 'attaching' } },
+          after: {
+            // Something holds the ports but says nothing yet (a frozen process): never launch over it.
+            probeTime: [{ guard: 'isPortHeld', target: 'attaching' }, { target: 'running' }],
+          },
         },
+        /**
+         * A process holds the server's ports: learn its pid from its `status` and watch it. A
+         * process started now could not bind, so this LFD waits as long as the ports stay held.
+         */
         attaching: {
-          on: { 'frame.serverStatus': { guard: 'isFromServer', target: 'running', actions: 'assignAttachPid' } },
-          after: { leaseTime: 'running' },
+          entry: 'askStatus',
+          on: {
+            'frame.serverStatus': { guard: 'isFromServer', target: 'running', actions: ['assignAttachPid', 'renewWatch'] },
+            // A new connection to the holder (it closed the last one as its lease ran out): ask again.
+            'frame.hello': { guard: 'isFromServer', target: 'attaching', reenter: true },
+            // Gone, or only its link: give it a moment to be reached again.
+            'link.down': { guard: 'isFromServer', target: 'probing' },
+          },
+          after: { leaseTime: [{ guard: 'isPortHeld', target: 'held', actions: 'printHeld' }, { target: 'running' }] },
+        },
+        /** The holder answered nothing in `heartbeat_timeout` (frozen): wait for it, asking again now and then. */
+        held: {
+          on: {
+            'frame.serverStatus': { guard: 'isFromServer', target: 'running', actions: ['assignAttachPid', 'renewWatch'] },
+            'frame.hello': { guard: 'isFromServer', target: 'attaching' },
+            'link.down': { guard: 'isFromServer', target: 'probing' },
+          },
+          after: { leaseTime: { target: 'held', reenter: true, actions: 'askStatus' } },
         },
         running: {
-          entry: assign({ added: false }),
+          id: 'lfdRunning',
+          entry: 'forgetAddedIfNew',
           invoke: {
             src: 'launcher',
             id: 'process',
@@ -264,9 +323,10 @@ export const lfdMachine = setup({
           },
           on: {
             'process.started': { actions: ['assignPid', 'printLaunching'] },
-            // A process that never served was never reported, so no `launch` will come for it:
-            // this LFD starts it again itself (through the restart-storm guard).
-            'process.exited': { target: 'dead', actions: ['printExited', 'countDeath', 'relaunchIfNeverAdded'] },
+            'process.exited': { target: 'dead', actions: ['printExited', 'countDeath'] },
+            // The `launch` for a process this LFD reported deleted, come before its exit did (an
+            // attached one's exit is seen at the next poll): start again once it is gone.
+            'frame.launch': { guard: 'isLaunchForDeleted', actions: ['killProcess', 'markRelaunch'] },
           },
           initial: 'starting',
           states: {
@@ -282,12 +342,25 @@ export const lfdMachine = setup({
         },
         dead: {
           always: { guard: 'isRelaunchPending', target: 'restarting' },
-          on: { 'frame.launch': { guard: 'isFromGfd', target: 'restarting' } },
+          on: {
+            'frame.launch': { guard: 'isFromGfd', target: 'restarting' },
+            // Back on the GFD after its link was lost: the `launch` may have been lost with it.
+            'link.up': { guard: 'isFromGfd', target: 'restarting' },
+          },
         },
         /** The restart-storm guard: a server that keeps dying is started again ever more slowly. */
         restarting: {
           entry: 'printRestartDelay',
-          after: { restartDelay: 'running' },
+          after: { restartDelay: 'launching' },
+        },
+        /**
+         * Before a launch: while some process holds the server's ports (an orphan, a frozen one, or
+         * the last one, its link not down yet), wait a moment and then attach to it instead.
+         */
+        launching: {
+          always: { guard: not('isPortHeld'), target: 'running' },
+          on: { 'frame.hello': { guard: 'isFromServer', target: 'attaching' } },
+          after: { probeTime: 'attaching' },
         },
         /** `--no-launch`: the server was started by hand; this LFD cannot start or kill it. */
         external: {},
@@ -300,6 +373,7 @@ export const lfdMachine = setup({
           on: { 'link.up': { guard: 'isFromServer', target: 'connected' } },
         },
         connected: {
+          id: 'lfdConnected',
           invoke: {
             src: 'monitor',
             id: 'monitor',
@@ -318,7 +392,10 @@ export const lfdMachine = setup({
             unconfirmed: {
               on: {
                 'frame.heartbeat': { guard: 'isFromServer', target: 'alive', actions: ['forwardAnswer', 'reportAdd'] },
-                'monitor.silent': { target: 'hung', actions: ['killProcess', 'printSilent'] },
+                'monitor.silent': [
+                  { guard: 'canKill', target: 'hung', actions: ['killProcess', 'printSilent'] },
+                  { target: 'silent', actions: 'printSilent' },
+                ],
                 'link.down': { guard: 'isFromServer', target: '#lfd.watch.disconnected' },
               },
             },
@@ -328,20 +405,34 @@ export const lfdMachine = setup({
               on: {
                 'frame.heartbeat': { guard: 'isFromServer', actions: 'forwardAnswer' },
                 // SIGKILL before `delete`: a hung server must never answer again once replaced.
-                'monitor.silent': { target: 'hung', actions: ['killProcess', 'failSilent'] },
-                'link.down': { guard: 'isFromServer', target: '#lfd.watch.disconnected', actions: 'failConnectionLost' },
+                'monitor.silent': [
+                  { guard: 'canKill', target: 'hung', actions: ['killProcess', 'failSilent'] },
+                  { target: 'silent', actions: 'failSilent' },
+                ],
+                // SIGKILL before `delete` here too: a deleted server must come back as a new process
+                // that recovers, never as the old one still holding its state (SPEC §6 Deletion).
+                'link.down': [
+                  { guard: and(['isFromServer', 'canKillReported']), target: '#lfd.watch.disconnected', actions: ['killProcess', 'failConnectionLost'] },
+                  { guard: 'isFromServer', target: '#lfd.watch.disconnected', actions: 'failConnectionLost' },
+                ],
                 'link.up': { guard: 'isFromGfd', actions: 'reportAddAgain' },
               },
             },
-            /** Failed for silence; an answer (a server we cannot kill, thawed) makes it a member again. */
+            /** Killed for silence: its last words, still on their way, are ignored. */
             hung: {
               on: {
-                // Only a server we cannot kill may come back; a killed one's last words are ignored.
-                'frame.heartbeat': {
-                  guard: and(['isFromServer', not('isLaunching')]),
-                  target: 'alive',
-                  actions: ['forwardAnswer', 'reportAdd'],
-                },
+                'link.down': { guard: 'isFromServer', target: '#lfd.watch.disconnected' },
+                // The process on this link answered `status`: not the one killed, so watch it afresh.
+                'lfd.renew': { target: '#lfdConnected', reenter: true },
+              },
+            },
+            /**
+             * Silent, and not killed (a server this LFD cannot kill: started by hand, or one it has
+             * not attached to yet): an answer (a server thawed) makes it a member again.
+             */
+            silent: {
+              on: {
+                'frame.heartbeat': { guard: 'isFromServer', target: 'alive', actions: ['forwardAnswer', 'reportAdd'] },
                 'link.down': { guard: 'isFromServer', target: '#lfd.watch.disconnected' },
               },
             },

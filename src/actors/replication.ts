@@ -194,6 +194,24 @@ export function onRejoin(m: Membership, server: string): Decision {
 }
 
 /**
+ * A counted server reported `add` again (its LFD, or its LFD's link to the GFD, came back), with
+ * its `status` (null: none in time). Booting: a new process (`onRejoin`). Otherwise the same
+ * process, which may have missed what was passed down while its LFD could not take it: its `ready`
+ * and the recovery orders it was to carry out or wait for go again (`ready` is idempotent at a
+ * server, and its answer `serving` also stands in for one lost on the way up). A server counted as
+ * serving whose status is not `ready` starts its assignment over, as a new process would.
+ */
+export function onRereport(m: Membership, server: string, status: ServerStatusFrame | null): Decision {
+  const member = m.members[server];
+  if (!member || status === null) return { next: m, commands: [], warnings: [] };
+  if (status.phase === 'booting' || (status.phase !== 'ready' && member.serving)) return onRejoin(m, server);
+  const commands = announce(m).filter(
+    (c) => c.server === server || (c.kind === 'sendCheckpoint' && c.to === server),
+  );
+  return { next: m, commands, warnings: [] };
+}
+
+/**
  * A restarted RM's first view (SPEC §6 Restarts): the members from the GFD, each one's mode, role
  * and epoch from its `status` (null: it did not answer). It keeps the primary of the highest epoch,
  * opens an epoch above every one it has seen, sends every `ready` again and launches what is missing.

@@ -17,7 +17,7 @@ import {
   onAdd,
   onDelete,
   onMembers,
-  onRejoin,
+  onRereport,
   onRestart,
   onVerified,
   onServing,
@@ -195,7 +195,7 @@ export const rmMachine = setup({
       if (probeLink(server) in (self.getSnapshot()?.children ?? {})) enqueue.stopChild(probeLink(server));
       let decision: Decision | null = null;
       if (why === 'rejoin') {
-        if (status?.phase === 'booting') decision = onRejoin(context.membership, server);
+        decision = onRereport(context.membership, server, status);
       } else if (why === 'verify') {
         decision = onVerified(context.membership, server, status);
       } else if (context.restart) {

@@ -117,6 +117,8 @@ export interface Launched {
   how: string | null;
   /** End it from outside, as `kill -9` would: its sockets close, its LFD learns it exited. */
   kill(): void;
+  /** The process exits by itself (`exit code 1`: it could not bind its ports). */
+  exit(how: string): void;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -550,8 +552,9 @@ export class Harness {
     return role;
   }
 
-  server(name: string, pid = this.nextPid++): Role<ServerActor> {
+  server(name: string, pid = this.nextPid++, onBindFailure?: (reason: string) => void): Role<ServerActor> {
     const t = this.transport(name);
+    if (onBindFailure) t.listener = reportBindFailure(t.listener, onBindFailure);
     const input = { name, config: this.config, app: appByName(this.config.cluster.app), pid, print: this.printer(name, pid) };
     const role = this.start(name, (inspect) => createActor(serverMachine.provide({ actors: { listener: t.listener, link: t.link } }), { input, inspect }));
     this.byPid.set(pid, role);
@@ -648,6 +651,7 @@ export class Harness {
         else globalThis.setTimeout(() => report({ type: 'process.exited', pid: proc.pid, how }), this.exitDelayMs);
       };
       proc.kill = () => end('signal SIGKILL');
+      proc.exit = end;
       // Reported after the launcher actor is registered in the LFD, as a spawned child's would be.
       queueMicrotask(() => report({ type: 'process.started', pid: proc.pid }));
       receive((command) => {
@@ -670,8 +674,9 @@ export class Harness {
     const pid = this.nextPid++;
     const answers = this.hangOnLaunch.get(server);
     const hung = answers === undefined ? null : this.hungServer(server, answers);
-    const role = hung ? null : this.server(server, pid);
-    const proc: Launched = { server, pid, role, hung, alive: true, how: null, kill: () => {} };
+    // Like `steadfast server`, a launched server that cannot bind its ports exits at once with status 1.
+    const role = hung ? null : this.server(server, pid, (reason) => queueMicrotask(() => proc.exit(`exit code 1 (${reason})`)));
+    const proc: Launched = { server, pid, role, hung, alive: true, how: null, kill: () => {}, exit: () => {} };
     this.processes.set(server, [...this.launched(server), proc]);
     return proc;
   }
@@ -681,7 +686,7 @@ export class Harness {
     const known = this.launched(server).find((p) => p.pid === pid && p.alive);
     if (known) return known;
     const role = this.byPid.get(pid) ?? null;
-    const proc: Launched = { server, pid, role, hung: null, alive: true, how: null, kill: () => {} };
+    const proc: Launched = { server, pid, role, hung: null, alive: true, how: null, kill: () => {}, exit: () => {} };
     this.processes.set(server, [...this.launched(server), proc]);
     return proc;
   }
@@ -783,4 +788,18 @@ export function answerHeartbeats(fake: Fake, self: string, when: () => boolean =
       fake.reply(event.origin, { kind: 'heartbeat', from: self, to: event.frame.from, count: event.frame.count });
     }
   };
+}
+
+/** A listener that also tells `onFailure` when it cannot bind (as `run-role.ts` makes that fatal). */
+function reportBindFailure(listener: Transport['listener'], onFailure: (reason: string) => void): Transport['listener'] {
+  const inner = (listener as unknown as { config: (args: any) => (() => void) | void }).config;
+  return fromCallback<TransportCommand, ListenerInput>((args: any) =>
+    inner({
+      ...args,
+      sendBack: (event: TransportEvent) => {
+        if (event.type === 'listen.failed') onFailure(event.reason);
+        args.sendBack(event);
+      },
+    }),
+  );
 }

@@ -6,6 +6,7 @@
 import { expect } from 'chai';
 import { encodeFrame } from '../../src/protocol/codec.js';
 import { answerHeartbeats, describeBoth, type Fake, type LfdActor, type Role } from './harness.js';
+import { cutLinks, describeMemory, freeze } from './cluster-checks.js';
 
 describeBoth('LFD', (harness, kind) => {
   /** Fake GFD and fake S1 (answering while `answering()` says so), then LFD1 watching S1. */
@@ -220,5 +221,117 @@ describeBoth('LFD', (harness, kind) => {
     expect(lines.indexOf(`LFD1: S1 exited (signal SIGKILL), pid ${first!.pid}`)).to.be.lessThan(lines.indexOf(`LFD1 launching S1 (pid ${second!.pid})`));
     await h.until(() => membership(gfd).length === 3, 'add of the new S1', 3000);
     expect(membership(gfd)[2]).to.equal('<LFD1, S1, add, membership>');
+  });
+});
+
+describeMemory('LFD: regressions', (harness) => {
+  const membership = (gfd: Fake) => gfd.frames('membership').map((g) => encodeFrame(g.frame));
+  const start = () => {
+    const h = harness();
+    const gfd = h.fake('GFD').listen('gfd', h.config.gfd.port, { name: 'GFD', role: 'gfd' });
+    return { h, gfd };
+  };
+
+  // BUG (rejoin-without-recovery, simulator seed 63): on a lost link to its server the LFD reported
+  // `delete` and left the process running; the link came back, the LFD reported `add`, and the RM
+  // added back a process that still held its old state: it took its `ready` and served without
+  // recovering. Fixed: SIGKILL before `delete` on a lost link too, so the server comes back new.
+  it('a lost link to its server: kills the process before it reports delete; launch starts a new one', async () => {
+    const { h, gfd } = start();
+    h.lfd('LFD1', true);
+    await h.until(() => membership(gfd).length === 1, 'add at the GFD', 3000);
+    const first = h.current('S1')!;
+    expect(cutLinks(h, 'LFD1', `${h.host}:${h.serverConfig('S1').peerPort}`)).to.equal(1);
+    await h.until(() => membership(gfd).length === 2, 'delete at the GFD');
+    expect(h.logged('lfd.failed')[0]!.event.reason).to.equal('connection lost');
+    expect(h.kills.map((k) => k.pid)).to.deep.equal([first.pid]);
+    expect(first.alive).to.equal(false);
+    expect(h.kills[0]!.seq).to.be.lessThan(gfd.frames('membership')[1]!.seq);
+    // No `add` of the old process: the next one is a new process, after the RM's `launch`.
+    await h.pass(2 * h.timeoutMs);
+    expect(membership(gfd)).to.have.length(2);
+    gfd.reply(gfd.linkOf('LFD1')!, { kind: 'launch', server: 'S1' });
+    await h.until(() => membership(gfd).length === 3, 'add of the new S1', 3000);
+    expect(h.launched('S1').map((p) => p.pid)).to.deep.equal([first.pid, h.current('S1')!.pid]);
+    expect(h.phase('S1')).to.equal('booting');
+  });
+
+  // BUG (lfd-launches-over-running-server, simulator seed 6): a restarted LFD whose server's ports
+  // were held by a process that did not answer in time (frozen) launched a new one, which could not
+  // bind and exited, and launched it again and again; the running one was never watched again.
+  // Fixed: while something holds the ports the LFD never launches; it waits and attaches by pid.
+  it('never launches over a process that holds its server`s ports: waits for it, then attaches to it', async () => {
+    const { h, gfd } = start();
+    const orphan = h.server('S1', 5000); // left running by the LFD's previous process
+    await h.until(() => h.logged('server.started', 'S1').length === 1, 'S1 listening');
+    const frozen = freeze(orphan.actor); // SIGSTOP: it takes nothing (the kernel still accepts connections)
+    h.lfd('LFD1', true);
+    await h.pass(4 * h.timeoutMs);
+    expect(h.launched('S1'), 'nothing launched over the held ports').to.deep.equal([]);
+    expect(h.lines('LFD1').some((l) => l.includes('ports are held by a process that does not answer'))).to.equal(true);
+    expect(membership(gfd)).to.deep.equal([]);
+    frozen.thaw();
+    await h.until(() => membership(gfd).length === 1, 'add at the GFD', 3000);
+    expect(h.lines('LFD1')).to.include('LFD1: attached to S1 (pid 5000), already running');
+    expect(h.launched('S1').map((p) => p.pid)).to.deep.equal([5000]);
+    // Watched: a kill for silence now reaches that process.
+    const thawed = freeze(orphan.actor);
+    await h.until(() => h.kills.length === 1, 'the silent S1 killed', 3000);
+    expect(h.kills[0]!.pid).to.equal(5000);
+    thawed.thaw();
+  });
+
+  // Found with lost-commands: the RM sends one `launch` per failure; one lost on a breaking GFD
+  // link left the LFD waiting for good (its server dead, nobody to launch it again).
+  it('waiting for a launch, starts its server again when its GFD link comes back', async () => {
+    const { h, gfd } = start();
+    h.lfd('LFD1', true);
+    await h.until(() => membership(gfd).length === 1, 'add at the GFD', 3000);
+    h.current('S1')!.kill();
+    await h.until(() => membership(gfd).length === 2, 'delete at the GFD');
+    await h.pass(2 * h.timeoutMs);
+    expect(h.launched('S1'), 'no launch yet: none came').to.have.length(1);
+    // The link breaks (a launch on it would be lost) and comes back.
+    expect(cutLinks(h, 'LFD1', `${h.host}:${h.config.gfd.port}`)).to.equal(1);
+    await h.until(() => h.launched('S1').length === 2, 'S1 started again', 3000);
+    await h.until(() => membership(gfd).at(-1) === '<LFD1, S1, add, membership>', 'add of the new S1', 3000);
+  });
+
+  // Found by the simulator (seed 34): the `launch` for a process the LFD reported deleted came
+  // before its exit was seen (an attached process is polled), while the process still counted as
+  // just started, and was ignored; the server was never started again.
+  it('a launch for its deleted process that comes before the process is seen gone starts it again', async () => {
+    const { h, gfd } = start();
+    h.exitDelayMs = 50; // the exit is seen late
+    gfd.onEvent = (event) => {
+      if (event.type === 'frame.membership' && event.frame.change === 'delete') gfd.reply(event.origin, { kind: 'launch', server: 'S1' });
+    };
+    h.lfd('LFD1', true);
+    await h.until(() => membership(gfd).length === 1, 'add at the GFD', 3000);
+    expect(h.now() - h.logged('lfd.launching')[0]!.at, 'still within the start-up time').to.be.below(h.timeoutMs);
+    h.current('S1')!.kill();
+    await h.until(() => h.launched('S1').length === 2, 'S1 started again', 3000);
+    await h.until(() => membership(gfd).length === 3, 'add of the new S1', 3000);
+    expect(membership(gfd)[2]).to.equal('<LFD1, S1, add, membership>');
+  });
+
+  it('a launched server that cannot bind (the ports held by a silent process) is not started again over it', async () => {
+    const { h, gfd } = start();
+    // Something takes the peer port only after the LFD's probe found it free.
+    h.lfd('LFD1', true);
+    await h.until(() => membership(gfd).length === 1, 'add at the GFD', 3000);
+    h.current('S1')!.kill();
+    await h.until(() => membership(gfd).length === 2, 'delete at the GFD');
+    const squatter = h.server('S1', 6000);
+    await h.until(() => h.logged('server.started', 'S1').some((l) => l.pid === 6000), 'the other S1 listening');
+    const frozen = freeze(squatter.actor);
+    gfd.reply(gfd.linkOf('LFD1')!, { kind: 'launch', server: 'S1' });
+    await h.pass(4 * h.timeoutMs);
+    // At most one launch failed to bind; none since.
+    const failedToBind = h.launched('S1').filter((p) => p.how?.startsWith('exit code 1'));
+    expect(failedToBind.length).to.be.at.most(1);
+    frozen.thaw();
+    await h.until(() => h.lines('LFD1').includes('LFD1: attached to S1 (pid 6000), already running'), 'attached', 3000);
+    await h.until(() => membership(gfd).at(-1) === '<LFD1, S1, add, membership>', 'add at the GFD', 3000);
   });
 });

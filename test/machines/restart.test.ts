@@ -479,3 +479,37 @@ describeBoth('restart: regressions (members)', (harness) => {
     appliedOncePerProcess(h);
   });
 });
+
+describeMemory('restart: regressions (lost commands)', (harness) => {
+  const epochOf = (h: Harness, server: string) => serverRole(h, server)!.actor.getSnapshot().context.epoch;
+
+  // BUG (lost-commands, simulator seed 229): a `ready` the RM sent while a server's LFD had no link
+  // to the GFD was dropped there; the LFD came back and reported the server again, its status was
+  // not booting, so the RM sent nothing: here S2, named the new primary, stayed a backup of the old
+  // epoch and no client was answered again. Fixed: on a re-reported `add` whose status is not
+  // booting the RM sends that server its `ready` (and its recovery orders) again.
+  it('a ready lost while the LFD`s GFD link was down is sent again when the LFD reports its server again', async () => {
+    const h = harness().use({ mode: 'passive', durability: 'sync', app: 'log' });
+    const cluster = await startCluster(h);
+    const c1 = h.client('C1');
+    await moreAnswers(h, ['C1'], 3);
+    const epoch = membershipOf(cluster).epoch;
+    // LFD2 loses its GFD link just as S1, the primary, dies: the RM's new `ready` for S2 (the next
+    // primary) reaches the GFD while LFD2 has no link.
+    expect(cutLinks(h, 'LFD2', `${h.host}:${h.config.gfd.port}`)).to.equal(1);
+    // S1 stays away meanwhile (its new processes hang), so no later change makes the RM send again.
+    h.hangOnLaunch.set('S1', 0);
+    h.current('S1')!.kill();
+    const readyForS2 = () =>
+      cluster.gfd.received.some((r) => r.event.type === 'frame.ready' && r.event.frame.server === 'S2' && r.event.frame.epoch > epoch);
+    await h.until(readyForS2, 'the new ready for S2 at the GFD', 3000);
+    expect(membershipOf(cluster).primary).to.equal('S2');
+    expect(cluster.gfd.actor.getSnapshot().context.lfds['LFD2'], 'LFD2 without a link at the GFD').to.equal(undefined);
+    await h.until(() => epochOf(h, 'S2') === membershipOf(cluster).epoch, 'S2 in the new epoch', 3000);
+    await moreAnswers(h, ['C1'], 3);
+    h.hangOnLaunch.delete('S1');
+    await h.until(() => allBack(h, cluster.rm), 'S1 back too', 5000);
+    checkAnswered(h, await settle(h, [c1]), 'after the lost ready');
+    appliedOncePerProcess(h);
+  });
+});

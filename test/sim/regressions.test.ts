@@ -23,4 +23,17 @@ describe('simulator regressions', function () {
     expect(res.violations.map((v) => `${v.invariant}: ${v.detail}`)).to.deep.equal([]);
     expect(res.faults['crash-gfd'], 'the GFD restarts in this seed').to.be.above(0);
   });
+
+  // launch-before-exit (found once the avoid rules of lost-commands and
+  // lfd-launches-over-running-server were lifted; failed on 59e2d39). Seed 34, passive: LFD1 restarts
+  // and attaches to S1#4249 (222.966 s); S1 is killed 0.4 s later; LFD1 reports delete at once (its
+  // link drops) but sees the attached process gone only at its next poll (100 ms), and the RM's
+  // `launch` came in between, while LFD1 still counted the process as just started, and was
+  // ignored: S1 was never started again (relaunched-and-serving: S1: 0 processes running). Fixed:
+  // a `launch` after this LFD reported its process deleted is for that process: start again once
+  // it is gone. (Seed 134 failed the same way.)
+  it('seed 34: a launch that comes before the deleted process is seen gone still starts it again', () => {
+    const res = runSeed({ seed: 34 });
+    expect(res.violations.map((v) => `${v.invariant}: ${v.detail}`)).to.deep.equal([]);
+  });
 });

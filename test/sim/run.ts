@@ -186,7 +186,6 @@ export function runSeed(options: RunOptions): RunResult {
         const server = pick(r, world.servers);
         const p = world.current(server);
         if (!p || p.hungSince !== null || !mayHit(server)) return;
-        if (avoid('lfd-launches-over-running-server') && !lfdWatching(server)) return;
         const style = r();
         // Short, at the lease's edge (where a thaw races the LFD's timeout), or long (killed).
         const ms = Math.round(style < 0.35 ? between(r, 0.2 * T, 0.9 * T) : style < 0.65 ? T + between(r, -15, 15) : between(r, 1.1 * T, 3 * T));
@@ -208,11 +207,7 @@ export function runSeed(options: RunOptions): RunResult {
         const server = pick(r, world.servers);
         const lfd = lfdOf(server);
         if (!lfd.alive || !mayHit(server)) return;
-        if (avoid('lfd-launches-over-running-server') && world.current(server)?.hungSince != null) return;
-        // `lost-commands`, `lfd-launches-over-running-server`: down long enough that the lease runs
-        // out (the RM deletes and re-adds the server) before the LFD attaches again.
-        const long = avoid('lost-commands') || avoid('lfd-launches-over-running-server');
-        const ms = Math.round(long ? between(r, T + 1000, 3 * T + 1000) : between(r, 0.2 * T, 3 * T));
+        const ms = Math.round(between(r, 0.2 * T, 3 * T));
         fault(kind, `kill -9 ${lfd.name}, restarted after ${ms} ms`);
         world.stopRole(lfd);
         later(`lfd ${server}`, ms, () => {
@@ -240,9 +235,6 @@ export function runSeed(options: RunOptions): RunResult {
         // Losing the LFD's link to its server, or a server's own link, may cost that server.
         const touched = [c.fromName, c.toName].map((n) => (n.startsWith('LFD') ? `S${n.slice(3)}` : n.split('#')[0]!));
         if (touched.some((s) => world.servers.includes(s) && !mayHit(s))) return;
-        const lfdLink = c.fromName.startsWith('LFD');
-        if (avoid('rejoin-without-recovery') && lfdLink && c.toName.includes('#')) return;
-        if (avoid('lost-commands') && lfdLink && c.toName === 'GFD') return;
         fault(kind, `reset ${c.fromName} -> ${c.toName} (${c.from} -> ${c.to})`);
         world.net.network.disconnect(c.from);
         return;

@@ -338,7 +338,8 @@ export class World {
         if (delay === 0) report({ type: 'process.exited', pid, how });
         else globalThis.setTimeout(() => report({ type: 'process.exited', pid, how }), delay);
       };
-      if (proc === null) exited('gone');
+      // A pid that is gone is found so at the first poll, after `process.started` (as in production).
+      if (proc === null) globalThis.queueMicrotask(() => exited('gone'));
       else proc.onExit = exited;
       receive((command) => {
         if (command.type !== 'kill' || !proc?.alive) return;

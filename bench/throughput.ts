@@ -1,0 +1,215 @@
+/**
+ * Throughput and latency of request/reply for 1, 8 and 32 closed-loop clients, for passive `sync`,
+ * passive `checkpoint` and active clusters, each point measured right after the echo baseline at
+ * the same concurrency (so the ratio compares two figures taken seconds apart on the same machine).
+ * On the passive `sync` cluster it also takes the roles' resident memory idle and under load, and a
+ * primary's with 1,000 client connections.
+ */
+import { killAll, startRole, type Role } from '../test/e2e/harness.js';
+import { startCluster, WAIT_MS, type BenchCluster } from './cluster.js';
+import { closedLoop, connect, readFrames, sleep, socketChannel, type Channel, type LoadResult } from './load.js';
+import { rssMb, startEchoProcess, type EchoProcess } from './procs.js';
+import { encodeFrame } from '../src/protocol/codec.js';
+import { summarize, type Summary } from './stats.js';
+
+export interface ThroughputOptions {
+  concurrency: number[];
+  warmupMs: number;
+  durationMs: number;
+  /** Bytes of each request's string (the reply carries as many: the `status` app echoes it). */
+  bodySize: number;
+  /** Client connections held open for the memory figure. */
+  manyClients: number;
+  log: (line: string) => void;
+}
+
+export const CONFIGS = [
+  { label: 'passive sync', settings: { mode: 'passive', durability: 'sync' } },
+  { label: 'passive checkpoint', settings: { mode: 'passive', durability: 'checkpoint' } },
+  { label: 'active', settings: { mode: 'active' } },
+] as const;
+
+export interface LoadPoint {
+  config: string;
+  clients: number;
+  completed: number;
+  durationMs: number;
+  throughput: number;
+  latency: Summary;
+  /** The echo baseline measured just before, at the same concurrency. */
+  echoThroughput: number;
+  /** throughput / echoThroughput. */
+  ratio: number;
+  errors: string[];
+  /** Raw latencies (ms) of every request completed in the window. */
+  samples: number[];
+}
+
+export interface EchoPoint {
+  /** Which cluster point it was paired with. */
+  before: string;
+  clients: number;
+  completed: number;
+  durationMs: number;
+  throughput: number;
+  latency: Summary;
+  samples: number[];
+}
+
+export interface MemoryFigures {
+  /** MB resident, by role label (`RM`, `GFD`, `LFD1`, `S1 (primary)`, …, `client C1`). */
+  idle: Record<string, number>;
+  load: Record<string, number>;
+  /** The primary before and while holding `connections` client connections. */
+  manyClients: { connections: number; answered: number; primaryIdleMb: number; primaryMb: number };
+}
+
+export interface ThroughputResult {
+  settings: Record<string, Record<string, string | number>>;
+  points: LoadPoint[];
+  echo: EchoPoint[];
+  memory: MemoryFigures | null;
+}
+
+let pointId = 0;
+
+async function measure(open: (client: string) => Promise<Channel>, clients: number, opts: ThroughputOptions): Promise<LoadResult> {
+  const id = ++pointId;
+  const channels = await Promise.all(Array.from({ length: clients }, (_, i) => open(`B${id}x${i + 1}`)));
+  try {
+    return await closedLoop(channels, opts.warmupMs, opts.durationMs);
+  } finally {
+    for (const c of channels) c.close();
+  }
+}
+
+function rolePids(cluster: BenchCluster, primary: string): Record<string, number> {
+  const pids: Record<string, number> = { RM: cluster.rm.pid, GFD: cluster.gfd.pid };
+  cluster.lfds.forEach((l, i) => (pids[`LFD${i + 1}`] = l.pid));
+  for (const [server, pid] of [...cluster.pids].sort()) pids[`${server} (${server === primary ? 'primary' : 'backup'})`] = pid;
+  return pids;
+}
+
+const rssOf = (pids: Record<string, number>) => Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, rssMb(pid)]));
+
+/** Opens `n` connections to `port`, each sends one request under its own client name; resolves with the answered count. */
+async function holdConnections(port: number, server: string, n: number): Promise<{ sockets: import('node:net').Socket[]; answered: number }> {
+  const sockets: import('node:net').Socket[] = [];
+  let answered = 0;
+  for (let i = 0; i < n; i += 100) {
+    const batch = await Promise.all(Array.from({ length: Math.min(100, n - i) }, () => connect(port)));
+    sockets.push(...batch);
+  }
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, WAIT_MS);
+    sockets.forEach((s, i) => {
+      s.on('error', () => {});
+      readFrames(
+        s,
+        (f) => {
+          if (f.kind === 'reply' && ++answered === n) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+        () => {},
+      );
+      s.write(encodeFrame({ kind: 'request', client: `K${i + 1}`, server, num: 1, body: `k${i + 1}` }));
+    });
+  });
+  return { sockets, answered };
+}
+
+export async function runThroughput(opts: ThroughputOptions): Promise<ThroughputResult> {
+  const echo: EchoProcess = await startEchoProcess();
+  const points: LoadPoint[] = [];
+  const echoPoints: EchoPoint[] = [];
+  const settings: ThroughputResult['settings'] = {};
+  let memory: MemoryFigures | null = null;
+  try {
+    for (const config of CONFIGS) {
+      const cluster = await startCluster(config.settings, { C1: { interval: 1, message: 'c1_' }, C2: { interval: 0.001, message: 'c2_' } });
+      settings[config.label] = cluster.settings;
+      const status = await cluster.status();
+      const servers = [...status.phases.keys()].sort();
+      const targets =
+        config.settings.mode === 'active'
+          ? servers.map((s) => ({ server: s, port: cluster.config.server(s).port }))
+          : [{ server: status.primary, port: cluster.config.server(status.primary).port }];
+      const pids = rolePids(cluster, status.primary);
+      const memoryHere = config.label === 'passive sync';
+      let idle: Record<string, number> = {};
+      let client: Role | null = null;
+      if (memoryHere) {
+        client = startRole(['client', '--name', 'C1', ...cluster.args]);
+        await sleep(2000);
+        idle = { ...rssOf(pids), 'client C1': rssMb(client.pid) };
+      }
+      let load: Record<string, number> = {};
+      for (const clients of opts.concurrency) {
+        const e = await measure((name) => socketChannel([{ server: 'E', port: echo.port }], name, opts.bodySize), clients, opts);
+        echoPoints.push({
+          before: `${config.label} ${clients}`,
+          clients,
+          completed: e.completed,
+          durationMs: e.durationMs,
+          throughput: e.throughput,
+          latency: summarize(e.latencies),
+          samples: e.latencies,
+        });
+        // The memory under load is sampled halfway through the measured window of the last point.
+        const sampleLoad =
+          memoryHere && clients === opts.concurrency.at(-1)
+            ? sleep(opts.warmupMs + opts.durationMs / 2).then(() => (load = rssOf(pids)))
+            : Promise.resolve();
+        const r = await measure((name) => socketChannel(targets, name, opts.bodySize), clients, opts);
+        await sampleLoad;
+        const point: LoadPoint = {
+          config: config.label,
+          clients,
+          completed: r.completed,
+          durationMs: r.durationMs,
+          throughput: r.throughput,
+          latency: summarize(r.latencies),
+          echoThroughput: e.throughput,
+          ratio: r.throughput / e.throughput,
+          errors: r.errors.slice(0, 20),
+          samples: r.latencies,
+        };
+        points.push(point);
+        opts.log(
+          `  ${config.label}, ${clients} clients: ${point.throughput.toFixed(0)} req/s (echo ${e.throughput.toFixed(0)}, ` +
+            `${(point.ratio * 100).toFixed(0)} %), p50 ${point.latency.p50.toFixed(2)} ms, p99 ${point.latency.p99.toFixed(2)} ms` +
+            (r.errors.length > 0 ? `, ${r.errors.length} errors (first: ${r.errors[0]})` : ''),
+        );
+      }
+      if (memoryHere) {
+        // A `steadfast client` under load: sending every millisecond for two seconds.
+        const busy = startRole(['client', '--name', 'C2', ...cluster.args]);
+        await sleep(2000);
+        load['client C2 (1 ms interval)'] = rssMb(busy.pid);
+        load['client C1'] = rssMb(client!.pid);
+        const primaryIdleMb = rssMb(cluster.pids.get(status.primary)!);
+        const held = await holdConnections(cluster.config.server(status.primary).port, status.primary, opts.manyClients);
+        await sleep(500);
+        const primaryMb = rssMb(cluster.pids.get(status.primary)!);
+        for (const s of held.sockets) s.destroy();
+        memory = { idle, load, manyClients: { connections: opts.manyClients, answered: held.answered, primaryIdleMb, primaryMb } };
+        opts.log(
+          `  memory: idle ${fmtMem(idle)}; under load ${fmtMem(load)}; primary with ${opts.manyClients} connections ` +
+            `${primaryMb.toFixed(0)} MB (${held.answered} answered)`,
+        );
+      }
+      await killAll();
+    }
+  } finally {
+    await echo.stop();
+  }
+  return { settings, points, echo: echoPoints, memory };
+}
+
+function fmtMem(m: Record<string, number>): string {
+  return Object.entries(m)
+    .map(([k, v]) => `${k} ${v.toFixed(0)}`)
+    .join(', ');
+}

@@ -5,13 +5,6 @@
  */
 import { ConfigError } from '../config/load.js';
 import { UsageError } from './args.js';
-import { clientCommand } from './client.js';
-import { clusterCommand } from './cluster.js';
-import { gfdCommand } from './gfd.js';
-import { lfdCommand } from './lfd.js';
-import { rmCommand } from './rm.js';
-import { scenarioCommand } from './scenario.js';
-import { serverCommand } from './server.js';
 
 const USAGE = `usage: steadfast COMMAND [options]   (steadfast COMMAND --help for its options)
 
@@ -23,14 +16,21 @@ const USAGE = `usage: steadfast COMMAND [options]   (steadfast COMMAND --help fo
   cluster  [--config FILE] [--mode M] [--clients N]      the whole cluster here, one process per role
   scenario active|passive [--config FILE]                the seed's eight steps against a fresh cluster`;
 
-const commands: Record<string, (argv: string[]) => Promise<number>> = {
-  rm: rmCommand,
-  gfd: gfdCommand,
-  lfd: lfdCommand,
-  server: serverCommand,
-  client: clientCommand,
-  cluster: clusterCommand,
-  scenario: scenarioCommand,
+type Command = (argv: string[]) => Promise<number>;
+
+/**
+ * Each command's module is loaded only when that command runs: a relaunched server (started by its
+ * LFD after a crash, while clients wait) then compiles its own code, not `cluster`'s and
+ * `scenario`'s as well.
+ */
+const commands: Record<string, () => Promise<Command>> = {
+  rm: async () => (await import('./rm.js')).rmCommand,
+  gfd: async () => (await import('./gfd.js')).gfdCommand,
+  lfd: async () => (await import('./lfd.js')).lfdCommand,
+  server: async () => (await import('./server.js')).serverCommand,
+  client: async () => (await import('./client.js')).clientCommand,
+  cluster: async () => (await import('./cluster.js')).clusterCommand,
+  scenario: async () => (await import('./scenario.js')).scenarioCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -40,9 +40,9 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const run = commands[command];
-  if (!run) throw new UsageError(`unknown command '${command}' (try: steadfast --help)`);
-  return run(rest);
+  const load = Object.hasOwn(commands, command) ? commands[command] : undefined;
+  if (!load) throw new UsageError(`unknown command '${command}' (try: steadfast --help)`);
+  return (await load())(rest);
 }
 
 // A role outlives whoever reads its output (a server whose LFD was killed, `client | head`): a

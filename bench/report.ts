@@ -124,8 +124,10 @@ export function table(results: BenchResults): string {
       lines.push(row('echo (raw TCP)', c, tputs[Math.floor((tputs.length - 1) / 2)] ?? NaN, pooled, '1.00'));
       for (const p of tp.points.filter((x) => x.clients === c)) lines.push(row(p.config, c, p.throughput, p.latency, p.ratio.toFixed(2)));
     }
-    const errors = tp.points.filter((p) => p.errors.length > 0);
-    for (const p of errors) lines.push(`  (${p.config} ${p.clients}: ${p.errors.length} error frames, first: ${p.errors[0]})`);
+    for (const p of tp.points.filter((x) => x.errors.length > 0)) lines.push(`  (${p.config} ${p.clients}: ${p.errors.length} error frames, first: ${p.errors[0]})`);
+    for (const p of tp.points.filter((x) => x.epochAfter !== x.epochBefore)) {
+      lines.push(`  (${p.config} ${p.clients}: the epoch changed during the point, ${p.epochBefore} → ${p.epochAfter}: a failover, the figure is spoiled)`);
+    }
     if (tp.memory) {
       const mem = tp.memory;
       lines.push('');

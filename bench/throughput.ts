@@ -41,6 +41,9 @@ export interface LoadPoint {
   /** throughput / echoThroughput. */
   ratio: number;
   errors: string[];
+  /** The RM's primary/sequencer and epoch before and after the point: a change means a failover (a role starved on a loaded machine) spoiled it. */
+  epochBefore: number;
+  epochAfter: number;
   /** Raw latencies (ms) of every request completed in the window. */
   samples: number[];
 }
@@ -61,7 +64,7 @@ export interface MemoryFigures {
   idle: Record<string, number>;
   load: Record<string, number>;
   /** The primary before and while holding `connections` client connections. */
-  manyClients: { connections: number; answered: number; primaryIdleMb: number; primaryMb: number };
+  manyClients: { connections: number; answered: number; errors: string[]; primaryIdleMb: number; primaryMb: number };
 }
 
 export interface ThroughputResult {
@@ -93,8 +96,13 @@ function rolePids(cluster: BenchCluster, primary: string): Record<string, number
 const rssOf = (pids: Record<string, number>) => Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, rssMb(pid)]));
 
 /** Opens `n` connections to `port`, each sends one request under its own client name; resolves with the answered count. */
-async function holdConnections(port: number, server: string, n: number): Promise<{ sockets: import('node:net').Socket[]; answered: number }> {
+async function holdConnections(
+  port: number,
+  server: string,
+  n: number,
+): Promise<{ sockets: import('node:net').Socket[]; answered: number; errors: string[] }> {
   const sockets: import('node:net').Socket[] = [];
+  const errors: string[] = [];
   let answered = 0;
   for (let i = 0; i < n; i += 100) {
     const batch = await Promise.all(Array.from({ length: Math.min(100, n - i) }, () => connect(port)));
@@ -107,17 +115,18 @@ async function holdConnections(port: number, server: string, n: number): Promise
       readFrames(
         s,
         (f) => {
+          if (f.kind === 'error') errors.push(`${f.name}: ${f.message}`);
           if (f.kind === 'reply' && ++answered === n) {
             clearTimeout(timer);
             resolve();
           }
         },
-        () => {},
+        (reason) => errors.push(reason),
       );
       s.write(encodeFrame({ kind: 'request', client: `K${i + 1}`, server, num: 1, body: `k${i + 1}` }));
     });
   });
-  return { sockets, answered };
+  return { sockets, answered, errors };
 }
 
 export async function runThroughput(opts: ThroughputOptions): Promise<ThroughputResult> {
@@ -162,8 +171,10 @@ export async function runThroughput(opts: ThroughputOptions): Promise<Throughput
           memoryHere && clients === opts.concurrency.at(-1)
             ? sleep(opts.warmupMs + opts.durationMs / 2).then(() => (load = rssOf(pids)))
             : Promise.resolve();
+        const epochBefore = (await cluster.status()).epoch;
         const r = await measure((name) => socketChannel(targets, name, opts.bodySize), clients, opts);
         await sampleLoad;
+        const epochAfter = (await cluster.status()).epoch;
         const point: LoadPoint = {
           config: config.label,
           clients,
@@ -174,13 +185,16 @@ export async function runThroughput(opts: ThroughputOptions): Promise<Throughput
           echoThroughput: e.throughput,
           ratio: r.throughput / e.throughput,
           errors: r.errors.slice(0, 20),
+          epochBefore,
+          epochAfter,
           samples: r.latencies,
         };
         points.push(point);
         opts.log(
           `  ${config.label}, ${clients} clients: ${point.throughput.toFixed(0)} req/s (echo ${e.throughput.toFixed(0)}, ` +
             `${(point.ratio * 100).toFixed(0)} %), p50 ${point.latency.p50.toFixed(2)} ms, p99 ${point.latency.p99.toFixed(2)} ms` +
-            (r.errors.length > 0 ? `, ${r.errors.length} errors (first: ${r.errors[0]})` : ''),
+            (r.errors.length > 0 ? `, ${r.errors.length} errors (first: ${r.errors[0]})` : '') +
+            (epochAfter !== epochBefore ? `, EPOCH CHANGED ${epochBefore} → ${epochAfter} (a failover during the point)` : ''),
         );
       }
       if (memoryHere) {
@@ -189,15 +203,16 @@ export async function runThroughput(opts: ThroughputOptions): Promise<Throughput
         await sleep(2000);
         load['client C2 (1 ms interval)'] = rssMb(busy.pid);
         load['client C1'] = rssMb(client!.pid);
-        const primaryIdleMb = rssMb(cluster.pids.get(status.primary)!);
-        const held = await holdConnections(cluster.config.server(status.primary).port, status.primary, opts.manyClients);
+        const primary = (await cluster.status()).primary;
+        const primaryIdleMb = rssMb(cluster.pids.get(primary)!);
+        const held = await holdConnections(cluster.config.server(primary).port, primary, opts.manyClients);
         await sleep(500);
-        const primaryMb = rssMb(cluster.pids.get(status.primary)!);
+        const primaryMb = rssMb(cluster.pids.get(primary)!);
         for (const s of held.sockets) s.destroy();
-        memory = { idle, load, manyClients: { connections: opts.manyClients, answered: held.answered, primaryIdleMb, primaryMb } };
+        memory = { idle, load, manyClients: { connections: opts.manyClients, answered: held.answered, errors: held.errors.slice(0, 20), primaryIdleMb, primaryMb } };
         opts.log(
           `  memory: idle ${fmtMem(idle)}; under load ${fmtMem(load)}; primary with ${opts.manyClients} connections ` +
-            `${primaryMb.toFixed(0)} MB (${held.answered} answered)`,
+            `${primaryMb.toFixed(0)} MB (${held.answered} answered${held.errors.length > 0 ? `, ${held.errors.length} errors, first: ${held.errors[0]}` : ''})`,
         );
       }
       await killAll();

@@ -4,8 +4,8 @@
  * charts (latency percentiles per configuration; a timeline of each failover trial). Pure: data in,
  * strings out; `main.ts` writes the files.
  */
-import { summarize, type Summary } from './stats.js';
-import type { FailoverResult } from './failover.js';
+import { median, summarize, type Summary } from './stats.js';
+import type { CrashTrial, FailoverResult } from './failover.js';
 import type { ThroughputResult } from './throughput.js';
 
 export interface Machine {
@@ -110,18 +110,18 @@ export function table(results: BenchResults): string {
     lines.push('');
     lines.push(
       `Throughput and latency: ${o.bodySize} B requests, one outstanding per client, ${Number(o.warmupMs) / 1000} s warm-up + ` +
-        `${Number(o.durationMs) / 1000} s measured per point; roles at --log-level warn; each point right after an echo point at the same concurrency`,
+        `${Number(o.durationMs) / 1000} s measured per point; roles at --log-level warn; an echo point before each cluster point; ratio to the median echo`,
     );
     lines.push(`${'configuration'.padEnd(20)}${'clients'.padStart(8)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'p999 ms'.padStart(9)}${'vs echo'.padStart(9)}`);
     const row = (label: string, clients: number, tput: number, s: Summary, ratio: string) =>
       `${label.padEnd(20)}${String(clients).padStart(8)}${f0(tput).padStart(9)}${f2(s.p50).padStart(9)}${f2(s.p99).padStart(9)}${f2(s.p999).padStart(9)}${ratio.padStart(9)}`;
     const concurrency = [...new Set(tp.points.map((p) => p.clients))];
     for (const c of concurrency) {
-      // The echo row pools every echo point at this concurrency; ratios are per pair.
+      // The echo row: the median throughput of the echo points at this concurrency (the ratios'
+      // denominator) and the latencies of all of them pooled.
       const echo = tp.echo.filter((e) => e.clients === c);
       const pooled = summarize(echo.flatMap((e) => e.samples));
-      const tputs = echo.map((e) => e.throughput).sort((a, b) => a - b);
-      lines.push(row('echo (raw TCP)', c, tputs[Math.floor((tputs.length - 1) / 2)] ?? NaN, pooled, '1.00'));
+      lines.push(row(`echo (raw TCP) ×${echo.length}`, c, median(echo.map((e) => e.throughput)), pooled, '1.00'));
       for (const p of tp.points.filter((x) => x.clients === c)) lines.push(row(p.config, c, p.throughput, p.latency, p.ratio.toFixed(2)));
     }
     for (const p of tp.points.filter((x) => x.errors.length > 0)) lines.push(`  (${p.config} ${p.clients}: ${p.errors.length} error frames, first: ${p.errors[0]})`);
@@ -232,49 +232,68 @@ export function latencySvg(tp: ThroughputResult): string {
   return out.join('\n') + '\n';
 }
 
-const EVENTS = [
+const FAILOVER_EVENTS = [
   { key: 'lfdFailedMs', label: 'LFD: failed', colour: '#ff7f0e' },
   { key: 'rmDeleteMs', label: 'RM: delete', colour: '#d62728' },
   { key: 'rmPrimaryMs', label: 'RM: primary is X', colour: '#9467bd' },
   { key: 'firstReplyMs', label: 'first client reply', colour: '#2ca02c' },
   { key: 'allRepliedMs', label: 'every client served', colour: '#17becf' },
+] as const;
+const RELAUNCH_EVENTS = [
+  { key: 'rmDeleteMs', label: 'RM: delete', colour: '#d62728' },
   { key: 'launchingMs', label: 'LFD: launching', colour: '#8c564b' },
   { key: 'relaunchedReadyMs', label: 'relaunched serving', colour: '#1f77b4' },
 ] as const;
 
-/** Each crash trial as a row: what happened when, in ms after the kill -9 of the primary. */
+type TimeKey = 'lfdFailedMs' | 'rmDeleteMs' | 'rmPrimaryMs' | 'firstReplyMs' | 'allRepliedMs' | 'launchingMs' | 'relaunchedReadyMs';
+type TrialEvent = { key: TimeKey & keyof CrashTrial; label: string; colour: string };
+
+/**
+ * Each crash trial as a row, in two panels with their own scales (the failover takes milliseconds,
+ * the relaunch seconds): what happened when, in ms after the kill -9 of the primary.
+ */
 export function failoverSvg(fo: FailoverResult): string {
   const trials = fo.crash;
-  const left = 70;
-  const width = 820;
-  const plot = width - left - 20;
   const rowH = 16;
-  const top = 58;
+  const top = 86;
+  const panelW = 380;
+  const labelW = 70;
+  const width = labelW + 2 * panelW + 40;
   const height = top + trials.length * rowH + 46;
-  const max = Math.max(100, ...trials.map((t) => t.relaunchedReadyMs));
-  const step = niceStep(max);
-  const hi = Math.ceil(max / step) * step;
-  const x = (v: number) => left + (plot * v) / hi;
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`);
   out.push(`<rect width="100%" height="100%" fill="white"/>`);
-  out.push(`<text x="${left}" y="18" font-size="14">Passive failover: kill -9 of the primary at 0 ms, ${fo.loadClients} clients under load</text>`);
-  EVENTS.forEach((e, i) => {
-    const lx = left + (i % 4) * 185;
-    const ly = 34 + Math.floor(i / 4) * 14;
-    out.push(`<circle cx="${lx}" cy="${ly - 4}" r="4" fill="${e.colour}"/><text x="${lx + 8}" y="${ly}">${esc(e.label)}</text>`);
-  });
-  for (let v = 0; v <= hi; v += step) {
-    out.push(`<line x1="${x(v).toFixed(1)}" y1="${top - 6}" x2="${x(v).toFixed(1)}" y2="${top + trials.length * rowH}" stroke="#ddd"/>`);
-    out.push(`<text x="${x(v).toFixed(1)}" y="${top + trials.length * rowH + 16}" text-anchor="middle">${v}</text>`);
-  }
+  out.push(`<text x="${labelW}" y="18" font-size="14">Passive failover: kill -9 of the primary at 0 ms, ${fo.loadClients} clients under load</text>`);
   trials.forEach((t, i) => {
     const y = top + i * rowH + rowH / 2;
-    out.push(`<text x="${left - 6}" y="${y + 4}" text-anchor="end">${t.trial}: ${t.victim}→${t.newPrimary}</text>`);
-    out.push(`<line x1="${x(0)}" y1="${y}" x2="${x(t.relaunchedReadyMs).toFixed(1)}" y2="${y}" stroke="#bbb"/>`);
-    for (const e of EVENTS) out.push(`<circle cx="${x(t[e.key]).toFixed(1)}" cy="${y}" r="3.5" fill="${e.colour}" fill-opacity="0.85"/>`);
+    out.push(`<text x="${labelW - 6}" y="${y + 4}" text-anchor="end">${t.trial}: ${t.victim}→${t.newPrimary}</text>`);
   });
-  out.push(`<text x="${left + plot / 2}" y="${height - 10}" text-anchor="middle">ms after kill -9</text>`);
+  const panel = (x0: number, events: readonly TrialEvent[], title: string) => {
+    const plot = panelW - 20;
+    const max = Math.max(10, ...trials.flatMap((t) => events.map((e) => t[e.key])));
+    const step = niceStep(max);
+    const hi = Math.ceil(max / step) * step;
+    const x = (v: number) => x0 + (plot * v) / hi;
+    out.push(`<text x="${x0}" y="40" font-weight="bold">${esc(title)}</text>`);
+    events.forEach((e, i) => {
+      const lx = x0 + (i % 3) * 125;
+      const ly = 58 + Math.floor(i / 3) * 14;
+      out.push(`<circle cx="${lx + 4}" cy="${ly - 4}" r="4" fill="${e.colour}"/><text x="${lx + 11}" y="${ly}">${esc(e.label)}</text>`);
+    });
+    for (let v = 0; v <= hi; v += step) {
+      out.push(`<line x1="${x(v).toFixed(1)}" y1="${top - 4}" x2="${x(v).toFixed(1)}" y2="${top + trials.length * rowH}" stroke="#ddd"/>`);
+      out.push(`<text x="${x(v).toFixed(1)}" y="${top + trials.length * rowH + 16}" text-anchor="middle">${v}</text>`);
+    }
+    trials.forEach((t, i) => {
+      const y = top + i * rowH + rowH / 2;
+      const end = Math.max(...events.map((e) => t[e.key]));
+      out.push(`<line x1="${x(0)}" y1="${y}" x2="${x(end).toFixed(1)}" y2="${y}" stroke="#bbb"/>`);
+      for (const e of events) out.push(`<circle cx="${x(t[e.key]).toFixed(1)}" cy="${y}" r="3.5" fill="${e.colour}" fill-opacity="0.85"/>`);
+    });
+    out.push(`<text x="${x0 + plot / 2}" y="${height - 10}" text-anchor="middle">ms after kill -9</text>`);
+  };
+  panel(labelW, FAILOVER_EVENTS, 'failover: detection and the new primary');
+  panel(labelW + panelW + 20, RELAUNCH_EVENTS, 'relaunch of the killed replica');
   out.push('</svg>');
   return out.join('\n') + '\n';
 }

@@ -40,3 +40,11 @@ export function summarize(samples: readonly number[]): Summary {
     mean: n === 0 ? NaN : sum / n,
   };
 }
+
+/** The median (the mean of the middle two for an even count); NaN when there are none. */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}

@@ -8,7 +8,7 @@ import type net from 'node:net';
 import { portOf, startEchoServer } from '../../bench/echo.js';
 import { bodyOf, closedLoop, socketChannel } from '../../bench/load.js';
 import { failoverSvg, keepSamples, latencySvg, table, targets, toJson, type BenchResults } from '../../bench/report.js';
-import { percentile, summarize } from '../../bench/stats.js';
+import { median, percentile, summarize } from '../../bench/stats.js';
 import type { CrashTrial } from '../../bench/failover.js';
 
 describe('bench: statistics', () => {
@@ -26,6 +26,8 @@ describe('bench: statistics', () => {
     const s = summarize([5, 1, 4, 2, 3]);
     expect(s).to.include({ n: 5, min: 1, max: 5, p50: 3, mean: 3 });
     expect(summarize([]).n).to.equal(0);
+    expect(median([3, 1, 2])).to.equal(2);
+    expect(median([4, 1, 2, 3])).to.equal(2.5);
   });
 
   it('keeps every sample up to the cap, an even subset beyond it', () => {
@@ -98,6 +100,7 @@ const results: BenchResults = {
         latency: summarize([2, 4]),
         echoThroughput: 1000,
         ratio: 0.5,
+        pairedRatio: 0.5,
         errors: [],
         epochBefore: 1,
         epochAfter: 1,

@@ -79,6 +79,8 @@ export interface FailoverResult {
   hang: HangTrial[];
   bigSettings: Record<string, string | number>;
   big: RecoveryTrial[];
+  /** A phase that broke off (a wait timed out): the trials before it are kept. */
+  errors: string[];
 }
 
 const READY = (s: string) => new RegExp(`${s} is ready \\[passive\\] \\[backup\\]`);
@@ -252,12 +254,21 @@ async function bigStateTrials(opts: FailoverOptions, out: FailoverResult): Promi
 
 export async function runFailover(opts: FailoverOptions): Promise<FailoverResult> {
   const cluster = await startCluster({ mode: 'passive', durability: 'sync' });
-  const out: FailoverResult = { settings: cluster.settings, loadClients: opts.loadClients, crash: [], hang: [], bigSettings: {}, big: [] };
+  const out: FailoverResult = { settings: cluster.settings, loadClients: opts.loadClients, crash: [], hang: [], bigSettings: {}, big: [], errors: [] };
+  const broke = (phase: string) => (err: Error) => {
+    const first = (err.stack ?? err.message).split('\n').slice(0, 8).join('\n');
+    out.errors.push(`${phase}: ${first}`);
+    opts.log(`  ${phase} broke off: ${first}`);
+  };
   try {
-    await crashTrials(cluster, opts, out);
+    await crashTrials(cluster, opts, out).catch(broke('crash and hang trials'));
   } finally {
     await killAll();
   }
-  if (opts.bigTrials > 0) await bigStateTrials(opts, out);
+  try {
+    if (opts.bigTrials > 0) await bigStateTrials(opts, out).catch(broke('large-state trials'));
+  } finally {
+    await killAll();
+  }
   return out;
 }

@@ -125,6 +125,7 @@ export function table(results: BenchResults): string {
       for (const p of tp.points.filter((x) => x.clients === c)) lines.push(row(p.config, c, p.throughput, p.latency, p.ratio.toFixed(2)));
     }
     for (const p of tp.points.filter((x) => x.errors.length > 0)) lines.push(`  (${p.config} ${p.clients}: ${p.errors.length} error frames, first: ${p.errors[0]})`);
+    for (const e of tp.errors ?? []) lines.push(`  (${e.split('\n')[0]})`);
     for (const p of tp.points.filter((x) => x.epochAfter !== x.epochBefore)) {
       lines.push(`  (${p.config} ${p.clients}: the epoch changed during the point, ${p.epochBefore} → ${p.epochAfter}: a failover, the figure is spoiled)`);
     }
@@ -155,6 +156,7 @@ export function table(results: BenchResults): string {
       if (x.n === 0) continue;
       lines.push(`${r.label.padEnd(58)}${String(x.n).padStart(5)}${f0(x.p50).padStart(8)}${f0(x.p99).padStart(8)}${f0(x.max).padStart(8)}`);
     }
+    for (const e of fo.errors ?? []) lines.push(`  (${e.split('\n')[0]})`);
   }
   const t = targets(results);
   if (t.length > 0) {

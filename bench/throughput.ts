@@ -75,6 +75,8 @@ export interface ThroughputResult {
   points: LoadPoint[];
   echo: EchoPoint[];
   memory: MemoryFigures | null;
+  /** A configuration that broke off (a wait timed out): the points before it are kept. */
+  errors: string[];
 }
 
 let pointId = 0;
@@ -138,91 +140,99 @@ export async function runThroughput(opts: ThroughputOptions): Promise<Throughput
   const echoPoints: EchoPoint[] = [];
   const settings: ThroughputResult['settings'] = {};
   let memory: MemoryFigures | null = null;
+  const errors: string[] = [];
   try {
     for (const config of CONFIGS) {
-      const cluster = await startCluster(config.settings, { C1: { interval: 1, message: 'c1_' }, C2: { interval: 0.001, message: 'c2_' } });
-      settings[config.label] = cluster.settings;
-      const status = await cluster.status();
-      const servers = [...status.phases.keys()].sort();
-      const targets =
-        config.settings.mode === 'active'
-          ? servers.map((s) => ({ server: s, port: cluster.config.server(s).port }))
-          : [{ server: status.primary, port: cluster.config.server(status.primary).port }];
-      const pids = rolePids(cluster, status.primary);
-      const memoryHere = config.label === 'passive sync';
-      let idle: Record<string, number> = {};
-      let client: Role | null = null;
-      if (memoryHere) {
-        client = startRole(['client', '--name', 'C1', ...cluster.args]);
-        await sleep(2000);
-        idle = { ...rssOf(pids), 'client C1': rssMb(client.pid) };
-      }
-      let load: Record<string, number> = {};
-      for (const clients of opts.concurrency) {
-        const e = await measure((name) => socketChannel([{ server: 'E', port: echo.port }], name, opts.bodySize), clients, opts);
-        echoPoints.push({
-          before: `${config.label} ${clients}`,
-          clients,
-          completed: e.completed,
-          durationMs: e.durationMs,
-          throughput: e.throughput,
-          latency: summarize(e.latencies),
-          samples: e.latencies,
-        });
-        // The memory under load is sampled halfway through the measured window of the last point.
-        const sampleLoad =
-          memoryHere && clients === opts.concurrency.at(-1)
-            ? sleep(opts.warmupMs + opts.durationMs / 2).then(() => (load = rssOf(pids)))
-            : Promise.resolve();
-        const epochBefore = (await cluster.status()).epoch;
-        const r = await measure((name) => socketChannel(targets, name, opts.bodySize), clients, opts);
-        await sampleLoad;
-        const epochAfter = (await cluster.status()).epoch;
-        const point: LoadPoint = {
-          config: config.label,
-          clients,
-          completed: r.completed,
-          durationMs: r.durationMs,
-          throughput: r.throughput,
-          latency: summarize(r.latencies),
-          echoThroughput: e.throughput,
-          ratio: r.throughput / e.throughput,
-          pairedRatio: r.throughput / e.throughput,
-          errors: r.errors.slice(0, 20),
-          epochBefore,
-          epochAfter,
-          samples: r.latencies,
-        };
-        points.push(point);
-        opts.log(
-          `  ${config.label}, ${clients} clients: ${point.throughput.toFixed(0)} req/s (echo just before ${e.throughput.toFixed(0)}, ` +
-            `${(point.pairedRatio * 100).toFixed(0)} %), p50 ${point.latency.p50.toFixed(2)} ms, p99 ${point.latency.p99.toFixed(2)} ms` +
-            (r.errors.length > 0 ? `, ${r.errors.length} errors (first: ${r.errors[0]})` : '') +
-            (epochAfter !== epochBefore ? `, EPOCH CHANGED ${epochBefore} → ${epochAfter} (a failover during the point)` : ''),
-        );
-      }
-      if (memoryHere) {
-        // A `steadfast client` under load: sending every millisecond for two seconds.
-        const busy = startRole(['client', '--name', 'C2', ...cluster.args]);
-        await sleep(2000);
-        load['client C2 (1 ms interval)'] = rssMb(busy.pid);
-        load['client C1'] = rssMb(client!.pid);
-        const primary = (await cluster.status()).primary;
-        const primaryIdleMb = rssMb(cluster.pids.get(primary)!);
-        const held = await holdConnections(cluster.config.server(primary).port, primary, opts.manyClients);
-        await sleep(500);
-        const primaryMb = rssMb(cluster.pids.get(primary)!);
-        for (const s of held.sockets) s.destroy();
-        memory = { idle, load, manyClients: { connections: opts.manyClients, answered: held.answered, errors: held.errors.slice(0, 20), primaryIdleMb, primaryMb } };
-        opts.log(
-          `  memory: idle ${fmtMem(idle)}; under load ${fmtMem(load)}; primary with ${opts.manyClients} connections ` +
-            `${primaryMb.toFixed(0)} MB (${held.answered} answered${held.errors.length > 0 ? `, ${held.errors.length} errors, first: ${held.errors[0]}` : ''})`,
-        );
-      }
+      await runConfig(config).catch((err: Error) => {
+        const first = (err.stack ?? err.message).split('\n').slice(0, 8).join('\n');
+        errors.push(`${config.label}: ${first}`);
+        opts.log(`  ${config.label} broke off: ${first}`);
+      });
       await killAll();
     }
   } finally {
     await echo.stop();
+  }
+  async function runConfig(config: (typeof CONFIGS)[number]): Promise<void> {
+    const cluster = await startCluster(config.settings, { C1: { interval: 1, message: 'c1_' }, C2: { interval: 0.001, message: 'c2_' } });
+    settings[config.label] = cluster.settings;
+    const status = await cluster.status();
+    const servers = [...status.phases.keys()].sort();
+    const targets =
+      config.settings.mode === 'active'
+        ? servers.map((s) => ({ server: s, port: cluster.config.server(s).port }))
+        : [{ server: status.primary, port: cluster.config.server(status.primary).port }];
+    const pids = rolePids(cluster, status.primary);
+    const memoryHere = config.label === 'passive sync';
+    let idle: Record<string, number> = {};
+    let client: Role | null = null;
+    if (memoryHere) {
+      client = startRole(['client', '--name', 'C1', ...cluster.args]);
+      await sleep(2000);
+      idle = { ...rssOf(pids), 'client C1': rssMb(client.pid) };
+    }
+    let load: Record<string, number> = {};
+    for (const clients of opts.concurrency) {
+      const e = await measure((name) => socketChannel([{ server: 'E', port: echo.port }], name, opts.bodySize), clients, opts);
+      echoPoints.push({
+        before: `${config.label} ${clients}`,
+        clients,
+        completed: e.completed,
+        durationMs: e.durationMs,
+        throughput: e.throughput,
+        latency: summarize(e.latencies),
+        samples: e.latencies,
+      });
+      // The memory under load is sampled halfway through the measured window of the last point.
+      const sampleLoad =
+        memoryHere && clients === opts.concurrency.at(-1)
+          ? sleep(opts.warmupMs + opts.durationMs / 2).then(() => (load = rssOf(pids)))
+          : Promise.resolve();
+      const epochBefore = (await cluster.status()).epoch;
+      const r = await measure((name) => socketChannel(targets, name, opts.bodySize), clients, opts);
+      await sampleLoad;
+      const epochAfter = (await cluster.status()).epoch;
+      const point: LoadPoint = {
+        config: config.label,
+        clients,
+        completed: r.completed,
+        durationMs: r.durationMs,
+        throughput: r.throughput,
+        latency: summarize(r.latencies),
+        echoThroughput: e.throughput,
+        ratio: r.throughput / e.throughput,
+        pairedRatio: r.throughput / e.throughput,
+        errors: r.errors.slice(0, 20),
+        epochBefore,
+        epochAfter,
+        samples: r.latencies,
+      };
+      points.push(point);
+      opts.log(
+        `  ${config.label}, ${clients} clients: ${point.throughput.toFixed(0)} req/s (echo just before ${e.throughput.toFixed(0)}, ` +
+          `${(point.pairedRatio * 100).toFixed(0)} %), p50 ${point.latency.p50.toFixed(2)} ms, p99 ${point.latency.p99.toFixed(2)} ms` +
+          (r.errors.length > 0 ? `, ${r.errors.length} errors (first: ${r.errors[0]})` : '') +
+          (epochAfter !== epochBefore ? `, EPOCH CHANGED ${epochBefore} → ${epochAfter} (a failover during the point)` : ''),
+      );
+    }
+    if (memoryHere) {
+      // A `steadfast client` under load: sending every millisecond for two seconds.
+      const busy = startRole(['client', '--name', 'C2', ...cluster.args]);
+      await sleep(2000);
+      load['client C2 (1 ms interval)'] = rssMb(busy.pid);
+      load['client C1'] = rssMb(client!.pid);
+      const primary = (await cluster.status()).primary;
+      const primaryIdleMb = rssMb(cluster.pids.get(primary)!);
+      const held = await holdConnections(cluster.config.server(primary).port, primary, opts.manyClients);
+      await sleep(500);
+      const primaryMb = rssMb(cluster.pids.get(primary)!);
+      for (const s of held.sockets) s.destroy();
+      memory = { idle, load, manyClients: { connections: opts.manyClients, answered: held.answered, errors: held.errors.slice(0, 20), primaryIdleMb, primaryMb } };
+      opts.log(
+        `  memory: idle ${fmtMem(idle)}; under load ${fmtMem(load)}; primary with ${opts.manyClients} connections ` +
+          `${primaryMb.toFixed(0)} MB (${held.answered} answered${held.errors.length > 0 ? `, ${held.errors.length} errors, first: ${held.errors[0]}` : ''})`,
+      );
+    }
   }
   // One slow echo point (the machine busy elsewhere for a moment) would make its pair look good:
   // the ratio is to the median of the echo points at that concurrency, spread over the run.
@@ -231,7 +241,7 @@ export async function runThroughput(opts: ThroughputOptions): Promise<Throughput
     p.echoThroughput = median(tputs);
     p.ratio = p.throughput / p.echoThroughput;
   }
-  return { settings, points, echo: echoPoints, memory };
+  return { settings, points, echo: echoPoints, memory, errors };
 }
 
 

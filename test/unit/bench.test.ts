@@ -112,6 +112,7 @@ const results: BenchResults = {
       load: { RM: 51, 'S1 (primary)': 95 },
       manyClients: { connections: 1000, answered: 1000, errors: [], primaryIdleMb: 90, primaryMb: 100 },
     },
+    errors: [],
   },
   failover: {
     settings: { heartbeat_freq: 1, heartbeat_timeout: 3, checkpoint_freq: 5, durability: 'sync' },
@@ -120,6 +121,7 @@ const results: BenchResults = {
     hang: [{ trial: 1, victim: 'S2', lfdFailedMs: 3000, rmDeleteMs: 3010, relaunchedReadyMs: 3600 }],
     bigSettings: {},
     big: [],
+    errors: [],
   },
 };
 

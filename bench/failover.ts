@@ -21,7 +21,7 @@ import { performance } from 'node:perf_hooks';
 import { killAll, waitForLine, type Role } from '../test/e2e/harness.js';
 import { at, startCluster, untilTrue, WAIT_MS, type BenchCluster } from './cluster.js';
 import { followingChannel, RmView } from './follow.js';
-import { sleep, socketChannel, startLoop } from './load.js';
+import { sleep, startLoop } from './load.js';
 
 export interface CrashTrial {
   trial: number;
@@ -204,12 +204,14 @@ async function crashTrials(cluster: BenchCluster, opts: FailoverOptions, out: Fa
 async function bigStateTrials(opts: FailoverOptions, out: FailoverResult): Promise<void> {
   const cluster = await startCluster({ mode: 'passive', durability: 'sync', app: 'log' });
   out.bigSettings = cluster.settings;
-  const status = await cluster.status();
-  const primary = status.primary;
-  // Fill: one client, one entry after the other.
-  const ch = await socketChannel([{ server: primary, port: cluster.config.server(primary).port }], 'FILL', opts.bigEntryBytes);
+  // Fill: one client, one entry after the other, following the RM (a failover while the state
+  // grows must not leave it waiting on a dead primary).
+  const view = await RmView.open(cluster.config.rmPort, 'BENCHFILL');
+  await view.serving(WAIT_MS);
+  const ports = new Map(cluster.config.servers.map((s) => [s.name, s.port]));
+  const ch = followingChannel(view, ports, 'FILL', opts.bigEntryBytes, 10_000);
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('filling the log timed out')), 120_000);
+    const timer = setTimeout(() => reject(new Error(`filling the log timed out (${ch.errors.slice(0, 3).join('; ')})`)), 180_000);
     const loop = startLoop([ch], 1, () => {
       if (loop.completed + 1 >= opts.bigEntries) {
         loop.stop();
@@ -220,6 +222,7 @@ async function bigStateTrials(opts: FailoverOptions, out: FailoverResult): Promi
     loop.measure(true);
   });
   ch.close();
+  view.close();
   const stateBytes = opts.bigEntries * opts.bigEntryBytes;
   opts.log(`  filled the log: ${opts.bigEntries} entries of ${opts.bigEntryBytes} bytes`);
   for (let trial = 1; trial <= opts.bigTrials; trial++) {

@@ -263,8 +263,19 @@ export async function runFailover(opts: FailoverOptions): Promise<FailoverResult
     out.errors.push(`${phase}: ${first}`);
     opts.log(`  ${phase} broke off: ${first}`);
   };
+  // Crash and hang trials on clusters of their own, so that one broken off leaves the other whole.
   try {
-    await crashTrials(cluster, opts, out).catch(broke('crash and hang trials'));
+    await crashTrials(cluster, { ...opts, hangTrials: 0 }, out).catch(broke('crash trials'));
+  } finally {
+    await killAll();
+  }
+  try {
+    if (opts.hangTrials > 0) {
+      const fresh = await startCluster({ mode: 'passive', durability: 'sync' });
+      await crashTrials(fresh, { ...opts, crashTrials: 0 }, out).catch(broke('hang trials'));
+    }
+  } catch (err) {
+    broke('hang trials')(err as Error);
   } finally {
     await killAll();
   }

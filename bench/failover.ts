@@ -1,272 +1,288 @@
 /**
- * Failover timing with real processes at the DEFAULT settings (heartbeat_freq 1, heartbeat_timeout 3,
- * checkpoint_freq 5, durability sync, passive), on free local ports via a temporary config.
+ * What a failure costs, with real processes at the default settings (heartbeat_freq 1 s,
+ * heartbeat_timeout 3 s, checkpoint_freq 5 s, passive, durability sync), under load from
+ * closed-loop clients that follow the RM (`follow.ts`):
  *
- *   npx tsx bench/failover.ts [--trials N]        (build first: npx tsc -p tsconfig.json)
+ * - crash: kill -9 of the primary. From the moment the SIGKILL is sent (performance.now() here;
+ *   every role line is stamped on arrival): the LFD's `failed`, the RM's `delete` (its member count
+ *   drops), `RM: primary is X`, the first reply from the new primary at any client and at every
+ *   client (the client-visible gap), the LFD's `launching`, and the relaunched replica serving
+ *   (its `is ready [passive] [backup]` line, after it took its checkpoint) and shown `ready` by the RM.
+ * - hang: SIGSTOP of a backup → the RM's `delete` (the LFD finds no heartbeat answer within
+ *   heartbeat_timeout, SIGKILLs the process, reports delete), then the relaunch as above.
+ * - recovery with a 10 MB state (`app = log`, 100 entries of 100 KB): kill -9 of a backup → the
+ *   relaunched replica serving.
  *
- * Each trial kills (kill -9) whichever server is the primary at that moment and measures, from the
- * moment the SIGKILL was sent (performance.now() here, not the roles' one-second `[HH:MM:SS]` stamps):
- *   (a) client   the first reply from the new primary at a client sending every 0.05 s;
- *       gap      the client's silence: its last reply before the kill → its first one after;
- *   (b) ready    the relaunched replica's `Sx is ready [passive] [backup]` line;
- *       rm-ready the RM's status showing it `ready` (polled every 20 ms);
- * and, for the breakdown, the LFD's `failed`, the RM's `primary is`, the new primary's `is ready
- * [passive] [primary]` and the LFD's `launching`. Every line's arrival is stamped as it is read.
- *
- * The kill comes at a random moment (0–200 ms) after a reply from the primary.
- *
- * Between trials the cluster settles (all three ready, then 2 × heartbeat_timeout + 1.5 s), so that
- * the LFDs' restart-storm guard (a server that dies again before running 2 × heartbeat_timeout is
- * started only after a delay) never applies: this measures the ordinary relaunch.
- *
- * Raw samples go to bench/results/failover.json; a table goes to standard output. Everything is
- * bounded (each wait, and the whole run) and every process started is killed by pid at the end.
+ * The kill comes at a random moment. Before each trial the victim has run at least
+ * 2 × heartbeat_timeout + 0.5 s, so the LFDs' restart-storm guard (a server that dies again sooner
+ * is started only after a delay) never applies: this measures the ordinary relaunch.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import {
-  ROOT,
-  closeRawConns,
-  connectRaw,
-  fields,
-  killAll,
-  launchedPid,
-  startRole,
-  waitForLine,
-  waitForLineWhere,
-  writeConfig,
-  type Role,
-} from '../test/e2e/harness.js';
+import { killAll, waitForLine, type Role } from '../test/e2e/harness.js';
+import { at, startCluster, untilTrue, WAIT_MS, type BenchCluster } from './cluster.js';
+import { followingChannel, RmView } from './follow.js';
+import { sleep, startLoop } from './load.js';
 
-const DEFAULTS = { heartbeat_freq: 1, heartbeat_timeout: 3, checkpoint_freq: 5, durability: 'sync', mode: 'passive', app: 'log' };
-const CLIENT_INTERVAL_S = 0.05;
-/** Bound on one awaited line. */
-const WAIT_MS = 30_000;
-/** Bound on the whole run. */
-const RUN_LIMIT_MS = 20 * 60_000;
-const SETTLE_MS = 2 * DEFAULTS.heartbeat_timeout * 1000 + 1500;
-
-const trialsArg = process.argv.indexOf('--trials');
-const TRIALS = trialsArg >= 0 ? Number(process.argv[trialsArg + 1]) : 12;
-if (!Number.isInteger(TRIALS) || TRIALS < 1) throw new Error('--trials: a positive whole number');
-
-/** Arrival time (performance.now()) of every line of a role, index for index with `role.lines`. */
-const stamps = new Map<Role, number[]>();
-function stamp(role: Role): Role {
-  const times: number[] = [];
-  stamps.set(role, times);
-  role.watch(() => {
-    const now = performance.now();
-    while (times.length < role.lines.length) times.push(now);
-  });
-  return role;
-}
-function at(role: Role, index: number): number {
-  const t = stamps.get(role)?.[index];
-  if (t === undefined) throw new Error(`no stamp for line ${index} of ${role.label}`);
-  return t;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface RmStatus {
-  primary: string;
-  epoch: number;
-  phases: Map<string, string>;
-}
-
-async function rmStatus(port: number): Promise<RmStatus> {
-  const conn = await connectRaw(port, 2000, 'RM');
-  try {
-    conn.sendText('<ops, RM, status>\n');
-    const frame = (await conn.readFramesUntil(/, status>$/, 2000)).at(-1)!;
-    const f = fields(frame);
-    const phases = new Map<string, string>();
-    for (const item of f[4] === '' ? [] : f[4]!.split(';')) {
-      const [name, phase] = item.split(':');
-      phases.set(name!, phase!);
-    }
-    return { primary: f[2]!, epoch: Number(f[3]), phases };
-  } finally {
-    conn.close();
-  }
-}
-
-async function untilTrue(cond: () => Promise<boolean>, timeoutMs: number, what: string, everyMs = 20): Promise<number> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    if (await cond().catch(() => false)) return performance.now();
-    if (performance.now() > deadline) throw new Error(`timed out: ${what}`);
-    await sleep(everyMs);
-  }
-}
-
-const RECEIVED = /Received <C1, (S\d), (\d+), reply>$/;
-
-interface Trial {
+export interface CrashTrial {
   trial: number;
   victim: string;
-  victimPid: number;
   newPrimary: string;
-  relaunchedPid: number;
   /** Milliseconds after the SIGKILL was sent. */
   lfdFailedMs: number;
+  rmDeleteMs: number;
   rmPrimaryMs: number;
-  newPrimaryReadyMs: number;
-  clientFirstReplyMs: number;
-  /** Milliseconds between the client's last reply before the kill and its first after. */
-  clientGapMs: number;
+  firstReplyMs: number;
+  allRepliedMs: number;
+  /** Each client's first reply from the new primary. */
+  clientFirstReplyMs: number[];
+  /** Longest silence of one client: its last reply before the kill → its first after. */
+  maxClientGapMs: number;
   launchingMs: number;
   relaunchedReadyMs: number;
   rmShowsReadyMs: number;
-  restartDelayNote: boolean;
 }
 
-async function main(): Promise<void> {
-  const cluster = await writeConfig({ cluster: DEFAULTS, clients: { C1: { interval: CLIENT_INTERVAL_S, message: 'c1_' } } });
-  const cfg = ['--config', cluster.file, '--log-level', 'info'];
-  const rm = stamp(startRole(['rm', ...cfg]));
-  await waitForLine(rm, /RM: 0 members$/, WAIT_MS);
-  const lfds = [1, 2, 3].map((i) => stamp(startRole(['lfd', '--name', `LFD${i}`, ...cfg])));
-  const pids = new Map<string, number>();
-  await Promise.all(lfds.map(async (lfd, i) => pids.set(`S${i + 1}`, await launchedPid(lfd, `S${i + 1}`, WAIT_MS))));
-  for (const [i, lfd] of lfds.entries()) await waitForLine(lfd, new RegExp(`S${i + 1} started on `), WAIT_MS);
-  stamp(startRole(['gfd', ...cfg]));
-  await waitForLine(rm, /RM: 3 members: S1, S2, S3$/, WAIT_MS);
-  await untilTrue(async () => [...(await rmStatus(cluster.rmPort)).phases.values()].every((p) => p === 'ready'), WAIT_MS, 'all ready');
-  const client = stamp(startRole(['client', '--name', 'C1', ...cfg]));
-  await waitForLine(client, RECEIVED, WAIT_MS);
-  console.error(`cluster up (config ${cluster.file}); ${TRIALS} trials, ~${Math.round((SETTLE_MS + 4000) / 1000)} s each`);
+export interface HangTrial {
+  trial: number;
+  victim: string;
+  lfdFailedMs: number;
+  rmDeleteMs: number;
+  relaunchedReadyMs: number;
+}
 
-  const trials: Trial[] = [];
-  for (let trial = 1; trial <= TRIALS; trial++) {
-    const status = await rmStatus(cluster.rmPort);
-    const victim = status.primary;
-    const v = Number(victim.slice(1)) - 1;
-    const lfd = lfds[v]!;
-    const victimPid = pids.get(victim)!;
-    // Steady state: the client is getting replies from this primary.
-    await waitForLineWhere(client, RECEIVED, (m) => m[1] === victim, WAIT_MS, client.mark());
-    // Kill at a random moment of the client's cycle, not right after a reply.
-    await sleep(Math.random() * 200);
-    const marks = { rm: rm.mark(), lfd: lfd.mark(), client: client.mark(), lfds: lfds.map((l) => l.mark()) };
-    let lastBefore = -1;
-    for (let i = marks.client - 1; i >= 0 && lastBefore < 0; i--) if (RECEIVED.test(client.lines[i]!)) lastBefore = at(client, i);
+export interface RecoveryTrial {
+  trial: number;
+  victim: string;
+  stateBytes: number;
+  rmDeleteMs: number;
+  launchingMs: number;
+  relaunchedReadyMs: number;
+  rmShowsReadyMs: number;
+}
 
+export interface FailoverOptions {
+  crashTrials: number;
+  hangTrials: number;
+  bigTrials: number;
+  loadClients: number;
+  bodySize: number;
+  /** The large state: entries × bytes each. */
+  bigEntries: number;
+  bigEntryBytes: number;
+  log: (line: string) => void;
+}
+
+export interface FailoverResult {
+  settings: Record<string, string | number>;
+  loadClients: number;
+  crash: CrashTrial[];
+  hang: HangTrial[];
+  bigSettings: Record<string, string | number>;
+  big: RecoveryTrial[];
+  /** A phase that broke off (a wait timed out): the trials before it are kept. */
+  errors: string[];
+}
+
+const READY = (s: string) => new RegExp(`${s} is ready \\[passive\\] \\[backup\\]`);
+
+/** Waits until `victim` has run long enough for the restart-storm guard not to apply to its next death. */
+async function stable(cluster: BenchCluster, victim: string): Promise<void> {
+  const stableMs = 2 * Number(cluster.settings.heartbeat_timeout) * 1000 + 500;
+  const launched = cluster.launchedAt.get(victim) ?? 0;
+  const wait = launched + stableMs - performance.now();
+  if (wait > 0) await sleep(wait);
+  await cluster.allReady();
+}
+
+const kill = (pid: number, sig: NodeJS.Signals) => process.kill(pid, sig);
+
+/** The index of the first line at or after `since` matching `re`, with its arrival time. */
+async function lineAt(role: Role, re: RegExp, since: number): Promise<number> {
+  const m = await waitForLine(role, re, WAIT_MS, since);
+  return at(role, m.index);
+}
+
+async function crashTrials(cluster: BenchCluster, opts: FailoverOptions, out: FailoverResult): Promise<void> {
+  const view = await RmView.open(cluster.config.rmPort, 'BENCH');
+  await view.serving(WAIT_MS);
+  const ports = new Map(cluster.config.servers.map((s) => [s.name, s.port]));
+  const channels = Array.from({ length: opts.loadClients }, (_, i) => followingChannel(view, ports, `F${i + 1}`, opts.bodySize, 3000));
+  // Per client: the last reply's time and server, and the first reply from a given server after a time.
+  const last: { at: number; server: string }[] = channels.map(() => ({ at: 0, server: '' }));
+  const waiters = new Set<() => void>();
+  const loop = startLoop(channels, 1, (client, server, t) => {
+    last[client] = { at: t, server };
+    for (const w of [...waiters]) w();
+  });
+  const replied = (check: () => boolean, what: string) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        waiters.delete(w);
+        reject(new Error(`timed out: ${what}`));
+      }, WAIT_MS);
+      const w = () => {
+        if (!check()) return;
+        clearTimeout(timer);
+        waiters.delete(w);
+        resolve();
+      };
+      waiters.add(w);
+      w();
+    });
+  try {
+    for (let trial = 1; trial <= opts.crashTrials; trial++) {
+      const victim = (await cluster.status()).primary;
+      await stable(cluster, victim);
+      await replied(() => last.every((l) => l.server === victim), `every client served by ${victim}`);
+      await sleep(Math.random() * 100);
+      const lfd = cluster.lfdOf(victim);
+      const marks = { rm: cluster.rm.mark(), lfd: lfd.mark(), lfds: cluster.lfds.map((l) => l.mark()) };
+      const before = last.map((l) => l.at);
+      const t0 = performance.now();
+      kill(cluster.pids.get(victim)!, 'SIGKILL');
+      const rmDelete = await lineAt(cluster.rm, /RM: 2 members/, marks.rm);
+      const failed = await lineAt(lfd, new RegExp(`: ${victim} failed \\(`), marks.lfd);
+      const primaryLine = await waitForLine(cluster.rm, /RM: primary is (S\d+)$/, WAIT_MS, marks.rm);
+      const newPrimary = primaryLine.match[1]!;
+      // Each client's first reply from the new primary after the kill.
+      const firsts: number[] = channels.map(() => NaN);
+      await replied(() => {
+        last.forEach((l, i) => {
+          if (Number.isNaN(firsts[i]!) && l.server === newPrimary && l.at > t0) firsts[i] = l.at;
+        });
+        return firsts.every((f) => !Number.isNaN(f));
+      }, `every client served by ${newPrimary}`);
+      const launching = await lineAt(lfd, new RegExp(`launching ${victim} \\(pid`), marks.lfd);
+      const rmReady = untilTrue(async () => (await cluster.status()).phases.get(victim) === 'ready', WAIT_MS, `RM shows ${victim} ready`);
+      const ready = await lineAt(lfd, READY(victim), marks.lfd);
+      const rmReadyAt = await rmReady;
+      const t: CrashTrial = {
+        trial,
+        victim,
+        newPrimary,
+        lfdFailedMs: failed - t0,
+        rmDeleteMs: rmDelete - t0,
+        rmPrimaryMs: at(cluster.rm, primaryLine.index) - t0,
+        firstReplyMs: Math.min(...firsts) - t0,
+        allRepliedMs: Math.max(...firsts) - t0,
+        clientFirstReplyMs: firsts.map((f) => f - t0),
+        maxClientGapMs: Math.max(...firsts.map((f, i) => f - before[i]!)),
+        launchingMs: launching - t0,
+        relaunchedReadyMs: ready - t0,
+        rmShowsReadyMs: rmReadyAt - t0,
+      };
+      out.crash.push(t);
+      opts.log(
+        `  crash ${trial}: kill -9 ${victim} → RM delete ${t.rmDeleteMs.toFixed(0)} ms, ${newPrimary} replies ` +
+          `${t.firstReplyMs.toFixed(0)}–${t.allRepliedMs.toFixed(0)} ms, ${victim} serving again ${t.relaunchedReadyMs.toFixed(0)} ms`,
+      );
+    }
+    for (let trial = 1; trial <= opts.hangTrials; trial++) {
+      const status = await cluster.status();
+      const backups = [...status.phases.keys()].filter((s) => s !== status.primary).sort();
+      const victim = backups[trial % backups.length]!;
+      await stable(cluster, victim);
+      await sleep(Math.random() * 1000);
+      const lfd = cluster.lfdOf(victim);
+      const marks = { rm: cluster.rm.mark(), lfd: lfd.mark() };
+      const t0 = performance.now();
+      kill(cluster.pids.get(victim)!, 'SIGSTOP');
+      const rmDelete = await lineAt(cluster.rm, /RM: 2 members/, marks.rm);
+      const failed = await lineAt(lfd, new RegExp(`: ${victim} failed \\(`), marks.lfd);
+      const ready = await lineAt(lfd, READY(victim), marks.lfd);
+      const t: HangTrial = { trial, victim, lfdFailedMs: failed - t0, rmDeleteMs: rmDelete - t0, relaunchedReadyMs: ready - t0 };
+      out.hang.push(t);
+      opts.log(`  hang ${trial}: SIGSTOP ${victim} → RM delete ${t.rmDeleteMs.toFixed(0)} ms, serving again ${t.relaunchedReadyMs.toFixed(0)} ms`);
+    }
+  } finally {
+    loop.stop();
+    for (const c of channels) c.close();
+    view.close();
+  }
+}
+
+async function bigStateTrials(opts: FailoverOptions, out: FailoverResult): Promise<void> {
+  const cluster = await startCluster({ mode: 'passive', durability: 'sync', app: 'log' });
+  out.bigSettings = cluster.settings;
+  // Fill: one client, one entry after the other, following the RM (a failover while the state
+  // grows must not leave it waiting on a dead primary).
+  const view = await RmView.open(cluster.config.rmPort, 'BENCHFILL');
+  await view.serving(WAIT_MS);
+  const ports = new Map(cluster.config.servers.map((s) => [s.name, s.port]));
+  const ch = followingChannel(view, ports, 'FILL', opts.bigEntryBytes, 10_000);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`filling the log timed out (${ch.errors.slice(0, 3).join('; ')})`)), 180_000);
+    const loop = startLoop([ch], 1, () => {
+      if (loop.completed + 1 >= opts.bigEntries) {
+        loop.stop();
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    loop.measure(true);
+  });
+  ch.close();
+  view.close();
+  const stateBytes = opts.bigEntries * opts.bigEntryBytes;
+  opts.log(`  filled the log: ${opts.bigEntries} entries of ${opts.bigEntryBytes} bytes`);
+  for (let trial = 1; trial <= opts.bigTrials; trial++) {
+    const s = await cluster.status();
+    const backups = [...s.phases.keys()].filter((x) => x !== s.primary).sort();
+    const victim = backups[trial % backups.length]!;
+    await stable(cluster, victim);
+    await sleep(Math.random() * 1000);
+    const lfd = cluster.lfdOf(victim);
+    const marks = { rm: cluster.rm.mark(), lfd: lfd.mark() };
     const t0 = performance.now();
-    process.kill(victimPid, 'SIGKILL');
-
-    const failed = await waitForLine(lfd, new RegExp(`: ${victim} failed \\(`), WAIT_MS, marks.lfd);
-    const primaryLine = await waitForLine(rm, /RM: primary is (S\d)$/, WAIT_MS, marks.rm);
-    const newPrimary = primaryLine.match[1]!;
-    const np = Number(newPrimary.slice(1)) - 1;
-    const npReady = await waitForLine(lfds[np]!, new RegExp(`${newPrimary} is ready \\[passive\\] \\[primary\\]`), WAIT_MS, marks.lfds[np]);
-    const firstReply = await waitForLineWhere(client, RECEIVED, (m) => m[1] === newPrimary, WAIT_MS, marks.client);
-    const launching = await waitForLine(lfd, new RegExp(`launching ${victim} \\(pid (\\d+)\\)`), WAIT_MS, marks.lfd);
-    const relaunchedPid = Number(launching.match[1]);
-    pids.set(victim, relaunchedPid);
-    // Polled from the launch on, concurrently with waiting for the line.
-    const rmReady = untilTrue(async () => (await rmStatus(cluster.rmPort)).phases.get(victim) === 'ready', WAIT_MS, `RM shows ${victim} ready`);
-    const ready = await waitForLine(lfd, new RegExp(`${victim} is ready \\[passive\\] \\[backup\\]`), WAIT_MS, marks.lfd);
+    kill(cluster.pids.get(victim)!, 'SIGKILL');
+    const rmDelete = await lineAt(cluster.rm, /RM: 2 members/, marks.rm);
+    const launching = await lineAt(lfd, new RegExp(`launching ${victim} \\(pid`), marks.lfd);
+    const rmReady = untilTrue(async () => (await cluster.status()).phases.get(victim) === 'ready', WAIT_MS, `RM shows ${victim} ready`);
+    const ready = await lineAt(lfd, READY(victim), marks.lfd);
     const rmReadyAt = await rmReady;
-
-    const sample: Trial = {
+    const t: RecoveryTrial = {
       trial,
       victim,
-      victimPid,
-      newPrimary,
-      relaunchedPid,
-      lfdFailedMs: at(lfd, failed.index) - t0,
-      rmPrimaryMs: at(rm, primaryLine.index) - t0,
-      newPrimaryReadyMs: at(lfds[np]!, npReady.index) - t0,
-      clientFirstReplyMs: at(client, firstReply.index) - t0,
-      clientGapMs: at(client, firstReply.index) - lastBefore,
-      launchingMs: at(lfd, launching.index) - t0,
-      relaunchedReadyMs: at(lfd, ready.index) - t0,
+      stateBytes,
+      rmDeleteMs: rmDelete - t0,
+      launchingMs: launching - t0,
+      relaunchedReadyMs: ready - t0,
       rmShowsReadyMs: rmReadyAt - t0,
-      restartDelayNote: lfd.lines.slice(marks.lfd).some((l) => /died \d+ times in a row/.test(l)),
     };
-    trials.push(sample);
-    console.error(
-      `trial ${trial}: kill ${victim} → ${newPrimary} primary; client first reply ${sample.clientFirstReplyMs.toFixed(0)} ms ` +
-        `(gap ${sample.clientGapMs.toFixed(0)} ms); ${victim} ready again ${sample.relaunchedReadyMs.toFixed(0)} ms`,
-    );
-    if (trial < TRIALS) {
-      await untilTrue(async () => [...(await rmStatus(cluster.rmPort)).phases.values()].every((p) => p === 'ready'), WAIT_MS, 'all ready');
-      await sleep(SETTLE_MS);
-    }
+    out.big.push(t);
+    opts.log(`  10 MB ${trial}: kill -9 ${victim} → serving again ${t.relaunchedReadyMs.toFixed(0)} ms (RM shows ready ${t.rmShowsReadyMs.toFixed(0)} ms)`);
   }
+  await killAll();
+}
 
-  // Summary.
-  const metrics: [keyof Trial, string][] = [
-    ['lfdFailedMs', 'kill → LFD prints failed'],
-    ['rmPrimaryMs', 'kill → RM: primary is X'],
-    ['newPrimaryReadyMs', 'kill → new primary is ready'],
-    ['clientFirstReplyMs', '(a) kill → client reply from new primary'],
-    ['clientGapMs', '(a) client gap: last reply → next reply'],
-    ['launchingMs', 'kill → LFD launching the victim'],
-    ['relaunchedReadyMs', '(b) kill → relaunched is ready [backup]'],
-    ['rmShowsReadyMs', '(b) kill → RM status shows it ready'],
-  ];
-  const quantile = (xs: number[], q: number) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]!;
+export async function runFailover(opts: FailoverOptions): Promise<FailoverResult> {
+  const cluster = await startCluster({ mode: 'passive', durability: 'sync' });
+  const out: FailoverResult = { settings: cluster.settings, loadClients: opts.loadClients, crash: [], hang: [], bigSettings: {}, big: [], errors: [] };
+  const broke = (phase: string) => (err: Error) => {
+    const first = (err.stack ?? err.message).split('\n').slice(0, 8).join('\n');
+    out.errors.push(`${phase}: ${first}`);
+    opts.log(`  ${phase} broke off: ${first}`);
   };
-  const rows = metrics.map(([key, label]) => {
-    const xs = trials.map((t) => t[key] as number);
-    return { metric: label, n: xs.length, p50: quantile(xs, 0.5), p90: quantile(xs, 0.9), max: Math.max(...xs), min: Math.min(...xs) };
-  });
-  const w = Math.max(...rows.map((r) => r.metric.length));
-  const num = (x: number) => x.toFixed(0).padStart(7);
-  console.log(`failover at the default settings (heartbeat 1 s / timeout 3 s / checkpoint 5 s, sync, passive), ${trials.length} trials, ms`);
-  console.log(`${'metric'.padEnd(w)}  ${'min'.padStart(7)}${'p50'.padStart(7)}${'p90'.padStart(7)}${'max'.padStart(7)}`);
-  for (const r of rows) console.log(`${r.metric.padEnd(w)}  ${num(r.min)}${num(r.p50)}${num(r.p90)}${num(r.max)}`);
-
-  const out = path.join(ROOT, 'bench', 'results', 'failover.json');
-  mkdirSync(path.dirname(out), { recursive: true });
-  writeFileSync(
-    out,
-    JSON.stringify(
-      {
-        when: new Date().toISOString(),
-        node: process.version,
-        settings: { ...DEFAULTS, client_interval: CLIENT_INTERVAL_S, settle_ms: SETTLE_MS },
-        unit: 'ms after the SIGKILL was sent (clientGapMs: between two client replies)',
-        summary: rows,
-        trials,
-      },
-      null,
-      2,
-    ) + '\n',
-  );
-  console.log(`raw samples: ${path.relative(process.cwd(), out)}`);
+  // Crash and hang trials on clusters of their own, so that one broken off leaves the other whole.
+  try {
+    await crashTrials(cluster, { ...opts, hangTrials: 0 }, out).catch(broke('crash trials'));
+  } finally {
+    await killAll();
+  }
+  try {
+    if (opts.hangTrials > 0) {
+      const fresh = await startCluster({ mode: 'passive', durability: 'sync' });
+      await crashTrials(fresh, { ...opts, crashTrials: 0 }, out).catch(broke('hang trials'));
+    }
+  } catch (err) {
+    broke('hang trials')(err as Error);
+  } finally {
+    await killAll();
+  }
+  try {
+    if (opts.bigTrials > 0) await bigStateTrials(opts, out).catch(broke('large-state trials'));
+  } finally {
+    await killAll();
+  }
+  return out;
 }
-
-let exitCode = 0;
-const limit = setTimeout(() => {
-  console.error(`bench: over the ${RUN_LIMIT_MS / 60_000} min limit, stopping`);
-  void shutdown(1);
-}, RUN_LIMIT_MS);
-
-let shuttingDown = false;
-async function shutdown(code: number): Promise<void> {
-  if (shuttingDown) return;
-  shuttingDown = true;
-  clearTimeout(limit);
-  closeRawConns();
-  const alive = await killAll();
-  if (alive.length > 0) console.error(`bench: still alive after teardown: ${alive.join(', ')}`);
-  process.exit(alive.length > 0 ? 1 : code);
-}
-process.once('SIGINT', () => void shutdown(130));
-process.once('SIGTERM', () => void shutdown(143));
-
-main().then(
-  () => shutdown(exitCode),
-  (err: Error) => {
-    console.error(`bench failed: ${err.stack ?? err.message}`);
-    exitCode = 1;
-    void shutdown(1);
-  },
-);

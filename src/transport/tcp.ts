@@ -3,9 +3,14 @@
  * what matters), a listener binds exactly the host it is given, and no socket or server error ever
  * escapes as an exception: each becomes a `listen.failed`, a failed connect (retried) or a
  * `link.down` with a short reason.
+ *
+ * Frames written to one socket during one turn of the event loop go out as one write, at the end
+ * of that turn (`setImmediate`): a primary that takes requests from many clients in one turn sends
+ * each backup one write of many updates instead of a system call per frame, and the backup answers
+ * with one write of many acks. Order and bytes are unchanged; the delay is the rest of the turn.
  */
 import net from 'node:net';
-import { clearTimeout as realClearTimeout, setTimeout as realSetTimeout } from 'node:timers';
+import { clearTimeout as realClearTimeout, setImmediate as realSetImmediate, setTimeout as realSetTimeout } from 'node:timers';
 import { makeTransport } from './actors.js';
 import { BaseConn, type Driver } from './connection.js';
 import type { Transport } from './types.js';
@@ -41,6 +46,9 @@ export function describeError(err: unknown): string {
 class SocketConn extends BaseConn {
   readonly remote: string;
   private error: string | null = null;
+  /** Frames written this turn, not yet handed to the socket. */
+  private queued: string[] = [];
+  private flushing = false;
 
   constructor(private readonly socket: net.Socket) {
     super();
@@ -55,10 +63,24 @@ class SocketConn extends BaseConn {
   }
 
   protected transmit(text: string): void {
-    if (this.socket.writable) this.socket.write(text, 'utf8');
+    if (!this.socket.writable) return;
+    this.queued.push(text);
+    if (this.flushing) return;
+    this.flushing = true;
+    realSetImmediate(this.flush);
   }
 
+  private readonly flush = (): void => {
+    this.flushing = false;
+    const queued = this.queued;
+    if (queued.length === 0) return;
+    this.queued = [];
+    if (this.socket.writable) this.socket.write(queued.length === 1 ? queued[0]! : queued.join(''), 'utf8');
+  };
+
   protected shutdown(): void {
+    // What was written before the close goes first.
+    this.flush();
     const socket = this.socket;
     // Flush what was written, then close; a peer that does not read gets LINGER_MS.
     const linger = realSetTimeout(() => socket.destroy(), LINGER_MS);

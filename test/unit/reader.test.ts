@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { FrameReader, type ReaderItem } from '../../src/protocol/reader.js';
+import { ReferenceReader } from './reference-reader.js';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 const ok = (text: string): ReaderItem => ({ ok: true, text });
@@ -28,6 +29,28 @@ const frames = [
 const stream = ' \r\n' + frames.join('\n') + '\t\n  ';
 
 describe('FrameReader', () => {
+  it('gives the same items and holds the same bytes as the byte-by-byte reference, for any input, limit and chunking', () => {
+    const interesting = fc.oneof(
+      fc.constantFrom(0x3c, 0x3e, 0x0a, 0x20, 0x61, 0xc3, 0xa9),
+      fc.integer({ min: 0, max: 255 }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(interesting, { maxLength: 60 }).map((a) => Uint8Array.from(a)), { maxLength: 8 }),
+        fc.integer({ min: 2, max: 30 }),
+        (chunks, limit) => {
+          const fast = new FrameReader(() => limit);
+          const slow = new ReferenceReader(() => limit);
+          for (const chunk of chunks) {
+            expect(fast.push(chunk)).to.deep.equal(slow.push(chunk));
+            expect(fast.buffered).to.equal(slow.buffered);
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
   it('reads frames separated by whitespace and newlines', () => {
     expect(readAll(stream)).to.deep.equal(frames.map(ok));
   });

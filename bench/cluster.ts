@@ -1,0 +1,145 @@
+/**
+ * A whole steadfast cluster of real processes for the bench: RM, GFD, LFD1–LFD3 (each launching its
+ * server), on free loopback ports from a generated ini file (the e2e harness's helpers), every role
+ * at `--log-level warn` so that per-request lines cost nothing. Every line a role prints is stamped
+ * with its arrival time here (`performance.now()`), finer than the roles' one-second `[HH:MM:SS]`.
+ */
+import { performance } from 'node:perf_hooks';
+import {
+  connectRaw,
+  fields,
+  launchedPid,
+  startRole,
+  waitForLine,
+  writeConfig,
+  type Role,
+  type TestCluster,
+} from '../test/e2e/harness.js';
+import { sleep } from './load.js';
+
+/** Bound on one awaited line or condition. */
+export const WAIT_MS = 30_000;
+
+/** SPEC §2 defaults; the bench states them beside every figure. */
+export const DEFAULT_SETTINGS = { heartbeat_freq: 1, heartbeat_timeout: 3, checkpoint_freq: 5 } as const;
+
+export interface RmStatus {
+  mode: string;
+  primary: string;
+  epoch: number;
+  phases: Map<string, string>;
+}
+
+const stamps = new Map<Role, number[]>();
+
+/** Stamps each line of `role` as it arrives. */
+export function stamp(role: Role): Role {
+  const times: number[] = [];
+  stamps.set(role, times);
+  role.watch(() => {
+    const now = performance.now();
+    while (times.length < role.lines.length) times.push(now);
+  });
+  return role;
+}
+
+/** Arrival time of line `index` of `role`. */
+export function at(role: Role, index: number): number {
+  const t = stamps.get(role)?.[index];
+  if (t === undefined) throw new Error(`no stamp for line ${index} of ${role.label}`);
+  return t;
+}
+
+export async function rmStatus(port: number): Promise<RmStatus> {
+  const conn = await connectRaw(port, 2000, 'RM');
+  try {
+    conn.sendText('<ops, RM, status>\n');
+    const frame = (await conn.readFramesUntil(/, status>$/, 2000)).at(-1)!;
+    const f = fields(frame);
+    const phases = new Map<string, string>();
+    for (const item of f[4] === '' ? [] : f[4]!.split(';')) {
+      const [name, phase] = item.split(':');
+      phases.set(name!, phase!);
+    }
+    return { mode: f[1]!, primary: f[2]!, epoch: Number(f[3]), phases };
+  } finally {
+    conn.close();
+  }
+}
+
+/** Polls `cond` every `everyMs` until it holds; returns the time it first held. */
+export async function untilTrue(cond: () => Promise<boolean>, timeoutMs: number, what: string, everyMs = 20): Promise<number> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    if (await cond().catch(() => false)) return performance.now();
+    if (performance.now() > deadline) throw new Error(`timed out: ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+export interface BenchCluster {
+  config: TestCluster;
+  settings: Record<string, string | number>;
+  rm: Role;
+  gfd: Role;
+  lfds: Role[];
+  /** Current pid of each server, kept up to date by `track`. */
+  pids: Map<string, number>;
+  /** When each server's current process was launched (its LFD's `launching` line). */
+  launchedAt: Map<string, number>;
+  /** `--config FILE --log-level warn`, for more roles (a `steadfast client`). */
+  args: string[];
+  status(): Promise<RmStatus>;
+  allReady(): Promise<number>;
+  lfdOf(server: string): Role;
+}
+
+/** Starts RM, LFDs (which launch S1–S3) and GFD, and waits until the RM shows all three ready. */
+export async function startCluster(
+  settings: Record<string, string | number>,
+  clients: Record<string, Record<string, string | number>> = {},
+): Promise<BenchCluster> {
+  const config = await writeConfig({ cluster: { ...DEFAULT_SETTINGS, ...settings }, clients });
+  const args = ['--config', config.file, '--log-level', 'warn'];
+  const rm = stamp(startRole(['rm', ...args]));
+  await waitForLine(rm, /RM: 0 members$/, WAIT_MS);
+  const lfds = [1, 2, 3].map((i) => stamp(startRole(['lfd', '--name', `LFD${i}`, ...args])));
+  const pids = new Map<string, number>();
+  const launchedAt = new Map<string, number>();
+  // Every launch, the first and each relaunch, updates the server's pid and launch time.
+  for (const lfd of lfds) {
+    let seen = 0;
+    lfd.watch(() => {
+      for (; seen < lfd.lines.length; seen++) {
+        const m = /launching (S\d+) \(pid (\d+)\)/.exec(lfd.lines[seen]!);
+        if (m) {
+          pids.set(m[1]!, Number(m[2]));
+          launchedAt.set(m[1]!, at(lfd, seen));
+        }
+      }
+    });
+  }
+  await Promise.all(lfds.map((lfd, i) => launchedPid(lfd, `S${i + 1}`, WAIT_MS)));
+  const gfd = stamp(startRole(['gfd', ...args]));
+  await waitForLine(rm, /RM: 3 members: S1, S2, S3$/, WAIT_MS);
+  const status = () => rmStatus(config.rmPort);
+  const allReady = () =>
+    untilTrue(async () => {
+      const s = await status();
+      return s.phases.size === 3 && [...s.phases.values()].every((p) => p === 'ready');
+    }, WAIT_MS, 'all three servers ready');
+  await allReady();
+  return {
+    config,
+    settings: { ...DEFAULT_SETTINGS, ...settings },
+    args,
+    rm,
+    gfd,
+    lfds,
+    pids,
+    launchedAt,
+    status,
+    allReady,
+    lfdOf: (server) => lfds[Number(server.slice(1)) - 1]!,
+  };
+}

@@ -1,0 +1,252 @@
+/**
+ * Throughput and latency of request/reply for 1, 8 and 32 closed-loop clients, for passive `sync`,
+ * passive `checkpoint` and active clusters, each point measured right after an echo baseline point
+ * at the same concurrency, so that the echo is sampled all through the run; a point's ratio is to
+ * the median echo at its concurrency.
+ * On the passive `sync` cluster it also takes the roles' resident memory idle and under load, and a
+ * primary's with 1,000 client connections.
+ */
+import { killAll, startRole, type Role } from '../test/e2e/harness.js';
+import { startCluster, WAIT_MS, type BenchCluster } from './cluster.js';
+import { closedLoop, connect, readFrames, sleep, socketChannel, type Channel, type LoadResult } from './load.js';
+import { rssMb, startEchoProcess, type EchoProcess } from './procs.js';
+import { encodeFrame } from '../src/protocol/codec.js';
+import { median, summarize, type Summary } from './stats.js';
+
+export interface ThroughputOptions {
+  concurrency: number[];
+  warmupMs: number;
+  durationMs: number;
+  /** Bytes of each request's string (the reply carries as many: the `status` app echoes it). */
+  bodySize: number;
+  /** Client connections held open for the memory figure. */
+  manyClients: number;
+  log: (line: string) => void;
+}
+
+export const CONFIGS = [
+  { label: 'passive sync', settings: { mode: 'passive', durability: 'sync' } },
+  { label: 'passive checkpoint', settings: { mode: 'passive', durability: 'checkpoint' } },
+  { label: 'active', settings: { mode: 'active' } },
+] as const;
+
+export interface LoadPoint {
+  config: string;
+  clients: number;
+  completed: number;
+  durationMs: number;
+  throughput: number;
+  latency: Summary;
+  /** The median of the run's echo points at this concurrency (one before each cluster's point). */
+  echoThroughput: number;
+  /** throughput / echoThroughput: the headline figure. */
+  ratio: number;
+  /** throughput / the echo point measured just before this one. */
+  pairedRatio: number;
+  errors: string[];
+  /** The RM's primary/sequencer and epoch before and after the point: a change means a failover (a role starved on a loaded machine) spoiled it. */
+  epochBefore: number;
+  epochAfter: number;
+  /** Raw latencies (ms) of every request completed in the window. */
+  samples: number[];
+}
+
+export interface EchoPoint {
+  /** Which cluster point it was paired with. */
+  before: string;
+  clients: number;
+  completed: number;
+  durationMs: number;
+  throughput: number;
+  latency: Summary;
+  samples: number[];
+}
+
+export interface MemoryFigures {
+  /** MB resident, by role label (`RM`, `GFD`, `LFD1`, `S1 (primary)`, …, `client C1`). */
+  idle: Record<string, number>;
+  load: Record<string, number>;
+  /** The primary before and while holding `connections` client connections. */
+  manyClients: { connections: number; answered: number; errors: string[]; primaryIdleMb: number; primaryMb: number };
+}
+
+export interface ThroughputResult {
+  settings: Record<string, Record<string, string | number>>;
+  points: LoadPoint[];
+  echo: EchoPoint[];
+  memory: MemoryFigures | null;
+  /** A configuration that broke off (a wait timed out): the points before it are kept. */
+  errors: string[];
+}
+
+let pointId = 0;
+
+async function measure(open: (client: string) => Promise<Channel>, clients: number, opts: ThroughputOptions): Promise<LoadResult> {
+  const id = ++pointId;
+  const channels = await Promise.all(Array.from({ length: clients }, (_, i) => open(`B${id}x${i + 1}`)));
+  try {
+    return await closedLoop(channels, opts.warmupMs, opts.durationMs);
+  } finally {
+    for (const c of channels) c.close();
+  }
+}
+
+function rolePids(cluster: BenchCluster, primary: string): Record<string, number> {
+  const pids: Record<string, number> = { RM: cluster.rm.pid, GFD: cluster.gfd.pid };
+  cluster.lfds.forEach((l, i) => (pids[`LFD${i + 1}`] = l.pid));
+  for (const [server, pid] of [...cluster.pids].sort()) pids[`${server} (${server === primary ? 'primary' : 'backup'})`] = pid;
+  return pids;
+}
+
+const rssOf = (pids: Record<string, number>) => Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, rssMb(pid)]));
+
+/** Opens `n` connections to `port`, each sends one request under its own client name; resolves with the answered count. */
+async function holdConnections(
+  port: number,
+  server: string,
+  n: number,
+): Promise<{ sockets: import('node:net').Socket[]; answered: number; errors: string[] }> {
+  const sockets: import('node:net').Socket[] = [];
+  const errors: string[] = [];
+  let answered = 0;
+  for (let i = 0; i < n; i += 100) {
+    const batch = await Promise.all(Array.from({ length: Math.min(100, n - i) }, () => connect(port)));
+    sockets.push(...batch);
+  }
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, WAIT_MS);
+    sockets.forEach((s, i) => {
+      s.on('error', () => {});
+      readFrames(
+        s,
+        (f) => {
+          if (f.kind === 'error') errors.push(`${f.name}: ${f.message}`);
+          if (f.kind === 'reply' && ++answered === n) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+        (reason) => errors.push(reason),
+      );
+      s.write(encodeFrame({ kind: 'request', client: `K${i + 1}`, server, num: 1, body: `k${i + 1}` }));
+    });
+  });
+  return { sockets, answered, errors };
+}
+
+export async function runThroughput(opts: ThroughputOptions): Promise<ThroughputResult> {
+  const echo: EchoProcess = await startEchoProcess();
+  const points: LoadPoint[] = [];
+  const echoPoints: EchoPoint[] = [];
+  const settings: ThroughputResult['settings'] = {};
+  let memory: MemoryFigures | null = null;
+  const errors: string[] = [];
+  try {
+    for (const config of CONFIGS) {
+      await runConfig(config).catch((err: Error) => {
+        const first = (err.stack ?? err.message).split('\n').slice(0, 8).join('\n');
+        errors.push(`${config.label}: ${first}`);
+        opts.log(`  ${config.label} broke off: ${first}`);
+      });
+      await killAll();
+    }
+  } finally {
+    await echo.stop();
+  }
+  async function runConfig(config: (typeof CONFIGS)[number]): Promise<void> {
+    const cluster = await startCluster(config.settings, { C1: { interval: 1, message: 'c1_' }, C2: { interval: 0.001, message: 'c2_' } });
+    settings[config.label] = cluster.settings;
+    const status = await cluster.status();
+    const servers = [...status.phases.keys()].sort();
+    const targets =
+      config.settings.mode === 'active'
+        ? servers.map((s) => ({ server: s, port: cluster.config.server(s).port }))
+        : [{ server: status.primary, port: cluster.config.server(status.primary).port }];
+    const pids = rolePids(cluster, status.primary);
+    const memoryHere = config.label === 'passive sync';
+    let idle: Record<string, number> = {};
+    let client: Role | null = null;
+    if (memoryHere) {
+      client = startRole(['client', '--name', 'C1', ...cluster.args]);
+      await sleep(2000);
+      idle = { ...rssOf(pids), 'client C1': rssMb(client.pid) };
+    }
+    let load: Record<string, number> = {};
+    for (const clients of opts.concurrency) {
+      const e = await measure((name) => socketChannel([{ server: 'E', port: echo.port }], name, opts.bodySize), clients, opts);
+      echoPoints.push({
+        before: `${config.label} ${clients}`,
+        clients,
+        completed: e.completed,
+        durationMs: e.durationMs,
+        throughput: e.throughput,
+        latency: summarize(e.latencies),
+        samples: e.latencies,
+      });
+      // The memory under load is sampled halfway through the measured window of the last point.
+      const sampleLoad =
+        memoryHere && clients === opts.concurrency.at(-1)
+          ? sleep(opts.warmupMs + opts.durationMs / 2).then(() => (load = rssOf(pids)))
+          : Promise.resolve();
+      const epochBefore = (await cluster.status()).epoch;
+      const r = await measure((name) => socketChannel(targets, name, opts.bodySize), clients, opts);
+      await sampleLoad;
+      const epochAfter = (await cluster.status()).epoch;
+      const point: LoadPoint = {
+        config: config.label,
+        clients,
+        completed: r.completed,
+        durationMs: r.durationMs,
+        throughput: r.throughput,
+        latency: summarize(r.latencies),
+        echoThroughput: e.throughput,
+        ratio: r.throughput / e.throughput,
+        pairedRatio: r.throughput / e.throughput,
+        errors: r.errors.slice(0, 20),
+        epochBefore,
+        epochAfter,
+        samples: r.latencies,
+      };
+      points.push(point);
+      opts.log(
+        `  ${config.label}, ${clients} clients: ${point.throughput.toFixed(0)} req/s (echo just before ${e.throughput.toFixed(0)}, ` +
+          `${(point.pairedRatio * 100).toFixed(0)} %), p50 ${point.latency.p50.toFixed(2)} ms, p99 ${point.latency.p99.toFixed(2)} ms` +
+          (r.errors.length > 0 ? `, ${r.errors.length} errors (first: ${r.errors[0]})` : '') +
+          (epochAfter !== epochBefore ? `, EPOCH CHANGED ${epochBefore} → ${epochAfter} (a failover during the point)` : ''),
+      );
+    }
+    if (memoryHere) {
+      // A `steadfast client` under load: sending every millisecond for two seconds.
+      const busy = startRole(['client', '--name', 'C2', ...cluster.args]);
+      await sleep(2000);
+      load['client C2 (1 ms interval)'] = rssMb(busy.pid);
+      load['client C1'] = rssMb(client!.pid);
+      const primary = (await cluster.status()).primary;
+      const primaryIdleMb = rssMb(cluster.pids.get(primary)!);
+      const held = await holdConnections(cluster.config.server(primary).port, primary, opts.manyClients);
+      await sleep(500);
+      const primaryMb = rssMb(cluster.pids.get(primary)!);
+      for (const s of held.sockets) s.destroy();
+      memory = { idle, load, manyClients: { connections: opts.manyClients, answered: held.answered, errors: held.errors.slice(0, 20), primaryIdleMb, primaryMb } };
+      opts.log(
+        `  memory: idle ${fmtMem(idle)}; under load ${fmtMem(load)}; primary with ${opts.manyClients} connections ` +
+          `${primaryMb.toFixed(0)} MB (${held.answered} answered${held.errors.length > 0 ? `, ${held.errors.length} errors, first: ${held.errors[0]}` : ''})`,
+      );
+    }
+  }
+  // One slow echo point (the machine busy elsewhere for a moment) would make its pair look good:
+  // the ratio is to the median of the echo points at that concurrency, spread over the run.
+  for (const p of points) {
+    const tputs = echoPoints.filter((e) => e.clients === p.clients).map((e) => e.throughput);
+    p.echoThroughput = median(tputs);
+    p.ratio = p.throughput / p.echoThroughput;
+  }
+  return { settings, points, echo: echoPoints, memory, errors };
+}
+
+
+function fmtMem(m: Record<string, number>): string {
+  return Object.entries(m)
+    .map(([k, v]) => `${k} ${v.toFixed(0)}`)
+    .join(', ');
+}

@@ -6,8 +6,9 @@
  *   the clients go on, the old primary comes back as a backup;
  * - a hung server (SIGSTOP), a backup and then the primary: its LFD finds it silent, kills it with
  *   SIGKILL, reports `delete`, and the server is relaunched;
- * - active: kill -9 of the sequencer under one client at a time (concurrent clients may be applied
- *   in different orders until total ordering lands, SPEC §7);
+ * - active: kill -9 of the sequencer under one client, then a second client alone (so that the
+ *   log's order is known: C1's entries first); concurrent clients under the total order are covered
+ *   by test/machines/ordering.test.ts, the e2e active cluster and the scenario;
  * - then double and repeated faults: the new primary killed while the old one recovers, both backups
  *   at once, short freezes that must change nothing, the primary killed five times in a row.
  *

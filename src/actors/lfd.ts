@@ -170,7 +170,10 @@ export const lfdMachine = setup({
     assignPid: assign(({ event }) => (event.type === 'process.started' ? { pid: event.pid } : {})),
     markRelaunch: assign({ relaunch: true }),
     renewWatch: raise({ type: 'lfd.renew' }),
-    /** A fresh process has not answered yet; an attached one may have (while this LFD probed). */
+    /**
+     * Another process to watch: not reported deleted; a fresh one has not answered yet, an attached
+     * one may have (while this LFD probed, on the same link).
+     */
     forgetAddedIfNew: assign(({ context }) => (context.attachPid === null ? { added: false, deleted: false } : { deleted: false })),
     printHeld: enqueueActions(({ enqueue, self, context }) =>
       runEffects(enqueue, self, context.print, [

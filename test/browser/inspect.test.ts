@@ -177,7 +177,7 @@ describe('browser: the inspector page of steadfast cluster --inspect', function 
       if (Date.now() > deadline) throw new Error(`highlight disagrees with the hub:\n${wrong.join('\n')}`);
       await new Promise((r) => setTimeout(r, 200));
     }
-    expect(await highlighted(page, 'RM')).to.deep.equal(['rm']);
+    expect(await highlighted(page, 'RM')).to.deep.equal(['rm', 'rm.running']);
 
     // The timeline tells the failover in order: the kill, then the new primary's ready.
     const timeline = await page.$$eval('#events li', (lis) => lis.map((li) => li.textContent ?? ''));

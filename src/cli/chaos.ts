@@ -13,6 +13,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { logApp } from '../app/log.js';
+import { mulberry32 } from '../random.js';
 import { operationsOf, parseHistory } from '../check/history.js';
 import { checkLog } from '../check/linearizability.js';
 import { loadConfig } from '../config/load.js';
@@ -54,16 +55,6 @@ function positive(flag: string, value: string | undefined, fallback: number, int
   return n;
 }
 
-/** A small seeded stream, so a schedule can be asked for again (timing still differs run to run). */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
 
 /** The servers (up to three, each with its LFD) of the given or default file, on free local ports. */
 async function chaosConfig(base: ClusterConfig, mode: Mode, clients: number, intervalMs: number, timing: { freq: number; timeout: number; checkpoint: number }): Promise<ClusterConfig> {
@@ -186,7 +177,7 @@ export async function chaosCommand(argv: string[]): Promise<number> {
 
     // ---------------------------------------------------------------------------------------
     // Faults
-    const r = rng(seed);
+    const r = mulberry32(seed);
     const T = k.heartbeatTimeoutMs;
     const end = Date.now() + seconds * 1000;
     while (Date.now() < end && !interrupted) {

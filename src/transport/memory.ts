@@ -13,6 +13,7 @@
  * - Fault injection: `disconnect(target)` cuts connections (both ends see `connection reset`, data
  *   in flight is lost); `connections()` lists what is open.
  */
+import { mulberry32 } from '../random.js';
 import { makeTransport } from './actors.js';
 import { BaseConn, type Driver } from './connection.js';
 import type { Transport } from './types.js';
@@ -55,18 +56,6 @@ export type NetworkTrace =
   | { type: 'data'; id: number; from: string; to: string; text: string }
   | { type: 'close'; id: number; from: string; to: string }
   | { type: 'reset'; id: number; from: string; to: string };
-
-/** A small seeded PRNG (uniform in [0, 1)). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function later(ms: number, fn: () => void): ReturnType<typeof setTimeout> {
   return globalThis.setTimeout(fn, Math.max(0, ms));

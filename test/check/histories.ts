@@ -19,16 +19,6 @@ export interface Shape {
   never: number;
 }
 
-/** A seeded xorshift, so a failing history can be rebuilt. */
-export function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
 
 /**
  * Each client runs its operations one after another with random gaps; each operation takes effect

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { HistoryRecorder, parseHistory, type Operation } from '../../src/check/history.js';
 import { checkLog } from '../../src/check/linearizability.js';
-import { build, copy, rng, swapOrdered } from './histories.js';
+import { mulberry32 as rng } from '../../src/random.js';
+import { build, copy, swapOrdered } from './histories.js';
 
 const op = (client: string, num: number, invoke: number, complete: number | null, position: number | null, value = `${client.toLowerCase()}-${num}`): Operation => ({
   client,

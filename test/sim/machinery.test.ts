@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import type { Conn } from '../../src/transport/connection.js';
 import { SimNet } from './net.js';
-import { mulberry32 } from '../../src/transport/memory.js';
+import { mulberry32 } from '../../src/random.js';
 import { ProcessClock, Scheduler } from './scheduler.js';
 
 describe('simulator machinery', () => {

@@ -3,7 +3,8 @@ import { expect } from 'chai';
 import sinon from 'sinon';
 import { backoffDelay, DEFAULT_BACKOFF } from '../../src/transport/actors.js';
 import type { Conn } from '../../src/transport/connection.js';
-import { MemoryNetwork, mulberry32, type NetworkTrace } from '../../src/transport/memory.js';
+import { mulberry32 } from '../../src/random.js';
+import { MemoryNetwork, type NetworkTrace } from '../../src/transport/memory.js';
 import { FAKE_TIMERS, peer, Proc } from './helpers.js';
 
 const S1 = peer('S1', 'server');

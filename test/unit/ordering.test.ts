@@ -11,6 +11,7 @@ import { adoptEpoch, takeCatchUpSnapshot, takeCommit, takeOrder, takeOrderAck, t
 import { initialData, restore, type ReplicaData, type Step } from '../../src/actors/replica.js';
 import type { Effect } from '../../src/actors/effects.js';
 import { logApp } from '../../src/app/log.js';
+import { mulberry32 } from '../../src/random.js';
 import type { ClusterSettings } from '../../src/config/types.js';
 import type { Frame } from '../../src/protocol/frames.js';
 
@@ -35,15 +36,6 @@ interface Message {
   frame: Frame;
 }
 
-function rand(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
 
 /** One run: returns how many deliveries it took (to choose kill points) and what it found wrong. */
 class Model {
@@ -170,7 +162,7 @@ class Model {
 }
 
 function run(names: string[], seed: number, kills: { after: number; dropInFlight: boolean }[]): { deliveries: number; problems: string[] } {
-  const m = new Model(names, rand(seed));
+  const m = new Model(names, mulberry32(seed));
   const pending = [...kills];
   const killNext = () => m.kill([...m.replicas.keys()].sort()[0]!, pending.shift()!.dropInFlight);
   for (let guard = 0; guard < 100_000; guard++) {

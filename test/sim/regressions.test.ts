@@ -4,7 +4,15 @@
  *
  * A seed replays the same faults only under the same schedule rules: when a pending bug's rule is
  * removed (run.ts), a seed here may stop reaching its old path; then find another with
- * `npm run sim -- --runs N` on the commit before the fix.
+ * `npm run sim -- --runs N` on the commit before the fix. `paths.ts` and the other `*.test.ts`
+ * files here hold the bugs whose trigger is common enough to find a seed for again.
+ *
+ * command-for-old-process has no seed here: found as seed 302 (a `ready` the RM sent for a
+ * server's previous process reached its relaunched one, which became sequencer of the old epoch
+ * with an empty state; fixed by marking the `ready` of a member the RM counts as serving, which a
+ * booting or recovering process drops, docs/protocol.md). Its trigger needs a cut of the RM's host
+ * across a server's crash and relaunch; after the LFD fixes none of seeds 1–900 reaches it, so it
+ * is tested directly in test/machines/stale-commands.test.ts.
  */
 import { expect } from 'chai';
 import { runSeed } from './run.js';

@@ -124,6 +124,13 @@ function phaseOf(value: unknown): Phase {
   return role === 'booting' || role === 'recovering' ? role : 'ready';
 }
 
+/** The sequencer's `order` and `commit`: stale ones dropped, later epochs' held, the current peer's taken while ordered. */
+const takeOrderingFrame = () => [
+  { guard: 'isStale' as const },
+  { guard: 'isFuture' as const, actions: 'holdFuture' as const },
+  { guard: and(['isFromMyPeer', 'isOrdered']), actions: 'takeOrdering' as const },
+];
+
 export const serverMachine = setup({
   types: {
     input: {} as ServerInput,
@@ -547,16 +554,8 @@ export const serverMachine = setup({
               { guard: 'isFromMyPeer', target: 'ready', actions: 'takeRecovery' },
             ],
             // Active: the sequencer's order is kept for after the snapshot (nothing applied before it).
-            'frame.order': [
-              { guard: 'isStale' },
-              { guard: 'isFuture', actions: 'holdFuture' },
-              { guard: and(['isFromMyPeer', 'isOrdered']), actions: 'takeOrdering' },
-            ],
-            'frame.commit': [
-              { guard: 'isStale' },
-              { guard: 'isFuture', actions: 'holdFuture' },
-              { guard: and(['isFromMyPeer', 'isOrdered']), actions: 'takeOrdering' },
-            ],
+            'frame.order': takeOrderingFrame(),
+            'frame.commit': takeOrderingFrame(),
           },
         },
         ready: {
@@ -588,16 +587,8 @@ export const serverMachine = setup({
                   { guard: and(['isFromMyPeer', 'isOrdered']), actions: 'orderRequest' },
                   { guard: 'isFromMyPeer', actions: 'executeRequest' },
                 ],
-                'frame.order': [
-                  { guard: 'isStale' },
-                  { guard: 'isFuture', actions: 'holdFuture' },
-                  { guard: and(['isFromMyPeer', 'isOrdered']), actions: 'takeOrdering' },
-                ],
-                'frame.commit': [
-                  { guard: 'isStale' },
-                  { guard: 'isFuture', actions: 'holdFuture' },
-                  { guard: and(['isFromMyPeer', 'isOrdered']), actions: 'takeOrdering' },
-                ],
+                'frame.order': takeOrderingFrame(),
+                'frame.commit': takeOrderingFrame(),
                 'frame.ack': [{ guard: 'isStale' }, { guard: and(['isFromMyPeer', 'isOrdered']), actions: 'takeOrderAck' }],
                 'frame.recovery': [
                   { guard: 'isStale' },

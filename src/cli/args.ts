@@ -79,6 +79,16 @@ export function inspectAddress(value: string | undefined): { host: string; port:
   return { host, port };
 }
 
+/** A flag's value as a positive number (`integer`: a whole one); `fallback` when it is absent. */
+export function positive(flag: string, value: string | undefined, fallback: number, integer = false): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+    throw new UsageError(`${flag}: not a positive ${integer ? 'whole number' : 'number'}: '${value}'`);
+  }
+  return n;
+}
+
 export function parse<O extends Options>(argv: string[], options: O, allowPositionals = false) {
   try {
     return parseArgs({ args: expandInspect(argv), options: { ...commonOptions, ...options }, allowPositionals, strict: true });

@@ -19,7 +19,7 @@ import { checkLog } from '../check/linearizability.js';
 import { loadConfig } from '../config/load.js';
 import type { ClusterConfig } from '../config/types.js';
 import type { Mode, RmStatusFrame, ServerStatusFrame } from '../protocol/frames.js';
-import { COMMON_HELP, UsageError, commonFlags, parse } from './args.js';
+import { COMMON_HELP, UsageError, commonFlags, parse, positive } from './args.js';
 import { configToIni } from './cluster/ini.js';
 import { pollUntil } from './cluster/liveness.js';
 import { freePorts, queryRm, queryServer } from './cluster/query.js';
@@ -45,15 +45,6 @@ ${COMMON_HELP}`;
 
 const FAULTS = ['kill', 'stop-short', 'stop-long', 'term'] as const;
 type FaultKind = (typeof FAULTS)[number];
-
-function positive(flag: string, value: string | undefined, fallback: number, integer = false): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new UsageError(`${flag}: not a positive ${integer ? 'whole number' : 'number'}: '${value}'`);
-  }
-  return n;
-}
 
 
 /** The servers (up to three, each with its LFD) of the given or default file, on free local ports. */

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { loadConfig } from '../config/load.js';
 import type { ClusterConfig } from '../config/types.js';
 import type { Mode } from '../protocol/frames.js';
-import { COMMON_HELP, UsageError, commonFlags, parse } from './args.js';
+import { COMMON_HELP, UsageError, commonFlags, parse, positive } from './args.js';
 import { configToIni } from './cluster/ini.js';
 import { Labeler, colourWanted, eventText, table } from './cluster/output.js';
 import { freePorts } from './cluster/query.js';
@@ -39,15 +39,6 @@ answered request in the state at the position its client was told (app = log).
   --keep-dir             keep the temporary directory (the ini file) afterwards
 
 ${COMMON_HELP}`;
-
-function positive(flag: string, value: string | undefined, fallback: number, integer = false): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new UsageError(`${flag}: not a positive ${integer ? 'whole number' : 'number'}: '${value}'`);
-  }
-  return n;
-}
 
 /** The scenario's cluster: the base configuration on free local ports, with the scenario's settings. */
 async function scenarioConfig(base: ClusterConfig, settings: Partial<ClusterConfig['cluster']>, intervalMs: number): Promise<ClusterConfig> {

@@ -94,6 +94,16 @@ async function stable(cluster: BenchCluster, victim: string): Promise<void> {
   await cluster.allReady();
 }
 
+/** The backup a trial picks (they take turns), once it is stable, after a random moment. */
+async function settledBackup(cluster: BenchCluster, trial: number): Promise<string> {
+  const status = await cluster.status();
+  const backups = [...status.phases.keys()].filter((s) => s !== status.primary).sort();
+  const victim = backups[trial % backups.length]!;
+  await stable(cluster, victim);
+  await sleep(Math.random() * 1000);
+  return victim;
+}
+
 const kill = (pid: number, sig: NodeJS.Signals) => process.kill(pid, sig);
 
 /** The index of the first line at or after `since` matching `re`, with its arrival time. */
@@ -178,11 +188,7 @@ async function crashTrials(cluster: BenchCluster, opts: FailoverOptions, out: Fa
       );
     }
     for (let trial = 1; trial <= opts.hangTrials; trial++) {
-      const status = await cluster.status();
-      const backups = [...status.phases.keys()].filter((s) => s !== status.primary).sort();
-      const victim = backups[trial % backups.length]!;
-      await stable(cluster, victim);
-      await sleep(Math.random() * 1000);
+      const victim = await settledBackup(cluster, trial);
       const lfd = cluster.lfdOf(victim);
       const marks = { rm: cluster.rm.mark(), lfd: lfd.mark() };
       const t0 = performance.now();
@@ -226,11 +232,7 @@ async function bigStateTrials(opts: FailoverOptions, out: FailoverResult): Promi
   const stateBytes = opts.bigEntries * opts.bigEntryBytes;
   opts.log(`  filled the log: ${opts.bigEntries} entries of ${opts.bigEntryBytes} bytes`);
   for (let trial = 1; trial <= opts.bigTrials; trial++) {
-    const s = await cluster.status();
-    const backups = [...s.phases.keys()].filter((x) => x !== s.primary).sort();
-    const victim = backups[trial % backups.length]!;
-    await stable(cluster, victim);
-    await sleep(Math.random() * 1000);
+    const victim = await settledBackup(cluster, trial);
     const lfd = cluster.lfdOf(victim);
     const marks = { rm: cluster.rm.mark(), lfd: lfd.mark() };
     const t0 = performance.now();

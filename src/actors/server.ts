@@ -8,7 +8,7 @@ import { and, enqueueActions, raise, setup } from 'xstate';
 import type { App } from '../app/index.js';
 import type { ClusterConfig, ServerConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
-import type { Frame, PeerFrame, Phase, ReadyFrame } from '../protocol/frames.js';
+import type { Frame, PeerFrame, Phase, ReadyFrame, RecoveryFrame } from '../protocol/frames.js';
 import type { FrameEvent, TransportEvent } from '../transport/types.js';
 import { answer, print, runEffects, sendOn, transportSlots, type Effect, refusedLine } from './effects.js';
 import { linkTo, listenOn, peerPortOf } from './wiring.js';
@@ -122,6 +122,20 @@ function snapshotFor(ctx: ServerContext, to: string): Step {
 function phaseOf(value: unknown): Phase {
   const role = (value as { role?: unknown }).role;
   return role === 'booting' || role === 'recovering' ? role : 'ready';
+}
+
+/**
+ * This replica's data after a `recovery` snapshot, as `adopt` makes it from the restored state,
+ * with the line that says so; a snapshot that does not decode changes nothing and is reported.
+ */
+function recoverFrom(context: ServerContext, f: RecoveryFrame, adopt: (restored: ReplicaData) => Step): { data: ReplicaData | null; effects: Effect[] } {
+  try {
+    const step = adopt(restore(context, f.state, f.clients, f.applied));
+    const recovered = print({ event: 'server.recovered', name: context.name, from: f.from, applied: f.applied, state: step.data.app.show(step.data.state) });
+    return { data: step.data, effects: [recovered, ...step.effects] };
+  } catch (err) {
+    return { data: null, effects: [print({ event: 'link.error', name: context.name, peer: f.from, message: `bad recovery: ${(err as Error).message}` })] };
+  }
 }
 
 /** The sequencer's `order` and `commit`: stale ones dropped, later epochs' held, the current peer's taken while ordered. */
@@ -240,19 +254,9 @@ export const serverMachine = setup({
     /** A serving active replica that lags past what its sequencer retains gets a snapshot. */
     takeCatchUp: enqueueActions(({ enqueue, self, context, event }) => {
       if (event.type !== 'frame.recovery' || event.frame.applied <= context.applied) return;
-      const f = event.frame;
-      try {
-        const step = takeCatchUpSnapshot(context, restore(context, f.state, f.clients, f.applied));
-        enqueue.assign(() => step.data);
-        runEffects(enqueue, self, context.print, [
-          print({ event: 'server.recovered', name: context.name, from: f.from, applied: f.applied, state: step.data.app.show(step.data.state) }),
-          ...step.effects,
-        ]);
-      } catch (err) {
-        runEffects(enqueue, self, context.print, [
-          print({ event: 'link.error', name: context.name, peer: f.from, message: `bad recovery: ${(err as Error).message}` }),
-        ]);
-      }
+      const step = recoverFrom(context, event.frame, (restored) => takeCatchUpSnapshot(context, restored));
+      if (step.data) enqueue.assign(() => step.data!);
+      runEffects(enqueue, self, context.print, step.effects);
     }),
     executeRequest: enqueueActions(({ enqueue, self, context, event }) => {
       const req = requestOf(event);
@@ -423,20 +427,13 @@ export const serverMachine = setup({
     }),
     takeRecovery: enqueueActions(({ enqueue, self, context, event }) => {
       if (event.type !== 'frame.recovery') return;
-      const f = event.frame;
-      try {
-        const restored = restore(context, f.state, f.clients, f.applied);
-        // Active: the snapshot is a sequence point; the order held beyond it stays.
-        const data = isOrdered(context) ? restoreOrder(context, restored) : restored;
-        enqueue.assign(() => data);
-        runEffects(enqueue, self, context.print, [
-          print({ event: 'server.recovered', name: context.name, from: f.from, applied: f.applied, state: data.app.show(data.state) }),
-        ]);
-      } catch (err) {
-        runEffects(enqueue, self, context.print, [
-          print({ event: 'link.error', name: context.name, peer: f.from, message: `bad recovery: ${(err as Error).message}` }),
-        ]);
-      }
+      // Active: the snapshot is a sequence point; the order held beyond it stays.
+      const step = recoverFrom(context, event.frame, (restored) => ({
+        data: isOrdered(context) ? restoreOrder(context, restored) : restored,
+        effects: [],
+      }));
+      if (step.data) enqueue.assign(() => step.data!);
+      runEffects(enqueue, self, context.print, step.effects);
     }),
   },
 }).createMachine({

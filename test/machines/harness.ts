@@ -26,7 +26,7 @@ import { parseConfig } from '../../src/config/load.js';
 import type { ClusterConfig } from '../../src/config/types.js';
 import type { LogEvent, LogEventName, Print } from '../../src/log/events.js';
 import { formatText, levelOf } from '../../src/log/printer.js';
-import type { Frame, FrameKind, FrameOf, Mode, Phase, RoleKind } from '../../src/protocol/frames.js';
+import type { Frame, FrameKind, FrameOf, Mode, Phase, ReplicaRole, RoleKind } from '../../src/protocol/frames.js';
 import type { Limits, Peer, PortKind } from '../../src/protocol/links.js';
 import { makeTransport, type Conn, type Driver } from '../../src/transport/actors.js';
 import { MemoryNetwork } from '../../src/transport/memory.js';
@@ -747,6 +747,20 @@ export class Harness {
 }
 
 /** A server machine's phase, from its state value (null once stopped). */
+/** A `ready` as the RM sends it; `serving`: the mark for a member the RM counts as serving. */
+export const ready = (server: string, mode: Mode, role: ReplicaRole, epoch: number, peers: string[], serving = false): Frame => ({
+  kind: 'ready',
+  server,
+  mode,
+  role,
+  epoch,
+  peers,
+  ...(serving ? { serving: true } : {}),
+});
+
+/** A client's request. */
+export const request = (server: string, num: number, body: string, client = 'C1'): Frame => ({ kind: 'request', client, server, num, body });
+
 export function phaseOf(role: Role<ServerActor>): Phase | null {
   const snapshot = role.actor.getSnapshot();
   if (snapshot.status !== 'active') return null;

@@ -5,19 +5,8 @@
  */
 import { expect } from 'chai';
 import { encodeFrame } from '../../src/protocol/codec.js';
-import type { ClientEntry, Frame, Mode, ReplicaRole } from '../../src/protocol/frames.js';
-import { describeBoth, phaseOf, type Fake, type Harness } from './harness.js';
-
-const ready = (server: string, mode: Mode, role: ReplicaRole, epoch: number, peers: string[]): Frame => ({
-  kind: 'ready',
-  server,
-  mode,
-  role,
-  epoch,
-  peers,
-});
-
-const request = (server: string, num: number, body: string, client = 'C1'): Frame => ({ kind: 'request', client, server, num, body });
+import type { ClientEntry, Frame } from '../../src/protocol/frames.js';
+import { describeBoth, phaseOf, ready, request, type Fake, type Harness } from './harness.js';
 
 const wire = (frames: { frame: Frame }[]) => frames.map((g) => encodeFrame(g.frame));
 

@@ -7,21 +7,9 @@
  */
 import { expect } from 'chai';
 import { encodeFrame } from '../../src/protocol/codec.js';
-import type { Frame, Mode, ReplicaRole } from '../../src/protocol/frames.js';
+import type { Frame } from '../../src/protocol/frames.js';
 import { describeMemory } from './cluster-checks.js';
-import { phaseOf, type Fake, type Harness } from './harness.js';
-
-const ready = (server: string, mode: Mode, role: ReplicaRole, epoch: number, peers: string[], serving = false): Frame => ({
-  kind: 'ready',
-  server,
-  mode,
-  role,
-  epoch,
-  peers,
-  ...(serving ? { serving: true } : {}),
-});
-
-const request = (server: string, num: number, body: string): Frame => ({ kind: 'request', client: 'C1', server, num, body });
+import { phaseOf, ready, request, type Fake, type Harness } from './harness.js';
 
 const checkpoint = (state: string, epoch: number): Frame => ({ kind: 'checkpoint', from: 'S1', to: 'S2', number: 1, state, clients: [], epoch });
 

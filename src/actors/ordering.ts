@@ -50,13 +50,23 @@ export interface OrderState {
   sent: Record<string, number>;
   unordered: Unordered[];
   /** The last `RETAIN` to `2 × RETAIN` applied entries (ending at `applied`), for peers that lag; beyond them, a snapshot. */
-  past: OrderEntry[];
+  past: Past | null;
+}
+
+/**
+ * Applied entries, newest first: appending is O(1) where copying an array of up to 2 × RETAIN
+ * entries on every apply was not. Read only when a peer lags, walking back from the newest.
+ */
+export interface Past {
+  entry: OrderEntry;
+  before: Past | null;
+  length: number;
 }
 
 export const RETAIN = 1000;
 
 export function initialOrder(): OrderState {
-  return { epoch: 0, sequencer: null, log: [], confirmed: 0, commit: 0, acks: {}, sent: {}, unordered: [], past: [] };
+  return { epoch: 0, sequencer: null, log: [], confirmed: 0, commit: 0, acks: {}, sent: {}, unordered: [], past: null };
 }
 
 /** Active mode with ordering on (the test-only switch `unorderedActive` turns it off). */
@@ -74,11 +84,23 @@ function then(step: Step, next: (d: ReplicaData) => Step): Step {
   return { data: b.data, effects: [...step.effects, ...b.effects] };
 }
 
-/** The entry at a position, from the retained past or the log. */
-function entryAt(d: ReplicaData, position: number): OrderEntry | undefined {
-  if (position > d.applied) return d.order.log[position - d.applied - 1];
-  const first = d.applied - d.order.past.length + 1;
-  return position >= first ? d.order.past[position - first] : undefined;
+/** The entries from `position` to the end of the log, or undefined when the retained past does not reach back so far. */
+function entriesFrom(d: ReplicaData, position: number): OrderEntry[] | undefined {
+  const older: OrderEntry[] = [];
+  let cell = d.order.past;
+  for (let p = d.applied; p >= position; p--) {
+    if (cell === null) return undefined;
+    older.push(cell.entry);
+    cell = cell.before;
+  }
+  return [...older.reverse(), ...d.order.log.slice(Math.max(0, position - d.applied - 1))];
+}
+
+/** The newest `keep` cells of `past`, with lengths counted again. */
+function trimPast(past: Past | null, keep: number): Past | null {
+  const newest: OrderEntry[] = [];
+  for (let cell = past; cell !== null && newest.length < keep; cell = cell.before) newest.push(cell.entry);
+  return newest.reduceRight<Past | null>((before, entry) => ({ entry, before, length: (before?.length ?? 0) + 1 }), null);
 }
 
 function orderFrame(d: ReplicaData, to: string, position: number, e: OrderEntry): Effect {
@@ -86,9 +108,17 @@ function orderFrame(d: ReplicaData, to: string, position: number, e: OrderEntry)
   return sendOn(peerLinkId(to), frame);
 }
 
-function commitFrame(d: ReplicaData, to: string): Effect {
-  return sendOn(peerLinkId(to), { kind: 'commit', from: d.name, to, position: d.order.commit, epoch: d.epoch });
+function commitFrame(d: ReplicaData, to: string, position = d.order.commit): Effect {
+  return sendOn(peerLinkId(to), { kind: 'commit', from: d.name, to, position, epoch: d.epoch });
 }
+
+/**
+ * `commit` at position 0 (nothing to commit, no position is 0) is the sequencer's probe: the peer
+ * answers it with an `ack` saying how far it holds the order. Ordinary commits are not answered;
+ * the acks of `order` frames carry everything the sequencer needs.
+ */
+const PROBE = 0;
+const probeFrame = (d: ReplicaData, to: string) => commitFrame(d, to, PROBE);
 
 /** A peer tells its sequencer how far it holds the sequencer's order. */
 function ackEffects(d: ReplicaData): Effect[] {
@@ -125,14 +155,14 @@ export function adoptEpoch(d: ReplicaData): Step {
   if (!isSequencer(data)) return { data, effects: [] };
   const keep = <T>(r: Record<string, T>) => Object.fromEntries(Object.entries(r).filter(([p]) => data.peers.includes(p)));
   data = withOrder(data, { sequencer: data.name, acks: keep(data.order.acks), sent: keep(data.order.sent) });
-  const probes = data.peers.map((p) => commitFrame(data, p));
+  const probes = data.peers.map((p) => probeFrame(data, p));
   return then({ data, effects: probes }, (x) => then(sequence(x), maybeCommit));
 }
 
 /**
  * A client request (with `origin`) or a peer's `forward`. Numbers the client table already has are
  * answered from it or refused, as ever; anything else waits, unordered, for its position. A peer
- * passes client requests on to every peer, so the sequencer (whoever it is) gets them.
+ * passes client requests on to its sequencer.
  */
 export function takeRequest(d: ReplicaData, req: Request): Step {
   const last = d.clients[req.client];
@@ -142,15 +172,27 @@ export function takeRequest(d: ReplicaData, req: Request): Step {
     if (req.num < last.num) return { data: d, effects: [answer(req.origin, { kind: 'error', name: d.name, message: `${req.client} last ${last.num}` })] };
     return { data: d, effects: [print({ event: 'server.duplicate', name: d.name, request: ref }), ...reply(d, [req.origin], req, last.reply)] };
   }
-  const origins = req.origin ? [req.origin] : [];
   const known = d.order.unordered.find((u) => u.client === req.client && u.num === req.num);
+  // A forward of a request already waiting here changes nothing.
+  if (known && !req.origin) return { data: d, effects: [] };
+  const origins = req.origin ? [req.origin] : [];
   const unordered = known
     ? d.order.unordered.map((u) => (u === known ? { ...u, origins: [...u.origins, ...origins] } : u))
     : [...d.order.unordered, { client: req.client, num: req.num, body: req.body, origins }];
   const data = withOrder(d, { unordered });
-  const passOn = req.origin && !isSequencer(d) ? d.peers.map((to) => forwardTo(d, to, req)) : [];
-  if (!isSequencer(data)) return { data, effects: passOn };
-  return then({ data, effects: passOn }, (x) => then(sequence(x), maybeCommit));
+  if (!isSequencer(data)) return { data, effects: req.origin ? passOn(data, req) : [] };
+  return then(sequence(data), maybeCommit);
+}
+
+/**
+ * A peer passes a client's request on to its sequencer, unless the sequencer already ordered it.
+ * While it does not know the sequencer of its epoch it passes nothing: what waits unordered goes to
+ * the sequencer once it is known (`learnSequencer`), and again whenever the link to it comes back.
+ */
+function passOn(d: ReplicaData, req: OrderEntry): Effect[] {
+  const seq = d.order.sequencer;
+  if (seq === null || d.order.log.some((e) => e.client === req.client && e.num === req.num)) return [];
+  return [forwardTo(d, seq, req)];
 }
 
 /** Requests held while booting or recovering, once the replica serves. */
@@ -216,16 +258,17 @@ function applyUpTo(d: ReplicaData, upto: number): Step {
     data = withOrder(next, { log, unordered: data.order.unordered.filter((u) => u.client !== e.client || u.num > had) });
   }
   if (done.length === 0) return { data, effects };
-  // Trimmed only now and then: copying the retained past on every request would cost more.
-  const past = [...data.order.past, ...done];
-  return { data: withOrder(data, { past: past.length > 2 * RETAIN ? past.slice(-RETAIN) : past }), effects };
+  let past = data.order.past;
+  for (const entry of done) past = { entry, before: past, length: (past?.length ?? 0) + 1 };
+  // Trimmed only now and then, so that trimming costs O(1) an entry.
+  return { data: withOrder(data, { past: past!.length > 2 * RETAIN ? trimPast(past, RETAIN) : past }), effects };
 }
 
-/** A peer applies what is both committed and its sequencer's, and says how far it holds. */
-function catchUp(d: ReplicaData): Step {
+/** A peer applies what is both committed and its sequencer's, and (unless told not to) says how far it holds. */
+function catchUp(d: ReplicaData, acknowledge = true): Step {
   if (isSequencer(d)) return then(sequence(d), maybeCommit);
   const applied = applyUpTo(d, Math.min(d.order.commit, d.order.confirmed));
-  return { data: applied.data, effects: [...applied.effects, ...ackEffects(applied.data)] };
+  return acknowledge ? { data: applied.data, effects: [...applied.effects, ...ackEffects(applied.data)] } : applied;
 }
 
 /** The sequencer of this epoch is the sender of its first `order` or `commit`; what waits unordered goes to it. */
@@ -257,14 +300,14 @@ export function takeOrder(d: ReplicaData, f: Extract<Frame, { kind: 'order' }>, 
   return then({ data, effects: learned.effects }, catchUp);
 }
 
-/** `commit` from the sequencer (also its probe: always answered with an `ack` when serving). */
+/** `commit` from the sequencer: applies what it commits; a probe is answered with an `ack` when serving. */
 export function takeCommit(d: ReplicaData, f: Extract<Frame, { kind: 'commit' }>, serving: boolean): Step {
   const learned = learnSequencer(d, f.from);
   const data = learned.data;
   if (data.order.sequencer !== f.from || isSequencer(data)) return learned;
   const next = withOrder(data, { commit: Math.max(data.order.commit, f.position) });
   if (!serving) return { data: next, effects: learned.effects };
-  return then({ data: next, effects: learned.effects }, catchUp);
+  return then({ data: next, effects: learned.effects }, (x) => catchUp(x, f.position === PROBE));
 }
 
 /**
@@ -278,12 +321,14 @@ export function takeOrderAck(d: ReplicaData, from: string, position: number): St
   const effects: Effect[] = [];
   if (data.order.sent[from] === undefined) {
     let start = position + 1;
-    if (start <= data.applied && entryAt(data, start) === undefined) {
+    let entries = entriesFrom(data, start);
+    if (entries === undefined) {
       effects.push(sendOn(peerLinkId(from), recoveryFrame(data, from)));
       start = data.applied + 1;
+      entries = data.order.log;
     }
-    for (let p = start; p <= end(data); p++) effects.push(orderFrame(data, from, p, entryAt(data, p)!));
-    effects.push(commitFrame(data, from));
+    entries.forEach((e, i) => effects.push(orderFrame(data, from, start + i, e)));
+    if (data.order.commit !== PROBE) effects.push(commitFrame(data, from));
     data = withOrder(data, { sent: { ...data.order.sent, [from]: end(data) } });
   }
   return then({ data, effects }, maybeCommit);
@@ -297,7 +342,7 @@ export function orderLinkUp(d: ReplicaData, peer: string): Step {
   if (isSequencer(d)) {
     const { [peer]: _, ...sent } = d.order.sent;
     const data = withOrder(d, { sent });
-    return { data, effects: [commitFrame(data, peer)] };
+    return { data, effects: [probeFrame(data, peer)] };
   }
   if (d.order.sequencer !== peer) return { data: d, effects: [] };
   return { data: d, effects: [...d.order.unordered.map((u) => forwardTo(d, peer, u)), ...ackEffects(d)] };
@@ -312,7 +357,7 @@ export function restoreOrder(before: ReplicaData, after: ReplicaData): ReplicaDa
   const log = c >= before.applied ? before.order.log.slice(c - before.applied) : [];
   const confirmed = c >= before.applied ? Math.max(before.order.confirmed, c) : c;
   const done = (u: OrderEntry) => u.num <= (after.clients[u.client]?.num ?? 0);
-  return withOrder(after, { log, confirmed, past: [], unordered: before.order.unordered.filter((u) => !done(u)) });
+  return withOrder(after, { log, confirmed, past: null, unordered: before.order.unordered.filter((u) => !done(u)) });
 }
 
 /** A sequencer's catch-up snapshot to a serving peer that lags past the retained log. */

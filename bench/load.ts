@@ -175,13 +175,21 @@ export function startLoop(
  * Runs closed-loop clients: `warmupMs` unmeasured, then `durationMs` measured. A request counts in
  * the window in which its reply arrives.
  */
-export async function closedLoop(channels: Channel[], warmupMs: number, durationMs: number, firstNum = 1): Promise<LoadResult> {
+export async function closedLoop(
+  channels: Channel[],
+  warmupMs: number,
+  durationMs: number,
+  firstNum = 1,
+  window: (edge: 'start' | 'end') => void = () => {},
+): Promise<LoadResult> {
   const loop = startLoop(channels, firstNum);
   await sleep(warmupMs);
   loop.measure(true);
+  window('start');
   const t0 = performance.now();
   await sleep(durationMs);
   loop.measure(false);
+  window('end');
   const elapsed = performance.now() - t0;
   loop.stop();
   return {

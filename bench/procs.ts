@@ -52,6 +52,27 @@ export async function startEchoProcess(): Promise<EchoProcess> {
   };
 }
 
+/** Clock ticks a second of /proc/PID/stat's times (USER_HZ, 100 on Linux). */
+const TICKS_PER_S = 100;
+
+/** CPU time (user + system) a process has used so far, in ms (10 ms steps), or NaN when it is gone. */
+export function cpuMs(pid: number): number {
+  try {
+    // The command name (field 2) may hold spaces: count fields from after its closing parenthesis.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_S;
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU used by this process so far, in ms (the bench's load clients run here). */
+export const ownCpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
 /** Resident set size of a process in MB (VmRSS), or NaN when it is gone. */
 export function rssMb(pid: number): number {
   try {

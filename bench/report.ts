@@ -112,18 +112,32 @@ export function table(results: BenchResults): string {
       `Throughput and latency: ${o.bodySize} B requests, one outstanding per client, ${Number(o.warmupMs) / 1000} s warm-up + ` +
         `${Number(o.durationMs) / 1000} s measured per point; roles at --log-level warn; an echo point before each cluster point; ratio to the median echo`,
     );
-    lines.push(`${'configuration'.padEnd(20)}${'clients'.padStart(8)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'p999 ms'.padStart(9)}${'vs echo'.padStart(9)}`);
-    const row = (label: string, clients: number, tput: number, s: Summary, ratio: string) =>
-      `${label.padEnd(20)}${String(clients).padStart(8)}${f0(tput).padStart(9)}${f2(s.p50).padStart(9)}${f2(s.p99).padStart(9)}${f2(s.p999).padStart(9)}${ratio.padStart(9)}`;
+    lines.push(
+      `${'configuration'.padEnd(20)}${'clients'.padStart(8)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}` +
+        `${'p999 ms'.padStart(9)}${'vs echo'.padStart(9)}${'CPU µs/req'.padStart(12)}`,
+    );
+    const row = (label: string, clients: number, tput: number, s: Summary, ratio: string, cpu: number) =>
+      `${label.padEnd(20)}${String(clients).padStart(8)}${f0(tput).padStart(9)}${f2(s.p50).padStart(9)}${f2(s.p99).padStart(9)}` +
+      `${f2(s.p999).padStart(9)}${ratio.padStart(9)}${f0(cpu).padStart(12)}`;
     const concurrency = [...new Set(tp.points.map((p) => p.clients))];
     for (const c of concurrency) {
       // The echo row: the median throughput of the echo points at this concurrency (the ratios'
       // denominator) and the latencies of all of them pooled.
       const echo = tp.echo.filter((e) => e.clients === c);
       const pooled = summarize(echo.flatMap((e) => e.samples));
-      lines.push(row(`echo (raw TCP) ×${echo.length}`, c, median(echo.map((e) => e.throughput)), pooled, '1.00'));
-      for (const p of tp.points.filter((x) => x.clients === c)) lines.push(row(p.config, c, p.throughput, p.latency, p.ratio.toFixed(2)));
+      lines.push(row(`echo (raw TCP) ×${echo.length}`, c, median(echo.map((e) => e.throughput)), pooled, '1.00', median(echo.map((e) => cpuTotal(e.cpu)))));
+      for (const p of tp.points.filter((x) => x.clients === c)) lines.push(row(p.config, c, p.throughput, p.latency, p.ratio.toFixed(2), cpuTotal(p.cpu)));
     }
+    lines.push('CPU µs/req: the CPU time (user + system) of every process (the clients included) over the measured window, per request');
+    const top = concurrency.at(-1)!;
+    lines.push('');
+    lines.push(`Where the CPU goes at ${top} clients, µs per request (${results.machine.cores} cores in all)`);
+    for (const p of tp.points.filter((x) => x.clients === top)) {
+      const parts = Object.entries(p.cpu).filter(([, us]) => us >= cpuTotal(p.cpu) * 0.02);
+      lines.push(`${p.config.padEnd(20)}${parts.map(([k, us]) => `${k} ${f0(us)}`).join(', ')}`);
+    }
+    const echoTop = tp.echo.filter((e) => e.clients === top);
+    if (echoTop.length > 0) lines.push(`${'echo (raw TCP)'.padEnd(20)}${['echo', 'load'].map((k) => `${k} ${f0(median(echoTop.map((e) => e.cpu[k] ?? NaN)))}`).join(', ')}`);
     for (const p of tp.points.filter((x) => x.errors.length > 0)) lines.push(`  (${p.config} ${p.clients}: ${p.errors.length} error frames, first: ${p.errors[0]})`);
     for (const e of tp.errors ?? []) lines.push(`  (${e.split('\n')[0]})`);
     for (const p of tp.points.filter((x) => x.epochAfter !== x.epochBefore)) {
@@ -166,6 +180,9 @@ export function table(results: BenchResults): string {
   }
   return lines.join('\n');
 }
+
+/** CPU µs per request summed over the processes (roles, echo server, clients). */
+export const cpuTotal = (cpu: Record<string, number> | undefined): number => Object.values(cpu ?? {}).reduce((a, b) => a + b, 0);
 
 /** Samples in the JSON: every one up to `cap`, else an evenly strided subset (the summaries use all). */
 export function keepSamples(samples: readonly number[], cap: number): number[] {

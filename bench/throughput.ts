@@ -9,7 +9,7 @@
 import { killAll, startRole, type Role } from '../test/e2e/harness.js';
 import { startCluster, WAIT_MS, type BenchCluster } from './cluster.js';
 import { closedLoop, connect, readFrames, sleep, socketChannel, type Channel, type LoadResult } from './load.js';
-import { rssMb, startEchoProcess, type EchoProcess } from './procs.js';
+import { cpuMs, ownCpuMs, rssMb, startEchoProcess, type EchoProcess } from './procs.js';
 import { encodeFrame } from '../src/protocol/codec.js';
 import { median, summarize, type Summary } from './stats.js';
 
@@ -47,6 +47,8 @@ export interface LoadPoint {
   /** The RM's primary/sequencer and epoch before and after the point: a change means a failover (a role starved on a loaded machine) spoiled it. */
   epochBefore: number;
   epochAfter: number;
+  /** CPU time (µs) each process used over the measured window per completed request: every role, and `load` (the clients). */
+  cpu: Record<string, number>;
   /** Raw latencies (ms) of every request completed in the window. */
   samples: number[];
 }
@@ -59,6 +61,8 @@ export interface EchoPoint {
   durationMs: number;
   throughput: number;
   latency: Summary;
+  /** CPU µs per request of the echo server (`echo`) and of the clients (`load`). */
+  cpu: Record<string, number>;
   samples: number[];
 }
 
@@ -81,11 +85,28 @@ export interface ThroughputResult {
 
 let pointId = 0;
 
-async function measure(open: (client: string) => Promise<Channel>, clients: number, opts: ThroughputOptions): Promise<LoadResult> {
+/**
+ * Runs one point; `pids` are the processes whose CPU time over the measured window is counted
+ * (besides the load clients, this process), as µs a completed request.
+ */
+async function measure(
+  open: (client: string) => Promise<Channel>,
+  clients: number,
+  opts: ThroughputOptions,
+  pids: Record<string, number>,
+): Promise<LoadResult & { cpu: Record<string, number> }> {
   const id = ++pointId;
   const channels = await Promise.all(Array.from({ length: clients }, (_, i) => open(`B${id}x${i + 1}`)));
+  const sample = () => ({ ...Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMs(pid)])), load: ownCpuMs() });
+  let start: Record<string, number> = {};
+  let end: Record<string, number> = {};
   try {
-    return await closedLoop(channels, opts.warmupMs, opts.durationMs);
+    const r = await closedLoop(channels, opts.warmupMs, opts.durationMs, 1, (edge) => {
+      if (edge === 'start') start = sample();
+      else end = sample();
+    });
+    const cpu = Object.fromEntries(Object.keys(start).map((k) => [k, ((end[k]! - start[k]!) * 1000) / Math.max(1, r.completed)]));
+    return { ...r, cpu };
   } finally {
     for (const c of channels) c.close();
   }
@@ -173,7 +194,7 @@ export async function runThroughput(opts: ThroughputOptions): Promise<Throughput
     }
     let load: Record<string, number> = {};
     for (const clients of opts.concurrency) {
-      const e = await measure((name) => socketChannel([{ server: 'E', port: echo.port }], name, opts.bodySize), clients, opts);
+      const e = await measure((name) => socketChannel([{ server: 'E', port: echo.port }], name, opts.bodySize), clients, opts, { echo: echo.pid });
       echoPoints.push({
         before: `${config.label} ${clients}`,
         clients,
@@ -181,6 +202,7 @@ export async function runThroughput(opts: ThroughputOptions): Promise<Throughput
         durationMs: e.durationMs,
         throughput: e.throughput,
         latency: summarize(e.latencies),
+        cpu: e.cpu,
         samples: e.latencies,
       });
       // The memory under load is sampled halfway through the measured window of the last point.
@@ -189,7 +211,7 @@ export async function runThroughput(opts: ThroughputOptions): Promise<Throughput
           ? sleep(opts.warmupMs + opts.durationMs / 2).then(() => (load = rssOf(pids)))
           : Promise.resolve();
       const epochBefore = (await cluster.status()).epoch;
-      const r = await measure((name) => socketChannel(targets, name, opts.bodySize), clients, opts);
+      const r = await measure((name) => socketChannel(targets, name, opts.bodySize), clients, opts, pids);
       await sampleLoad;
       const epochAfter = (await cluster.status()).epoch;
       const point: LoadPoint = {
@@ -205,6 +227,7 @@ export async function runThroughput(opts: ThroughputOptions): Promise<Throughput
         errors: r.errors.slice(0, 20),
         epochBefore,
         epochAfter,
+        cpu: r.cpu,
         samples: r.latencies,
       };
       points.push(point);

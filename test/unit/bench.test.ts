@@ -10,6 +10,21 @@ import { bodyOf, closedLoop, socketChannel } from '../../bench/load.js';
 import { failoverSvg, keepSamples, latencySvg, table, targets, toJson, type BenchResults } from '../../bench/report.js';
 import { median, percentile, summarize } from '../../bench/stats.js';
 import type { CrashTrial } from '../../bench/failover.js';
+import { cpuMs } from '../../bench/procs.js';
+
+describe('bench: CPU time of a process', () => {
+  it('reads user + system time from /proc and grows with work; a gone process gives NaN', () => {
+    // Spin for 100 ms of this process's own CPU time (not wall time: the machine may be busy).
+    const before = cpuMs(process.pid);
+    const own = () => process.cpuUsage().user / 1000;
+    const start = own();
+    let spins = 0;
+    while (own() - start < 100) spins++;
+    expect(spins).to.be.greaterThan(0);
+    expect(cpuMs(process.pid) - before).to.be.within(80, 1000);
+    expect(cpuMs(2 ** 22 + 1)).to.be.NaN;
+  });
+});
 
 describe('bench: statistics', () => {
   it('takes nearest-rank percentiles of sorted samples', () => {
@@ -89,7 +104,7 @@ const results: BenchResults = {
   options: { bodySize: 32, warmupMs: 100, durationMs: 1000 },
   throughput: {
     settings: {},
-    echo: [{ before: 'passive sync 32', clients: 32, completed: 3, durationMs: 1000, throughput: 1000, latency: summarize([1, 2, 3]), samples: [1, 2, 3] }],
+    echo: [{ before: 'passive sync 32', clients: 32, completed: 3, durationMs: 1000, throughput: 1000, latency: summarize([1, 2, 3]), cpu: { echo: 20, load: 30 }, samples: [1, 2, 3] }],
     points: [
       {
         config: 'passive sync',
@@ -104,6 +119,7 @@ const results: BenchResults = {
         errors: [],
         epochBefore: 1,
         epochAfter: 1,
+        cpu: { 'S1 (primary)': 100, 'S2 (backup)': 40, RM: 1, load: 59 },
         samples: [2, 4],
       },
     ],
@@ -129,7 +145,11 @@ describe('bench: report writers', () => {
   it('prints one table with the machine, the figures and the targets', () => {
     const text = table(results);
     expect(text).to.match(/2 cores \(test cpu\)/);
-    expect(text).to.match(/passive sync\s+32\s+500\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+0\.50/);
+    expect(text).to.match(/passive sync\s+32\s+500\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+0\.50\s+200$/m);
+    expect(text).to.match(/echo \(raw TCP\) ×1\s+32\s+1000\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+1\.00\s+50$/m);
+    // Where the CPU goes: every process above 2 % of the total, by name.
+    expect(text).to.match(/^passive sync\s+S1 \(primary\) 100, S2 \(backup\) 40, load 59$/m);
+    expect(text).to.match(/^echo \(raw TCP\)\s+echo 20, load 30$/m);
     expect(text).to.match(/SIGSTOP backup → RM delete\s+1\s+3010/);
     expect(text).to.match(/met\s+passive sync throughput at 32 clients \/ echo: 50 %/);
     expect(text).to.match(/MISSED\s+idle resident memory, largest role: 90 MB/);

@@ -49,6 +49,8 @@ export function runEffects(
   // Undefined while the initial state is being entered.
   const children = (self.getSnapshot()?.children ?? {}) as Record<string, unknown>;
   const reachable = (via: string) => via in children || spawnedNow.includes(via);
+  // The lines of one step go out in one action; those the printer's level drops are not scheduled.
+  let lines: LogEvent[] | null = null;
   for (const effect of effects) {
     if (effect.kind !== 'print' && !reachable(effect.via)) continue;
     switch (effect.kind) {
@@ -59,8 +61,12 @@ export function runEffects(
         enqueue.sendTo(effect.via, { type: 'close', link: effect.link });
         break;
       case 'print': {
-        const event = effect.event;
-        enqueue(() => printer(event));
+        if (printer.wants && !printer.wants(effect.event)) break;
+        if (lines === null) {
+          const batch: LogEvent[] = (lines = []);
+          enqueue(() => batch.forEach((e) => printer(e)));
+        }
+        lines.push(effect.event);
         break;
       }
     }

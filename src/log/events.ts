@@ -49,5 +49,8 @@ export type LogEvent =
 
 export type LogEventName = LogEvent['event'];
 
-/** The one door through which machines print. */
-export type Print = (event: LogEvent) => void;
+/**
+ * The one door through which machines print. `wants`, when a printer has it, says whether a line
+ * would be printed at all, so that a machine need not even schedule the ones its level drops.
+ */
+export type Print = ((event: LogEvent) => void) & { wants?: (event: LogEvent) => boolean };

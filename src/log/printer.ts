@@ -25,20 +25,24 @@ export function createPrinter(opts: PrinterOptions): Print {
   const now = opts.now ?? (() => new Date());
   const min = SEVERITY[opts.level];
   const { role, name } = opts;
+  const wants = (e: LogEvent) => SEVERITY[levelOf(e)] >= min;
 
   if (opts.format === 'json') {
-    return (e) => {
-      if (SEVERITY[levelOf(e)] < min) return;
-      // The event's own fields come last, so its `name` (where it has one) is the one shown.
-      write(JSON.stringify({ time: now().toISOString(), role, name, ...e }));
-    };
+    return Object.assign(
+      (e: LogEvent) => {
+        if (!wants(e)) return;
+        // The event's own fields come last, so its `name` (where it has one) is the one shown.
+        write(JSON.stringify({ time: now().toISOString(), role, name, ...e }));
+      },
+      { wants },
+    );
   }
 
   // The `[HH:MM:SS]` prefix changes once a second; build it once a second.
   let prefixSecond = NaN;
   let prefix = '';
-  return (e) => {
-    if (SEVERITY[levelOf(e)] < min) return;
+  const text = (e: LogEvent) => {
+    if (!wants(e)) return;
     const t = now();
     const second = Math.floor(t.getTime() / 1000);
     if (second !== prefixSecond) {
@@ -47,6 +51,7 @@ export function createPrinter(opts: PrinterOptions): Print {
     }
     write(prefix + ' ' + body(e));
   };
+  return Object.assign(text, { wants });
 }
 
 /** `[12:00:03] …`: the text form of one event at time `now`. */

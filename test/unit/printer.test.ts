@@ -171,6 +171,20 @@ describe('printer', () => {
       expect(seen('error')).to.deep.equal(['error']);
     });
 
+    it('tells beforehand which lines it prints (wants), in both forms, as it then does', () => {
+      for (const format of ['text', 'json'] as const) {
+        const lines: string[] = [];
+        const print = createPrinter({ format, level: 'warn', role: 'server', name: 'S1', write: (l) => lines.push(l), now: () => NOON });
+        for (const [e] of LINES) {
+          const before = lines.length;
+          print(e);
+          expect(print.wants!(e), `${format} ${e.event}`).to.equal(lines.length > before);
+        }
+        expect(lines.length).to.be.greaterThan(0);
+        expect(print.wants!({ event: 'server.heartbeat', name: 'S1', from: 'LFD1', count: 5 })).to.equal(false);
+      }
+    });
+
     it('does not even ask the time for a line it drops', () => {
       let asked = 0;
       const print = createPrinter({ format: 'text', level: 'warn', role: 'server', name: 'S1', write: () => {}, now: () => { asked++; return NOON; } });

@@ -85,8 +85,8 @@ export interface BenchCluster {
   lfds: Role[];
   /** Current pid of each server, kept up to date by `track`. */
   pids: Map<string, number>;
-  /** When each server's current process was launched (its LFD's `launching` line). */
-  launchedAt: Map<string, number>;
+  /** When each server's LFD last reported it (`add`): its first heartbeat answer, where the LFD's restart-storm guard starts timing a stable run. */
+  addedAt: Map<string, number>;
   /** `--config FILE --log-level warn`, for more roles (a `steadfast client`). */
   args: string[];
   status(): Promise<RmStatus>;
@@ -105,17 +105,17 @@ export async function startCluster(
   await waitForLine(rm, /RM: 0 members$/, WAIT_MS);
   const lfds = [1, 2, 3].map((i) => stamp(startRole(['lfd', '--name', `LFD${i}`, ...args])));
   const pids = new Map<string, number>();
-  const launchedAt = new Map<string, number>();
-  // Every launch, the first and each relaunch, updates the server's pid and launch time.
+  const addedAt = new Map<string, number>();
+  // Every launch, the first and each relaunch, updates the server's pid; every `add`, the time it
+  // was first heard from.
   for (const lfd of lfds) {
     let seen = 0;
     lfd.watch(() => {
       for (; seen < lfd.lines.length; seen++) {
         const m = /launching (S\d+) \(pid (\d+)\)/.exec(lfd.lines[seen]!);
-        if (m) {
-          pids.set(m[1]!, Number(m[2]));
-          launchedAt.set(m[1]!, at(lfd, seen));
-        }
+        if (m) pids.set(m[1]!, Number(m[2]));
+        const added = /: add (S\d+)$/.exec(lfd.lines[seen]!);
+        if (added) addedAt.set(added[1]!, at(lfd, seen));
       }
     });
   }
@@ -137,7 +137,7 @@ export async function startCluster(
     gfd,
     lfds,
     pids,
-    launchedAt,
+    addedAt,
     status,
     allReady,
     lfdOf: (server) => lfds[Number(server.slice(1)) - 1]!,

@@ -13,9 +13,10 @@
  * - recovery with a 10 MB state (`app = log`, 100 entries of 100 KB): kill -9 of a backup → the
  *   relaunched replica serving.
  *
- * The kill comes at a random moment. Before each trial the victim has run at least
- * 2 × heartbeat_timeout + 0.5 s, so the LFDs' restart-storm guard (a server that dies again sooner
- * is started only after a delay) never applies: this measures the ordinary relaunch.
+ * The kill comes at a random moment. Before each trial the victim has answered its LFD's
+ * heartbeats for at least 2 × heartbeat_timeout + 0.5 s, so the LFDs' restart-storm guard (a server
+ * that dies again sooner is started only after a delay) never applies: this measures the ordinary
+ * relaunch.
  */
 import { performance } from 'node:perf_hooks';
 import { killAll, waitForLine, type Role } from '../test/e2e/harness.js';
@@ -85,13 +86,17 @@ export interface FailoverResult {
 
 const READY = (s: string) => new RegExp(`${s} is ready \\[passive\\] \\[backup\\]`);
 
-/** Waits until `victim` has run long enough for the restart-storm guard not to apply to its next death. */
+/**
+ * Waits until `victim` has run long enough for the restart-storm guard not to apply to its next
+ * death: the LFD resets its count of deaths once the server has answered heartbeats for
+ * 2 × heartbeat_timeout, timed from its first answer (the LFD's `add`), not from the launch.
+ */
 async function stable(cluster: BenchCluster, victim: string): Promise<void> {
-  const stableMs = 2 * Number(cluster.settings.heartbeat_timeout) * 1000 + 500;
-  const launched = cluster.launchedAt.get(victim) ?? 0;
-  const wait = launched + stableMs - performance.now();
-  if (wait > 0) await sleep(wait);
   await cluster.allReady();
+  const stableMs = 2 * Number(cluster.settings.heartbeat_timeout) * 1000 + 500;
+  const added = cluster.addedAt.get(victim) ?? 0;
+  const wait = added + stableMs - performance.now();
+  if (wait > 0) await sleep(wait);
 }
 
 /** The backup a trial picks (they take turns), once it is stable, after a random moment. */

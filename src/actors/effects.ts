@@ -9,17 +9,21 @@ import type { LogEvent, Print } from '../log/events.js';
 import type { LinkInput, ListenerInput, Origin, TransportCommand } from '../transport/types.js';
 
 export type Effect =
-  | { kind: 'send'; via: string; link?: string; frame: Frame }
+  | { kind: 'send'; via: string; link?: string; frame: Frame; coalesce?: string }
   | { kind: 'close'; via: string; link: string }
   | { kind: 'print'; event: LogEvent };
 
-/** A frame to whoever sent `origin`'s frame. */
-export function answer(origin: Origin, frame: Frame): Effect {
-  return { kind: 'send', via: origin.via, link: origin.link, frame };
+/**
+ * A frame to whoever sent `origin`'s frame. `coalesce`: of the frames with this key sent on one
+ * connection in one turn, only the last need go out (`TransportCommand`).
+ */
+export function answer(origin: Origin, frame: Frame, coalesce?: string): Effect {
+  const effect: Effect = { kind: 'send', via: origin.via, link: origin.link, frame };
+  return coalesce === undefined ? effect : { ...effect, coalesce };
 }
 
-export function sendOn(via: string, frame: Frame): Effect {
-  return { kind: 'send', via, frame };
+export function sendOn(via: string, frame: Frame, coalesce?: string): Effect {
+  return coalesce === undefined ? { kind: 'send', via, frame } : { kind: 'send', via, frame, coalesce };
 }
 
 export function print(event: LogEvent): Effect {
@@ -55,7 +59,7 @@ export function runEffects(
     if (effect.kind !== 'print' && !reachable(effect.via)) continue;
     switch (effect.kind) {
       case 'send':
-        enqueue.sendTo(effect.via, { type: 'send', link: effect.link, frame: effect.frame });
+        enqueue.sendTo(effect.via, { type: 'send', link: effect.link, frame: effect.frame, ...(effect.coalesce === undefined ? {} : { coalesce: effect.coalesce }) });
         break;
       case 'close':
         enqueue.sendTo(effect.via, { type: 'close', link: effect.link });

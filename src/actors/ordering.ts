@@ -120,11 +120,15 @@ function commitFrame(d: ReplicaData, to: string, position = d.order.commit): Eff
 const PROBE = 0;
 const probeFrame = (d: ReplicaData, to: string) => commitFrame(d, to, PROBE);
 
-/** A peer tells its sequencer how far it holds the sequencer's order. */
+/**
+ * A peer tells its sequencer how far it holds the sequencer's order. The sequencer keeps only a
+ * peer's latest ack, so of those written in one turn only the last need go out (`coalesce`).
+ */
 function ackEffects(d: ReplicaData): Effect[] {
   const seq = d.order.sequencer;
   if (seq === null || seq === d.name) return [];
-  return [sendOn(peerLinkId(seq), { kind: 'ack', from: d.name, to: seq, seq: d.order.confirmed, epoch: d.epoch })];
+  const frame: Frame = { kind: 'ack', from: d.name, to: seq, seq: d.order.confirmed, epoch: d.epoch };
+  return [sendOn(peerLinkId(seq), frame, `ack ${seq} ${d.epoch}`)];
 }
 
 function forwardTo(d: ReplicaData, to: string, u: OrderEntry): Effect {

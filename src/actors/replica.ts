@@ -60,6 +60,8 @@ export interface ReplicaData {
   lfd: Origin | null;
   /** The primary's update stream: the last sequence number sent. */
   seq: number;
+  /** A backup: the highest update of its primary's stream in this epoch it applied or skipped (what its `ack` says). */
+  acked: { primary: string; epoch: number; seq: number } | null;
   pending: PendingReply[];
   /** Active mode: the total order (ordering.ts). */
   order: OrderState;
@@ -92,6 +94,7 @@ export function initialData(name: string, pid: number, app: App<any>, cluster: C
     waiting: [],
     lfd: null,
     seq: 0,
+    acked: null,
     pending: [],
     order: initialOrder(),
   };
@@ -136,10 +139,20 @@ export function refuse(d: ReplicaData, origin: Origin | null, message: string): 
   return origin ? [answer(origin, { kind: 'error', name: d.name, message })] : [];
 }
 
-function ack(d: ReplicaData, req: Request): Effect[] {
-  if (!req.update) return [];
+/**
+ * A backup acknowledges an update it applied or skipped. The `ack` is cumulative: its primary's
+ * updates reach it in order on one link (those of an older epoch that it dropped are sent again
+ * in the new epoch before any later one), so having taken update N it has taken every earlier
+ * one, and it says the highest it took in this epoch. The acks written in one turn thus go out
+ * as the last of them (`coalesce`).
+ */
+function acknowledge(d: ReplicaData, req: Request): Step {
+  if (!req.update) return { data: d, effects: [] };
   const { seq, primary, origin } = req.update;
-  return [answer(origin, { kind: 'ack', from: d.name, to: primary, seq, epoch: d.epoch })];
+  const before = d.acked !== null && d.acked.primary === primary && d.acked.epoch === d.epoch ? d.acked.seq : 0;
+  const acked = { primary, epoch: d.epoch, seq: Math.max(before, seq) };
+  const frame: Frame = { kind: 'ack', from: d.name, to: primary, seq: acked.seq, epoch: d.epoch };
+  return { data: { ...d, acked }, effects: [answer(origin, frame, `ack ${primary} ${d.epoch}`)] };
 }
 
 /** Active: every request taken from a client goes to every peer as a `forward`, so a joiner misses none. */
@@ -191,8 +204,9 @@ function flush(d: ReplicaData): Step {
   };
 }
 
+/** A backup's `ack` of update `seq` covers every earlier update (cumulative, see `acknowledge`). */
 export function takeAck(d: ReplicaData, from: string, seq: number): Step {
-  const pending = d.pending.map((p) => (p.seq === seq ? { ...p, waiting: p.waiting.filter((w) => w !== from) } : p));
+  const pending = d.pending.map((p) => (p.seq <= seq && p.waiting.includes(from) ? { ...p, waiting: p.waiting.filter((w) => w !== from) } : p));
   return flush({ ...d, pending });
 }
 
@@ -229,7 +243,8 @@ function applyOne(d: ReplicaData, req: Request): Step {
   };
   const after = print({ event: 'server.after', name: d.name, state: d.app.show(state), request: ref });
   const answered = respond(next, req, result);
-  return { data: answered.data, effects: [before, after, ...answered.effects, ...ack(next, req)] };
+  const acked = acknowledge(answered.data, req);
+  return { data: acked.data, effects: [before, after, ...answered.effects, ...acked.effects] };
 }
 
 /**
@@ -248,7 +263,8 @@ export function execute(d: ReplicaData, req: Request): Step {
       req.num === last.num && req.origin
         ? [print({ event: 'server.duplicate', name: d.name, request: { client: req.client, server: d.name, num: req.num } })]
         : [];
-    return { data: answered.data, effects: [...noted, ...answered.effects, ...ack(d, req), ...forwards(d, req)] };
+    const acked = acknowledge(answered.data, req);
+    return { data: acked.data, effects: [...noted, ...answered.effects, ...acked.effects, ...forwards(d, req)] };
   }
   if (d.mode === 'active' && req.num > (last?.num ?? 0) + 1) {
     return { data: { ...d, waiting: [...d.waiting, req] }, effects: forwards(d, req) };

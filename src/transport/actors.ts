@@ -157,7 +157,7 @@ function runListener(driver: Driver, input: ListenerInput, sendBack: SendBack, r
     if (stopped) return;
     if (command.type === 'send') {
       if (command.link === undefined) return;
-      links.get(command.link)?.conn.write(encodeFrame(command.frame));
+      links.get(command.link)?.conn.write(encodeFrame(command.frame), command.coalesce);
     } else if (command.type === 'close') {
       links.get(command.link)?.conn.close(CLOSE_REASONS.requested);
     }
@@ -236,7 +236,7 @@ function runLink(driver: Driver, input: LinkInput, sendBack: SendBack, receive: 
 
   receive((command) => {
     if (stopped || conn === null) return;
-    if (command.type === 'send') conn.write(encodeFrame(command.frame));
+    if (command.type === 'send') conn.write(encodeFrame(command.frame), command.coalesce);
     else if (command.type === 'close') conn.close(CLOSE_REASONS.requested);
   });
 

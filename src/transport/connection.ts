@@ -11,8 +11,11 @@ export interface Conn {
   readonly remote: string;
   /** True once closed, from either side. */
   readonly closed: boolean;
-  /** Queue text (sent as UTF-8). Ignored once closed. */
-  write(text: string): void;
+  /**
+   * Queue text (sent as UTF-8). Ignored once closed. A transport that gathers a turn's writes may
+   * keep only the last of those with the same `coalesce` key (see `TransportCommand`).
+   */
+  write(text: string, coalesce?: string): void;
   /**
    * Close after what was written is flushed. The `onClose` callback runs at once (synchronously) with
    * `reason`; nothing more is delivered after it.
@@ -60,9 +63,9 @@ export abstract class BaseConn implements Conn {
     return this.closedReason !== null;
   }
 
-  write(text: string): void {
+  write(text: string, coalesce?: string): void {
     if (this.closedReason !== null) return;
-    this.transmit(text);
+    this.transmit(text, coalesce);
   }
 
   close(reason = 'closed'): void {
@@ -102,7 +105,7 @@ export abstract class BaseConn implements Conn {
   }
 
   /** Send bytes to the other end (only called while open). */
-  protected abstract transmit(text: string): void;
+  protected abstract transmit(text: string, coalesce?: string): void;
   /** Flush what was written, then end the connection (called once, on a local close). */
   protected abstract shutdown(): void;
 

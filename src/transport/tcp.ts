@@ -7,7 +7,9 @@
  * Frames written to one socket during one turn of the event loop go out as one write, at the end
  * of that turn (`setImmediate`): a primary that takes requests from many clients in one turn sends
  * each backup one write of many updates instead of a system call per frame, and the backup answers
- * with one write of many acks. Order and bytes are unchanged; the delay is the rest of the turn.
+ * with one write of many acks. Order and bytes are unchanged; the delay is the rest of the turn,
+ * except that of the frames written with one `coalesce` key in a turn only the last is sent
+ * (cumulative acknowledgements: the last says everything the earlier ones said).
  */
 import net from 'node:net';
 import { clearTimeout as realClearTimeout, setImmediate as realSetImmediate, setTimeout as realSetTimeout } from 'node:timers';
@@ -48,6 +50,8 @@ class SocketConn extends BaseConn {
   private error: string | null = null;
   /** Frames written this turn, not yet handed to the socket. */
   private queued: string[] = [];
+  /** Where in `queued` the frame of each coalesce key is (an earlier one is blanked). */
+  private coalesced = new Map<string, number>();
   private flushing = false;
 
   constructor(private readonly socket: net.Socket) {
@@ -62,8 +66,13 @@ class SocketConn extends BaseConn {
     socket.on('close', () => this.lost(this.error ?? 'connection closed'));
   }
 
-  protected transmit(text: string): void {
+  protected transmit(text: string, coalesce?: string): void {
     if (!this.socket.writable) return;
+    if (coalesce !== undefined) {
+      const earlier = this.coalesced.get(coalesce);
+      if (earlier !== undefined) this.queued[earlier] = '';
+      this.coalesced.set(coalesce, this.queued.length);
+    }
     this.queued.push(text);
     if (this.flushing) return;
     this.flushing = true;
@@ -75,6 +84,7 @@ class SocketConn extends BaseConn {
     const queued = this.queued;
     if (queued.length === 0) return;
     this.queued = [];
+    this.coalesced.clear();
     if (this.socket.writable) this.socket.write(queued.length === 1 ? queued[0]! : queued.join(''), 'utf8');
   };
 

@@ -38,8 +38,12 @@ export type TransportEvent =
 
 /** Commands a parent sends to a transport actor. */
 export type TransportCommand =
-  /** Send on a listener's connection (`link` required) or on an outbound link (`link` ignored). */
-  | { type: 'send'; link?: string; frame: Frame }
+  /**
+   * Send on a listener's connection (`link` required) or on an outbound link (`link` ignored).
+   * Frames with the same `coalesce` key written to one connection in one turn of the event loop
+   * go out as the last of them only: for cumulative frames, where the last says all the others say.
+   */
+  | { type: 'send'; link?: string; frame: Frame; coalesce?: string }
   /** Close one connection of a listener. */
   | { type: 'close'; link: string };
 

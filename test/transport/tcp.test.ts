@@ -91,6 +91,31 @@ describe('transport over tcp: the wire', () => {
     again.socket.destroy();
   });
 
+  it('of the frames written with one coalesce key in one turn, sends only the last, in its place', async () => {
+    const { s1, port } = await server('server-client');
+    const c = await raw(port);
+    await h.until(() => s1.of('link.up').length === 1, 'link.up');
+    const reply = (num: number, coalesce?: string) =>
+      s1.actor.send({
+        type: 'cmd',
+        to: 'port',
+        command: { type: 'send', link: 'L1', frame: { kind: 'reply', client: 'C1', server: 'S1', num, result: 'r' }, ...(coalesce ? { coalesce } : {}) },
+      });
+    reply(1, 'k');
+    reply(2);
+    reply(3, 'k');
+    reply(4, 'other');
+    reply(5, 'k');
+    await h.until(() => c.state.text.includes(', 5, r, reply>'), 'the last frame');
+    expect(c.state.text).to.equal('<C1, S1, 2, r, reply><C1, S1, 4, r, reply><C1, S1, 5, r, reply>');
+    // The next turn starts afresh: its frame of that key goes out too.
+    await h.pass(5);
+    reply(6, 'k');
+    await h.until(() => c.state.text.includes(', 6, r, reply>'), 'the next turn');
+    expect(c.state.text.endsWith('<C1, S1, 5, r, reply><C1, S1, 6, r, reply>')).to.equal(true);
+    c.socket.destroy();
+  });
+
   it('writes to a peer that went away without throwing', async () => {
     const { s1, port } = await server('server-client');
     const c = await raw(port);

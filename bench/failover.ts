@@ -117,6 +117,14 @@ async function lineAt(role: Role, re: RegExp, since: number): Promise<number> {
   return at(role, m.index);
 }
 
+/** After a kill: when the victim's LFD launched it again, when the new process served, when the RM showed it ready. */
+async function relaunchTimes(cluster: BenchCluster, lfd: Role, victim: string, since: number): Promise<{ launching: number; ready: number; rmReadyAt: number }> {
+  const launching = await lineAt(lfd, new RegExp(`launching ${victim} \\(pid`), since);
+  const rmReady = untilTrue(async () => (await cluster.status()).phases.get(victim) === 'ready', WAIT_MS, `RM shows ${victim} ready`);
+  const ready = await lineAt(lfd, READY(victim), since);
+  return { launching, ready, rmReadyAt: await rmReady };
+}
+
 async function crashTrials(cluster: BenchCluster, opts: FailoverOptions, out: FailoverResult): Promise<void> {
   const view = await RmView.open(cluster.config.rmPort, 'BENCH');
   await view.serving(WAIT_MS);
@@ -167,10 +175,7 @@ async function crashTrials(cluster: BenchCluster, opts: FailoverOptions, out: Fa
         });
         return firsts.every((f) => !Number.isNaN(f));
       }, `every client served by ${newPrimary}`);
-      const launching = await lineAt(lfd, new RegExp(`launching ${victim} \\(pid`), marks.lfd);
-      const rmReady = untilTrue(async () => (await cluster.status()).phases.get(victim) === 'ready', WAIT_MS, `RM shows ${victim} ready`);
-      const ready = await lineAt(lfd, READY(victim), marks.lfd);
-      const rmReadyAt = await rmReady;
+      const { launching, ready, rmReadyAt } = await relaunchTimes(cluster, lfd, victim, marks.lfd);
       const t: CrashTrial = {
         trial,
         victim,
@@ -243,10 +248,7 @@ async function bigStateTrials(opts: FailoverOptions, out: FailoverResult): Promi
     const t0 = performance.now();
     kill(cluster.pids.get(victim)!, 'SIGKILL');
     const rmDelete = await lineAt(cluster.rm, /RM: 2 members/, marks.rm);
-    const launching = await lineAt(lfd, new RegExp(`launching ${victim} \\(pid`), marks.lfd);
-    const rmReady = untilTrue(async () => (await cluster.status()).phases.get(victim) === 'ready', WAIT_MS, `RM shows ${victim} ready`);
-    const ready = await lineAt(lfd, READY(victim), marks.lfd);
-    const rmReadyAt = await rmReady;
+    const { launching, ready, rmReadyAt } = await relaunchTimes(cluster, lfd, victim, marks.lfd);
     const t: RecoveryTrial = {
       trial,
       victim,

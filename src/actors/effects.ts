@@ -59,7 +59,7 @@ export function runEffects(
     if (effect.kind !== 'print' && !reachable(effect.via)) continue;
     switch (effect.kind) {
       case 'send':
-        enqueue.sendTo(effect.via, { type: 'send', link: effect.link, frame: effect.frame, ...(effect.coalesce === undefined ? {} : { coalesce: effect.coalesce }) });
+        enqueue.sendTo(effect.via, { type: 'send', link: effect.link, frame: effect.frame, coalesce: effect.coalesce });
         break;
       case 'close':
         enqueue.sendTo(effect.via, { type: 'close', link: effect.link });

@@ -64,6 +64,9 @@ function serverOf(config: ClusterConfig, lfd: string): ServerConfig {
   return server;
 }
 
+const failSilent = { type: 'failServer', params: { reason: 'no heartbeat answer' } } as const;
+const failConnectionLost = { type: 'failServer', params: { reason: 'connection lost' } } as const;
+
 const fromServer = ({ event }: { event: LfdEvent }) => 'origin' in event && event.origin.via === SERVER_LINK;
 const fromGfd = ({ event }: { event: LfdEvent }) => 'origin' in event && event.origin.via === GFD_LINK;
 
@@ -74,7 +77,9 @@ function membership(ctx: LfdContext, change: 'add' | 'delete'): Effect[] {
   ];
 }
 
-function failed(ctx: LfdContext, reason: 'connection lost' | 'no heartbeat answer'): Effect {
+type FailReason = 'connection lost' | 'no heartbeat answer';
+
+function failed(ctx: LfdContext, reason: FailReason): Effect {
   return print({
     event: 'lfd.failed',
     name: ctx.name,
@@ -129,13 +134,10 @@ export const lfdMachine = setup({
         sendOn(GFD_LINK, { kind: 'membership', from: context.name, server: context.server.name, change: 'add' }),
       ]),
     ),
-    failConnectionLost: enqueueActions(({ enqueue, self, context }) => {
+    /** The server failed: say why, and report it deleted. */
+    failServer: enqueueActions(({ enqueue, self, context }, params: { reason: FailReason }) => {
       enqueue.assign({ deleted: true });
-      runEffects(enqueue, self, context.print, [failed(context, 'connection lost'), ...membership(context, 'delete')]);
-    }),
-    failSilent: enqueueActions(({ enqueue, self, context }) => {
-      enqueue.assign({ deleted: true });
-      runEffects(enqueue, self, context.print, [failed(context, 'no heartbeat answer'), ...membership(context, 'delete')]);
+      runEffects(enqueue, self, context.print, [failed(context, params.reason), ...membership(context, 'delete')]);
     }),
     sendHeartbeat: enqueueActions(({ enqueue, self, context, event }) => {
       if (event.type !== 'monitor.beat') return;
@@ -409,14 +411,14 @@ export const lfdMachine = setup({
                 'frame.heartbeat': { guard: 'isFromServer', actions: 'forwardAnswer' },
                 // SIGKILL before `delete`: a hung server must never answer again once replaced.
                 'monitor.silent': [
-                  { guard: 'canKill', target: 'hung', actions: ['killProcess', 'failSilent'] },
-                  { target: 'silent', actions: 'failSilent' },
+                  { guard: 'canKill', target: 'hung', actions: ['killProcess', failSilent] },
+                  { target: 'silent', actions: failSilent },
                 ],
                 // SIGKILL before `delete` here too: a deleted server must come back as a new process
                 // that recovers, never as the old one still holding its state (SPEC §6 Deletion).
                 'link.down': [
-                  { guard: and(['isFromServer', 'canKillReported']), target: '#lfd.watch.disconnected', actions: ['killProcess', 'failConnectionLost'] },
-                  { guard: 'isFromServer', target: '#lfd.watch.disconnected', actions: 'failConnectionLost' },
+                  { guard: and(['isFromServer', 'canKillReported']), target: '#lfd.watch.disconnected', actions: ['killProcess', failConnectionLost] },
+                  { guard: 'isFromServer', target: '#lfd.watch.disconnected', actions: failConnectionLost },
                 ],
                 'link.up': { guard: 'isFromGfd', actions: 'reportAddAgain' },
               },

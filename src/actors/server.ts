@@ -138,6 +138,21 @@ function recoverFrom(context: ServerContext, f: RecoveryFrame, adopt: (restored:
   }
 }
 
+/** What `perform` needs of xstate's `enqueue`: running effects, and assigning a step's data. */
+type StepEnqueue = Parameters<typeof runEffects>[0] & { assign(update: () => ReplicaData): void };
+
+/** Carries out a step: its data (if any: a snapshot that did not decode has none) becomes the context, its effects run. */
+function perform(
+  enqueue: StepEnqueue,
+  self: Parameters<typeof runEffects>[1],
+  context: ServerContext,
+  step: { data: ReplicaData | null; effects: Effect[] },
+): void {
+  const data = step.data;
+  if (data) enqueue.assign(() => data);
+  runEffects(enqueue, self, context.print, step.effects);
+}
+
 /** The sequencer's `order` and `commit`: stale ones dropped, later epochs' held, the current peer's taken while ordered. */
 const takeOrderingFrame = () => [
   { guard: 'isStale' as const },
@@ -231,39 +246,30 @@ export const serverMachine = setup({
       const req = requestOf(event);
       if (!req) return;
       const step = takeRequest(context, req);
-      enqueue.assign(() => step.data);
-      runEffects(enqueue, self, context.print, step.effects);
+      perform(enqueue, self, context, step);
     }),
     /** `order` and `commit` from the sequencer; while recovering they are only kept. */
     takeOrdering: enqueueActions(({ enqueue, self, context, event }) => {
       const serving = phaseOf(self.getSnapshot().value) === 'ready';
-      let step: Step | null = null;
-      if (event.type === 'frame.order') step = takeOrder(context, event.frame, serving);
-      if (event.type === 'frame.commit') step = takeCommit(context, event.frame, serving);
-      if (!step) return;
-      const done = step;
-      enqueue.assign(() => done.data);
-      runEffects(enqueue, self, context.print, done.effects);
+      if (event.type === 'frame.order') perform(enqueue, self, context, takeOrder(context, event.frame, serving));
+      if (event.type === 'frame.commit') perform(enqueue, self, context, takeCommit(context, event.frame, serving));
     }),
     takeOrderAck: enqueueActions(({ enqueue, self, context, event }) => {
       if (event.type !== 'frame.ack') return;
       const step = takeOrderAck(context, event.frame.from, event.frame.seq);
-      enqueue.assign(() => step.data);
-      runEffects(enqueue, self, context.print, step.effects);
+      perform(enqueue, self, context, step);
     }),
     /** A serving active replica that lags past what its sequencer retains gets a snapshot. */
     takeCatchUp: enqueueActions(({ enqueue, self, context, event }) => {
       if (event.type !== 'frame.recovery' || event.frame.applied <= context.applied) return;
       const step = recoverFrom(context, event.frame, (restored) => takeCatchUpSnapshot(context, restored));
-      if (step.data) enqueue.assign(() => step.data!);
-      runEffects(enqueue, self, context.print, step.effects);
+      perform(enqueue, self, context, step);
     }),
     executeRequest: enqueueActions(({ enqueue, self, context, event }) => {
       const req = requestOf(event);
       if (!req) return;
       const step = execute(context, req);
-      enqueue.assign(() => step.data);
-      runEffects(enqueue, self, context.print, step.effects);
+      perform(enqueue, self, context, step);
     }),
     holdFuture: enqueueActions(({ enqueue, context, event }) => {
       if ('frame' in event && isPeerFrame(event.frame)) {
@@ -328,13 +334,11 @@ export const serverMachine = setup({
     }),
     releaseHeld: enqueueActions(({ enqueue, self, context }) => {
       const step = isOrdered(context) ? releaseHeldOrdered(context) : releaseHeld(context);
-      enqueue.assign(() => step.data);
-      runEffects(enqueue, self, context.print, step.effects);
+      perform(enqueue, self, context, step);
     }),
     refuseHeld: enqueueActions(({ enqueue, self, context }) => {
       const step = refuseHeld(context);
-      enqueue.assign(() => step.data);
-      runEffects(enqueue, self, context.print, step.effects);
+      perform(enqueue, self, context, step);
     }),
     /** A new primary owes every backup a checkpoint at once, sent as each link comes up. */
     oweSnapshots: enqueueActions(({ enqueue, context }) =>
@@ -342,8 +346,7 @@ export const serverMachine = setup({
     ),
     checkpointBackups: enqueueActions(({ enqueue, self, context }) => {
       const step = checkpointTo(context, context.peers.filter((p) => context.up.includes(p)));
-      enqueue.assign(() => step.data);
-      runEffects(enqueue, self, context.print, step.effects);
+      perform(enqueue, self, context, step);
     }),
     /** `send_checkpoint`: a snapshot to the recovering peer now, or as soon as its link is up. */
     sendSnapshot: enqueueActions(({ enqueue, self, context, event }) => {
@@ -355,8 +358,7 @@ export const serverMachine = setup({
         return;
       }
       const step = snapshotFor(context, to);
-      enqueue.assign(() => step.data);
-      runEffects(enqueue, self, context.print, step.effects);
+      perform(enqueue, self, context, step);
     }),
     peerUp: enqueueActions(({ enqueue, self, context, event }) => {
       if (event.type !== 'link.up') return;
@@ -382,8 +384,7 @@ export const serverMachine = setup({
     takeAck: enqueueActions(({ enqueue, self, context, event }) => {
       if (event.type !== 'frame.ack') return;
       const step = takeAck(context, event.frame.from, event.frame.seq);
-      enqueue.assign(() => step.data);
-      runEffects(enqueue, self, context.print, step.effects);
+      perform(enqueue, self, context, step);
     }),
     /** The lease ran out: whatever this process holds may be stale; it starts over as booting. */
     forgetAll: enqueueActions(({ enqueue, self, context }) => {
@@ -432,8 +433,7 @@ export const serverMachine = setup({
         data: isOrdered(context) ? restoreOrder(context, restored) : restored,
         effects: [],
       }));
-      if (step.data) enqueue.assign(() => step.data!);
-      runEffects(enqueue, self, context.print, step.effects);
+      perform(enqueue, self, context, step);
     }),
   },
 }).createMachine({

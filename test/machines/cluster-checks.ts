@@ -49,6 +49,14 @@ export function allBack(h: Harness, rm: Role<RmActor>): boolean {
   );
 }
 
+/** Kills `server`'s process, waits until its LFD launched a new one and all three serve again, and returns the new one. */
+export async function relaunched(h: Harness, rm: Role<RmActor>, server: string): Promise<NonNullable<ReturnType<Harness['current']>>> {
+  const launches = h.launched(server).length;
+  h.current(server)!.kill();
+  await h.until(() => h.launched(server).length === launches + 1 && allBack(h, rm), `a new ${server} serving`, 8000);
+  return h.current(server)!;
+}
+
 /**
  * RM, GFD and LFD1–LFD3, each launching its server; resolves once all three serve. The servers of
  * the LFDs in `byHand` are started by hand instead, their LFDs with `--no-launch` (they watch the

@@ -9,6 +9,7 @@ import { expect } from 'chai';
 import { describeBoth, type Harness } from './harness.js';
 import {
   allBack,
+  relaunched,
   answers,
   appliedOncePerProcess,
   bodyOf,
@@ -98,9 +99,7 @@ describeBoth('ordering: a joining replica', (harness) => {
     const { rm } = await startCluster(h);
     const clients = [h.client('C1'), h.client('C2')];
     await moreAnswers(h, ['C1', 'C2'], 5);
-    h.current('S3')!.kill();
-    await h.until(() => h.launched('S3').length === 2 && allBack(h, rm), 'a new S3 serving', 8000);
-    const fresh = h.current('S3')!;
+    const fresh = await relaunched(h, rm, 'S3');
     const recovered = h.logged('server.recovered', 'S3').find((l) => l.pid === fresh.pid)!;
     expect(recovered.event.from, 'the snapshot comes from the sequencer').to.equal('S1');
     await moreAnswers(h, ['C1', 'C2'], 5);

@@ -10,6 +10,7 @@ import { expect } from 'chai';
 import { describeBoth, type Harness } from './harness.js';
 import {
   allBack,
+  relaunched,
   answers,
   appliedOncePerProcess,
   bodyOf,
@@ -86,9 +87,7 @@ describeBoth('recovery', (harness) => {
     const { rm } = await startCluster(h);
     const clients = [h.client('C1'), h.client('C2')];
     await moreAnswers(h, ['C1', 'C2'], 5);
-    h.current('S3')!.kill();
-    await h.until(() => h.launched('S3').length === 2 && allBack(h, rm), 'a new S3 serving', 8000);
-    const fresh = h.current('S3')!;
+    const fresh = await relaunched(h, rm, 'S3');
     expect(h.lines('S3').filter((l) => l.startsWith('S3 is ready [passive] [backup]')).length).to.be.at.least(2);
     // It took a checkpoint from the primary, then the primary's updates.
     expect(h.logged('checkpoint.taken', 'S3').some((l) => l.pid === fresh.pid && l.event.from === 'S1')).to.equal(true);

@@ -109,6 +109,17 @@ async function settledBackup(cluster: BenchCluster, trial: number): Promise<stri
   return victim;
 }
 
+/** Signals the backup a trial picks and waits for the RM's delete: the trial's victim, its LFD, line marks from before the signal, its time, and the delete's. */
+async function signalBackup(cluster: BenchCluster, trial: number, signal: 'SIGSTOP' | 'SIGKILL') {
+  const victim = await settledBackup(cluster, trial);
+  const lfd = cluster.lfdOf(victim);
+  const marks = { rm: cluster.rm.mark(), lfd: lfd.mark() };
+  const t0 = performance.now();
+  kill(cluster.pids.get(victim)!, signal);
+  const rmDelete = await lineAt(cluster.rm, /RM: 2 members/, marks.rm);
+  return { victim, lfd, marks, t0, rmDelete };
+}
+
 const kill = (pid: number, sig: NodeJS.Signals) => process.kill(pid, sig);
 
 /** The index of the first line at or after `since` matching `re`, with its arrival time. */
@@ -198,12 +209,7 @@ async function crashTrials(cluster: BenchCluster, opts: FailoverOptions, out: Fa
       );
     }
     for (let trial = 1; trial <= opts.hangTrials; trial++) {
-      const victim = await settledBackup(cluster, trial);
-      const lfd = cluster.lfdOf(victim);
-      const marks = { rm: cluster.rm.mark(), lfd: lfd.mark() };
-      const t0 = performance.now();
-      kill(cluster.pids.get(victim)!, 'SIGSTOP');
-      const rmDelete = await lineAt(cluster.rm, /RM: 2 members/, marks.rm);
+      const { victim, lfd, marks, t0, rmDelete } = await signalBackup(cluster, trial, 'SIGSTOP');
       const failed = await lineAt(lfd, new RegExp(`: ${victim} failed \\(`), marks.lfd);
       const ready = await lineAt(lfd, READY(victim), marks.lfd);
       const t: HangTrial = { trial, victim, lfdFailedMs: failed - t0, rmDeleteMs: rmDelete - t0, relaunchedReadyMs: ready - t0 };
@@ -242,12 +248,7 @@ async function bigStateTrials(opts: FailoverOptions, out: FailoverResult): Promi
   const stateBytes = opts.bigEntries * opts.bigEntryBytes;
   opts.log(`  filled the log: ${opts.bigEntries} entries of ${opts.bigEntryBytes} bytes`);
   for (let trial = 1; trial <= opts.bigTrials; trial++) {
-    const victim = await settledBackup(cluster, trial);
-    const lfd = cluster.lfdOf(victim);
-    const marks = { rm: cluster.rm.mark(), lfd: lfd.mark() };
-    const t0 = performance.now();
-    kill(cluster.pids.get(victim)!, 'SIGKILL');
-    const rmDelete = await lineAt(cluster.rm, /RM: 2 members/, marks.rm);
+    const { victim, lfd, marks, t0, rmDelete } = await signalBackup(cluster, trial, 'SIGKILL');
     const { launching, ready, rmReadyAt } = await relaunchTimes(cluster, lfd, victim, marks.lfd);
     const t: RecoveryTrial = {
       trial,

@@ -43,9 +43,7 @@ be linearizable. Prints operations, faults by kind and the verdict; exit status 
 
 ${COMMON_HELP}`;
 
-const FAULTS = ['kill', 'stop-short', 'stop-long', 'term'] as const;
-type FaultKind = (typeof FAULTS)[number];
-
+type FaultKind = 'kill' | 'stop-short' | 'stop-long' | 'term';
 
 /** The servers (up to three, each with its LFD) of the given or default file, on free local ports. */
 async function chaosConfig(base: ClusterConfig, mode: Mode, clients: number, intervalMs: number, timing: { freq: number; timeout: number; checkpoint: number }): Promise<ClusterConfig> {

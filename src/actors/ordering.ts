@@ -15,7 +15,8 @@
 import type { Frame } from '../protocol/frames.js';
 import type { Origin } from '../transport/types.js';
 import { answer, print, sendOn, type Effect } from './effects.js';
-import { peerLinkId, recoveryFrame, type ReplicaData, type Request, type Step } from './replica.js';
+import { applyRequest } from '../app/app.js';
+import { answerFrame, peerLinkId, recoveryFrame, type ReplicaData, type Request, type Result, type Step } from './replica.js';
 import { plant } from './switches.js';
 
 export interface OrderEntry {
@@ -135,8 +136,8 @@ function forwardTo(d: ReplicaData, to: string, u: OrderEntry): Effect {
   return sendOn(peerLinkId(to), { kind: 'forward', from: d.name, to, client: u.client, num: u.num, body: u.body, epoch: d.epoch });
 }
 
-function reply(d: ReplicaData, origins: Origin[], u: { client: string; num: number }, result: string): Effect[] {
-  return origins.map((o) => answer(o, { kind: 'reply', client: u.client, server: d.name, num: u.num, result }));
+function reply(d: ReplicaData, origins: Origin[], u: { client: string; num: number }, result: Result): Effect[] {
+  return origins.map((o) => answer(o, answerFrame(d.name, u, result)));
 }
 
 /**
@@ -174,7 +175,7 @@ export function takeRequest(d: ReplicaData, req: Request): Step {
     const ref = { client: req.client, server: d.name, num: req.num };
     if (!req.origin) return { data: d, effects: [] };
     if (req.num < last.num) return { data: d, effects: [answer(req.origin, { kind: 'error', name: d.name, message: `${req.client} last ${last.num}` })] };
-    return { data: d, effects: [print({ event: 'server.duplicate', name: d.name, request: ref }), ...reply(d, [req.origin], req, last.reply)] };
+    return { data: d, effects: [print({ event: 'server.duplicate', name: d.name, request: ref }), ...reply(d, [req.origin], req, last)] };
   }
   const known = d.order.unordered.find((u) => u.client === req.client && u.num === req.num);
   // A forward of a request already waiting here changes nothing.
@@ -250,11 +251,12 @@ function applyUpTo(d: ReplicaData, upto: number): Step {
     let next: ReplicaData = { ...data, applied: data.applied + 1 };
     if (last && e.num <= last.num && !(plant.noDuplicateCheck && e.num === last.num)) {
       // Ordered twice (a request re-sent to a new sequencer): every replica skips it alike.
-      if (e.num === last.num) effects.push(...reply(data, waiting, e, last.reply));
+      if (e.num === last.num) effects.push(...reply(data, waiting, e, last));
     } else {
       effects.push(print({ event: 'server.before', name: data.name, state: data.app.show(data.state), request: ref }));
-      const { state, reply: result } = data.app.apply(data.state, e.body);
-      next = { ...next, state, clients: { ...data.clients, [e.client]: { num: e.num, reply: result } } };
+      const { state, reply: text, failed } = applyRequest(data.app, data.state, e.body);
+      const result: Result = failed ? { reply: text, failed } : { reply: text };
+      next = { ...next, state, clients: { ...data.clients, [e.client]: { num: e.num, ...result } } };
       effects.push(print({ event: 'server.after', name: data.name, state: data.app.show(state), request: ref }), ...reply(data, waiting, e, result));
     }
     const had = next.clients[e.client]?.num ?? 0;

@@ -4,7 +4,7 @@
  * this module decides what it means. Exactly-once lives here: every (client, number) is applied at
  * most once, whichever path (client, forward, update, snapshot) brings it.
  */
-import type { App } from '../app/index.js';
+import { applyRequest, type App } from '../app/index.js';
 import type { ClusterSettings } from '../config/types.js';
 import type { ClientEntry, Frame, Mode, Phase, ReplicaRole, ServerStatusFrame } from '../protocol/frames.js';
 import type { Origin } from '../transport/types.js';
@@ -12,10 +12,15 @@ import { answer, print, sendOn, type Effect } from './effects.js';
 import { initialOrder, type OrderState } from './ordering.js';
 import { plant } from './switches.js';
 
+/** A client's last request: its number and its answer (`failed`: what `apply` threw). */
 export interface ClientRecord {
   num: number;
   reply: string;
+  failed?: boolean;
 }
+
+/** What a client is answered: a reply, or (`failed`) the message of what `apply` threw. */
+export type Result = Omit<ClientRecord, 'num'>;
 
 /** A client request, wherever it came from; `origin` is set when a client waits for the reply. */
 export interface Request {
@@ -32,7 +37,7 @@ export interface PendingReply {
   seq: number;
   request: { client: string; num: number; body: string };
   origin: Origin;
-  result: string;
+  result: Result;
   /** Backups that have not acknowledged it yet. */
   waiting: string[];
 }
@@ -108,11 +113,18 @@ export function forget(d: ReplicaData): ReplicaData {
 export function clientEntries(d: ReplicaData): ClientEntry[] {
   return Object.keys(d.clients)
     .sort()
-    .map((client) => ({ client, num: d.clients[client]!.num, reply: d.clients[client]!.reply }));
+    .map((client) => ({ client, ...d.clients[client]! }));
 }
 
 function clientTable(entries: ClientEntry[]): Record<string, ClientRecord> {
-  return Object.fromEntries(entries.map((e) => [e.client, { num: e.num, reply: e.reply }]));
+  return Object.fromEntries(entries.map(({ client, ...record }) => [client, record]));
+}
+
+/** The frame that answers a client's request `num` with `result`. */
+export function answerFrame(server: string, req: { client: string; num: number }, result: Result): Frame {
+  return result.failed
+    ? { kind: 'failed', client: req.client, server, num: req.num, message: result.reply }
+    : { kind: 'reply', client: req.client, server, num: req.num, result: result.reply };
 }
 
 export function statusOf(d: ReplicaData, phase: Phase): ServerStatusFrame {
@@ -130,9 +142,9 @@ export function statusOf(d: ReplicaData, phase: Phase): ServerStatusFrame {
   };
 }
 
-function replyNow(d: ReplicaData, origin: Origin | null, req: { client: string; num: number }, result: string): Effect[] {
+function replyNow(d: ReplicaData, origin: Origin | null, req: { client: string; num: number }, result: Result): Effect[] {
   if (!origin) return [];
-  return [answer(origin, { kind: 'reply', client: req.client, server: d.name, num: req.num, result })];
+  return [answer(origin, answerFrame(d.name, req, result))];
 }
 
 export function refuse(d: ReplicaData, origin: Origin | null, message: string): Effect[] {
@@ -178,7 +190,7 @@ function updateFrame(d: ReplicaData, p: PendingReply, to: string): Effect {
  * The output rule: under `durability = sync` a passive primary replies only once every backup of
  * its current `ready` acknowledged the request as an `update`; otherwise at once.
  */
-function respond(d: ReplicaData, req: Request, result: string): Step {
+function respond(d: ReplicaData, req: Request, result: Result): Step {
   const backups = syncBackups(d);
   if (!req.origin || backups.length === 0) return { data: d, effects: replyNow(d, req.origin, req, result) };
   const pending: PendingReply = {
@@ -234,12 +246,13 @@ export function resendTo(d: ReplicaData, backup: string): Effect[] {
 function applyOne(d: ReplicaData, req: Request): Step {
   const ref = { client: req.client, server: d.name, num: req.num };
   const before = print({ event: 'server.before', name: d.name, state: d.app.show(d.state), request: ref });
-  const { state, reply: result } = d.app.apply(d.state, req.body);
+  const { state, reply, failed } = applyRequest(d.app, d.state, req.body);
+  const result: Result = failed ? { reply, failed } : { reply };
   const next: ReplicaData = {
     ...d,
     state,
     applied: d.applied + 1,
-    clients: { ...d.clients, [req.client]: { num: req.num, reply: result } },
+    clients: { ...d.clients, [req.client]: { num: req.num, ...result } },
   };
   const after = print({ event: 'server.after', name: d.name, state: d.app.show(state), request: ref });
   const answered = respond(next, req, result);
@@ -257,7 +270,7 @@ export function execute(d: ReplicaData, req: Request): Step {
   if (last && req.num <= last.num && !(plant.noDuplicateCheck && req.num === last.num)) {
     const answered: Step =
       req.num === last.num
-        ? respond(d, req, last.reply)
+        ? respond(d, req, last)
         : { data: d, effects: refuse(d, req.origin, `${req.client} last ${last.num}`) };
     const noted =
       req.num === last.num && req.origin

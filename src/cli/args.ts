@@ -4,6 +4,8 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, loadConfig, parseOverrides } from '../config/load.js';
+import type { App } from '../app/app.js';
+import { loadApp } from '../app/load.js';
 import type { ClusterConfig, ClusterOverrides } from '../config/types.js';
 import type { LogLevel } from '../log/events.js';
 
@@ -126,6 +128,11 @@ export function commonFlags(values: Record<string, string | boolean | undefined>
 
 export function configFrom(flags: CommonFlags): ClusterConfig {
   return loadConfig({ path: flags.configPath, overrides: flags.overrides });
+}
+
+/** The configured application, loaded and checked before anything starts (a bad module: exit 2). */
+export function appOf(config: ClusterConfig): Promise<App<any>> {
+  return loadApp(config.cluster.app, config.appFrom);
 }
 
 /** The flags a parent passes on to a child role so that it sees the same cluster and prints alike. */

@@ -5,12 +5,12 @@
  * commands (`help` lists them); `quit`, Ctrl-C, SIGTERM or SIGHUP stop everything.
  */
 import { createInterface } from 'node:readline';
-import { appByName } from '../app/index.js';
+import type { App } from '../app/app.js';
 import { SINK_ENV } from '../inspect/env.js';
 import { overridesToArgs } from '../config/load.js';
 import type { ClusterConfig } from '../config/types.js';
 import type { RmStatusFrame, ServerStatusFrame } from '../protocol/frames.js';
-import { COMMON_HELP, UsageError, childArgs, commonFlags, configFrom, parse } from './args.js';
+import { COMMON_HELP, UsageError, appOf, childArgs, commonFlags, configFrom, parse } from './args.js';
 import { processState } from './cluster/liveness.js';
 import { Labeler, colourWanted, eventText, table } from './cluster/output.js';
 import { queryRm, queryServer } from './cluster/query.js';
@@ -64,6 +64,7 @@ export async function clusterCommand(argv: string[]): Promise<number> {
   const flags = commonFlags(values);
   if (flags.help) return void console.log(CLUSTER_HELP), 0;
   const config = configFrom(flags);
+  const app = await appOf(config);
   let clientCount = config.clients.length;
   if (values.clients !== undefined) {
     const n = Number(values.clients);
@@ -238,7 +239,7 @@ export async function clusterCommand(argv: string[]): Promise<number> {
 
   const printStatus = async () => {
     const repliesShown = flags.logLevel === 'info' || flags.logLevel === 'debug';
-    for (const row of table(await statusRows(config, sup, clients, progress, repliesShown, gfdMembers))) say(row);
+    for (const row of table(await statusRows(config, app, sup, clients, progress, repliesShown, gfdMembers))) say(row);
   };
 
   try {
@@ -263,13 +264,13 @@ const SHOWN_STATE = 32;
 /** The `status` table: every member, then the clients' progress. */
 async function statusRows(
   config: ClusterConfig,
+  app: App<any>,
   sup: Supervisor,
   clients: string[],
   progress: Map<string, ClientProgress>,
   repliesShown: boolean,
   gfdMembers: string[] | null,
 ): Promise<string[][]> {
-  const app = appByName(config.cluster.app);
   const proc = (name: string) => {
     const pid = sup.pidOf(name);
     return { pid: pid === null ? '-' : String(pid), state: pid === null ? 'not running' : processState(pid) === 'stopped' ? 'paused' : processState(pid) };

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { lfdMachine } from '../actors/lfd.js';
 import { overridesToArgs } from '../config/load.js';
 import { createPrinter } from '../log/printer.js';
-import { COMMON_HELP, childArgs, commonFlags, configFrom, parse, requireName } from './args.js';
+import { COMMON_HELP, appOf, childArgs, commonFlags, configFrom, parse, requireName } from './args.js';
 import { processLauncher } from './process-launcher.js';
 import { runRole } from './run-role.js';
 
@@ -20,6 +20,8 @@ export async function lfdCommand(argv: string[]): Promise<number> {
   if (flags.help) return void console.log(LFD_HELP), 0;
   const config = configFrom(flags);
   const name = requireName(values.name, 'LFD', config.lfds.map((l) => l.name), config.source);
+  // Checked here too: a module its servers cannot load would otherwise show only as relaunches.
+  if (!values['no-launch']) await appOf(config);
   const print = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'lfd', name });
   // With its own --inspect, the LFD's page shows its server too: the server streams to it.
   let childEnv: Record<string, string> = {};

@@ -3,6 +3,7 @@
  * `steadfast COMMAND …`: one command per role. Exit status 0 done, 1 failure at run time, 2 bad
  * usage or configuration (one line on standard error).
  */
+import { AppLoadError } from '../app/load.js';
 import { ConfigError } from '../config/load.js';
 import { UsageError } from './args.js';
 
@@ -62,7 +63,7 @@ main(process.argv.slice(2)).then(
     setTimeout(() => process.exit(code), 200).unref();
   },
   (err: unknown) => {
-    if (err instanceof UsageError || err instanceof ConfigError) {
+    if (err instanceof UsageError || err instanceof ConfigError || err instanceof AppLoadError) {
       process.stderr.write(`steadfast: ${err.message}\n`);
       process.exit(2);
     }

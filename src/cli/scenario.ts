@@ -15,7 +15,7 @@ import path from 'node:path';
 import { loadConfig } from '../config/load.js';
 import type { ClusterConfig } from '../config/types.js';
 import type { Mode } from '../protocol/frames.js';
-import { COMMON_HELP, UsageError, commonFlags, parse, positive } from './args.js';
+import { COMMON_HELP, UsageError, appOf, commonFlags, parse, positive } from './args.js';
 import { configToIni } from './cluster/ini.js';
 import { Labeler, colourWanted, eventText, table } from './cluster/output.js';
 import { freePorts } from './cluster/query.js';
@@ -109,6 +109,7 @@ export async function scenarioCommand(argv: string[]): Promise<number> {
   const wanted = await scenarioConfig(base, settings, intervalMs);
   writeFileSync(file, configToIni(wanted, `steadfast scenario ${mode}: ${base.source} on free ports, with the scenario's settings`));
   const config = loadConfig({ path: file });
+  const app = await appOf(config);
 
   const colour = colourWanted();
   const paint = (text: string, code: number) => (colour ? `\x1b[${code}m${text}\x1b[0m` : text);
@@ -129,7 +130,7 @@ export async function scenarioCommand(argv: string[]): Promise<number> {
     },
   });
 
-  const scenario = new Scenario(sup, { mode, config, stepTimeoutMs, progress });
+  const scenario = new Scenario(sup, { mode, config, app, stepTimeoutMs, progress });
   const k = config.cluster;
   say(`steadfast scenario ${mode}: ${config.servers.map((s) => s.name).join(', ')} with ${config.lfds.map((l) => l.name).join(', ')}, ` +
     `clients ${scenario.clients.join(', ')}, on 127.0.0.1 (RM port ${config.rm.port}, GFD port ${config.gfd.port})`);

@@ -1,7 +1,6 @@
 import { serverMachine } from '../actors/server.js';
-import { appByName } from '../app/index.js';
 import { createPrinter } from '../log/printer.js';
-import { COMMON_HELP, commonFlags, configFrom, parse, requireName } from './args.js';
+import { COMMON_HELP, appOf, commonFlags, configFrom, parse, requireName } from './args.js';
 import { runRole } from './run-role.js';
 
 export const SERVER_HELP = `steadfast server --name S1 [--config FILE]
@@ -16,7 +15,8 @@ export async function serverCommand(argv: string[]): Promise<number> {
   if (flags.help) return void console.log(SERVER_HELP), 0;
   const config = configFrom(flags);
   const name = requireName(values.name, 'server', config.servers.map((s) => s.name), config.source);
+  const app = await appOf(config);
   const print = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'server', name });
-  const input = { name, config, app: appByName(config.cluster.app), pid: process.pid, print };
+  const input = { name, config, app, pid: process.pid, print };
   return runRole(serverMachine, input, { print, name, inspect: { address: flags.inspect, role: 'server' } });
 }

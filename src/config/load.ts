@@ -15,11 +15,10 @@
  * (literal) are taken whole, and a comment may follow the closing quote.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import ini from 'ini';
 import type { Mode } from '../protocol/frames.js';
 import type {
-  AppName,
   ClientConfig,
   ClusterConfig,
   ClusterOverrides,
@@ -29,6 +28,7 @@ import type {
   LfdConfig,
   ServerConfig,
 } from './types.js';
+import { resolveAppSpec } from '../app/load.js';
 import { DEFAULT_CONFIG_SOURCE, DEFAULT_CONFIG_TEXT } from './default.js';
 
 /** A mistake in the configuration file or a flag that overrides it; the message is one line. */
@@ -98,21 +98,25 @@ export interface LoadOptions {
 export function loadConfig(opts: LoadOptions = {}): ClusterConfig {
   const cwd = opts.cwd ?? process.cwd();
   if (opts.path !== undefined) {
-    return parseConfig(readText(resolve(cwd, opts.path), opts.path), opts.path, opts.overrides);
+    const file = resolve(cwd, opts.path);
+    return parseConfig(readText(file, opts.path), opts.path, opts.overrides, dirname(file));
   }
   const local = resolve(cwd, 'cluster.ini');
-  if (isFile(local)) return parseConfig(readText(local, 'cluster.ini'), 'cluster.ini', opts.overrides);
-  return parseConfig(DEFAULT_CONFIG_TEXT, DEFAULT_CONFIG_SOURCE, opts.overrides);
+  if (isFile(local)) return parseConfig(readText(local, 'cluster.ini'), 'cluster.ini', opts.overrides, cwd);
+  return parseConfig(DEFAULT_CONFIG_TEXT, DEFAULT_CONFIG_SOURCE, opts.overrides, cwd);
 }
 
-/** `source` names the file in error messages (and in `ClusterConfig.source`). */
-export function parseConfig(text: string, source: string, overrides: ClusterOverrides = {}): ClusterConfig {
+/**
+ * `source` names the file in error messages (and in `ClusterConfig.source`); `baseDir` is its
+ * folder, against which a relative `app` path resolves.
+ */
+export function parseConfig(text: string, source: string, overrides: ClusterOverrides = {}, baseDir = process.cwd()): ClusterConfig {
   const sections = scan(text, source);
   const at = (s: Section, key?: string): string => where(source, s.header, key);
   const find = (kind: Kind): Section | undefined => sections.find((s) => s.kind === kind);
 
   const clusterSection = find('cluster');
-  const cluster = readCluster(clusterSection, source, overrides);
+  const cluster = readCluster(clusterSection, source, overrides, baseDir);
   const rm = readEndpoint(required(find('rm'), 'rm', source), at);
   const gfd = readEndpoint(required(find('gfd'), 'gfd', source), at);
 
@@ -141,6 +145,7 @@ export function parseConfig(text: string, source: string, overrides: ClusterOver
   const byName = (a: { name: string }, b: { name: string }): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   return {
     source,
+    appFrom: overrides.app !== undefined ? '--app' : where(source, 'cluster', 'app'),
     cluster,
     rm,
     gfd,
@@ -170,7 +175,7 @@ export function parseOverrides(flags: OverrideFlags): ClusterOverrides {
   if (flags.heartbeatTimeout !== undefined) o.heartbeatTimeoutMs = seconds(flags.heartbeatTimeout, '--heartbeat-timeout');
   if (flags.checkpointFreq !== undefined) o.checkpointFreqMs = seconds(flags.checkpointFreq, '--checkpoint-freq');
   if (flags.durability !== undefined) o.durability = oneOf(flags.durability, DURABILITIES, '--durability');
-  if (flags.app !== undefined) o.app = oneOf(flags.app, APPS, '--app');
+  if (flags.app !== undefined) o.app = appSpec(flags.app, '--app', process.cwd());
   // A timeout not above the frequency is caught here only when both come as flags; against the
   // file it is caught by parseConfig, which applies overrides before its cross-field checks.
   if (o.heartbeatFreqMs !== undefined && o.heartbeatTimeoutMs !== undefined && o.heartbeatTimeoutMs <= o.heartbeatFreqMs) {
@@ -311,13 +316,18 @@ function decodeValue(raw: string, at: string): string {
 
 const MODES = ['active', 'passive'] as const satisfies readonly Mode[];
 const DURABILITIES = ['sync', 'checkpoint'] as const satisfies readonly Durability[];
-const APPS = ['status', 'log'] as const satisfies readonly AppName[];
 const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/;
 const INTEGER = /^[+-]?\d+$/;
 
 function oneOf<T extends string>(raw: string, allowed: readonly T[], at: string): T {
   if ((allowed as readonly string[]).includes(raw)) return raw as T;
   throw new ConfigError(`${at}: not ${allowed.join(' or ')}: ${quote(raw)}`);
+}
+
+/** A built-in application's name, or a module's path or package name (resolved: src/app/load.ts). */
+function appSpec(raw: string, at: string, baseDir: string): string {
+  if (raw.trim() === '') throw new ConfigError(`${at}: empty (a built-in app: status, log, kv; or a module's path or package name)`);
+  return resolveAppSpec(raw, baseDir);
 }
 
 function decimal(raw: string, at: string): number {
@@ -370,7 +380,7 @@ function readEndpoint(s: Section, at: At): Endpoint {
 }
 
 /** `[cluster]` with the flags applied, then the checks that compare two keys. */
-function readCluster(s: Section | undefined, source: string, o: ClusterOverrides): ClusterSettings {
+function readCluster(s: Section | undefined, source: string, o: ClusterOverrides, baseDir: string): ClusterSettings {
   const v = s?.values ?? new Map<string, string>();
   const at = (key: string): string => where(source, 'cluster', key);
   const get = <T>(key: string, fallback: T, read: (raw: string, at: string) => T): T => {
@@ -385,7 +395,7 @@ function readCluster(s: Section | undefined, source: string, o: ClusterOverrides
     heartbeatTimeoutMs: get('heartbeat_timeout', DEFAULTS.heartbeatTimeoutMs, seconds),
     checkpointFreqMs: get('checkpoint_freq', DEFAULTS.checkpointFreqMs, seconds),
     durability: get('durability', DEFAULTS.durability, (r, a) => oneOf(r, DURABILITIES, a)),
-    app: get('app', DEFAULTS.app, (r, a) => oneOf(r, APPS, a)),
+    app: get('app', DEFAULTS.app, (r, a) => appSpec(r, a, baseDir)),
     maxFrame: get('max_frame', DEFAULTS.maxFrame, size),
     maxStateFrame: get('max_state_frame', DEFAULTS.maxStateFrame, size),
     secret: get('secret', DEFAULTS.secret, (r) => (r === '' ? null : r)),

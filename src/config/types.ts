@@ -2,7 +2,6 @@
 import type { Mode } from '../protocol/frames.js';
 
 export type Durability = 'sync' | 'checkpoint';
-export type AppName = 'status' | 'log';
 
 export interface Endpoint {
   host: string;
@@ -32,7 +31,11 @@ export interface ClusterSettings {
   heartbeatTimeoutMs: number;
   checkpointFreqMs: number;
   durability: Durability;
-  app: AppName;
+  /**
+   * The replicated application: a built-in name (`status`, `log`, `kv`), or a module's absolute
+   * path or package name (src/app/load.ts).
+   */
+  app: string;
   maxFrame: number;
   maxStateFrame: number;
   secret: string | null;
@@ -41,6 +44,8 @@ export interface ClusterSettings {
 export interface ClusterConfig {
   /** Where it came from: a path, or `(embedded default)`. */
   source: string;
+  /** Where `cluster.app` was set, for error lines: `FILE: [cluster] app` or `--app`. */
+  appFrom: string;
   cluster: ClusterSettings;
   rm: Endpoint;
   gfd: Endpoint;

@@ -116,7 +116,7 @@ const list = (items: readonly string[]): string => items.join(';');
 const num = (n: number): string => String(n);
 
 function clientsField(clients: readonly ClientEntry[]): string {
-  return list(clients.map((c) => `${c.client}:${num(c.num)}:${encodeItem(c.reply)}`));
+  return list(clients.map((c) => `${c.client}:${num(c.num)}:${encodeItem(c.reply)}${c.failed ? ':failed' : ''}`));
 }
 
 /** The fields of a frame, type last, before field encoding. */
@@ -128,6 +128,8 @@ export function frameFields(f: Frame): string[] {
       return [f.client, f.server, num(f.num), f.body, 'request'];
     case 'reply':
       return [f.client, f.server, num(f.num), f.result, 'reply'];
+    case 'failed':
+      return [f.client, f.server, num(f.num), f.message, 'failed'];
     case 'error':
       return [f.name, f.message, 'error'];
     case 'statusQuery':
@@ -243,13 +245,17 @@ class FieldCursor {
   clients(): ClientEntry[] {
     return items(this.text()).map((item) => {
       const parts = item.split(':');
-      if (parts.length !== 3) throw new FrameError(`bad client entry ${quote(item)}`);
+      // `C1:15:REPLY`, or `C1:15:MESSAGE:failed` for a request whose `apply` threw.
+      const failed = parts.length === 4 && parts[3] === 'failed';
+      if (parts.length !== 3 && !failed) throw new FrameError(`bad client entry ${quote(item)}`);
       const [client = '', n = '', reply = ''] = parts;
-      return {
+      const entry: ClientEntry = {
         client: checkName(client),
         num: checkNumber(n, `${this.wire} client entry number`),
         reply: itemText(reply),
       };
+      if (failed) entry.failed = true;
+      return entry;
     });
   }
 }
@@ -305,6 +311,9 @@ const parsers: Record<string, Record<number, Parser>> = {
   },
   reply: {
     5: (r) => ({ kind: 'reply', client: r.name(), server: r.name(), num: r.number('number'), result: r.text() }),
+  },
+  failed: {
+    5: (r) => ({ kind: 'failed', client: r.name(), server: r.name(), num: r.number('number'), message: r.text() }),
   },
   error: {
     3: (r) => ({ kind: 'error', name: r.name(), message: r.text() }),

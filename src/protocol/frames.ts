@@ -13,11 +13,15 @@ export type Phase = 'booting' | 'recovering' | 'ready';
 /** What the RM knows of a configured server. */
 export type MemberPhase = Phase | 'down';
 
-/** One row of a client table: the client's last request number and the reply it got. */
+/**
+ * One row of a client table: the client's last request number and the reply it got; `failed` when
+ * the application's `apply` threw on it, `reply` then being the error's message.
+ */
 export interface ClientEntry {
   client: string;
   num: number;
   reply: string;
+  failed?: boolean;
 }
 
 /** `<LFD1, lfd, 1, hello>`: opens every control link; the listener answers with its own. */
@@ -44,6 +48,15 @@ export interface ReplyFrame {
   server: string;
   num: number;
   result: string;
+}
+
+/** `<C1, S1, 8, MESSAGE, failed>`: the application's `apply` threw on request 8 (SPEC §8). */
+export interface FailedFrame {
+  kind: 'failed';
+  client: string;
+  server: string;
+  num: number;
+  message: string;
 }
 
 /** `<NAME, what was wrong, error>`: never answered. */
@@ -249,6 +262,7 @@ export type Frame =
   | HelloFrame
   | RequestFrame
   | ReplyFrame
+  | FailedFrame
   | ErrorFrame
   | StatusQueryFrame
   | ServerStatusFrame

@@ -47,7 +47,7 @@ const afterHello: Record<PortKind, Partial<Record<RoleKind, Allowed>>> = {
 
 /** Frames an outbound link takes from the role it connected to. */
 const fromListener: Record<RoleKind, Allowed> = {
-  server: ['hello', 'reply', 'serverStatus', 'heartbeat', 'serving', 'ack'],
+  server: ['hello', 'reply', 'failed', 'serverStatus', 'heartbeat', 'serving', 'ack'],
   lfd: [],
   gfd: ['hello', 'heartbeat', 'ready', 'sendCheckpoint', 'launch'],
   rm: ['hello', 'clientView', 'rmStatus', 'ready', 'sendCheckpoint', 'launch'],

@@ -21,7 +21,7 @@ import type { LauncherCommand, LauncherInput, LauncherReport } from '../../src/a
 import { lfdMachine } from '../../src/actors/lfd.js';
 import { rmMachine } from '../../src/actors/rm.js';
 import { serverMachine } from '../../src/actors/server.js';
-import { appByName } from '../../src/app/index.js';
+import { BUILT_IN_APPS } from '../../src/app/index.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { ClusterConfig } from '../../src/config/types.js';
 import type { LogEvent, LogEventName, Print } from '../../src/log/events.js';
@@ -555,7 +555,7 @@ export class Harness {
   server(name: string, pid = this.nextPid++, onBindFailure?: (reason: string) => void): Role<ServerActor> {
     const t = this.transport(name);
     if (onBindFailure) t.listener = reportBindFailure(t.listener, onBindFailure);
-    const input = { name, config: this.config, app: appByName(this.config.cluster.app), pid, print: this.printer(name, pid) };
+    const input = { name, config: this.config, app: BUILT_IN_APPS[this.config.cluster.app]!, pid, print: this.printer(name, pid) };
     const role = this.start(name, (inspect) => createActor(serverMachine.provide({ actors: { listener: t.listener, link: t.link } }), { input, inspect }));
     this.byPid.set(pid, role);
     return role;

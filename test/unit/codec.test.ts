@@ -34,7 +34,7 @@ const mode = fc.constantFrom('active', 'passive' as const);
 const replicaRole = fc.constantFrom('primary', 'backup' as const);
 const phase = fc.constantFrom('booting', 'recovering', 'ready' as const);
 const clients: fc.Arbitrary<ClientEntry[]> = fc.array(
-  fc.record({ client: name, num: nat, reply: text }),
+  fc.oneof(fc.record({ client: name, num: nat, reply: text }), fc.record({ client: name, num: nat, reply: text, failed: fc.constant(true) })),
   { maxLength: 4 },
 );
 
@@ -48,6 +48,7 @@ const frames: { [K in FrameKind]: fc.Arbitrary<FrameOf<K>> } = {
   }),
   request: fc.record({ kind: fc.constant('request'), client: name, server: name, num: nat, body: text }),
   reply: fc.record({ kind: fc.constant('reply'), client: name, server: name, num: nat, result: text }),
+  failed: fc.record({ kind: fc.constant('failed'), client: name, server: name, num: nat, message: text }),
   error: fc.record({ kind: fc.constant('error'), name, message: text }),
   statusQuery: fc.record({ kind: fc.constant('statusQuery'), from: name, target: name }),
   serverStatus: fc.record({
@@ -266,6 +267,7 @@ describe('codec', () => {
       ['<LFD1, lfd, 1, hello>', { kind: 'hello', name: 'LFD1', role: 'lfd', version: 1 }],
       ['<C1, S1, 8, hello_world8, request>', { kind: 'request', client: 'C1', server: 'S1', num: 8, body: 'hello_world8' }],
       ['<C1, S1, 8, hello_world8, reply>', { kind: 'reply', client: 'C1', server: 'S1', num: 8, result: 'hello_world8' }],
+      ['<C1, S1, 9, no such key, failed>', { kind: 'failed', client: 'C1', server: 'S1', num: 9, message: 'no such key' }],
       ['<S2, not primary, error>', { kind: 'error', name: 'S2', message: 'not primary' }],
       ['<S1, C1 last 15, error>', { kind: 'error', name: 'S1', message: 'C1 last 15' }],
       ['<ops, S1, status>', { kind: 'statusQuery', from: 'ops', target: 'S1' }],

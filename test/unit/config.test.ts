@@ -183,7 +183,7 @@ describe('config', () => {
     it('a value outside its set', () => {
       refuse(`[cluster]\nmode = warm\n${BASE}`, "cluster.ini: [cluster] mode: not active or passive: 'warm'");
       refuse(`[cluster]\ndurability = async\n${BASE}`, "cluster.ini: [cluster] durability: not sync or checkpoint: 'async'");
-      refuse(`[cluster]\napp = kv\n${BASE}`, "cluster.ini: [cluster] app: not status or log: 'kv'");
+      refuse(`[cluster]\napp = \n${BASE}`, 'cluster.ini: [cluster] app: empty');
     });
 
     it('two members on one host:port', () => {
@@ -273,7 +273,7 @@ describe('config', () => {
       bad({ checkpointFreq: '' }, "--checkpoint-freq: not a number: ''");
       bad({ mode: 'warm' }, "--mode: not active or passive: 'warm'");
       bad({ durability: 'x' }, "--durability: not sync or checkpoint: 'x'");
-      bad({ app: 'x' }, "--app: not status or log: 'x'");
+      bad({ app: ' ' }, "--app: empty (a built-in app: status, log, kv; or a module's path or package name)");
       bad({ heartbeatFreq: '2', heartbeatTimeout: '2' }, '--heartbeat-timeout: must exceed heartbeat_freq (2)');
     });
 

@@ -9,7 +9,7 @@
  * Every wait polls a condition (events the roles printed, status frames over TCP) until it holds
  * or the step's time is up; nothing waits a fixed time and hopes.
  */
-import { appByName } from '../../app/index.js';
+import type { App } from '../../app/app.js';
 import type { ClusterConfig } from '../../config/types.js';
 import { encodeFrame } from '../../protocol/codec.js';
 import type { Mode, RmStatusFrame, ServerStatusFrame } from '../../protocol/frames.js';
@@ -26,6 +26,7 @@ export class StepFailure extends Error {
 export interface ScenarioOptions {
   mode: Mode;
   config: ClusterConfig;
+  app: App<any>;
   stepTimeoutMs: number;
   /** Answered requests each client must get in a "clients go on" wait. */
   progress: number;
@@ -58,7 +59,7 @@ export class Scenario {
   /** Evidence lines of the step that runs, printed with its result. */
   evidence: string[] = [];
   private deadline = 0;
-  private readonly app;
+  private readonly app: App<any>;
   private readonly mode: Mode;
   private readonly config: ClusterConfig;
   /** Replicas killed so far, in order (the steps refer back to them). */
@@ -71,7 +72,7 @@ export class Scenario {
   ) {
     this.config = opts.config;
     this.mode = opts.mode;
-    this.app = appByName(opts.config.cluster.app);
+    this.app = opts.app;
     this.servers = opts.config.servers.map((s) => s.name);
     this.clients = opts.config.clients.map((c) => c.name);
   }

@@ -3,10 +3,10 @@
  * (active: to every serving replica, keeping the first reply; passive: to the primary, resending the
  * same number after a failover); gives up only after three empty rounds with nowhere to send.
  */
-import { assign, enqueueActions, setup } from 'xstate';
+import { assign, emit, enqueueActions, setup } from 'xstate';
 import type { ClientConfig, ClusterConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
-import type { Mode, RequestFrame } from '../protocol/frames.js';
+import type { FailedFrame, Mode, ReplyFrame, RequestFrame } from '../protocol/frames.js';
 import type { TransportEvent } from '../transport/types.js';
 import { print, runEffects, sendOn, transportSlots, type Effect, refusedLine } from './effects.js';
 import { linkTo } from './wiring.js';
@@ -17,12 +17,39 @@ export interface ClientInput {
   print: Print;
   /** Stop after this many answered requests (exit 0). */
   count?: number;
+  /** Between an answer and the next request; 0: at once (the client library). */
   intervalMs?: number;
-  /** Take each request's string from `line` events instead of `message` + number. */
+  /** Take each request's string from `line` or `request.submit` events instead of `message` + number. */
   stdin?: boolean;
+  /** Give up after three empty rounds (SPEC §6 Clients); the library waits for its callers' timeouts instead. */
+  giveUp?: boolean;
 }
 
-export type ClientLineEvent = { type: 'line'; text: string } | { type: 'eof' };
+/**
+ * Requests fed from outside: `line` (standard input) and `request.submit` (the client library, whose
+ * `id` comes back with the answer); `request.cancel` drops a submitted request not sent yet.
+ */
+export type ClientLineEvent =
+  | { type: 'line'; text: string }
+  | { type: 'eof' }
+  | { type: 'request.submit'; id: number; body: string }
+  | { type: 'request.cancel'; id: number };
+
+/** Emitted (`actor.on`) when the request fed with `id` got its first answer. */
+export interface AnsweredEvent {
+  type: 'request.answered';
+  id: number | null;
+  num: number;
+  server: string;
+  result: string;
+  /** The application's `apply` threw; `result` is its message. */
+  failed: boolean;
+}
+
+interface Fed {
+  id: number | null;
+  body: string;
+}
 
 interface ClientContext {
   name: string;
@@ -32,6 +59,7 @@ interface ClientContext {
   intervalMs: number;
   count: number | null;
   stdin: boolean;
+  giveUp: boolean;
   mode: Mode;
   /** Where the RM says to send (serving replicas; the primary alone in passive mode). */
   servers: string[];
@@ -42,7 +70,9 @@ interface ClientContext {
   /** The request in flight or next to send. */
   num: number;
   body: string | null;
-  lines: string[];
+  /** The fed request being sent (its id), and those waiting behind it. */
+  current: number | null;
+  lines: Fed[];
   inputDone: boolean;
   /** The last number answered, whose later replies are duplicates. */
   lastAnswered: number;
@@ -54,6 +84,10 @@ interface ClientContext {
 }
 
 type ClientEvent = TransportEvent | ClientLineEvent | { type: 'service.seen' };
+type Answer = ReplyFrame | FailedFrame;
+const resultOf = (f: Answer): string => (f.kind === 'reply' ? f.result : f.message);
+const isAnswer = (e: ClientEvent): e is Extract<ClientEvent, { type: 'frame.reply' | 'frame.failed' }> =>
+  e.type === 'frame.reply' || e.type === 'frame.failed';
 
 export interface ClientOutput {
   exitCode: number;
@@ -88,6 +122,7 @@ export const clientMachine = setup({
     context: {} as ClientContext,
     events: {} as ClientEvent,
     output: {} as ClientOutput,
+    emitted: {} as AnsweredEvent,
   },
   actors: transportSlots,
   delays: {
@@ -97,14 +132,15 @@ export const clientMachine = setup({
   },
   guards: {
     isFromRm: ({ event }) => 'origin' in event && event.origin.via === RM_LINK,
-    isCurrentReply: ({ context, event }) => event.type === 'frame.reply' && event.frame.num === context.num,
+    isCurrentReply: ({ context, event }) => isAnswer(event) && event.frame.num === context.num,
     /** A reply to a number already answered: a later copy from another replica, or a late one. */
-    isDuplicateReply: ({ context, event }) => event.type === 'frame.reply' && event.frame.num <= context.lastAnswered,
+    isDuplicateReply: ({ context, event }) => isAnswer(event) && event.frame.num <= context.lastAnswered,
+    isImmediate: ({ context }) => context.intervalMs === 0,
     isDone: ({ context }) => context.count !== null && context.answered >= context.count,
     hasBody: ({ context }) => context.body !== null,
     isInputDone: ({ context }) => context.stdin && context.inputDone && context.lines.length === 0,
     isPassive: ({ context }) => context.mode === 'passive',
-    allDead: ({ context }) => context.emptyRounds >= 3,
+    allDead: ({ context }) => context.giveUp && context.emptyRounds >= 3,
     /** `<S1, C1 last 15, error>`: this name was used before; go on above its last number. */
     isLastNumber: ({ context, event }) => {
       if (event.type !== 'frame.error') return false;
@@ -159,11 +195,16 @@ export const clientMachine = setup({
     nextRequest: assign(({ context }) => {
       if (!context.stdin) return { body: `${context.message}${context.num}`, sentTo: [] };
       const [line, ...lines] = context.lines;
-      return { body: line ?? null, lines, sentTo: [] };
+      return { body: line?.body ?? null, current: line?.id ?? null, lines, sentTo: [] };
     }),
     queueLine: assign(({ context, event }) => {
+      if (event.type === 'request.submit') return { lines: [...context.lines, { id: event.id, body: event.body }] };
       if (event.type !== 'line' || event.text === '') return {};
-      return { lines: [...context.lines, event.text] };
+      return { lines: [...context.lines, { id: null, body: event.text }] };
+    }),
+    dropQueued: assign(({ context, event }) => {
+      if (event.type !== 'request.cancel') return {};
+      return { lines: context.lines.filter((l) => l.id !== event.id) };
     }),
     endInput: assign({ inputDone: true }),
     send: enqueueActions(({ enqueue, self, context }) => {
@@ -177,21 +218,25 @@ export const clientMachine = setup({
       runEffects(enqueue, self, context.print, effects);
     }),
     takeReply: enqueueActions(({ enqueue, self, context, event }) => {
-      if (event.type !== 'frame.reply') return;
+      if (!isAnswer(event)) return;
       const f = event.frame;
+      const failed = f.kind === 'failed';
       enqueue.assign({
         lastAnswered: f.num,
         answered: context.answered + 1,
         num: f.num + 1,
         body: null,
+        current: null,
         answeredThisRound: true,
       });
+      const request = { client: f.client, server: f.server, num: f.num };
       runEffects(enqueue, self, context.print, [
-        print({ event: 'client.received', name: context.name, request: { client: f.client, server: f.server, num: f.num }, result: f.result }),
+        print({ event: 'client.received', name: context.name, request, result: resultOf(f), ...(failed ? { failed } : {}) }),
       ]);
+      enqueue(emit({ type: 'request.answered', id: context.current, num: f.num, server: f.server, result: resultOf(f), failed }));
     }),
     discardDuplicate: enqueueActions(({ enqueue, self, context, event }) => {
-      if (event.type !== 'frame.reply') return;
+      if (!isAnswer(event)) return;
       enqueue.assign({ answeredThisRound: true });
       runEffects(enqueue, self, context.print, [
         print({ event: 'client.duplicate', name: context.name, num: event.frame.num, server: event.frame.server }),
@@ -229,6 +274,7 @@ export const clientMachine = setup({
       intervalMs: input.intervalMs ?? own?.intervalMs ?? 1000,
       count: input.count ?? null,
       stdin: input.stdin ?? false,
+      giveUp: input.giveUp ?? true,
       mode: input.config.cluster.mode,
       servers: [],
       rmUp: false,
@@ -236,6 +282,7 @@ export const clientMachine = setup({
       up: [],
       num: 1,
       body: null,
+      current: null,
       lines: [],
       inputDone: false,
       lastAnswered: 0,
@@ -260,8 +307,11 @@ export const clientMachine = setup({
     'link.down': { actions: 'linkDown' },
     'frame.clientView': { guard: 'isFromRm', actions: 'takeView' },
     'frame.reply': { guard: 'isDuplicateReply', actions: 'discardDuplicate' },
+    'frame.failed': { guard: 'isDuplicateReply', actions: 'discardDuplicate' },
     'frame.error': { actions: 'noteError' },
     line: { actions: 'queueLine' },
+    'request.submit': { actions: 'queueLine' },
+    'request.cancel': { actions: 'dropQueued' },
     eof: { actions: 'endInput' },
   },
   output: ({ context }) => ({ exitCode: context.emptyRounds >= 3 ? 1 : 0 }),
@@ -275,7 +325,7 @@ export const clientMachine = setup({
           states: {
             /** Between requests: the interval, then the next one. */
             waiting: {
-              always: [{ guard: 'isDone', target: '#client.finished' }],
+              always: [{ guard: 'isDone', target: '#client.finished' }, { guard: 'isImmediate', target: 'preparing' }],
               after: { interval: 'preparing' },
             },
             preparing: {
@@ -286,6 +336,7 @@ export const clientMachine = setup({
               ],
               on: {
                 line: { target: 'preparing', reenter: true, actions: 'queueLine' },
+                'request.submit': { target: 'preparing', reenter: true, actions: 'queueLine' },
                 eof: { target: 'preparing', reenter: true, actions: 'endInput' },
               },
             },
@@ -295,6 +346,10 @@ export const clientMachine = setup({
                 'link.up': [{ guard: 'isFromRm', actions: ['rmUp', 'askRm'] }, { actions: ['serverUp', 'send'] }],
                 'frame.clientView': { guard: 'isFromRm', actions: ['takeView', 'send'] },
                 'frame.reply': [
+                  { guard: 'isCurrentReply', target: 'waiting', actions: 'takeReply' },
+                  { guard: 'isDuplicateReply', actions: 'discardDuplicate' },
+                ],
+                'frame.failed': [
                   { guard: 'isCurrentReply', target: 'waiting', actions: 'takeReply' },
                   { guard: 'isDuplicateReply', actions: 'discardDuplicate' },
                 ],

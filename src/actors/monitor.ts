@@ -13,7 +13,7 @@ export interface MonitorInput {
   timeoutMs: number;
 }
 
-interface MonitorContext extends MonitorInput {
+export interface MonitorContext extends MonitorInput {
   count: number;
 }
 

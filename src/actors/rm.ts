@@ -238,6 +238,11 @@ export const rmMachine = setup({
       enqueue.assign({ clients: { ...context.clients, [client]: event.origin.link } });
       runEffects(enqueue, self, context.print, [answer(event.origin, viewFor(client, context.membership))]);
     }),
+    answerDirectory: enqueueActions(({ enqueue, self, context, event }) => {
+      if (event.type !== 'frame.directoryQuery') return;
+      const servers = context.config.servers.map((s) => ({ server: s.name, host: s.host, port: s.port }));
+      runEffects(enqueue, self, context.print, [answer(event.origin, { kind: 'directory', servers })]);
+    }),
     answerStatus: enqueueActions(({ enqueue, self, context, event }) => {
       if (event.type !== 'frame.statusQuery') return;
       const configured = context.config.servers.map((s) => s.name);
@@ -286,6 +291,7 @@ export const rmMachine = setup({
     'probe.timeout': { actions: 'takeStatus' },
     'frame.serving': { actions: 'decide' },
     'frame.clientHello': { actions: 'registerClient' },
+    'frame.directoryQuery': { actions: 'answerDirectory' },
     'frame.statusQuery': { actions: 'answerStatus' },
   },
 });

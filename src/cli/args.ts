@@ -91,7 +91,9 @@ export function positive(flag: string, value: string | undefined, fallback: numb
   return n;
 }
 
-export function parse<O extends Options>(argv: string[], options: O, allowPositionals = false) {
+type Parsed<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: typeof commonOptions & O; allowPositionals: boolean; strict: true }>>;
+
+export function parse<O extends Options>(argv: string[], options: O, allowPositionals = false): Parsed<O> {
   try {
     return parseArgs({ args: expandInspect(argv), options: { ...commonOptions, ...options }, allowPositionals, strict: true });
   } catch (err) {

@@ -22,7 +22,7 @@ import type { Mode, RmStatusFrame, ServerStatusFrame } from '../protocol/frames.
 import { COMMON_HELP, UsageError, commonFlags, parse, positive } from './args.js';
 import { configToIni } from './cluster/ini.js';
 import { pollUntil } from './cluster/liveness.js';
-import { freePorts, queryRm, queryServer } from './cluster/query.js';
+import { freePorts, queryRm, queryServer } from '../transport/query.js';
 import { MAIN, StartError, reachable, startGfd, startLfd, startRm } from './cluster/start.js';
 import { Supervisor } from './cluster/supervisor.js';
 

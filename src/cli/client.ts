@@ -1,13 +1,15 @@
 import { createInterface } from 'node:readline';
 import { clientMachine, type ClientOutput } from '../actors/client.js';
 import { createPrinter } from '../log/printer.js';
-import { COMMON_HELP, UsageError, commonFlags, configFrom, parse, requireName } from './args.js';
+import { NAME_PATTERN } from '../config/load.js';
+import { COMMON_HELP, UsageError, commonFlags, configFrom, parse } from './args.js';
 import { historyTap } from './history-tap.js';
 import { runRole } from './run-role.js';
 
 export const CLIENT_HELP = `steadfast client --name C1 [--config FILE] [--count N] [--interval SECONDS] [--stdin] [--history FILE]
 A client: sends numbered requests (message + number, or each line typed with --stdin), prints the
-replies, discards duplicates, follows the RM to the serving replicas.
+replies, discards duplicates, follows the RM to the serving replicas. Any name will do; a
+[client.NAME] section gives it its message and interval.
   --count N      stop after N answered requests (exit 0)
   --interval S   seconds between requests (default: the file's [client.NAME] interval)
   --stdin        each line typed is the next request's string
@@ -37,7 +39,10 @@ export async function clientCommand(argv: string[]): Promise<number> {
   const flags = commonFlags(values);
   if (flags.help) return void console.log(CLIENT_HELP), 0;
   const config = configFrom(flags);
-  const name = requireName(values.name, 'client', config.clients.map((c) => c.name), config.source);
+  // Clients are open-ended: a [client.NAME] section only gives a client its message and interval.
+  const name = values.name;
+  if (name === undefined) throw new UsageError('--name is required');
+  if (!NAME_PATTERN.test(name)) throw new UsageError(`--name: not a name ([A-Za-z0-9_-]{1,32}): '${name}'`);
   const count = positiveNumber('--count', values.count, true);
   const interval = positiveNumber('--interval', values.interval, false);
   if (values.history !== undefined && config.cluster.app !== 'log') throw new UsageError(`--history needs app = log (replies that are positions); ${config.source} has app = ${config.cluster.app}`);

@@ -13,7 +13,7 @@ import type { RmStatusFrame, ServerStatusFrame } from '../protocol/frames.js';
 import { COMMON_HELP, UsageError, appOf, childArgs, commonFlags, configFrom, parse } from './args.js';
 import { processState } from './cluster/liveness.js';
 import { Labeler, colourWanted, eventText, table } from './cluster/output.js';
-import { queryRm, queryServer } from './cluster/query.js';
+import { queryRm, queryServer } from '../transport/query.js';
 import { MAIN, StartError, reachable, startGfd, startLfd, startRm } from './cluster/start.js';
 import { Supervisor, type Member, type RoleKind } from './cluster/supervisor.js';
 

@@ -15,10 +15,11 @@ import path from 'node:path';
 import { loadConfig } from '../config/load.js';
 import type { ClusterConfig } from '../config/types.js';
 import type { Mode } from '../protocol/frames.js';
-import { COMMON_HELP, UsageError, appOf, commonFlags, parse, positive } from './args.js';
+import { loadApp } from '../app/load.js';
+import { COMMON_HELP, UsageError, commonFlags, parse, positive } from './args.js';
 import { configToIni } from './cluster/ini.js';
 import { Labeler, colourWanted, eventText, table } from './cluster/output.js';
-import { freePorts } from './cluster/query.js';
+import { freePorts } from '../transport/query.js';
 import { Scenario, StepFailure } from './cluster/scenario-steps.js';
 import { MAIN } from './cluster/start.js';
 import { Supervisor } from './cluster/supervisor.js';
@@ -94,6 +95,8 @@ export async function scenarioCommand(argv: string[]): Promise<number> {
   if (settings.heartbeatTimeoutMs <= settings.heartbeatFreqMs) {
     throw new UsageError(`--heartbeat-timeout (${settings.heartbeatTimeoutMs / 1000} s) must exceed the heartbeat frequency (${settings.heartbeatFreqMs / 1000} s)`);
   }
+  // The scenario writes its own ini, so only the flag can name a module: checked before anything starts.
+  const app = await loadApp(settings.app, '--app');
   const stepTimeoutMs = positive('--step-timeout', values['step-timeout'], 20) * 1000;
   const intervalMs = positive('--interval', values.interval, 0.2) * 1000;
   const progress = positive('--progress', values.progress, 3, true);
@@ -109,7 +112,6 @@ export async function scenarioCommand(argv: string[]): Promise<number> {
   const wanted = await scenarioConfig(base, settings, intervalMs);
   writeFileSync(file, configToIni(wanted, `steadfast scenario ${mode}: ${base.source} on free ports, with the scenario's settings`));
   const config = loadConfig({ path: file });
-  const app = await appOf(config);
 
   const colour = colourWanted();
   const paint = (text: string, code: number) => (colour ? `\x1b[${code}m${text}\x1b[0m` : text);

@@ -45,7 +45,7 @@ export const MIN_FRAME = 64;
 /** A frame is decoded as one string; V8 strings stop near 2^29 characters, so stay well below. */
 export const MAX_FRAME_LIMIT = 268435456;
 
-const DEFAULTS: ClusterSettings = {
+export const DEFAULT_SETTINGS: ClusterSettings = {
   mode: 'passive',
   heartbeatFreqMs: 1000,
   heartbeatTimeoutMs: 3000,
@@ -390,15 +390,15 @@ function readCluster(s: Section | undefined, source: string, o: ClusterOverrides
   const size = (raw: string, a: string): number => integer(raw, MIN_FRAME, MAX_FRAME_LIMIT, a);
 
   const c: ClusterSettings = {
-    mode: get('mode', DEFAULTS.mode, (r, a) => oneOf(r, MODES, a)),
-    heartbeatFreqMs: get('heartbeat_freq', DEFAULTS.heartbeatFreqMs, seconds),
-    heartbeatTimeoutMs: get('heartbeat_timeout', DEFAULTS.heartbeatTimeoutMs, seconds),
-    checkpointFreqMs: get('checkpoint_freq', DEFAULTS.checkpointFreqMs, seconds),
-    durability: get('durability', DEFAULTS.durability, (r, a) => oneOf(r, DURABILITIES, a)),
-    app: get('app', DEFAULTS.app, (r, a) => appSpec(r, a, baseDir)),
-    maxFrame: get('max_frame', DEFAULTS.maxFrame, size),
-    maxStateFrame: get('max_state_frame', DEFAULTS.maxStateFrame, size),
-    secret: get('secret', DEFAULTS.secret, (r) => (r === '' ? null : r)),
+    mode: get('mode', DEFAULT_SETTINGS.mode, (r, a) => oneOf(r, MODES, a)),
+    heartbeatFreqMs: get('heartbeat_freq', DEFAULT_SETTINGS.heartbeatFreqMs, seconds),
+    heartbeatTimeoutMs: get('heartbeat_timeout', DEFAULT_SETTINGS.heartbeatTimeoutMs, seconds),
+    checkpointFreqMs: get('checkpoint_freq', DEFAULT_SETTINGS.checkpointFreqMs, seconds),
+    durability: get('durability', DEFAULT_SETTINGS.durability, (r, a) => oneOf(r, DURABILITIES, a)),
+    app: get('app', DEFAULT_SETTINGS.app, (r, a) => appSpec(r, a, baseDir)),
+    maxFrame: get('max_frame', DEFAULT_SETTINGS.maxFrame, size),
+    maxStateFrame: get('max_state_frame', DEFAULT_SETTINGS.maxStateFrame, size),
+    secret: get('secret', DEFAULT_SETTINGS.secret, (r) => (r === '' ? null : r)),
   };
   for (const [k, value] of Object.entries(o)) if (value !== undefined) Object.assign(c, { [k]: value });
 

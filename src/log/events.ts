@@ -39,7 +39,8 @@ export type LogEvent =
   // client
   /** `body`: the request's string (JSON lines and history files show it; the text line leaves it out). */
   | { event: 'client.sent'; name: string; request: RequestRef; body?: string }
-  | { event: 'client.received'; name: string; request: RequestRef; result: string }
+  /** `failed`: the application's `apply` threw; `result` is its message. */
+  | { event: 'client.received'; name: string; request: RequestRef; result: string; failed?: boolean }
   | { event: 'client.duplicate'; name: string; num: number; server: string }
   | { event: 'client.allDead'; name: string }
   // any role

@@ -135,6 +135,7 @@ function body(e: LogEvent): string {
     case 'client.sent': // §5
       return 'Sent ' + request(e.request);
     case 'client.received': // §5 (the reply's result is left out, as in the seed; JSON has it)
+      if (e.failed) return 'Received <' + e.request.client + ', ' + e.request.server + ', ' + e.request.num + ', failed>: ' + e.result;
       return 'Received <' + e.request.client + ', ' + e.request.server + ', ' + e.request.num + ', reply>';
     case 'client.duplicate': // §5
       return 'request_num ' + e.num + ': Discarded duplicate reply from ' + e.server + '.';

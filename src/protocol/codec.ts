@@ -144,6 +144,10 @@ export function frameFields(f: Frame): string[] {
         'RM', f.mode, dash(f.primary), num(f.epoch),
         list(f.members.map((m) => `${m.server}:${m.phase}`)), 'status',
       ];
+    case 'directoryQuery':
+      return [f.client, 'directory'];
+    case 'directory':
+      return ['RM', list(f.servers.map((s) => `${s.server}:${encodeItem(s.host)}:${num(s.port)}`)), 'directory'];
     case 'clientHello':
       return [f.client, 'client'];
     case 'clientView':
@@ -354,6 +358,22 @@ const parsers: Record<string, Record<number, Parser>> = {
   },
   client: {
     2: (r) => ({ kind: 'clientHello', client: r.name() }),
+  },
+  directory: {
+    2: (r) => ({ kind: 'directoryQuery', client: r.name() }),
+    3: (r) => {
+      const rm = r.text();
+      if (rm !== 'RM') throw new FrameError(`directory must start with 'RM', not ${quote(rm)}`);
+      return {
+        kind: 'directory',
+        servers: items(r.text()).map((item) => {
+          const parts = item.split(':');
+          if (parts.length !== 3) throw new FrameError(`bad directory entry ${quote(item)}`);
+          const [server = '', host = '', port = ''] = parts;
+          return { server: checkName(server), host: itemText(host), port: checkNumber(port, 'directory port') };
+        }),
+      };
+    },
   },
   ready: {
     4: (r) => {

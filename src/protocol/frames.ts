@@ -96,6 +96,18 @@ export interface RmStatusFrame {
   members: { server: string; phase: MemberPhase }[];
 }
 
+/** `<C1, directory>`: a client that knows only the RM asks where each server listens (docs/protocol.md). */
+export interface DirectoryQueryFrame {
+  kind: 'directoryQuery';
+  client: string;
+}
+
+/** `<RM, S1:127.0.0.1:7101;S2:…, directory>`: every configured server's client port (host item-encoded). */
+export interface DirectoryFrame {
+  kind: 'directory';
+  servers: { server: string; host: string; port: number }[];
+}
+
 /** `<C1, client>`: a client asks the RM where to send. */
 export interface ClientHelloFrame {
   kind: 'clientHello';
@@ -269,6 +281,8 @@ export type Frame =
   | RmStatusFrame
   | ClientHelloFrame
   | ClientViewFrame
+  | DirectoryQueryFrame
+  | DirectoryFrame
   | HeartbeatFrame
   | MembershipFrame
   | MembersFrame

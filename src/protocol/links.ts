@@ -27,7 +27,7 @@ const beforeHello: Record<PortKind, Allowed> = {
   'server-client': ['request', 'statusQuery'],
   'server-peer': ['hello', 'statusQuery'],
   gfd: ['hello'],
-  rm: ['hello', 'clientHello', 'statusQuery'],
+  rm: ['hello', 'clientHello', 'directoryQuery', 'statusQuery'],
 };
 
 /** Frames a listener takes after a hello from a given role (roles not listed may not say hello there). */
@@ -50,7 +50,7 @@ const fromListener: Record<RoleKind, Allowed> = {
   server: ['hello', 'reply', 'failed', 'serverStatus', 'heartbeat', 'serving', 'ack'],
   lfd: [],
   gfd: ['hello', 'heartbeat', 'ready', 'sendCheckpoint', 'launch'],
-  rm: ['hello', 'clientView', 'rmStatus', 'ready', 'sendCheckpoint', 'launch'],
+  rm: ['hello', 'clientView', 'directory', 'rmStatus', 'ready', 'sendCheckpoint', 'launch'],
   client: [],
 };
 

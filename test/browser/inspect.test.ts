@@ -12,7 +12,7 @@ import { expect } from 'chai';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { queryRm, queryServer } from '../../src/cli/cluster/query.js';
+import { queryRm, queryServer } from '../../src/transport/query.js';
 import { loadConfig } from '../../src/config/load.js';
 import { activeIds, type StateTree } from '../../src/inspect/graph.js';
 import type { InspectRecord } from '../../src/inspect/records.js';

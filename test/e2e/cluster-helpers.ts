@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { freePorts } from '../../src/cli/cluster/query.js';
+import { freePorts } from '../../src/transport/query.js';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';

@@ -15,7 +15,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { freePorts } from '../../src/cli/cluster/query.js';
+import { freePorts } from '../../src/transport/query.js';
 
 export { freePorts };
 import os from 'node:os';

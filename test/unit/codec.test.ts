@@ -49,6 +49,11 @@ const frames: { [K in FrameKind]: fc.Arbitrary<FrameOf<K>> } = {
   request: fc.record({ kind: fc.constant('request'), client: name, server: name, num: nat, body: text }),
   reply: fc.record({ kind: fc.constant('reply'), client: name, server: name, num: nat, result: text }),
   failed: fc.record({ kind: fc.constant('failed'), client: name, server: name, num: nat, message: text }),
+  directoryQuery: fc.record({ kind: fc.constant('directoryQuery'), client: name }),
+  directory: fc.record({
+    kind: fc.constant('directory'),
+    servers: fc.array(fc.record({ server: name, host: fc.oneof(fc.constant('127.0.0.1'), fc.constant('::1'), fc.domain()), port: fc.integer({ min: 1, max: 65535 }) }), { maxLength: 4 }),
+  }),
   error: fc.record({ kind: fc.constant('error'), name, message: text }),
   statusQuery: fc.record({ kind: fc.constant('statusQuery'), from: name, target: name }),
   serverStatus: fc.record({
@@ -267,6 +272,8 @@ describe('codec', () => {
       ['<LFD1, lfd, 1, hello>', { kind: 'hello', name: 'LFD1', role: 'lfd', version: 1 }],
       ['<C1, S1, 8, hello_world8, request>', { kind: 'request', client: 'C1', server: 'S1', num: 8, body: 'hello_world8' }],
       ['<C1, S1, 8, hello_world8, reply>', { kind: 'reply', client: 'C1', server: 'S1', num: 8, result: 'hello_world8' }],
+      ['<C1, directory>', { kind: 'directoryQuery', client: 'C1' }],
+      ['<RM, S1:127.0.0.1:7101;S2:%253A%253A1:7102, directory>', { kind: 'directory', servers: [{ server: 'S1', host: '127.0.0.1', port: 7101 }, { server: 'S2', host: '::1', port: 7102 }] }],
       ['<C1, S1, 9, no such key, failed>', { kind: 'failed', client: 'C1', server: 'S1', num: 9, message: 'no such key' }],
       ['<S2, not primary, error>', { kind: 'error', name: 'S2', message: 'not primary' }],
       ['<S1, C1 last 15, error>', { kind: 'error', name: 'S1', message: 'C1 last 15' }],

@@ -15,7 +15,7 @@ import { encodeFrame } from '../../protocol/codec.js';
 import type { Mode, RmStatusFrame, ServerStatusFrame } from '../../protocol/frames.js';
 import { isAlive, pollUntil, processState, signalPid } from './liveness.js';
 import { eventText } from './output.js';
-import { queryRm, queryServer } from './query.js';
+import { queryRm, queryServer } from '../../transport/query.js';
 import { StartError, reachable, startGfd, startLfd, startRm } from './start.js';
 import type { RoleEvent, Supervisor } from './supervisor.js';
 

@@ -7,7 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import type { ClusterConfig, Endpoint } from '../../config/types.js';
 import { pollUntil } from './liveness.js';
-import { canConnect, queryRm, queryServer } from './query.js';
+import { canConnect, queryRm, queryServer } from '../../transport/query.js';
 import type { Member, Supervisor } from './supervisor.js';
 
 /** `dist/cli/main.js`, the entry point every role process runs. */

@@ -5,9 +5,9 @@
  * (SIGSTOP) process accepts the connection in its kernel but never answers.
  */
 import net from 'node:net';
-import { decodeFrameText, encodeFrame } from '../../protocol/codec.js';
-import type { Frame, RmStatusFrame, ServerStatusFrame } from '../../protocol/frames.js';
-import { FrameReader } from '../../protocol/reader.js';
+import { decodeFrameText, encodeFrame } from '../protocol/codec.js';
+import type { DirectoryFrame, Frame, RmStatusFrame, ServerStatusFrame } from '../protocol/frames.js';
+import { FrameReader } from '../protocol/reader.js';
 
 /** The name the operator's questions go out under. */
 export const OPS = 'ops';
@@ -59,6 +59,11 @@ export function queryServer(host: string, port: number, server: string, timeoutM
 /** `<ops, RM, status>` → `<RM, MODE, PRIMARY, EPOCH, S1:ready;S2:recovering, status>` */
 export function queryRm(host: string, port: number, timeoutMs = 2000): Promise<RmStatusFrame> {
   return ask(host, port, { kind: 'statusQuery', from: OPS, target: 'RM' }, (f) => (f.kind === 'rmStatus' ? f : null), timeoutMs, DEFAULT_LIMIT);
+}
+
+/** `<C1, directory>` → `<RM, S1:HOST:PORT;…, directory>`: where each server takes clients. */
+export function queryDirectory(host: string, port: number, client: string, timeoutMs = 2000): Promise<DirectoryFrame> {
+  return ask(host, port, { kind: 'directoryQuery', client }, (f) => (f.kind === 'directory' ? f : null), timeoutMs, DEFAULT_LIMIT);
 }
 
 /** Resolves once something accepts connections on host:port (the connection is closed at once). */

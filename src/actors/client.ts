@@ -72,6 +72,8 @@ interface ClientContext {
   body: string | null;
   /** The fed request being sent (its id), and those waiting behind it. */
   current: number | null;
+  /** The current request went out to a server at least once (a cancel can no longer take it back). */
+  sent: boolean;
   lines: Fed[];
   inputDone: boolean;
   /** The last number answered, whose later replies are duplicates. */
@@ -136,6 +138,7 @@ export const clientMachine = setup({
     /** A reply to a number already answered: a later copy from another replica, or a late one. */
     isDuplicateReply: ({ context, event }) => isAnswer(event) && event.frame.num <= context.lastAnswered,
     isImmediate: ({ context }) => context.intervalMs === 0,
+    isCurrentUnsent: ({ context, event }) => event.type === 'request.cancel' && event.id === context.current && !context.sent,
     isDone: ({ context }) => context.count !== null && context.answered >= context.count,
     hasBody: ({ context }) => context.body !== null,
     isInputDone: ({ context }) => context.stdin && context.inputDone && context.lines.length === 0,
@@ -195,13 +198,14 @@ export const clientMachine = setup({
     nextRequest: assign(({ context }) => {
       if (!context.stdin) return { body: `${context.message}${context.num}`, sentTo: [] };
       const [line, ...lines] = context.lines;
-      return { body: line?.body ?? null, current: line?.id ?? null, lines, sentTo: [] };
+      return { body: line?.body ?? null, current: line?.id ?? null, lines, sentTo: [], sent: false };
     }),
     queueLine: assign(({ context, event }) => {
       if (event.type === 'request.submit') return { lines: [...context.lines, { id: event.id, body: event.body }] };
       if (event.type !== 'line' || event.text === '') return {};
       return { lines: [...context.lines, { id: null, body: event.text }] };
     }),
+    dropCurrent: assign({ body: null, current: null }),
     dropQueued: assign(({ context, event }) => {
       if (event.type !== 'request.cancel') return {};
       return { lines: context.lines.filter((l) => l.id !== event.id) };
@@ -209,12 +213,12 @@ export const clientMachine = setup({
     endInput: assign({ inputDone: true }),
     send: enqueueActions(({ enqueue, self, context }) => {
       const { sentTo, effects } = sendCurrent(context, false);
-      enqueue.assign({ sentTo });
+      enqueue.assign({ sentTo, sent: context.sent || sentTo.length > 0 });
       runEffects(enqueue, self, context.print, effects);
     }),
     resend: enqueueActions(({ enqueue, self, context }) => {
       const { sentTo, effects } = sendCurrent(context, true);
-      enqueue.assign({ sentTo });
+      enqueue.assign({ sentTo, sent: context.sent || sentTo.length > 0 });
       runEffects(enqueue, self, context.print, effects);
     }),
     takeReply: enqueueActions(({ enqueue, self, context, event }) => {
@@ -283,6 +287,7 @@ export const clientMachine = setup({
       num: 1,
       body: null,
       current: null,
+      sent: false,
       lines: [],
       inputDone: false,
       lastAnswered: 0,
@@ -353,6 +358,8 @@ export const clientMachine = setup({
                   { guard: 'isCurrentReply', target: 'waiting', actions: 'takeReply' },
                   { guard: 'isDuplicateReply', actions: 'discardDuplicate' },
                 ],
+                // Taken back before it went anywhere: its number stays free for the next request.
+                'request.cancel': [{ guard: 'isCurrentUnsent', target: 'waiting', actions: 'dropCurrent' }, { actions: 'dropQueued' }],
                 'frame.error': [
                   { guard: 'isLastNumber', target: 'sending', reenter: true, actions: ['noteError', 'skipToAfterLast'] },
                   { actions: 'noteError' },

@@ -98,6 +98,8 @@ class LibraryClient implements Client {
     private readonly actor: Actor<typeof clientMachine>,
   ) {
     actor.on('request.answered', (e: AnsweredEvent) => this.answered(e));
+    // A bug in the machine must not leave callers waiting for ever.
+    actor.subscribe({ error: (err) => this.failAll(err instanceof Error ? err : new Error(String(err))) });
     actor.start();
   }
 
@@ -117,9 +119,14 @@ class LibraryClient implements Client {
     if (this.closed) return;
     this.closed = true;
     this.actor.stop();
+    this.failAll(new ClosedError());
+  }
+
+  private failAll(err: Error): void {
+    this.closed = true;
     for (const w of this.waiting.values()) {
       clearTimeout(w.timer);
-      w.reject(new ClosedError());
+      w.reject(err);
     }
     this.waiting.clear();
   }
@@ -138,7 +145,8 @@ class LibraryClient implements Client {
     const w = this.waiting.get(id);
     if (!w) return;
     this.waiting.delete(id);
-    const sent = this.actor.getSnapshot().context.current === id;
+    const { current, sent: out } = this.actor.getSnapshot().context;
+    const sent = current === id && out;
     if (!sent) this.actor.send({ type: 'request.cancel', id });
     w.reject(new TimeoutError(timeoutMs, sent));
   }

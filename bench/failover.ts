@@ -21,7 +21,7 @@
 import { performance } from 'node:perf_hooks';
 import { killAll, waitForLine, type Role } from '../test/e2e/harness.js';
 import { at, startCluster, untilTrue, WAIT_MS, type BenchCluster } from './cluster.js';
-import { followingChannel, RmView } from './follow.js';
+import { followingChannel } from './follow.js';
 import { sleep, startLoop } from './load.js';
 
 export interface CrashTrial {
@@ -137,10 +137,7 @@ async function relaunchTimes(cluster: BenchCluster, lfd: Role, victim: string, s
 }
 
 async function crashTrials(cluster: BenchCluster, opts: FailoverOptions, out: FailoverResult): Promise<void> {
-  const view = await RmView.open(cluster.config.rmPort, 'BENCH');
-  await view.serving(WAIT_MS);
-  const ports = new Map(cluster.config.servers.map((s) => [s.name, s.port]));
-  const channels = Array.from({ length: opts.loadClients }, (_, i) => followingChannel(view, ports, `F${i + 1}`, opts.bodySize, 3000));
+  const channels = await Promise.all(Array.from({ length: opts.loadClients }, (_, i) => followingChannel(cluster.config.file, `F${i + 1}`, opts.bodySize, 3000)));
   // Per client: the last reply's time and server, and the first reply from a given server after a time.
   const last: { at: number; server: string }[] = channels.map(() => ({ at: 0, server: '' }));
   const waiters = new Set<() => void>();
@@ -219,7 +216,6 @@ async function crashTrials(cluster: BenchCluster, opts: FailoverOptions, out: Fa
   } finally {
     loop.stop();
     for (const c of channels) c.close();
-    view.close();
   }
 }
 
@@ -228,10 +224,7 @@ async function bigStateTrials(opts: FailoverOptions, out: FailoverResult): Promi
   out.bigSettings = cluster.settings;
   // Fill: one client, one entry after the other, following the RM (a failover while the state
   // grows must not leave it waiting on a dead primary).
-  const view = await RmView.open(cluster.config.rmPort, 'BENCHFILL');
-  await view.serving(WAIT_MS);
-  const ports = new Map(cluster.config.servers.map((s) => [s.name, s.port]));
-  const ch = followingChannel(view, ports, 'FILL', opts.bigEntryBytes, 10_000);
+  const ch = await followingChannel(cluster.config.file, 'FILL', opts.bigEntryBytes, 10_000);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`filling the log timed out (${ch.errors.slice(0, 3).join('; ')})`)), 180_000);
     const loop = startLoop([ch], 1, () => {
@@ -244,7 +237,6 @@ async function bigStateTrials(opts: FailoverOptions, out: FailoverResult): Promi
     loop.measure(true);
   });
   ch.close();
-  view.close();
   const stateBytes = opts.bigEntries * opts.bigEntryBytes;
   opts.log(`  filled the log: ${opts.bigEntries} entries of ${opts.bigEntryBytes} bytes`);
   for (let trial = 1; trial <= opts.bigTrials; trial++) {

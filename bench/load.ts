@@ -74,7 +74,12 @@ export function readFrames(socket: net.Socket, onFrame: (f: Frame) => void, onBa
  * One client over fixed sockets, one per target (`server` is the name put in the request frame).
  * A reply is a `reply` frame, or for the echo baseline the `request` frame coming back.
  */
-export async function socketChannel(targets: { server: string; port: number }[], client: string, bodySize: number): Promise<Channel> {
+export async function socketChannel(
+  targets: { server: string; port: number }[],
+  client: string,
+  bodySize: number,
+  body: (bodySize: number, num: number) => string = bodyOf,
+): Promise<Channel> {
   const sockets = await Promise.all(targets.map((t) => connect(t.port)));
   let cb: (num: number, server: string) => void = () => {};
   const errors: string[] = [];
@@ -94,8 +99,8 @@ export async function socketChannel(targets: { server: string; port: number }[],
   return {
     errors,
     request(num) {
-      const body = bodyOf(bodySize, num);
-      sockets.forEach((socket, i) => socket.write(encodeFrame({ kind: 'request', client, server: targets[i]!.server, num, body })));
+      const text = body(bodySize, num);
+      sockets.forEach((socket, i) => socket.write(encodeFrame({ kind: 'request', client, server: targets[i]!.server, num, body: text })));
     },
     onReply(f) {
       cb = f;

@@ -8,7 +8,7 @@
  */
 import { killAll, startRole, type Role } from '../test/e2e/harness.js';
 import { startCluster, WAIT_MS, type BenchCluster } from './cluster.js';
-import { closedLoop, connect, readFrames, sleep, socketChannel, type Channel, type LoadResult } from './load.js';
+import { bodyOf, closedLoop, connect, readFrames, sleep, socketChannel, type Channel, type LoadResult } from './load.js';
 import { cpuMs, ownCpuMs, rssMb, startEchoProcess, type EchoProcess } from './procs.js';
 import { encodeFrame } from '../src/protocol/codec.js';
 import { median, summarize, type Summary } from './stats.js';
@@ -24,11 +24,30 @@ export interface ThroughputOptions {
   log: (line: string) => void;
 }
 
-export const CONFIGS = [
+interface BenchConfig {
+  label: string;
+  settings: Record<string, string>;
+  /** Only these concurrencies (default: every one of the options). */
+  concurrency?: readonly number[];
+  /** The request string of request `num` (default: `bodyOf`, which the `status` app echoes). */
+  body?: (bodySize: number, num: number) => string;
+}
+
+/**
+ * A `kv` put of about `bodySize` bytes to one of 16 keys: a realistic request of the built-in app
+ * (parsed, stored in a map, answered in JSON), next to the echo's raw round trip.
+ */
+export function kvBody(bodySize: number, num: number): string {
+  const head = `{"op":"put","key":"k${num % 16}","value":"`;
+  return `${head}${bodyOf(Math.max(1, bodySize - head.length - 2), num)}"}`;
+}
+
+export const CONFIGS: readonly BenchConfig[] = [
   { label: 'passive sync', settings: { mode: 'passive', durability: 'sync' } },
   { label: 'passive checkpoint', settings: { mode: 'passive', durability: 'checkpoint' } },
   { label: 'active', settings: { mode: 'active' } },
-] as const;
+  { label: 'kv passive sync', settings: { mode: 'passive', durability: 'sync', app: 'kv' }, concurrency: [32], body: kvBody },
+];
 
 export interface LoadPoint {
   config: string;
@@ -174,7 +193,7 @@ export async function runThroughput(opts: ThroughputOptions): Promise<Throughput
   } finally {
     await echo.stop();
   }
-  async function runConfig(config: (typeof CONFIGS)[number]): Promise<void> {
+  async function runConfig(config: BenchConfig): Promise<void> {
     const cluster = await startCluster(config.settings, { C1: { interval: 1, message: 'c1_' }, C2: { interval: 0.001, message: 'c2_' } });
     settings[config.label] = cluster.settings;
     const status = await cluster.status();
@@ -193,7 +212,7 @@ export async function runThroughput(opts: ThroughputOptions): Promise<Throughput
       idle = { ...rssOf(pids), 'client C1': rssMb(client.pid) };
     }
     let load: Record<string, number> = {};
-    for (const clients of opts.concurrency) {
+    for (const clients of opts.concurrency.filter((n) => config.concurrency?.includes(n) ?? true)) {
       const e = await measure((name) => socketChannel([{ server: 'E', port: echo.port }], name, opts.bodySize), clients, opts, { echo: echo.pid });
       echoPoints.push({
         before: `${config.label} ${clients}`,
@@ -211,7 +230,7 @@ export async function runThroughput(opts: ThroughputOptions): Promise<Throughput
           ? sleep(opts.warmupMs + opts.durationMs / 2).then(() => (load = rssOf(pids)))
           : Promise.resolve();
       const epochBefore = (await cluster.status()).epoch;
-      const r = await measure((name) => socketChannel(targets, name, opts.bodySize), clients, opts, pids);
+      const r = await measure((name) => socketChannel(targets, name, opts.bodySize, config.body), clients, opts, pids);
       await sampleLoad;
       const epochAfter = (await cluster.status()).epoch;
       const point: LoadPoint = {

@@ -21,4 +21,4 @@ export type { Transport, TransportEvent, TransportCommand, Origin } from './tran
 export { createPrinter, type PrinterOptions } from './log/printer.js';
 export type { Print, LogEvent } from './log/events.js';
 export type { Frame, Mode } from './protocol/frames.js';
-export { connect, AppError, ClosedError, TimeoutError, type Client, type ConnectOptions, type RequestOptions } from './client/index.js';
+export { connect, AppError, ClosedError, TimeoutError, type Answer, type Client, type ConnectOptions, type RequestOptions } from './client/index.js';

@@ -36,16 +36,28 @@ export interface RequestOptions {
   timeoutMs?: number;
 }
 
+/** A request's answer, with where it came from. */
+export interface Answer {
+  /** The application's reply. */
+  reply: string;
+  /** The number the request went out under. */
+  num: number;
+  /** The replica whose reply arrived first. */
+  server: string;
+}
+
 export interface Client {
   readonly name: string;
   /** Sends `body` as the next request; resolves with the application's reply. */
   request(body: string, options?: RequestOptions): Promise<string>;
+  /** As `request`, resolving with the reply's number and server too. */
+  submit(body: string, options?: RequestOptions): Promise<Answer>;
   /** Closes every link; requests not answered yet reject with `ClosedError`. */
   close(): Promise<void>;
 }
 
 interface Waiting {
-  resolve(reply: string): void;
+  resolve(answer: Answer): void;
   reject(err: Error): void;
   timer: NodeJS.Timeout | undefined;
 }
@@ -103,11 +115,15 @@ class LibraryClient implements Client {
     actor.start();
   }
 
-  request(body: string, options: RequestOptions = {}): Promise<string> {
+  async request(body: string, options: RequestOptions = {}): Promise<string> {
+    return (await this.submit(body, options)).reply;
+  }
+
+  submit(body: string, options: RequestOptions = {}): Promise<Answer> {
     if (this.closed) return Promise.reject(new ClosedError());
     if (typeof body !== 'string') return Promise.reject(new TypeError('request: the body must be a string'));
     const id = this.nextId++;
-    return new Promise<string>((resolve, reject) => {
+    return new Promise<Answer>((resolve, reject) => {
       const w: Waiting = { resolve, reject, timer: undefined };
       if (options.timeoutMs !== undefined) w.timer = setTimeout(() => this.timedOut(id, options.timeoutMs!), options.timeoutMs);
       this.waiting.set(id, w);
@@ -137,7 +153,7 @@ class LibraryClient implements Client {
     this.waiting.delete(e.id!);
     clearTimeout(w.timer);
     if (e.failed) w.reject(new AppError(e.result, e.num));
-    else w.resolve(e.result);
+    else w.resolve({ reply: e.result, num: e.num, server: e.server });
   }
 
   /** A request not sent yet is dropped; one in flight goes on in the background (its outcome is unknown). */

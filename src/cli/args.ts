@@ -37,7 +37,7 @@ export const DEFAULT_INSPECT_PORT = 7070;
 export const COMMON_HELP = `Options for every command:
   --config FILE              the cluster's ini file (default: ./cluster.ini, else the embedded default)
   --mode active|passive      --heartbeat-freq S   --heartbeat-timeout S   --checkpoint-freq S
-  --durability sync|checkpoint   --app status|log  (override the file's [cluster] keys)
+  --durability sync|checkpoint   --app status|log|kv|PATH  (override the file's [cluster] keys)
   --log-format text|json     --log-level error|warn|info|debug   --quiet (= --log-level warn)
   --inspect [[HOST:]PORT]    a live page of the machines and events (default 127.0.0.1:${DEFAULT_INSPECT_PORT};
                              port 0: any free one; the address is printed)

@@ -25,7 +25,8 @@ heartbeat_timeout = 3
 checkpoint_freq = 5
 ; passive only: sync = reply after every backup has the request; checkpoint = reply at once (may lose the last seconds on failover)
 durability = sync
-; the replicated application: status (the state is one string) or log (the state is a list of entries)
+; the replicated application: status (the state is one string), log (a list of entries), kv (a key-value map),
+; or your own module: a path (relative to this file's folder) or a package name (docs/apps.md)
 app = status
 ; largest frame, in bytes, accepted on a client-facing port (server port, RM port)
 max_frame = 1048576

@@ -9,7 +9,7 @@
  */
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { decodeFrameText, encodeFrame } from '../src/protocol/codec.js';
+import { decodeFrameText, encodeFrame, lastNumberOf } from '../src/protocol/codec.js';
 import type { Frame } from '../src/protocol/frames.js';
 import { FrameReader } from '../src/protocol/reader.js';
 
@@ -91,7 +91,7 @@ export async function socketChannel(
         if ((f.kind === 'reply' || f.kind === 'request') && f.client === client) cb(f.num, f.server);
         // In active mode a slower replica may refuse a number a faster one already answered (the
         // faster one's forward got there first): normal, as for `steadfast client`.
-        else if (f.kind === 'error' && !(targets.length > 1 && / last \d+$/.test(f.message))) errors.push(`${f.name}: ${f.message}`);
+        else if (f.kind === 'error' && !(targets.length > 1 && lastNumberOf(f.message, client) !== null)) errors.push(`${f.name}: ${f.message}`);
       },
       (reason) => errors.push(reason),
     );

@@ -6,6 +6,7 @@
 import { assign, emit, enqueueActions, setup } from 'xstate';
 import type { ClientConfig, ClusterConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
+import { lastNumberOf } from '../protocol/codec.js';
 import type { FailedFrame, Mode, ReplyFrame, RequestFrame } from '../protocol/frames.js';
 import type { TransportEvent } from '../transport/types.js';
 import { print, runEffects, sendOn, transportSlots, type Effect, refusedLine } from './effects.js';
@@ -147,9 +148,9 @@ export const clientMachine = setup({
     /** `<S1, C1 last 15, error>`: this name was used before; go on above its last number. */
     isLastNumber: ({ context, event }) => {
       if (event.type !== 'frame.error') return false;
-      const match = new RegExp(`^${context.name} last (\\d+)$`).exec(event.frame.message);
+      const last = lastNumberOf(event.frame.message, context.name);
       // A late refusal of an older number must not take the client back.
-      return match !== null && Number(match[1]) >= context.num;
+      return last !== null && last >= context.num;
     },
   },
   actions: {
@@ -248,7 +249,7 @@ export const clientMachine = setup({
     }),
     skipToAfterLast: assign(({ context, event }) => {
       if (event.type !== 'frame.error') return {};
-      const last = Number(event.frame.message.split(' ').pop());
+      const last = lastNumberOf(event.frame.message, context.name)!;
       return { num: last + 1, body: context.stdin ? context.body : `${context.message}${last + 1}`, sentTo: [] };
     }),
     noteError: enqueueActions(({ enqueue, self, context, event }) => {

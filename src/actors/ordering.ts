@@ -12,6 +12,7 @@
  * Positions count across epochs: `ReplicaData.applied` is the position of the last applied entry
  * (the sequence point of a `recovery` snapshot).
  */
+import { lastNumberError } from '../protocol/codec.js';
 import type { Frame } from '../protocol/frames.js';
 import type { Origin } from '../transport/types.js';
 import { answer, print, sendOn, type Effect } from './effects.js';
@@ -174,7 +175,7 @@ export function takeRequest(d: ReplicaData, req: Request): Step {
   if (last && req.num <= last.num && !(plant.noDuplicateCheck && req.num === last.num)) {
     const ref = { client: req.client, server: d.name, num: req.num };
     if (!req.origin) return { data: d, effects: [] };
-    if (req.num < last.num) return { data: d, effects: [answer(req.origin, { kind: 'error', name: d.name, message: `${req.client} last ${last.num}` })] };
+    if (req.num < last.num) return { data: d, effects: [answer(req.origin, { kind: 'error', name: d.name, message: lastNumberError(req.client, last.num) })] };
     return { data: d, effects: [print({ event: 'server.duplicate', name: d.name, request: ref }), ...reply(d, [req.origin], req, last)] };
   }
   const known = d.order.unordered.find((u) => u.client === req.client && u.num === req.num);

@@ -6,6 +6,7 @@
  */
 import { applyRequest, type App } from '../app/index.js';
 import type { ClusterSettings } from '../config/types.js';
+import { lastNumberError } from '../protocol/codec.js';
 import type { ClientEntry, Frame, Mode, Phase, ReplicaRole, ServerStatusFrame } from '../protocol/frames.js';
 import type { Origin } from '../transport/types.js';
 import { answer, print, sendOn, type Effect } from './effects.js';
@@ -271,7 +272,7 @@ export function execute(d: ReplicaData, req: Request): Step {
     const answered: Step =
       req.num === last.num
         ? respond(d, req, last)
-        : { data: d, effects: refuse(d, req.origin, `${req.client} last ${last.num}`) };
+        : { data: d, effects: refuse(d, req.origin, lastNumberError(req.client, last.num)) };
     const noted =
       req.num === last.num && req.origin
         ? [print({ event: 'server.duplicate', name: d.name, request: { client: req.client, server: d.name, num: req.num } })]

@@ -552,3 +552,19 @@ export function splitFrameText(text: string): string[] {
 export function decodeFrameText(text: string): Frame {
   return parseFrame(splitFrameText(text));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Error texts that carry data
+
+/** `C1 last 15`: the refusal of a number below client C1's last one (SPEC §6 Exactly once). */
+export function lastNumberError(client: string, last: number): string {
+  return `${client} last ${num(last)}`;
+}
+
+/** The last number in `client`'s `C1 last 15` refusal, or null for any other error text. */
+export function lastNumberOf(message: string, client: string): number | null {
+  const prefix = `${client} last `;
+  if (!message.startsWith(prefix)) return null;
+  const rest = message.slice(prefix.length);
+  return DIGITS.test(rest) && Number.isSafeInteger(Number(rest)) ? Number(rest) : null;
+}

@@ -23,8 +23,7 @@
  */
 import { fromCallback } from 'xstate';
 import { encodeFrame } from '../protocol/codec.js';
-import { PROTOCOL_VERSION, type Frame, type HelloFrame } from '../protocol/frames.js';
-import type { Peer } from '../protocol/links.js';
+import type { Frame } from '../protocol/frames.js';
 import { helloFrame, LinkSession, type SessionStep } from '../protocol/session.js';
 import type { Conn, Driver, ListenHandle } from './connection.js';
 import type {
@@ -77,10 +76,6 @@ function frameEvent(frame: Frame, origin: Origin): FrameEvent {
   return { type: `frame.${frame.kind}`, frame, origin } as FrameEvent;
 }
 
-function helloOf(peer: Peer): HelloFrame {
-  return { kind: 'hello', name: peer.name, role: peer.role, version: PROTOCOL_VERSION };
-}
-
 /**
  * Carry out one session step on a connection: answer first (so the hello answer precedes anything
  * the parent sends in reaction), then report the hello, the frames and the refusals, then close.
@@ -95,7 +90,7 @@ function applyStep(
   afterHello: () => void,
 ): void {
   for (const reply of step.replies) conn.write(encodeFrame(reply));
-  if (step.hello !== null) sendBack(frameEvent(helloOf(step.hello), origin()));
+  if (step.hello !== null) sendBack(frameEvent(helloFrame(step.hello), origin()));
   afterHello();
   for (const frame of step.frames) sendBack(frameEvent(frame, origin()));
   for (const reason of step.refused) sendBack({ type: 'link.refused', origin: origin(), reason });

@@ -52,6 +52,14 @@ describe('browser: the inspector page of steadfast cluster --inspect', function 
   let browser: Browser | null = null;
   let cluster: Steadfast | null = null;
 
+  before(function () {
+    if (existsSync(CHROMIUM)) return;
+    // CI installs chromium (.ci/run): there a missing browser is a failure, not a skip.
+    if (process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing (.ci/run installs it: apt-get install -y chromium)`);
+    console.log(`    skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
+    this.skip();
+  });
+
   afterEach(async () => {
     await browser?.close().catch(() => {});
     browser = null;
@@ -64,7 +72,6 @@ describe('browser: the inspector page of steadfast cluster --inspect', function 
   });
 
   it('follows a failover live: down, a new primary, the relaunched member back as backup; machines highlighted as status says', async () => {
-    expect(existsSync(CHROMIUM), `${CHROMIUM} is missing (apt-get install -y chromium; .ci/run does)`).to.equal(true);
     const file = await writeClusterIni(
       { mode: 'passive', heartbeat_freq: 0.25, heartbeat_timeout: 1, checkpoint_freq: 1 },
       { C1: 0.5 },

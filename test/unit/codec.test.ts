@@ -3,6 +3,8 @@ import fc from 'fast-check';
 import {
   decodeField,
   decodeFrameText,
+  lastNumberError,
+  lastNumberOf,
   decodeItem,
   encodeField,
   encodeFrame,
@@ -469,5 +471,16 @@ describe('codec', () => {
         { numRuns: 2000 },
       );
     });
+  });
+});
+
+describe('codec: the last-number refusal', () => {
+  it('is written and read by one pair of functions, for its own client only', () => {
+    expect(lastNumberError('C1', 15)).to.equal('C1 last 15');
+    expect(lastNumberOf(lastNumberError('C1', 15), 'C1')).to.equal(15);
+    expect(lastNumberOf('C1 last 15', 'C')).to.equal(null);
+    expect(lastNumberOf('C10 last 15', 'C1')).to.equal(null);
+    expect(lastNumberOf('C1 last 1x', 'C1')).to.equal(null);
+    expect(lastNumberOf('not primary', 'C1')).to.equal(null);
   });
 });

@@ -187,8 +187,10 @@ describe('e2e: examples/kv-http (HTTP in front of a kv cluster, driven by curl)'
     // the clients' last numbers add up to the number of calls.
     for (const s of cluster.servers) {
       const table = (await queryStatus(s.port, s.name)).clients;
-      const names = [...table.keys()].filter((n) => n.startsWith('web-')).sort();
-      expect(names, `${s.name}'s client table`).to.deep.equal(Array.from({ length: CLIENTS }, (_, i) => `web-${i + 1}`));
+      // The pool hands out whichever client is free: not every one need have been used.
+      const names = [...table.keys()];
+      expect(names, `${s.name}'s client table`).to.not.be.empty;
+      expect(Array.from({ length: CLIENTS }, (_, i) => `web-${i + 1}`), `${s.name}'s client table`).to.include.members(names);
       const sum = names.reduce((n, name) => n + table.get(name)!.num, 0);
       expect(sum, `${s.name}: requests numbered`).to.equal(requests);
     }

@@ -49,7 +49,7 @@ if (config.cluster.app !== 'kv') fail(`${opts.config}: [cluster] app is ${config
 
 // A pool of clients. One client has at most one request outstanding (the protocol numbers each
 // client's requests one after another), so N clients give N requests in flight. Each name is used by
-// this process alone: two processes sharing a name would reuse request numbers, and the cluster would
+// this process alone: two processes sharing a name would reuse request numbers, and the cluster could
 // answer the second request with the first one's reply without applying it. Run a second copy of
 // this server with another --name.
 const idle = [];

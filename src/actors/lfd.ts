@@ -38,6 +38,12 @@ interface LfdContext {
   added: boolean;
   /** The current process was reported deleted: the RM's `launch` that follows is meant for it. */
   deleted: boolean;
+  /**
+   * A server reported deleted that this LFD could not kill: it gets no heartbeat until its status
+   * says `booting` (its lease ran out, so it dropped its role and state), and only then is it
+   * watched and reported added again, to recover like a new process.
+   */
+  fenced: boolean;
 }
 
 /** `lfd.renew`: the process on the server link answered `status`, so the watch starts afresh. */
@@ -101,6 +107,7 @@ export const lfdMachine = setup({
     leaseTime: ({ context }) => context.config.cluster.heartbeatTimeoutMs,
     restartDelay: ({ context }) => restartDelay(context.deaths),
     stableTime: ({ context }) => 2 * context.config.cluster.heartbeatTimeoutMs,
+    heartbeatFreq: ({ context }) => context.config.cluster.heartbeatFreqMs,
   },
   guards: {
     isFromServer: fromServer,
@@ -116,6 +123,8 @@ export const lfdMachine = setup({
     canKill: and(['isLaunching', stateIn('#lfdRunning')]),
     /** The process lost is the one reported added, and this LFD can kill it. */
     canKillReported: and(['canKill', ({ context }) => context.added]),
+    isFenced: ({ context }) => context.fenced,
+    isBootingStatus: ({ event }) => event.type === 'frame.serverStatus' && event.frame.phase === 'booting',
   },
   actions: {
     logRefused: enqueueActions(({ enqueue, self, context, event }) => {
@@ -171,6 +180,18 @@ export const lfdMachine = setup({
     assignAttachPid: assign(({ event }) => (event.type === 'frame.serverStatus' ? { attachPid: event.frame.pid } : {})),
     assignPid: assign(({ event }) => (event.type === 'process.started' ? { pid: event.pid } : {})),
     markRelaunch: assign({ relaunch: true }),
+    assignFenced: assign({ fenced: true }),
+    assignUnfenced: assign({ fenced: false }),
+    printFenced: enqueueActions(({ enqueue, self, context }) =>
+      runEffects(enqueue, self, context.print, [
+        print({
+          event: 'note',
+          name: context.name,
+          level: 'warn',
+          text: `${context.server.name} was reported deleted and this LFD cannot kill it: no heartbeats until its lease has run out and it boots again`,
+        }),
+      ]),
+    ),
     renewWatch: raise({ type: 'lfd.renew' }),
     /**
      * Another process to watch: not reported deleted; a fresh one has not answered yet, an attached
@@ -244,6 +265,7 @@ export const lfdMachine = setup({
     relaunch: false,
     added: false,
     deleted: false,
+    fenced: false,
   }),
   invoke: [
     {
@@ -375,7 +397,26 @@ export const lfdMachine = setup({
       initial: 'disconnected',
       states: {
         disconnected: {
-          on: { 'link.up': { guard: 'isFromServer', target: 'connected' } },
+          on: {
+            'link.up': [
+              { guard: and(['isFromServer', 'isFenced']), target: 'fencing' },
+              { guard: 'isFromServer', target: 'connected' },
+            ],
+          },
+        },
+        /**
+         * The server was reported deleted while it may still run with its role and state (this LFD
+         * could not kill it). Heartbeats would renew its lease, and reported added again it would
+         * confirm its old `ready` and count as serving without the requests it missed meanwhile. So
+         * it gets none until its status says `booting`: then it is a member like a new process.
+         */
+        fencing: {
+          entry: ['printFenced', 'askStatus'],
+          on: {
+            'frame.serverStatus': { guard: and(['isFromServer', 'isBootingStatus']), target: 'connected', actions: 'assignUnfenced' },
+            'link.down': { guard: 'isFromServer', target: 'disconnected' },
+          },
+          after: { heartbeatFreq: { target: 'fencing', reenter: true } },
         },
         connected: {
           id: 'lfdConnected',
@@ -412,12 +453,16 @@ export const lfdMachine = setup({
                 // SIGKILL before `delete`: a hung server must never answer again once replaced.
                 'monitor.silent': [
                   { guard: 'canKill', target: 'hung', actions: ['killProcess', failSilent] },
+                  { guard: not('isLaunching'), target: '#lfd.watch.fencing', actions: [failSilent, 'assignFenced'] },
                   { target: 'silent', actions: failSilent },
                 ],
                 // SIGKILL before `delete` here too: a deleted server must come back as a new process
                 // that recovers, never as the old one still holding its state (SPEC §6 Deletion).
+                // One started by hand cannot be killed: it is fenced instead (`fencing`). A launching
+                // LFD's process is gone or being replaced, and what it starts next boots afresh.
                 'link.down': [
                   { guard: and(['isFromServer', 'canKillReported']), target: '#lfd.watch.disconnected', actions: ['killProcess', failConnectionLost] },
+                  { guard: and(['isFromServer', not('isLaunching')]), target: '#lfd.watch.disconnected', actions: [failConnectionLost, 'assignFenced'] },
                   { guard: 'isFromServer', target: '#lfd.watch.disconnected', actions: failConnectionLost },
                 ],
                 'link.up': { guard: 'isFromGfd', actions: 'reportAddAgain' },

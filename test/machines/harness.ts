@@ -306,6 +306,8 @@ export class Harness {
   exitDelayMs = 0;
   /** Runs when the launcher kills a process, just before it goes (what it wrote last still arrives). */
   onKill: ((proc: Launched) => void) | null = null;
+  /** In-memory network: extra latency (ms) of what one role writes to another, by `WRITER>READER` (`S1>S2`). */
+  readonly slow = new Map<string, number>();
 
   private options: ClusterOptions = { ...DEFAULT_OPTIONS };
   private built: ClusterConfig | null = null;
@@ -329,7 +331,7 @@ export class Harness {
     const h = new Harness(kind);
     if (kind === 'memory') {
       h.clock = sinon.useFakeTimers({ toFake: [...FAKE_TIMERS] });
-      h.network = new MemoryNetwork();
+      h.network = new MemoryNetwork({ latencyMs: (from, to) => 1 + h.extraLatency(from, to) });
       // Any ports do on the in-memory network; these are the default file's.
       h.ports = [7000, 7001, 7101, 7201, 7102, 7202, 7103, 7203];
     } else {
@@ -337,6 +339,24 @@ export class Harness {
       h.ports = await freePorts(h.host, 8);
     }
     return h;
+  }
+
+  /** The `slow` entry of a write from address `local` to `remote`, found by the connection's role names. */
+  private extraLatency(local: string, remote: string): number {
+    if (this.slow.size === 0 || !this.network) return 0;
+    for (const c of this.network.connections()) {
+      if (c.from === local && c.to === remote) return this.slow.get(`${c.fromName}>${c.toName}`) ?? 0;
+      if (c.to === local && c.from === remote) return this.slow.get(`${c.toName}>${c.fromName}`) ?? 0;
+    }
+    return 0;
+  }
+
+  /** In-memory network: resets the connections `from` (a role's name) opened to `to`; returns how many. */
+  cut(from: string, to: string): number {
+    const network = this.network;
+    if (!network) throw new Error('harness: cut() needs the in-memory network');
+    const wires = network.connections().filter((c) => c.fromName === from && c.toName === to);
+    return wires.reduce((n, c) => n + network.disconnect(c.from), 0);
   }
 
   /** Change `[cluster]` settings; only before the config is first used. */

@@ -201,9 +201,11 @@ function respond(d: ReplicaData, req: Request, result: Result): Step {
     result,
     waiting: backups,
   };
+  const updates = backups.map((to) => updateFrame(d, pending, to));
+  if (plant.replyBeforeAcks) return { data: { ...d, seq: pending.seq }, effects: [...updates, ...replyNow(d, req.origin, req, result)] };
   return {
     data: { ...d, seq: pending.seq, pending: [...d.pending, pending] },
-    effects: backups.map((to) => updateFrame(d, pending, to)),
+    effects: updates,
   };
 }
 

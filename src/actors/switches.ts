@@ -15,6 +15,11 @@ export const plant = {
    * own arrival order, without the sequencer's total order (the seed's design), so replicas diverge.
    */
   unorderedActive: false,
+  /**
+   * replica.ts `respond`: a passive `sync` primary replies at once, before its backups acknowledged
+   * the update (the output rule broken): a failover right after can lose an answered request.
+   */
+  replyBeforeAcks: false,
 };
 
 export type PlantedBug = keyof typeof plant;

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { logApp } from '../app/log.js';
 import { mulberry32 } from '../random.js';
 import { operationsOf, parseHistory } from '../check/history.js';
-import { checkLog } from '../check/linearizability.js';
+import { checkLog, logOperations } from '../check/linearizability.js';
 import { loadConfig } from '../config/load.js';
 import type { ClusterConfig } from '../config/types.js';
 import type { Mode, RmStatusFrame, ServerStatusFrame } from '../protocol/frames.js';
@@ -248,7 +248,7 @@ export async function chaosCommand(argv: string[]): Promise<number> {
     const operations = operationsOf(...histories);
     ops = { total: operations.length, completed: operations.filter((x) => x.complete !== null).length, unknown: operations.filter((x) => x.complete === null).length };
     const t0 = performance.now();
-    const v = checkLog(operations, { final: final ?? undefined });
+    const v = checkLog(logOperations(operations), { final: final ?? undefined });
     const ms = performance.now() - t0;
     verdictLines = [
       `linearizability (${v.method} check with ${servers[holder]}'s final log of ${final?.length ?? '?'} entries, ${ms.toFixed(0)} ms): ` +

@@ -27,7 +27,7 @@
  */
 import type { ServerContext } from '../../src/actors/server.js';
 import { HistoryRecorder } from '../../src/check/history.js';
-import { checkLog } from '../../src/check/linearizability.js';
+import { checkLog, logOperations } from '../../src/check/linearizability.js';
 import type { LogEvent } from '../../src/log/events.js';
 import type { Frame, Phase } from '../../src/protocol/frames.js';
 import type { PendingBug } from './pending.js';
@@ -130,7 +130,7 @@ export class Checker implements Observer {
       case 'client.received': {
         const { num, server } = event.request;
         this.answers.push({ client: event.name, num, body: messageOf(event.name) + num, result: event.result, server, at: this.now });
-        this.history.completed(event.name, num, Number(event.result), this.tick());
+        this.history.completed(event.name, num, event.result, this.tick());
         break;
       }
       case 'server.heartbeat':
@@ -248,7 +248,7 @@ export class Checker implements Observer {
   private checkLinearizable(contexts: { server: string; ctx: ServerContext }[]): void {
     const holder = contexts.find((c) => c.ctx.role === 'primary') ?? contexts[0];
     const final = holder ? (holder.ctx.state as string[]) : undefined;
-    const v = checkLog(this.history.operations, { final });
+    const v = checkLog(logOperations(this.history.operations), { final });
     if (v.ok === true) return;
     const ops = this.history.operations;
     const unknown = ops.filter((o) => o.complete === null).length;

@@ -27,7 +27,7 @@
  */
 import type { Operation } from './history.js';
 import { DEFAULT_DEADLINE_MS, opName, span, type Verdict } from './verdict.js';
-import { search, type Model, type SearchOp } from './wgl.js';
+import { search, stringHash, type Model, type SearchOp } from './wgl.js';
 
 export type { Verdict } from './verdict.js';
 
@@ -187,12 +187,6 @@ interface LogState {
   hash: number;
   last: string | null;
   before: LogState | null;
-}
-
-function stringHash(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 0;
 }
 
 function entries(s: LogState): string[] {

@@ -102,6 +102,8 @@ export class Checker implements Observer {
   warnings: string[] = [];
   /** Pending bugs (`pending.ts`, `detected`) whose trigger this run hit, with when and where. */
   readonly pendingHits: { bug: PendingBug; at: number; detail: string }[] = [];
+  /** Every request string sent under each (client, number), by any process of that client. */
+  private readonly sentUnder = new Map<string, Set<string>>();
   world!: World;
 
   constructor(private readonly onViolation: (v: Violation) => void) {}
@@ -131,11 +133,20 @@ export class Checker implements Observer {
 
   print(who: string, proc: ServerProc | null, event: LogEvent): void {
     switch (event.event) {
-      case 'client.sent':
-        this.history.invoked(event.name, event.request.num, event.body ?? messageOf(event.name) + event.request.num, this.tick());
+      case 'client.sent': {
+        const body = event.body ?? messageOf(event.name) + event.request.num;
+        const key = `${event.name} ${event.request.num}`;
+        this.sentUnder.set(key, (this.sentUnder.get(key) ?? new Set()).add(body));
+        this.history.invoked(event.name, event.request.num, body, this.tick());
         break;
+      }
       case 'client.received': {
         const { num, server } = event.request;
+        const under = this.sentUnder.get(`${event.name} ${num}`);
+        if (under !== undefined && under.size > 1) {
+          // One process never changes a number's request: an earlier process of this client sent another.
+          this.pendingHits.push({ bug: 'restarted-client-reuses-number', at: this.now, detail: `${event.name}:${num} answered, sent as ${[...under].join(' and as ')}` });
+        }
         this.answers.push({ client: event.name, num, body: messageOf(event.name) + num, result: event.result, server, at: this.now });
         this.history.completed(event.name, num, event.result, this.tick());
         break;

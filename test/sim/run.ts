@@ -117,7 +117,11 @@ export function runSeed(options: RunOptions): RunResult {
   for (const bug of options.plant ?? []) plant[bug] = true;
   const wallStart = performance.now();
   sched.install();
-  const world = new World(config, sched, rand.network, trace, checker, { events: options.events ?? false, workload: rand.workload });
+  const world = new World(config, sched, rand.network, trace, checker, {
+    events: options.events ?? false,
+    workload: rand.workload,
+    resendAfterRestart: !(options.allow ?? []).includes('restarted-client-reuses-number'),
+  });
   checker.world = world;
   const faults = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
   const schedule: string[] = [];

@@ -127,6 +127,12 @@ export interface WorldOptions {
   events: boolean;
   /** app = kv: the stream the clients' requests are drawn from (each client its own, from this). */
   workload?: () => number;
+  /**
+   * app = kv: a restarted client first sends again the request its previous process had in flight,
+   * so that a number both processes use carries one request (pending.ts:
+   * restarted-client-reuses-number). Off: it starts with a new one.
+   */
+  resendAfterRestart?: boolean;
 }
 
 /** A server machine's phase from its state value. */
@@ -429,7 +435,11 @@ export class World {
       },
     );
     this.clients.set(name, { name, actor, net, alive: true });
-    if (kv) this.feed(name);
+    if (kv) {
+      const before = this.workloads.get(name);
+      if (before && this.options.resendAfterRestart) actor.send({ type: 'line', text: before.fed });
+      else this.feed(name);
+    }
   }
 
   /**

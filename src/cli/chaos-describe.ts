@@ -26,6 +26,15 @@ export function firstDifference(app: ChaosApp, a: string, b: string): string | n
   return `keys ${keys.map((k) => `${k} (${JSON.stringify(x.get(k) ?? null)} / ${JSON.stringify(y.get(k) ?? null)})`).join(', ')}`;
 }
 
+/** A reply that is not kv JSON is the checker's to name; here it is just no success. */
+function succeeded(reply: string): boolean {
+  try {
+    return (JSON.parse(reply) as { ok?: unknown } | null)?.ok === true;
+  } catch {
+    return false;
+  }
+}
+
 /** `get 120, put 80, cas 75 (40 succeeded), del 30 on 4 keys`: how much the kv check had to go on. */
 export function kvMix(ops: readonly Operation[]): string {
   const count: Record<string, number> = { get: 0, put: 0, cas: 0, del: 0 };
@@ -36,7 +45,7 @@ export function kvMix(ops: readonly Operation[]): string {
     if (typeof r === 'string') continue;
     count[r.op]! += 1;
     keys.add(r.key);
-    if (r.op === 'cas' && o.reply !== null && (JSON.parse(o.reply) as { ok?: unknown }).ok === true) casOk += 1;
+    if (r.op === 'cas' && o.reply !== null && succeeded(o.reply)) casOk += 1;
   }
   return `get ${count.get}, put ${count.put}, cas ${count.cas} (${casOk} succeeded), del ${count.del} on ${keys.size} keys`;
 }

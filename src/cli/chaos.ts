@@ -30,7 +30,7 @@ import { KvFeeder } from './chaos-feed.js';
 
 export const CHAOS_HELP = `steadfast chaos --mode active|passive --seconds N [options]
 Runs a cluster of real processes on free ports of 127.0.0.1 (the first three servers of the file
-with their LFDs, default S1-S3; RM, GFD; app = log, durability = sync), several clients recording their histories, and N seconds of
+with their LFDs, default S1-S3; RM, GFD; app = log or kv, durability = sync), several clients recording their histories, and N seconds of
 faults against the servers, the primary (sequencer) most of all: kill -9, SIGSTOP then SIGCONT,
 SIGTERM. Then the cluster must recover, the replicas must agree and the clients' histories must
 be linearizable. Prints operations, faults by kind and the verdict; exit status 0 only on PASS.

@@ -147,6 +147,7 @@ export class Checker implements Observer {
           // One process never changes a number's request: an earlier process of this client sent another.
           this.pendingHits.push({ bug: 'restarted-client-reuses-number', at: this.now, detail: `${event.name}:${num} answered, sent as ${[...under].join(' and as ')}` });
         }
+        // `body` as a log client sends it: `answered-kept` (app = log only) looks for it in the log.
         this.answers.push({ client: event.name, num, body: messageOf(event.name) + num, result: event.result, server, at: this.now });
         this.history.completed(event.name, num, event.result, this.tick());
         break;

@@ -1,6 +1,8 @@
 /**
- * A history of client operations on the `log` application (SPEC §1: a request appends its string,
- * the reply is the new entry's 1-based position), as the linearizability checker reads it.
+ * A history of client operations on a replicated application, as the linearizability checkers
+ * read it: each operation carries the request string the client sent and the reply string it got.
+ * What a request and a reply mean is the model's business (`log.ts`'s position, `kv.ts`'s JSON,
+ * `register.ts`'s new state); the history only records them.
  *
  * An operation is one logical request: a client's (name, number). The client may send it several
  * times (a passive client resends after a failover; an active client sends it to every replica; a
@@ -18,20 +20,24 @@
 export interface Operation {
   client: string;
   num: number;
-  /** The string appended. */
+  /** The request string the client sent. */
   value: string;
   /** When the client first sent it. */
   invoke: number;
   /** When the client heard the reply; null: never (the result is unknown). */
   complete: number | null;
-  /** The position the reply named (1-based); null when unknown. */
-  position: number | null;
+  /** The reply string (a frame's RESULT); null when unknown. */
+  reply: string | null;
 }
 
-/** One line of a history file (`steadfast client --history FILE`): JSON, one event a line. */
+/**
+ * One line of a history file (`steadfast client --history FILE`): JSON, one event a line. Files
+ * written before replies were recorded as strings carry `position` (a log reply) instead of
+ * `reply`; `parseHistory` reads both.
+ */
 export type HistoryEvent =
   | { type: 'invoke'; client: string; num: number; value: string; t: number }
-  | { type: 'complete'; client: string; num: number; position: number; t: number };
+  | { type: 'complete'; client: string; num: number; reply: string; t: number };
 
 /** Builds operations from invoke and complete events, merging the sends of one request. */
 export class HistoryRecorder {
@@ -43,26 +49,26 @@ export class HistoryRecorder {
     const known = this.open.get(key);
     // A resend, or a restarted client's same request: the first send stands.
     if (known && known.value === value) return;
-    const op: Operation = { client, num, value, invoke: t, complete: null, position: null };
+    const op: Operation = { client, num, value, invoke: t, complete: null, reply: null };
     this.operations.push(op);
     this.open.set(key, op);
   }
 
-  completed(client: string, num: number, position: number, t: number): void {
+  completed(client: string, num: number, reply: string, t: number): void {
     const op = this.open.get(`${client}\u0000${num}`);
     if (!op) throw new Error(`${client} heard reply ${num} of a request it never sent`);
     if (op.complete === null) {
       op.complete = t;
-      op.position = position;
-    } else if (op.position !== position) {
-      // One request told two positions: kept as a second operation, so the checker sees both.
-      this.operations.push({ ...op, complete: t, position });
+      op.reply = reply;
+    } else if (op.reply !== reply) {
+      // One request told two replies: kept as a second operation, so the checker sees both.
+      this.operations.push({ ...op, complete: t, reply });
     }
   }
 
   take(e: HistoryEvent): void {
     if (e.type === 'invoke') this.invoked(e.client, e.num, e.value, e.t);
-    else this.completed(e.client, e.num, e.position, e.t);
+    else this.completed(e.client, e.num, e.reply, e.t);
   }
 }
 
@@ -88,7 +94,10 @@ export function parseHistory(text: string, source = 'history'): HistoryEvent[] {
     }
     const why = badEvent(e);
     if (why) throw new Error(`${source}:${i + 1}: ${why}`);
-    events.push(e as HistoryEvent);
+    const o = e as Record<string, unknown>;
+    if (o.type === 'complete' && typeof o.reply !== 'string') {
+      events.push({ type: 'complete', client: o.client as string, num: o.num as number, reply: String(o.position), t: o.t as number });
+    } else events.push(e as HistoryEvent);
   }
   return events;
 }
@@ -101,7 +110,9 @@ function badEvent(e: unknown): string | null {
   if (typeof o.t !== 'number' || !Number.isFinite(o.t)) return 'no time';
   if (o.type === 'invoke') return typeof o.value === 'string' ? null : 'invoke without a value';
   if (o.type === 'complete') {
-    return typeof o.position === 'number' && Number.isInteger(o.position) && o.position >= 1 ? null : 'complete without a position';
+    if (typeof o.reply === 'string') return null;
+    // The older form: a log position.
+    return typeof o.position === 'number' && Number.isInteger(o.position) && o.position >= 1 ? null : 'complete without a reply';
   }
   return `unknown type ${JSON.stringify(o.type)}`;
 }

@@ -26,12 +26,30 @@
  * the search otherwise.
  */
 import type { Operation } from './history.js';
-import { search, type Model, type SearchOp } from './wgl.js';
+import { DEFAULT_DEADLINE_MS, opName, span, type Verdict } from './verdict.js';
+import { search, stringHash, type Model, type SearchOp } from './wgl.js';
 
-export type Verdict =
-  | { ok: true; method: 'direct' | 'search' }
-  | { ok: false; method: 'direct' | 'search'; reason: string }
-  | { ok: 'unknown'; method: 'search'; reason: string };
+export type { Verdict } from './verdict.js';
+
+/**
+ * A log operation: an append whose reply, when known, is the new entry's position. The history
+ * records replies as strings (`history.ts`); `logOperations` reads them as positions.
+ */
+export interface LogOperation {
+  client: string;
+  num: number;
+  /** The string appended. */
+  value: string;
+  invoke: number;
+  complete: number | null;
+  /** The position the reply named (1-based); null when unknown. */
+  position: number | null;
+}
+
+/** A history's operations read as appends: each known reply is a position (`Number(reply)`). */
+export function logOperations(ops: readonly Operation[]): LogOperation[] {
+  return ops.map(({ reply, ...o }) => ({ ...o, position: reply === null ? null : Number(reply) }));
+}
 
 export interface CheckOptions {
   /** The log after everything ended, as a replica holds it. */
@@ -42,11 +60,8 @@ export interface CheckOptions {
   deadlineMs?: number;
 }
 
-const opName = (o: Operation) => `${o.client}:${o.num} (${o.value})`;
-const span = (o: Operation) => `[${o.invoke}, ${o.complete ?? '∞'}]`;
-
 /** Basic sanity, the same for both checkers: bad input is the caller's error, not a verdict. */
-function validate(ops: readonly Operation[]): void {
+function validate(ops: readonly LogOperation[]): void {
   for (const o of ops) {
     if (o.position !== null && (!Number.isInteger(o.position) || o.position < 1)) throw new Error(`${opName(o)}: bad position ${o.position}`);
     if ((o.position === null) !== (o.complete === null)) throw new Error(`${opName(o)}: a position needs a completion and the other way round`);
@@ -54,14 +69,14 @@ function validate(ops: readonly Operation[]): void {
   }
 }
 
-export function checkLog(ops: readonly Operation[], options: CheckOptions = {}): Verdict {
+export function checkLog(ops: readonly LogOperation[], options: CheckOptions = {}): Verdict {
   validate(ops);
   const direct = options.method !== 'search' && (options.final === undefined || uniqueValues(ops, options.final));
   if (options.method === 'direct' && !direct) throw new Error('the direct check needs unique values in the final log and among the operations');
   return direct ? checkDirect(ops, options.final) : checkSearch(ops, options);
 }
 
-function uniqueValues(ops: readonly Operation[], final: readonly string[]): boolean {
+function uniqueValues(ops: readonly LogOperation[], final: readonly string[]): boolean {
   if (new Set(final).size !== final.length) return false;
   return new Set(ops.map((o) => o.value)).size === ops.length;
 }
@@ -69,10 +84,10 @@ function uniqueValues(ops: readonly Operation[], final: readonly string[]): bool
 // -------------------------------------------------------------------------------------------------
 // Direct
 
-function checkDirect(ops: readonly Operation[], final: readonly string[] | undefined): Verdict {
+function checkDirect(ops: readonly LogOperation[], final: readonly string[] | undefined): Verdict {
   const fail = (reason: string): Verdict => ({ ok: false, method: 'direct', reason });
   // Known positions are distinct.
-  const byPosition = new Map<number, Operation>();
+  const byPosition = new Map<number, LogOperation>();
   for (const o of ops) {
     if (o.position === null) continue;
     const other = byPosition.get(o.position);
@@ -82,7 +97,7 @@ function checkDirect(ops: readonly Operation[], final: readonly string[] | undef
 
   if (final !== undefined) {
     const byValue = new Map(ops.map((o) => [o.value, o]));
-    const placed: Operation[] = [];
+    const placed: LogOperation[] = [];
     for (const [i, v] of final.entries()) {
       const o = byValue.get(v);
       if (!o) return fail(`entry ${i + 1} of the final log (${v}) was appended by no operation`);
@@ -135,9 +150,9 @@ function checkDirect(ops: readonly Operation[], final: readonly string[] | undef
 }
 
 /** Operations in their order: someone placed later who completed before someone placed earlier was invoked. */
-function realTimeInversion(order: readonly Operation[]): string | null {
+function realTimeInversion(order: readonly LogOperation[]): string | null {
   let minComplete = Infinity;
-  let who: Operation | null = null;
+  let who: LogOperation | null = null;
   for (let i = order.length - 1; i >= 0; i--) {
     const o = order[i]!;
     if (who !== null && minComplete < o.invoke) {
@@ -154,7 +169,7 @@ function realTimeInversion(order: readonly Operation[]): string | null {
   return null;
 }
 
-function describePlace(o: Operation, order: readonly Operation[]): string {
+function describePlace(o: LogOperation, order: readonly LogOperation[]): string {
   return o.position !== null ? `position ${o.position}` : `entry ${order.indexOf(o) + 1}`;
 }
 
@@ -172,12 +187,6 @@ interface LogState {
   hash: number;
   last: string | null;
   before: LogState | null;
-}
-
-function stringHash(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 0;
 }
 
 function entries(s: LogState): string[] {
@@ -218,7 +227,7 @@ export function logModel(taken: ReadonlySet<number>, final?: readonly string[]):
   };
 }
 
-function checkSearch(ops: readonly Operation[], options: CheckOptions): Verdict {
+function checkSearch(ops: readonly LogOperation[], options: CheckOptions): Verdict {
   const taken = new Set<number>();
   const input: SearchOp<LogInput, LogOutput>[] = ops.map((o) => {
     if (o.position !== null) taken.add(o.position);
@@ -229,9 +238,9 @@ function checkSearch(ops: readonly Operation[], options: CheckOptions): Verdict 
     const after = Math.max(0, ...ops.map((o) => Math.max(o.invoke, o.complete ?? o.invoke))) + 1;
     input.push({ input: { kind: 'read' }, output: options.final, call: after, ret: after });
   }
-  const r = search(logModel(taken, options.final), input, { deadlineMs: options.deadlineMs ?? 10_000 });
+  const r = search(logModel(taken, options.final), input, { deadlineMs: options.deadlineMs ?? DEFAULT_DEADLINE_MS });
   if (r.verdict === 'ok') return { ok: true, method: 'search' };
-  if (r.verdict === 'timeout') return { ok: 'unknown', method: 'search', reason: `gave up after ${options.deadlineMs ?? 10_000} ms (${r.longest} of ${input.length} linearized at best)` };
+  if (r.verdict === 'timeout') return { ok: 'unknown', method: 'search', reason: `gave up after ${options.deadlineMs ?? DEFAULT_DEADLINE_MS} ms (${r.longest} of ${input.length} linearized at best)` };
   const stuck = r.stuck < ops.length ? opName(ops[r.stuck]!) : 'the final log';
   return { ok: false, method: 'search', reason: `no linearization: at most ${r.longest} of ${input.length} operations fit in any order; then ${stuck} could not be placed` };
 }

@@ -12,6 +12,13 @@
  * never took effect".
  */
 
+/** FNV-1a of a string: for models whose state is (or holds) strings. */
+export function stringHash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
 export interface Model<S, I, O> {
   init(): S;
   /** The state after `input` with result `output` (undefined: unknown, any result); null if impossible. */

@@ -1,7 +1,8 @@
 /**
  * `steadfast client --history FILE`: every operation the client performs, as JSON lines the
- * linearizability checker reads (`src/check/history.ts`): `invoke` when a request number is first
- * sent, `complete` when its reply arrives. The client itself is untouched: this only watches what
+ * linearizability checkers read (`src/check/history.ts`): `invoke` when a request number is first
+ * sent, with the request string; `complete` when its reply arrives, with the reply string (any
+ * app: what it means is the checker's model's business). The client itself is untouched: this only watches what
  * it prints. Lines are written synchronously, so a client killed with SIGKILL leaves a history
  * that ends where its knowledge ended (a request sent and never answered is an unknown result).
  *
@@ -38,7 +39,7 @@ export function historyTap(file: string): HistoryTap {
         sent = e.request.num;
         write({ type: 'invoke', client: e.name, num: e.request.num, value: e.body ?? '', t: micros() });
       } else if (e.event === 'client.received') {
-        write({ type: 'complete', client: e.name, num: e.request.num, position: Number(e.result), t: micros() });
+        write({ type: 'complete', client: e.name, num: e.request.num, reply: e.result, t: micros() });
       }
       print(e);
     },

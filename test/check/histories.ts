@@ -2,7 +2,7 @@
  * Histories for the checker's tests: real sequential executions of the log application seen
  * through overlapping client intervals (valid by construction), and ways to break them.
  */
-import type { Operation } from '../../src/check/history.js';
+import type { LogOperation as Operation } from '../../src/check/linearizability.js';
 
 export interface Built {
   ops: Operation[];

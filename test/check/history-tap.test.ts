@@ -30,11 +30,23 @@ describe('client --history: the tap on the client\'s printed events', () => {
     const lines = readFileSync(file, 'utf8').trim().split('\n');
     expect(lines).to.have.length(3);
     const ops = operationsOf(parseHistory(readFileSync(file, 'utf8'), file));
-    expect(ops.map((o) => [o.num, o.value, o.position, o.complete === null])).to.deep.equal([
-      [1, 'a1', 4, false],
+    expect(ops.map((o) => [o.num, o.value, o.reply, o.complete === null])).to.deep.equal([
+      [1, 'a1', '4', false],
       [2, 'a2', null, true],
     ]);
     expect(ops[0]!.complete!).to.be.at.least(ops[0]!.invoke);
+  });
+
+  it('records any app\'s reply string as it came (a kv reply is JSON, not a position)', () => {
+    const file = path.join(dir, 'C2.jsonl');
+    const tap = historyTap(file);
+    const print = tap.wrap(() => {});
+    const req = { client: 'C2', server: 'S1', num: 1 };
+    print({ event: 'client.sent', name: 'C2', request: req, body: '{"op":"get","key":"k1"}' });
+    print({ event: 'client.received', name: 'C2', request: req, result: '{"ok":true,"value":"c1-3"}' });
+    tap.close();
+    const ops = operationsOf(parseHistory(readFileSync(file, 'utf8'), file));
+    expect(ops.map((o) => [o.value, o.reply])).to.deep.equal([['{"op":"get","key":"k1"}', '{"ok":true,"value":"c1-3"}']]);
   });
 
   it('refuses a file it cannot write with one clear line', () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { HistoryRecorder, parseHistory, type Operation } from '../../src/check/history.js';
-import { checkLog } from '../../src/check/linearizability.js';
+import { HistoryRecorder, parseHistory } from '../../src/check/history.js';
+import { checkLog, logOperations, type LogOperation as Operation } from '../../src/check/linearizability.js';
 import { mulberry32 as rng } from '../../src/random.js';
 import { build, copy, swapOrdered } from './histories.js';
 
@@ -100,28 +100,34 @@ describe('linearizability checker (log application)', () => {
       const r = new HistoryRecorder();
       r.invoked('C1', 1, 'a1', 0);
       r.invoked('C1', 1, 'a1', 5); // resent after a failover
-      r.completed('C1', 1, 1, 9);
+      r.completed('C1', 1, '1', 9);
       r.invoked('C1', 2, 'a2', 10);
       r.invoked('C1', 2, 'a2', 30); // a restarted client sends number 2 again
-      r.completed('C1', 2, 2, 35);
+      r.completed('C1', 2, '2', 35);
       r.invoked('C1', 3, 'a3', 40);
-      expect(r.operations).to.deep.equal([op('C1', 1, 0, 9, 1, 'a1'), op('C1', 2, 10, 35, 2, 'a2'), op('C1', 3, 40, null, null, 'a3')]);
+      expect(logOperations(r.operations)).to.deep.equal([op('C1', 1, 0, 9, 1, 'a1'), op('C1', 2, 10, 35, 2, 'a2'), op('C1', 3, 40, null, null, 'a3')]);
     });
 
     it('keeps a second, different answer to one request as its own operation, which the checker rejects', () => {
       const r = new HistoryRecorder();
       r.invoked('C1', 1, 'a1', 0);
-      r.completed('C1', 1, 1, 9);
-      r.completed('C1', 1, 2, 12);
+      r.completed('C1', 1, '1', 9);
+      r.completed('C1', 1, '2', 12);
       expect(r.operations).to.have.length(2);
-      expect(checkLog(r.operations, { final: ['a1'] }).ok).to.equal(false);
+      expect(checkLog(logOperations(r.operations), { final: ['a1'] }).ok).to.equal(false);
     });
 
     it('reads history files: JSON lines, a torn last line ignored, a bad line named', () => {
-      const text = '{"type":"invoke","client":"C1","num":1,"value":"a","t":1}\n{"type":"complete","client":"C1","num":1,"position":1,"t":2}\n{"type":"inv';
+      const text = '{"type":"invoke","client":"C1","num":1,"value":"a","t":1}\n{"type":"complete","client":"C1","num":1,"reply":"1","t":2}\n{"type":"inv';
       expect(parseHistory(text)).to.have.length(2);
-      expect(() => parseHistory('{"type":"complete","client":"C1","num":1,"t":2}\n', 'h.jsonl')).to.throw('h.jsonl:1: complete without a position');
+      expect(() => parseHistory('{"type":"complete","client":"C1","num":1,"t":2}\n', 'h.jsonl')).to.throw('h.jsonl:1: complete without a reply');
       expect(() => parseHistory('nonsense\n', 'h.jsonl')).to.throw('h.jsonl:1: not JSON');
+    });
+
+    it('reads the older form, whose complete lines carry a log position, as that reply', () => {
+      const text = '{"type":"invoke","client":"C1","num":1,"value":"a","t":1}\n{"type":"complete","client":"C1","num":1,"position":3,"t":2}\n';
+      expect(parseHistory(text)[1]).to.deep.equal({ type: 'complete', client: 'C1', num: 1, reply: '3', t: 2 });
+      expect(() => parseHistory('{"type":"complete","client":"C1","num":1,"position":0,"t":2}\n', 'h.jsonl')).to.throw('h.jsonl:1: complete without a reply');
     });
   });
 

@@ -2,17 +2,19 @@
  * `steadfast chaos`: 30 seconds of kill -9, SIGSTOP/SIGCONT and SIGTERM against a cluster of real
  * processes, the primary (sequencer) most of all, then the replicas compared and the clients'
  * histories checked for linearizability. (The 2-minute runs are `npm run chaos -- --mode M
- * --seconds 120`; their results are in docs/chaos.md.)
+ * --seconds 120`; their results are in docs/chaos.md.) And a shorter run of the kv app: clients
+ * send generated get/put/cas/del requests, checked per key.
  */
 import { expect } from 'chai';
 import { isGone, killEverything, pidsIn, startSteadfast, until, type Steadfast } from './cluster-helpers.js';
 
 const SECONDS = 30;
+const KV_SECONDS = 15;
 // Faults, then up to 30 s to recover, 10 s to settle, the stop: generous for a loaded machine.
-const RUN_MS = (SECONDS + 75) * 1000;
+const runMs = (seconds: number) => (seconds + 75) * 1000;
 
 describe('e2e: steadfast chaos (real processes, histories checked)', function () {
-  this.timeout(RUN_MS + 30_000);
+  this.timeout(runMs(SECONDS) + 30_000);
   let run: Steadfast | null = null;
 
   afterEach(async () => {
@@ -28,7 +30,7 @@ describe('e2e: steadfast chaos (real processes, histories checked)', function ()
   for (const mode of ['passive', 'active'] as const) {
     it(`${mode}: ${SECONDS} s of faults; the cluster recovers, the replicas agree, the history is linearizable`, async () => {
       run = startSteadfast(['chaos', '--mode', mode, '--seconds', String(SECONDS)]);
-      const exit = await run.ended(RUN_MS);
+      const exit = await run.ended(runMs(SECONDS));
       const out = run.lines.join('\n');
       console.log(run.lines.filter((l) => /^(operations|faults:|primary|sequencer|linearizability|replicas|verdict|problem)/.test(l)).map((l) => `      ${l}`).join('\n'));
       expect(exit, `exit of chaos\n${run.tail(30)}`).to.deep.equal({ code: 0, signal: null });
@@ -45,4 +47,31 @@ describe('e2e: steadfast chaos (real processes, histories checked)', function ()
       await until(() => pids.every(isGone), 5000, () => `still alive: ${pids.filter((p) => !isGone(p)).join(', ')}`);
     });
   }
+
+  it('refuses --app status (a register history shows too little) and apps it has no model for, with one line', async () => {
+    for (const [app, why] of [['status', /a status history says too little/], ['./mine.js', /checks the histories of log or kv/]] as const) {
+      run = startSteadfast(['chaos', '--mode', 'passive', '--app', app, '--seconds', '1']);
+      const exit = await run.ended(20_000);
+      expect(exit, run.tail(5)).to.deep.equal({ code: 2, signal: null });
+      expect(run.tail(5)).to.match(why);
+    }
+  });
+
+  it(`kv, active: ${KV_SECONDS} s of faults; generated get/put/cas/del requests, linearizable per key, the replicas' maps agree`, async () => {
+    run = startSteadfast(['chaos', '--app', 'kv', '--mode', 'active', '--seconds', String(KV_SECONDS)]);
+    const exit = await run.ended(runMs(KV_SECONDS));
+    const out = run.lines.join('\n');
+    console.log(run.lines.filter((l) => /^(operations|faults:|sequencer|linearizability|replicas|verdict|problem)/.test(l)).map((l) => `      ${l}`).join('\n'));
+    expect(exit, `exit of chaos\n${run.tail(30)}`).to.deep.equal({ code: 0, signal: null });
+    expect(out).to.match(/^verdict: PASS$/m);
+    expect(Number(/^faults: (\d+)/m.exec(out)?.[1]), 'faults').to.be.at.least(3);
+    const mix = /^operations: \d+ \((\d+) completed, \d+ unknown\): get (\d+), put (\d+), cas (\d+) \((\d+) succeeded\), del (\d+) on (\d+) keys$/m.exec(out);
+    expect(mix, 'the operations line with the kv mix').to.not.equal(null);
+    const [completed, get, put, cas, casOk, del, keys] = mix!.slice(1).map(Number) as [number, number, number, number, number, number, number];
+    expect(completed, 'operations completed').to.be.above(50);
+    for (const [what, n] of Object.entries({ get, put, cas, casOk, del })) expect(n, what).to.be.above(0);
+    expect(keys, 'keys').to.equal(4);
+    expect(out).to.match(/^linearizability \(search check per key with S\d's final map of \d keys, \d+ ms\): linearizable$/m);
+    expect(out).to.match(/^replicas: all 3 serve the same map of \d keys and the same client table$/m);
+  });
 });

@@ -8,6 +8,7 @@
  *   npm run sim -- --runs 1000 [--first 1] [--workers 4]
  *                                            a campaign over the cores; prints the summary, exits 1
  *                                            if any seed failed (and how to replay it)
+ *   --app kv      replicate the kv app (clients send generated get/put/cas/del; default log)
  *   --minutes M   simulated minutes a run (default 5)
  *   --plant BUG   switch a planted bug on (test only): noDuplicateCheck, promoteWithoutEpoch,
  *                 dropHeldOnRecovery, unorderedActive
@@ -29,7 +30,7 @@ function usage(message?: string): never {
   if (message) console.error(`sim: ${message}`);
   console.error('usage: npm run sim -- --seed N [--minutes M] [--events] [--all] [--who A,B] [--from S] [--to S] [--last N] [--out FILE] [--plant BUG]');
   console.error('       npm run sim -- --runs N [--first S] [--workers W] [--minutes M] [--plant BUG]');
-  console.error('       either: [--allow PENDING|all] [--long-partitions]');
+  console.error('       either: [--app log|kv] [--allow PENDING|all] [--long-partitions]');
   process.exit(2);
 }
 
@@ -66,6 +67,8 @@ if (typeof opts.plant === 'string') {
   }
 }
 const minutes = num('minutes', 5);
+const app = opts.app ?? 'log';
+if (app !== 'log' && app !== 'kv') usage(`--app must be log or kv`);
 const allow: PendingBug[] = [];
 if (typeof opts.allow === 'string') {
   for (const bug of opts.allow.split(',')) {
@@ -78,7 +81,7 @@ const longPartitions = opts['long-partitions'] === true;
 
 if (opts.seed !== undefined) {
   const seed = num('seed');
-  const res = runSeed({ seed, minutes, events: opts.events === true, plant: planted, keepTrace: true, allow, longPartitions });
+  const res = runSeed({ seed, app, minutes, events: opts.events === true, plant: planted, keepTrace: true, allow, longPartitions });
   const view: TraceView = {
     all: opts.all === true || opts.events === true,
     who: typeof opts.who === 'string' ? opts.who.split(',') : undefined,
@@ -113,6 +116,7 @@ if (opts.seed !== undefined) {
   const c = await campaign({
     first,
     runs,
+    app,
     workers,
     minutes,
     plant: planted,

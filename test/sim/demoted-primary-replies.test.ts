@@ -23,7 +23,7 @@ import { iniText } from './world.js';
 describe('simulator regression: demoted-primary-replies', () => {
   it('a primary made a backup does not answer requests its backups did not acknowledge', () => {
     const config = parseConfig(
-      iniText({ mode: 'passive', durability: 'sync', heartbeatFreqS: 1, heartbeatTimeoutS: 3, checkpointFreqS: 5, servers: 2, clients: [] }),
+      iniText({ app: 'log', mode: 'passive', durability: 'sync', heartbeatFreqS: 1, heartbeatTimeoutS: 3, checkpointFreqS: 5, servers: 2, clients: [] }),
       'pending.ini',
     );
     const primary: ReplicaData = { ...initialData('S1', 1, logApp, config.cluster), mode: 'passive', role: 'primary', epoch: 3, peers: ['S2'] };

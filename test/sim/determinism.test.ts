@@ -33,4 +33,20 @@ describe('simulator: determinism', function () {
     const b = runSeed({ seed: 4, minutes: 2 });
     expect(b.schedule).to.not.deep.equal(a.schedule);
   });
+
+  it('a kv run replays too: the same requests, generated from the seed, and the same trace', () => {
+    const sent = (seed: number) => {
+      const res = runSeed({ seed, app: 'kv', minutes: 2, keepTrace: true });
+      const bodies = res.trace!.records.flatMap((r) => (r.kind === 'print' && r.event.event === 'client.sent' ? [`${r.event.name} ${r.event.body}`] : []));
+      return { res, bodies, lines: res.trace!.records.map(formatRecord) };
+    };
+    const a = sent(5);
+    const b = sent(5);
+    expect(a.res.violations).to.deep.equal([]);
+    expect(a.bodies.length, 'requests sent').to.be.above(50);
+    expect(a.bodies.some((x) => x.includes('"op":"cas"')), 'a cas among them').to.equal(true);
+    expect(b.bodies).to.deep.equal(a.bodies);
+    expect(b.lines).to.deep.equal(a.lines);
+    expect(sent(6).bodies).to.not.deep.equal(a.bodies);
+  });
 });

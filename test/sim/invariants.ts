@@ -8,26 +8,33 @@
  *   of an older epoch replies any more; and a server that is not the primary never replies.
  * - `no-stale-serving`: a server thawed after its lease ran out answers no client and reports no
  *   `serving` before it went back to booting.
- * - `applied-once`: no replica's log ever holds a request twice (every request body is unique).
+ * - `applied-once`: app = log: no replica's log ever holds a request twice (every request body is
+ *   unique). kv requests repeat (two gets of one key), so there a request applied twice shows up
+ *   in `linearizable` instead (a write applied again later undoes the writes between).
  * - `recovery-complete`: a replica that starts to serve has applied (or already had) every request
  *   it held while booting or recovering (SPEC §6 Assignment: "nothing is missed"); in active mode a
  *   request may instead wait for its position in the total order. A passive backup refuses held
  *   client requests, so only the updates it held count.
- * - `replicas-equal`: after quiescence the serving replicas hold the same log and client table
- *   (active mode too: the sequencer's total order makes the states equal).
- * - `answered-kept`: passive with `durability = sync`, and active: every request a client saw
- *   answered is in the final log of every serving replica at the position its reply named.
+ * - `replicas-equal`: after quiescence the serving replicas hold the same state (the app's
+ *   snapshot: the log, or the kv map in its canonical order) and client table (active mode too:
+ *   the sequencer's total order makes the states equal).
+ * - `answered-kept`: app = log, passive with `durability = sync`, and active: every request a
+ *   client saw answered is in the final log of every serving replica at the position its reply
+ *   named. (kv: `linearizable` with the final map is its counterpart.)
  * - `relaunched-and-serving`: after quiescence every configured server runs as one process that
  *   serves and that its LFD watches (the LFD runs and names that process's pid).
  * - `rm-members-real`: after quiescence the RM's members are the servers really up, all serving.
  * - `no-crash`: no role machine threw.
  * - `linearizable`: active, and passive with `durability = sync`: the history of client operations
- *   (each request's first send to its first reply, or unknown if none came) with the final log of a
- *   serving replica is linearizable for the log application (`src/check/linearizability.ts`).
+ *   (each request's first send to its first reply, or unknown if none came) with the final state of
+ *   a serving replica is linearizable for the run's application (`src/check/apps.ts`: the log as a
+ *   list, kv as a map checked per key).
  */
 import type { ServerContext } from '../../src/actors/server.js';
+import { BUILT_IN_APPS } from '../../src/app/index.js';
+import { checkHistory } from '../../src/check/apps.js';
+import { describeState } from '../../src/cli/chaos-describe.js';
 import { HistoryRecorder } from '../../src/check/history.js';
-import { checkLog } from '../../src/check/linearizability.js';
 import type { LogEvent } from '../../src/log/events.js';
 import type { Frame, Phase } from '../../src/protocol/frames.js';
 import type { PendingBug } from './pending.js';
@@ -95,6 +102,8 @@ export class Checker implements Observer {
   warnings: string[] = [];
   /** Pending bugs (`pending.ts`, `detected`) whose trigger this run hit, with when and where. */
   readonly pendingHits: { bug: PendingBug; at: number; detail: string }[] = [];
+  /** Every request string sent under each (client, number), by any process of that client. */
+  private readonly sentUnder = new Map<string, Set<string>>();
   world!: World;
 
   constructor(private readonly onViolation: (v: Violation) => void) {}
@@ -124,13 +133,23 @@ export class Checker implements Observer {
 
   print(who: string, proc: ServerProc | null, event: LogEvent): void {
     switch (event.event) {
-      case 'client.sent':
-        this.history.invoked(event.name, event.request.num, event.body ?? messageOf(event.name) + event.request.num, this.tick());
+      case 'client.sent': {
+        const body = event.body ?? messageOf(event.name) + event.request.num;
+        const key = `${event.name} ${event.request.num}`;
+        this.sentUnder.set(key, (this.sentUnder.get(key) ?? new Set()).add(body));
+        this.history.invoked(event.name, event.request.num, body, this.tick());
         break;
+      }
       case 'client.received': {
         const { num, server } = event.request;
+        const under = this.sentUnder.get(`${event.name} ${num}`);
+        if (under !== undefined && under.size > 1) {
+          // One process never changes a number's request: an earlier process of this client sent another.
+          this.pendingHits.push({ bug: 'restarted-client-reuses-number', at: this.now, detail: `${event.name}:${num} answered, sent as ${[...under].join(' and as ')}` });
+        }
+        // `body` as a log client sends it: `answered-kept` (app = log only) looks for it in the log.
         this.answers.push({ client: event.name, num, body: messageOf(event.name) + num, result: event.result, server, at: this.now });
-        this.history.completed(event.name, num, Number(event.result), this.tick());
+        this.history.completed(event.name, num, event.result, this.tick());
         break;
       }
       case 'server.heartbeat':
@@ -244,18 +263,19 @@ export class Checker implements Observer {
   // ---------------------------------------------------------------------------------------------
   // At the end, after quiescence
 
-  /** The history with the final log of a serving replica (the primary's where there is one). */
+  /** The history with the final state of a serving replica (the primary's where there is one). */
   private checkLinearizable(contexts: { server: string; ctx: ServerContext }[]): void {
+    const app = this.world.sim.app;
     const holder = contexts.find((c) => c.ctx.role === 'primary') ?? contexts[0];
-    const final = holder ? (holder.ctx.state as string[]) : undefined;
-    const v = checkLog(this.history.operations, { final });
+    const finalSnapshot = holder ? BUILT_IN_APPS[app]!.snapshot(holder.ctx.state) : undefined;
+    const v = checkHistory(app, this.history.operations, { finalSnapshot });
     if (v.ok === true) return;
     const ops = this.history.operations;
     const unknown = ops.filter((o) => o.complete === null).length;
     this.violate(
       'linearizable',
-      `${v.ok === false ? 'not linearizable' : 'undecided'} (${v.method} check of ${ops.length} operations, ${unknown} unknown` +
-        `${holder ? `, with ${holder.server}'s final log of ${final!.length}` : ''}): ${inSeconds(v.reason)}`,
+      `${v.ok === false ? 'not linearizable' : 'undecided'} (${app}: ${v.method} check of ${ops.length} operations, ${unknown} unknown` +
+        `${finalSnapshot !== undefined ? `, with ${holder!.server}'s final ${describeState(app, finalSnapshot)}` : ''}): ${inSeconds(v.reason)}`,
     );
   }
 
@@ -304,9 +324,10 @@ export class Checker implements Observer {
       }
     }
 
-    // Agreement among the serving replicas.
+    // Agreement among the serving replicas: the app's snapshot (kv's is canonical) and the client table.
+    const app = BUILT_IN_APPS[w.sim.app]!;
     const shown = (c: ServerContext) =>
-      `${(c.state as string[]).join(';')} | ${Object.keys(c.clients).sort().map((k) => `${k}:${c.clients[k]!.num}:${c.clients[k]!.reply}`).join(' ')}`;
+      `${app.snapshot(c.state)} | ${Object.keys(c.clients).sort().map((k) => `${k}:${c.clients[k]!.num}:${c.clients[k]!.reply}`).join(' ')}`;
     if (contexts.length > 1) {
       const [first, ...rest] = contexts;
       const a = shown(first!.ctx);
@@ -316,10 +337,10 @@ export class Checker implements Observer {
       }
     }
 
-    // Durability: what clients saw answered is kept.
+    // Durability: what clients saw answered is kept (app = log: a reply names the entry's position).
     const sync = mode === 'passive' && w.config.cluster.durability === 'sync';
     // Active: every serving replica (they are equal when `replicas-equal` passed; each is checked).
-    const checked = sync ? [contexts.find((c) => c.ctx.role === 'primary') ?? contexts[0]] : mode === 'active' ? contexts : [];
+    const checked = w.sim.app !== 'log' ? [] : sync ? [contexts.find((c) => c.ctx.role === 'primary') ?? contexts[0]] : mode === 'active' ? contexts : [];
     for (const primary of checked) {
       if (primary) {
         const log = primary.ctx.state as string[];
@@ -359,6 +380,12 @@ function diff(a: ServerContext, b: ServerContext): string {
     .filter((c) => a.clients[c]?.num !== b.clients[c]?.num || a.clients[c]?.reply !== b.clients[c]?.reply)
     .map((c) => `${c} ${a.clients[c]?.num ?? '-'}/${b.clients[c]?.num ?? '-'}`);
   if (tables.length > 0) return `client tables ${tables.join(', ')}`;
+  if (a.state instanceof Map && b.state instanceof Map) {
+    const ma = a.state as Map<string, unknown>;
+    const mb = b.state as Map<string, unknown>;
+    const keys = [...new Set([...ma.keys(), ...mb.keys()])].sort().filter((k) => JSON.stringify(ma.get(k)) !== JSON.stringify(mb.get(k)));
+    return `kv maps differ at ${keys.map((k) => `${k} (${JSON.stringify(ma.get(k) ?? null)} / ${JSON.stringify(mb.get(k) ?? null)})`).join(', ')}`;
+  }
   const la = a.state as string[];
   const lb = b.state as string[];
   const i = la.findIndex((x, k) => lb[k] !== x);

@@ -2,11 +2,12 @@
  * Four planted bugs (test-only switches in src/actors/switches.ts), each caught within the CI
  * batch's seeds by the invariant it breaks. Seeds run in order until one fails, so the seed named
  * is the lowest failing one of the batch. `unorderedActive` is how the linearizability check is
- * shown to bite: without the total order, the positions told to clients cannot come from one list.
+ * shown to bite: without the total order, the positions told to clients cannot come from one list;
+ * and under kv (the batch's kv seeds), the values clients read cannot come from one map.
  */
 import { expect } from 'chai';
 import { plant, type PlantedBug } from '../../src/actors/switches.js';
-import { CI_SEEDS } from './ci.js';
+import { CI_KV_SEEDS, CI_SEEDS } from './ci.js';
 import type { Invariant } from './invariants.js';
 import { campaign } from './pool.js';
 
@@ -37,4 +38,14 @@ describe('simulator: planted bugs are caught within the CI batch', function () {
       expect(plant[bug]).to.equal(false);
     });
   }
+
+  it('unorderedActive under kv: the per-key check catches what the clients read', async () => {
+    const c = await campaign({ ...CI_KV_SEEDS, plant: ['unorderedActive'], stopAtFirstFailure: true });
+    const first = c.failures[0];
+    expect(first, `no kv seed of ${CI_KV_SEEDS.first}..${CI_KV_SEEDS.first + CI_KV_SEEDS.runs - 1} caught unorderedActive`).to.not.equal(undefined);
+    const v = first!.violations[0]!;
+    console.log(`      caught by seed ${first!.seed} (after ${c.summary.runs} runs) at ${(v.at / 1000).toFixed(3)} s: ${v.invariant}: ${v.detail.slice(0, 300)}`);
+    expect(first!.violations.map((x) => x.invariant)).to.include('linearizable');
+    expect(first!.violations.find((x) => x.invariant === 'linearizable')!.detail).to.match(/^not linearizable \(kv: search check/);
+  });
 });

@@ -15,11 +15,14 @@ import { addRun, emptySummary, isFailure, type Summary } from './report.js';
 import type { RunResult } from './run.js';
 import { Trace } from './trace.js';
 import type { Job } from './worker.js';
+import type { SimApp } from './world.js';
 
 export interface CampaignOptions {
   /** First seed; seeds run `first`, `first + 1`, … */
   first: number;
   runs: number;
+  /** The replicated application of every run (default `log`). */
+  app?: SimApp;
   /** Worker threads (default: the machine's available parallelism). */
   workers?: number;
   minutes?: number;
@@ -74,6 +77,7 @@ export function campaign(options: CampaignOptions): Promise<Campaign> {
       if (stopping || next >= options.runs) return false;
       const job: Job = {
         seed: options.first + next,
+        app: options.app ?? 'log',
         minutes: options.minutes ?? 5,
         plant: options.plant ?? [],
         allow: options.allow ?? [],

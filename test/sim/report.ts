@@ -109,7 +109,8 @@ export function addRun(s: Summary, r: RunResult): void {
   s.recoveries += r.recoveries;
   s.answered += r.answered;
   s.clientsGaveUp += r.clientsGaveUp;
-  const mode = r.config.mode === 'active' ? 'active' : `passive/${r.config.durability}`;
+  const style = r.config.mode === 'active' ? 'active' : `passive/${r.config.durability}`;
+  const mode = r.config.app === 'log' ? style : `${r.config.app} ${style}`;
   s.modes[mode] = (s.modes[mode] ?? 0) + 1;
   for (const bug of new Set(r.pendingHits.map((h) => h.bug))) {
     (s.pendingHits[bug] ??= []).push({ seed: r.seed, violated: r.violations.length > 0 });

@@ -14,7 +14,7 @@ import { PENDING_BUGS, type PendingBug } from './pending.js';
 import { hostOf } from './net.js';
 import { Scheduler, streams, type Timer } from './scheduler.js';
 import { Trace } from './trace.js';
-import { clientHost, GFD_HOST, RM_HOST, serverHost, World, type SimConfig } from './world.js';
+import { clientHost, GFD_HOST, RM_HOST, serverHost, World, type SimApp, type SimConfig } from './world.js';
 
 export const FAULT_KINDS = [
   'crash-server',
@@ -30,6 +30,8 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface RunOptions {
   seed: number;
+  /** The replicated application (default `log`). Not drawn from the seed, so a seed's cluster and faults are the same under either. */
+  app?: SimApp;
   /** Simulated minutes (default 5). */
   minutes?: number;
   /** Record every event each machine takes in the trace (slower; replays use it). */
@@ -77,7 +79,7 @@ type Rand = () => number;
 const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 const between = (r: Rand, lo: number, hi: number): number => lo + r() * (hi - lo);
 
-export function drawConfig(r: Rand): SimConfig {
+export function drawConfig(r: Rand, app: SimApp = 'log'): SimConfig {
   const mode = r() < 0.5 ? 'active' : 'passive';
   const durability = mode === 'passive' && r() < 0.35 ? 'checkpoint' : 'sync';
   const heartbeatFreqS = pick(r, [0.5, 1, 1, 1]);
@@ -86,12 +88,12 @@ export function drawConfig(r: Rand): SimConfig {
   const servers = pick(r, [2, 3, 3, 3, 3, 4]);
   const clientCount = pick(r, [1, 2, 2, 3]);
   const clients = Array.from({ length: clientCount }, (_, i) => ({ name: `C${i + 1}`, intervalS: pick(r, [0.25, 0.5, 1, 2]) }));
-  return { mode, durability, heartbeatFreqS, heartbeatTimeoutS, checkpointFreqS, servers, clients };
+  return { app, mode, durability, heartbeatFreqS, heartbeatTimeoutS, checkpointFreqS, servers, clients };
 }
 
 export function describeConfig(c: SimConfig): string {
   return (
-    `${c.mode}${c.mode === 'passive' ? ` durability=${c.durability}` : ''}, ${c.servers} servers, ` +
+    `${c.app === 'log' ? '' : `app=${c.app} `}${c.mode}${c.mode === 'passive' ? ` durability=${c.durability}` : ''}, ${c.servers} servers, ` +
     `heartbeat ${c.heartbeatFreqS} s / timeout ${c.heartbeatTimeoutS} s, checkpoint ${c.checkpointFreqS} s, ` +
     `clients ${c.clients.map((cl) => `${cl.name}@${cl.intervalS}s`).join(' ')}`
   );
@@ -102,7 +104,7 @@ export function runSeed(options: RunOptions): RunResult {
   const duration = Math.round((options.minutes ?? 5) * 60_000);
   const rand = streams(seed);
   const r = rand.schedule;
-  const config = drawConfig(r);
+  const config = drawConfig(r, options.app);
   const sched = new Scheduler(rand.stray);
   const trace = new Trace();
   let stop = false;
@@ -115,7 +117,11 @@ export function runSeed(options: RunOptions): RunResult {
   for (const bug of options.plant ?? []) plant[bug] = true;
   const wallStart = performance.now();
   sched.install();
-  const world = new World(config, sched, rand.network, trace, checker, { events: options.events ?? false });
+  const world = new World(config, sched, rand.network, trace, checker, {
+    events: options.events ?? false,
+    workload: rand.workload,
+    resendAfterRestart: !(options.allow ?? []).includes('restarted-client-reuses-number'),
+  });
   checker.world = world;
   const faults = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
   const schedule: string[] = [];
@@ -342,6 +348,7 @@ export { hostOf };
 
 export function replayCommand(o: RunOptions): string {
   const flags = [`--seed ${o.seed}`];
+  if (o.app !== undefined && o.app !== 'log') flags.push(`--app ${o.app}`);
   if (o.minutes !== undefined && o.minutes !== 5) flags.push(`--minutes ${o.minutes}`);
   if (o.plant?.length) flags.push(`--plant ${o.plant.join(',')}`);
   if (o.allow?.length) flags.push(`--allow ${o.allow.join(',')}`);

@@ -253,9 +253,13 @@ export class ProcessClock {
   }
 }
 
-/** Independent streams from one seed (schedule, network, stray `Math.random`). */
-export function streams(seed: number): { schedule: () => number; network: () => number; stray: () => number } {
+/**
+ * Independent streams from one seed (schedule, network, stray `Math.random`, and the kv clients'
+ * requests). The workload stream is drawn last, so the others are what they were before it existed
+ * and every log seed replays as it did.
+ */
+export function streams(seed: number): { schedule: () => number; network: () => number; stray: () => number; workload: () => number } {
   const root = mulberry32(seed ^ 0x5eed);
   const next = () => Math.floor(root() * 4294967296);
-  return { schedule: mulberry32(next()), network: mulberry32(next()), stray: mulberry32(next()) };
+  return { schedule: mulberry32(next()), network: mulberry32(next()), stray: mulberry32(next()), workload: mulberry32(next()) };
 }

@@ -6,9 +6,11 @@ import { parentPort } from 'node:worker_threads';
 import type { PlantedBug } from '../../src/actors/switches.js';
 import type { PendingBug } from './pending.js';
 import { runSeed } from './run.js';
+import type { SimApp } from './world.js';
 
 export interface Job {
   seed: number;
+  app: SimApp;
   minutes: number;
   plant: PlantedBug[];
   allow: PendingBug[];
@@ -16,6 +18,6 @@ export interface Job {
 }
 
 parentPort!.on('message', (job: Job) => {
-  const result = runSeed({ seed: job.seed, minutes: job.minutes, plant: job.plant, allow: job.allow, longPartitions: job.longPartitions });
+  const result = runSeed({ seed: job.seed, app: job.app, minutes: job.minutes, plant: job.plant, allow: job.allow, longPartitions: job.longPartitions });
   parentPort!.postMessage({ ...result, trace: result.trace ? result.trace.records : null });
 });

@@ -15,12 +15,15 @@ import { lfdMachine } from '../../src/actors/lfd.js';
 import { rmMachine } from '../../src/actors/rm.js';
 import { serverMachine, type ServerContext } from '../../src/actors/server.js';
 import type { App } from '../../src/app/index.js';
+import { kvApp } from '../../src/app/kv.js';
 import { logApp } from '../../src/app/log.js';
+import { KvWorkload } from '../../src/check/kv-workload.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { ClusterConfig } from '../../src/config/types.js';
 import type { LogEvent, Print } from '../../src/log/events.js';
 import type { Frame, Mode, Phase } from '../../src/protocol/frames.js';
 import type { Transport, TransportCommand } from '../../src/transport/types.js';
+import { mulberry32 } from '../../src/random.js';
 import { NetProcess, SimNet } from './net.js';
 import { ProcessClock, Scheduler } from './scheduler.js';
 import { Trace } from './trace.js';
@@ -30,8 +33,12 @@ export interface ClientSpec {
   intervalS: number;
 }
 
-/** The cluster a seed draws (times in seconds, as in the file). */
+/** The applications a run may replicate: both have a model the history is checked with. */
+export type SimApp = 'log' | 'kv';
+
+/** The cluster a seed draws (times in seconds, as in the file); the app is the run's choice, not drawn. */
 export interface SimConfig {
+  app: SimApp;
   mode: Mode;
   durability: 'sync' | 'checkpoint';
   heartbeatFreqS: number;
@@ -45,7 +52,10 @@ export const RM_HOST = '10.0.0.1';
 export const GFD_HOST = '10.0.0.2';
 export const serverHost = (i: number) => `10.0.1.${i}`;
 export const clientHost = (i: number) => `10.0.2.${i}`;
-/** What client Ci's request n carries: `c1-n`, unique per (client, number), so logs show duplicates. */
+/**
+ * What client Ci's request n carries (app = log): `c1-n`, unique per (client, number), so logs show
+ * duplicates. Under kv the same prefix starts every value Ci writes (`KvWorkload`).
+ */
 export const messageOf = (client: string) => `${client.toLowerCase()}-`;
 
 export function iniText(c: SimConfig): string {
@@ -56,7 +66,7 @@ export function iniText(c: SimConfig): string {
     `heartbeat_timeout = ${c.heartbeatTimeoutS}`,
     `checkpoint_freq = ${c.checkpointFreqS}`,
     `durability = ${c.durability}`,
-    'app = log',
+    `app = ${c.app}`,
     '[rm]',
     `host = ${RM_HOST}`,
     'port = 7000',
@@ -79,7 +89,7 @@ export interface Observer {
   serverChanged(proc: ServerProc, phase: Phase | null, context: ServerContext, lease?: string): void;
   /** A server is about to send a frame to a client or a peer (its context as before the step). */
   serverSends(proc: ServerProc, frame: Frame): void;
-  /** A server process's state applied a request (`app.apply`); `log` is the state before. */
+  /** A server process's log applied a request (`app.apply`, app = log only); `log` is the state before. */
   applied(proc: ServerProc, log: string[], body: string): void;
   /** An event is about to reach a server machine from its transport. */
   serverTakes(proc: ServerProc, event: { type: string; frame?: Frame }): void;
@@ -115,6 +125,14 @@ interface Role {
 export interface WorldOptions {
   /** Record every event each role machine takes (slower; for replays). */
   events: boolean;
+  /** app = kv: the stream the clients' requests are drawn from (each client its own, from this). */
+  workload?: () => number;
+  /**
+   * app = kv: a restarted client first sends again the request its previous process had in flight,
+   * so that a number both processes use carries one request (pending.ts:
+   * restarted-client-reuses-number). Off: it starts with a new one.
+   */
+  resendAfterRestart?: boolean;
 }
 
 /** A server machine's phase from its state value. */
@@ -140,6 +158,8 @@ export class World {
   /** Clients that gave up (printed that all servers are dead). */
   gaveUp = 0;
   private nextPid = 4242;
+  /** app = kv: each client's requests, kept across its restarts, and the line it was fed last. */
+  private readonly workloads = new Map<string, { workload: KvWorkload; fed: string }>();
 
   constructor(
     readonly sim: SimConfig,
@@ -216,7 +236,9 @@ export class World {
   // ---------------------------------------------------------------------------------------------
   // Servers, started by their LFD through the in-process launcher
 
-  private serverApp(procRef: () => ServerProc): App<string[]> {
+  private serverApp(procRef: () => ServerProc): App<any> {
+    // The log's applied-once watch needs unique request strings; kv requests repeat (two gets).
+    if (this.sim.app === 'kv') return kvApp;
     const observer = this.observer;
     return {
       ...logApp,
@@ -394,10 +416,12 @@ export class World {
     const index = Number(name.slice(1));
     const net = this.net.process(name, clientHost(index));
     const t = net.transport();
+    const kv = this.sim.app === 'kv';
+    const print = this.printer(name);
     const actor = this.startActor(
       name,
       clientMachine.provide({ actors: { listener: t.listener, link: t.link } }),
-      { name, config: this.config, print: this.printer(name) },
+      { name, config: this.config, print: kv ? this.feeding(name, print) : print, stdin: kv },
       null,
       (snapshot) => {
         if (snapshot.status === 'done' && this.clients.get(name)?.actor === actor) {
@@ -411,6 +435,40 @@ export class World {
       },
     );
     this.clients.set(name, { name, actor, net, alive: true });
+    if (kv) {
+      const before = this.workloads.get(name);
+      if (before && this.options.resendAfterRestart) actor.send({ type: 'line', text: before.fed });
+      else this.feed(name);
+    }
+  }
+
+  /**
+   * app = kv: the client takes its requests as lines (`stdin: true`), one line for its first request
+   * and one more after each reply, as `steadfast chaos` writes them to a client's standard input. A
+   * resend or a renumbering after a restart reuses the line it holds, so it never runs short.
+   */
+  private feeding(name: string, print: Print): Print {
+    return (event) => {
+      print(event);
+      if (event.event !== 'client.received') return;
+      const w = this.workloads.get(name)!;
+      w.workload.observe(w.fed, event.result);
+      this.feed(name);
+    };
+  }
+
+  private feed(name: string): void {
+    let w = this.workloads.get(name);
+    if (!w) {
+      if (!this.options.workload) throw new Error('app = kv needs a workload stream');
+      const seed = Math.floor(this.options.workload() * 4294967296);
+      w = { workload: new KvWorkload(mulberry32(seed), messageOf(name)), fed: '' };
+      this.workloads.set(name, w);
+    }
+    const client = this.clients.get(name);
+    if (!client?.alive) return;
+    w.fed = w.workload.next();
+    client.actor.send({ type: 'line', text: w.fed });
   }
 
   /** SIGKILL of a role that is not a server: its sockets close, it does nothing more. */

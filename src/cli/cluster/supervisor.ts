@@ -94,13 +94,16 @@ export class Supervisor {
     process.on('exit', this.exitHook);
   }
 
-  /** `node main.js KIND [--name NAME] ARGS… roleArgs…` */
-  start(name: string, kind: RoleKind, extraArgs: string[] = []): Member {
+  /**
+   * `node main.js KIND [--name NAME] ARGS… roleArgs…`. `stdin`: give the process a pipe as its
+   * standard input (`member.child.stdin`), for a client with `--stdin` that the caller feeds.
+   */
+  start(name: string, kind: RoleKind, extraArgs: string[] = [], options: { stdin?: boolean } = {}): Member {
     const args = [kind, ...(kind === 'lfd' || kind === 'client' ? ['--name', name] : []), ...extraArgs, ...this.opts.roleArgs];
     const child = spawn(process.execPath, [this.opts.main, ...args], {
       cwd: this.opts.cwd,
       ...(this.opts.env ? { env: { ...process.env, ...this.opts.env } } : {}),
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       detached: true,
     });
     if (child.pid === undefined) throw new Error(`could not start ${name}`);
@@ -118,6 +121,8 @@ export class Supervisor {
     createInterface({ input: child.stdout! }).on('line', (line) => this.take(member, line, true)).on('close', () => (open--, finish()));
     createInterface({ input: child.stderr! }).on('line', (line) => this.take(member, line, false)).on('close', () => (open--, finish()));
     child.on('error', () => {}); // a failed spawn also ends in 'exit'/'close'
+    // Writing to a process that exited fails with EPIPE; its exit is what the caller watches.
+    child.stdin?.on('error', () => {});
     child.on('exit', (code, signal) => {
       member.exit = { code, signal };
       exited = true;

@@ -50,13 +50,6 @@ ${COMMON_HELP}`;
 
 type FaultKind = 'kill' | 'stop-short' | 'stop-long' | 'term';
 
-/**
- * Until `steadfast client` accepts `--history` for every app (src/cli/client.ts refuses it unless
- * app = log, a check being removed there), a kv client is told app = log: a client never applies
- * requests and reads the app nowhere else, so this changes nothing but that refusal. Drop it then.
- */
-const HISTORY_FOR_ANY_APP = ['--app', 'log'];
-
 /** The servers (up to three, each with its LFD) of the given or default file, on free local ports. */
 async function chaosConfig(base: ClusterConfig, app: ChaosApp, mode: Mode, clients: number, intervalMs: number, timing: { freq: number; timeout: number; checkpoint: number }): Promise<ClusterConfig> {
   const host = '127.0.0.1';
@@ -182,7 +175,7 @@ export async function chaosCommand(argv: string[]): Promise<number> {
     for (const c of config.clients) {
       if (!feeder) sup.start(c.name, 'client', ['--history', historyFile(c.name)]);
       else {
-        const m = sup.start(c.name, 'client', ['--history', historyFile(c.name), '--stdin', ...HISTORY_FOR_ANY_APP], { stdin: true });
+        const m = sup.start(c.name, 'client', ['--history', historyFile(c.name), '--stdin'], { stdin: true });
         feeder.add(c.name, c.message, m.child.stdin!);
       }
     }

@@ -1,5 +1,5 @@
 /**
- * Four planted bugs (test-only switches in src/actors/switches.ts), each caught within the CI
+ * Five planted bugs (test-only switches in src/actors/switches.ts), each caught within the CI
  * batch's seeds by the invariant it breaks. Seeds run in order until one fails, so the seed named
  * is the lowest failing one of the batch. `unorderedActive` is how the linearizability check is
  * shown to bite: without the total order, the positions told to clients cannot come from one list;
@@ -16,6 +16,7 @@ const EXPECTED: Record<PlantedBug, { what: string; invariant: Invariant }> = {
   promoteWithoutEpoch: { what: 'promotion without a new epoch (two primaries)', invariant: 'one-primary-per-epoch' },
   dropHeldOnRecovery: { what: 'a recovering replica that drops held requests', invariant: 'recovery-complete' },
   unorderedActive: { what: 'active replicas without the total order (each applies in its own arrival order)', invariant: 'linearizable' },
+  replyBeforeAcks: { what: 'a passive sync primary that replies before its backups acknowledged (the output rule broken)', invariant: 'answered-kept' },
 };
 
 describe('simulator: planted bugs are caught within the CI batch', function () {

@@ -46,7 +46,7 @@ export const CONFIGS: readonly BenchConfig[] = [
   { label: 'passive sync', settings: { mode: 'passive', durability: 'sync' } },
   { label: 'passive checkpoint', settings: { mode: 'passive', durability: 'checkpoint' } },
   { label: 'active', settings: { mode: 'active' } },
-  { label: 'kv passive sync', settings: { mode: 'passive', durability: 'sync', app: 'kv' }, concurrency: [32], body: kvBody },
+  { label: 'kv passive sync', settings: { mode: 'passive', durability: 'sync', app: 'kv' }, concurrency: [8, 32], body: kvBody },
 ];
 
 export interface LoadPoint {

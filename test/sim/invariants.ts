@@ -224,11 +224,6 @@ export class Checker implements Observer {
     seen.add(body);
   }
 
-  serverTakes(proc: ServerProc, event: { type: string; frame?: Frame }): void {
-    const f = event.frame;
-    if (!f) return;
-  }
-
   /** Everything held is applied, skipped as already had, or (active) waiting for its position. */
   private checkReleased(proc: ServerProc, held: ServerContext['held'], ctx: ServerContext): void {
     const backup = ctx.mode === 'passive' && ctx.role === 'backup';

@@ -91,8 +91,6 @@ export interface Observer {
   serverSends(proc: ServerProc, frame: Frame): void;
   /** A server process's log applied a request (`app.apply`, app = log only); `log` is the state before. */
   applied(proc: ServerProc, log: string[], body: string): void;
-  /** An event is about to reach a server machine from its transport. */
-  serverTakes(proc: ServerProc, event: { type: string; frame?: Frame }): void;
   actorError(who: string, err: unknown): void;
 }
 
@@ -257,10 +255,6 @@ export class World {
       return fromCallback<TransportCommand, any>((args: any) =>
         inner({
           ...args,
-          sendBack: (event: any) => {
-            observer.serverTakes(procRef(), event);
-            args.sendBack(event);
-          },
           receive: (listener: (c: TransportCommand) => void) =>
             args.receive((command: TransportCommand) => {
               if (command.type === 'send') observer.serverSends(procRef(), command.frame);

@@ -24,6 +24,11 @@ export class NetProcess {
   paused = false;
   dead = false;
   private held: (() => void)[] = [];
+  /**
+   * Connections its kernel accepted while it was paused, not yet handed to it: when it dies they
+   * are reset, as a dead process's sockets are (left open, a peer would wait on them for ever).
+   */
+  private unaccepted = new Set<Conn>();
   readonly driver: Driver;
 
   constructor(
@@ -42,8 +47,12 @@ export class NetProcess {
           port,
           (conn) => {
             // A dead process's kernel resets what it can no longer accept.
-            if (this.dead) conn.close('connection reset');
-            else this.gate(() => onConnection(new GatedConn(conn, this, net)));
+            if (this.dead) return conn.close('connection reset');
+            this.unaccepted.add(conn);
+            this.gate(() => {
+              this.unaccepted.delete(conn);
+              onConnection(new GatedConn(conn, this, net));
+            });
           },
           (result: ListenResult) =>
             this.gate(() => {
@@ -96,9 +105,14 @@ export class NetProcess {
     }
   }
 
-  kill(): void {
+  /** The process dies; returns how many connections it had not accepted yet (reset now). */
+  kill(): number {
     this.dead = true;
     this.held = [];
+    const reset = this.unaccepted.size;
+    for (const conn of this.unaccepted) conn.close('connection reset');
+    this.unaccepted.clear();
+    return reset;
   }
 }
 

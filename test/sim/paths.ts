@@ -32,3 +32,10 @@ export function killedOnLostLink(res: RunResult): string[] {
   });
   return found;
 }
+
+/** A stopped server was killed with connections its kernel had accepted for it (relaunch-never-comes). */
+export function killedWithUnaccepted(res: RunResult): { t: number; who: string }[] {
+  return records(res)
+    .filter((r) => r.kind === 'sim' && r.text.startsWith('its kernel resets '))
+    .map((r) => ({ t: r.t, who: r.who }));
+}

@@ -311,9 +311,10 @@ export class World {
     proc.alive = false;
     proc.how = how;
     proc.clock.kill();
-    proc.net.kill();
+    const unaccepted = proc.net.kill();
     proc.phase = null;
     this.note(proc.key, `process ends (${how})`);
+    if (unaccepted > 0) this.note(proc.key, `its kernel resets ${unaccepted} connection(s) it had not accepted (it was stopped)`);
     proc.actor.stop();
     const watcher = proc.onExit;
     proc.onExit = null;

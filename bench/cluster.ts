@@ -1,6 +1,6 @@
 /**
  * A whole steadfast cluster of real processes for the bench: RM, GFD, LFD1–LFD3 (each launching its
- * server), on free loopback ports from a generated ini file (the e2e harness's helpers), every role
+ * server), on free loopback ports from a generated ini file (test/support/processes.ts, shared with the e2e tests), every role
  * at `--log-level warn` so that per-request lines cost nothing. Every line a role prints is stamped
  * with its arrival time here (`performance.now()`), finer than the roles' one-second `[HH:MM:SS]`.
  */
@@ -14,7 +14,7 @@ import {
   writeConfig,
   type Role,
   type TestCluster,
-} from '../test/e2e/harness.js';
+} from '../test/support/processes.js';
 import { sleep } from './load.js';
 
 /** Bound on one awaited line or condition. */

@@ -19,7 +19,7 @@
  * relaunch.
  */
 import { performance } from 'node:perf_hooks';
-import { killAll, waitForLine, type Role } from '../test/e2e/harness.js';
+import { killAll, waitForLine, type Role } from '../test/support/processes.js';
 import { at, startCluster, untilTrue, WAIT_MS, type BenchCluster } from './cluster.js';
 import { followingChannel } from './follow.js';
 import { sleep, startLoop } from './load.js';

@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { closeRawConns, killAll, requireBuilt, ROOT } from '../test/e2e/harness.js';
+import { closeRawConns, killAll, requireBuilt, ROOT } from '../test/support/processes.js';
 import { killEchoServers } from './procs.js';
 import { runFailover, type FailoverOptions } from './failover.js';
 import { failoverSvg, latencySvg, table, toJson, type BenchResults } from './report.js';

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { withTimeout } from '../test/e2e/harness.js';
+import { withTimeout } from '../test/support/processes.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** Echo servers still running, for a teardown that did not reach their `stop`. */

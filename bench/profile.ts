@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
-import { BIN, killAll, startRole, waitForLine, writeConfig, withTimeout } from '../test/e2e/harness.js';
+import { BIN, killAll, startRole, waitForLine, writeConfig, withTimeout } from '../test/support/processes.js';
 import { DEFAULT_SETTINGS, rmStatus, untilTrue, WAIT_MS } from './cluster.js';
 import { closedLoop, socketChannel, sleep } from './load.js';
 import { profileTable, type CpuProfile } from './cpuprofile.js';

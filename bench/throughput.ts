@@ -6,7 +6,7 @@
  * On the passive `sync` cluster it also takes the roles' resident memory idle and under load, and a
  * primary's with 1,000 client connections.
  */
-import { killAll, startRole, type Role } from '../test/e2e/harness.js';
+import { killAll, startRole, type Role } from '../test/support/processes.js';
 import { startCluster, WAIT_MS, type BenchCluster } from './cluster.js';
 import { bodyOf, closedLoop, connect, readFrames, sleep, socketChannel, type Channel, type LoadResult } from './load.js';
 import { cpuMs, ownCpuMs, rssMb, startEchoProcess, type EchoProcess } from './procs.js';

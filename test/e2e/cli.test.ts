@@ -20,7 +20,7 @@ import {
   writeConfig,
   writeIni,
   type Role,
-} from './harness.js';
+} from '../support/processes.js';
 
 /** How a role's output must not look after a clean stop or a user's mistake. */
 const STACK_TRACE = /^\s+at |internal error|Error:/;

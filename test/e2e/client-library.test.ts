@@ -7,7 +7,7 @@ import net from 'node:net';
 import { expect } from 'chai';
 import { ClosedError, connect, TimeoutError, type Client } from '../../src/client/index.js';
 import { loadConfig } from '../../src/config/load.js';
-import { freePorts, killAllAndCheck, startRole, waitForLine, writeConfig, type TestCluster } from './harness.js';
+import { freePorts, killAllAndCheck, startRole, waitForLine, writeConfig, type TestCluster } from '../support/processes.js';
 
 const T = 20_000;
 

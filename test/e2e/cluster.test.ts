@@ -20,7 +20,7 @@ import {
   type Role,
   type ServerStatus,
   type TestCluster,
-} from './harness.js';
+} from '../support/processes.js';
 
 /** Generous bounds: failure detection takes 0.6 s and a relaunch well under 2 s on this config. */
 const T = 15_000;

@@ -21,7 +21,7 @@ import {
   waitForLine,
   writeConfig,
   type ServerStatus,
-} from './harness.js';
+} from '../support/processes.js';
 
 const T = 15_000;
 

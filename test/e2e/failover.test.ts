@@ -33,7 +33,7 @@ import {
   type Role,
   type ServerStatus,
   type TestCluster,
-} from './harness.js';
+} from '../support/processes.js';
 
 /** Generous bounds: with these timings a failure is detected in 0.6 s and a relaunch takes ~1 s. */
 const T = 15_000;

@@ -12,7 +12,7 @@ import { execFile, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { freePorts, killAllAndCheck, queryStatus, Role, ROOT, startRole, until, waitForLine, withTimeout, writeConfig, type TestCluster } from './harness.js';
+import { freePorts, killAllAndCheck, queryStatus, Role, ROOT, startRole, until, waitForLine, withTimeout, writeConfig, type TestCluster } from '../support/processes.js';
 
 const T = 15_000;
 const SERVER = path.join(ROOT, 'examples', 'kv-http', 'server.mjs');

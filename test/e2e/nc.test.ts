@@ -17,7 +17,7 @@ import {
   type Role,
   type TestCluster,
   until,
-} from './harness.js';
+} from '../support/processes.js';
 
 /** A small client-port limit, so that an oversize frame is cheap to type. */
 const MAX_FRAME = 256;

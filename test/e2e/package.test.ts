@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { killAllAndCheck, ROOT, startRole, tempDir, waitForLine, writeConfig } from './harness.js';
+import { killAllAndCheck, ROOT, startRole, tempDir, waitForLine, writeConfig } from '../support/processes.js';
 
 const PROGRAM = `import { connect, TimeoutError, type Client } from 'steadfast/client';
 import { defineApp, type App } from 'steadfast';

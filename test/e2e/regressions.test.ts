@@ -14,7 +14,7 @@ import {
   until,
   waitForLine,
   writeConfig,
-} from './harness.js';
+} from '../support/processes.js';
 
 describe('e2e: regressions', function () {
   this.timeout(60_000);

@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { AppError, connect, type Client } from '../../src/client/index.js';
-import { closeRawConns, connectRaw, isAlive, killAllAndCheck, queryStatus, runToExit, startRole, until, waitForLine, writeConfig, type Role, type TestCluster } from './harness.js';
+import { closeRawConns, connectRaw, isAlive, killAllAndCheck, queryStatus, runToExit, startRole, until, waitForLine, writeConfig, type Role, type TestCluster } from '../support/processes.js';
 
 const T = 20_000;
 

@@ -1,5 +1,6 @@
 /**
- * End-to-end harness: real `steadfast` processes on real sockets (127.0.0.1 only).
+ * The process harness of the e2e tests and the bench: real `steadfast` processes on real sockets
+ * (127.0.0.1 only).
  *
  * - `freePorts` and `writeConfig`: a cluster file on ports nobody uses, in a temporary directory.
  * - `startRole`: `node bin/steadfast COMMAND …`, every output line captured (stdout and stderr), and

@@ -5,12 +5,12 @@
  */
 import { expect } from 'chai';
 import type net from 'node:net';
-import { portOf, startEchoServer } from '../../bench/echo.js';
-import { bodyOf, closedLoop, socketChannel } from '../../bench/load.js';
-import { failoverSvg, keepSamples, latencySvg, table, targets, toJson, type BenchResults } from '../../bench/report.js';
-import { median, percentile, summarize } from '../../bench/stats.js';
-import type { CrashTrial } from '../../bench/failover.js';
-import { cpuMs } from '../../bench/procs.js';
+import { portOf, startEchoServer } from './echo.js';
+import { bodyOf, closedLoop, socketChannel } from './load.js';
+import { failoverSvg, keepSamples, latencySvg, table, targets, toJson, type BenchResults } from './report.js';
+import { median, percentile, summarize } from './stats.js';
+import type { CrashTrial } from './failover.js';
+import { cpuMs } from './procs.js';
 
 describe('bench: CPU time of a process', () => {
   it('reads user + system time from /proc and grows with work; a gone process gives NaN', () => {

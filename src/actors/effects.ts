@@ -1,33 +1,21 @@
 /**
- * What a machine's decision produces, as data (the etcd-raft split): frames to send and lines to
- * print. Pure functions return effects; one action carries them out through the transport actors
- * and the injected printer, so the decision logic never touches I/O.
+ * Carrying out effects (`src/core/effects.ts`): through the machine's transport actors (a peer by
+ * name becomes its link's id) and the injected printer, so the decision logic never touches I/O.
  */
 import { fromCallback, type AnyActorRef } from 'xstate';
+import { print, type Effect } from '../core/effects.js';
 import type { Frame } from '../protocol/frames.js';
 import type { LogEvent, Print } from '../log/events.js';
 import type { LinkInput, ListenerInput, Origin, TransportCommand } from '../transport/types.js';
 
-export type Effect =
-  | { kind: 'send'; via: string; link?: string; frame: Frame; coalesce?: string }
-  | { kind: 'close'; via: string; link: string }
-  | { kind: 'print'; event: LogEvent };
+export { answer, print, sendOn, type Effect } from '../core/effects.js';
 
-/**
- * A frame to whoever sent `origin`'s frame. `coalesce`: of the frames with this key sent on one
- * connection in one turn, only the last need go out (`TransportCommand`).
- */
-export function answer(origin: Origin, frame: Frame, coalesce?: string): Effect {
-  const effect: Effect = { kind: 'send', via: origin.via, link: origin.link, frame };
-  return coalesce === undefined ? effect : { ...effect, coalesce };
-}
+/** The id of a server's outbound link to the peer server named `server`. */
+export const peerLinkId = (server: string) => `peer:${server}`;
 
-export function sendOn(via: string, frame: Frame, coalesce?: string): Effect {
-  return coalesce === undefined ? { kind: 'send', via, frame } : { kind: 'send', via, frame, coalesce };
-}
-
-export function print(event: LogEvent): Effect {
-  return { kind: 'print', event };
+/** Of the cumulative frames written to one connection in one turn, only the last of a key goes out. */
+function cumulativeKey(frame: Frame): string {
+  return 'to' in frame && 'epoch' in frame ? `${frame.kind} ${frame.to} ${frame.epoch}` : frame.kind;
 }
 
 /** The subset of xstate's `enqueue` that effects need. */
@@ -56,12 +44,23 @@ export function runEffects(
   // The lines of one step go out in one action; those the printer's level drops are not scheduled.
   let lines: LogEvent[] | null = null;
   for (const effect of effects) {
-    if (effect.kind !== 'print' && !reachable(effect.via)) continue;
     switch (effect.kind) {
+      case 'peer': {
+        const via = peerLinkId(effect.to);
+        if (!reachable(via)) break;
+        enqueue.sendTo(via, { type: 'send', frame: effect.frame, ...(effect.cumulative ? { coalesce: cumulativeKey(effect.frame) } : {}) });
+        break;
+      }
+      case 'reply':
+        if (!reachable(effect.to.via)) break;
+        enqueue.sendTo(effect.to.via, { type: 'send', link: effect.to.link, frame: effect.frame, ...(effect.cumulative ? { coalesce: cumulativeKey(effect.frame) } : {}) });
+        break;
       case 'send':
-        enqueue.sendTo(effect.via, { type: 'send', link: effect.link, frame: effect.frame, coalesce: effect.coalesce });
+        if (!reachable(effect.via)) break;
+        enqueue.sendTo(effect.via, { type: 'send', link: effect.link, frame: effect.frame });
         break;
       case 'close':
+        if (!reachable(effect.via)) break;
         enqueue.sendTo(effect.via, { type: 'close', link: effect.link });
         break;
       case 'print': {

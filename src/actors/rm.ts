@@ -25,7 +25,7 @@ import {
   statusFrame,
   type Decision,
   type Membership,
-} from './replication.js';
+} from '../core/replication.js';
 
 export const RM_NAME = 'RM';
 const LISTENER = 'port';

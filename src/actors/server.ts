@@ -10,16 +10,13 @@ import type { ClusterConfig, ServerConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
 import type { Frame, PeerFrame, Phase, ReadyFrame, RecoveryFrame } from '../protocol/frames.js';
 import type { FrameEvent, TransportEvent } from '../transport/types.js';
-import { answer, print, runEffects, sendOn, transportSlots, type Effect, refusedLine } from './effects.js';
+import { answer, peerLinkId, print, runEffects, transportSlots, type Effect, refusedLine } from './effects.js';
 import { linkTo, listenOn, peerPortOf } from './wiring.js';
 import {
-  CLIENT_PORT,
-  PEER_PORT,
   checkpointTo,
   execute,
   hold,
   initialData,
-  peerLinkId,
   forget,
   recoveryFrame,
   refuse,
@@ -34,7 +31,12 @@ import {
   type ReplicaData,
   type Request,
   type Step,
-} from './replica.js';
+} from '../core/replica.js';
+import { toPeer } from '../core/effects.js';
+
+/** The server's two listeners (transport actor ids). */
+const CLIENT_PORT = 'clients';
+const PEER_PORT = 'peers';
 import {
   adoptEpoch,
   isOrdered,
@@ -46,7 +48,7 @@ import {
   takeOrder,
   takeOrderAck,
   takeRequest,
-} from './ordering.js';
+} from '../core/ordering.js';
 
 export interface ServerInput {
   name: string;
@@ -114,7 +116,7 @@ function requestOf(event: ServerEvent): Request | null {
 
 /** A snapshot for a peer: a checkpoint when passive, a recovery frame when active. */
 function snapshotFor(ctx: ServerContext, to: string): Step {
-  if (ctx.mode === 'active') return { data: ctx, effects: [sendOn(peerLinkId(to), recoveryFrame(ctx, to))] };
+  if (ctx.mode === 'active') return { data: ctx, effects: [toPeer(to, recoveryFrame(ctx, to))] };
   return checkpointTo(ctx, [to]);
 }
 

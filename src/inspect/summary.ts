@@ -3,7 +3,7 @@
  * functions that build its `status` frame, so that the page and `status` never disagree.
  */
 import { members as gfdMembers, type GfdContext } from '../actors/gfd.js';
-import { statusFrame } from '../actors/replication.js';
+import { statusFrame } from '../core/replication.js';
 import type { RmContext } from '../actors/rm.js';
 import type { ServerContext } from '../actors/server.js';
 import type { Summary } from './records.js';

@@ -19,7 +19,7 @@
  *                 (beyond the SPEC's guarantees: partitions are later work)
  */
 import { writeFileSync } from 'node:fs';
-import { plant, type PlantedBug } from '../../src/actors/switches.js';
+import { plant, type PlantedBug } from '../../src/core/switches.js';
 import { PENDING_BUGS, type PendingBug } from './pending.js';
 import { campaign } from './pool.js';
 import { failureReport, formatSummary, isFailure, traceLines, type TraceView } from './report.js';

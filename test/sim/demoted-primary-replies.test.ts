@@ -11,11 +11,11 @@
  * No seed of 1..1100 on 2ef6865 hit it, so this regression drives the replica logic directly (and
  * test/machines/stale-commands.test.ts the server machine).
  *
- * Cause: src/actors/replica.ts `retarget`: `syncBackups` is empty for a replica that is no longer
+ * Cause: src/core/replica.ts `retarget`: `syncBackups` is empty for a replica that is no longer
  * the primary, so every pending reply's waiting list emptied and `flush` answered the clients.
  */
 import { expect } from 'chai';
-import { execute, initialData, retarget, type ReplicaData } from '../../src/actors/replica.js';
+import { execute, initialData, retarget, type ReplicaData } from '../../src/core/replica.js';
 import { logApp } from '../../src/app/log.js';
 import { parseConfig } from '../../src/config/load.js';
 import { iniText } from './world.js';

@@ -1,12 +1,12 @@
 /**
- * Five planted bugs (test-only switches in src/actors/switches.ts), each caught within the CI
+ * Five planted bugs (test-only switches in src/core/switches.ts), each caught within the CI
  * batch's seeds by the invariant it breaks. Seeds run in order until one fails, so the seed named
  * is the lowest failing one of the batch. `unorderedActive` is how the linearizability check is
  * shown to bite: without the total order, the positions told to clients cannot come from one list;
  * and under kv (the batch's kv seeds), the values clients read cannot come from one map.
  */
 import { expect } from 'chai';
-import { plant, type PlantedBug } from '../../src/actors/switches.js';
+import { plant, type PlantedBug } from '../../src/core/switches.js';
 import { CI_KV_SEEDS, CI_SEEDS } from './ci.js';
 import type { Invariant } from './invariants.js';
 import { campaign } from './pool.js';

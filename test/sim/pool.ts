@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { PlantedBug } from '../../src/actors/switches.js';
+import type { PlantedBug } from '../../src/core/switches.js';
 import type { PendingBug } from './pending.js';
 import { addRun, emptySummary, isFailure, type Summary } from './report.js';
 import type { RunResult } from './run.js';

@@ -8,7 +8,7 @@
  * clients stop 15 s before the end; the final checks run at the end. A violation stops the run at
  * once (it is what the seed is for).
  */
-import { plant, type PlantedBug } from '../../src/actors/switches.js';
+import { plant, type PlantedBug } from '../../src/core/switches.js';
 import { Checker, type Violation } from './invariants.js';
 import { PENDING_BUGS, type PendingBug } from './pending.js';
 import { hostOf } from './net.js';

@@ -9,7 +9,7 @@
  * server under the current schedule (`paths.ts`); the RM's repeated `send_checkpoint` gets it
  * serving.
  *
- * Cause: the RM sent `send_checkpoint` again only with a new `ready` (src/actors/replication.ts).
+ * Cause: the RM sent `send_checkpoint` again only with a new `ready` (src/core/replication.ts).
  */
 import { expect } from 'chai';
 import { runSeed } from './run.js';

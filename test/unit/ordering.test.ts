@@ -1,5 +1,5 @@
 /**
- * The total order of active mode (src/actors/ordering.ts), checked exhaustively over its pure
+ * The total order of active mode (src/core/ordering.ts), checked exhaustively over its pure
  * functions: replicas and clients on a tiny network whose delivery order a seed picks, the
  * sequencer killed after every possible number of deliveries (and, with four replicas, the next
  * sequencer too), the RM's rule for the successor (the serving replica that sorts first, a new
@@ -7,9 +7,9 @@
  * saw answered is at the position its reply named, none twice, and every client got all its answers.
  */
 import { expect } from 'chai';
-import { adoptEpoch, takeCatchUpSnapshot, takeCommit, takeOrder, takeOrderAck, takeRequest } from '../../src/actors/ordering.js';
-import { initialData, restore, type ReplicaData, type Step } from '../../src/actors/replica.js';
-import type { Effect } from '../../src/actors/effects.js';
+import { adoptEpoch, takeCatchUpSnapshot, takeCommit, takeOrder, takeOrderAck, takeRequest } from '../../src/core/ordering.js';
+import { initialData, restore, type ReplicaData, type Step } from '../../src/core/replica.js';
+import type { Effect } from '../../src/core/effects.js';
 import { logApp } from '../../src/app/log.js';
 import { mulberry32 } from '../../src/random.js';
 import type { ClusterSettings } from '../../src/config/types.js';
@@ -82,9 +82,8 @@ class Model {
   step(name: string, s: Step): void {
     this.replicas.set(name, s.data);
     for (const e of s.effects as Effect[]) {
-      if (e.kind !== 'send') continue;
-      if (e.via.startsWith('peer:')) this.enqueue(name, e.via.slice(5), e.frame);
-      else if (e.frame.kind === 'reply') this.reply(e.frame.client, e.frame.num, e.frame.result);
+      if (e.kind === 'peer') this.enqueue(name, e.to, e.frame);
+      else if (e.kind === 'reply' && e.frame.kind === 'reply') this.reply(e.frame.client, e.frame.num, e.frame.result);
     }
   }
 
@@ -227,10 +226,10 @@ describe('ordering (active mode): exhaustive sequencer kills over the pure funct
     expect(s1.order.past?.length).to.be.within(1000, 2000);
     s1 = adoptEpoch({ ...s1, peers: ['S2'] }).data;
     const step = takeOrderAck(s1, 'S2', 0);
-    const frames = step.effects.filter((e): e is Extract<Effect, { kind: 'send' }> => e.kind === 'send').map((e) => e.frame);
+    const frames = step.effects.filter((e): e is Extract<Effect, { kind: 'peer' }> => e.kind === 'peer').map((e) => e.frame);
     expect(frames[0]).to.include({ kind: 'recovery', to: 'S2', applied: 2500 });
     // A lag within the retained past is sent as orders instead.
-    const near = takeOrderAck(s1, 'S2', 2400).effects.filter((e): e is Extract<Effect, { kind: 'send' }> => e.kind === 'send').map((e) => e.frame);
+    const near = takeOrderAck(s1, 'S2', 2400).effects.filter((e): e is Extract<Effect, { kind: 'peer' }> => e.kind === 'peer').map((e) => e.frame);
     expect(near.filter((f) => f.kind === 'order').map((f) => (f as { position: number }).position)).to.deep.equal(
       Array.from({ length: 100 }, (_, i) => 2401 + i),
     );

@@ -8,36 +8,28 @@ import { applyRequest, type App } from '../app/index.js';
 import type { ClusterSettings } from '../config/types.js';
 import { lastNumberError } from '../protocol/codec.js';
 import type { ClientEntry, Frame, Mode, Phase, ReplicaRole, ServerStatusFrame } from '../protocol/frames.js';
-import type { Origin } from '../transport/types.js';
-import { answer, print, sendOn, type Effect } from './effects.js';
-import { initialOrder, type OrderState } from './ordering.js';
+import { print, replyTo, toPeer, type Effect, type ReplyTo } from './effects.js';
+import { initialOrder, type OrderState } from './order-state.js';
+import { seen, type ClientRecord, type Result } from './exactly-once.js';
 import { plant } from './switches.js';
 
-/** A client's last request: its number and its answer (`failed`: what `apply` threw). */
-export interface ClientRecord {
-  num: number;
-  reply: string;
-  failed?: boolean;
-}
-
-/** What a client is answered: a reply, or (`failed`) the message of what `apply` threw. */
-export type Result = Omit<ClientRecord, 'num'>;
+export type { ClientRecord, Result } from './exactly-once.js';
 
 /** A client request, wherever it came from; `origin` is set when a client waits for the reply. */
 export interface Request {
   client: string;
   num: number;
   body: string;
-  origin: Origin | null;
+  origin: ReplyTo | null;
   /** Set when it came as a primary's `update`: the `ack` this replica owes once it applied or skipped it. */
-  update: { seq: number; primary: string; origin: Origin } | null;
+  update: { seq: number; primary: string; origin: ReplyTo } | null;
 }
 
 /** A passive primary's reply that waits for its backups' acks (`durability = sync`). */
 export interface PendingReply {
   seq: number;
   request: { client: string; num: number; body: string };
-  origin: Origin;
+  origin: ReplyTo;
   result: Result;
   /** Backups that have not acknowledged it yet. */
   waiting: string[];
@@ -63,7 +55,7 @@ export interface ReplicaData {
   /** Active order: requests more than one above their client's last, until the gap is filled. */
   waiting: Request[];
   /** The LFD's connection on the peer port, for `serving`. */
-  lfd: Origin | null;
+  lfd: ReplyTo | null;
   /** The primary's update stream: the last sequence number sent. */
   seq: number;
   /** A backup: the highest update of its primary's stream in this epoch it applied or skipped (what its `ack` says). */
@@ -78,9 +70,6 @@ export interface Step {
   effects: Effect[];
 }
 
-export const peerLinkId = (server: string) => `peer:${server}`;
-export const CLIENT_PORT = 'clients';
-export const PEER_PORT = 'peers';
 
 export function initialData(name: string, pid: number, app: App<any>, cluster: ClusterSettings): ReplicaData {
   return {
@@ -143,13 +132,13 @@ export function statusOf(d: ReplicaData, phase: Phase): ServerStatusFrame {
   };
 }
 
-function replyNow(d: ReplicaData, origin: Origin | null, req: { client: string; num: number }, result: Result): Effect[] {
+function replyNow(d: ReplicaData, origin: ReplyTo | null, req: { client: string; num: number }, result: Result): Effect[] {
   if (!origin) return [];
-  return [answer(origin, answerFrame(d.name, req, result))];
+  return [replyTo(origin, answerFrame(d.name, req, result))];
 }
 
-export function refuse(d: ReplicaData, origin: Origin | null, message: string): Effect[] {
-  return origin ? [answer(origin, { kind: 'error', name: d.name, message })] : [];
+export function refuse(d: ReplicaData, origin: ReplyTo | null, message: string): Effect[] {
+  return origin ? [replyTo(origin, { kind: 'error', name: d.name, message })] : [];
 }
 
 /**
@@ -157,7 +146,7 @@ export function refuse(d: ReplicaData, origin: Origin | null, message: string): 
  * updates reach it in order on one link (those of an older epoch that it dropped are sent again
  * in the new epoch before any later one), so having taken update N it has taken every earlier
  * one, and it says the highest it took in this epoch. The acks written in one turn thus go out
- * as the last of them (`coalesce`).
+ * as the last of them (`cumulative`).
  */
 function acknowledge(d: ReplicaData, req: Request): Step {
   if (!req.update) return { data: d, effects: [] };
@@ -165,14 +154,14 @@ function acknowledge(d: ReplicaData, req: Request): Step {
   const before = d.acked !== null && d.acked.primary === primary && d.acked.epoch === d.epoch ? d.acked.seq : 0;
   const acked = { primary, epoch: d.epoch, seq: Math.max(before, seq) };
   const frame: Frame = { kind: 'ack', from: d.name, to: primary, seq: acked.seq, epoch: d.epoch };
-  return { data: { ...d, acked }, effects: [answer(origin, frame, `ack ${primary} ${d.epoch}`)] };
+  return { data: { ...d, acked }, effects: [replyTo(origin, frame, true)] };
 }
 
 /** Active: every request taken from a client goes to every peer as a `forward`, so a joiner misses none. */
 function forwards(d: ReplicaData, req: Request): Effect[] {
   if (d.mode !== 'active' || !req.origin) return [];
   return d.peers.map((to) =>
-    sendOn(peerLinkId(to), { kind: 'forward', from: d.name, to, client: req.client, num: req.num, body: req.body, epoch: d.epoch }),
+    toPeer(to, { kind: 'forward', from: d.name, to, client: req.client, num: req.num, body: req.body, epoch: d.epoch }),
   );
 }
 
@@ -184,7 +173,7 @@ function syncBackups(d: ReplicaData): string[] {
 
 function updateFrame(d: ReplicaData, p: PendingReply, to: string): Effect {
   const { client, num, body } = p.request;
-  return sendOn(peerLinkId(to), { kind: 'update', from: d.name, to, seq: p.seq, client, num, body, epoch: d.epoch });
+  return toPeer(to, { kind: 'update', from: d.name, to, seq: p.seq, client, num, body, epoch: d.epoch });
 }
 
 /**
@@ -269,20 +258,20 @@ function applyOne(d: ReplicaData, req: Request): Step {
  * that skips one waits in active mode until the gap is filled, anything else is applied.
  */
 export function execute(d: ReplicaData, req: Request): Step {
-  const last = d.clients[req.client];
-  if (last && req.num <= last.num && !(plant.noDuplicateCheck && req.num === last.num)) {
+  const s = seen(d.clients, req.client, req.num);
+  if (s.kind !== 'new') {
     const answered: Step =
-      req.num === last.num
-        ? respond(d, req, last)
-        : { data: d, effects: refuse(d, req.origin, lastNumberError(req.client, last.num)) };
+      s.kind === 'repeat'
+        ? respond(d, req, s.record)
+        : { data: d, effects: refuse(d, req.origin, lastNumberError(req.client, s.last)) };
     const noted =
-      req.num === last.num && req.origin
+      s.kind === 'repeat' && req.origin
         ? [print({ event: 'server.duplicate', name: d.name, request: { client: req.client, server: d.name, num: req.num } })]
         : [];
     const acked = acknowledge(answered.data, req);
     return { data: acked.data, effects: [...noted, ...answered.effects, ...acked.effects, ...forwards(d, req)] };
   }
-  if (d.mode === 'active' && req.num > (last?.num ?? 0) + 1) {
+  if (d.mode === 'active' && req.num > (d.clients[req.client]?.num ?? 0) + 1) {
     return { data: { ...d, waiting: [...d.waiting, req] }, effects: forwards(d, req) };
   }
   const applied = applyOne(d, req);
@@ -354,7 +343,7 @@ export function checkpointTo(d: ReplicaData, backups: string[]): Step {
     data,
     effects: backups.flatMap((to) => [
       print({ event: 'checkpoint.sent', name: d.name, to, number: data.checkpoint, state: shown }),
-      sendOn(peerLinkId(to), checkpointFrame(data, to)),
+      toPeer(to, checkpointFrame(data, to)),
     ]),
   };
 }
@@ -372,5 +361,5 @@ export function recoveryFrame(d: ReplicaData, to: string): Frame {
 }
 
 export function servingEffect(d: ReplicaData): Effect[] {
-  return d.lfd ? [answer(d.lfd, { kind: 'serving', server: d.name, epoch: d.epoch })] : [];
+  return d.lfd ? [replyTo(d.lfd, { kind: 'serving', server: d.name, epoch: d.epoch })] : [];
 }

@@ -4,7 +4,7 @@
  * exactly one line, named here.
  */
 export const plant = {
-  /** replica.ts `execute`: a request repeating the client's last number is applied again. */
+  /** exactly-once.ts `seen`: a request repeating the client's last number is applied again. */
   noDuplicateCheck: false,
   /** replication.ts `onDelete`: a new primary is named without opening a new epoch. */
   promoteWithoutEpoch: false,

@@ -14,62 +14,12 @@
  */
 import { lastNumberError } from '../protocol/codec.js';
 import type { Frame } from '../protocol/frames.js';
-import type { Origin } from '../transport/types.js';
-import { answer, print, sendOn, type Effect } from './effects.js';
+import { print, replyTo, toPeer, type Effect, type ReplyTo } from './effects.js';
 import { applyRequest } from '../app/app.js';
-import { answerFrame, peerLinkId, recoveryFrame, type ReplicaData, type Request, type Result, type Step } from './replica.js';
+import { seen, type Result } from './exactly-once.js';
+import { answerFrame, recoveryFrame, type ReplicaData, type Request, type Step } from './replica.js';
+import { RETAIN, type OrderEntry, type OrderState, type Past } from './order-state.js';
 import { plant } from './switches.js';
-
-export interface OrderEntry {
-  client: string;
-  num: number;
-  body: string;
-}
-
-/** A client request taken and not applied yet: whom to answer, and what to pass on to a new sequencer. */
-export interface Unordered extends OrderEntry {
-  origins: Origin[];
-}
-
-export interface OrderState {
-  /** The epoch the fields below belong to (a new `ready` epoch resets them). */
-  epoch: number;
-  /** The sequencer of `epoch`: ourselves, or the sender of its first `order` or `commit`. */
-  sequencer: string | null;
-  /** The entries after the applied point: `log[0]` is position `applied + 1`. */
-  log: OrderEntry[];
-  /**
-   * Positions up to here are the current sequencer's (received from it in this epoch, in
-   * sequence). Entries after it are from an older epoch: kept (one may be committed; a new
-   * sequencer re-proposes its whole log) until the current sequencer sends that position.
-   */
-  confirmed: number;
-  /** The highest position known committed. */
-  commit: number;
-  /** Sequencer: each peer's latest `ack` in this epoch. */
-  acks: Record<string, number>;
-  /** Sequencer: the last position sent to each peer; absent until the peer's first `ack` says where it is. */
-  sent: Record<string, number>;
-  unordered: Unordered[];
-  /** The last `RETAIN` to `2 × RETAIN` applied entries (ending at `applied`), for peers that lag; beyond them, a snapshot. */
-  past: Past | null;
-}
-
-/**
- * Applied entries, newest first: appending is O(1) where copying an array of up to 2 × RETAIN
- * entries on every apply was not. Read only when a peer lags, walking back from the newest.
- */
-export interface Past {
-  entry: OrderEntry;
-  before: Past | null;
-  length: number;
-}
-
-export const RETAIN = 1000;
-
-export function initialOrder(): OrderState {
-  return { epoch: 0, sequencer: null, log: [], confirmed: 0, commit: 0, acks: {}, sent: {}, unordered: [], past: null };
-}
 
 /** Active mode with ordering on (the test-only switch `unorderedActive` turns it off). */
 export function isOrdered(d: ReplicaData): boolean {
@@ -107,11 +57,11 @@ function trimPast(past: Past | null, keep: number): Past | null {
 
 function orderFrame(d: ReplicaData, to: string, position: number, e: OrderEntry): Effect {
   const frame: Frame = { kind: 'order', from: d.name, to, position, client: e.client, num: e.num, body: e.body, epoch: d.epoch };
-  return sendOn(peerLinkId(to), frame);
+  return toPeer(to, frame);
 }
 
 function commitFrame(d: ReplicaData, to: string, position = d.order.commit): Effect {
-  return sendOn(peerLinkId(to), { kind: 'commit', from: d.name, to, position, epoch: d.epoch });
+  return toPeer(to, { kind: 'commit', from: d.name, to, position, epoch: d.epoch });
 }
 
 /**
@@ -124,21 +74,21 @@ const probeFrame = (d: ReplicaData, to: string) => commitFrame(d, to, PROBE);
 
 /**
  * A peer tells its sequencer how far it holds the sequencer's order. The sequencer keeps only a
- * peer's latest ack, so of those written in one turn only the last need go out (`coalesce`).
+ * peer's latest ack, so of those written in one turn only the last need go out (`cumulative`).
  */
 function ackEffects(d: ReplicaData): Effect[] {
   const seq = d.order.sequencer;
   if (seq === null || seq === d.name) return [];
   const frame: Frame = { kind: 'ack', from: d.name, to: seq, seq: d.order.confirmed, epoch: d.epoch };
-  return [sendOn(peerLinkId(seq), frame, `ack ${seq} ${d.epoch}`)];
+  return [toPeer(seq, frame, true)];
 }
 
 function forwardTo(d: ReplicaData, to: string, u: OrderEntry): Effect {
-  return sendOn(peerLinkId(to), { kind: 'forward', from: d.name, to, client: u.client, num: u.num, body: u.body, epoch: d.epoch });
+  return toPeer(to, { kind: 'forward', from: d.name, to, client: u.client, num: u.num, body: u.body, epoch: d.epoch });
 }
 
-function reply(d: ReplicaData, origins: Origin[], u: { client: string; num: number }, result: Result): Effect[] {
-  return origins.map((o) => answer(o, answerFrame(d.name, u, result)));
+function reply(d: ReplicaData, origins: ReplyTo[], u: { client: string; num: number }, result: Result): Effect[] {
+  return origins.map((o) => replyTo(o, answerFrame(d.name, u, result)));
 }
 
 /**
@@ -171,12 +121,12 @@ export function adoptEpoch(d: ReplicaData): Step {
  * passes client requests on to its sequencer.
  */
 export function takeRequest(d: ReplicaData, req: Request): Step {
-  const last = d.clients[req.client];
-  if (last && req.num <= last.num && !(plant.noDuplicateCheck && req.num === last.num)) {
+  const s = seen(d.clients, req.client, req.num);
+  if (s.kind !== 'new') {
     const ref = { client: req.client, server: d.name, num: req.num };
     if (!req.origin) return { data: d, effects: [] };
-    if (req.num < last.num) return { data: d, effects: [answer(req.origin, { kind: 'error', name: d.name, message: lastNumberError(req.client, last.num) })] };
-    return { data: d, effects: [print({ event: 'server.duplicate', name: d.name, request: ref }), ...reply(d, [req.origin], req, last)] };
+    if (s.kind === 'older') return { data: d, effects: [replyTo(req.origin, { kind: 'error', name: d.name, message: lastNumberError(req.client, s.last) })] };
+    return { data: d, effects: [print({ event: 'server.duplicate', name: d.name, request: ref }), ...reply(d, [req.origin], req, s.record)] };
   }
   const known = d.order.unordered.find((u) => u.client === req.client && u.num === req.num);
   // A forward of a request already waiting here changes nothing.
@@ -246,13 +196,13 @@ function applyUpTo(d: ReplicaData, upto: number): Step {
   const done: OrderEntry[] = [];
   while (data.applied < upto && data.order.log.length > 0) {
     const [e, ...log] = data.order.log as [OrderEntry, ...OrderEntry[]];
-    const last = data.clients[e.client];
     const waiting = data.order.unordered.filter((u) => u.client === e.client && u.num === e.num).flatMap((u) => u.origins);
     const ref = { client: e.client, server: data.name, num: e.num };
     let next: ReplicaData = { ...data, applied: data.applied + 1 };
-    if (last && e.num <= last.num && !(plant.noDuplicateCheck && e.num === last.num)) {
+    const s = seen(data.clients, e.client, e.num);
+    if (s.kind !== 'new') {
       // Ordered twice (a request re-sent to a new sequencer): every replica skips it alike.
-      if (e.num === last.num) effects.push(...reply(data, waiting, e, last));
+      if (s.kind === 'repeat') effects.push(...reply(data, waiting, e, s.record));
     } else {
       effects.push(print({ event: 'server.before', name: data.name, state: data.app.show(data.state), request: ref }));
       const { state, reply: text, failed } = applyRequest(data.app, data.state, e.body);
@@ -330,7 +280,7 @@ export function takeOrderAck(d: ReplicaData, from: string, position: number): St
     let start = position + 1;
     let entries = entriesFrom(data, start);
     if (entries === undefined) {
-      effects.push(sendOn(peerLinkId(from), recoveryFrame(data, from)));
+      effects.push(toPeer(from, recoveryFrame(data, from)));
       start = data.applied + 1;
       entries = data.order.log;
     }

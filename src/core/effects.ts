@@ -1,0 +1,50 @@
+/**
+ * What a decision of the core produces, as data (the etcd-raft split): frames to peers by name,
+ * answers to where a frame came from, and lines to print. The machines carry them out through their
+ * transport actors and the injected printer (`src/actors/effects.ts`), so the core touches no I/O.
+ */
+import type { Frame } from '../protocol/frames.js';
+import type { LogEvent } from '../log/events.js';
+
+/**
+ * Where a frame came from, enough to answer it, opaque to the core: the machine's transport actor
+ * and its connection (the transport's `Origin` is one).
+ */
+export interface ReplyTo {
+  readonly via: string;
+  readonly link: string;
+}
+
+export type Effect =
+  /** To the server named `to`, over this replica's link to it. */
+  | { kind: 'peer'; to: string; frame: Frame; cumulative?: boolean }
+  /**
+   * Back where a frame came from. `cumulative`: the frame says everything an earlier one of its
+   * kind to the same peer in the same epoch said, so of those written in one turn only the last
+   * need go out.
+   */
+  | { kind: 'reply'; to: ReplyTo; frame: Frame; cumulative?: boolean }
+  | { kind: 'send'; via: string; link?: string; frame: Frame }
+  | { kind: 'close'; via: string; link: string }
+  | { kind: 'print'; event: LogEvent };
+
+export function toPeer(to: string, frame: Frame, cumulative = false): Effect {
+  return cumulative ? { kind: 'peer', to, frame, cumulative } : { kind: 'peer', to, frame };
+}
+
+export function replyTo(to: ReplyTo, frame: Frame, cumulative = false): Effect {
+  return cumulative ? { kind: 'reply', to, frame, cumulative } : { kind: 'reply', to, frame };
+}
+
+/** A frame to whoever sent `origin`'s frame (the roles without a core: LFD, GFD, RM, client). */
+export function answer(origin: ReplyTo, frame: Frame): Effect {
+  return { kind: 'send', via: origin.via, link: origin.link, frame };
+}
+
+export function sendOn(via: string, frame: Frame): Effect {
+  return { kind: 'send', via, frame };
+}
+
+export function print(event: LogEvent): Effect {
+  return { kind: 'print', event };
+}

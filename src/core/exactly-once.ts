@@ -1,0 +1,28 @@
+/**
+ * SPEC §6 Exactly once: every replica keeps each client's last request number and its answer (in
+ * checkpoints, updates and recovery too), and judges every request against that table here, in
+ * one place, whichever path brought it (a client, a forward, an update, the order).
+ */
+import { plant } from './switches.js';
+
+/** A client's last request: its number and its answer (`failed`: what `apply` threw). */
+export interface ClientRecord {
+  num: number;
+  reply: string;
+  failed?: boolean;
+}
+
+/** What a client is answered: a reply, or (`failed`) the message of what `apply` threw. */
+export type Result = Omit<ClientRecord, 'num'>;
+
+/**
+ * `new`: never applied (apply it); `repeat`: the client's last number (answer it from the table,
+ * never apply it again); `older`: below the client's last (refuse it with `C1 last N`).
+ */
+export type Seen = { kind: 'new' } | { kind: 'repeat'; record: ClientRecord } | { kind: 'older'; last: number };
+
+export function seen(clients: Readonly<Record<string, ClientRecord>>, client: string, num: number): Seen {
+  const last = clients[client];
+  if (!last || num > last.num || (plant.noDuplicateCheck && num === last.num)) return { kind: 'new' };
+  return num === last.num ? { kind: 'repeat', record: last } : { kind: 'older', last: last.num };
+}

@@ -3,7 +3,7 @@
  * servers each LFD reports alive), tells the RM of every change and the whole set on every
  * (re)connect, and passes the RM's commands down to the LFD of the server they name.
  */
-import { assign, enqueueActions, raise, setup } from 'xstate';
+import { and, enqueueActions, setup, stateIn, type AnyActorRef } from 'xstate';
 import type { ClusterConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
 import type { Frame, MembershipFrame } from '../protocol/frames.js';
@@ -36,14 +36,11 @@ export interface GfdContext {
    * (`heartbeat_timeout` later, SPEC §6 Fencing), unless their LFD comes back and reports them.
    */
   departed: Record<string, string[]>;
-  /** After a (re)start the RM hears nothing until every live LFD has had time to come back. */
-  graceOver: boolean;
-  rmUp: boolean;
   /** `launch` commands for servers whose LFD had no link when they came: sent at its next hello. */
   launches: string[];
 }
 
-type GfdEvent = TransportEvent | MonitorReport | { type: 'lfd.expired'; lfd: string } | { type: 'grace.over' };
+type GfdEvent = TransportEvent | MonitorReport | { type: 'lfd.expired'; lfd: string };
 
 const LISTENER = 'lfds';
 const RM_LINK = 'rm';
@@ -55,9 +52,11 @@ export function members(ctx: GfdContext): string[] {
   return [...new Set([...live, ...Object.values(ctx.departed).flat()])].sort();
 }
 
-function toRm(ctx: GfdContext, server: string, change: MembershipFrame['change']): Effect[] {
-  // During the grace period changes are folded into the first `members`.
-  return ctx.graceOver ? [sendOn(RM_LINK, { kind: 'membership', from: GFD_NAME, server, change })] : [];
+/** Past the grace period (state `grace.over`): before it, changes are folded into the first `members`. */
+const isGraceOver = (self: AnyActorRef): boolean => self.getSnapshot().matches({ grace: 'over' });
+
+function toRm(graceOver: boolean, server: string, change: MembershipFrame['change']): Effect[] {
+  return graceOver ? [sendOn(RM_LINK, { kind: 'membership', from: GFD_NAME, server, change })] : [];
 }
 
 function printMembers(ctx: GfdContext): Effect {
@@ -167,7 +166,7 @@ export const gfdMachine = setup({
       const deleted = gone.filter((s) => !members(next).includes(s));
       enqueue.assign({ departed });
       if (deleted.length === 0) return;
-      runEffects(enqueue, self, context.print, [printMembers(next), ...deleted.flatMap((s) => toRm(next, s, 'delete'))]);
+      runEffects(enqueue, self, context.print, [printMembers(next), ...deleted.flatMap((s) => toRm(isGraceOver(self), s, 'delete'))]);
     }),
     changeMembership: enqueueActions(({ enqueue, self, context, event }) => {
       if (event.type !== 'frame.membership') return;
@@ -185,10 +184,10 @@ export const gfdMachine = setup({
       enqueue.assign({ lfds: next.lfds, departed });
       const changed = before.includes(server) !== members(next).includes(server);
       if (changed) {
-        runEffects(enqueue, self, context.print, [printMembers(next), ...toRm(next, server, change)]);
+        runEffects(enqueue, self, context.print, [printMembers(next), ...toRm(isGraceOver(self), server, change)]);
       } else if (change === 'add') {
         // A re-report (an LFD or its link came back): the RM checks whether it is a new process.
-        runEffects(enqueue, self, context.print, toRm(next, server, change));
+        runEffects(enqueue, self, context.print, toRm(isGraceOver(self), server, change));
       }
     }),
     passUp: enqueueActions(({ enqueue, self, context, event }) => {
@@ -207,19 +206,19 @@ export const gfdMachine = setup({
         enqueue.assign({ launches: [...context.launches, frame.server] });
       }
     }),
-    sendMembers: enqueueActions(({ enqueue, self, context }) => {
-      if (!context.graceOver || !context.rmUp) return;
+    /** The whole set, on every (re)connect to the RM once the grace period is over (SPEC §6 Restarts). */
+    sendMembers: enqueueActions(({ enqueue, self, context }) =>
       runEffects(enqueue, self, context.print, [
         sendOn(RM_LINK, { kind: 'members', from: GFD_NAME, servers: members(context), epoch: context.epoch }),
-      ]);
-    }),
-    rmUp: assign({ rmUp: true }),
-    rmDown: assign({ rmUp: false }),
-    endGrace: assign({ graceOver: true }),
+      ]),
+    ),
   },
   guards: {
     isFromRm: ({ event }) => 'origin' in event && event.origin.via === RM_LINK,
     isFromLfds: ({ event }) => 'origin' in event && event.origin.via === LISTENER,
+    isRmUp: stateIn({ rm: 'up' }),
+    isGraceOver: stateIn({ grace: 'over' }),
+    isFromRmAfterGrace: and(['isFromRm', 'isGraceOver']),
   },
 }).createMachine({
   id: 'gfd',
@@ -229,11 +228,9 @@ export const gfdMachine = setup({
     lfds: {},
     epoch: 0,
     departed: {},
-    graceOver: false,
-    rmUp: false,
     launches: [],
   }),
-  entry: ['printMembers', raise({ type: 'grace.over' }, { delay: 'leaseTime' })],
+  entry: 'printMembers',
   invoke: [
     {
       src: 'listener',
@@ -263,12 +260,7 @@ export const gfdMachine = setup({
   on: {
     'link.refused': { actions: 'logRefused' },
     'frame.hello': { guard: 'isFromLfds', actions: 'greet' },
-    'link.up': { guard: 'isFromRm', actions: ['rmUp', 'sendMembers'] },
-    'link.down': [
-      { guard: 'isFromLfds', actions: 'failClosedLfd' },
-      { guard: 'isFromRm', actions: 'rmDown' },
-    ],
-    'grace.over': { actions: ['endGrace', 'sendMembers'] },
+    'link.down': { guard: 'isFromLfds', actions: 'failClosedLfd' },
     'lfd.expired': { actions: 'expire' },
     'monitor.beat': { actions: 'heartbeatLfd' },
     'monitor.silent': { actions: 'failSilentLfd' },
@@ -278,5 +270,38 @@ export const gfdMachine = setup({
     'frame.ready': { guard: 'isFromRm', actions: 'passDown' },
     'frame.sendCheckpoint': { guard: 'isFromRm', actions: 'passDown' },
     'frame.launch': { guard: 'isFromRm', actions: 'passDown' },
+  },
+  type: 'parallel',
+  states: {
+    /**
+     * After a (re)start the RM hears nothing until every live LFD has had time to come back
+     * (`heartbeat_timeout`): then the whole set goes in one `members`.
+     */
+    grace: {
+      initial: 'waiting',
+      states: {
+        waiting: {
+          after: { leaseTime: [{ guard: 'isRmUp', target: 'over', actions: 'sendMembers' }, { target: 'over' }] },
+        },
+        over: {},
+      },
+    },
+    /** The link to the RM: every time it comes up, the RM learns the whole set (once the grace is over). */
+    rm: {
+      initial: 'down',
+      states: {
+        down: {
+          on: {
+            'link.up': [
+              { guard: 'isFromRmAfterGrace', target: 'up', actions: 'sendMembers' },
+              { guard: 'isFromRm', target: 'up' },
+            ],
+          },
+        },
+        up: {
+          on: { 'link.down': { guard: 'isFromRm', target: 'down' } },
+        },
+      },
+    },
   },
 });

@@ -3,7 +3,7 @@
  * relaunch (`replication.ts`), sends its commands down through the GFD, and keeps every client told
  * where to send.
  */
-import { enqueueActions, setup } from 'xstate';
+import { enqueueActions, setup, type AnyActorRef } from 'xstate';
 import type { ClusterConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
 import type { ClientViewFrame, Mode, ServerStatusFrame } from '../protocol/frames.js';
@@ -43,9 +43,7 @@ export interface RmContext {
   gfdLink: string | null;
   /** Each client's open connection, told of every change. */
   clients: Record<string, string>;
-  /** Learned the members once (from the GFD's `members`): until then this RM knows nothing. */
-  synced: boolean;
-  /** A restarted RM asking every member for its status before it decides anything. */
+  /** State `restarting`: the members a restarted RM asks for their status before it decides anything. */
   restart: { servers: string[]; epoch: number; statuses: Record<string, ServerStatusFrame | null> } | null;
   /** Status questions to ask or in flight: why each server is asked. */
   probes: Record<string, Probe>;
@@ -90,6 +88,33 @@ function carryOut(ctx: RmContext, { next, commands, warnings }: Decision): Effec
 
 const isGfdOrigin = (ctx: RmContext, origin: Origin) => ctx.gfdLink !== null && origin.link === ctx.gfdLink;
 
+/** A probe answered or timed out: its link, its timer and its entry go. */
+function closeProbe(
+  enqueue: { assign(a: Partial<RmContext>): void; cancel(id: string): void; stopChild(id: string): void },
+  self: AnyActorRef,
+  ctx: RmContext,
+  server: string,
+): void {
+  const { [server]: _, ...probes } = ctx.probes;
+  enqueue.assign({ probes });
+  enqueue.cancel(probeLink(server));
+  if (probeLink(server) in (self.getSnapshot()?.children ?? {})) enqueue.stopChild(probeLink(server));
+}
+
+/** The server a status answer (or its timeout) is about, with why it was asked; null if not asked. */
+function probeAnswer(ctx: RmContext, event: RmEvent): { server: string; status: ServerStatusFrame | null; why: Probe } | null {
+  let server: string | null = null;
+  let status: ServerStatusFrame | null = null;
+  if (event.type === 'frame.serverStatus') {
+    server = serverOfProbe(event.origin.via);
+    status = event.frame;
+  } else if (event.type === 'probe.timeout') {
+    server = event.server;
+  }
+  const why = server === null ? undefined : ctx.probes[server];
+  return server === null || why === undefined ? null : { server, status, why };
+}
+
 export const rmMachine = setup({
   types: {
     input: {} as RmInput & { mode?: Mode },
@@ -101,6 +126,18 @@ export const rmMachine = setup({
     recoveryRetry: ({ context }) => context.config.cluster.heartbeatTimeoutMs,
   },
   actors: transportSlots,
+  guards: {
+    isFromGfd: ({ context, event }) => 'origin' in event && isGfdOrigin(context, event.origin),
+    isFromGfdWithMembers: ({ context, event }) =>
+      event.type === 'frame.members' && isGfdOrigin(context, event.origin) && event.frame.servers.length > 0,
+    /** The status (or its timeout) that completes a restart's question: every member then answered. */
+    isRestartsLastAnswer: ({ context, event }) => {
+      const answered = probeAnswer(context, event);
+      if (answered === null || answered.why !== 'restart' || !context.restart) return false;
+      const statuses = { ...context.restart.statuses, [answered.server]: answered.status };
+      return context.restart.servers.every((s) => s in statuses);
+    },
+  },
   actions: {
     logRefused: enqueueActions(({ enqueue, self, context, event }) => {
       if (event.type === 'link.refused') runEffects(enqueue, self, context.print, [refusedLine(RM_NAME, event)]);
@@ -108,45 +145,46 @@ export const rmMachine = setup({
     printMembers: enqueueActions(({ enqueue, self, context }) =>
       runEffects(enqueue, self, context.print, [print({ event: 'members', name: 'RM', members: [] })]),
     ),
-    decide: enqueueActions(({ enqueue, self, context, event }) => {
-      let decision: Decision | null = null;
-      const m = context.membership;
-      if (event.type === 'frame.membership' && isGfdOrigin(context, event.origin) && context.restart) {
-        // Still asking the members of a restart: changes join the question instead.
-        const { server, change } = event.frame;
-        const servers = context.restart.servers.filter((s) => s !== server);
-        const { [server]: _, ...statuses } = context.restart.statuses;
-        if (change === 'add') servers.push(server);
-        const probes = change === 'add' ? { ...context.probes, [server]: 'restart' as const } : context.probes;
-        enqueue.assign({ restart: { ...context.restart, servers, statuses }, probes });
+    /** A membership change from the GFD (`syncing`, `running`). */
+    takeMembership: enqueueActions(({ enqueue, self, context, event }) => {
+      if (event.type !== 'frame.membership') return;
+      const { server, change } = event.frame;
+      if (change === 'add' && context.membership.members[server]) {
+        // A re-report, unless a new process runs under the old name: ask it.
+        if (!context.probes[server]) enqueue.assign({ probes: { ...context.probes, [server]: 'rejoin' } });
         return;
       }
-      if (event.type === 'frame.membership' && isGfdOrigin(context, event.origin)) {
-        const { server, change } = event.frame;
-        if (change === 'add' && m.members[server]) {
-          // A re-report, unless a new process runs under the old name: ask it.
-          if (!context.probes[server]) enqueue.assign({ probes: { ...context.probes, [server]: 'rejoin' } });
-          return;
-        }
-        decision = change === 'add' ? onAdd(m, server) : onDelete(m, server);
-      } else if (event.type === 'frame.members' && isGfdOrigin(context, event.origin)) {
-        const { servers, epoch } = event.frame;
-        if (!context.synced) {
-          enqueue.assign({ synced: true });
-          if (servers.length > 0) {
-            // Members exist already: this RM restarted. Their status says what they were.
-            const probes = Object.fromEntries(servers.map((server) => [server, 'restart' as const]));
-            enqueue.assign({ restart: { servers, epoch, statuses: {} }, probes: { ...context.probes, ...probes } });
-            return;
-          }
-        }
-        decision = onMembers(m, servers, epoch, context.config.servers.map((s) => s.name));
-        const verify = Object.fromEntries(decision.next.unverified.map((s) => [s, 'verify' as const]));
-        enqueue.assign({ probes: { ...context.probes, ...verify } });
-      } else if (event.type === 'frame.serving' && isGfdOrigin(context, event.origin)) {
-        decision = onServing(m, event.frame.server, event.frame.epoch);
-      }
-      if (!decision) return;
+      const decision = change === 'add' ? onAdd(context.membership, server) : onDelete(context.membership, server);
+      enqueue.assign({ membership: decision.next });
+      runEffects(enqueue, self, context.print, carryOut(context, decision));
+    }),
+    /** Still asking the members of a restart: a change joins the question instead. */
+    joinRestart: enqueueActions(({ enqueue, context, event }) => {
+      if (event.type !== 'frame.membership' || !context.restart) return;
+      const { server, change } = event.frame;
+      const servers = context.restart.servers.filter((s) => s !== server);
+      const { [server]: _, ...statuses } = context.restart.statuses;
+      if (change === 'add') servers.push(server);
+      const probes = change === 'add' ? { ...context.probes, [server]: 'restart' as const } : context.probes;
+      enqueue.assign({ restart: { ...context.restart, servers, statuses }, probes });
+    }),
+    /** The GFD's first `members` names members: this RM restarted, and their status says what they were. */
+    startRestart: enqueueActions(({ enqueue, context, event }) => {
+      if (event.type !== 'frame.members') return;
+      const { servers, epoch } = event.frame;
+      const probes = Object.fromEntries(servers.map((server) => [server, 'restart' as const]));
+      enqueue.assign({ restart: { servers, epoch, statuses: {} }, probes: { ...context.probes, ...probes } });
+    }),
+    takeMembers: enqueueActions(({ enqueue, self, context, event }) => {
+      if (event.type !== 'frame.members') return;
+      const decision = onMembers(context.membership, event.frame.servers, event.frame.epoch, context.config.servers.map((s) => s.name));
+      const verify = Object.fromEntries(decision.next.unverified.map((s) => [s, 'verify' as const]));
+      enqueue.assign({ probes: { ...context.probes, ...verify }, membership: decision.next });
+      runEffects(enqueue, self, context.print, carryOut(context, decision));
+    }),
+    takeServing: enqueueActions(({ enqueue, self, context, event }) => {
+      if (event.type !== 'frame.serving') return;
+      const decision = onServing(context.membership, event.frame.server, event.frame.epoch);
       enqueue.assign({ membership: decision.next });
       runEffects(enqueue, self, context.print, carryOut(context, decision));
     }),
@@ -179,42 +217,31 @@ export const rmMachine = setup({
     }),
     /** A status answer, or none in time (null): what the probe was for decides what it means. */
     takeStatus: enqueueActions(({ enqueue, self, context, event }) => {
-      let server: string | null = null;
-      let status: ServerStatusFrame | null = null;
-      if (event.type === 'frame.serverStatus') {
-        server = serverOfProbe(event.origin.via);
-        status = event.frame;
-      } else if (event.type === 'probe.timeout') {
-        server = event.server;
-      }
-      if (server === null || !context.probes[server]) return;
-      const why = context.probes[server];
-      const { [server]: _, ...probes } = context.probes;
-      enqueue.assign({ probes });
-      enqueue.cancel(probeLink(server));
-      if (probeLink(server) in (self.getSnapshot()?.children ?? {})) enqueue.stopChild(probeLink(server));
+      const answered = probeAnswer(context, event);
+      if (answered === null) return;
+      const { server, status, why } = answered;
+      closeProbe(enqueue, self, context, server);
       let decision: Decision | null = null;
-      if (why === 'rejoin') {
-        decision = onRereport(context.membership, server, status);
-      } else if (why === 'verify') {
-        decision = onVerified(context.membership, server, status);
-      } else if (context.restart) {
-        const statuses = { ...context.restart.statuses, [server]: status };
-        const restart = { ...context.restart, statuses };
-        enqueue.assign({ restart });
-        if (restart.servers.every((s) => s in statuses)) {
-          enqueue.assign({ restart: null });
-          const configured = context.config.servers.map((s) => s.name);
-          decision = onRestart(context.membership, restart.servers, restart.epoch, statuses, configured);
-        }
-      }
+      if (why === 'rejoin') decision = onRereport(context.membership, server, status);
+      else if (why === 'verify') decision = onVerified(context.membership, server, status);
+      else if (context.restart) enqueue.assign({ restart: { ...context.restart, statuses: { ...context.restart.statuses, [server]: status } } });
       if (!decision) return;
       enqueue.assign({ membership: decision.next });
       runEffects(enqueue, self, context.print, carryOut(context, decision));
     }),
+    /** The last status a restart waited for: the RM decides from all of them (`onRestart`). */
+    finishRestart: enqueueActions(({ enqueue, self, context, event }) => {
+      const answered = probeAnswer(context, event);
+      if (answered === null || !context.restart) return;
+      closeProbe(enqueue, self, context, answered.server);
+      const statuses = { ...context.restart.statuses, [answered.server]: answered.status };
+      const decision = onRestart(context.membership, context.restart.servers, context.restart.epoch, statuses, context.config.servers.map((s) => s.name));
+      enqueue.assign({ restart: null, membership: decision.next });
+      runEffects(enqueue, self, context.print, carryOut(context, decision));
+    }),
     /** A member still recovering since the last look is sent its `send_checkpoint` again. */
     retryRecoveries: enqueueActions(({ enqueue, self, context }) => {
-      if (!context.synced || context.restart || context.gfdLink === null) {
+      if (context.gfdLink === null) {
         if (context.recovering.length > 0) enqueue.assign({ recovering: [] });
         return;
       }
@@ -257,15 +284,37 @@ export const rmMachine = setup({
     membership: initialMembership(input.mode ?? input.config.cluster.mode),
     gfdLink: null,
     clients: {},
-    synced: false,
     restart: null,
     probes: {},
     recovering: [],
   }),
   entry: 'printMembers',
-  initial: 'running',
+  initial: 'syncing',
   states: {
+    /** Until the GFD's first `members` this RM knows nothing of the members. */
+    syncing: {
+      on: {
+        'frame.members': [
+          { guard: 'isFromGfdWithMembers', target: 'restarting', actions: ['startRestart', 'launchProbes'] },
+          { guard: 'isFromGfd', target: 'running', actions: ['takeMembers', 'launchProbes'] },
+        ],
+        'frame.membership': { guard: 'isFromGfd', actions: ['takeMembership', 'launchProbes'] },
+      },
+    },
+    /** Members existed already (this RM restarted): it asks each for its status before deciding. */
+    restarting: {
+      on: {
+        'frame.members': { guard: 'isFromGfd', actions: ['takeMembers', 'launchProbes'] },
+        'frame.membership': { guard: 'isFromGfd', actions: ['joinRestart', 'launchProbes'] },
+        'frame.serverStatus': [{ guard: 'isRestartsLastAnswer', target: 'running', actions: 'finishRestart' }, { actions: 'takeStatus' }],
+        'probe.timeout': [{ guard: 'isRestartsLastAnswer', target: 'running', actions: 'finishRestart' }, { actions: 'takeStatus' }],
+      },
+    },
     running: {
+      on: {
+        'frame.members': { guard: 'isFromGfd', actions: ['takeMembers', 'launchProbes'] },
+        'frame.membership': { guard: 'isFromGfd', actions: ['takeMembership', 'launchProbes'] },
+      },
       after: { recoveryRetry: { target: 'running', reenter: true, actions: 'retryRecoveries' } },
     },
   },
@@ -284,12 +333,10 @@ export const rmMachine = setup({
     'link.refused': { actions: 'logRefused' },
     'frame.hello': { actions: 'greetGfd' },
     'link.down': { actions: 'forgetLink' },
-    'frame.membership': { actions: ['decide', 'launchProbes'] },
-    'frame.members': { actions: ['decide', 'launchProbes'] },
     'link.up': { actions: 'askStatus' },
     'frame.serverStatus': { actions: 'takeStatus' },
     'probe.timeout': { actions: 'takeStatus' },
-    'frame.serving': { actions: 'decide' },
+    'frame.serving': { guard: 'isFromGfd', actions: 'takeServing' },
     'frame.clientHello': { actions: 'registerClient' },
     'frame.directoryQuery': { actions: 'answerDirectory' },
     'frame.statusQuery': { actions: 'answerStatus' },

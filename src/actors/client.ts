@@ -3,7 +3,7 @@
  * (active: to every serving replica, keeping the first reply; passive: to the primary, resending the
  * same number after a failover); gives up only after three empty rounds with nowhere to send.
  */
-import { assign, emit, enqueueActions, setup } from 'xstate';
+import { assertEvent, assign, emit, enqueueActions, setup } from 'xstate';
 import type { ClientConfig, ClusterConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
 import { lastNumberOf } from '../protocol/codec.js';
@@ -161,7 +161,7 @@ export const clientMachine = setup({
       runEffects(enqueue, self, context.print, [sendOn(RM_LINK, { kind: 'clientHello', client: context.name })]),
     ),
     takeView: enqueueActions(({ enqueue, context, event }) => {
-      if (event.type !== 'frame.clientView') return;
+      assertEvent(event, 'frame.clientView');
       const { mode, servers } = event.frame;
       for (const gone of context.linked.filter((s) => !servers.includes(s))) enqueue.stopChild(serverLink(gone));
       const fresh = servers.filter((s) => !context.linked.includes(s));
@@ -187,7 +187,7 @@ export const clientMachine = setup({
     }),
     rmUp: assign({ rmUp: true }),
     linkDown: assign(({ context, event }) => {
-      if (event.type !== 'link.down') return {};
+      assertEvent(event, 'link.down');
       if (event.origin.via === RM_LINK) return { rmUp: false };
       const s = serverOfLink(event.origin.via);
       return s ? { up: context.up.filter((u) => u !== s), sentTo: context.sentTo.filter((u) => u !== s) } : {};
@@ -208,7 +208,7 @@ export const clientMachine = setup({
     }),
     dropCurrent: assign({ body: null, current: null }),
     dropQueued: assign(({ context, event }) => {
-      if (event.type !== 'request.cancel') return {};
+      assertEvent(event, 'request.cancel');
       return { lines: context.lines.filter((l) => l.id !== event.id) };
     }),
     endInput: assign({ inputDone: true }),
@@ -248,12 +248,12 @@ export const clientMachine = setup({
       ]);
     }),
     skipToAfterLast: assign(({ context, event }) => {
-      if (event.type !== 'frame.error') return {};
+      assertEvent(event, 'frame.error');
       const last = lastNumberOf(event.frame.message, context.name)!;
       return { num: last + 1, body: context.stdin ? context.body : `${context.message}${last + 1}`, sentTo: [] };
     }),
     noteError: enqueueActions(({ enqueue, self, context, event }) => {
-      if (event.type !== 'frame.error') return;
+      assertEvent(event, 'frame.error');
       runEffects(enqueue, self, context.print, [
         print({ event: 'link.error', name: context.name, peer: event.frame.name, message: event.frame.message }),
       ]);

@@ -3,7 +3,7 @@
  * servers each LFD reports alive), tells the RM of every change and the whole set on every
  * (re)connect, and passes the RM's commands down to the LFD of the server they name.
  */
-import { and, enqueueActions, setup, stateIn, type AnyActorRef } from 'xstate';
+import { and, assertEvent, enqueueActions, setup, stateIn, type AnyActorRef } from 'xstate';
 import type { ClusterConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
 import type { Frame, MembershipFrame } from '../protocol/frames.js';
@@ -120,20 +120,20 @@ export const gfdMachine = setup({
       });
     }),
     heartbeatLfd: enqueueActions(({ enqueue, self, context, event }) => {
-      if (event.type !== 'monitor.beat') return;
+      assertEvent(event, 'monitor.beat');
       const lfd = context.lfds[event.key];
       if (!lfd) return;
       const frame: Frame = { kind: 'heartbeat', from: GFD_NAME, to: event.key, count: event.count };
       runEffects(enqueue, self, context.print, [{ kind: 'send', via: LISTENER, link: lfd.link, frame }]);
     }),
     takeAnswer: enqueueActions(({ enqueue, context, event, self }) => {
-      if (event.type !== 'frame.heartbeat') return;
+      assertEvent(event, 'frame.heartbeat');
       const lfd = lfdOnLink(context, event.origin.link);
       const monitor = lfd && monitorId(lfd);
       if (monitor && monitor in self.getSnapshot().children) enqueue.sendTo(monitor, { type: 'answer' });
     }),
     failSilentLfd: enqueueActions(({ enqueue, self, context, event }) => {
-      if (event.type !== 'monitor.silent') return;
+      assertEvent(event, 'monitor.silent');
       const lfd = context.lfds[event.key];
       if (!lfd) return;
       enqueue.assign(departLfd(context, event.key));
@@ -159,7 +159,7 @@ export const gfdMachine = setup({
     }),
     /** The departed servers' leases have run out: whatever was not reported again is deleted. */
     expire: enqueueActions(({ enqueue, self, context, event }) => {
-      if (event.type !== 'lfd.expired') return;
+      assertEvent(event, 'lfd.expired');
       const gone = context.departed[event.lfd] ?? [];
       const { [event.lfd]: _, ...departed } = context.departed;
       const next = { ...context, departed };
@@ -169,7 +169,7 @@ export const gfdMachine = setup({
       runEffects(enqueue, self, context.print, [printMembers(next), ...deleted.flatMap((s) => toRm(isGraceOver(self), s, 'delete'))]);
     }),
     changeMembership: enqueueActions(({ enqueue, self, context, event }) => {
-      if (event.type !== 'frame.membership') return;
+      assertEvent(event, 'frame.membership');
       const lfd = lfdOnLink(context, event.origin.link);
       if (!lfd) return;
       const { server, change } = event.frame;
@@ -191,7 +191,7 @@ export const gfdMachine = setup({
       }
     }),
     passUp: enqueueActions(({ enqueue, self, context, event }) => {
-      if (event.type !== 'frame.serving') return;
+      assertEvent(event, 'frame.serving');
       runEffects(enqueue, self, context.print, [sendOn(RM_LINK, event.frame)]);
     }),
     passDown: enqueueActions(({ enqueue, self, context, event }) => {

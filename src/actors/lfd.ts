@@ -3,7 +3,7 @@
  * first answers and as deleted when it fails, answers the GFD's heartbeats, and passes commands
  * down and `serving` up.
  */
-import { and, assign, enqueueActions, not, raise, sendTo, setup, stateIn } from 'xstate';
+import { and, assertEvent, assign, enqueueActions, not, raise, sendTo, setup, stateIn } from 'xstate';
 import type { ClusterConfig, ServerConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
 import type { Frame } from '../protocol/frames.js';
@@ -149,14 +149,14 @@ export const lfdMachine = setup({
       runEffects(enqueue, self, context.print, [failed(context, params.reason), ...membership(context, 'delete')]);
     }),
     sendHeartbeat: enqueueActions(({ enqueue, self, context, event }) => {
-      if (event.type !== 'monitor.beat') return;
+      assertEvent(event, 'monitor.beat');
       runEffects(enqueue, self, context.print, [
         print({ event: 'lfd.heartbeat', name: context.name, server: context.server.name, count: event.count }),
         sendOn(SERVER_LINK, { kind: 'heartbeat', from: context.name, to: context.server.name, count: event.count }),
       ]);
     }),
     answerGfd: enqueueActions(({ enqueue, self, context, event }) => {
-      if (event.type !== 'frame.heartbeat') return;
+      assertEvent(event, 'frame.heartbeat');
       const frame: Frame = { kind: 'heartbeat', from: context.name, to: event.frame.from, count: event.frame.count };
       runEffects(enqueue, self, context.print, [sendOn(GFD_LINK, frame)]);
     }),
@@ -237,7 +237,7 @@ export const lfdMachine = setup({
       ]);
     }),
     printLaunching: enqueueActions(({ enqueue, self, context, event }) => {
-      if (event.type !== 'process.started') return;
+      assertEvent(event, 'process.started');
       const line: Effect =
         context.attachPid === null
           ? print({ event: 'lfd.launching', name: context.name, server: context.server.name, pid: event.pid })
@@ -245,7 +245,7 @@ export const lfdMachine = setup({
       runEffects(enqueue, self, context.print, [line]);
     }),
     printExited: enqueueActions(({ enqueue, self, context, event }) => {
-      if (event.type !== 'process.exited') return;
+      assertEvent(event, 'process.exited');
       runEffects(enqueue, self, context.print, [
         print({ event: 'lfd.exited', name: context.name, server: context.server.name, pid: event.pid, how: event.how }),
       ]);

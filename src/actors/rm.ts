@@ -3,7 +3,7 @@
  * relaunch (`replication.ts`), sends its commands down through the GFD, and keeps every client told
  * where to send.
  */
-import { enqueueActions, setup, type AnyActorRef } from 'xstate';
+import { assertEvent, enqueueActions, setup, type AnyActorRef } from 'xstate';
 import type { ClusterConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
 import type { ClientViewFrame, Mode, ServerStatusFrame } from '../protocol/frames.js';
@@ -147,7 +147,7 @@ export const rmMachine = setup({
     ),
     /** A membership change from the GFD (`syncing`, `running`). */
     takeMembership: enqueueActions(({ enqueue, self, context, event }) => {
-      if (event.type !== 'frame.membership') return;
+      assertEvent(event, 'frame.membership');
       const { server, change } = event.frame;
       if (change === 'add' && context.membership.members[server]) {
         // A re-report, unless a new process runs under the old name: ask it.
@@ -170,20 +170,20 @@ export const rmMachine = setup({
     }),
     /** The GFD's first `members` names members: this RM restarted, and their status says what they were. */
     startRestart: enqueueActions(({ enqueue, context, event }) => {
-      if (event.type !== 'frame.members') return;
+      assertEvent(event, 'frame.members');
       const { servers, epoch } = event.frame;
       const probes = Object.fromEntries(servers.map((server) => [server, 'restart' as const]));
       enqueue.assign({ restart: { servers, epoch, statuses: {} }, probes: { ...context.probes, ...probes } });
     }),
     takeMembers: enqueueActions(({ enqueue, self, context, event }) => {
-      if (event.type !== 'frame.members') return;
+      assertEvent(event, 'frame.members');
       const decision = onMembers(context.membership, event.frame.servers, event.frame.epoch, context.config.servers.map((s) => s.name));
       const verify = Object.fromEntries(decision.next.unverified.map((s) => [s, 'verify' as const]));
       enqueue.assign({ probes: { ...context.probes, ...verify }, membership: decision.next });
       runEffects(enqueue, self, context.print, carryOut(context, decision));
     }),
     takeServing: enqueueActions(({ enqueue, self, context, event }) => {
-      if (event.type !== 'frame.serving') return;
+      assertEvent(event, 'frame.serving');
       const decision = onServing(context.membership, event.frame.server, event.frame.epoch);
       enqueue.assign({ membership: decision.next });
       runEffects(enqueue, self, context.print, carryOut(context, decision));
@@ -253,25 +253,25 @@ export const rmMachine = setup({
       if (event.type === 'frame.hello' && event.origin.peer?.role === 'gfd') enqueue.assign({ gfdLink: event.origin.link });
     }),
     forgetLink: enqueueActions(({ enqueue, context, event }) => {
-      if (event.type !== 'link.down') return;
+      assertEvent(event, 'link.down');
       const link = event.origin.link;
       if (link === context.gfdLink) enqueue.assign({ gfdLink: null });
       const clients = Object.fromEntries(Object.entries(context.clients).filter(([, l]) => l !== link));
       enqueue.assign({ clients });
     }),
     registerClient: enqueueActions(({ enqueue, self, context, event }) => {
-      if (event.type !== 'frame.clientHello') return;
+      assertEvent(event, 'frame.clientHello');
       const client = event.frame.client;
       enqueue.assign({ clients: { ...context.clients, [client]: event.origin.link } });
       runEffects(enqueue, self, context.print, [answer(event.origin, viewFor(client, context.membership))]);
     }),
     answerDirectory: enqueueActions(({ enqueue, self, context, event }) => {
-      if (event.type !== 'frame.directoryQuery') return;
+      assertEvent(event, 'frame.directoryQuery');
       const servers = context.config.servers.map((s) => ({ server: s.name, host: s.host, port: s.port }));
       runEffects(enqueue, self, context.print, [answer(event.origin, { kind: 'directory', servers })]);
     }),
     answerStatus: enqueueActions(({ enqueue, self, context, event }) => {
-      if (event.type !== 'frame.statusQuery') return;
+      assertEvent(event, 'frame.statusQuery');
       const configured = context.config.servers.map((s) => s.name);
       runEffects(enqueue, self, context.print, [answer(event.origin, statusFrame(context.membership, configured))]);
     }),

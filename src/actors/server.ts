@@ -4,7 +4,7 @@
  * snapshot first. Serving means: `ready.active` (every replica executes), `ready.primary` (executes,
  * checkpoints to its backups) or `ready.backup` (takes checkpoints, refuses clients).
  */
-import { and, enqueueActions, raise, setup } from 'xstate';
+import { and, assertEvent, enqueueActions, raise, setup } from 'xstate';
 import type { App } from '../app/index.js';
 import type { ClusterConfig, ServerConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
@@ -201,7 +201,7 @@ export const serverMachine = setup({
       if (event.type === 'link.refused') runEffects(enqueue, self, context.print, [refusedLine(context.name, event)]);
     }),
     markListening: enqueueActions(({ enqueue, self, context, event }) => {
-      if (event.type !== 'listen.ready') return;
+      assertEvent(event, 'listen.ready');
       const listening = [...new Set([...context.listening, event.via])];
       enqueue.assign({ listening });
       if (listening.length < 2 || context.listening.length === 2) return;
@@ -223,7 +223,7 @@ export const serverMachine = setup({
       }
     }),
     answerHeartbeat: enqueueActions(({ enqueue, self, context, event }) => {
-      if (event.type !== 'frame.heartbeat') return;
+      assertEvent(event, 'frame.heartbeat');
       const { from, count } = event.frame;
       runEffects(enqueue, self, context.print, [
         print({ event: 'server.heartbeat', name: context.name, from, count }),
@@ -231,7 +231,7 @@ export const serverMachine = setup({
       ]);
     }),
     answerStatus: enqueueActions(({ enqueue, self, context, event }) => {
-      if (event.type !== 'frame.statusQuery') return;
+      assertEvent(event, 'frame.statusQuery');
       const phase = phaseOf(self.getSnapshot().value);
       runEffects(enqueue, self, context.print, [answer(event.origin, statusOf(context, phase))]);
     }),
@@ -240,7 +240,7 @@ export const serverMachine = setup({
       if (req) enqueue.assign(() => hold(context, req));
     }),
     refuseNotPrimary: enqueueActions(({ enqueue, self, context, event }) => {
-      if (event.type !== 'frame.request') return;
+      assertEvent(event, 'frame.request');
       runEffects(enqueue, self, context.print, refuse(context, event.origin, 'not primary'));
     }),
     /** Active, ordered: a request waits for its position (ordering.ts). */
@@ -257,7 +257,7 @@ export const serverMachine = setup({
       if (event.type === 'frame.commit') perform(enqueue, self, context, takeCommit(context, event.frame, serving));
     }),
     takeOrderAck: enqueueActions(({ enqueue, self, context, event }) => {
-      if (event.type !== 'frame.ack') return;
+      assertEvent(event, 'frame.ack');
       const step = takeOrderAck(context, event.frame.from, event.frame.seq);
       perform(enqueue, self, context, step);
     }),
@@ -280,7 +280,7 @@ export const serverMachine = setup({
     }),
     /** Takes a `ready`: mode, role, epoch, peers; links to the peers it sends to; replays frames it held. */
     adoptReady: enqueueActions(({ enqueue, self, context, event }) => {
-      if (event.type !== 'frame.ready') return;
+      assertEvent(event, 'frame.ready');
       const f: ReadyFrame = event.frame;
       const next: ServerContext = { ...context, mode: f.mode, role: f.role, epoch: f.epoch, peers: f.peers };
       const wanted = sendsTo(next);
@@ -352,7 +352,7 @@ export const serverMachine = setup({
     }),
     /** `send_checkpoint`: a snapshot to the recovering peer now, or as soon as its link is up. */
     sendSnapshot: enqueueActions(({ enqueue, self, context, event }) => {
-      if (event.type !== 'frame.sendCheckpoint') return;
+      assertEvent(event, 'frame.sendCheckpoint');
       const to = event.frame.to;
       if (!context.linked.includes(to)) return;
       if (!context.up.includes(to)) {
@@ -363,7 +363,7 @@ export const serverMachine = setup({
       perform(enqueue, self, context, step);
     }),
     peerUp: enqueueActions(({ enqueue, self, context, event }) => {
-      if (event.type !== 'link.up') return;
+      assertEvent(event, 'link.up');
       const peer = context.linked.find((p) => peerLinkId(p) === event.origin.via);
       if (!peer) return;
       const linkUp: ServerContext = {
@@ -378,13 +378,13 @@ export const serverMachine = setup({
       runEffects(enqueue, self, context.print, [...step.effects, ...resendTo(step.data, peer), ...ordered.effects]);
     }),
     peerDown: enqueueActions(({ enqueue, context, event }) => {
-      if (event.type !== 'link.down') return;
+      assertEvent(event, 'link.down');
       if (event.origin.via === PEER_PORT && event.origin.link === context.lfd?.link) enqueue.assign({ lfd: null });
       const peer = context.linked.find((p) => peerLinkId(p) === event.origin.via);
       if (peer) enqueue.assign({ up: context.up.filter((p) => p !== peer) });
     }),
     takeAck: enqueueActions(({ enqueue, self, context, event }) => {
-      if (event.type !== 'frame.ack') return;
+      assertEvent(event, 'frame.ack');
       const step = takeAck(context, event.frame.from, event.frame.seq);
       perform(enqueue, self, context, step);
     }),
@@ -401,7 +401,7 @@ export const serverMachine = setup({
       ]);
     }),
     ignoreReady: enqueueActions(({ enqueue, self, context, event }) => {
-      if (event.type !== 'frame.ready') return;
+      assertEvent(event, 'frame.ready');
       const f = event.frame;
       runEffects(enqueue, self, context.print, [
         print({
@@ -416,7 +416,7 @@ export const serverMachine = setup({
       if (context.future.length > 0) enqueue.assign({ future: [] });
     }),
     takeCheckpoint: enqueueActions(({ enqueue, self, context, event }) => {
-      if (event.type !== 'frame.checkpoint') return;
+      assertEvent(event, 'frame.checkpoint');
       const f = event.frame;
       const effects: Effect[] = [];
       try {
@@ -429,7 +429,7 @@ export const serverMachine = setup({
       runEffects(enqueue, self, context.print, effects);
     }),
     takeRecovery: enqueueActions(({ enqueue, self, context, event }) => {
-      if (event.type !== 'frame.recovery') return;
+      assertEvent(event, 'frame.recovery');
       // Active: the snapshot is a sequence point; the order held beyond it stays.
       const step = recoverFrom(context, event.frame, (restored) => ({
         data: isOrdered(context) ? restoreOrder(context, restored) : restored,

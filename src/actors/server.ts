@@ -8,8 +8,8 @@ import { and, assertEvent, enqueueActions, raise, setup } from 'xstate';
 import type { App } from '../app/index.js';
 import type { ClusterConfig, ServerConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
-import type { Frame, PeerFrame, Phase, ReadyFrame, RecoveryFrame } from '../protocol/frames.js';
-import type { FrameEvent, TransportEvent } from '../transport/types.js';
+import type { Frame, FrameOf, PeerFrame, Phase, ReadyFrame, RecoveryFrame } from '../protocol/frames.js';
+import type { FrameEvent, Origin, TransportEvent } from '../transport/types.js';
 import { answer, peerLinkId, print, runEffects, transportSlots, type Effect, refusedLine } from './effects.js';
 import { linkTo, listenOn, peerPortOf } from './wiring.js';
 import {
@@ -74,7 +74,10 @@ export interface ServerContext extends ReplicaData {
   future: Extract<FrameEvent, { frame: PeerFrame }>[];
 }
 
-type ServerEvent = TransportEvent | { type: 'lease.expired' };
+/** A peer frame of this replica's current epoch: past the epoch gate (the `role` region's `frame.*`). */
+type PeerEvent = { [K in PeerFrame['kind']]: { type: `peer.${K}`; frame: FrameOf<K>; origin: Origin } }[PeerFrame['kind']];
+
+type ServerEvent = TransportEvent | PeerEvent | { type: 'lease.expired' };
 
 const isPeerFrame = (f: Frame): f is PeerFrame =>
   f.kind === 'checkpoint' || f.kind === 'update' || f.kind === 'ack' || f.kind === 'recovery' || f.kind === 'forward' ||
@@ -103,11 +106,11 @@ function requestOf(event: ServerEvent): Request | null {
     const f = event.frame;
     return { client: f.client, num: f.num, body: f.body, origin: event.origin, update: null };
   }
-  if (event.type === 'frame.forward') {
+  if (event.type === 'peer.forward') {
     const f = event.frame;
     return { client: f.client, num: f.num, body: f.body, origin: null, update: null };
   }
-  if (event.type === 'frame.update') {
+  if (event.type === 'peer.update') {
     const f = event.frame;
     return { client: f.client, num: f.num, body: f.body, origin: null, update: { seq: f.seq, primary: f.from, origin: event.origin } };
   }
@@ -155,11 +158,18 @@ function perform(
   runEffects(enqueue, self, context.print, step.effects);
 }
 
-/** The sequencer's `order` and `commit`: stale ones dropped, later epochs' held, the current peer's taken while ordered. */
-const takeOrderingFrame = () => [
+/** The sequencer's `order` and `commit` (of the current epoch): taken from the current peer while ordered. */
+const takeOrderingFrame = () => ({ guard: and(['isFromMyPeer', 'isOrdered']), actions: 'takeOrdering' as const });
+
+/**
+ * The epoch gate (SPEC §6 Epochs), once for every state: a peer frame of an older epoch than the
+ * latest `ready` is dropped, one of a newer epoch is held until a `ready` of its epoch, and one of
+ * this epoch goes on as `peer.*`. Acks are never held: their sender may already be ahead.
+ */
+const epochGate = (holdsFuture = true) => [
   { guard: 'isStale' as const },
-  { guard: 'isFuture' as const, actions: 'holdFuture' as const },
-  { guard: and(['isFromMyPeer', 'isOrdered']), actions: 'takeOrdering' as const },
+  ...(holdsFuture ? [{ guard: 'isFuture' as const, actions: 'holdFuture' as const }] : []),
+  { actions: 'passGate' as const },
 ];
 
 export const serverMachine = setup({
@@ -190,10 +200,10 @@ export const serverMachine = setup({
     isPrimary: ({ context }) => context.role === 'primary',
     /** A passive backup takes checkpoints only from the primary of its current `ready`. */
     isFromMyPrimary: ({ context, event }) =>
-      (event.type === 'frame.checkpoint' || event.type === 'frame.update') && event.frame.from === primaryOf(context),
+      (event.type === 'peer.checkpoint' || event.type === 'peer.update') && event.frame.from === primaryOf(context),
     isFromMyPeer: ({ context, event }) =>
-      (event.type === 'frame.recovery' || event.type === 'frame.forward' || event.type === 'frame.ack' ||
-        event.type === 'frame.order' || event.type === 'frame.commit') &&
+      (event.type === 'peer.recovery' || event.type === 'peer.forward' || event.type === 'peer.ack' ||
+        event.type === 'peer.order' || event.type === 'peer.commit') &&
       context.peers.includes(event.frame.from),
   },
   actions: {
@@ -253,17 +263,17 @@ export const serverMachine = setup({
     /** `order` and `commit` from the sequencer; while recovering they are only kept. */
     takeOrdering: enqueueActions(({ enqueue, self, context, event }) => {
       const serving = phaseOf(self.getSnapshot().value) === 'ready';
-      if (event.type === 'frame.order') perform(enqueue, self, context, takeOrder(context, event.frame, serving));
-      if (event.type === 'frame.commit') perform(enqueue, self, context, takeCommit(context, event.frame, serving));
+      if (event.type === 'peer.order') perform(enqueue, self, context, takeOrder(context, event.frame, serving));
+      if (event.type === 'peer.commit') perform(enqueue, self, context, takeCommit(context, event.frame, serving));
     }),
     takeOrderAck: enqueueActions(({ enqueue, self, context, event }) => {
-      assertEvent(event, 'frame.ack');
+      assertEvent(event, 'peer.ack');
       const step = takeOrderAck(context, event.frame.from, event.frame.seq);
       perform(enqueue, self, context, step);
     }),
     /** A serving active replica that lags past what its sequencer retains gets a snapshot. */
     takeCatchUp: enqueueActions(({ enqueue, self, context, event }) => {
-      if (event.type !== 'frame.recovery' || event.frame.applied <= context.applied) return;
+      if (event.type !== 'peer.recovery' || event.frame.applied <= context.applied) return;
       const step = recoverFrom(context, event.frame, (restored) => takeCatchUpSnapshot(context, restored));
       perform(enqueue, self, context, step);
     }),
@@ -272,6 +282,11 @@ export const serverMachine = setup({
       if (!req) return;
       const step = execute(context, req);
       perform(enqueue, self, context, step);
+    }),
+    /** A peer frame of the current epoch goes on as `peer.*` (after this step, before any other event). */
+    passGate: enqueueActions(({ enqueue, event }) => {
+      if (!('frame' in event) || !isPeerFrame(event.frame) || !event.type.startsWith('frame.')) return;
+      enqueue.raise({ ...event, type: `peer.${event.frame.kind}` } as PeerEvent);
     }),
     holdFuture: enqueueActions(({ enqueue, context, event }) => {
       if ('frame' in event && isPeerFrame(event.frame)) {
@@ -384,7 +399,7 @@ export const serverMachine = setup({
       if (peer) enqueue.assign({ up: context.up.filter((p) => p !== peer) });
     }),
     takeAck: enqueueActions(({ enqueue, self, context, event }) => {
-      assertEvent(event, 'frame.ack');
+      assertEvent(event, 'peer.ack');
       const step = takeAck(context, event.frame.from, event.frame.seq);
       perform(enqueue, self, context, step);
     }),
@@ -416,7 +431,7 @@ export const serverMachine = setup({
       if (context.future.length > 0) enqueue.assign({ future: [] });
     }),
     takeCheckpoint: enqueueActions(({ enqueue, self, context, event }) => {
-      assertEvent(event, 'frame.checkpoint');
+      assertEvent(event, 'peer.checkpoint');
       const f = event.frame;
       const effects: Effect[] = [];
       try {
@@ -429,7 +444,7 @@ export const serverMachine = setup({
       runEffects(enqueue, self, context.print, effects);
     }),
     takeRecovery: enqueueActions(({ enqueue, self, context, event }) => {
-      assertEvent(event, 'frame.recovery');
+      assertEvent(event, 'peer.recovery');
       // Active: the snapshot is a sequence point; the order held beyond it stays.
       const step = recoverFrom(context, event.frame, (restored) => ({
         data: isOrdered(context) ? restoreOrder(context, restored) : restored,
@@ -490,13 +505,13 @@ export const serverMachine = setup({
     role: {
       initial: 'booting',
       on: {
-        // Peer frames that no state below takes: older epochs dropped, newer ones kept for their `ready`.
-        'frame.checkpoint': { guard: 'isFuture', actions: 'holdFuture' },
-        'frame.recovery': { guard: 'isFuture', actions: 'holdFuture' },
-        'frame.forward': { guard: 'isFuture', actions: 'holdFuture' },
-        'frame.update': { guard: 'isFuture', actions: 'holdFuture' },
-        'frame.order': { guard: 'isFuture', actions: 'holdFuture' },
-        'frame.commit': { guard: 'isFuture', actions: 'holdFuture' },
+        'frame.checkpoint': epochGate(),
+        'frame.recovery': epochGate(),
+        'frame.forward': epochGate(),
+        'frame.update': epochGate(),
+        'frame.order': epochGate(),
+        'frame.commit': epochGate(),
+        'frame.ack': epochGate(false),
       },
       states: {
         booting: {
@@ -526,35 +541,19 @@ export const serverMachine = setup({
           on: {
             'lease.expired': { target: 'booting', actions: 'forgetAll' },
             'frame.request': { actions: 'holdRequest' },
-            'frame.forward': [
-              { guard: 'isStale' },
-              { guard: 'isFuture', actions: 'holdFuture' },
-              { guard: 'isFromMyPeer', actions: 'holdRequest' },
-            ],
-            'frame.update': [
-              { guard: 'isStale' },
-              { guard: 'isFuture', actions: 'holdFuture' },
-              { guard: 'isFromMyPrimary', actions: 'holdRequest' },
-            ],
+            'peer.forward': { guard: 'isFromMyPeer', actions: 'holdRequest' },
+            'peer.update': { guard: 'isFromMyPrimary', actions: 'holdRequest' },
             'frame.ready': [
               { guard: 'isStale' },
               { guard: 'meantForServing', actions: 'ignoreReady' },
               { guard: 'namesPrimary', target: 'ready', actions: 'adoptReady' },
               { actions: 'adoptReady' },
             ],
-            'frame.checkpoint': [
-              { guard: 'isStale' },
-              { guard: 'isFuture', actions: 'holdFuture' },
-              { guard: 'isFromMyPrimary', target: 'ready', actions: 'takeCheckpoint' },
-            ],
-            'frame.recovery': [
-              { guard: 'isStale' },
-              { guard: 'isFuture', actions: 'holdFuture' },
-              { guard: 'isFromMyPeer', target: 'ready', actions: 'takeRecovery' },
-            ],
+            'peer.checkpoint': { guard: 'isFromMyPrimary', target: 'ready', actions: 'takeCheckpoint' },
+            'peer.recovery': { guard: 'isFromMyPeer', target: 'ready', actions: 'takeRecovery' },
             // Active: the sequencer's order is kept for after the snapshot (nothing applied before it).
-            'frame.order': takeOrderingFrame(),
-            'frame.commit': takeOrderingFrame(),
+            'peer.order': takeOrderingFrame(),
+            'peer.commit': takeOrderingFrame(),
           },
         },
         ready: {
@@ -580,27 +579,21 @@ export const serverMachine = setup({
               entry: ['printReady', 'confirmServing', 'releaseHeld'],
               on: {
                 'frame.request': [{ guard: 'isOrdered', actions: 'orderRequest' }, { actions: 'executeRequest' }],
-                'frame.forward': [
-                  { guard: 'isStale' },
-                  { guard: 'isFuture', actions: 'holdFuture' },
+                'peer.forward': [
                   { guard: and(['isFromMyPeer', 'isOrdered']), actions: 'orderRequest' },
                   { guard: 'isFromMyPeer', actions: 'executeRequest' },
                 ],
-                'frame.order': takeOrderingFrame(),
-                'frame.commit': takeOrderingFrame(),
-                'frame.ack': [{ guard: 'isStale' }, { guard: and(['isFromMyPeer', 'isOrdered']), actions: 'takeOrderAck' }],
-                'frame.recovery': [
-                  { guard: 'isStale' },
-                  { guard: 'isFuture', actions: 'holdFuture' },
-                  { guard: and(['isFromMyPeer', 'isOrdered']), actions: 'takeCatchUp' },
-                ],
+                'peer.order': takeOrderingFrame(),
+                'peer.commit': takeOrderingFrame(),
+                'peer.ack': { guard: and(['isFromMyPeer', 'isOrdered']), actions: 'takeOrderAck' },
+                'peer.recovery': { guard: and(['isFromMyPeer', 'isOrdered']), actions: 'takeCatchUp' },
               },
             },
             primary: {
               entry: ['printReady', 'confirmServing', 'releaseHeld', 'oweSnapshots'],
               on: {
                 'frame.request': { actions: 'executeRequest' },
-                'frame.ack': [{ guard: 'isStale' }, { guard: 'isFromMyPeer', actions: 'takeAck' }],
+                'peer.ack': { guard: 'isFromMyPeer', actions: 'takeAck' },
               },
               initial: 'checkpointing',
               states: {
@@ -614,16 +607,8 @@ export const serverMachine = setup({
               entry: ['printReady', 'confirmServing', 'refuseHeld'],
               on: {
                 'frame.request': { actions: 'refuseNotPrimary' },
-                'frame.checkpoint': [
-                  { guard: 'isStale' },
-                  { guard: 'isFuture', actions: 'holdFuture' },
-                  { guard: 'isFromMyPrimary', actions: 'takeCheckpoint' },
-                ],
-                'frame.update': [
-                  { guard: 'isStale' },
-                  { guard: 'isFuture', actions: 'holdFuture' },
-                  { guard: 'isFromMyPrimary', actions: 'executeRequest' },
-                ],
+                'peer.checkpoint': { guard: 'isFromMyPrimary', actions: 'takeCheckpoint' },
+                'peer.update': { guard: 'isFromMyPrimary', actions: 'executeRequest' },
               },
             },
           },

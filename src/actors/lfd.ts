@@ -411,12 +411,19 @@ export const lfdMachine = setup({
          * it gets none until its status says `booting`: then it is a member like a new process.
          */
         fencing: {
-          entry: ['printFenced', 'askStatus'],
+          entry: 'printFenced',
           on: {
             'frame.serverStatus': { guard: and(['isFromServer', 'isBootingStatus']), target: 'connected', actions: 'assignUnfenced' },
             'link.down': { guard: 'isFromServer', target: 'disconnected' },
           },
-          after: { heartbeatFreq: { target: 'fencing', reenter: true } },
+          initial: 'asking',
+          states: {
+            /** Its status, every `heartbeat_freq`, until it says `booting`. */
+            asking: {
+              entry: 'askStatus',
+              after: { heartbeatFreq: { target: 'asking', reenter: true } },
+            },
+          },
         },
         connected: {
           id: 'lfdConnected',

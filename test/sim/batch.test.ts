@@ -8,7 +8,7 @@
 import { expect } from 'chai';
 import { campaign } from './pool.js';
 import { failureReport, formatSummary } from './report.js';
-import { CI_KV_SEEDS, CI_SEEDS } from './ci.js';
+import { CI_BY_HAND_SEEDS, CI_KV_SEEDS, CI_SEEDS } from './ci.js';
 import { FAULT_KINDS } from './run.js';
 
 describe('simulator: the CI batch', function () {
@@ -36,5 +36,14 @@ describe('simulator: the CI batch', function () {
     expect(c.summary.failovers, 'failovers completed').to.be.above(0);
     expect(c.summary.recoveries, 'recoveries completed').to.be.above(0);
     expect(c.summary.answered, 'requests answered').to.be.above(CI_KV_SEEDS.runs * 100);
+  });
+
+  it(`${CI_BY_HAND_SEEDS.runs} seeds with S1 started by hand (its LFD --no-launch): every invariant holds`, async () => {
+    const c = await campaign(CI_BY_HAND_SEEDS);
+    console.log(formatSummary(c.summary, CI_BY_HAND_SEEDS.first).replace(/^/gm, '      '));
+    for (const f of c.failures.slice(0, 3)) console.log(failureReport(f, { last: 120 }));
+    expect(c.failures.map((f) => `${f.seed}: ${f.violations.map((v) => v.invariant).join(', ')}`), 'failing seeds').to.deep.equal([]);
+    expect(c.summary.runs).to.equal(CI_BY_HAND_SEEDS.runs);
+    expect(c.summary.failovers, 'failovers completed').to.be.above(0);
   });
 });

@@ -5,3 +5,5 @@
  */
 export const CI_SEEDS = { first: 1, runs: 160, minutes: 5 } as const;
 export const CI_KV_SEEDS = { first: 161, runs: 40, minutes: 5, app: 'kv' } as const;
+/** Seeds 201–220 again with S1 started by hand under an LFD with `--no-launch` (`RunOptions.byHand`). */
+export const CI_BY_HAND_SEEDS = { first: 201, runs: 20, minutes: 5, byHand: true } as const;

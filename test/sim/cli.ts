@@ -14,6 +14,7 @@
  *                 dropHeldOnRecovery, unorderedActive
  *   --out FILE    write the whole trace of a --seed run to FILE
  *   --allow BUG   let the schedule trigger a pending bug (see pending.ts; `all` for every one)
+ *   --by-hand     S1 started by hand, its LFD with --no-launch (a supervisor restarts it)
  *   --long-partitions
  *                 cut servers' and the GFD's hosts off for longer than failure detection takes
  *                 (beyond the SPEC's guarantees: partitions are later work)
@@ -30,7 +31,7 @@ function usage(message?: string): never {
   if (message) console.error(`sim: ${message}`);
   console.error('usage: npm run sim -- --seed N [--minutes M] [--events] [--all] [--who A,B] [--from S] [--to S] [--last N] [--out FILE] [--plant BUG]');
   console.error('       npm run sim -- --runs N [--first S] [--workers W] [--minutes M] [--plant BUG]');
-  console.error('       either: [--app log|kv] [--allow PENDING|all] [--long-partitions]');
+  console.error('       either: [--app log|kv] [--allow PENDING|all] [--long-partitions] [--by-hand]');
   process.exit(2);
 }
 
@@ -40,7 +41,7 @@ for (let i = 0; i < args.length; i++) {
   const a = args[i]!;
   if (!a.startsWith('--')) usage(`unexpected ${a}`);
   const key = a.slice(2);
-  const flag = ['events', 'all', 'help', 'long-partitions'].includes(key);
+  const flag = ['events', 'all', 'help', 'long-partitions', 'by-hand'].includes(key);
   if (flag) opts[key] = true;
   else {
     const value = args[++i];
@@ -78,10 +79,11 @@ if (typeof opts.allow === 'string') {
   }
 }
 const longPartitions = opts['long-partitions'] === true;
+const byHand = opts['by-hand'] === true;
 
 if (opts.seed !== undefined) {
   const seed = num('seed');
-  const res = runSeed({ seed, app, minutes, events: opts.events === true, plant: planted, keepTrace: true, allow, longPartitions });
+  const res = runSeed({ seed, app, minutes, events: opts.events === true, plant: planted, keepTrace: true, allow, longPartitions, byHand });
   const view: TraceView = {
     all: opts.all === true || opts.events === true,
     who: typeof opts.who === 'string' ? opts.who.split(',') : undefined,
@@ -122,6 +124,7 @@ if (opts.seed !== undefined) {
     plant: planted,
     allow,
     longPartitions,
+    byHand,
     onResult: (r) => {
       done += 1;
       if (r.violations.length > 0) {

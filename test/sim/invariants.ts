@@ -296,6 +296,14 @@ export class Checker implements Observer {
         continue;
       }
       const lfd = w.lfds.get(`LFD${server.slice(1)}`);
+      if (w.isByHand(server)) {
+        // `--no-launch`: its LFD only watches it; it must be alive and watching.
+        const watching = lfd?.alive ? (lfd.actor.getSnapshot() as { matches(v: unknown): boolean }).matches({ watch: { connected: 'alive' } }) : false;
+        if (!watching) this.violate('relaunched-and-serving', `${proc.key} serves but its --no-launch LFD does not watch it`);
+        up.push(server);
+        contexts.push({ server, ctx: proc.actor.getSnapshot().context as ServerContext });
+        continue;
+      }
       const watched = lfd?.alive ? (lfd.actor.getSnapshot() as { value: { process?: unknown }; context: { pid: number | null } }) : null;
       const running = watched !== null && typeof watched.value.process === 'object' && 'running' in (watched.value.process as object);
       if (!watched || !running || watched.context.pid !== proc.pid) {

@@ -30,6 +30,7 @@ export interface CampaignOptions {
   /** Pending bugs whose triggers are not avoided (see `pending.ts`). */
   allow?: PendingBug[];
   longPartitions?: boolean;
+  byHand?: boolean;
   /** Stop handing out seeds once one failed (planted-bug checks). */
   stopAtFirstFailure?: boolean;
   /** Each result as it comes (in completion order). */
@@ -82,6 +83,7 @@ export function campaign(options: CampaignOptions): Promise<Campaign> {
         plant: options.plant ?? [],
         allow: options.allow ?? [],
         longPartitions: options.longPartitions ?? false,
+        byHand: options.byHand ?? false,
       };
       next += 1;
       w.postMessage(job);

@@ -48,6 +48,8 @@ export interface RunOptions {
    * deposed primary may go on serving. For exploring, not for the CI batch.
    */
   longPartitions?: boolean;
+  /** S1 is started by hand and its LFD runs with `--no-launch` (`WorldOptions.byHand`). */
+  byHand?: boolean;
   /** Pending bugs (`pending.ts`) whose triggers the schedule does not steer around. */
   allow?: PendingBug[];
 }
@@ -121,6 +123,7 @@ export function runSeed(options: RunOptions): RunResult {
     events: options.events ?? false,
     workload: rand.workload,
     resendAfterRestart: !(options.allow ?? []).includes('restarted-client-reuses-number'),
+    byHand: options.byHand ? ['S1'] : [],
   });
   checker.world = world;
   const faults = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
@@ -353,5 +356,6 @@ export function replayCommand(o: RunOptions): string {
   if (o.plant?.length) flags.push(`--plant ${o.plant.join(',')}`);
   if (o.allow?.length) flags.push(`--allow ${o.allow.join(',')}`);
   if (o.longPartitions) flags.push('--long-partitions');
+  if (o.byHand) flags.push('--by-hand');
   return `npm run sim -- ${flags.join(' ')}`;
 }

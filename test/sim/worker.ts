@@ -15,9 +15,10 @@ export interface Job {
   plant: PlantedBug[];
   allow: PendingBug[];
   longPartitions: boolean;
+  byHand: boolean;
 }
 
 parentPort!.on('message', (job: Job) => {
-  const result = runSeed({ seed: job.seed, app: job.app, minutes: job.minutes, plant: job.plant, allow: job.allow, longPartitions: job.longPartitions });
+  const result = runSeed({ seed: job.seed, app: job.app, minutes: job.minutes, plant: job.plant, allow: job.allow, longPartitions: job.longPartitions, byHand: job.byHand });
   parentPort!.postMessage({ ...result, trace: result.trace ? result.trace.records : null });
 });

@@ -131,6 +131,12 @@ export interface WorldOptions {
    * restarted-client-reuses-number). Off: it starts with a new one.
    */
   resendAfterRestart?: boolean;
+  /**
+   * Servers started by hand, their LFDs run with `--no-launch` (they watch and report the server,
+   * but cannot start or kill it); a supervisor (systemd's `Restart=always`) starts such a server
+   * again a second after its process ends.
+   */
+  byHand?: string[];
 }
 
 /** A server machine's phase from its state value. */
@@ -379,7 +385,8 @@ export class World {
     const net = this.net.process(name, serverHost(index));
     const t = net.transport();
     const logic = lfdMachine.provide({ actors: { listener: t.listener, link: t.link, launcher: this.launcher(name) } });
-    const actor = this.startActor(name, logic, { name, config: this.config, launch: true, print: this.printer(name) }, null);
+    const launch = !this.isByHand(`S${name.slice(3)}`);
+    const actor = this.startActor(name, logic, { name, config: this.config, launch, print: this.printer(name) }, null);
     this.lfds.set(name, { name, actor, net, alive: true });
   }
 
@@ -478,11 +485,28 @@ export class World {
   start(): void {
     this.startRm();
     this.startGfd();
+    for (const s of this.options.byHand ?? []) this.startByHand(s);
     for (const s of this.servers) this.startLfd(`LFD${s.slice(1)}`);
   }
 
+  /** A server started by hand: when its process ends, its supervisor starts it again after 1 s. */
+  private startByHand(server: string): void {
+    const proc = this.spawnServer(server);
+    this.note('supervisor', `starts ${proc.key}`);
+    proc.onExit = () => {
+      if (!this.stopping) globalThis.setTimeout(() => !this.stopping && this.startByHand(server), 1000);
+    };
+  }
+
+  isByHand(server: string): boolean {
+    return (this.options.byHand ?? []).includes(server);
+  }
+
+  private stopping = false;
+
   /** Stop everything (end of run). */
   stopAll(): void {
+    this.stopping = true;
     for (const c of this.clients.values()) if (c.alive) this.stopRole(c, 'stops');
     for (const l of this.lfds.values()) if (l.alive) this.stopRole(l, 'stops');
     for (const procs of this.procs.values()) for (const p of procs) if (p.alive) this.endServer(p, 'stopped');

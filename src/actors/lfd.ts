@@ -124,7 +124,10 @@ export const lfdMachine = setup({
     /** The process lost is the one reported added, and this LFD can kill it. */
     canKillReported: and(['canKill', ({ context }) => context.added]),
     isFenced: ({ context }) => context.fenced,
-    isBootingStatus: ({ event }) => event.type === 'frame.serverStatus' && event.frame.phase === 'booting',
+    isFencedServerBack: and(['isFromServer', 'isFenced']),
+    isBootingStatus: and(['isFromServer', ({ event }) => event.type === 'frame.serverStatus' && event.frame.phase === 'booting']),
+    isStartedByHand: not('isLaunching'),
+    isLostByHand: and(['isFromServer', not('isLaunching')]),
   },
   actions: {
     logRefused: enqueueActions(({ enqueue, self, context, event }) => {
@@ -399,7 +402,7 @@ export const lfdMachine = setup({
         disconnected: {
           on: {
             'link.up': [
-              { guard: and(['isFromServer', 'isFenced']), target: 'fencing' },
+              { guard: 'isFencedServerBack', target: 'fencing' },
               { guard: 'isFromServer', target: 'connected' },
             ],
           },
@@ -413,7 +416,7 @@ export const lfdMachine = setup({
         fencing: {
           entry: 'printFenced',
           on: {
-            'frame.serverStatus': { guard: and(['isFromServer', 'isBootingStatus']), target: 'connected', actions: 'assignUnfenced' },
+            'frame.serverStatus': { guard: 'isBootingStatus', target: 'connected', actions: 'assignUnfenced' },
             'link.down': { guard: 'isFromServer', target: 'disconnected' },
           },
           initial: 'asking',
@@ -460,7 +463,7 @@ export const lfdMachine = setup({
                 // SIGKILL before `delete`: a hung server must never answer again once replaced.
                 'monitor.silent': [
                   { guard: 'canKill', target: 'hung', actions: ['killProcess', failSilent] },
-                  { guard: not('isLaunching'), target: '#lfd.watch.fencing', actions: [failSilent, 'assignFenced'] },
+                  { guard: 'isStartedByHand', target: '#lfd.watch.fencing', actions: [failSilent, 'assignFenced'] },
                   { target: 'silent', actions: failSilent },
                 ],
                 // SIGKILL before `delete` here too: a deleted server must come back as a new process
@@ -469,7 +472,7 @@ export const lfdMachine = setup({
                 // LFD's process is gone or being replaced, and what it starts next boots afresh.
                 'link.down': [
                   { guard: and(['isFromServer', 'canKillReported']), target: '#lfd.watch.disconnected', actions: ['killProcess', failConnectionLost] },
-                  { guard: and(['isFromServer', not('isLaunching')]), target: '#lfd.watch.disconnected', actions: [failConnectionLost, 'assignFenced'] },
+                  { guard: 'isLostByHand', target: '#lfd.watch.disconnected', actions: [failConnectionLost, 'assignFenced'] },
                   { guard: 'isFromServer', target: '#lfd.watch.disconnected', actions: failConnectionLost },
                 ],
                 'link.up': { guard: 'isFromGfd', actions: 'reportAddAgain' },

@@ -92,6 +92,12 @@ const resultOf = (f: Answer): string => (f.kind === 'reply' ? f.result : f.messa
 const isAnswer = (e: ClientEvent): e is Extract<ClientEvent, { type: 'frame.reply' | 'frame.failed' }> =>
   e.type === 'frame.reply' || e.type === 'frame.failed';
 
+/** While sending: a `reply` or a `failed` answers the current request; an earlier number's is a duplicate. */
+const takeAnswer = () => [
+  { guard: 'isCurrentReply' as const, target: 'waiting' as const, actions: 'takeReply' as const },
+  { guard: 'isDuplicateReply' as const, actions: 'discardDuplicate' as const },
+];
+
 export interface ClientOutput {
   exitCode: number;
 }
@@ -351,14 +357,8 @@ export const clientMachine = setup({
               on: {
                 'link.up': [{ guard: 'isFromRm', actions: ['rmUp', 'askRm'] }, { actions: ['serverUp', 'send'] }],
                 'frame.clientView': { guard: 'isFromRm', actions: ['takeView', 'send'] },
-                'frame.reply': [
-                  { guard: 'isCurrentReply', target: 'waiting', actions: 'takeReply' },
-                  { guard: 'isDuplicateReply', actions: 'discardDuplicate' },
-                ],
-                'frame.failed': [
-                  { guard: 'isCurrentReply', target: 'waiting', actions: 'takeReply' },
-                  { guard: 'isDuplicateReply', actions: 'discardDuplicate' },
-                ],
+                'frame.reply': takeAnswer(),
+                'frame.failed': takeAnswer(),
                 // Taken back before it went anywhere: its number stays free for the next request.
                 'request.cancel': [{ guard: 'isCurrentUnsent', target: 'waiting', actions: 'dropCurrent' }, { actions: 'dropQueued' }],
                 'frame.error': [

@@ -18,6 +18,20 @@ function cumulativeKey(frame: Frame): string {
   return 'to' in frame && 'epoch' in frame ? `${frame.kind} ${frame.to} ${frame.epoch}` : frame.kind;
 }
 
+/** The transport actor an effect goes to, and the command it gets. */
+function transportCommand(effect: Exclude<Effect, { kind: 'print' }>): [via: string, command: TransportCommand] {
+  switch (effect.kind) {
+    case 'peer':
+      return [peerLinkId(effect.to), { type: 'send', frame: effect.frame, coalesce: effect.cumulative ? cumulativeKey(effect.frame) : undefined }];
+    case 'reply':
+      return [effect.to.via, { type: 'send', link: effect.to.link, frame: effect.frame, coalesce: effect.cumulative ? cumulativeKey(effect.frame) : undefined }];
+    case 'send':
+      return [effect.via, { type: 'send', link: effect.link, frame: effect.frame }];
+    case 'close':
+      return [effect.via, { type: 'close', link: effect.link }];
+  }
+}
+
 /** The subset of xstate's `enqueue` that effects need. */
 interface Enqueue {
   sendTo(to: string, event: TransportCommand): void;
@@ -44,35 +58,17 @@ export function runEffects(
   // The lines of one step go out in one action; those the printer's level drops are not scheduled.
   let lines: LogEvent[] | null = null;
   for (const effect of effects) {
-    switch (effect.kind) {
-      case 'peer': {
-        const via = peerLinkId(effect.to);
-        if (!reachable(via)) break;
-        enqueue.sendTo(via, { type: 'send', frame: effect.frame, ...(effect.cumulative ? { coalesce: cumulativeKey(effect.frame) } : {}) });
-        break;
-      }
-      case 'reply':
-        if (!reachable(effect.to.via)) break;
-        enqueue.sendTo(effect.to.via, { type: 'send', link: effect.to.link, frame: effect.frame, ...(effect.cumulative ? { coalesce: cumulativeKey(effect.frame) } : {}) });
-        break;
-      case 'send':
-        if (!reachable(effect.via)) break;
-        enqueue.sendTo(effect.via, { type: 'send', link: effect.link, frame: effect.frame });
-        break;
-      case 'close':
-        if (!reachable(effect.via)) break;
-        enqueue.sendTo(effect.via, { type: 'close', link: effect.link });
-        break;
-      case 'print': {
-        if (printer.wants && !printer.wants(effect.event)) break;
-        if (lines === null) {
-          const batch: LogEvent[] = (lines = []);
-          enqueue(() => batch.forEach((e) => printer(e)));
-        }
-        lines.push(effect.event);
-        break;
-      }
+    if (effect.kind !== 'print') {
+      const [via, command] = transportCommand(effect);
+      if (reachable(via)) enqueue.sendTo(via, command);
+      continue;
     }
+    if (printer.wants && !printer.wants(effect.event)) continue;
+    if (lines === null) {
+      const batch: LogEvent[] = (lines = []);
+      enqueue(() => batch.forEach((e) => printer(e)));
+    }
+    lines.push(effect.event);
   }
 }
 

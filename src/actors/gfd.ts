@@ -52,10 +52,9 @@ export function members(ctx: GfdContext): string[] {
   return [...new Set([...live, ...Object.values(ctx.departed).flat()])].sort();
 }
 
-/** Past the grace period (state `grace.over`): before it, changes are folded into the first `members`. */
-const isGraceOver = (self: AnyActorRef): boolean => self.getSnapshot().matches({ grace: 'over' });
-
-function toRm(graceOver: boolean, server: string, change: MembershipFrame['change']): Effect[] {
+/** A change for the RM, once past the grace period (state `grace.over`): before it, changes are folded into the first `members`. */
+function toRm(self: AnyActorRef, server: string, change: MembershipFrame['change']): Effect[] {
+  const graceOver = self.getSnapshot().matches({ grace: 'over' });
   return graceOver ? [sendOn(RM_LINK, { kind: 'membership', from: GFD_NAME, server, change })] : [];
 }
 
@@ -166,7 +165,7 @@ export const gfdMachine = setup({
       const deleted = gone.filter((s) => !members(next).includes(s));
       enqueue.assign({ departed });
       if (deleted.length === 0) return;
-      runEffects(enqueue, self, context.print, [printMembers(next), ...deleted.flatMap((s) => toRm(isGraceOver(self), s, 'delete'))]);
+      runEffects(enqueue, self, context.print, [printMembers(next), ...deleted.flatMap((s) => toRm(self, s, 'delete'))]);
     }),
     changeMembership: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'frame.membership');
@@ -184,10 +183,10 @@ export const gfdMachine = setup({
       enqueue.assign({ lfds: next.lfds, departed });
       const changed = before.includes(server) !== members(next).includes(server);
       if (changed) {
-        runEffects(enqueue, self, context.print, [printMembers(next), ...toRm(isGraceOver(self), server, change)]);
+        runEffects(enqueue, self, context.print, [printMembers(next), ...toRm(self, server, change)]);
       } else if (change === 'add') {
         // A re-report (an LFD or its link came back): the RM checks whether it is a new process.
-        runEffects(enqueue, self, context.print, toRm(isGraceOver(self), server, change));
+        runEffects(enqueue, self, context.print, toRm(self, server, change));
       }
     }),
     passUp: enqueueActions(({ enqueue, self, context, event }) => {

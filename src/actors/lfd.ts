@@ -38,12 +38,6 @@ interface LfdContext {
   added: boolean;
   /** The current process was reported deleted: the RM's `launch` that follows is meant for it. */
   deleted: boolean;
-  /**
-   * A server reported deleted that this LFD could not kill: it gets no heartbeat until its status
-   * says `booting` (its lease ran out, so it dropped its role and state), and only then is it
-   * watched and reported added again, to recover like a new process.
-   */
-  fenced: boolean;
 }
 
 /** `lfd.renew`: the process on the server link answered `status`, so the watch starts afresh. */
@@ -81,6 +75,11 @@ function membership(ctx: LfdContext, change: 'add' | 'delete'): Effect[] {
     print({ event: 'lfd.membership', name: ctx.name, server: ctx.server.name, change }),
     sendOn(GFD_LINK, { kind: 'membership', from: ctx.name, server: ctx.server.name, change }),
   ];
+}
+
+/** A warning line of this LFD. */
+function warn(ctx: LfdContext, text: string): Effect {
+  return print({ event: 'note', name: ctx.name, level: 'warn', text });
 }
 
 type FailReason = 'connection lost' | 'no heartbeat answer';
@@ -123,8 +122,6 @@ export const lfdMachine = setup({
     canKill: and(['isLaunching', stateIn('#lfdRunning')]),
     /** The process lost is the one reported added, and this LFD can kill it. */
     canKillReported: and(['canKill', ({ context }) => context.added]),
-    isFenced: ({ context }) => context.fenced,
-    isFencedServerBack: and(['isFromServer', 'isFenced']),
     isBootingStatus: and(['isFromServer', ({ event }) => event.type === 'frame.serverStatus' && event.frame.phase === 'booting']),
     isStartedByHand: not('isLaunching'),
     isLostByHand: and(['isFromServer', not('isLaunching')]),
@@ -183,16 +180,9 @@ export const lfdMachine = setup({
     assignAttachPid: assign(({ event }) => (event.type === 'frame.serverStatus' ? { attachPid: event.frame.pid } : {})),
     assignPid: assign(({ event }) => (event.type === 'process.started' ? { pid: event.pid } : {})),
     markRelaunch: assign({ relaunch: true }),
-    assignFenced: assign({ fenced: true }),
-    assignUnfenced: assign({ fenced: false }),
     printFenced: enqueueActions(({ enqueue, self, context }) =>
       runEffects(enqueue, self, context.print, [
-        print({
-          event: 'note',
-          name: context.name,
-          level: 'warn',
-          text: `${context.server.name} was reported deleted and this LFD cannot kill it: no heartbeats until its lease has run out and it boots again`,
-        }),
+        warn(context, `${context.server.name} was reported deleted and this LFD cannot kill it: no heartbeats until its lease has run out and it boots again`),
       ]),
     ),
     renewWatch: raise({ type: 'lfd.renew' }),
@@ -203,12 +193,7 @@ export const lfdMachine = setup({
     forgetAddedIfNew: assign(({ context }) => (context.attachPid === null ? { added: false, deleted: false } : { deleted: false })),
     printHeld: enqueueActions(({ enqueue, self, context }) =>
       runEffects(enqueue, self, context.print, [
-        print({
-          event: 'note',
-          name: context.name,
-          level: 'warn',
-          text: `${context.server.name}'s ports are held by a process that does not answer; waiting for it (a new one could not bind)`,
-        }),
+        warn(context, `${context.server.name}'s ports are held by a process that does not answer; waiting for it (a new one could not bind)`),
       ]),
     ),
     printSilent: enqueueActions(({ enqueue, self, context }) =>
@@ -230,21 +215,14 @@ export const lfdMachine = setup({
       enqueue.assign({ relaunch: false });
       const delay = restartDelay(context.deaths);
       if (delay === 0) return;
-      runEffects(enqueue, self, context.print, [
-        print({
-          event: 'note',
-          name: context.name,
-          level: 'warn',
-          text: `${context.server.name} died ${context.deaths} times in a row; next start in ${delay / 1000} s`,
-        }),
-      ]);
+      runEffects(enqueue, self, context.print, [warn(context, `${context.server.name} died ${context.deaths} times in a row; next start in ${delay / 1000} s`)]);
     }),
     printLaunching: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'process.started');
       const line: Effect =
         context.attachPid === null
           ? print({ event: 'lfd.launching', name: context.name, server: context.server.name, pid: event.pid })
-          : print({ event: 'note', name: context.name, level: 'warn', text: `attached to ${context.server.name} (pid ${event.pid}), already running` });
+          : warn(context, `attached to ${context.server.name} (pid ${event.pid}), already running`);
       runEffects(enqueue, self, context.print, [line]);
     }),
     printExited: enqueueActions(({ enqueue, self, context, event }) => {
@@ -268,7 +246,6 @@ export const lfdMachine = setup({
     relaunch: false,
     added: false,
     deleted: false,
-    fenced: false,
   }),
   invoke: [
     {
@@ -400,12 +377,7 @@ export const lfdMachine = setup({
       initial: 'disconnected',
       states: {
         disconnected: {
-          on: {
-            'link.up': [
-              { guard: 'isFencedServerBack', target: 'fencing' },
-              { guard: 'isFromServer', target: 'connected' },
-            ],
-          },
+          on: { 'link.up': { guard: 'isFromServer', target: 'connected' } },
         },
         /**
          * The server was reported deleted while it may still run with its role and state (this LFD
@@ -415,16 +387,18 @@ export const lfdMachine = setup({
          */
         fencing: {
           entry: 'printFenced',
-          on: {
-            'frame.serverStatus': { guard: 'isBootingStatus', target: 'connected', actions: 'assignUnfenced' },
-            'link.down': { guard: 'isFromServer', target: 'disconnected' },
-          },
+          on: { 'frame.serverStatus': { guard: 'isBootingStatus', target: 'connected' } },
           initial: 'asking',
           states: {
             /** Its status, every `heartbeat_freq`, until it says `booting`. */
             asking: {
               entry: 'askStatus',
               after: { heartbeatFreq: { target: 'asking', reenter: true } },
+              on: { 'link.down': { guard: 'isFromServer', target: 'unreachable' } },
+            },
+            /** The link to it is down (it still runs, or a new process will answer): ask again once it is back. */
+            unreachable: {
+              on: { 'link.up': { guard: 'isFromServer', target: 'asking' } },
             },
           },
         },
@@ -463,7 +437,7 @@ export const lfdMachine = setup({
                 // SIGKILL before `delete`: a hung server must never answer again once replaced.
                 'monitor.silent': [
                   { guard: 'canKill', target: 'hung', actions: ['killProcess', failSilent] },
-                  { guard: 'isStartedByHand', target: '#lfd.watch.fencing', actions: [failSilent, 'assignFenced'] },
+                  { guard: 'isStartedByHand', target: '#lfd.watch.fencing', actions: failSilent },
                   { target: 'silent', actions: failSilent },
                 ],
                 // SIGKILL before `delete` here too: a deleted server must come back as a new process
@@ -472,7 +446,7 @@ export const lfdMachine = setup({
                 // LFD's process is gone or being replaced, and what it starts next boots afresh.
                 'link.down': [
                   { guard: and(['isFromServer', 'canKillReported']), target: '#lfd.watch.disconnected', actions: ['killProcess', failConnectionLost] },
-                  { guard: 'isLostByHand', target: '#lfd.watch.disconnected', actions: [failConnectionLost, 'assignFenced'] },
+                  { guard: 'isLostByHand', target: '#lfd.watch.fencing.unreachable', actions: failConnectionLost },
                   { guard: 'isFromServer', target: '#lfd.watch.disconnected', actions: failConnectionLost },
                 ],
                 'link.up': { guard: 'isFromGfd', actions: 'reportAddAgain' },

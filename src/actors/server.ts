@@ -33,10 +33,6 @@ import {
   type Step,
 } from '../core/replica.js';
 import { toPeer } from '../core/effects.js';
-
-/** The server's two listeners (transport actor ids). */
-const CLIENT_PORT = 'clients';
-const PEER_PORT = 'peers';
 import {
   adoptEpoch,
   isOrdered,
@@ -49,6 +45,10 @@ import {
   takeOrderAck,
   takeRequest,
 } from '../core/ordering.js';
+
+/** The server's two listeners (transport actor ids). */
+const CLIENT_PORT = 'clients';
+const PEER_PORT = 'peers';
 
 export interface ServerInput {
   name: string;

@@ -51,12 +51,17 @@ export interface App<S = unknown> {
 const SHOWN = 40;
 
 /**
- * Completes an application definition with the default `snapshot`/`restore` (JSON) and `show`,
- * and checks the parts that a plain JavaScript module could get wrong.
+ * Checks the parts that a plain JavaScript module could get wrong, and completes the definition
+ * with the default `snapshot`/`restore` (JSON) and `show`.
  */
 export function defineApp<S>(definition: AppDefinition<S>): App<S> {
   const problem = appProblem(definition);
   if (problem !== null) throw new TypeError(`defineApp: ${problem}`);
+  return completeApp(definition);
+}
+
+/** The definition with its defaults filled in (checked already: `appProblem`). */
+export function completeApp<S>(definition: AppDefinition<S>): App<S> {
   const snapshot = definition.snapshot ?? ((state: S) => JSON.stringify(state) ?? 'null');
   const restore = definition.restore ?? ((text: string) => JSON.parse(text) as S);
   const checkedSnapshot = (state: S): string => {
@@ -90,7 +95,7 @@ export function appProblem(candidate: unknown): string | null {
   return null;
 }
 
-/** One request through `apply`: its reply, or the message of what it threw (`failed`). */
+/** One request through `apply`: its reply, or (`failed`) the message of what it threw. */
 export type Outcome<S> = { state: S; reply: string; failed: boolean };
 
 export function applyRequest<S>(app: App<S>, state: S, request: string): Outcome<S> {

@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { appProblem, defineApp, messageOf, type App, type AppDefinition } from './app.js';
+import { appProblem, completeApp, messageOf, type App, type AppDefinition } from './app.js';
 import { BUILT_IN_APPS, isBuiltInApp } from './index.js';
 
 /** A module's failure to load or to be an application; `message` is one line. */
@@ -55,16 +55,14 @@ export async function loadApp(spec: string, label: string): Promise<App<any>> {
   if (candidate === undefined) fail('the module has no default export and no export named app');
   const problem = appProblem(candidate);
   if (problem !== null) fail(`its export is not an application: ${problem}`);
-  let app: App<any>;
+  const app = completeApp(candidate as AppDefinition<unknown>);
   try {
-    app = defineApp(candidate as AppDefinition<unknown>);
-    // The parts a replica needs before it takes any request: a first state that survives a snapshot.
-    const first = app.snapshot(app.initial());
-    app.snapshot(app.restore(first));
+    // What a replica needs before it takes any request: a first state that survives a snapshot.
+    app.snapshot(app.restore(app.snapshot(app.initial())));
   } catch (err) {
     fail(`its initial state does not survive snapshot and restore: ${firstLine(messageOf(err))}`);
   }
-  return app!;
+  return app;
 }
 
 function firstLine(text: string): string {

@@ -133,7 +133,6 @@ class LibraryClient implements Client {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this.closed = true;
     this.actor.stop();
     this.failAll(new ClosedError());
   }

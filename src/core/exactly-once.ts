@@ -15,6 +15,11 @@ export interface ClientRecord {
 /** What a client is answered: a reply, or (`failed`) the message of what `apply` threw. */
 export type Result = Omit<ClientRecord, 'num'>;
 
+/** An `apply` outcome as the client table keeps it (`failed` only when it is). */
+export function resultOf(outcome: { reply: string; failed: boolean }): Result {
+  return outcome.failed ? { reply: outcome.reply, failed: true } : { reply: outcome.reply };
+}
+
 /**
  * `new`: never applied (apply it); `repeat`: the client's last number (answer it from the table,
  * never apply it again); `older`: below the client's last (refuse it with `C1 last N`).

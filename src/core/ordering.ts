@@ -16,7 +16,7 @@ import { lastNumberError } from '../protocol/codec.js';
 import type { Frame } from '../protocol/frames.js';
 import { print, replyTo, toPeer, type Effect, type ReplyTo } from './effects.js';
 import { applyRequest } from '../app/app.js';
-import { seen, type Result } from './exactly-once.js';
+import { resultOf, seen, type Result } from './exactly-once.js';
 import { answerFrame, recoveryFrame, type ReplicaData, type Request, type Step } from './replica.js';
 import { RETAIN, type OrderEntry, type OrderState, type Past } from './order-state.js';
 import { plant } from './switches.js';
@@ -205,8 +205,8 @@ function applyUpTo(d: ReplicaData, upto: number): Step {
       if (s.kind === 'repeat') effects.push(...reply(data, waiting, e, s.record));
     } else {
       effects.push(print({ event: 'server.before', name: data.name, state: data.app.show(data.state), request: ref }));
-      const { state, reply: text, failed } = applyRequest(data.app, data.state, e.body);
-      const result: Result = failed ? { reply: text, failed } : { reply: text };
+      const { state, ...outcome } = applyRequest(data.app, data.state, e.body);
+      const result = resultOf(outcome);
       next = { ...next, state, clients: { ...data.clients, [e.client]: { num: e.num, ...result } } };
       effects.push(print({ event: 'server.after', name: data.name, state: data.app.show(state), request: ref }), ...reply(data, waiting, e, result));
     }

@@ -10,10 +10,8 @@ import { lastNumberError } from '../protocol/codec.js';
 import type { ClientEntry, Frame, Mode, Phase, ReplicaRole, ServerStatusFrame } from '../protocol/frames.js';
 import { print, replyTo, toPeer, type Effect, type ReplyTo } from './effects.js';
 import { initialOrder, type OrderState } from './order-state.js';
-import { seen, type ClientRecord, type Result } from './exactly-once.js';
+import { resultOf, seen, type ClientRecord, type Result } from './exactly-once.js';
 import { plant } from './switches.js';
-
-export type { ClientRecord, Result } from './exactly-once.js';
 
 /** A client request, wherever it came from; `origin` is set when a client waits for the reply. */
 export interface Request {
@@ -69,7 +67,6 @@ export interface Step {
   data: ReplicaData;
   effects: Effect[];
 }
-
 
 export function initialData(name: string, pid: number, app: App<any>, cluster: ClusterSettings): ReplicaData {
   return {
@@ -238,8 +235,8 @@ export function resendTo(d: ReplicaData, backup: string): Effect[] {
 function applyOne(d: ReplicaData, req: Request): Step {
   const ref = { client: req.client, server: d.name, num: req.num };
   const before = print({ event: 'server.before', name: d.name, state: d.app.show(d.state), request: ref });
-  const { state, reply, failed } = applyRequest(d.app, d.state, req.body);
-  const result: Result = failed ? { reply, failed } : { reply };
+  const { state, ...outcome } = applyRequest(d.app, d.state, req.body);
+  const result = resultOf(outcome);
   const next: ReplicaData = {
     ...d,
     state,

@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import type { AnyActorRef } from 'xstate';
-import type { ClientRecord } from '../../src/core/replica.js';
+import type { ClientRecord } from '../../src/core/exactly-once.js';
 import type { MemoryNetwork } from '../../src/transport/memory.js';
 import { Harness, MESSAGE, SERVERS, phaseOf, type ClientActor, type GfdActor, type LfdActor, type Role, type RmActor, type ServerActor } from './harness.js';
 

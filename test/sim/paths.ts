@@ -39,3 +39,88 @@ export function killedWithUnaccepted(res: RunResult): { t: number; who: string }
     .filter((r) => r.kind === 'sim' && r.text.startsWith('its kernel resets '))
     .map((r) => ({ t: r.t, who: r.who }));
 }
+
+/**
+ * A server process ended and its successor started within one GFD grace period, so the GFD told
+ * the RM of both in one `members` (members-without-status): the RM must ask the new process its status.
+ */
+export function relaunchedInGfdGrace(res: RunResult): { t: number; server: string }[] {
+  const found: { t: number; server: string }[] = [];
+  let inGrace = false;
+  let ended = new Set<string>();
+  for (const r of records(res)) {
+    if (r.kind === 'state' && r.who === 'GFD') {
+      const waiting = r.state.includes('grace:waiting');
+      if (waiting && !inGrace) ended = new Set();
+      inGrace = waiting;
+    } else if (r.kind === 'sim' && r.who === 'GFD' && r.text === 'crashes') {
+      inGrace = false;
+    } else if (inGrace && r.kind === 'sim' && r.text.startsWith('process ends')) {
+      ended.add(r.who.split('#')[0]!);
+    } else if (inGrace && r.kind === 'state' && r.state.startsWith('{role:booting') && ended.has(r.who.split('#')[0]!)) {
+      found.push({ t: r.t, server: r.who });
+    }
+  }
+  return found;
+}
+
+/**
+ * An LFD reported its process deleted (its link dropped) and the RM's `launch` came before the LFD
+ * saw that process exit (launch-before-exit; needs an `events: true` run): it must start again once
+ * the process is gone.
+ */
+export function launchBeforeExit(res: RunResult): { t: number; who: string }[] {
+  const found: { t: number; who: string }[] = [];
+  const deleted = new Set<string>();
+  const state = new Map<string, string>();
+  for (const r of records(res)) {
+    if (!r.who.startsWith('LFD')) continue;
+    if (r.kind === 'state') state.set(r.who, r.state);
+    else if (r.kind === 'print' && r.event.event === 'lfd.membership') {
+      if (r.event.change === 'delete') deleted.add(r.who);
+      else deleted.delete(r.who);
+    } else if (r.kind === 'event' && r.event === 'process.exited') deleted.delete(r.who);
+    else if (r.kind === 'event' && r.event.startsWith('frame.launch') && deleted.has(r.who) && (state.get(r.who) ?? '').startsWith('{process:{running')) {
+      found.push({ t: r.t, who: r.who });
+    }
+  }
+  return found;
+}
+
+/**
+ * A replica took a `forward` or `order` sent in an epoch older than its own (stale-forward-lost;
+ * needs an `events: true` run): it drops it, and the request must reach it another way.
+ */
+export function staleForwardDropped(res: RunResult): { t: number; who: string; event: string }[] {
+  const epochOf = new Map<string, number>();
+  const found: { t: number; who: string; event: string }[] = [];
+  for (const r of records(res)) {
+    if (r.kind !== 'event') continue;
+    const epoch = /^frame\.(ready|forward|order) .* e(\d+)/.exec(r.event);
+    if (!epoch) continue;
+    const e = Number(epoch[2]);
+    if (epoch[1] === 'ready') epochOf.set(r.who, Math.max(e, epochOf.get(r.who) ?? 0));
+    else if (e < (epochOf.get(r.who) ?? 0)) found.push({ t: r.t, who: r.who, event: r.event });
+  }
+  return found;
+}
+
+/**
+ * A replica recovered from a source that had applied more requests by then than its snapshot held
+ * (recovery-misses-forwarded; log app, whose shown state is its length): what the source applied
+ * after the snapshot left must still reach the newcomer.
+ */
+export function sourceMovedOnDuringRecovery(res: RunResult): { t: number; who: string; from: string }[] {
+  const shown = new Map<string, number>();
+  const found: { t: number; who: string; from: string }[] = [];
+  for (const r of records(res)) {
+    if (r.kind !== 'print') continue;
+    const e = r.event;
+    if (e.event === 'server.after') shown.set(e.name, Number(e.state));
+    else if (e.event === 'server.recovered') {
+      if ((shown.get(e.from) ?? 0) > e.applied) found.push({ t: r.t, who: r.who, from: e.from });
+      shown.set(e.name, Number(e.state));
+    }
+  }
+  return found;
+}

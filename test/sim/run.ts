@@ -14,7 +14,8 @@ import { PENDING_BUGS, type PendingBug } from './pending.js';
 import { hostOf } from './net.js';
 import { Scheduler, streams, type Timer } from './scheduler.js';
 import { Trace } from './trace.js';
-import { clientHost, GFD_HOST, RM_HOST, serverHost, World, type SimApp, type SimConfig } from './world.js';
+import type { ServerContext } from '../../src/actors/server.js';
+import { clientHost, GFD_HOST, RM_HOST, serverHost, World, type ServerProc, type SimApp, type SimConfig } from './world.js';
 
 export const FAULT_KINDS = [
   'crash-server',
@@ -176,6 +177,37 @@ export function runSeed(options: RunOptions): RunResult {
   /** A fault may hit `server` only while another replica certainly keeps the state. */
   const mayHit = (server: string): boolean => world.servers.some((s) => s !== server && healthy(s));
 
+  /** Within the links' limits: slower, never so slow that a heartbeat times out. */
+  const slowestMs = Math.max(1, Math.floor((0.8 * (T - F)) / 2));
+  const slowDown = (a: string, b: string, ms: number): void => {
+    const until = sched.now + ms;
+    world.net.slow.push({ a, b, until, maxMs: slowestMs });
+    later(`slow ${a} ${b} ${until}`, ms, () => {
+      const i = world.net.slow.findIndex((s) => s.until === until && s.a === a && s.b === b);
+      if (i >= 0) world.net.slow.splice(i, 1);
+    });
+  };
+
+  const isSyncPrimary = (p: ServerProc): boolean =>
+    config.mode === 'passive' && config.durability === 'sync' && p.phase === 'ready' && (p.actor.getSnapshot().context as ServerContext).role === 'primary';
+  /**
+   * The output rule's moment: a primary dies while its updates are on their way to the backups. Its
+   * links to the other servers slow down first (a congested switch), and the kill comes while
+   * frames are still on them; a reply sent before the backups acknowledged is then a lost write.
+   * The timing comes from its own stream, so the schedule's draws stay what they were.
+   */
+  const killInFlight = (p: ServerProc): void => {
+    const host = hostOfServer(p.server);
+    const after = Math.round(slowestMs * (0.25 + 0.75 * rand.aim()));
+    fault('crash-server', `${host} <-> the other servers up to ${slowestMs} ms slower, kill -9 ${p.key} ${after} ms later`);
+    for (const s of world.servers) if (s !== p.server) slowDown(host, hostOfServer(s), after + slowestMs);
+    later(`kill ${p.key}`, after, () => {
+      if (!p.alive || !mayHit(p.server)) return;
+      world.note('sim', `kill -9 ${p.key}`);
+      world.endServer(p, 'signal SIGKILL');
+    });
+  };
+
   const hosts = [RM_HOST, GFD_HOST, ...world.servers.map(hostOfServer), ...config.clients.map((_, i) => clientHost(i + 1))];
 
   function inject(): void {
@@ -185,6 +217,10 @@ export function runSeed(options: RunOptions): RunResult {
         const server = pick(r, world.servers);
         const p = world.current(server);
         if (!p || !mayHit(server)) return;
+        if (isSyncPrimary(p) && rand.aim() < 0.5) {
+          killInFlight(p);
+          return;
+        }
         fault(kind, `kill -9 ${p.key}`);
         world.endServer(p, 'signal SIGKILL');
         return;
@@ -249,16 +285,9 @@ export function runSeed(options: RunOptions): RunResult {
       case 'slow-link': {
         const a = pick(r, hosts);
         const b = pick(r, hosts.filter((h) => h !== a));
-        // Within the links' limits: slower, never so slow that a heartbeat times out.
-        const maxMs = Math.max(1, Math.floor((0.8 * (T - F)) / 2));
         const ms = Math.round(between(r, 2000, 10000));
-        fault(kind, `${a} <-> ${b} up to ${maxMs} ms slower for ${ms} ms`);
-        const until = sched.now + ms;
-        world.net.slow.push({ a, b, until, maxMs });
-        later(`slow ${a} ${b} ${until}`, ms, () => {
-          const i = world.net.slow.findIndex((s) => s.until === until && s.a === a && s.b === b);
-          if (i >= 0) world.net.slow.splice(i, 1);
-        });
+        fault(kind, `${a} <-> ${b} up to ${slowestMs} ms slower for ${ms} ms`);
+        slowDown(a, b, ms);
         return;
       }
       case 'partition': {

@@ -104,23 +104,3 @@ export function staleForwardDropped(res: RunResult): { t: number; who: string; e
   }
   return found;
 }
-
-/**
- * A replica recovered from a source that had applied more requests by then than its snapshot held
- * (recovery-misses-forwarded; log app, whose shown state is its length): what the source applied
- * after the snapshot left must still reach the newcomer.
- */
-export function sourceMovedOnDuringRecovery(res: RunResult): { t: number; who: string; from: string }[] {
-  const shown = new Map<string, number>();
-  const found: { t: number; who: string; from: string }[] = [];
-  for (const r of records(res)) {
-    if (r.kind !== 'print') continue;
-    const e = r.event;
-    if (e.event === 'server.after') shown.set(e.name, Number(e.state));
-    else if (e.event === 'server.recovered') {
-      if ((shown.get(e.from) ?? 0) > e.applied) found.push({ t: r.t, who: r.who, from: e.from });
-      shown.set(e.name, Number(e.state));
-    }
-  }
-  return found;
-}

@@ -4,14 +4,14 @@
  * snapshot first. Serving means: `ready.active` (every replica executes), `ready.primary` (executes,
  * checkpoints to its backups) or `ready.backup` (takes checkpoints, refuses clients).
  */
-import { and, assertEvent, enqueueActions, raise, setup } from 'xstate';
+import { and, assertEvent, assign, enqueueActions, raise, setup } from 'xstate';
 import type { App } from '../app/index.js';
 import type { ClusterConfig, ServerConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
 import type { Frame, FrameOf, PeerFrame, Phase, ReadyFrame, RecoveryFrame } from '../protocol/frames.js';
 import type { FrameEvent, Origin, TransportEvent } from '../transport/types.js';
-import { answer, peerLinkId, print, runEffects, transportSlots, type Effect, refusedLine } from './effects.js';
-import { linkTo, listenOn, peerPortOf } from './wiring.js';
+import { answer, PEER_LINKS, print, runEffects, transportSlots, type Effect, refusedLine } from './effects.js';
+import { linksOf, listenOn, peerPortOf, wantServers } from './wiring.js';
 import {
   checkpointTo,
   execute,
@@ -62,9 +62,7 @@ export interface ServerContext extends ReplicaData {
   print: Print;
   server: ServerConfig;
   config: ClusterConfig;
-  /** Outbound peer links that exist (spawned), by server name. */
-  linked: string[];
-  /** Outbound peer links that are up. */
+  /** Peers whose link is up (links go to the peers this replica sends to, `sendsTo`). */
   up: string[];
   /** Peers owed a snapshot (a checkpoint or a recovery frame) as soon as their link is up. */
   owed: string[];
@@ -89,7 +87,7 @@ function serverOf(config: ClusterConfig, name: string): ServerConfig {
   return server;
 }
 
-/** The peers this replica sends to: all of them when active, the backups when passive primary. */
+/** The peers this replica sends to, and links to: all of them when active, the backups when passive primary. */
 function sendsTo(ctx: ServerContext): string[] {
   if (ctx.mode === 'active' || ctx.role === 'primary') return ctx.peers;
   return [];
@@ -185,6 +183,11 @@ export const serverMachine = setup({
   },
   guards: {
     isFromLfd: ({ event }) => 'origin' in event && event.origin.peer?.role === 'lfd',
+    /** A link of the peer links to a peer this replica still sends to (a stopped link's last word is not). */
+    isFromPeerLink: ({ context, event }) =>
+      'origin' in event && event.origin.via === PEER_LINKS && sendsTo(context).includes(event.origin.link),
+    isFromLfdLink: ({ context, event }) =>
+      'origin' in event && event.origin.via === PEER_PORT && event.origin.link === context.lfd?.link,
     /** Peer frames carry the sender's epoch: older ones are dropped, newer ones wait for their `ready`. */
     isStale: ({ context, event }) => 'frame' in event && hasEpoch(event.frame) && event.frame.epoch < context.epoch,
     isFuture: ({ context, event }) => 'frame' in event && hasEpoch(event.frame) && event.frame.epoch > context.epoch,
@@ -299,45 +302,26 @@ export const serverMachine = setup({
       const f: ReadyFrame = event.frame;
       const next: ServerContext = { ...context, mode: f.mode, role: f.role, epoch: f.epoch, peers: f.peers };
       const wanted = sendsTo(next);
-      const spawned: string[] = [];
-      for (const gone of context.linked.filter((p) => !wanted.includes(p))) enqueue.stopChild(peerLinkId(gone));
-      for (const peer of wanted.filter((p) => !context.linked.includes(p))) {
-        const target = context.config.servers.find((s) => s.name === peer);
-        if (!target) continue;
-        enqueue.spawnChild('link', {
-          id: peerLinkId(peer),
-          input: linkTo(
-            peerLinkId(peer),
-            peerPortOf(target),
-            { name: context.name, role: 'server' },
-            'server',
-            context.cluster,
-            { hello: true },
-          ),
-        });
-        spawned.push(peer);
-      }
-      const linked = [...context.linked.filter((p) => wanted.includes(p)), ...spawned];
+      enqueue.sendTo(PEER_LINKS, wantServers(context.config.servers, wanted, peerPortOf));
       const replay = context.future.filter((e) => e.frame.epoch <= f.epoch);
       enqueue.assign({
         mode: f.mode,
         role: f.role,
         epoch: f.epoch,
         peers: f.peers,
-        linked,
-        up: context.up.filter((p) => linked.includes(p) && !spawned.includes(p)),
+        up: context.up.filter((p) => wanted.includes(p)),
         owed: context.owed.filter((p) => wanted.includes(p)),
         future: context.future.filter((e) => e.frame.epoch > f.epoch),
       });
       for (const e of replay) enqueue.raise(e);
-      const retargeted = retarget({ ...next, linked } as ServerContext);
+      const retargeted = retarget(next);
       enqueue.assign(() => ({ seq: retargeted.data.seq, pending: retargeted.data.pending }));
-      runEffects(enqueue, self, context.print, retargeted.effects, spawned.map(peerLinkId));
+      runEffects(enqueue, self, context.print, retargeted.effects);
       if (isOrdered(next)) {
         const ordered = adoptEpoch(next);
         const { state, clients, applied, order } = ordered.data;
         enqueue.assign(() => ({ state, clients, applied, order }));
-        runEffects(enqueue, self, context.print, ordered.effects, spawned.map(peerLinkId));
+        runEffects(enqueue, self, context.print, ordered.effects);
       }
     }),
     confirmServing: enqueueActions(({ enqueue, self, context }) =>
@@ -369,7 +353,7 @@ export const serverMachine = setup({
     sendSnapshot: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'frame.sendCheckpoint');
       const to = event.frame.to;
-      if (!context.linked.includes(to)) return;
+      if (!sendsTo(context).includes(to)) return;
       if (!context.up.includes(to)) {
         if (!context.owed.includes(to)) enqueue.assign({ owed: [...context.owed, to] });
         return;
@@ -379,8 +363,7 @@ export const serverMachine = setup({
     }),
     peerUp: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'link.up');
-      const peer = context.linked.find((p) => peerLinkId(p) === event.origin.via);
-      if (!peer) return;
+      const peer = event.origin.link;
       const linkUp: ServerContext = {
         ...context,
         up: [...context.up.filter((p) => p !== peer), peer],
@@ -392,12 +375,11 @@ export const serverMachine = setup({
       enqueue.assign(() => ordered.data);
       runEffects(enqueue, self, context.print, [...step.effects, ...resendTo(step.data, peer), ...ordered.effects]);
     }),
-    peerDown: enqueueActions(({ enqueue, context, event }) => {
+    peerDown: assign(({ context, event }) => {
       assertEvent(event, 'link.down');
-      if (event.origin.via === PEER_PORT && event.origin.link === context.lfd?.link) enqueue.assign({ lfd: null });
-      const peer = context.linked.find((p) => peerLinkId(p) === event.origin.via);
-      if (peer) enqueue.assign({ up: context.up.filter((p) => p !== peer) });
+      return { up: context.up.filter((p) => p !== event.origin.link) };
     }),
+    forgetLfd: assign({ lfd: null }),
     takeAck: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'peer.ack');
       const step = takeAck(context, event.frame.from, event.frame.seq);
@@ -405,8 +387,8 @@ export const serverMachine = setup({
     }),
     /** The lease ran out: whatever this process holds may be stale; it starts over as booting. */
     forgetAll: enqueueActions(({ enqueue, self, context }) => {
-      for (const peer of context.linked) enqueue.stopChild(peerLinkId(peer));
-      enqueue.assign(() => ({ ...forget(context), linked: [], up: [], owed: [], future: [] }));
+      enqueue.sendTo(PEER_LINKS, { type: 'links.want', peers: [] });
+      enqueue.assign(() => ({ ...forget(context), up: [], owed: [], future: [] }));
       // Closing the LFD's link makes the loss visible: the LFD reports delete, reconnects, reports
       // add, and the RM lets this process recover like any new one. Unseen, it would stay booting.
       const closeLfd: Effect[] = context.lfd ? [{ kind: 'close', via: PEER_PORT, link: context.lfd.link }] : [];
@@ -460,7 +442,6 @@ export const serverMachine = setup({
     print: input.print,
     server: serverOf(input.config, input.name),
     config: input.config,
-    linked: [],
     up: [],
     owed: [],
     future: [],
@@ -490,14 +471,19 @@ export const serverMachine = setup({
         context.cluster,
       ),
     },
+    {
+      src: 'links',
+      id: PEER_LINKS,
+      input: ({ context }) => linksOf(PEER_LINKS, { name: context.name, role: 'server' }, 'server', context.cluster, { hello: true }),
+    },
   ],
   on: {
     'link.refused': { actions: 'logRefused' },
     // Printed once both ports are bound: a server whose port is taken never claims to have started.
     'listen.ready': { actions: 'markListening' },
     'frame.hello': { actions: 'greetLfd' },
-    'link.up': { actions: 'peerUp' },
-    'link.down': { actions: 'peerDown' },
+    'link.up': { guard: 'isFromPeerLink', actions: 'peerUp' },
+    'link.down': [{ guard: 'isFromPeerLink', actions: 'peerDown' }, { guard: 'isFromLfdLink', actions: 'forgetLfd' }],
     'frame.statusQuery': { actions: 'answerStatus' },
   },
   type: 'parallel',

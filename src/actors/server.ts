@@ -170,6 +170,16 @@ const epochGate = (holdsFuture = true) => [
   { actions: 'passGate' as const },
 ];
 
+/**
+ * What a `ready` does, whatever the phase: it assigns mode, role, epoch and peers, links to the
+ * peers this replica now sends to, lets through the peer frames held for its epoch, retargets the
+ * replies waiting for acks and (active) starts the epoch's order. Where it goes is the phase's say.
+ */
+const adoptReady = () => ['assignReady' as const, 'wantPeers' as const, 'replayHeld' as const, 'retargetPending' as const, 'orderEpoch' as const];
+
+/** The lease ran out: the replica forgets, drops its peer links, and boots again. */
+const leaseExpired = () => ({ target: 'booting' as const, actions: ['forgetAll' as const, 'wantPeers' as const, 'startOver' as const] });
+
 export const serverMachine = setup({
   types: {
     input: {} as ServerInput,
@@ -296,33 +306,31 @@ export const serverMachine = setup({
         enqueue.assign({ future: [...context.future, event as ServerContext['future'][number]] });
       }
     }),
-    /** Takes a `ready`: mode, role, epoch, peers; links to the peers it sends to; replays frames it held. */
-    adoptReady: enqueueActions(({ enqueue, self, context, event }) => {
+    /** The assignment a `ready` names: mode, role, epoch, peers. */
+    assignReady: assign(({ event }) => {
       assertEvent(event, 'frame.ready');
-      const f: ReadyFrame = event.frame;
-      const next: ServerContext = { ...context, mode: f.mode, role: f.role, epoch: f.epoch, peers: f.peers };
-      const wanted = sendsTo(next);
+      const { mode, role, epoch, peers }: ReadyFrame = event.frame;
+      return { mode, role, epoch, peers };
+    }),
+    /**
+     * Links to the peers this replica sends to now (those it had stay as they are); a peer it no
+     * longer sends to is neither up nor owed a snapshot.
+     */
+    wantPeers: enqueueActions(({ enqueue, context }) => {
+      const wanted = sendsTo(context);
       enqueue.sendTo(PEER_LINKS, wantServers(context.config.servers, wanted, peerPortOf));
-      const replay = context.future.filter((e) => e.frame.epoch <= f.epoch);
-      enqueue.assign({
-        mode: f.mode,
-        role: f.role,
-        epoch: f.epoch,
-        peers: f.peers,
-        up: context.up.filter((p) => wanted.includes(p)),
-        owed: context.owed.filter((p) => wanted.includes(p)),
-        future: context.future.filter((e) => e.frame.epoch > f.epoch),
-      });
-      for (const e of replay) enqueue.raise(e);
-      const retargeted = retarget(next);
-      enqueue.assign(() => ({ seq: retargeted.data.seq, pending: retargeted.data.pending }));
-      runEffects(enqueue, self, context.print, retargeted.effects);
-      if (isOrdered(next)) {
-        const ordered = adoptEpoch(next);
-        const { state, clients, applied, order } = ordered.data;
-        enqueue.assign(() => ({ state, clients, applied, order }));
-        runEffects(enqueue, self, context.print, ordered.effects);
-      }
+      enqueue.assign({ up: context.up.filter((p) => wanted.includes(p)), owed: context.owed.filter((p) => wanted.includes(p)) });
+    }),
+    /** The peer frames held for this epoch go through the gate again, in the order they came. */
+    replayHeld: enqueueActions(({ enqueue, context }) => {
+      enqueue.assign({ future: context.future.filter((e) => e.frame.epoch > context.epoch) });
+      for (const e of context.future.filter((e) => e.frame.epoch <= context.epoch)) enqueue.raise(e);
+    }),
+    /** The replies waiting for backups' acks follow the new assignment (`retarget`). */
+    retargetPending: enqueueActions(({ enqueue, self, context }) => perform(enqueue, self, context, retarget(context))),
+    /** Active, ordered: the new epoch's order (`adoptEpoch`). */
+    orderEpoch: enqueueActions(({ enqueue, self, context }) => {
+      if (isOrdered(context)) perform(enqueue, self, context, adoptEpoch(context));
     }),
     confirmServing: enqueueActions(({ enqueue, self, context }) =>
       runEffects(enqueue, self, context.print, servingEffect(context)),
@@ -385,10 +393,10 @@ export const serverMachine = setup({
       const step = takeAck(context, event.frame.from, event.frame.seq);
       perform(enqueue, self, context, step);
     }),
-    /** The lease ran out: whatever this process holds may be stale; it starts over as booting. */
-    forgetAll: enqueueActions(({ enqueue, self, context }) => {
-      enqueue.sendTo(PEER_LINKS, { type: 'links.want', peers: [] });
-      enqueue.assign(() => ({ ...forget(context), up: [], owed: [], future: [] }));
+    /** The lease ran out: whatever this process holds may be stale (its assignment too). */
+    forgetAll: assign(({ context }) => ({ ...forget(context), up: [], owed: [], future: [] })),
+    /** Booting again, said and shown to the LFD. */
+    startOver: enqueueActions(({ enqueue, self, context }) => {
       // Closing the LFD's link makes the loss visible: the LFD reports delete, reconnects, reports
       // add, and the RM lets this process recover like any new one. Unseen, it would stay booting.
       const closeLfd: Effect[] = context.lfd ? [{ kind: 'close', via: PEER_PORT, link: context.lfd.link }] : [];
@@ -516,24 +524,25 @@ export const serverMachine = setup({
               // Sent for a process that served under this name (relaunched since, or this one before
               // its lease ran out): the RM learns of the change from the LFD and assigns it afresh.
               { guard: 'meantForServing', actions: 'ignoreReady' },
-              { guard: 'namesPrimary', target: 'ready', actions: 'adoptReady' },
-              { guard: 'namesPeers', target: 'recovering', actions: 'adoptReady' },
-              { target: 'ready', actions: 'adoptReady' },
+              { guard: 'namesPrimary', target: 'ready', actions: adoptReady() },
+              { guard: 'namesPeers', target: 'recovering', actions: adoptReady() },
+              { target: 'ready', actions: adoptReady() },
             ],
           },
         },
         /** Waiting for a peer's snapshot; everything that would change the state is held until then. */
         recovering: {
           on: {
-            'lease.expired': { target: 'booting', actions: 'forgetAll' },
+            'lease.expired': leaseExpired(),
             'frame.request': { actions: 'holdRequest' },
             'peer.forward': { guard: 'isFromMyPeer', actions: 'holdRequest' },
             'peer.update': { guard: 'isFromMyPrimary', actions: 'holdRequest' },
             'frame.ready': [
               { guard: 'isStale' },
               { guard: 'meantForServing', actions: 'ignoreReady' },
-              { guard: 'namesPrimary', target: 'ready', actions: 'adoptReady' },
-              { actions: 'adoptReady' },
+              { guard: 'namesPrimary', target: 'ready', actions: adoptReady() },
+              // Drawn as a transition (not re-entering): a new assignment still waits for its snapshot.
+              { target: 'recovering', actions: adoptReady() },
             ],
             'peer.checkpoint': { guard: 'isFromMyPrimary', target: 'ready', actions: 'takeCheckpoint' },
             'peer.recovery': { guard: 'isFromMyPeer', target: 'ready', actions: 'takeRecovery' },
@@ -545,11 +554,11 @@ export const serverMachine = setup({
         ready: {
           initial: 'deciding',
           on: {
-            'lease.expired': { target: 'booting', actions: 'forgetAll' },
+            'lease.expired': leaseExpired(),
             'frame.ready': [
               { guard: 'isStale' },
-              { guard: 'changesRole', target: '.deciding', actions: 'adoptReady' },
-              { actions: ['adoptReady', 'confirmServing'] },
+              { guard: 'changesRole', target: '.deciding', actions: adoptReady() },
+              { actions: [...adoptReady(), 'confirmServing' as const] },
             ],
             'frame.sendCheckpoint': { actions: 'sendSnapshot' },
           },

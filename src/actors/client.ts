@@ -10,7 +10,7 @@ import { lastNumberOf } from '../protocol/codec.js';
 import type { FailedFrame, Mode, ReplyFrame, RequestFrame } from '../protocol/frames.js';
 import type { TransportEvent } from '../transport/types.js';
 import { print, runEffects, sendOn, transportSlots, type Effect, refusedLine } from './effects.js';
-import { linkTo } from './wiring.js';
+import { clientPortOf, linkTo, linksOf, wantServers } from './wiring.js';
 
 export interface ClientInput {
   name: string;
@@ -65,8 +65,7 @@ interface ClientContext {
   /** Where the RM says to send (serving replicas; the primary alone in passive mode). */
   servers: string[];
   rmUp: boolean;
-  /** Server links that exist, and those that are up. */
-  linked: string[];
+  /** Servers whose link is up (links go to `servers`). */
   up: string[];
   /** The request in flight or next to send. */
   num: number;
@@ -103,13 +102,13 @@ export interface ClientOutput {
 }
 
 const RM_LINK = 'rm';
+/** The links actor: a link to each server the RM names. */
+const SERVER_LINKS = 'servers';
 
 /** Lost links are retried from 50 ms on, always more often than requests go out (SPEC §6 Clients). */
 function retryBackoff(intervalMs: number) {
   return { initialMs: 50, maxMs: Math.max(50, Math.min(1000, intervalMs / 2)) };
 }
-const serverLink = (s: string) => `srv:${s}`;
-const serverOfLink = (via: string) => (via.startsWith('srv:') ? via.slice(4) : null);
 
 function requestFrame(ctx: ClientContext, server: string): RequestFrame {
   return { kind: 'request', client: ctx.name, server, num: ctx.num, body: ctx.body ?? '' };
@@ -120,7 +119,7 @@ function sendCurrent(ctx: ClientContext, resend: boolean): { sentTo: string[]; e
   const targets = ctx.servers.filter((s) => ctx.up.includes(s) && (resend || !ctx.sentTo.includes(s)));
   const effects = targets.flatMap((server) => [
     print({ event: 'client.sent', name: ctx.name, request: { client: ctx.name, server, num: ctx.num }, body: ctx.body ?? '' }),
-    sendOn(serverLink(server), requestFrame(ctx, server)),
+    sendOn(SERVER_LINKS, requestFrame(ctx, server), server),
   ]);
   return { sentTo: [...new Set([...ctx.sentTo, ...targets])], effects };
 }
@@ -141,6 +140,9 @@ export const clientMachine = setup({
   },
   guards: {
     isFromRm: ({ event }) => 'origin' in event && event.origin.via === RM_LINK,
+    /** A link to a server the RM still names (a stopped link's last word is not). */
+    isFromServerLink: ({ context, event }) =>
+      'origin' in event && event.origin.via === SERVER_LINKS && context.servers.includes(event.origin.link),
     isCurrentReply: ({ context, event }) => isAnswer(event) && event.frame.num === context.num,
     /** A reply to a number already answered: a later copy from another replica, or a late one. */
     isDuplicateReply: ({ context, event }) => isAnswer(event) && event.frame.num <= context.lastAnswered,
@@ -166,41 +168,26 @@ export const clientMachine = setup({
     askRm: enqueueActions(({ enqueue, self, context }) =>
       runEffects(enqueue, self, context.print, [sendOn(RM_LINK, { kind: 'clientHello', client: context.name })]),
     ),
+    /** Where the RM says to send: a link to each of those servers (those linked already stay). */
     takeView: enqueueActions(({ enqueue, context, event }) => {
       assertEvent(event, 'frame.clientView');
       const { mode, servers } = event.frame;
-      for (const gone of context.linked.filter((s) => !servers.includes(s))) enqueue.stopChild(serverLink(gone));
-      const fresh = servers.filter((s) => !context.linked.includes(s));
-      for (const s of fresh) {
-        const target = context.config.servers.find((c) => c.name === s);
-        if (!target) continue;
-        enqueue.spawnChild('link', {
-          id: serverLink(s),
-          input: linkTo(serverLink(s), target, { name: context.name, role: 'client' }, 'server', context.config.cluster, {
-            hello: false,
-            backoff: retryBackoff(context.intervalMs),
-          }),
-        });
-      }
+      enqueue.sendTo(SERVER_LINKS, wantServers(context.config.servers, servers, clientPortOf));
       // Told only by an event of its own: a second region taking `frame.clientView` would pre-empt this.
       if (servers.length > 0) enqueue.raise({ type: 'service.seen' });
-      enqueue.assign({
-        mode,
-        servers,
-        linked: [...context.linked.filter((s) => servers.includes(s)), ...fresh],
-        up: context.up.filter((s) => servers.includes(s)),
-      });
+      enqueue.assign({ mode, servers, up: context.up.filter((s) => servers.includes(s)) });
     }),
     rmUp: assign({ rmUp: true }),
-    linkDown: assign(({ context, event }) => {
+    rmDown: assign({ rmUp: false }),
+    serverDown: assign(({ context, event }) => {
       assertEvent(event, 'link.down');
-      if (event.origin.via === RM_LINK) return { rmUp: false };
-      const s = serverOfLink(event.origin.via);
-      return s ? { up: context.up.filter((u) => u !== s), sentTo: context.sentTo.filter((u) => u !== s) } : {};
+      const s = event.origin.link;
+      return { up: context.up.filter((u) => u !== s), sentTo: context.sentTo.filter((u) => u !== s) };
     }),
     serverUp: assign(({ context, event }) => {
-      const s = event.type === 'link.up' ? serverOfLink(event.origin.via) : null;
-      return s && context.linked.includes(s) ? { up: [...context.up.filter((u) => u !== s), s] } : {};
+      assertEvent(event, 'link.up');
+      const s = event.origin.link;
+      return { up: [...context.up.filter((u) => u !== s), s] };
     }),
     nextRequest: assign(({ context }) => {
       if (!context.stdin) return { body: `${context.message}${context.num}`, sentTo: [] };
@@ -289,7 +276,6 @@ export const clientMachine = setup({
       mode: input.config.cluster.mode,
       servers: [],
       rmUp: false,
-      linked: [],
       up: [],
       num: 1,
       body: null,
@@ -304,19 +290,30 @@ export const clientMachine = setup({
       emptyRounds: 0,
     };
   },
-  invoke: {
-    src: 'link',
-    id: RM_LINK,
-    input: ({ context }) =>
-      linkTo(RM_LINK, context.config.rm, { name: context.name, role: 'client' }, 'rm', context.config.cluster, {
-        hello: false,
-        backoff: retryBackoff(context.intervalMs),
-      }),
-  },
+  invoke: [
+    {
+      src: 'link',
+      id: RM_LINK,
+      input: ({ context }) =>
+        linkTo(RM_LINK, context.config.rm, { name: context.name, role: 'client' }, 'rm', context.config.cluster, {
+          hello: false,
+          backoff: retryBackoff(context.intervalMs),
+        }),
+    },
+    {
+      src: 'links',
+      id: SERVER_LINKS,
+      input: ({ context }) =>
+        linksOf(SERVER_LINKS, { name: context.name, role: 'client' }, 'server', context.config.cluster, {
+          hello: false,
+          backoff: retryBackoff(context.intervalMs),
+        }),
+    },
+  ],
   on: {
     'link.refused': { actions: 'logRefused' },
-    'link.up': [{ guard: 'isFromRm', actions: ['rmUp', 'askRm'] }, { actions: 'serverUp' }],
-    'link.down': { actions: 'linkDown' },
+    'link.up': [{ guard: 'isFromRm', actions: ['rmUp', 'askRm'] }, { guard: 'isFromServerLink', actions: 'serverUp' }],
+    'link.down': [{ guard: 'isFromRm', actions: 'rmDown' }, { actions: 'serverDown' }],
     'frame.clientView': { guard: 'isFromRm', actions: 'takeView' },
     'frame.reply': { guard: 'isDuplicateReply', actions: 'discardDuplicate' },
     'frame.failed': { guard: 'isDuplicateReply', actions: 'discardDuplicate' },
@@ -355,7 +352,7 @@ export const clientMachine = setup({
             sending: {
               entry: 'send',
               on: {
-                'link.up': [{ guard: 'isFromRm', actions: ['rmUp', 'askRm'] }, { actions: ['serverUp', 'send'] }],
+                'link.up': [{ guard: 'isFromRm', actions: ['rmUp', 'askRm'] }, { guard: 'isFromServerLink', actions: ['serverUp', 'send'] }],
                 'frame.clientView': { guard: 'isFromRm', actions: ['takeView', 'send'] },
                 'frame.reply': takeAnswer(),
                 'frame.failed': takeAnswer(),

@@ -1,17 +1,18 @@
 /**
  * Carrying out effects (`src/core/effects.ts`): through the machine's transport actors (a peer by
- * name becomes its link's id) and the injected printer, so the decision logic never touches I/O.
+ * name goes through the server's peer links) and the injected printer, so the decision logic never
+ * touches I/O.
  */
 import { fromCallback, type AnyActorRef } from 'xstate';
 import { print, type Effect } from '../core/effects.js';
 import type { Frame } from '../protocol/frames.js';
 import type { LogEvent, Print } from '../log/events.js';
-import type { LinkInput, ListenerInput, Origin, TransportCommand } from '../transport/types.js';
+import type { LinkInput, LinksInput, ListenerInput, Origin, TransportCommand } from '../transport/types.js';
 
 export { answer, print, sendOn, type Effect } from '../core/effects.js';
 
-/** The id of a server's outbound link to the peer server named `server`. */
-export const peerLinkId = (server: string) => `peer:${server}`;
+/** The id of a server's links actor, its outbound links to its peers (named by server). */
+export const PEER_LINKS = 'peerLinks';
 
 /** Of the cumulative frames written to one connection in one turn, only the last of a key goes out. */
 function cumulativeKey(frame: Frame): string {
@@ -22,7 +23,7 @@ function cumulativeKey(frame: Frame): string {
 function transportCommand(effect: Exclude<Effect, { kind: 'print' }>): [via: string, command: TransportCommand] {
   switch (effect.kind) {
     case 'peer':
-      return [peerLinkId(effect.to), { type: 'send', frame: effect.frame, coalesce: effect.cumulative ? cumulativeKey(effect.frame) : undefined }];
+      return [PEER_LINKS, { type: 'send', link: effect.to, frame: effect.frame, coalesce: effect.cumulative ? cumulativeKey(effect.frame) : undefined }];
     case 'reply':
       return [effect.to.via, { type: 'send', link: effect.to.link, frame: effect.frame, coalesce: effect.cumulative ? cumulativeKey(effect.frame) : undefined }];
     case 'send':
@@ -39,22 +40,16 @@ interface Enqueue {
 }
 
 /**
- * Carries effects out. A frame for a transport actor that is gone (a peer link stopped in the
- * meantime) is dropped, as the network would drop it: xstate's `sendTo` would throw instead.
- * `spawnedNow` names links spawned in the same step, which the snapshot does not show yet.
+ * Carries effects out. A frame for a transport actor that is not there (not started yet, or
+ * stopped) is dropped, as the network would drop it: xstate's `sendTo` would throw instead. A peer
+ * without a link, or whose link is down, is the links actor's to drop.
  */
 // Never `assign` a whole context object: xstate would call its function-valued fields (print) as
 // property assigners. Assign with a function, `assign(() => data)`, instead.
-export function runEffects(
-  enqueue: Enqueue,
-  self: AnyActorRef,
-  printer: Print,
-  effects: readonly Effect[],
-  spawnedNow: readonly string[] = [],
-): void {
+export function runEffects(enqueue: Enqueue, self: AnyActorRef, printer: Print, effects: readonly Effect[]): void {
   // Undefined while the initial state is being entered.
   const children = (self.getSnapshot()?.children ?? {}) as Record<string, unknown>;
-  const reachable = (via: string) => via in children || spawnedNow.includes(via);
+  const reachable = (via: string) => via in children;
   // The lines of one step go out in one action; those the printer's level drops are not scheduled.
   let lines: LogEvent[] | null = null;
   for (const effect of effects) {
@@ -87,4 +82,5 @@ const notProvided = (what: string) =>
 export const transportSlots = {
   listener: notProvided('listener') as ReturnType<typeof fromCallback<TransportCommand, ListenerInput>>,
   link: notProvided('link') as ReturnType<typeof fromCallback<TransportCommand, LinkInput>>,
+  links: notProvided('links') as ReturnType<typeof fromCallback<TransportCommand, LinksInput>>,
 };

@@ -3,13 +3,13 @@
  * relaunch (`replication.ts`), sends its commands down through the GFD, and keeps every client told
  * where to send.
  */
-import { assertEvent, enqueueActions, setup, type AnyActorRef } from 'xstate';
+import { assertEvent, enqueueActions, setup } from 'xstate';
 import type { ClusterConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
 import type { ClientViewFrame, Mode, ServerStatusFrame } from '../protocol/frames.js';
-import type { Origin, TransportEvent } from '../transport/types.js';
-import { answer, print, runEffects, transportSlots, type Effect, refusedLine } from './effects.js';
-import { linkTo, listenOn } from './wiring.js';
+import type { Origin, TransportCommand, TransportEvent } from '../transport/types.js';
+import { answer, print, runEffects, sendOn, transportSlots, type Effect, refusedLine } from './effects.js';
+import { clientPortOf, linksOf, listenOn, wantServers } from './wiring.js';
 import {
   clientServers,
   initialMembership,
@@ -29,6 +29,8 @@ import {
 
 export const RM_NAME = 'RM';
 const LISTENER = 'port';
+/** The links actor: a short-lived link to the client port of each server asked for its status. */
+const PROBES = 'probes';
 
 export interface RmInput {
   config: ClusterConfig;
@@ -47,6 +49,8 @@ export interface RmContext {
   restart: { servers: string[]; epoch: number; statuses: Record<string, ServerStatusFrame | null> } | null;
   /** Status questions to ask or in flight: why each server is asked. */
   probes: Record<string, Probe>;
+  /** The servers being asked (`launchProbes`): a link to each is wanted and its timeout runs. */
+  asking: string[];
   /** Members that did not serve at the last look at recoveries (`retryRecoveries`). */
   recovering: string[];
 }
@@ -55,8 +59,8 @@ export interface RmContext {
 type Probe = 'restart' | 'rejoin' | 'verify';
 
 type RmEvent = TransportEvent | { type: 'probe.timeout'; server: string };
-const probeLink = (server: string) => `status:${server}`;
-const serverOfProbe = (via: string) => (via.startsWith('status:') ? via.slice(7) : null);
+/** The id of a probe's timeout. */
+const probeTimer = (server: string) => `probe:${server}`;
 
 function viewFor(client: string, m: Membership): ClientViewFrame {
   return { kind: 'clientView', client, mode: m.mode, servers: clientServers(m) };
@@ -88,17 +92,20 @@ function carryOut(ctx: RmContext, { next, commands, warnings }: Decision): Effec
 
 const isGfdOrigin = (ctx: RmContext, origin: Origin) => ctx.gfdLink !== null && origin.link === ctx.gfdLink;
 
+/** Links to the servers being asked, and only to them. */
+const wantProbes = (ctx: RmContext, asking: string[]) => wantServers(ctx.config.servers, asking, clientPortOf);
+
 /** A probe answered or timed out: its link, its timer and its entry go. */
 function closeProbe(
-  enqueue: { assign(a: Partial<RmContext>): void; cancel(id: string): void; stopChild(id: string): void },
-  self: AnyActorRef,
+  enqueue: { assign(a: Partial<RmContext>): void; cancel(id: string): void; sendTo(to: string, event: TransportCommand): void },
   ctx: RmContext,
   server: string,
 ): void {
   const { [server]: _, ...probes } = ctx.probes;
-  enqueue.assign({ probes });
-  enqueue.cancel(probeLink(server));
-  if (probeLink(server) in (self.getSnapshot()?.children ?? {})) enqueue.stopChild(probeLink(server));
+  const asking = ctx.asking.filter((s) => s !== server);
+  enqueue.assign({ probes, asking });
+  enqueue.cancel(probeTimer(server));
+  if (asking.length < ctx.asking.length) enqueue.sendTo(PROBES, wantProbes(ctx, asking));
 }
 
 /** The server a status answer (or its timeout) is about, with why it was asked; null if not asked. */
@@ -106,7 +113,7 @@ function probeAnswer(ctx: RmContext, event: RmEvent): { server: string; status: 
   let server: string | null = null;
   let status: ServerStatusFrame | null = null;
   if (event.type === 'frame.serverStatus') {
-    server = serverOfProbe(event.origin.via);
+    server = event.origin.via === PROBES ? event.origin.link : null;
     status = event.frame;
   } else if (event.type === 'probe.timeout') {
     server = event.server;
@@ -128,6 +135,7 @@ export const rmMachine = setup({
   actors: transportSlots,
   guards: {
     isFromGfd: ({ context, event }) => 'origin' in event && isGfdOrigin(context, event.origin),
+    isFromProbe: ({ context, event }) => 'origin' in event && event.origin.via === PROBES && context.asking.includes(event.origin.link),
     isFromGfdWithMembers: ({ context, event }) =>
       event.type === 'frame.members' && isGfdOrigin(context, event.origin) && event.frame.servers.length > 0,
     /** The status (or its timeout) that completes a restart's question: every member then answered. */
@@ -188,39 +196,31 @@ export const rmMachine = setup({
       enqueue.assign({ membership: decision.next });
       runEffects(enqueue, self, context.print, carryOut(context, decision));
     }),
-    /** Asks each server to probe for its `status`, over a short-lived link to its client port. */
-    launchProbes: enqueueActions(({ enqueue, self, context }) => {
-      const children = self.getSnapshot()?.children ?? {};
-      for (const server of Object.keys(context.probes)) {
-        const target = context.config.servers.find((s) => s.name === server);
-        if (!target || probeLink(server) in children) continue;
-        enqueue.spawnChild('link', {
-          id: probeLink(server),
-          input: linkTo(
-            probeLink(server),
-            target,
-            { name: RM_NAME, role: 'rm' },
-            'server',
-            context.config.cluster,
-            { hello: false },
-          ),
-        });
-        enqueue.raise({ type: 'probe.timeout', server }, { delay: 'probeTimeout', id: probeLink(server) });
-      }
+    /**
+     * Asks each server to probe for its `status`, over a short-lived link to its client port; a
+     * probe's time runs from its launch. A server the configuration does not know is not asked.
+     */
+    launchProbes: enqueueActions(({ enqueue, context }) => {
+      const fresh = Object.keys(context.probes).filter(
+        (server) => !context.asking.includes(server) && context.config.servers.some((s) => s.name === server),
+      );
+      if (fresh.length === 0) return;
+      const asking = [...context.asking, ...fresh];
+      enqueue.assign({ asking });
+      enqueue.sendTo(PROBES, wantProbes(context, asking));
+      for (const server of fresh) enqueue.raise({ type: 'probe.timeout', server }, { delay: 'probeTimeout', id: probeTimer(server) });
     }),
     askStatus: enqueueActions(({ enqueue, self, context, event }) => {
-      const server = event.type === 'link.up' ? serverOfProbe(event.origin.via) : null;
-      if (!server) return;
-      runEffects(enqueue, self, context.print, [
-        { kind: 'send', via: probeLink(server), frame: { kind: 'statusQuery', from: RM_NAME, target: server } },
-      ]);
+      assertEvent(event, 'link.up');
+      const server = event.origin.link;
+      runEffects(enqueue, self, context.print, [sendOn(PROBES, { kind: 'statusQuery', from: RM_NAME, target: server }, server)]);
     }),
     /** A status answer, or none in time (null): what the probe was for decides what it means. */
     takeStatus: enqueueActions(({ enqueue, self, context, event }) => {
       const answered = probeAnswer(context, event);
       if (answered === null) return;
       const { server, status, why } = answered;
-      closeProbe(enqueue, self, context, server);
+      closeProbe(enqueue, context, server);
       let decision: Decision | null = null;
       if (why === 'rejoin') decision = onRereport(context.membership, server, status);
       else if (why === 'verify') decision = onVerified(context.membership, server, status);
@@ -233,7 +233,7 @@ export const rmMachine = setup({
     finishRestart: enqueueActions(({ enqueue, self, context, event }) => {
       const answered = probeAnswer(context, event);
       if (answered === null || !context.restart) return;
-      closeProbe(enqueue, self, context, answered.server);
+      closeProbe(enqueue, context, answered.server);
       const statuses = { ...context.restart.statuses, [answered.server]: answered.status };
       const decision = onRestart(context.membership, context.restart.servers, context.restart.epoch, statuses, context.config.servers.map((s) => s.name));
       enqueue.assign({ restart: null, membership: decision.next });
@@ -286,6 +286,7 @@ export const rmMachine = setup({
     clients: {},
     restart: null,
     probes: {},
+    asking: [],
     recovering: [],
   }),
   entry: 'printMembers',
@@ -318,22 +319,29 @@ export const rmMachine = setup({
       after: { recoveryRetry: { target: 'running', reenter: true, actions: 'retryRecoveries' } },
     },
   },
-  invoke: {
-    src: 'listener',
-    id: LISTENER,
-    input: ({ context }) => listenOn(
-      LISTENER,
-      context.config.rm,
-      'rm',
-      { name: RM_NAME, role: 'rm' },
-      context.config.cluster,
-    ),
-  },
+  invoke: [
+    {
+      src: 'listener',
+      id: LISTENER,
+      input: ({ context }) => listenOn(
+        LISTENER,
+        context.config.rm,
+        'rm',
+        { name: RM_NAME, role: 'rm' },
+        context.config.cluster,
+      ),
+    },
+    {
+      src: 'links',
+      id: PROBES,
+      input: ({ context }) => linksOf(PROBES, { name: RM_NAME, role: 'rm' }, 'server', context.config.cluster, { hello: false }),
+    },
+  ],
   on: {
     'link.refused': { actions: 'logRefused' },
     'frame.hello': { actions: 'greetGfd' },
     'link.down': { actions: 'forgetLink' },
-    'link.up': { actions: 'askStatus' },
+    'link.up': { guard: 'isFromProbe', actions: 'askStatus' },
     'frame.serverStatus': { actions: 'takeStatus' },
     'probe.timeout': { actions: 'takeStatus' },
     'frame.serving': { guard: 'isFromGfd', actions: 'takeServing' },

@@ -4,14 +4,14 @@
  * snapshot first. Serving means: `ready.active` (every replica executes), `ready.primary` (executes,
  * checkpoints to its backups) or `ready.backup` (takes checkpoints, refuses clients).
  */
-import { and, assertEvent, enqueueActions, raise, setup } from 'xstate';
+import { and, assertEvent, assign, enqueueActions, raise, setup } from 'xstate';
 import type { App } from '../app/index.js';
 import type { ClusterConfig, ServerConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
 import type { Frame, FrameOf, PeerFrame, Phase, ReadyFrame, RecoveryFrame } from '../protocol/frames.js';
 import type { FrameEvent, Origin, TransportEvent } from '../transport/types.js';
-import { answer, peerLinkId, print, runEffects, transportSlots, type Effect, refusedLine } from './effects.js';
-import { linkTo, listenOn, peerPortOf } from './wiring.js';
+import { answer, PEER_LINKS, print, runEffects, transportSlots, type Effect, refusedLine } from './effects.js';
+import { linksOf, listenOn, peerPortOf, wantServers } from './wiring.js';
 import {
   checkpointTo,
   execute,
@@ -62,9 +62,7 @@ export interface ServerContext extends ReplicaData {
   print: Print;
   server: ServerConfig;
   config: ClusterConfig;
-  /** Outbound peer links that exist (spawned), by server name. */
-  linked: string[];
-  /** Outbound peer links that are up. */
+  /** Peers whose link is up (links go to the peers this replica sends to, `sendsTo`). */
   up: string[];
   /** Peers owed a snapshot (a checkpoint or a recovery frame) as soon as their link is up. */
   owed: string[];
@@ -89,7 +87,7 @@ function serverOf(config: ClusterConfig, name: string): ServerConfig {
   return server;
 }
 
-/** The peers this replica sends to: all of them when active, the backups when passive primary. */
+/** The peers this replica sends to, and links to: all of them when active, the backups when passive primary. */
 function sendsTo(ctx: ServerContext): string[] {
   if (ctx.mode === 'active' || ctx.role === 'primary') return ctx.peers;
   return [];
@@ -172,6 +170,16 @@ const epochGate = (holdsFuture = true) => [
   { actions: 'passGate' as const },
 ];
 
+/**
+ * What a `ready` does, whatever the phase: it assigns mode, role, epoch and peers, links to the
+ * peers this replica now sends to, lets through the peer frames held for its epoch, retargets the
+ * replies waiting for acks and (active) starts the epoch's order. Where it goes is the phase's say.
+ */
+const adoptReady = () => ['assignReady' as const, 'wantPeers' as const, 'replayHeld' as const, 'retargetPending' as const, 'orderEpoch' as const];
+
+/** The lease ran out: the replica forgets, drops its peer links, and boots again. */
+const leaseExpired = () => ({ target: 'booting' as const, actions: ['forgetAll' as const, 'wantPeers' as const, 'startOver' as const] });
+
 export const serverMachine = setup({
   types: {
     input: {} as ServerInput,
@@ -185,6 +193,11 @@ export const serverMachine = setup({
   },
   guards: {
     isFromLfd: ({ event }) => 'origin' in event && event.origin.peer?.role === 'lfd',
+    /** A link of the peer links to a peer this replica still sends to (a stopped link's last word is not). */
+    isFromPeerLink: ({ context, event }) =>
+      'origin' in event && event.origin.via === PEER_LINKS && sendsTo(context).includes(event.origin.link),
+    isFromLfdLink: ({ context, event }) =>
+      'origin' in event && event.origin.via === PEER_PORT && event.origin.link === context.lfd?.link,
     /** Peer frames carry the sender's epoch: older ones are dropped, newer ones wait for their `ready`. */
     isStale: ({ context, event }) => 'frame' in event && hasEpoch(event.frame) && event.frame.epoch < context.epoch,
     isFuture: ({ context, event }) => 'frame' in event && hasEpoch(event.frame) && event.frame.epoch > context.epoch,
@@ -293,52 +306,31 @@ export const serverMachine = setup({
         enqueue.assign({ future: [...context.future, event as ServerContext['future'][number]] });
       }
     }),
-    /** Takes a `ready`: mode, role, epoch, peers; links to the peers it sends to; replays frames it held. */
-    adoptReady: enqueueActions(({ enqueue, self, context, event }) => {
+    /** The assignment a `ready` names: mode, role, epoch, peers. */
+    assignReady: assign(({ event }) => {
       assertEvent(event, 'frame.ready');
-      const f: ReadyFrame = event.frame;
-      const next: ServerContext = { ...context, mode: f.mode, role: f.role, epoch: f.epoch, peers: f.peers };
-      const wanted = sendsTo(next);
-      const spawned: string[] = [];
-      for (const gone of context.linked.filter((p) => !wanted.includes(p))) enqueue.stopChild(peerLinkId(gone));
-      for (const peer of wanted.filter((p) => !context.linked.includes(p))) {
-        const target = context.config.servers.find((s) => s.name === peer);
-        if (!target) continue;
-        enqueue.spawnChild('link', {
-          id: peerLinkId(peer),
-          input: linkTo(
-            peerLinkId(peer),
-            peerPortOf(target),
-            { name: context.name, role: 'server' },
-            'server',
-            context.cluster,
-            { hello: true },
-          ),
-        });
-        spawned.push(peer);
-      }
-      const linked = [...context.linked.filter((p) => wanted.includes(p)), ...spawned];
-      const replay = context.future.filter((e) => e.frame.epoch <= f.epoch);
-      enqueue.assign({
-        mode: f.mode,
-        role: f.role,
-        epoch: f.epoch,
-        peers: f.peers,
-        linked,
-        up: context.up.filter((p) => linked.includes(p) && !spawned.includes(p)),
-        owed: context.owed.filter((p) => wanted.includes(p)),
-        future: context.future.filter((e) => e.frame.epoch > f.epoch),
-      });
-      for (const e of replay) enqueue.raise(e);
-      const retargeted = retarget({ ...next, linked } as ServerContext);
-      enqueue.assign(() => ({ seq: retargeted.data.seq, pending: retargeted.data.pending }));
-      runEffects(enqueue, self, context.print, retargeted.effects, spawned.map(peerLinkId));
-      if (isOrdered(next)) {
-        const ordered = adoptEpoch(next);
-        const { state, clients, applied, order } = ordered.data;
-        enqueue.assign(() => ({ state, clients, applied, order }));
-        runEffects(enqueue, self, context.print, ordered.effects, spawned.map(peerLinkId));
-      }
+      const { mode, role, epoch, peers }: ReadyFrame = event.frame;
+      return { mode, role, epoch, peers };
+    }),
+    /**
+     * Links to the peers this replica sends to now (those it had stay as they are); a peer it no
+     * longer sends to is neither up nor owed a snapshot.
+     */
+    wantPeers: enqueueActions(({ enqueue, context }) => {
+      const wanted = sendsTo(context);
+      enqueue.sendTo(PEER_LINKS, wantServers(context.config.servers, wanted, peerPortOf));
+      enqueue.assign({ up: context.up.filter((p) => wanted.includes(p)), owed: context.owed.filter((p) => wanted.includes(p)) });
+    }),
+    /** The peer frames held for this epoch go through the gate again, in the order they came. */
+    replayHeld: enqueueActions(({ enqueue, context }) => {
+      enqueue.assign({ future: context.future.filter((e) => e.frame.epoch > context.epoch) });
+      for (const e of context.future.filter((e) => e.frame.epoch <= context.epoch)) enqueue.raise(e);
+    }),
+    /** The replies waiting for backups' acks follow the new assignment (`retarget`). */
+    retargetPending: enqueueActions(({ enqueue, self, context }) => perform(enqueue, self, context, retarget(context))),
+    /** Active, ordered: the new epoch's order (`adoptEpoch`). */
+    orderEpoch: enqueueActions(({ enqueue, self, context }) => {
+      if (isOrdered(context)) perform(enqueue, self, context, adoptEpoch(context));
     }),
     confirmServing: enqueueActions(({ enqueue, self, context }) =>
       runEffects(enqueue, self, context.print, servingEffect(context)),
@@ -369,7 +361,7 @@ export const serverMachine = setup({
     sendSnapshot: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'frame.sendCheckpoint');
       const to = event.frame.to;
-      if (!context.linked.includes(to)) return;
+      if (!sendsTo(context).includes(to)) return;
       if (!context.up.includes(to)) {
         if (!context.owed.includes(to)) enqueue.assign({ owed: [...context.owed, to] });
         return;
@@ -379,8 +371,7 @@ export const serverMachine = setup({
     }),
     peerUp: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'link.up');
-      const peer = context.linked.find((p) => peerLinkId(p) === event.origin.via);
-      if (!peer) return;
+      const peer = event.origin.link;
       const linkUp: ServerContext = {
         ...context,
         up: [...context.up.filter((p) => p !== peer), peer],
@@ -392,21 +383,20 @@ export const serverMachine = setup({
       enqueue.assign(() => ordered.data);
       runEffects(enqueue, self, context.print, [...step.effects, ...resendTo(step.data, peer), ...ordered.effects]);
     }),
-    peerDown: enqueueActions(({ enqueue, context, event }) => {
+    peerDown: assign(({ context, event }) => {
       assertEvent(event, 'link.down');
-      if (event.origin.via === PEER_PORT && event.origin.link === context.lfd?.link) enqueue.assign({ lfd: null });
-      const peer = context.linked.find((p) => peerLinkId(p) === event.origin.via);
-      if (peer) enqueue.assign({ up: context.up.filter((p) => p !== peer) });
+      return { up: context.up.filter((p) => p !== event.origin.link) };
     }),
+    forgetLfd: assign({ lfd: null }),
     takeAck: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'peer.ack');
       const step = takeAck(context, event.frame.from, event.frame.seq);
       perform(enqueue, self, context, step);
     }),
-    /** The lease ran out: whatever this process holds may be stale; it starts over as booting. */
-    forgetAll: enqueueActions(({ enqueue, self, context }) => {
-      for (const peer of context.linked) enqueue.stopChild(peerLinkId(peer));
-      enqueue.assign(() => ({ ...forget(context), linked: [], up: [], owed: [], future: [] }));
+    /** The lease ran out: whatever this process holds may be stale (its assignment too). */
+    forgetAll: assign(({ context }) => ({ ...forget(context), up: [], owed: [], future: [] })),
+    /** Booting again, said and shown to the LFD. */
+    startOver: enqueueActions(({ enqueue, self, context }) => {
       // Closing the LFD's link makes the loss visible: the LFD reports delete, reconnects, reports
       // add, and the RM lets this process recover like any new one. Unseen, it would stay booting.
       const closeLfd: Effect[] = context.lfd ? [{ kind: 'close', via: PEER_PORT, link: context.lfd.link }] : [];
@@ -460,7 +450,6 @@ export const serverMachine = setup({
     print: input.print,
     server: serverOf(input.config, input.name),
     config: input.config,
-    linked: [],
     up: [],
     owed: [],
     future: [],
@@ -490,14 +479,19 @@ export const serverMachine = setup({
         context.cluster,
       ),
     },
+    {
+      src: 'links',
+      id: PEER_LINKS,
+      input: ({ context }) => linksOf(PEER_LINKS, { name: context.name, role: 'server' }, 'server', context.cluster, { hello: true }),
+    },
   ],
   on: {
     'link.refused': { actions: 'logRefused' },
     // Printed once both ports are bound: a server whose port is taken never claims to have started.
     'listen.ready': { actions: 'markListening' },
     'frame.hello': { actions: 'greetLfd' },
-    'link.up': { actions: 'peerUp' },
-    'link.down': { actions: 'peerDown' },
+    'link.up': { guard: 'isFromPeerLink', actions: 'peerUp' },
+    'link.down': [{ guard: 'isFromPeerLink', actions: 'peerDown' }, { guard: 'isFromLfdLink', actions: 'forgetLfd' }],
     'frame.statusQuery': { actions: 'answerStatus' },
   },
   type: 'parallel',
@@ -530,24 +524,25 @@ export const serverMachine = setup({
               // Sent for a process that served under this name (relaunched since, or this one before
               // its lease ran out): the RM learns of the change from the LFD and assigns it afresh.
               { guard: 'meantForServing', actions: 'ignoreReady' },
-              { guard: 'namesPrimary', target: 'ready', actions: 'adoptReady' },
-              { guard: 'namesPeers', target: 'recovering', actions: 'adoptReady' },
-              { target: 'ready', actions: 'adoptReady' },
+              { guard: 'namesPrimary', target: 'ready', actions: adoptReady() },
+              { guard: 'namesPeers', target: 'recovering', actions: adoptReady() },
+              { target: 'ready', actions: adoptReady() },
             ],
           },
         },
         /** Waiting for a peer's snapshot; everything that would change the state is held until then. */
         recovering: {
           on: {
-            'lease.expired': { target: 'booting', actions: 'forgetAll' },
+            'lease.expired': leaseExpired(),
             'frame.request': { actions: 'holdRequest' },
             'peer.forward': { guard: 'isFromMyPeer', actions: 'holdRequest' },
             'peer.update': { guard: 'isFromMyPrimary', actions: 'holdRequest' },
             'frame.ready': [
               { guard: 'isStale' },
               { guard: 'meantForServing', actions: 'ignoreReady' },
-              { guard: 'namesPrimary', target: 'ready', actions: 'adoptReady' },
-              { actions: 'adoptReady' },
+              { guard: 'namesPrimary', target: 'ready', actions: adoptReady() },
+              // Drawn as a transition (not re-entering): a new assignment still waits for its snapshot.
+              { target: 'recovering', actions: adoptReady() },
             ],
             'peer.checkpoint': { guard: 'isFromMyPrimary', target: 'ready', actions: 'takeCheckpoint' },
             'peer.recovery': { guard: 'isFromMyPeer', target: 'ready', actions: 'takeRecovery' },
@@ -559,11 +554,11 @@ export const serverMachine = setup({
         ready: {
           initial: 'deciding',
           on: {
-            'lease.expired': { target: 'booting', actions: 'forgetAll' },
+            'lease.expired': leaseExpired(),
             'frame.ready': [
               { guard: 'isStale' },
-              { guard: 'changesRole', target: '.deciding', actions: 'adoptReady' },
-              { actions: ['adoptReady', 'confirmServing'] },
+              { guard: 'changesRole', target: '.deciding', actions: adoptReady() },
+              { actions: [...adoptReady(), 'confirmServing' as const] },
             ],
             'frame.sendCheckpoint': { actions: 'sendSnapshot' },
           },

@@ -1,7 +1,7 @@
 /** The inputs of transport actors, built in one place: every link and listener carries the same limits. */
 import type { ClusterSettings, Endpoint, ServerConfig } from '../config/types.js';
 import type { RoleKind } from '../protocol/frames.js';
-import type { Limits, LinkInput, ListenerInput, Peer, PortKind } from '../transport/types.js';
+import type { Limits, LinkInput, LinksInput, ListenerInput, Peer, PortKind, TransportCommand } from '../transport/types.js';
 
 export function limitsOf(cluster: ClusterSettings): Limits {
   return { maxFrame: cluster.maxFrame, maxStateFrame: cluster.maxStateFrame };
@@ -11,15 +11,29 @@ export function listenOn(id: string, at: Endpoint, kind: PortKind, self: Peer, c
   return { id, host: at.host, port: at.port, kind, self, limits: limitsOf(cluster) };
 }
 
-export function linkTo(
-  id: string,
-  to: Endpoint,
-  self: Peer,
-  target: RoleKind,
-  cluster: ClusterSettings,
-  options: { hello: boolean; backoff?: LinkInput['backoff'] },
-): LinkInput {
-  return { id, host: to.host, port: to.port, self, target, limits: limitsOf(cluster), backoff: controlBackoff(cluster), ...options };
+type LinkOptions = { hello: boolean; backoff?: LinkInput['backoff'] };
+
+export function linkTo(id: string, to: Endpoint, self: Peer, target: RoleKind, cluster: ClusterSettings, options: LinkOptions): LinkInput {
+  return { ...linksOf(id, self, target, cluster, options), host: to.host, port: to.port };
+}
+
+/** A links actor's input: its links are all alike but for where they go (`wantServers` says). */
+export function linksOf(id: string, self: Peer, target: RoleKind, cluster: ClusterSettings, options: LinkOptions): LinksInput {
+  return { id, self, target, limits: limitsOf(cluster), backoff: controlBackoff(cluster), ...options };
+}
+
+/**
+ * The `links.want` that links a links actor to the servers named, in that order, each at the port
+ * `at` picks; a name the configuration does not know gets no link.
+ */
+export function wantServers(servers: readonly ServerConfig[], names: readonly string[], at: (server: ServerConfig) => Endpoint): TransportCommand {
+  const peers = names.flatMap((name) => {
+    const server = servers.find((s) => s.name === name);
+    if (!server) return [];
+    const { host, port } = at(server);
+    return [{ name, host, port }];
+  });
+  return { type: 'links.want', peers };
 }
 
 /**
@@ -33,4 +47,9 @@ export function controlBackoff(cluster: ClusterSettings): { initialMs: number; m
 /** Where a server's LFD and peers connect. */
 export function peerPortOf(server: ServerConfig): Endpoint {
   return { host: server.host, port: server.peerPort };
+}
+
+/** Where a server's clients (and the RM's status questions) connect. */
+export function clientPortOf(server: ServerConfig): Endpoint {
+  return { host: server.host, port: server.port };
 }

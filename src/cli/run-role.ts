@@ -91,7 +91,7 @@ function runActor(machine: AnyStateMachine, input: unknown, opts: RunOptions, in
       finish(1);
     };
     const provided = machine.provide({
-      actors: { listener: fatalOnBindFailure(fatal), link: tcpTransport.link, ...opts.actors },
+      actors: { listener: fatalOnBindFailure(fatal), link: tcpTransport.link, links: tcpTransport.links, ...opts.actors },
     });
     const actor = createActor(provided, actorOptions(input, inspect));
     const onSignal = () => finish(0);

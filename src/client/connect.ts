@@ -67,7 +67,7 @@ const quiet: Print = () => {};
 export async function connect(options: ConnectOptions): Promise<Client> {
   if (!NAME_PATTERN.test(options.name)) throw new TypeError(`connect: name must match ${NAME_PATTERN}: '${options.name}'`);
   const config = await configFor(options);
-  const actor = createActor(clientMachine.provide({ actors: { link: tcpTransport.link } }), {
+  const actor = createActor(clientMachine.provide({ actors: { link: tcpTransport.link, links: tcpTransport.links } }), {
     input: { name: options.name, config, print: options.print ?? quiet, stdin: true, intervalMs: 0, giveUp: false },
   });
   return new LibraryClient(options.name, actor);

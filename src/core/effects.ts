@@ -41,8 +41,9 @@ export function answer(origin: ReplyTo, frame: Frame): Effect {
   return { kind: 'send', via: origin.via, link: origin.link, frame };
 }
 
-export function sendOn(via: string, frame: Frame): Effect {
-  return { kind: 'send', via, frame };
+/** A frame through a transport actor; `link` picks a connection in it (a listener's, a links actor's peer). */
+export function sendOn(via: string, frame: Frame, link?: string): Effect {
+  return link === undefined ? { kind: 'send', via, frame } : { kind: 'send', via, link, frame };
 }
 
 export function print(event: LogEvent): Effect {

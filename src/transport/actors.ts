@@ -1,17 +1,19 @@
 /**
- * The two transport actors, written once over a `Driver` (TCP or the in-memory network):
+ * The three transport actors, written once over a `Driver` (TCP or the in-memory network):
  *
  * - listener: accepts connections on one address; each connection is a link `L1`, `L2`, … with its
  *   own `LinkSession` (the session decides what is accepted, refused and answered).
  * - link: one outbound connection that says hello, reconnects by itself with capped exponential
  *   backoff and full jitter, and drops what is sent while it is down.
+ * - links: one such link to each peer its parent wants (`links.want`), each named by the peer:
+ *   the parent says which peers it wants and hears which are up, instead of keeping a child per peer.
  *
  * Both are xstate callback actors: events go to the parent with `sendBack`, commands come in through
  * `receive`, and stopping the actor closes everything it opened (and reports nothing more).
  *
- * Commands: `send` writes a frame (a listener needs `link`; an unknown or closed link, or a link
- * actor that is down, drops it silently). `close` ends a listener's connection, or a link actor's
- * current connection (which then reconnects). Every close, whichever side decided it, is reported
+ * Commands: `send` writes a frame (a listener and a links actor need `link`; an unknown or closed
+ * link, or a link that is down, drops it silently). `close` ends a listener's connection, or a
+ * link's current connection (which then reconnects). Every close, whichever side decided it, is reported
  * once as `link.down`; a link reports `link.down` only for a connection that was up (failed
  * connects are retried silently).
  *
@@ -29,11 +31,13 @@ import type { Conn, Driver, ListenHandle } from './connection.js';
 import type {
   FrameEvent,
   LinkInput,
+  LinksInput,
   ListenerInput,
   Origin,
   Transport,
   TransportCommand,
   TransportEvent,
+  WantedPeer,
 } from './types.js';
 
 export type { Conn, Driver } from './connection.js';
@@ -65,6 +69,9 @@ export function makeTransport(driver: Driver): Transport {
     ),
     link: fromCallback<TransportCommand, LinkInput>(({ input, sendBack, receive }) =>
       runLink(driver, input, sendBack, receive),
+    ),
+    links: fromCallback<TransportCommand, LinksInput>(({ input, sendBack, receive }) =>
+      runLinks(driver, input, sendBack, receive),
     ),
   };
 }
@@ -167,7 +174,55 @@ function runListener(driver: Driver, input: ListenerInput, sendBack: SendBack, r
   };
 }
 
+/** An outbound link while it runs: it takes `send` and `close`, and `stop` ends it for good. */
+interface OpenLink {
+  command(command: TransportCommand): void;
+  stop(): void;
+}
+
 function runLink(driver: Driver, input: LinkInput, sendBack: SendBack, receive: Receive): () => void {
+  const link = openLink(driver, input, '', sendBack);
+  receive((command) => link.command(command));
+  return () => link.stop();
+}
+
+/**
+ * One link per wanted peer, by name. The links are started and stopped in the order `links.want`
+ * lists them (gone ones first), so a run draws its backoff jitter in a reproducible order.
+ */
+function runLinks(driver: Driver, input: LinksInput, sendBack: SendBack, receive: Receive): () => void {
+  const links = new Map<string, { to: WantedPeer; link: OpenLink }>();
+  const same = (a: WantedPeer, b: WantedPeer) => a.host === b.host && a.port === b.port;
+
+  const want = (peers: readonly WantedPeer[]): void => {
+    for (const [name, { to, link }] of [...links]) {
+      const still = peers.find((p) => p.name === name);
+      if (still && same(still, to)) continue;
+      link.stop();
+      links.delete(name);
+    }
+    for (const to of peers) {
+      if (links.has(to.name)) continue;
+      links.set(to.name, { to, link: openLink(driver, { ...input, host: to.host, port: to.port }, to.name, sendBack) });
+    }
+  };
+
+  let stopped = false;
+  receive((command) => {
+    if (stopped) return;
+    if (command.type === 'links.want') want(command.peers);
+    else if (command.link !== undefined) links.get(command.link)?.link.command(command);
+  });
+
+  return () => {
+    stopped = true;
+    for (const { link } of links.values()) link.stop();
+    links.clear();
+  };
+}
+
+/** An outbound link whose events say `link` in their origin: empty for a link actor, the peer's name in a links actor. */
+function openLink(driver: Driver, input: LinkInput, link: string, sendBack: SendBack): OpenLink {
   const backoff = input.backoff ?? DEFAULT_BACKOFF;
   let stopped = false;
   let conn: Conn | null = null;
@@ -188,7 +243,7 @@ function runLink(driver: Driver, input: LinkInput, sendBack: SendBack, receive: 
 
   const connected = (c: Conn): void => {
     const session = new LinkSession({ self: input.self, side: { target: input.target }, limits: input.limits });
-    const origin = (): Origin => ({ via: input.id, link: '', peer: session.peer });
+    const origin = (): Origin => ({ via: input.id, link, peer: session.peer });
     // A link counts as established (backoff reset) once the listener took it: at the hello answer
     // for a link that says hello, at connect otherwise. A listener that closes every new connection
     // before answering thus meets a growing backoff instead of a reconnect loop.
@@ -229,19 +284,20 @@ function runLink(driver: Driver, input: LinkInput, sendBack: SendBack, receive: 
     });
   }
 
-  receive((command) => {
-    if (stopped || conn === null) return;
-    if (command.type === 'send') conn.write(encodeFrame(command.frame), command.coalesce);
-    else if (command.type === 'close') conn.close(CLOSE_REASONS.requested);
-  });
-
   attempt();
 
-  return () => {
-    stopped = true;
-    if (timer !== undefined) globalThis.clearTimeout(timer);
-    timer = undefined;
-    conn?.close(CLOSE_REASONS.stopped);
-    conn = null;
+  return {
+    command(command) {
+      if (stopped || conn === null) return;
+      if (command.type === 'send') conn.write(encodeFrame(command.frame), command.coalesce);
+      else if (command.type === 'close') conn.close(CLOSE_REASONS.requested);
+    },
+    stop() {
+      stopped = true;
+      if (timer !== undefined) globalThis.clearTimeout(timer);
+      timer = undefined;
+      conn?.close(CLOSE_REASONS.stopped);
+      conn = null;
+    },
   };
 }

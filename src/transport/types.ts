@@ -9,8 +9,9 @@ import type { Limits, Peer, PortKind } from '../protocol/links.js';
 export type { Limits, Peer, PortKind };
 
 /**
- * Where a frame came from, enough to answer it: `via` is the id of the transport actor (a listener
- * or an outbound link) in the parent, `link` the connection inside a listener (empty for links).
+ * Where a frame came from, enough to answer it: `via` is the id of the transport actor (a listener,
+ * an outbound link or a links actor) in the parent, `link` the connection inside it: a listener's
+ * `L1`, `L2`, …, the peer's name for a links actor, empty for a single link.
  */
 export interface Origin {
   via: string;
@@ -29,7 +30,10 @@ export type TransportEvent =
   | { type: 'listen.ready'; via: string; port: number }
   /** A listener could not bind: fatal for the role. */
   | { type: 'listen.failed'; via: string; reason: string }
-  /** A connection is open; for a listener, `origin.link` names it. For a link, the hello (if any) was sent. */
+  /**
+   * A connection is open; for a listener, `origin.link` names it. For a link, the hello (if any) was
+   * sent; a links actor's `origin.link` is the peer's name.
+   */
   | { type: 'link.up'; origin: Origin }
   /** A connection closed (outbound links reconnect by themselves and send `link.up` again). */
   | { type: 'link.down'; origin: Origin; reason: string }
@@ -39,13 +43,26 @@ export type TransportEvent =
 /** Commands a parent sends to a transport actor. */
 export type TransportCommand =
   /**
-   * Send on a listener's connection (`link` required) or on an outbound link (`link` ignored).
+   * Send on a listener's connection (`link` required), on an outbound link (`link` ignored) or on a
+   * links actor's link to the peer named `link`.
    * Frames with the same `coalesce` key written to one connection in one turn of the event loop
    * go out as the last of them only: for cumulative frames, where the last says all the others say.
    */
   | { type: 'send'; link?: string; frame: Frame; coalesce?: string }
-  /** Close one connection of a listener. */
-  | { type: 'close'; link: string };
+  /** Close one connection of a listener, or a links actor's current connection to the peer `link`. */
+  | { type: 'close'; link: string }
+  /**
+   * To a links actor: the peers it links to from now on. Links to peers no longer listed stop
+   * (reporting nothing more), links to new ones start, the others go on as they are.
+   */
+  | { type: 'links.want'; peers: WantedPeer[] };
+
+/** A peer a links actor links to: its name (the `origin.link` of its events) and where it listens. */
+export interface WantedPeer {
+  name: string;
+  host: string;
+  port: number;
+}
 
 /** Input of a listener actor. `id` must equal the actor's id in its parent (it becomes `origin.via`). */
 export interface ListenerInput {
@@ -71,8 +88,15 @@ export interface LinkInput {
   backoff?: { initialMs: number; maxMs: number };
 }
 
-/** The two transport actors a role needs; given to machines through `machine.provide({ actors })`. */
+/**
+ * Input of a links actor: one outbound link (as a link actor's) to each wanted peer, all to the same
+ * role with the same hello and backoff; which peers, and where, come by `links.want`.
+ */
+export type LinksInput = Omit<LinkInput, 'host' | 'port'>;
+
+/** The transport actors a role needs; given to machines through `machine.provide({ actors })`. */
 export interface Transport {
   listener: CallbackActorLogic<TransportCommand, ListenerInput>;
   link: CallbackActorLogic<TransportCommand, LinkInput>;
+  links: CallbackActorLogic<TransportCommand, LinksInput>;
 }

@@ -576,7 +576,7 @@ export class Harness {
     const t = this.transport(name);
     if (onBindFailure) t.listener = reportBindFailure(t.listener, onBindFailure);
     const input = { name, config: this.config, app: BUILT_IN_APPS[this.config.cluster.app]!, pid, print: this.printer(name, pid) };
-    const role = this.start(name, (inspect) => createActor(serverMachine.provide({ actors: { listener: t.listener, link: t.link } }), { input, inspect }));
+    const role = this.start(name, (inspect) => createActor(serverMachine.provide({ actors: { listener: t.listener, link: t.link, links: t.links } }), { input, inspect }));
     this.byPid.set(pid, role);
     return role;
   }
@@ -598,13 +598,13 @@ export class Harness {
   rm(mode?: Mode): Role<RmActor> {
     const t = this.transport('RM');
     const input = { config: this.config, print: this.printer('RM'), ...(mode ? { mode } : {}) };
-    return this.start('RM', (inspect) => createActor(rmMachine.provide({ actors: { listener: t.listener, link: t.link } }), { input, inspect }));
+    return this.start('RM', (inspect) => createActor(rmMachine.provide({ actors: { listener: t.listener, link: t.link, links: t.links } }), { input, inspect }));
   }
 
   client(name: string, opts: { count?: number; intervalMs?: number } = {}): Role<ClientActor> {
     const t = this.transport(name);
     const input = { name, config: this.config, print: this.printer(name), ...opts };
-    return this.start(name, (inspect) => createActor(clientMachine.provide({ actors: { listener: t.listener, link: t.link } }), { input, inspect }));
+    return this.start(name, (inspect) => createActor(clientMachine.provide({ actors: { listener: t.listener, link: t.link, links: t.links } }), { input, inspect }));
   }
 
   /** A stand-in on the harness transport; stopped by `close()`. */

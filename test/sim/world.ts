@@ -269,7 +269,7 @@ export class World {
         }) as any,
       ) as unknown as L;
     };
-    return { listener: wrap(base.listener), link: wrap(base.link) };
+    return { listener: wrap(base.listener), link: wrap(base.link), links: wrap(base.links) };
   }
 
   spawnServer(server: string): ServerProc {
@@ -302,7 +302,7 @@ export class World {
     this.procs.set(server, [...(this.procs.get(server) ?? []), proc]);
     const input = { name: server, config: this.config, app: this.serverApp(ref), pid, print: this.printer(key, proc) };
     const p = proc;
-    proc.actor = this.startActor(key, serverMachine.provide({ actors: { listener: t.listener, link: t.link } }), input, clock, (snapshot) => {
+    proc.actor = this.startActor(key, serverMachine.provide({ actors: { listener: t.listener, link: t.link, links: t.links } }), input, clock, (snapshot) => {
       if (!p.alive) return;
       const phase = snapshot.status === 'active' ? phaseOfValue(snapshot.value) : null;
       p.phase = phase;
@@ -407,7 +407,7 @@ export class World {
     const t = net.transport();
     const actor = this.startActor(
       'RM',
-      rmMachine.provide({ actors: { listener: t.listener, link: t.link } }),
+      rmMachine.provide({ actors: { listener: t.listener, link: t.link, links: t.links } }),
       { config: this.config, print: this.printer('RM') },
       null,
     );
@@ -422,7 +422,7 @@ export class World {
     const print = this.printer(name);
     const actor = this.startActor(
       name,
-      clientMachine.provide({ actors: { listener: t.listener, link: t.link } }),
+      clientMachine.provide({ actors: { listener: t.listener, link: t.link, links: t.links } }),
       { name, config: this.config, print: kv ? this.feeding(name, print) : print, stdin: kv },
       null,
       (snapshot) => {

@@ -13,10 +13,12 @@ import { MemoryNetwork, type MemoryNetworkOptions } from '../../src/transport/me
 import { makeTcpTransport } from '../../src/transport/tcp.js';
 import type {
   LinkInput,
+  LinksInput,
   ListenerInput,
   Transport,
   TransportCommand,
   TransportEvent,
+  WantedPeer,
 } from '../../src/transport/types.js';
 
 export const LIMITS: Limits = { maxFrame: 1048576, maxStateFrame: 67108864 };
@@ -25,6 +27,7 @@ type Control =
   | { type: 'cmd'; to: string; command: TransportCommand }
   | { type: 'start.listener'; input: ListenerInput }
   | { type: 'start.link'; input: LinkInput }
+  | { type: 'start.links'; input: LinksInput }
   | { type: 'stop.child'; id: string };
 
 /** A parent that starts transport actors on request, passes commands to them and records every event. */
@@ -34,7 +37,7 @@ export function recorderMachine(transport: Transport) {
       context: {} as { events: TransportEvent[] },
       events: {} as TransportEvent | Control,
     },
-    actors: { listener: transport.listener, link: transport.link },
+    actors: { listener: transport.listener, link: transport.link, links: transport.links },
   }).createMachine({
     id: 'recorder',
     context: { events: [] },
@@ -52,6 +55,11 @@ export function recorderMachine(transport: Transport) {
       'start.link': {
         actions: enqueueActions(({ enqueue, event }) => {
           enqueue.spawnChild('link', { id: event.input.id, input: event.input });
+        }),
+      },
+      'start.links': {
+        actions: enqueueActions(({ enqueue, event }) => {
+          enqueue.spawnChild('links', { id: event.input.id, input: event.input });
         }),
       },
       'stop.child': {
@@ -99,6 +107,15 @@ export class Proc {
 
   link(input: Omit<LinkInput, 'limits'> & { limits?: Limits }): void {
     this.actor.send({ type: 'start.link', input: { limits: LIMITS, ...input } });
+  }
+
+  links(input: Omit<LinksInput, 'limits'> & { limits?: Limits }): void {
+    this.actor.send({ type: 'start.links', input: { limits: LIMITS, ...input } });
+  }
+
+  /** Tell the links actor `to` which peers it links to. */
+  want(to: string, peers: WantedPeer[]): void {
+    this.actor.send({ type: 'cmd', to, command: { type: 'links.want', peers } });
   }
 
   send(to: string, frame: Frame, link?: string): void {

@@ -3,15 +3,18 @@
  * timers: a machine cannot tell the two transports apart.
  */
 import { expect } from 'chai';
-import type { HeartbeatFrame, RequestFrame } from '../../src/protocol/frames.js';
+import type { AckFrame, HeartbeatFrame, RequestFrame } from '../../src/protocol/frames.js';
 import { CLOSE_REASONS } from '../../src/transport/actors.js';
 import { memoryHarness, peer, Proc, readyPort, tcpHarness, type Harness } from './helpers.js';
 
 const S1 = peer('S1', 'server');
+const S2 = peer('S2', 'server');
+const S3 = peer('S3', 'server');
 const LFD1 = peer('LFD1', 'lfd');
 const C1 = peer('C1', 'client');
 
 const heartbeat = (from: string, to: string, count: number): HeartbeatFrame => ({ kind: 'heartbeat', from, to, count });
+const ack = (to: string, seq: number): AckFrame => ({ kind: 'ack', from: 'S3', to, seq, epoch: 1 });
 const request = (num: number): RequestFrame => ({ kind: 'request', client: 'C1', server: 'S1', num, body: `hello_world${num}` });
 
 function transportSuite(h: Harness): void {
@@ -249,6 +252,61 @@ function transportSuite(h: Harness): void {
       expect(c1.of('frame.reply')).to.deep.equal([]);
       expect(s1.actor.getSnapshot().status).to.equal('active');
       expect(c1.actor.getSnapshot().status).to.equal('active');
+    });
+
+    it('a links actor links to each wanted peer by name: new ones start, unchanged ones stay, others stop', async () => {
+      const s1 = proc('S1');
+      const port1 = await listening(s1, 'server-peer', 0, S1);
+      const s2 = proc('S2');
+      const port2 = await listening(s2, 'server-peer', 0, S2);
+      const s3 = proc('S3');
+      s3.links({ id: 'peers', self: S3, target: 'server', hello: true });
+      const wanted = { S1: { name: 'S1', host: h.host, port: port1 }, S2: { name: 'S2', host: h.host, port: port2 } };
+
+      s3.want('peers', [wanted.S1, wanted.S2]);
+      await h.until(() => s3.of('frame.hello').length === 2, 'both hellos answered');
+      expect(s3.of('link.up').map((e) => e.origin)).to.have.deep.members([
+        { via: 'peers', link: 'S1', peer: null },
+        { via: 'peers', link: 'S2', peer: null },
+      ]);
+      expect(s3.of('frame.hello').map((e) => e.origin)).to.have.deep.members([
+        { via: 'peers', link: 'S1', peer: S1 },
+        { via: 'peers', link: 'S2', peer: S2 },
+      ]);
+      s3.send('peers', ack('S2', 1), 'S2');
+      await h.until(() => s2.of('frame.ack').length === 1, 'ack at S2');
+      expect(s2.of('frame.ack')[0]?.origin.peer).to.deep.equal(S3);
+
+      // S1 no longer wanted: its link ends without a word to S3; S2's goes on as it was
+      s3.want('peers', [wanted.S2]);
+      await h.until(() => s1.of('link.down').length === 1, 'the link to S1 closed');
+      s3.send('peers', ack('S1', 2), 'S1');
+      s3.send('peers', ack('S2', 2), 'S2');
+      await h.until(() => s2.of('frame.ack').length === 2, 'second ack at S2');
+      expect(s1.of('frame.ack')).to.deep.equal([]);
+      expect(s2.of('link.up')).to.have.length(1);
+      expect(s3.of('link.down')).to.deep.equal([]);
+
+      // wanted again: a new link
+      s3.want('peers', [wanted.S1, wanted.S2]);
+      await h.until(() => s1.of('frame.hello').length === 2, 'a new link to S1');
+      expect(s1.of('link.up').map((e) => e.origin.link)).to.deep.equal(['L1', 'L2']);
+      expect(s2.of('link.up')).to.have.length(1);
+
+      // close ends the current connection to one peer, which reconnects under the same name
+      s3.close('peers', 'S2');
+      expect(s3.of('link.down')).to.deep.equal([
+        { type: 'link.down', origin: { via: 'peers', link: 'S2', peer: S2 }, reason: CLOSE_REASONS.requested },
+      ]);
+      await h.until(() => s2.of('frame.hello').length === 2, 'S2 linked again');
+      expect(s3.of('link.up').filter((e) => e.origin.link === 'S2')).to.have.length(2);
+      expect(s1.of('link.up')).to.have.length(2);
+
+      // stopping the actor ends every link, reporting nothing
+      const seen = s3.events.length;
+      s3.stop();
+      await h.until(() => s1.of('link.down').length === 2 && s2.of('link.down').length === 2, 'both links closed');
+      expect(s3.events).to.have.length(seen);
     });
 
     it('stopping the actors closes the listener and every connection', async () => {

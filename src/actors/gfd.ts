@@ -9,6 +9,7 @@ import type { ClusterConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
 import type { Frame, MembershipFrame } from '../protocol/frames.js';
 import type { TransportEvent } from '../transport/types.js';
+import type { ReplyTo } from '../core/effects.js';
 import { answer, print, runEffects, sendOn, transportSlots, type Effect, refusedLine } from './effects.js';
 import { linkTo, listenOn } from './wiring.js';
 import { watchedLfdMachine, type WatchedLfdReport } from './watched-lfd.js';
@@ -25,7 +26,8 @@ export interface GfdContext {
   print: Print;
   /**
    * The membership as last printed (and told the RM, past the grace): what the LFDs' machines
-   * report or hold, sorted. A change is what differs from it.
+   * report or hold, sorted. A change is what differs from it: a machine's report reaches the GFD
+   * right after the change it reports, before anything else can happen.
    */
   members: string[];
   /** The highest epoch passed down, for `members` after a restart of the RM. */
@@ -61,6 +63,12 @@ function currentMembers(self: AnyActorRef): string[] {
     return [...servers, ...held];
   });
   return [...new Set(all)].sort();
+}
+
+/** The link of an LFD whose machine is `alive`: where commands for its servers go. */
+function aliveLink(self: AnyActorRef, lfd: string): ReplyTo | undefined {
+  const snapshot = watchedLfd(self, lfd)?.getSnapshot();
+  return snapshot?.matches('alive') ? snapshot.context.link : undefined;
 }
 
 /** The machine of the LFD whose latest hello came on this listener connection. */
@@ -116,7 +124,8 @@ export const gfdMachine = setup({
       const watched = watchedLfd(self, lfd);
       if (watched) return void enqueue.sendTo(watched, event);
       const { heartbeatFreqMs: freqMs, heartbeatTimeoutMs: timeoutMs } = context.config.cluster;
-      enqueue.spawnChild('watchedLfd', { id: lfdId(lfd), input: { lfd, link: event.origin, freqMs, timeoutMs } });
+      const link = { via: event.origin.via, link: event.origin.link };
+      enqueue.spawnChild('watchedLfd', { id: lfdId(lfd), input: { lfd, link, freqMs, timeoutMs } });
     }),
     /** Heartbeat answers, membership reports and a closed link go to the machine of the LFD on that link. */
     passToLfd: enqueueActions(({ enqueue, self, event }) => {
@@ -129,7 +138,8 @@ export const gfdMachine = setup({
       const frame: Frame = { kind: 'heartbeat', from: GFD_NAME, to: event.lfd, count: event.count };
       runEffects(enqueue, self, context.print, [answer(event.link, frame)]);
     }),
-    printSilentLfd: enqueueActions(({ enqueue, self, context, event }) => {
+    /** Its link is closed too: an LFD that still runs (only slow) connects again and says hello afresh. */
+    closeSilentLfd: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'lfd.silent');
       runEffects(enqueue, self, context.print, [failed(event.lfd, 'no heartbeat answer'), { kind: 'close', ...event.link }]);
     }),
@@ -171,8 +181,8 @@ export const gfdMachine = setup({
       const frame = event.frame;
       if (frame.kind === 'ready' && frame.epoch > context.epoch) enqueue.assign({ epoch: frame.epoch });
       const lfd = lfdOf(context, frame.server);
-      const watched = lfd === undefined ? undefined : watchedLfd(self, lfd)?.getSnapshot();
-      if (watched?.matches('alive')) runEffects(enqueue, self, context.print, [answer(watched.context.link, frame)]);
+      const link = lfd === undefined ? undefined : aliveLink(self, lfd);
+      if (link) runEffects(enqueue, self, context.print, [answer(link, frame)]);
       // A `launch` is sent once per failure: one for an LFD that is away waits for its return.
       else if (frame.kind === 'launch' && !context.launches.includes(frame.server)) {
         enqueue.assign({ launches: [...context.launches, frame.server] });
@@ -235,7 +245,7 @@ export const gfdMachine = setup({
     'frame.membership': { guard: 'isFromLfds', actions: 'passToLfd' },
     'link.down': { guard: 'isFromLfds', actions: 'passToLfd' },
     'lfd.heartbeat': { actions: 'heartbeatLfd' },
-    'lfd.silent': { actions: 'printSilentLfd' },
+    'lfd.silent': { actions: 'closeSilentLfd' },
     'lfd.lost': { actions: 'printLostLfd' },
     'lfd.reported': { actions: 'changeMembership' },
     'lfd.released': { actions: 'deleteReleased' },

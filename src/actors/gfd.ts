@@ -1,16 +1,18 @@
 /**
  * Global fault detector: heartbeats every LFD over the LFD's own link, keeps the membership (which
  * servers each LFD reports alive), tells the RM of every change and the whole set on every
- * (re)connect, and passes the RM's commands down to the LFD of the server they name.
+ * (re)connect, and passes the RM's commands down to the LFD of the server they name. Each LFD has
+ * its own machine here (`watchedLfd`: alive, departed, expired), spawned at its first hello.
  */
-import { and, assertEvent, enqueueActions, setup, stateIn, type AnyActorRef } from 'xstate';
+import { and, assertEvent, enqueueActions, setup, stateIn, type ActorRefFrom, type AnyActorRef } from 'xstate';
 import type { ClusterConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
 import type { Frame, MembershipFrame } from '../protocol/frames.js';
 import type { TransportEvent } from '../transport/types.js';
-import { print, runEffects, sendOn, transportSlots, type Effect, refusedLine } from './effects.js';
+import type { ReplyTo } from '../core/effects.js';
+import { answer, print, runEffects, sendOn, transportSlots, type Effect, refusedLine } from './effects.js';
 import { linkTo, listenOn } from './wiring.js';
-import { heartbeatMonitor, type MonitorReport } from './monitor.js';
+import { watchedLfdMachine, type WatchedLfdReport } from './watched-lfd.js';
 
 export const GFD_NAME = 'GFD';
 
@@ -19,37 +21,59 @@ export interface GfdInput {
   print: Print;
 }
 
-interface LfdLink {
-  /** The listener connection of this LFD's latest hello. */
-  link: string;
-  servers: string[];
-}
-
 export interface GfdContext {
   config: ClusterConfig;
   print: Print;
-  lfds: Record<string, LfdLink>;
+  /**
+   * The membership as last printed (and told the RM, past the grace): what the LFDs' machines
+   * report or hold, sorted. A change is what differs from it: a machine's report reaches the GFD
+   * right after the change it reports, before anything else can happen.
+   */
+  members: string[];
   /** The highest epoch passed down, for `members` after a restart of the RM. */
   epoch: number;
-  /**
-   * Servers of failed LFDs: still members until their leases have surely run out
-   * (`heartbeat_timeout` later, SPEC §6 Fencing), unless their LFD comes back and reports them.
-   */
-  departed: Record<string, string[]>;
   /** `launch` commands for servers whose LFD had no link when they came: sent at its next hello. */
   launches: string[];
 }
 
-type GfdEvent = TransportEvent | MonitorReport | { type: 'lfd.expired'; lfd: string };
+type GfdEvent = TransportEvent | WatchedLfdReport;
+
+type WatchedLfd = ActorRefFrom<typeof watchedLfdMachine>;
 
 const LISTENER = 'lfds';
 const RM_LINK = 'rm';
-const monitorId = (lfd: string) => `monitor:${lfd}`;
-const expiryId = (lfd: string) => `expire:${lfd}`;
+const LFD_PREFIX = 'lfd:';
+const lfdId = (lfd: string) => `${LFD_PREFIX}${lfd}`;
 
-export function members(ctx: GfdContext): string[] {
-  const live = Object.values(ctx.lfds).flatMap((l) => l.servers);
-  return [...new Set([...live, ...Object.values(ctx.departed).flat()])].sort();
+/** The machines of the LFDs that said hello and have not expired. */
+function watchedLfds(self: AnyActorRef): WatchedLfd[] {
+  const children = self.getSnapshot().children as Record<string, AnyActorRef>;
+  return Object.keys(children).filter((id) => id.startsWith(LFD_PREFIX)).map((id) => children[id] as WatchedLfd);
+}
+
+/** The GFD's machine of one LFD (`gfd` the GFD's actor), if that LFD said hello and has not expired. */
+export function watchedLfd(gfd: AnyActorRef, lfd: string): WatchedLfd | undefined {
+  return (gfd.getSnapshot().children as Record<string, WatchedLfd | undefined>)[lfdId(lfd)];
+}
+
+/** Every server an LFD reports or still holds, as the LFDs' machines have it now. */
+function currentMembers(self: AnyActorRef): string[] {
+  const all = watchedLfds(self).flatMap((lfd) => {
+    const { servers, held } = lfd.getSnapshot().context;
+    return [...servers, ...held];
+  });
+  return [...new Set(all)].sort();
+}
+
+/** The link of an LFD whose machine is `alive`: where commands for its servers go. */
+function aliveLink(self: AnyActorRef, lfd: string): ReplyTo | undefined {
+  const snapshot = watchedLfd(self, lfd)?.getSnapshot();
+  return snapshot?.matches('alive') ? snapshot.context.link : undefined;
+}
+
+/** The machine of the LFD whose latest hello came on this listener connection. */
+function lfdOnLink(self: AnyActorRef, link: string): WatchedLfd | undefined {
+  return watchedLfds(self).find((lfd) => lfd.getSnapshot().context.link.link === link);
 }
 
 /** A change for the RM, once past the grace period (state `grace.over`): before it, changes are folded into the first `members`. */
@@ -58,8 +82,8 @@ function toRm(self: AnyActorRef, server: string, change: MembershipFrame['change
   return graceOver ? [sendOn(RM_LINK, { kind: 'membership', from: GFD_NAME, server, change })] : [];
 }
 
-function printMembers(ctx: GfdContext): Effect {
-  return print({ event: 'members', name: 'GFD', members: members(ctx) });
+function printMembers(members: string[]): Effect {
+  return print({ event: 'members', name: 'GFD', members });
 }
 
 /** The LFD that watches a server, by the configuration. */
@@ -67,19 +91,7 @@ function lfdOf(ctx: GfdContext, server: string): string | undefined {
   return ctx.config.lfds.find((l) => l.server === server)?.name;
 }
 
-/** Which LFD a listener connection belongs to (only its latest connection counts). */
-function lfdOnLink(ctx: GfdContext, link: string): string | undefined {
-  return Object.keys(ctx.lfds).find((name) => ctx.lfds[name]!.link === link);
-}
-
-/** An LFD died, went silent or its link closed: its servers depart, and are deleted later. */
-function departLfd(ctx: GfdContext, lfd: string): Partial<GfdContext> {
-  const gone = ctx.lfds[lfd];
-  if (!gone) return {};
-  const { [lfd]: _, ...lfds } = ctx.lfds;
-  const departed = { ...ctx.departed, [lfd]: [...new Set([...(ctx.departed[lfd] ?? []), ...gone.servers])] };
-  return { lfds, departed };
-}
+const failed = (lfd: string, why: string): Effect => print({ event: 'note', name: GFD_NAME, level: 'warn', text: `${lfd} failed (${why})` });
 
 export const gfdMachine = setup({
   types: {
@@ -87,119 +99,90 @@ export const gfdMachine = setup({
     context: {} as GfdContext,
     events: {} as GfdEvent,
   },
-  actors: { ...transportSlots, monitor: heartbeatMonitor },
+  actors: { ...transportSlots, watchedLfd: watchedLfdMachine },
   delays: {
     leaseTime: ({ context }) => context.config.cluster.heartbeatTimeoutMs,
   },
   actions: {
     logRefused: enqueueActions(({ enqueue, self, context, event }) => {
-      if (event.type === 'link.refused') runEffects(enqueue, self, context.print, [refusedLine(GFD_NAME, event)]);
+      assertEvent(event, 'link.refused');
+      runEffects(enqueue, self, context.print, [refusedLine(GFD_NAME, event)]);
     }),
     printMembers: enqueueActions(({ enqueue, self, context }) =>
-      runEffects(enqueue, self, context.print, [printMembers(context)]),
+      runEffects(enqueue, self, context.print, [printMembers(context.members)]),
     ),
-    /** A hello from an LFD: it replaces an older link of the same LFD (a restarted LFD keeps its servers). */
-    greet: enqueueActions(({ enqueue, context, event }) => {
-      if (event.type !== 'frame.hello' || event.origin.via !== LISTENER || !event.origin.peer) return;
-      const lfd = event.origin.peer.name;
-      const servers = context.lfds[lfd]?.servers ?? [];
-      const id = monitorId(lfd);
-      if (context.lfds[lfd]) enqueue.stopChild(id);
+    /**
+     * A hello from an LFD: its machine is spawned, or told (a restarted LFD keeps its servers, a
+     * departed one comes back); launches kept for its return go out on the new link.
+     */
+    greet: enqueueActions(({ enqueue, self, context, event }) => {
+      assertEvent(event, 'frame.hello');
+      const lfd = event.frame.name;
       const owed = context.launches.filter((s) => lfdOf(context, s) === lfd);
-      enqueue.assign({
-        lfds: { ...context.lfds, [lfd]: { link: event.origin.link, servers } },
-        launches: context.launches.filter((s) => !owed.includes(s)),
-      });
-      for (const server of owed) {
-        enqueue.sendTo(LISTENER, { type: 'send', link: event.origin.link, frame: { kind: 'launch', server } });
-      }
-      enqueue.spawnChild('monitor', {
-        id,
-        input: { key: lfd, freqMs: context.config.cluster.heartbeatFreqMs, timeoutMs: context.config.cluster.heartbeatTimeoutMs },
-      });
+      enqueue.assign({ launches: context.launches.filter((s) => !owed.includes(s)) });
+      runEffects(enqueue, self, context.print, owed.map((server) => answer(event.origin, { kind: 'launch', server })));
+      const watched = watchedLfd(self, lfd);
+      if (watched) return void enqueue.sendTo(watched, event);
+      const { heartbeatFreqMs: freqMs, heartbeatTimeoutMs: timeoutMs } = context.config.cluster;
+      const link = { via: event.origin.via, link: event.origin.link };
+      enqueue.spawnChild('watchedLfd', { id: lfdId(lfd), input: { lfd, link, freqMs, timeoutMs } });
+    }),
+    /** Heartbeat answers, membership reports and a closed link go to the machine of the LFD on that link. */
+    passToLfd: enqueueActions(({ enqueue, self, event }) => {
+      assertEvent(event, ['frame.heartbeat', 'frame.membership', 'link.down']);
+      const lfd = lfdOnLink(self, event.origin.link);
+      if (lfd) enqueue.sendTo(lfd, event);
     }),
     heartbeatLfd: enqueueActions(({ enqueue, self, context, event }) => {
-      assertEvent(event, 'monitor.beat');
-      const lfd = context.lfds[event.key];
-      if (!lfd) return;
-      const frame: Frame = { kind: 'heartbeat', from: GFD_NAME, to: event.key, count: event.count };
-      runEffects(enqueue, self, context.print, [{ kind: 'send', via: LISTENER, link: lfd.link, frame }]);
+      assertEvent(event, 'lfd.heartbeat');
+      const frame: Frame = { kind: 'heartbeat', from: GFD_NAME, to: event.lfd, count: event.count };
+      runEffects(enqueue, self, context.print, [answer(event.link, frame)]);
     }),
-    takeAnswer: enqueueActions(({ enqueue, context, event, self }) => {
-      assertEvent(event, 'frame.heartbeat');
-      const lfd = lfdOnLink(context, event.origin.link);
-      const monitor = lfd && monitorId(lfd);
-      if (monitor && monitor in self.getSnapshot().children) enqueue.sendTo(monitor, { type: 'answer' });
+    /** Its link is closed too: an LFD that still runs (only slow) connects again and says hello afresh. */
+    closeSilentLfd: enqueueActions(({ enqueue, self, context, event }) => {
+      assertEvent(event, 'lfd.silent');
+      runEffects(enqueue, self, context.print, [failed(event.lfd, 'no heartbeat answer'), { kind: 'close', ...event.link }]);
     }),
-    failSilentLfd: enqueueActions(({ enqueue, self, context, event }) => {
-      assertEvent(event, 'monitor.silent');
-      const lfd = context.lfds[event.key];
-      if (!lfd) return;
-      enqueue.assign(departLfd(context, event.key));
-      enqueue.stopChild(monitorId(event.key));
-      enqueue.cancel(expiryId(event.key));
-      enqueue.raise({ type: 'lfd.expired', lfd: event.key }, { delay: 'leaseTime', id: expiryId(event.key) });
-      runEffects(enqueue, self, context.print, [
-        print({ event: 'note', name: GFD_NAME, level: 'warn', text: `${event.key} failed (no heartbeat answer)` }),
-        { kind: 'close', via: LISTENER, link: lfd.link },
-      ]);
-    }),
-    failClosedLfd: enqueueActions(({ enqueue, self, context, event }) => {
-      if (event.type !== 'link.down' || event.origin.via !== LISTENER) return;
-      const lfd = lfdOnLink(context, event.origin.link);
-      if (!lfd) return;
-      enqueue.assign(departLfd(context, lfd));
-      enqueue.stopChild(monitorId(lfd));
-      enqueue.cancel(expiryId(lfd));
-      enqueue.raise({ type: 'lfd.expired', lfd }, { delay: 'leaseTime', id: expiryId(lfd) });
-      runEffects(enqueue, self, context.print, [
-        print({ event: 'note', name: GFD_NAME, level: 'warn', text: `${lfd} failed (connection lost)` }),
-      ]);
-    }),
-    /** The departed servers' leases have run out: whatever was not reported again is deleted. */
-    expire: enqueueActions(({ enqueue, self, context, event }) => {
-      assertEvent(event, 'lfd.expired');
-      const gone = context.departed[event.lfd] ?? [];
-      const { [event.lfd]: _, ...departed } = context.departed;
-      const next = { ...context, departed };
-      const deleted = gone.filter((s) => !members(next).includes(s));
-      enqueue.assign({ departed });
-      if (deleted.length === 0) return;
-      runEffects(enqueue, self, context.print, [printMembers(next), ...deleted.flatMap((s) => toRm(self, s, 'delete'))]);
+    printLostLfd: enqueueActions(({ enqueue, self, context, event }) => {
+      assertEvent(event, 'lfd.lost');
+      runEffects(enqueue, self, context.print, [failed(event.lfd, 'connection lost')]);
     }),
     changeMembership: enqueueActions(({ enqueue, self, context, event }) => {
-      assertEvent(event, 'frame.membership');
-      const lfd = lfdOnLink(context, event.origin.link);
-      if (!lfd) return;
-      const { server, change } = event.frame;
-      const before = members(context);
-      const current = context.lfds[lfd]!.servers;
-      const servers = change === 'add' ? [...new Set([...current, server])] : current.filter((s) => s !== server);
-      // A server its LFD reports again is no longer departed.
-      const departed = Object.fromEntries(
-        Object.entries(context.departed).map(([l, list]) => [l, list.filter((s) => s !== server)]),
-      );
-      const next = { ...context, departed, lfds: { ...context.lfds, [lfd]: { ...context.lfds[lfd]!, servers } } };
-      enqueue.assign({ lfds: next.lfds, departed });
-      const changed = before.includes(server) !== members(next).includes(server);
+      assertEvent(event, 'lfd.reported');
+      const { server, change } = event;
+      const members = currentMembers(self);
+      enqueue.assign({ members });
+      const changed = context.members.includes(server) !== members.includes(server);
       if (changed) {
-        runEffects(enqueue, self, context.print, [printMembers(next), ...toRm(self, server, change)]);
+        runEffects(enqueue, self, context.print, [printMembers(members), ...toRm(self, server, change)]);
       } else if (change === 'add') {
         // A re-report (an LFD or its link came back): the RM checks whether it is a new process.
         runEffects(enqueue, self, context.print, toRm(self, server, change));
       }
+    }),
+    /** Held servers whose leases have run out: whatever was not reported again is deleted. */
+    deleteReleased: enqueueActions(({ enqueue, self, context }) => {
+      const members = currentMembers(self);
+      const deleted = context.members.filter((s) => !members.includes(s));
+      enqueue.assign({ members });
+      if (deleted.length === 0) return;
+      runEffects(enqueue, self, context.print, [printMembers(members), ...deleted.flatMap((s) => toRm(self, s, 'delete'))]);
+    }),
+    stopExpired: enqueueActions(({ enqueue, event }) => {
+      assertEvent(event, 'lfd.expired');
+      enqueue.stopChild(lfdId(event.lfd));
     }),
     passUp: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'frame.serving');
       runEffects(enqueue, self, context.print, [sendOn(RM_LINK, event.frame)]);
     }),
     passDown: enqueueActions(({ enqueue, self, context, event }) => {
-      if (event.type !== 'frame.ready' && event.type !== 'frame.sendCheckpoint' && event.type !== 'frame.launch') return;
+      assertEvent(event, ['frame.ready', 'frame.sendCheckpoint', 'frame.launch']);
       const frame = event.frame;
       if (frame.kind === 'ready' && frame.epoch > context.epoch) enqueue.assign({ epoch: frame.epoch });
       const lfd = lfdOf(context, frame.server);
-      const link = lfd && context.lfds[lfd]?.link;
-      if (link) runEffects(enqueue, self, context.print, [{ kind: 'send', via: LISTENER, link, frame }]);
+      const link = lfd === undefined ? undefined : aliveLink(self, lfd);
+      if (link) runEffects(enqueue, self, context.print, [answer(link, frame)]);
       // A `launch` is sent once per failure: one for an LFD that is away waits for its return.
       else if (frame.kind === 'launch' && !context.launches.includes(frame.server)) {
         enqueue.assign({ launches: [...context.launches, frame.server] });
@@ -208,7 +191,7 @@ export const gfdMachine = setup({
     /** The whole set, on every (re)connect to the RM once the grace period is over (SPEC §6 Restarts). */
     sendMembers: enqueueActions(({ enqueue, self, context }) =>
       runEffects(enqueue, self, context.print, [
-        sendOn(RM_LINK, { kind: 'members', from: GFD_NAME, servers: members(context), epoch: context.epoch }),
+        sendOn(RM_LINK, { kind: 'members', from: GFD_NAME, servers: context.members, epoch: context.epoch }),
       ]),
     ),
   },
@@ -224,9 +207,8 @@ export const gfdMachine = setup({
   context: ({ input }) => ({
     config: input.config,
     print: input.print,
-    lfds: {},
+    members: [],
     epoch: 0,
-    departed: {},
     launches: [],
   }),
   entry: 'printMembers',
@@ -259,12 +241,15 @@ export const gfdMachine = setup({
   on: {
     'link.refused': { actions: 'logRefused' },
     'frame.hello': { guard: 'isFromLfds', actions: 'greet' },
-    'link.down': { guard: 'isFromLfds', actions: 'failClosedLfd' },
-    'lfd.expired': { actions: 'expire' },
-    'monitor.beat': { actions: 'heartbeatLfd' },
-    'monitor.silent': { actions: 'failSilentLfd' },
-    'frame.heartbeat': { guard: 'isFromLfds', actions: 'takeAnswer' },
-    'frame.membership': { guard: 'isFromLfds', actions: 'changeMembership' },
+    'frame.heartbeat': { guard: 'isFromLfds', actions: 'passToLfd' },
+    'frame.membership': { guard: 'isFromLfds', actions: 'passToLfd' },
+    'link.down': { guard: 'isFromLfds', actions: 'passToLfd' },
+    'lfd.heartbeat': { actions: 'heartbeatLfd' },
+    'lfd.silent': { actions: 'closeSilentLfd' },
+    'lfd.lost': { actions: 'printLostLfd' },
+    'lfd.reported': { actions: 'changeMembership' },
+    'lfd.released': { actions: 'deleteReleased' },
+    'lfd.expired': { actions: ['deleteReleased', 'stopExpired'] },
     'frame.serving': { guard: 'isFromLfds', actions: 'passUp' },
     'frame.ready': { guard: 'isFromRm', actions: 'passDown' },
     'frame.sendCheckpoint': { guard: 'isFromRm', actions: 'passDown' },

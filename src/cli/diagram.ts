@@ -1,20 +1,21 @@
 /**
- * `steadfast diagram [ROLE] [--format mermaid|svg]`: each role's state machine, drawn from its
- * definition (the same drawing the inspector's page highlights).
+ * `steadfast diagram [ROLE] [--format mermaid|svg]`: each role's state machines, drawn from their
+ * definitions (the same drawing the inspector's page highlights).
  */
 import { machineTree } from '../inspect/graph.js';
 import { ROLE_MACHINES } from '../inspect/machines.js';
-import { toMermaid } from '../inspect/mermaid.js';
+import { toMermaidSheet } from '../inspect/mermaid.js';
 import { toSvg, toSvgSheet } from '../inspect/svg.js';
 import { UsageError, parse } from './args.js';
 
 const ROLES = Object.keys(ROLE_MACHINES);
 
 export const DIAGRAM_HELP = `steadfast diagram [ROLE] [--format mermaid|svg]
-Prints a role's state machine (every role's without ROLE), drawn from its definition:
-  ROLE                 one of: ${ROLES.join(', ')} (monitor: the heartbeat monitor inside LFDs and the GFD)
+Prints a role's state machines (every role's without ROLE), drawn from their definitions:
+  ROLE                 one of: ${ROLES.join(', ')} (monitor: the heartbeat monitor inside LFDs and the GFD;
+                       gfd: the GFD's machine, then the machine it runs for each LFD)
   --format mermaid     a mermaid stateDiagram-v2 per machine (default)
-  --format svg         one SVG image (all machines one below the other without ROLE)`;
+  --format svg         one SVG image (several machines one below the other)`;
 
 export async function diagramCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { format: { type: 'string' } }, true);
@@ -25,8 +26,8 @@ export async function diagramCommand(argv: string[]): Promise<number> {
   const format = values.format ?? 'mermaid';
   if (format !== 'mermaid' && format !== 'svg') throw new UsageError(`--format: not mermaid or svg: '${format}'`);
   if (values.inspect !== undefined) throw new UsageError('--inspect: diagram runs no machine to inspect');
-  const trees = (role === undefined ? ROLES : [role]).map((r) => machineTree(ROLE_MACHINES[r]!));
+  const trees = (role === undefined ? ROLES : [role]).flatMap((r) => ROLE_MACHINES[r]!.map((m) => machineTree(m)));
   if (format === 'svg') process.stdout.write(trees.length === 1 ? toSvg(trees[0]!) : toSvgSheet(trees));
-  else process.stdout.write(trees.map((t) => toMermaid(t)).join('\n'));
+  else process.stdout.write(toMermaidSheet(trees));
   return 0;
 }

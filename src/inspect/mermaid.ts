@@ -53,3 +53,8 @@ export function toMermaid(tree: StateTree): string {
   emit(tree, 1);
   return lines.join('\n') + '\n';
 }
+
+/** Several machines, one diagram after the other (each its own `stateDiagram-v2`). */
+export function toMermaidSheet(trees: readonly StateTree[]): string {
+  return trees.map((t) => toMermaid(t)).join('\n');
+}

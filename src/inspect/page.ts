@@ -179,7 +179,10 @@ function procBox(p) {
   return box;
 }
 function addActor(p, r) {
-  var a = { id: r.actor, process: p.name, name: r.name, machine: r.machine, value: undefined, fig: null };
+  // Named by its path from the root (GFD/lfd:LFD1/monitor): the GFD runs a monitor in each LFD's machine.
+  var parent = r.parent ? p.actors.get(r.parent) : null;
+  var shown = r.parent ? (parent ? parent.path : p.name) + '/' + r.name : r.name;
+  var a = { id: r.actor, process: p.name, name: r.name, path: shown, machine: r.machine, value: undefined, fig: null };
   p.actors.set(r.actor, a);
   if (!r.machine) return;
   var m = p.machines.get(r.machine);
@@ -187,7 +190,6 @@ function addActor(p, r) {
   var fig = el('figure');
   fig.dataset.actor = r.actor;
   fig.dataset.machine = r.machine;
-  var shown = r.parent ? p.name + '/' + r.name : r.name;
   fig.appendChild(el('figcaption', '', shown + '  (machine ' + r.machine + ')'));
   var holder = el('div');
   holder.innerHTML = m.svg;

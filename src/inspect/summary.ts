@@ -2,7 +2,7 @@
  * A role's summary for the page's cluster view, read from its root machine's snapshot with the same
  * functions that build its `status` frame, so that the page and `status` never disagree.
  */
-import { members as gfdMembers, type GfdContext } from '../actors/gfd.js';
+import type { GfdContext } from '../actors/gfd.js';
 import { statusFrame } from '../core/replication.js';
 import type { RmContext } from '../actors/rm.js';
 import type { ServerContext } from '../actors/server.js';
@@ -25,7 +25,7 @@ export function summarize(machineId: string, value: unknown, context: unknown): 
       const f = statusFrame(c.membership, c.config.servers.map((s) => s.name));
       return { kind: 'rm', mode: f.mode, primary: f.primary, epoch: f.epoch, members: f.members.map((m) => ({ server: m.server, phase: m.phase })) };
     }
-    if (machineId === 'gfd') return { kind: 'gfd', members: gfdMembers(context as GfdContext) };
+    if (machineId === 'gfd') return { kind: 'gfd', members: (context as GfdContext).members };
   } catch {
     // A context of another shape (a newer machine): no summary rather than a crash of the role.
   }

@@ -185,6 +185,10 @@ describe('browser: the inspector page of steadfast cluster --inspect', function 
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(await highlighted(page, 'RM')).to.deep.equal(['rm', 'rm.running']);
+    // Inside the GFD, its machine of each LFD: alive (a server's failover leaves its LFD up).
+    const lfdMachines = shownActors.filter((a) => a.startsWith('GFD/lfd:'));
+    expect(lfdMachines, 'the GFD`s machine of each LFD').to.have.length(3);
+    for (const a of lfdMachines) expect(await highlighted(page, a), a).to.deep.equal(['watchedLfd', 'watchedLfd.alive']);
 
     // The timeline tells the failover in order: the kill, then the new primary's ready.
     const timeline = await page.$$eval('#events li', (lis) => lis.map((li) => li.textContent ?? ''));

@@ -3,9 +3,10 @@
  * and report membership) and a fake RM listener that records what the GFD tells it.
  */
 import { expect } from 'chai';
+import { watchedLfd } from '../../src/actors/gfd.js';
 import { encodeFrame } from '../../src/protocol/codec.js';
 import type { Frame } from '../../src/protocol/frames.js';
-import { answerHeartbeats, describeBoth, type Fake, type Harness } from './harness.js';
+import { answerHeartbeats, describeBoth, type Fake, type GfdActor, type Harness, type Role } from './harness.js';
 
 describeBoth('GFD', (harness, kind) => {
   const rmFake = (h: Harness) => h.fake('RM').listen('rm', h.config.rm.port, { name: 'RM', role: 'rm' });
@@ -119,6 +120,107 @@ describeBoth('GFD', (harness, kind) => {
     await h.pass(3 * h.timeoutMs);
     expect(toRm(rm).filter((f) => f.includes('delete'))).to.deep.equal([]);
     expect(h.members('GFD')).to.deep.equal(['S1']);
+  });
+
+  /** The states of the GFD's machine of `lfd`, from its current one on (it must exist). */
+  function followLfd(gfd: Role<GfdActor>, lfd: string): string[] {
+    const machine = watchedLfd(gfd.actor, lfd)!;
+    const seen: string[] = [machine.getSnapshot().value];
+    machine.subscribe((snapshot) => {
+      if (seen.at(-1) !== snapshot.value) seen.push(snapshot.value);
+    });
+    return seen;
+  }
+
+  const stateOf = (gfd: Role<GfdActor>, lfd: string) => watchedLfd(gfd.actor, lfd)?.getSnapshot().value ?? null;
+
+  it("an LFD's machine: alive, departed when its link closes, alive again at its hello within the lease", async () => {
+    const h = harness();
+    const rm = rmFake(h);
+    const gfd = h.gfd();
+    await h.until(() => rm.frames('members').length === 1, 'first members at the RM');
+    const first = await lfdFake(h, 'LFD1');
+    expect(stateOf(gfd, 'LFD1')).to.equal('alive');
+    const states = followLfd(gfd, 'LFD1');
+    report(first, 'S1', 'add');
+    await h.until(() => toRm(rm).includes('<GFD, S1, add, membership>'), 'add S1 at the RM');
+    first.stopChild('gfd');
+    await h.until(() => stateOf(gfd, 'LFD1') === 'departed', 'LFD1 departed');
+    expect(h.logged('note', 'GFD').map((l) => l.event.text)).to.deep.equal(['LFD1 failed (connection lost)']);
+    expect(h.members('GFD'), 'S1 a member while its lease runs').to.deep.equal(['S1']);
+    const again = await lfdFake(h, 'LFD1');
+    expect(stateOf(gfd, 'LFD1')).to.equal('alive');
+    await h.until(() => again.frames('heartbeat').length > 0, 'heartbeats on the new link');
+    report(again, 'S1', 'add');
+    await h.until(() => toRm(rm).length === 3, 're-report at the RM');
+    await h.pass(3 * h.timeoutMs);
+    expect(states).to.deep.equal(['alive', 'departed', 'alive']);
+    expect(toRm(rm)).to.deep.equal(['<GFD, , 0, members>', '<GFD, S1, add, membership>', '<GFD, S1, add, membership>']);
+    expect(h.lines('GFD')).to.deep.equal(['GFD: 0 members', 'GFD: 1 members: S1', 'GFD: LFD1 failed (connection lost)']);
+  });
+
+  it("an LFD back within the lease that does not report its server again: the server is deleted when the lease runs out, the LFD stays alive", async () => {
+    const h = harness();
+    const rm = rmFake(h);
+    const gfd = h.gfd();
+    await h.until(() => rm.frames('members').length === 1, 'first members at the RM');
+    const first = await lfdFake(h, 'LFD1');
+    report(first, 'S1', 'add');
+    await h.until(() => toRm(rm).includes('<GFD, S1, add, membership>'), 'add S1 at the RM');
+    const cut = h.now();
+    first.stopChild('gfd');
+    await h.pass(h.timeoutMs / 3);
+    const again = await lfdFake(h, 'LFD1');
+    expect(stateOf(gfd, 'LFD1')).to.equal('alive');
+    await h.until(() => toRm(rm).includes('<GFD, S1, delete, membership>'), 'delete S1 at the RM', 3000);
+    // The lease counts from the departure, not from the hello.
+    const printed = h.logged('members', 'GFD').at(-1)!;
+    expect(printed.line).to.match(/ GFD: 0 members$/);
+    h.took(printed.at - cut, 1 + h.timeoutMs, 'delete after the lease');
+    expect(stateOf(gfd, 'LFD1')).to.equal('alive');
+    expect(again.of('link.down')).to.have.length(0);
+    // Reported later, it is a member again.
+    report(again, 'S1', 'add');
+    await h.until(() => toRm(rm).length === 4, 'add S1 again at the RM');
+    expect(toRm(rm).slice(1)).to.deep.equal(['<GFD, S1, add, membership>', '<GFD, S1, delete, membership>', '<GFD, S1, add, membership>']);
+    expect(h.lines('GFD')).to.deep.equal(['GFD: 0 members', 'GFD: 1 members: S1', 'GFD: LFD1 failed (connection lost)', 'GFD: 0 members', 'GFD: 1 members: S1']);
+  });
+
+  it("an LFD's machine: departed when silent, expired when the lease runs out (its servers deleted); a later hello starts a new one", async () => {
+    const h = harness();
+    const rm = rmFake(h);
+    let answering = true;
+    const gfd = h.gfd();
+    await h.until(() => rm.frames('members').length === 1, 'first members at the RM');
+    const first = await lfdFake(h, 'LFD1', () => answering);
+    // A hung process: once the GFD closes its link it does not come back.
+    const answer = first.onEvent;
+    first.onEvent = (event) => {
+      answer?.(event);
+      if (event.type === 'link.down') first.stopChild('gfd');
+    };
+    const states = followLfd(gfd, 'LFD1');
+    const machine = watchedLfd(gfd.actor, 'LFD1')!;
+    report(first, 'S1', 'add');
+    await h.until(() => toRm(rm).includes('<GFD, S1, add, membership>'), 'add S1 at the RM');
+    answering = false;
+    await h.until(() => stateOf(gfd, 'LFD1') === 'departed', 'LFD1 departed', 3000);
+    expect(h.logged('note', 'GFD').map((l) => l.event.text)).to.deep.equal(['LFD1 failed (no heartbeat answer)']);
+    await h.until(() => first.of('link.down').length === 1, 'the silent link closed');
+    expect(h.members('GFD'), 'S1 a member while its lease runs').to.deep.equal(['S1']);
+    await h.until(() => toRm(rm).includes('<GFD, S1, delete, membership>'), 'delete S1 at the RM', 3000);
+    expect(states).to.deep.equal(['alive', 'departed', 'expired']);
+    expect(machine.getSnapshot().status).to.equal('done');
+    expect(stateOf(gfd, 'LFD1'), 'the expired machine is gone').to.equal(null);
+    expect(h.lines('GFD')).to.deep.equal(['GFD: 0 members', 'GFD: 1 members: S1', 'GFD: LFD1 failed (no heartbeat answer)', 'GFD: 0 members']);
+    answering = true;
+    const again = await lfdFake(h, 'LFD1', () => answering);
+    expect(stateOf(gfd, 'LFD1')).to.equal('alive');
+    expect(watchedLfd(gfd.actor, 'LFD1')).to.not.equal(machine);
+    report(again, 'S1', 'add');
+    await h.until(() => toRm(rm).length === 4, 'add S1 again at the RM');
+    expect(h.members('GFD')).to.deep.equal(['S1']);
+    expect(toRm(rm).slice(1)).to.deep.equal(['<GFD, S1, add, membership>', '<GFD, S1, delete, membership>', '<GFD, S1, add, membership>']);
   });
 
   it('after it starts, tells the RM nothing for heartbeat_timeout, then the whole set at once', async () => {

@@ -6,6 +6,7 @@
  * never serves it.
  */
 import { expect } from 'chai';
+import { watchedLfd } from '../../src/actors/gfd.js';
 import { encodeFrame } from '../../src/protocol/codec.js';
 import { describeBoth, type GfdActor, type Harness, type Role } from './harness.js';
 import {
@@ -505,7 +506,7 @@ describeMemory('restart: regressions (lost commands)', (harness) => {
       cluster.gfd.received.some((r) => r.event.type === 'frame.ready' && r.event.frame.server === 'S2' && r.event.frame.epoch > epoch);
     await h.until(readyForS2, 'the new ready for S2 at the GFD', 3000);
     expect(membershipOf(cluster).primary).to.equal('S2');
-    expect(cluster.gfd.actor.getSnapshot().context.lfds['LFD2'], 'LFD2 without a link at the GFD').to.equal(undefined);
+    expect(watchedLfd(cluster.gfd.actor, 'LFD2')?.getSnapshot().value, 'LFD2 without a link at the GFD').to.not.equal('alive');
     await h.until(() => epochOf(h, 'S2') === membershipOf(cluster).epoch, 'S2 in the new epoch', 3000);
     await moreAnswers(h, ['C1'], 3);
     h.hangOnLaunch.delete('S1');

@@ -628,7 +628,8 @@ export class Harness {
 
   /**
    * The LFDs' launcher: a server machine (or a hung stand-in) per launch. A killed process is heard
-   * exited after `exitDelayMs`; stopping the LFD stops its server too (production sends SIGTERM).
+   * exited after `exitDelayMs`; stopping an LFD stops the server it launched (production sends
+   * SIGTERM), not one it attached to.
    */
   private launcher() {
     return inProcessLauncher<Launched>({

@@ -734,11 +734,11 @@ export const request = (server: string, num: number, body: string, client = 'C1'
 export const phaseOf = (role: Role<ServerActor>): Phase | null => serverPhase(role.actor.getSnapshot());
 
 /**
- * One `describe` per transport, with a fresh harness around every test. The body reads the harness
- * through `h()`, and may call `h().use(…)` before it starts anything.
+ * One `describe` per transport (of `kinds`), with a fresh harness around every test. The body reads
+ * the harness through `h()`, and may call `h().use(…)` before it starts anything.
  */
-export function describeBoth(title: string, body: (h: () => Harness, kind: TransportKind) => void): void {
-  for (const kind of KINDS) {
+export function describeBoth(title: string, body: (h: () => Harness, kind: TransportKind) => void, kinds = KINDS): void {
+  for (const kind of kinds) {
     describe(`${title} [${kind}]`, function () {
       let current: Harness | null = null;
       beforeEach(async () => {

@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import type { AnyActorRef } from 'xstate';
 import type { ClientRecord } from '../../src/core/exactly-once.js';
 import type { MemoryNetwork } from '../../src/transport/memory.js';
-import { Harness, MESSAGE, SERVERS, phaseOf, type ClientActor, type GfdActor, type LfdActor, type Role, type RmActor, type ServerActor } from './harness.js';
+import { describeBoth, Harness, MESSAGE, SERVERS, phaseOf, type ClientActor, type GfdActor, type LfdActor, type Role, type RmActor, type ServerActor } from './harness.js';
 
 export interface Cluster {
   rm: Role<RmActor>;
@@ -222,21 +222,7 @@ export function freeze(actor: AnyActorRef): { thaw: () => void; waiting: () => n
  * (a kill at the millisecond a primary sent its updates), which only fake timers can give.
  */
 export function describeMemory(title: string, body: (h: () => Harness) => void): void {
-  describe(`${title} [memory]`, function () {
-    let current: Harness | null = null;
-    beforeEach(async () => {
-      current = await Harness.create('memory');
-    });
-    afterEach(async function () {
-      const h = current;
-      current = null;
-      await h?.close(this.currentTest?.state === 'failed');
-    });
-    body(() => {
-      if (!current) throw new Error('no harness outside a test');
-      return current;
-    });
-  });
+  describeBoth(title, (h) => body(h), ['memory']);
 }
 
 /** The harness's in-memory network (memory only), for cutting single connections. */

@@ -6,21 +6,15 @@
  * - `tcp`: real sockets on 127.0.0.1 (free ports picked first, because the config names fixed
  *   ports) and real timers; every wait is bounded (`until`), and timings are checked loosely.
  *
- * A `Harness` builds the cluster config from ini text (`parseConfig`, short timings), starts role
- * actors with the transport and a recording printer, starts scriptable stand-ins (`Fake`) for the
- * roles a test does not run, and runs an in-process launcher for the LFDs. `close()` stops every
- * actor it started and checks that nothing is left open and that no actor crashed.
+ * A `Harness` builds its cluster with `test/support/cluster.ts`, as the simulator does: the config
+ * from ini text (short timings), role actors on the transport with a recording printer, and an
+ * in-process launcher for the LFDs. It adds scriptable stand-ins (`Fake`) for the roles a test does
+ * not run. `close()` stops every actor it started and checks that nothing is left open and that no
+ * actor crashed.
  */
-import net from 'node:net';
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { createActor, enqueueActions, fromCallback, setup, type Actor, type AnyActorRef } from 'xstate';
-import { clientMachine } from '../../src/actors/client.js';
-import { gfdMachine } from '../../src/actors/gfd.js';
-import type { LauncherCommand, LauncherInput, LauncherReport } from '../../src/actors/launcher.js';
-import { lfdMachine } from '../../src/actors/lfd.js';
-import { rmMachine } from '../../src/actors/rm.js';
-import { serverMachine } from '../../src/actors/server.js';
+import { createActor, enqueueActions, setup, type Actor, type AnyActorRef } from 'xstate';
 import { BUILT_IN_APPS } from '../../src/app/index.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { ClusterConfig } from '../../src/config/types.js';
@@ -30,8 +24,27 @@ import type { Frame, FrameKind, FrameOf, Mode, Phase, ReplicaRole, RoleKind } fr
 import type { Limits, Peer, PortKind } from '../../src/protocol/links.js';
 import { makeTransport, type Conn, type Driver } from '../../src/transport/actors.js';
 import { MemoryNetwork } from '../../src/transport/memory.js';
+import { freePorts } from '../../src/transport/query.js';
 import { tcpDriver } from '../../src/transport/tcp.js';
 import type { LinkInput, ListenerInput, Origin, Transport, TransportCommand, TransportEvent } from '../../src/transport/types.js';
+import {
+  clusterIni,
+  inProcessLauncher,
+  ProcessTable,
+  serverPhase,
+  ServerProcess,
+  startRole,
+  startServerProcess,
+  type ActorHooks,
+  type ClientActor,
+  type GfdActor,
+  type LfdActor,
+  type RmActor,
+  type RoleEnv,
+  type ServerActor,
+} from '../support/cluster.js';
+
+export type { ClientActor, GfdActor, LfdActor, RmActor, ServerActor };
 
 export type TransportKind = 'memory' | 'tcp';
 export const KINDS: readonly TransportKind[] = ['memory', 'tcp'];
@@ -98,27 +111,25 @@ export interface Role<A extends AnyActorRef> {
   stop(): void;
 }
 
-export type ServerActor = Actor<typeof serverMachine>;
-export type LfdActor = Actor<typeof lfdMachine>;
-export type GfdActor = Actor<typeof gfdMachine>;
-export type RmActor = Actor<typeof rmMachine>;
-export type ClientActor = Actor<typeof clientMachine>;
-
-/** A process the in-process launcher started for an LFD. */
-export interface Launched {
-  server: string;
-  pid: number;
+/**
+ * A server process: one the in-process launcher started for an LFD, or one a test started by hand
+ * (`server()`). Ending it (`kill()`, or an exit) stops its server machine or its hung stand-in.
+ */
+export class Launched extends ServerProcess {
   /** The server machine; null for a hung stand-in. */
-  role: Role<ServerActor> | null;
-  /** The stand-in of a hung process (takes the LFD's hello, stops answering: `hangOnLaunch`). */
-  hung: Fake | null;
-  alive: boolean;
-  /** How it ended (`signal SIGKILL`), once it ended. */
-  how: string | null;
-  /** End it from outside, as `kill -9` would: its sockets close, its LFD learns it exited. */
-  kill(): void;
-  /** The process exits by itself (`exit code 1`: it could not bind its ports). */
-  exit(how: string): void;
+  role: Role<ServerActor> | null = null;
+
+  constructor(
+    server: string,
+    pid: number,
+    /** The stand-in of a hung process (takes the LFD's hello, stops answering: `hangOnLaunch`). */
+    readonly hung: Fake | null = null,
+  ) {
+    super(server, pid, () => {
+      this.role?.stop();
+      this.hung?.stop();
+    });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -265,24 +276,6 @@ export class Fake {
 // ---------------------------------------------------------------------------------------------
 // The harness
 
-/** Ports that are free now: bound to port 0 together (so they differ), then released. */
-async function freePorts(host: string, n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<net.Server>((resolve, reject) => {
-          const s = net.createServer();
-          s.once('error', reject);
-          s.listen({ host, port: 0 }, () => resolve(s));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-  return ports;
-}
-
 /** TCP handles of this process (sockets and listening servers), to check that a test left none. */
 function tcpHandles(): number {
   return process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap' || r === 'TCPServerWrap').length;
@@ -293,8 +286,10 @@ const FAKE_TIMERS = ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval
 export class Harness {
   readonly host = '127.0.0.1';
   readonly logs: Logged[] = [];
-  /** Launched processes, by server name, oldest first. */
-  readonly processes = new Map<string, Launched[]>();
+  /** Processes launched (or attached to) by an LFD, by server name, oldest first. */
+  private readonly procs = new ProcessTable<Launched>();
+  /** Processes a test started by hand (`server()`), by pid: an LFD may attach to one. */
+  private readonly byHand = new Map<number, Launched>();
   /** Processes their LFD killed (SIGKILL), in order with the logs; a kill of a dead one is not counted. */
   readonly kills: { seq: number; at: number; server: string; pid: number }[] = [];
   /**
@@ -312,7 +307,6 @@ export class Harness {
   private options: ClusterOptions = { ...DEFAULT_OPTIONS };
   private built: ClusterConfig | null = null;
   private seq = 0;
-  private nextPid = 4242;
   private readonly stoppers: (() => void)[] = [];
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private readonly errors: string[] = [];
@@ -322,8 +316,6 @@ export class Harness {
   private clock: sinon.SinonFakeTimers | null = null;
   private network: MemoryNetwork | null = null;
   private ports: number[] = [];
-  /** Every server machine started, by its (fake) pid. */
-  private readonly byPid = new Map<number, Role<ServerActor>>();
 
   private constructor(readonly kind: TransportKind) {}
 
@@ -336,7 +328,7 @@ export class Harness {
       h.ports = [7000, 7001, 7101, 7201, 7102, 7202, 7103, 7203];
     } else {
       h.tcpBaseline = tcpHandles();
-      h.ports = await freePorts(h.host, 8);
+      h.ports = await freePorts(8, h.host);
     }
     return h;
   }
@@ -375,28 +367,20 @@ export class Harness {
   iniText(): string {
     const o = this.options;
     const [rm, gfd, ...rest] = this.ports;
-    const lines = [
-      '[cluster]',
-      `mode = ${o.mode}`,
-      `heartbeat_freq = ${o.heartbeatFreq}`,
-      `heartbeat_timeout = ${o.heartbeatTimeout}`,
-      `checkpoint_freq = ${o.checkpointFreq}`,
-      `durability = ${o.durability}`,
-      `app = ${o.app}`,
-      '',
-      '[rm]',
-      `host = ${this.host}`,
-      `port = ${rm}`,
-      '[gfd]',
-      `host = ${this.host}`,
-      `port = ${gfd}`,
-    ];
-    SERVERS.forEach((s, i) => {
-      lines.push(`[server.${s}]`, `host = ${this.host}`, `port = ${rest[2 * i]}`, `peer_port = ${rest[2 * i + 1]}`);
-      lines.push(`[lfd.LFD${i + 1}]`, `server = ${s}`);
+    return clusterIni({
+      cluster: {
+        mode: o.mode,
+        heartbeat_freq: o.heartbeatFreq,
+        heartbeat_timeout: o.heartbeatTimeout,
+        checkpoint_freq: o.checkpointFreq,
+        durability: o.durability,
+        app: o.app,
+      },
+      rm: { host: this.host, port: rm! },
+      gfd: { host: this.host, port: gfd! },
+      servers: SERVERS.map((name, i) => ({ name, host: this.host, port: rest[2 * i]!, peerPort: rest[2 * i + 1]! })),
+      clients: Object.fromEntries(CLIENTS.map((c) => [c, { interval: o.clientInterval, message: MESSAGE[c]! }])),
     });
-    for (const c of CLIENTS) lines.push(`[client.${c}]`, `interval = ${o.clientInterval}`, `message = ${MESSAGE[c]}`);
-    return lines.join('\n') + '\n';
   }
 
   /** Milliseconds of the config's timings. */
@@ -554,57 +538,55 @@ export class Harness {
   // -------------------------------------------------------------------------------------------
   // Roles
 
-  private start<A extends AnyActorRef>(name: string, make: (inspect: (ev: any) => void) => A): Role<A> {
-    const role = { name, received: [] } as unknown as Role<A> & { actor: A };
-    const inspect = (ev: any) => {
-      if (ev.type === '@xstate.event' && ev.actorRef === role.actor) role.received.push({ seq: this.nextSeq(), at: Date.now(), event: ev.event });
-    };
-    role.actor = make(inspect);
+  /** A role's actor on its own transport, with every event it takes recorded; stopped by `close()`. */
+  private start<A extends AnyActorRef>(name: string, make: (hooks: ActorHooks) => A): Role<A> {
+    const received: Role<A>['received'] = [];
+    const actor = make({
+      onEvent: (event) => received.push({ seq: this.nextSeq(), at: Date.now(), event }),
+      onError: (err) => this.fail(name, err),
+    });
     let stopped = false;
-    role.stop = () => {
+    const stop = () => {
       if (stopped) return;
       stopped = true;
-      role.actor.stop();
+      actor.stop();
     };
-    role.actor.subscribe({ error: (err: unknown) => this.fail(name, err) });
-    this.stoppers.push(role.stop);
-    role.actor.start();
-    return role;
+    this.stoppers.push(stop);
+    return { name, actor, received, stop };
   }
 
-  server(name: string, pid = this.nextPid++, onBindFailure?: (reason: string) => void): Role<ServerActor> {
-    const t = this.transport(name);
-    if (onBindFailure) t.listener = reportBindFailure(t.listener, onBindFailure);
-    const input = { name, config: this.config, app: BUILT_IN_APPS[this.config.cluster.app]!, pid, print: this.printer(name, pid) };
-    const role = this.start(name, (inspect) => createActor(serverMachine.provide({ actors: { listener: t.listener, link: t.link, links: t.links } }), { input, inspect }));
-    this.byPid.set(pid, role);
-    return role;
+  private env(name: string, pid: number | null = null): RoleEnv {
+    return { config: this.config, transport: this.transport(name), print: this.printer(name, pid) };
+  }
+
+  /** A server started by hand: an LFD that finds it running attaches to it by its pid. */
+  server(name: string, pid = this.procs.newPid()): Role<ServerActor> {
+    const proc = new Launched(name, pid);
+    this.byHand.set(pid, proc);
+    return this.runServer(proc);
+  }
+
+  private runServer(proc: Launched): Role<ServerActor> {
+    const app = BUILT_IN_APPS[this.config.cluster.app]!;
+    proc.role = this.start(proc.server, (hooks) => startServerProcess(proc, this.env(proc.server, proc.pid), app, hooks));
+    return proc.role;
   }
 
   /** An LFD; with `launch` its server runs through the in-process launcher. */
   lfd(name: string, launch = true): Role<LfdActor> {
-    const t = this.transport(name);
-    const input = { name, config: this.config, launch, print: this.printer(name) };
-    const logic = lfdMachine.provide({ actors: { listener: t.listener, link: t.link, launcher: this.launcher() } });
-    return this.start(name, (inspect) => createActor(logic, { input, inspect }));
+    return this.start(name, (hooks) => startRole('lfd', this.env(name), { name, launch }, hooks, { launcher: this.launcher() }));
   }
 
   gfd(): Role<GfdActor> {
-    const t = this.transport('GFD');
-    const input = { config: this.config, print: this.printer('GFD') };
-    return this.start('GFD', (inspect) => createActor(gfdMachine.provide({ actors: { listener: t.listener, link: t.link } }), { input, inspect }));
+    return this.start('GFD', (hooks) => startRole('gfd', this.env('GFD'), {}, hooks));
   }
 
   rm(mode?: Mode): Role<RmActor> {
-    const t = this.transport('RM');
-    const input = { config: this.config, print: this.printer('RM'), ...(mode ? { mode } : {}) };
-    return this.start('RM', (inspect) => createActor(rmMachine.provide({ actors: { listener: t.listener, link: t.link, links: t.links } }), { input, inspect }));
+    return this.start('RM', (hooks) => startRole('rm', this.env('RM'), mode ? { mode } : {}, hooks));
   }
 
   client(name: string, opts: { count?: number; intervalMs?: number } = {}): Role<ClientActor> {
-    const t = this.transport(name);
-    const input = { name, config: this.config, print: this.printer(name), ...opts };
-    return this.start(name, (inspect) => createActor(clientMachine.provide({ actors: { listener: t.listener, link: t.link, links: t.links } }), { input, inspect }));
+    return this.start(name, (hooks) => startRole('client', this.env(name), { name, ...opts }, hooks));
   }
 
   /** A stand-in on the harness transport; stopped by `close()`. */
@@ -630,7 +612,7 @@ export class Harness {
 
   /** The processes launched for a server, oldest first. */
   launched(server: string): Launched[] {
-    return this.processes.get(server) ?? [];
+    return this.procs.of(server);
   }
 
   /** The phase of the running process of a server (null: none runs). */
@@ -641,74 +623,42 @@ export class Harness {
 
   /** The running process of a server (the latest launch, if alive). */
   current(server: string): Launched | null {
-    const last = this.launched(server).at(-1);
-    return last?.alive ? last : null;
+    return this.procs.current(server);
   }
 
   /**
-   * The LFDs' launcher, in process: a server machine (or a hung stand-in) per launch, with a fake
-   * pid. `kill` (SIGKILL) stops it at once, as the kernel would: its sockets close, and the LFD
-   * hears `process.exited` (after `exitDelayMs`). Stopping the launcher stops the server too (the
-   * production launcher sends SIGTERM). With `attachPid` (an LFD that found its server already
-   * running) it watches that process instead of starting one.
+   * The LFDs' launcher: a server machine (or a hung stand-in) per launch. A killed process is heard
+   * exited after `exitDelayMs`; stopping an LFD stops the server it launched (production sends
+   * SIGTERM), not one it attached to.
    */
-  launcher() {
-    return fromCallback<LauncherCommand, LauncherInput>(({ input, sendBack, receive }) => {
-      const server = input.server;
-      let stopped = false;
-      const report = (r: LauncherReport) => {
-        if (!stopped) sendBack(r);
-      };
-      const attachPid = (input as { attachPid?: number | null }).attachPid ?? null;
-      const proc = attachPid === null ? this.spawn(server) : this.attach(server, attachPid);
-      const end = (how: string) => {
-        if (!proc.alive) return;
-        proc.alive = false;
-        proc.how = how;
-        proc.role?.stop();
-        proc.hung?.stop();
-        if (this.exitDelayMs === 0) report({ type: 'process.exited', pid: proc.pid, how });
-        else globalThis.setTimeout(() => report({ type: 'process.exited', pid: proc.pid, how }), this.exitDelayMs);
-      };
-      proc.kill = () => end('signal SIGKILL');
-      proc.exit = end;
-      // Reported after the launcher actor is registered in the LFD, as a spawned child's would be.
-      queueMicrotask(() => report({ type: 'process.started', pid: proc.pid }));
-      receive((command) => {
-        if (command.type !== 'kill' || !proc.alive) return;
-        this.kills.push({ seq: this.nextSeq(), at: Date.now(), server, pid: proc.pid });
+  private launcher() {
+    return inProcessLauncher<Launched>({
+      spawn: (server) => this.spawn(server),
+      attach: (server, pid) => this.procs.find(server, pid) ?? this.attachByHand(pid),
+      kill: (proc) => {
+        this.kills.push({ seq: this.nextSeq(), at: Date.now(), server: proc.server, pid: proc.pid });
         this.onKill?.(proc);
-        end('signal SIGKILL');
-      });
-      return () => {
-        stopped = true;
-        proc.alive = false;
-        proc.role?.stop();
-        proc.hung?.stop();
-      };
+        proc.kill();
+      },
+      exitDelayMs: () => this.exitDelayMs,
+      onStop: 'terminate',
     });
   }
 
   /** A new process for a server: a server machine, or a hung stand-in when `hangOnLaunch` says so. */
   private spawn(server: string): Launched {
-    const pid = this.nextPid++;
+    const pid = this.procs.newPid();
     const answers = this.hangOnLaunch.get(server);
-    const hung = answers === undefined ? null : this.hungServer(server, answers);
-    // Like `steadfast server`, a launched server that cannot bind its ports exits at once with status 1.
-    const role = hung ? null : this.server(server, pid, (reason) => queueMicrotask(() => proc.exit(`exit code 1 (${reason})`)));
-    const proc: Launched = { server, pid, role, hung, alive: true, how: null, kill: () => {}, exit: () => {} };
-    this.processes.set(server, [...this.launched(server), proc]);
+    if (answers !== undefined) return this.procs.add(new Launched(server, pid, this.hungServer(server, answers)));
+    const proc = this.procs.add(new Launched(server, pid));
+    this.runServer(proc);
     return proc;
   }
 
-  /** The running process with that pid: one launched before, or a server started by `server()`. */
-  private attach(server: string, pid: number): Launched {
-    const known = this.launched(server).find((p) => p.pid === pid && p.alive);
-    if (known) return known;
-    const role = this.byPid.get(pid) ?? null;
-    const proc: Launched = { server, pid, role, hung: null, alive: true, how: null, kill: () => {}, exit: () => {} };
-    this.processes.set(server, [...this.launched(server), proc]);
-    return proc;
+  /** A server started by hand, now watched by an LFD. */
+  private attachByHand(pid: number): Launched | null {
+    const proc = this.byHand.get(pid);
+    return proc?.alive ? this.procs.add(proc) : null;
   }
 
   /** A process that hangs: it takes hellos on its peer port, answers `answers` heartbeats, then nothing. */
@@ -766,7 +716,6 @@ export class Harness {
   }
 }
 
-/** A server machine's phase, from its state value (null once stopped). */
 /** A `ready` as the RM sends it; `serving`: the mark for a member the RM counts as serving. */
 export const ready = (server: string, mode: Mode, role: ReplicaRole, epoch: number, peers: string[], serving = false): Frame => ({
   kind: 'ready',
@@ -781,20 +730,15 @@ export const ready = (server: string, mode: Mode, role: ReplicaRole, epoch: numb
 /** A client's request. */
 export const request = (server: string, num: number, body: string, client = 'C1'): Frame => ({ kind: 'request', client, server, num, body });
 
-export function phaseOf(role: Role<ServerActor>): Phase | null {
-  const snapshot = role.actor.getSnapshot();
-  if (snapshot.status !== 'active') return null;
-  // Read from the state value's words, whatever regions the machine has around them.
-  const value = JSON.stringify(snapshot.value);
-  return value.includes('"booting"') ? 'booting' : value.includes('"recovering"') ? 'recovering' : 'ready';
-}
+/** A server machine's phase (null once stopped). */
+export const phaseOf = (role: Role<ServerActor>): Phase | null => serverPhase(role.actor.getSnapshot());
 
 /**
- * One `describe` per transport, with a fresh harness around every test. The body reads the harness
- * through `h()`, and may call `h().use(…)` before it starts anything.
+ * One `describe` per transport (of `kinds`), with a fresh harness around every test. The body reads
+ * the harness through `h()`, and may call `h().use(…)` before it starts anything.
  */
-export function describeBoth(title: string, body: (h: () => Harness, kind: TransportKind) => void): void {
-  for (const kind of KINDS) {
+export function describeBoth(title: string, body: (h: () => Harness, kind: TransportKind) => void, kinds = KINDS): void {
+  for (const kind of kinds) {
     describe(`${title} [${kind}]`, function () {
       let current: Harness | null = null;
       beforeEach(async () => {
@@ -822,18 +766,4 @@ export function answerHeartbeats(fake: Fake, self: string, when: () => boolean =
       fake.reply(event.origin, { kind: 'heartbeat', from: self, to: event.frame.from, count: event.frame.count });
     }
   };
-}
-
-/** A listener that also tells `onFailure` when it cannot bind (as `run-role.ts` makes that fatal). */
-function reportBindFailure(listener: Transport['listener'], onFailure: (reason: string) => void): Transport['listener'] {
-  const inner = (listener as unknown as { config: (args: any) => (() => void) | void }).config;
-  return fromCallback<TransportCommand, ListenerInput>((args: any) =>
-    inner({
-      ...args,
-      sendBack: (event: TransportEvent) => {
-        if (event.type === 'listen.failed') onFailure(event.reason);
-        args.sendBack(event);
-      },
-    }),
-  );
 }

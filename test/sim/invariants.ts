@@ -280,11 +280,11 @@ export class Checker implements Observer {
     const up: string[] = [];
     const contexts: { server: string; ctx: ServerContext }[] = [];
     for (const server of w.servers) {
-      const live = w.live(server);
-      const proc = w.current(server);
+      const live = w.procs.live(server);
+      const proc = w.procs.current(server);
       if (live.length !== 1 || !proc) {
         const running = live.map((p) => p.key).join(', ') || 'none';
-        const latest = w.procs.get(server)?.at(-1);
+        const latest = w.procs.of(server).at(-1);
         this.violate(
           'relaunched-and-serving',
           `${server}: ${live.length} processes running (${running}); the latest launched, ${latest?.key ?? 'none'}, ${latest?.alive ? 'runs' : `ended (${latest?.how})`}`,

@@ -35,8 +35,6 @@ export class NetProcess {
     private readonly net: SimNet,
     readonly name: string,
     readonly host: string,
-    /** A listener could not bind: the process exits (production: exit status 1). */
-    onBindFailure: (reason: string) => void,
   ) {
     const inner = net.network.driver({ name, host });
     this.driver = {
@@ -54,11 +52,7 @@ export class NetProcess {
               onConnection(new GatedConn(conn, this, net));
             });
           },
-          (result: ListenResult) =>
-            this.gate(() => {
-              if (!result.ok) onBindFailure(`${h}:${port}: ${result.reason}`);
-              done(result);
-            }),
+          (result: ListenResult) => this.gate(() => done(result)),
         ),
       connect: (h, port, done) => {
         const attempt = (): void => {
@@ -207,8 +201,8 @@ export class SimNet {
     this.network = new MemoryNetwork({ random, latencyMs: (from, to) => this.latency(from, to) });
   }
 
-  process(name: string, host: string, onBindFailure: (reason: string) => void = () => {}): NetProcess {
-    return new NetProcess(this, name, host, onBindFailure);
+  process(name: string, host: string): NetProcess {
+    return new NetProcess(this, name, host);
   }
 
   latency(from: string, to: string): number {

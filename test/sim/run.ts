@@ -164,7 +164,7 @@ export function runSeed(options: RunOptions): RunResult {
   const hostOfServer = (server: string) => serverHost(Number(server.slice(1)));
   /** Serving, watched, reachable: a replica that certainly holds the state. */
   const healthy = (server: string): boolean => {
-    const p = world.current(server);
+    const p = world.procs.current(server);
     return (
       p !== null &&
       p.hungSince === null &&
@@ -204,7 +204,7 @@ export function runSeed(options: RunOptions): RunResult {
     later(`kill ${p.key}`, after, () => {
       if (!p.alive || !mayHit(p.server)) return;
       world.note('sim', `kill -9 ${p.key}`);
-      world.endServer(p, 'signal SIGKILL');
+      p.kill();
     });
   };
 
@@ -215,19 +215,19 @@ export function runSeed(options: RunOptions): RunResult {
     switch (kind) {
       case 'crash-server': {
         const server = pick(r, world.servers);
-        const p = world.current(server);
+        const p = world.procs.current(server);
         if (!p || !mayHit(server)) return;
         if (isSyncPrimary(p) && rand.aim() < 0.5) {
           killInFlight(p);
           return;
         }
         fault(kind, `kill -9 ${p.key}`);
-        world.endServer(p, 'signal SIGKILL');
+        p.kill();
         return;
       }
       case 'hang-server': {
         const server = pick(r, world.servers);
-        const p = world.current(server);
+        const p = world.procs.current(server);
         if (!p || p.hungSince !== null || !mayHit(server)) return;
         const style = r();
         // Short, at the lease's edge (where a thaw races the LFD's timeout), or long (killed).

@@ -7,13 +7,8 @@
  * Hosts: the RM on 10.0.0.1, the GFD on 10.0.0.2, server Si and its LFDi on 10.0.1.i, client Ci on
  * 10.0.2.i. Pids count from 4242; a server process is named `S1#4242` in traces.
  */
-import { createActor, fromCallback, type AnyActorRef, type AnyStateMachine } from 'xstate';
-import { clientMachine } from '../../src/actors/client.js';
-import { gfdMachine } from '../../src/actors/gfd.js';
-import type { LauncherCommand, LauncherInput, LauncherReport } from '../../src/actors/launcher.js';
-import { lfdMachine } from '../../src/actors/lfd.js';
-import { rmMachine } from '../../src/actors/rm.js';
-import { serverMachine, type ServerContext } from '../../src/actors/server.js';
+import type { AnyActorRef } from 'xstate';
+import type { ServerContext } from '../../src/actors/server.js';
 import type { App } from '../../src/app/index.js';
 import { kvApp } from '../../src/app/kv.js';
 import { logApp } from '../../src/app/log.js';
@@ -22,8 +17,8 @@ import { parseConfig } from '../../src/config/load.js';
 import type { ClusterConfig } from '../../src/config/types.js';
 import type { LogEvent, Print } from '../../src/log/events.js';
 import type { Frame, Mode, Phase } from '../../src/protocol/frames.js';
-import type { Transport, TransportCommand } from '../../src/transport/types.js';
 import { mulberry32 } from '../../src/random.js';
+import * as cluster from '../support/cluster.js';
 import { NetProcess, SimNet } from './net.js';
 import { ProcessClock, Scheduler } from './scheduler.js';
 import { Trace } from './trace.js';
@@ -59,27 +54,20 @@ export const clientHost = (i: number) => `10.0.2.${i}`;
 export const messageOf = (client: string) => `${client.toLowerCase()}-`;
 
 export function iniText(c: SimConfig): string {
-  const lines = [
-    '[cluster]',
-    `mode = ${c.mode}`,
-    `heartbeat_freq = ${c.heartbeatFreqS}`,
-    `heartbeat_timeout = ${c.heartbeatTimeoutS}`,
-    `checkpoint_freq = ${c.checkpointFreqS}`,
-    `durability = ${c.durability}`,
-    `app = ${c.app}`,
-    '[rm]',
-    `host = ${RM_HOST}`,
-    'port = 7000',
-    '[gfd]',
-    `host = ${GFD_HOST}`,
-    'port = 7001',
-  ];
-  for (let i = 1; i <= c.servers; i++) {
-    lines.push(`[server.S${i}]`, `host = ${serverHost(i)}`, `port = ${7100 + i}`, `peer_port = ${7200 + i}`);
-    lines.push(`[lfd.LFD${i}]`, `server = S${i}`);
-  }
-  for (const cl of c.clients) lines.push(`[client.${cl.name}]`, `interval = ${cl.intervalS}`, `message = ${messageOf(cl.name)}`);
-  return lines.join('\n') + '\n';
+  return cluster.clusterIni({
+    cluster: {
+      mode: c.mode,
+      heartbeat_freq: c.heartbeatFreqS,
+      heartbeat_timeout: c.heartbeatTimeoutS,
+      checkpoint_freq: c.checkpointFreqS,
+      durability: c.durability,
+      app: c.app,
+    },
+    rm: { host: RM_HOST, port: 7000 },
+    gfd: { host: GFD_HOST, port: 7001 },
+    servers: Array.from({ length: c.servers }, (_, i) => ({ name: `S${i + 1}`, host: serverHost(i + 1), port: 7101 + i, peerPort: 7201 + i })),
+    clients: Object.fromEntries(c.clients.map((cl) => [cl.name, { interval: cl.intervalS, message: messageOf(cl.name) }])),
+  });
 }
 
 /** What the world tells the invariant checker. */
@@ -94,23 +82,26 @@ export interface Observer {
   actorError(who: string, err: unknown): void;
 }
 
-export interface ServerProc {
-  server: string;
-  pid: number;
-  key: string;
-  actor: AnyActorRef;
-  clock: ProcessClock;
-  net: NetProcess;
-  alive: boolean;
+/** A server process of the simulated cluster: its machine, its clock and its network, which a hang pauses. */
+export class ServerProc extends cluster.ServerProcess {
+  /** `S1#4242`: its name in traces. */
+  readonly key: string;
+  actor!: AnyActorRef;
   /** Paused (SIGSTOP) since this time. */
-  hungSince: number | null;
-  /** Why it ended. */
-  how: string | null;
-  /** Who watches it (its LFD's launcher): told when it exits. */
-  onExit: ((how: string) => void) | null;
+  hungSince: number | null = null;
   /** Last LFD heartbeat it took (its lease runs `heartbeat_timeout` from here). */
-  lastLease: number | null;
-  phase: Phase | null;
+  lastLease: number | null = null;
+  phase: Phase | null = 'booting';
+
+  readonly clock: ProcessClock;
+  readonly net: NetProcess;
+
+  constructor(server: string, pid: number, sched: Scheduler, net: SimNet, host: string, halt: (proc: ServerProc) => void) {
+    super(server, pid, () => halt(this));
+    this.key = `${server}#${pid}`;
+    this.clock = new ProcessClock(sched);
+    this.net = net.process(this.key, host);
+  }
 }
 
 interface Role {
@@ -139,12 +130,6 @@ export interface WorldOptions {
   byHand?: string[];
 }
 
-/** A server machine's phase from its state value. */
-export function phaseOfValue(value: unknown): Phase {
-  const role = (value as { role?: unknown }).role;
-  return role === 'booting' || role === 'recovering' ? role : 'ready';
-}
-
 function stateText(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value).replace(/"/g, '');
 }
@@ -154,14 +139,13 @@ export class World {
   readonly net: SimNet;
   readonly servers: string[];
   /** Every server process ever started, by server name, oldest first. */
-  readonly procs = new Map<string, ServerProc[]>();
+  readonly procs = new cluster.ProcessTable<ServerProc>();
   readonly lfds = new Map<string, Role>();
   gfd: Role | null = null;
   rm: Role | null = null;
   readonly clients = new Map<string, Role>();
   /** Clients that gave up (printed that all servers are dead). */
   gaveUp = 0;
-  private nextPid = 4242;
   /** app = kv: each client's requests, kept across its restarts, and the line it was fed last. */
   private readonly workloads = new Map<string, { workload: KvWorkload; fed: string }>();
 
@@ -193,32 +177,19 @@ export class World {
     };
   }
 
-  /** Start a role machine as its own process (own actor system). */
-  private startActor(
-    who: string,
-    machine: AnyStateMachine,
-    input: unknown,
-    clock: ProcessClock | null,
-    onSnapshot?: (snapshot: any) => void,
-  ): AnyActorRef {
+  /** A role's process: its network endpoint and its printer. */
+  private env(who: string, net: NetProcess, proc: ServerProc | null = null): cluster.RoleEnv {
+    return { config: this.config, transport: net.transport(), print: this.printer(who, proc) };
+  }
+
+  /** Trace a role's states (and, with `events`, every event it takes); report a crash. */
+  private watch(who: string, onSnapshot?: (snapshot: any) => void): cluster.ActorHooks {
     let last = '';
     let lastNodes: readonly unknown[] = [];
     const trace = this.trace;
     const sched = this.sched;
-    const options: Record<string, unknown> = { input };
-    if (clock) options.clock = clock;
-    if (this.options.events) {
-      options.inspect = (ev: any) => {
-        if (ev.type === '@xstate.event' && ev.actorRef === actor) {
-          const e = ev.event;
-          const kind = e.frame?.kind ? `${e.type} ${summary(e.frame)}` : e.type;
-          trace.add({ t: sched.now, who, kind: 'event', event: kind });
-        }
-      };
-    }
-    const actor = createActor(machine, options);
-    actor.subscribe({
-      next: (snapshot: any) => {
+    const hooks: cluster.ActorHooks = {
+      onSnapshot: (snapshot: any) => {
         // Compare the active state nodes first: a new state value object comes with every step.
         const nodes = snapshot._nodes as readonly unknown[];
         if (nodes.length !== lastNodes.length || nodes.some((n, i) => n !== lastNodes[i])) {
@@ -231,149 +202,81 @@ export class World {
         }
         onSnapshot?.(snapshot);
       },
-      error: (err: unknown) => this.observer.actorError(who, err),
-    });
-    actor.start();
-    return actor;
+      onError: (err: unknown) => this.observer.actorError(who, err),
+    };
+    if (this.options.events) {
+      hooks.onEvent = (e: any) => {
+        const kind = e.frame?.kind ? `${e.type} ${summary(e.frame)}` : e.type;
+        trace.add({ t: sched.now, who, kind: 'event', event: kind });
+      };
+    }
+    return hooks;
   }
 
   // ---------------------------------------------------------------------------------------------
   // Servers, started by their LFD through the in-process launcher
 
-  private serverApp(procRef: () => ServerProc): App<any> {
+  private serverApp(proc: ServerProc): App<any> {
     // The log's applied-once watch needs unique request strings; kv requests repeat (two gets).
     if (this.sim.app === 'kv') return kvApp;
     const observer = this.observer;
     return {
       ...logApp,
       apply(state, request) {
-        observer.applied(procRef(), state, request);
+        observer.applied(proc, state, request);
         return logApp.apply(state, request);
       },
     };
   }
 
-  /** Observe what a server sends through its listeners and links. */
-  private watchedTransport(base: Transport, procRef: () => ServerProc): Transport {
-    const observer = this.observer;
-    const wrap = <L>(logic: L): L => {
-      const inner = (logic as unknown as { config: (args: any) => unknown }).config;
-      return fromCallback<TransportCommand, any>((args: any) =>
-        inner({
-          ...args,
-          receive: (listener: (c: TransportCommand) => void) =>
-            args.receive((command: TransportCommand) => {
-              if (command.type === 'send') observer.serverSends(procRef(), command.frame);
-              listener(command);
-            }),
-        }) as any,
-      ) as unknown as L;
-    };
-    return { listener: wrap(base.listener), link: wrap(base.link), links: wrap(base.links) };
-  }
-
-  spawnServer(server: string): ServerProc {
-    const pid = this.nextPid++;
-    const key = `${server}#${pid}`;
-    const index = this.servers.indexOf(server) + 1;
-    const clock = new ProcessClock(this.sched);
-    let proc: ServerProc | null = null;
-    const ref = () => proc!;
-    const net = this.net.process(key, serverHost(index), (reason) => {
-      // A server that cannot bind its ports exits at once (status 1), as `steadfast server` does.
-      this.note(key, `cannot listen (${reason}): exits`);
-      globalThis.queueMicrotask(() => this.endServer(ref(), 'exit code 1'));
+  private spawnServer(server: string): ServerProc {
+    const host = serverHost(this.servers.indexOf(server) + 1);
+    const proc = this.procs.add(new ServerProc(server, this.procs.newPid(), this.sched, this.net, host, (p) => this.halt(p)));
+    const env = this.env(proc.key, proc.net, proc);
+    // Observe what it sends; a server that cannot bind its ports exits, as `steadfast server` does.
+    const transport = cluster.tapTransport(env.transport, {
+      command: (command) => {
+        if (command.type === 'send') this.observer.serverSends(proc, command.frame);
+      },
+      event: (event) => {
+        if (event.type === 'listen.failed') this.note(proc.key, `cannot listen (${event.reason}): exits`);
+      },
     });
-    const t = this.watchedTransport(net.transport(), ref);
-    proc = {
-      server,
-      pid,
-      key,
-      actor: null as unknown as AnyActorRef,
-      clock,
-      net,
-      alive: true,
-      hungSince: null,
-      how: null,
-      onExit: null,
-      lastLease: null,
-      phase: 'booting',
-    };
-    this.procs.set(server, [...(this.procs.get(server) ?? []), proc]);
-    const input = { name: server, config: this.config, app: this.serverApp(ref), pid, print: this.printer(key, proc) };
-    const p = proc;
-    proc.actor = this.startActor(key, serverMachine.provide({ actors: { listener: t.listener, link: t.link, links: t.links } }), input, clock, (snapshot) => {
-      if (!p.alive) return;
-      const phase = snapshot.status === 'active' ? phaseOfValue(snapshot.value) : null;
-      p.phase = phase;
-      this.observer.serverChanged(p, phase, snapshot.context, snapshot.status === 'active' ? (snapshot.value as { lease?: string }).lease : undefined);
+    const hooks = this.watch(proc.key, (snapshot) => {
+      if (!proc.alive) return;
+      const phase = cluster.serverPhase(snapshot);
+      proc.phase = phase;
+      this.observer.serverChanged(proc, phase, snapshot.context, snapshot.status === 'active' ? (snapshot.value as { lease?: string }).lease : undefined);
     });
+    proc.actor = cluster.startServerProcess(proc, { ...env, transport }, this.serverApp(proc), { ...hooks, clock: proc.clock });
     return proc;
   }
 
-  /** The process ends (SIGKILL, or exit): its actor stops, its sockets close, its watcher hears. */
-  endServer(proc: ServerProc, how: string): void {
-    if (!proc.alive) return;
-    proc.alive = false;
-    proc.how = how;
+  /** The process ends (SIGKILL, or exit): its timers stop, its sockets close, its actor stops. */
+  private halt(proc: ServerProc): void {
     proc.clock.kill();
     const unaccepted = proc.net.kill();
     proc.phase = null;
-    this.note(proc.key, `process ends (${how})`);
+    this.note(proc.key, `process ends (${proc.how})`);
     if (unaccepted > 0) this.note(proc.key, `its kernel resets ${unaccepted} connection(s) it had not accepted (it was stopped)`);
     proc.actor.stop();
-    const watcher = proc.onExit;
-    proc.onExit = null;
-    watcher?.(how);
   }
 
-  /** The running process of a server (the latest, if alive). */
-  current(server: string): ServerProc | null {
-    const last = this.procs.get(server)?.at(-1);
-    return last?.alive ? last : null;
-  }
-
-  /** Every live process of a server (an orphan and a new one may overlap). */
-  live(server: string): ServerProc[] {
-    return (this.procs.get(server) ?? []).filter((p) => p.alive);
-  }
-
+  /**
+   * An LFD's launcher. Production polls an attached process every 100 ms (a child's exit is heard
+   * at once); an LFD here stops only by a crash, which leaves its server running, an orphan it may
+   * attach to when it comes back.
+   */
   private launcher(lfd: string) {
-    return fromCallback<LauncherCommand, LauncherInput>(({ input, sendBack, receive }) => {
-      let detached = false;
-      const report = (r: LauncherReport) => {
-        if (!detached) sendBack(r);
-      };
-      let proc: ServerProc | null;
-      let attached = false;
-      if (input.attachPid === null) {
-        proc = this.spawnServer(input.server);
-      } else {
-        proc = this.live(input.server).find((p) => p.pid === input.attachPid) ?? null;
-        attached = true;
-      }
-      const pid = proc?.pid ?? input.attachPid ?? -1;
-      // Reported after the launcher is registered in the LFD, as a spawned child's would be.
-      globalThis.queueMicrotask(() => report({ type: 'process.started', pid }));
-      const exited = (how: string) => {
-        // Production polls an attached process every 100 ms; a child's exit is heard at once.
-        const delay = attached ? 100 - (this.now % 100) : 0;
-        if (delay === 0) report({ type: 'process.exited', pid, how });
-        else globalThis.setTimeout(() => report({ type: 'process.exited', pid, how }), delay);
-      };
-      // A pid that is gone is found so at the first poll, after `process.started` (as in production).
-      if (proc === null) globalThis.queueMicrotask(() => exited('gone'));
-      else proc.onExit = exited;
-      receive((command) => {
-        if (command.type !== 'kill' || !proc?.alive) return;
+    return cluster.inProcessLauncher<ServerProc>({
+      spawn: (server) => this.spawnServer(server),
+      attach: (server, pid) => this.procs.find(server, pid),
+      kill: (proc) => {
         this.note(lfd, `kills ${proc.key} (SIGKILL)`);
-        this.endServer(proc, 'signal SIGKILL');
-      });
-      // The LFD stopped (in the simulator: crashed): its server runs on, an orphan it may attach to.
-      return () => {
-        detached = true;
-        if (proc && proc.onExit === exited) proc.onExit = null;
-      };
+        proc.kill();
+      },
+      exitDelayMs: (attached) => (attached ? 100 - (this.now % 100) : 0),
+      onStop: 'orphan',
     });
   }
 
@@ -381,61 +284,37 @@ export class World {
   // The other roles
 
   startLfd(name: string): void {
-    const index = Number(name.slice(3));
-    const net = this.net.process(name, serverHost(index));
-    const t = net.transport();
-    const logic = lfdMachine.provide({ actors: { listener: t.listener, link: t.link, launcher: this.launcher(name) } });
+    const net = this.net.process(name, serverHost(Number(name.slice(3))));
     const launch = !this.isByHand(`S${name.slice(3)}`);
-    const actor = this.startActor(name, logic, { name, config: this.config, launch, print: this.printer(name) }, null);
+    const actor = cluster.startRole('lfd', this.env(name, net), { name, launch }, this.watch(name), { launcher: this.launcher(name) });
     this.lfds.set(name, { name, actor, net, alive: true });
   }
 
   startGfd(): void {
     const net = this.net.process('GFD', GFD_HOST);
-    const t = net.transport();
-    const actor = this.startActor(
-      'GFD',
-      gfdMachine.provide({ actors: { listener: t.listener, link: t.link } }),
-      { config: this.config, print: this.printer('GFD') },
-      null,
-    );
-    this.gfd = { name: 'GFD', actor, net, alive: true };
+    this.gfd = { name: 'GFD', actor: cluster.startRole('gfd', this.env('GFD', net), {}, this.watch('GFD')), net, alive: true };
   }
 
   startRm(): void {
     const net = this.net.process('RM', RM_HOST);
-    const t = net.transport();
-    const actor = this.startActor(
-      'RM',
-      rmMachine.provide({ actors: { listener: t.listener, link: t.link, links: t.links } }),
-      { config: this.config, print: this.printer('RM') },
-      null,
-    );
-    this.rm = { name: 'RM', actor, net, alive: true };
+    this.rm = { name: 'RM', actor: cluster.startRole('rm', this.env('RM', net), {}, this.watch('RM')), net, alive: true };
   }
 
   startClient(name: string): void {
-    const index = Number(name.slice(1));
-    const net = this.net.process(name, clientHost(index));
-    const t = net.transport();
+    const net = this.net.process(name, clientHost(Number(name.slice(1))));
     const kv = this.sim.app === 'kv';
-    const print = this.printer(name);
-    const actor = this.startActor(
-      name,
-      clientMachine.provide({ actors: { listener: t.listener, link: t.link, links: t.links } }),
-      { name, config: this.config, print: kv ? this.feeding(name, print) : print, stdin: kv },
-      null,
-      (snapshot) => {
-        if (snapshot.status === 'done' && this.clients.get(name)?.actor === actor) {
-          // It printed that all servers are dead and exited; an operator starts it again.
-          this.gaveUp += 1;
-          this.stopRole(this.clients.get(name)!, 'exits (all servers dead)');
-          globalThis.setTimeout(() => {
-            if (!this.clients.get(name)?.alive) this.startClient(name);
-          }, 1000);
-        }
-      },
-    );
+    const env = this.env(name, net);
+    const hooks = this.watch(name, (snapshot) => {
+      if (snapshot.status === 'done' && this.clients.get(name)?.actor === actor) {
+        // It printed that all servers are dead and exited; an operator starts it again.
+        this.gaveUp += 1;
+        this.stopRole(this.clients.get(name)!, 'exits (all servers dead)');
+        globalThis.setTimeout(() => {
+          if (!this.clients.get(name)?.alive) this.startClient(name);
+        }, 1000);
+      }
+    });
+    const actor = cluster.startRole('client', { ...env, print: kv ? this.feeding(name, env.print) : env.print }, { name, stdin: kv }, hooks);
     this.clients.set(name, { name, actor, net, alive: true });
     if (kv) {
       const before = this.workloads.get(name);
@@ -509,7 +388,7 @@ export class World {
     this.stopping = true;
     for (const c of this.clients.values()) if (c.alive) this.stopRole(c, 'stops');
     for (const l of this.lfds.values()) if (l.alive) this.stopRole(l, 'stops');
-    for (const procs of this.procs.values()) for (const p of procs) if (p.alive) this.endServer(p, 'stopped');
+    for (const p of this.procs.all()) p.end('stopped');
     if (this.gfd?.alive) this.stopRole(this.gfd, 'stops');
     if (this.rm?.alive) this.stopRole(this.rm, 'stops');
   }

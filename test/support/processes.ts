@@ -23,6 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { clusterIni } from './cluster.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = path.join(ROOT, 'bin', 'steadfast');
@@ -82,18 +83,16 @@ export async function writeConfig(opts: ClusterOptions = {}): Promise<TestCluste
   const [rmPort, gfdPort, ...rest] = await freePorts(2 + 2 * count);
   const servers: ServerPorts[] = [];
   for (let i = 0; i < count; i++) servers.push({ name: `S${i + 1}`, port: rest[2 * i]!, peerPort: rest[2 * i + 1]! });
-  const lines: string[] = ['[cluster]'];
-  for (const [key, value] of Object.entries({ ...FAST, ...opts.cluster })) lines.push(`${key} = ${value}`);
-  lines.push('', '[rm]', `host = ${HOST}`, `port = ${rmPort}`, '', '[gfd]', `host = ${HOST}`, `port = ${gfdPort}`);
-  for (const s of servers) lines.push('', `[server.${s.name}]`, `host = ${HOST}`, `port = ${s.port}`, `peer_port = ${s.peerPort}`);
-  servers.forEach((s, i) => lines.push('', `[lfd.LFD${i + 1}]`, `server = ${s.name}`));
-  for (const [name, keys] of Object.entries(opts.clients ?? {})) {
-    lines.push('', `[client.${name}]`);
-    for (const [key, value] of Object.entries(keys)) lines.push(`${key} = ${value}`);
-  }
+  const text = clusterIni({
+    cluster: { ...FAST, ...opts.cluster },
+    rm: { host: HOST, port: rmPort! },
+    gfd: { host: HOST, port: gfdPort! },
+    servers: servers.map((s) => ({ ...s, host: HOST })),
+    clients: opts.clients ?? {},
+  });
   const dir = tempDir();
   const file = path.join(dir, 'cluster.ini');
-  writeFileSync(file, lines.join('\n') + '\n');
+  writeFileSync(file, text);
   return {
     file,
     dir,

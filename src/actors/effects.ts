@@ -78,7 +78,7 @@ const notProvided = (what: string) =>
     throw new Error(`${what} not provided: create the actor from machine.provide({ actors })`);
   });
 
-/** Placeholders in `setup`, replaced by a real transport with `provide` (see `withTransport`). */
+/** Placeholders in `setup`, replaced by a real transport with `provide`. */
 export const transportSlots = {
   listener: notProvided('listener') as ReturnType<typeof fromCallback<TransportCommand, ListenerInput>>,
   link: notProvided('link') as ReturnType<typeof fromCallback<TransportCommand, LinkInput>>,

@@ -122,8 +122,8 @@ function snapshotFor(ctx: ServerContext, to: string): Step {
 }
 
 /** The role region's value is `booting`, `recovering` or `{ ready: … }`. */
-function phaseOf(value: unknown): Phase {
-  const role = (value as { role?: unknown }).role;
+export function phaseOf(value: unknown): Phase {
+  const role = (value as { role?: unknown } | null)?.role;
   return role === 'booting' || role === 'recovering' ? role : 'ready';
 }
 

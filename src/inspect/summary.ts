@@ -5,14 +5,8 @@
 import type { GfdContext } from '../actors/gfd.js';
 import { statusFrame } from '../core/replication.js';
 import type { RmContext } from '../actors/rm.js';
-import type { ServerContext } from '../actors/server.js';
+import { phaseOf, type ServerContext } from '../actors/server.js';
 import type { Summary } from './records.js';
-
-/** The server's role region: `booting`, `recovering` or `{ ready: … }`. */
-function phaseOf(value: unknown): string {
-  const role = (value as { role?: unknown } | null)?.role;
-  return role === 'booting' || role === 'recovering' ? role : 'ready';
-}
 
 export function summarize(machineId: string, value: unknown, context: unknown): Summary | null {
   try {

@@ -12,7 +12,7 @@ import { gfdMachine } from '../../src/actors/gfd.js';
 import type { LauncherCommand, LauncherInput, LauncherReport } from '../../src/actors/launcher.js';
 import { lfdMachine } from '../../src/actors/lfd.js';
 import { rmMachine } from '../../src/actors/rm.js';
-import { serverMachine } from '../../src/actors/server.js';
+import { phaseOf, serverMachine } from '../../src/actors/server.js';
 import type { App } from '../../src/app/index.js';
 import type { ClusterConfig, Endpoint, ServerConfig } from '../../src/config/types.js';
 import type { Print } from '../../src/log/events.js';
@@ -103,9 +103,7 @@ export function startRole<K extends RoleKind>(
 
 /** A server machine's phase, from its role region (null once it stopped). */
 export function serverPhase(snapshot: { status: string; value: unknown }): Phase | null {
-  if (snapshot.status !== 'active') return null;
-  const role = (snapshot.value as { role?: unknown }).role;
-  return role === 'booting' || role === 'recovering' ? role : 'ready';
+  return snapshot.status === 'active' ? phaseOf(snapshot.value) : null;
 }
 
 /** The transport with what its actors send back (`event`) and are told (`command`) shown to `tap` first. */

@@ -152,10 +152,10 @@ export const clientMachine = setup({
     hasBody: ({ context }) => context.body !== null,
     isInputDone: ({ context }) => context.stdin && context.inputDone && context.lines.length === 0,
     isPassive: ({ context }) => context.mode === 'passive',
-    allDead: ({ context }) => context.giveUp && context.emptyRounds >= 3,
+    isEveryServerDead: ({ context }) => context.giveUp && context.emptyRounds >= 3,
     /** `<S1, C1 last 15, error>`: this name was used before; go on above its last number. */
     isLastNumber: ({ context, event }) => {
-      if (event.type !== 'frame.error') return false;
+      assertEvent(event, 'frame.error');
       const last = lastNumberOf(event.frame.message, context.name);
       // A late refusal of an older number must not take the client back.
       return last !== null && last >= context.num;
@@ -177,34 +177,34 @@ export const clientMachine = setup({
       if (servers.length > 0) enqueue.raise({ type: 'service.seen' });
       enqueue.assign({ mode, servers, up: context.up.filter((s) => servers.includes(s)) });
     }),
-    rmUp: assign({ rmUp: true }),
-    rmDown: assign({ rmUp: false }),
-    serverDown: assign(({ context, event }) => {
+    assignRmUp: assign({ rmUp: true }),
+    assignRmDown: assign({ rmUp: false }),
+    assignServerDown: assign(({ context, event }) => {
       assertEvent(event, 'link.down');
       const s = event.origin.link;
       return { up: context.up.filter((u) => u !== s), sentTo: context.sentTo.filter((u) => u !== s) };
     }),
-    serverUp: assign(({ context, event }) => {
+    assignServerUp: assign(({ context, event }) => {
       assertEvent(event, 'link.up');
       const s = event.origin.link;
       return { up: [...context.up.filter((u) => u !== s), s] };
     }),
-    nextRequest: assign(({ context }) => {
+    assignNextRequest: assign(({ context }) => {
       if (!context.stdin) return { body: `${context.message}${context.num}`, sentTo: [] };
       const [line, ...lines] = context.lines;
       return { body: line?.body ?? null, current: line?.id ?? null, lines, sentTo: [], sent: false };
     }),
-    queueLine: assign(({ context, event }) => {
+    assignQueuedLine: assign(({ context, event }) => {
       if (event.type === 'request.submit') return { lines: [...context.lines, { id: event.id, body: event.body }] };
       if (event.type !== 'line' || event.text === '') return {};
       return { lines: [...context.lines, { id: null, body: event.text }] };
     }),
-    dropCurrent: assign({ body: null, current: null }),
-    dropQueued: assign(({ context, event }) => {
+    assignCurrentDropped: assign({ body: null, current: null }),
+    assignQueuedDropped: assign(({ context, event }) => {
       assertEvent(event, 'request.cancel');
       return { lines: context.lines.filter((l) => l.id !== event.id) };
     }),
-    endInput: assign({ inputDone: true }),
+    assignInputDone: assign({ inputDone: true }),
     send: enqueueActions(({ enqueue, self, context }) => {
       const { sentTo, effects } = sendCurrent(context, false);
       enqueue.assign({ sentTo, sent: context.sent || sentTo.length > 0 });
@@ -240,7 +240,7 @@ export const clientMachine = setup({
         print({ event: 'client.duplicate', name: context.name, num: event.frame.num, server: event.frame.server }),
       ]);
     }),
-    skipToAfterLast: assign(({ context, event }) => {
+    assignAfterLast: assign(({ context, event }) => {
       assertEvent(event, 'frame.error');
       const last = lastNumberOf(event.frame.message, context.name)!;
       return { num: last + 1, body: context.stdin ? context.body : `${context.message}${last + 1}`, sentTo: [] };
@@ -251,7 +251,7 @@ export const clientMachine = setup({
         print({ event: 'link.error', name: context.name, peer: event.frame.name, message: event.frame.message }),
       ]);
     }),
-    countRound: assign(({ context }) => {
+    assignRound: assign(({ context }) => {
       const nowhere = !context.rmUp || context.servers.length === 0;
       const empty = !context.answeredThisRound && nowhere;
       return { emptyRounds: empty ? context.emptyRounds + 1 : 0, answeredThisRound: false };
@@ -312,16 +312,16 @@ export const clientMachine = setup({
   ],
   on: {
     'link.refused': { actions: 'logRefused' },
-    'link.up': [{ guard: 'isFromRm', actions: ['rmUp', 'askRm'] }, { guard: 'isFromServerLink', actions: 'serverUp' }],
-    'link.down': [{ guard: 'isFromRm', actions: 'rmDown' }, { actions: 'serverDown' }],
+    'link.up': [{ guard: 'isFromRm', actions: ['assignRmUp', 'askRm'] }, { guard: 'isFromServerLink', actions: 'assignServerUp' }],
+    'link.down': [{ guard: 'isFromRm', actions: 'assignRmDown' }, { actions: 'assignServerDown' }],
     'frame.clientView': { guard: 'isFromRm', actions: 'takeView' },
     'frame.reply': { guard: 'isDuplicateReply', actions: 'discardDuplicate' },
     'frame.failed': { guard: 'isDuplicateReply', actions: 'discardDuplicate' },
     'frame.error': { actions: 'noteError' },
-    line: { actions: 'queueLine' },
-    'request.submit': { actions: 'queueLine' },
-    'request.cancel': { actions: 'dropQueued' },
-    eof: { actions: 'endInput' },
+    line: { actions: 'assignQueuedLine' },
+    'request.submit': { actions: 'assignQueuedLine' },
+    'request.cancel': { actions: 'assignQueuedDropped' },
+    eof: { actions: 'assignInputDone' },
   },
   output: ({ context }) => ({ exitCode: context.emptyRounds >= 3 ? 1 : 0 }),
   initial: 'running',
@@ -338,28 +338,28 @@ export const clientMachine = setup({
               after: { interval: 'preparing' },
             },
             preparing: {
-              entry: 'nextRequest',
+              entry: 'assignNextRequest',
               always: [
                 { guard: 'hasBody', target: 'sending' },
                 { guard: 'isInputDone', target: '#client.finished' },
               ],
               on: {
-                line: { target: 'preparing', reenter: true, actions: 'queueLine' },
-                'request.submit': { target: 'preparing', reenter: true, actions: 'queueLine' },
-                eof: { target: 'preparing', reenter: true, actions: 'endInput' },
+                line: { target: 'preparing', reenter: true, actions: 'assignQueuedLine' },
+                'request.submit': { target: 'preparing', reenter: true, actions: 'assignQueuedLine' },
+                eof: { target: 'preparing', reenter: true, actions: 'assignInputDone' },
               },
             },
             sending: {
               entry: 'send',
               on: {
-                'link.up': [{ guard: 'isFromRm', actions: ['rmUp', 'askRm'] }, { guard: 'isFromServerLink', actions: ['serverUp', 'send'] }],
+                'link.up': [{ guard: 'isFromRm', actions: ['assignRmUp', 'askRm'] }, { guard: 'isFromServerLink', actions: ['assignServerUp', 'send'] }],
                 'frame.clientView': { guard: 'isFromRm', actions: ['takeView', 'send'] },
                 'frame.reply': takeAnswer(),
                 'frame.failed': takeAnswer(),
                 // Taken back before it went anywhere: its number stays free for the next request.
-                'request.cancel': [{ guard: 'isCurrentUnsent', target: 'waiting', actions: 'dropCurrent' }, { actions: 'dropQueued' }],
+                'request.cancel': [{ guard: 'isCurrentUnsent', target: 'waiting', actions: 'assignCurrentDropped' }, { actions: 'assignQueuedDropped' }],
                 'frame.error': [
-                  { guard: 'isLastNumber', target: 'sending', reenter: true, actions: ['noteError', 'skipToAfterLast'] },
+                  { guard: 'isLastNumber', target: 'sending', reenter: true, actions: ['noteError', 'assignAfterLast'] },
                   { actions: 'noteError' },
                 ],
               },
@@ -384,8 +384,8 @@ export const clientMachine = setup({
               after: { startupTime: 'counting' },
             },
             counting: {
-              always: { guard: 'allDead', target: '#client.dead' },
-              after: { interval: { target: 'counting', reenter: true, actions: 'countRound' } },
+              always: { guard: 'isEveryServerDead', target: '#client.dead' },
+              after: { interval: { target: 'counting', reenter: true, actions: 'assignRound' } },
             },
           },
         },

@@ -119,9 +119,9 @@ export const lfdMachine = setup({
     /** The LFD's link to the server's peer port is up: some process holds the server's ports. */
     isPortHeld: stateIn('#lfdConnected'),
     /** A process runs under this LFD (started or attached by pid), so a SIGKILL can reach it. */
-    canKill: and(['isLaunching', stateIn('#lfdRunning')]),
+    isKillable: and(['isLaunching', stateIn('#lfdRunning')]),
     /** The process lost is the one reported added, and this LFD can kill it. */
-    canKillReported: and(['canKill', ({ context }) => context.added]),
+    isReportedKillable: and(['isKillable', ({ context }) => context.added]),
     isBootingStatus: and(['isFromServer', ({ event }) => event.type === 'frame.serverStatus' && event.frame.phase === 'booting']),
     isStartedByHand: not('isLaunching'),
     isLostByHand: and(['isFromServer', not('isLaunching')]),
@@ -177,9 +177,15 @@ export const lfdMachine = setup({
         sendOn(SERVER_LINK, { kind: 'statusQuery', from: context.name, target: context.server.name }),
       ]),
     ),
-    assignAttachPid: assign(({ event }) => (event.type === 'frame.serverStatus' ? { attachPid: event.frame.pid } : {})),
-    assignPid: assign(({ event }) => (event.type === 'process.started' ? { pid: event.pid } : {})),
-    markRelaunch: assign({ relaunch: true }),
+    assignAttachPid: assign(({ event }) => {
+      assertEvent(event, 'frame.serverStatus');
+      return { attachPid: event.frame.pid };
+    }),
+    assignPid: assign(({ event }) => {
+      assertEvent(event, 'process.started');
+      return { pid: event.pid };
+    }),
+    assignRelaunch: assign({ relaunch: true }),
     printFenced: enqueueActions(({ enqueue, self, context }) =>
       runEffects(enqueue, self, context.print, [
         warn(context, `${context.server.name} was reported deleted and this LFD cannot kill it: no heartbeats until its lease has run out and it boots again`),
@@ -190,7 +196,7 @@ export const lfdMachine = setup({
      * Another process to watch: not reported deleted; a fresh one has not answered yet, an attached
      * one may have (while this LFD probed, on the same link).
      */
-    forgetAddedIfNew: assign(({ context }) => (context.attachPid === null ? { added: false, deleted: false } : { deleted: false })),
+    assignNotAddedIfNew: assign(({ context }) => (context.attachPid === null ? { added: false, deleted: false } : { deleted: false })),
     printHeld: enqueueActions(({ enqueue, self, context }) =>
       runEffects(enqueue, self, context.print, [
         warn(context, `${context.server.name}'s ports are held by a process that does not answer; waiting for it (a new one could not bind)`),
@@ -203,14 +209,14 @@ export const lfdMachine = setup({
      * The process is gone. One that never served was never reported, so no `launch` will come for
      * it: this LFD starts it again itself (through the restart-storm guard).
      */
-    countDeath: assign(({ context }) => ({
+    assignDeath: assign(({ context }) => ({
       deaths: context.deaths + 1,
       attachPid: null,
       pid: null,
       relaunch: context.relaunch || !context.added,
       added: false,
     })),
-    resetDeaths: assign({ deaths: 0 }),
+    assignNoDeaths: assign({ deaths: 0 }),
     printRestartDelay: enqueueActions(({ enqueue, self, context }) => {
       enqueue.assign({ relaunch: false });
       const delay = restartDelay(context.deaths);
@@ -322,7 +328,7 @@ export const lfdMachine = setup({
         },
         running: {
           id: 'lfdRunning',
-          entry: 'forgetAddedIfNew',
+          entry: 'assignNotAddedIfNew',
           invoke: {
             src: 'launcher',
             id: 'process',
@@ -330,10 +336,10 @@ export const lfdMachine = setup({
           },
           on: {
             'process.started': { actions: ['assignPid', 'printLaunching'] },
-            'process.exited': { target: 'dead', actions: ['printExited', 'countDeath'] },
+            'process.exited': { target: 'dead', actions: ['printExited', 'assignDeath'] },
             // The `launch` for a process this LFD reported deleted, come before its exit did (an
             // attached one's exit is seen at the next poll): start again once it is gone.
-            'frame.launch': { guard: 'isLaunchForDeleted', actions: ['killProcess', 'markRelaunch'] },
+            'frame.launch': { guard: 'isLaunchForDeleted', actions: ['killProcess', 'assignRelaunch'] },
           },
           initial: 'starting',
           states: {
@@ -342,7 +348,7 @@ export const lfdMachine = setup({
             settled: {
               on: {
                 // The RM heard of a failure; if our server does not answer, replace it.
-                'frame.launch': { guard: 'isServerSilent', actions: ['killProcess', 'markRelaunch'] },
+                'frame.launch': { guard: 'isServerSilent', actions: ['killProcess', 'assignRelaunch'] },
               },
             },
           },
@@ -423,7 +429,7 @@ export const lfdMachine = setup({
               on: {
                 'frame.heartbeat': { guard: 'isFromServer', target: 'alive', actions: ['forwardAnswer', 'reportAdd'] },
                 'monitor.silent': [
-                  { guard: 'canKill', target: 'hung', actions: ['killProcess', 'printSilent'] },
+                  { guard: 'isKillable', target: 'hung', actions: ['killProcess', 'printSilent'] },
                   { target: 'silent', actions: 'printSilent' },
                 ],
                 'link.down': { guard: 'isFromServer', target: '#lfd.watch.disconnected' },
@@ -431,12 +437,12 @@ export const lfdMachine = setup({
             },
             alive: {
               id: 'serverAlive',
-              after: { stableTime: { actions: 'resetDeaths' } },
+              after: { stableTime: { actions: 'assignNoDeaths' } },
               on: {
                 'frame.heartbeat': { guard: 'isFromServer', actions: 'forwardAnswer' },
                 // SIGKILL before `delete`: a hung server must never answer again once replaced.
                 'monitor.silent': [
-                  { guard: 'canKill', target: 'hung', actions: ['killProcess', failSilent] },
+                  { guard: 'isKillable', target: 'hung', actions: ['killProcess', failSilent] },
                   { guard: 'isStartedByHand', target: '#lfd.watch.fencing', actions: failSilent },
                   { target: 'silent', actions: failSilent },
                 ],
@@ -445,7 +451,7 @@ export const lfdMachine = setup({
                 // One started by hand cannot be killed: it is fenced instead (`fencing`). A launching
                 // LFD's process is gone or being replaced, and what it starts next boots afresh.
                 'link.down': [
-                  { guard: and(['isFromServer', 'canKillReported']), target: '#lfd.watch.disconnected', actions: ['killProcess', failConnectionLost] },
+                  { guard: and(['isFromServer', 'isReportedKillable']), target: '#lfd.watch.disconnected', actions: ['killProcess', failConnectionLost] },
                   { guard: 'isLostByHand', target: '#lfd.watch.fencing.unreachable', actions: failConnectionLost },
                   { guard: 'isFromServer', target: '#lfd.watch.disconnected', actions: failConnectionLost },
                 ],

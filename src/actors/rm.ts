@@ -168,7 +168,8 @@ export const rmMachine = setup({
     }),
     /** Still asking the members of a restart: a change joins the question instead. */
     joinRestart: enqueueActions(({ enqueue, context, event }) => {
-      if (event.type !== 'frame.membership' || !context.restart) return;
+      assertEvent(event, 'frame.membership');
+      if (!context.restart) return;
       const { server, change } = event.frame;
       const servers = context.restart.servers.filter((s) => s !== server);
       const { [server]: _, ...statuses } = context.restart.statuses;

@@ -178,7 +178,7 @@ const epochGate = (holdsFuture = true) => [
 const adoptReady = () => ['assignReady' as const, 'wantPeers' as const, 'replayHeld' as const, 'retargetPending' as const, 'orderEpoch' as const];
 
 /** The lease ran out: the replica forgets, drops its peer links, and boots again. */
-const leaseExpired = () => ({ target: 'booting' as const, actions: ['forgetAll' as const, 'wantPeers' as const, 'startOver' as const] });
+const leaseExpired = () => ({ target: 'booting' as const, actions: ['assignForgotten' as const, 'wantPeers' as const, 'startOver' as const] });
 
 export const serverMachine = setup({
   types: {
@@ -201,11 +201,11 @@ export const serverMachine = setup({
     /** Peer frames carry the sender's epoch: older ones are dropped, newer ones wait for their `ready`. */
     isStale: ({ context, event }) => 'frame' in event && hasEpoch(event.frame) && event.frame.epoch < context.epoch,
     isFuture: ({ context, event }) => 'frame' in event && hasEpoch(event.frame) && event.frame.epoch > context.epoch,
-    namesPrimary: ({ event }) => event.type === 'frame.ready' && event.frame.role === 'primary',
+    isPrimaryReady: ({ event }) => event.type === 'frame.ready' && event.frame.role === 'primary',
     /** The RM counts this server as serving already: not meant for a process that does not serve. */
-    meantForServing: ({ event }) => event.type === 'frame.ready' && event.frame.serving === true,
-    namesPeers: ({ event }) => event.type === 'frame.ready' && event.frame.peers.length > 0,
-    changesRole: ({ context, event }) =>
+    isReadyForServing: ({ event }) => event.type === 'frame.ready' && event.frame.serving === true,
+    hasPeers: ({ event }) => event.type === 'frame.ready' && event.frame.peers.length > 0,
+    isRoleChange: ({ context, event }) =>
       event.type === 'frame.ready' && (event.frame.role !== context.role || event.frame.mode !== context.mode),
     isActive: ({ context }) => context.mode === 'active',
     /** Active mode under the sequencer's total order (ordering.ts); off only by a test switch. */
@@ -383,18 +383,18 @@ export const serverMachine = setup({
       enqueue.assign(() => ordered.data);
       runEffects(enqueue, self, context.print, [...step.effects, ...resendTo(step.data, peer), ...ordered.effects]);
     }),
-    peerDown: assign(({ context, event }) => {
+    assignPeerDown: assign(({ context, event }) => {
       assertEvent(event, 'link.down');
       return { up: context.up.filter((p) => p !== event.origin.link) };
     }),
-    forgetLfd: assign({ lfd: null }),
+    assignNoLfd: assign({ lfd: null }),
     takeAck: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'peer.ack');
       const step = takeAck(context, event.frame.from, event.frame.seq);
       perform(enqueue, self, context, step);
     }),
     /** The lease ran out: whatever this process holds may be stale (its assignment too). */
-    forgetAll: assign(({ context }) => ({ ...forget(context), up: [], owed: [], future: [] })),
+    assignForgotten: assign(({ context }) => ({ ...forget(context), up: [], owed: [], future: [] })),
     /** Booting again, said and shown to the LFD. */
     startOver: enqueueActions(({ enqueue, self, context }) => {
       // Closing the LFD's link makes the loss visible: the LFD reports delete, reconnects, reports
@@ -491,7 +491,7 @@ export const serverMachine = setup({
     'listen.ready': { actions: 'markListening' },
     'frame.hello': { actions: 'greetLfd' },
     'link.up': { guard: 'isFromPeerLink', actions: 'peerUp' },
-    'link.down': [{ guard: 'isFromPeerLink', actions: 'peerDown' }, { guard: 'isFromLfdLink', actions: 'forgetLfd' }],
+    'link.down': [{ guard: 'isFromPeerLink', actions: 'assignPeerDown' }, { guard: 'isFromLfdLink', actions: 'assignNoLfd' }],
     'frame.statusQuery': { actions: 'answerStatus' },
   },
   type: 'parallel',
@@ -523,9 +523,9 @@ export const serverMachine = setup({
               { guard: 'isStale' },
               // Sent for a process that served under this name (relaunched since, or this one before
               // its lease ran out): the RM learns of the change from the LFD and assigns it afresh.
-              { guard: 'meantForServing', actions: 'ignoreReady' },
-              { guard: 'namesPrimary', target: 'ready', actions: adoptReady() },
-              { guard: 'namesPeers', target: 'recovering', actions: adoptReady() },
+              { guard: 'isReadyForServing', actions: 'ignoreReady' },
+              { guard: 'isPrimaryReady', target: 'ready', actions: adoptReady() },
+              { guard: 'hasPeers', target: 'recovering', actions: adoptReady() },
               { target: 'ready', actions: adoptReady() },
             ],
           },
@@ -539,8 +539,8 @@ export const serverMachine = setup({
             'peer.update': { guard: 'isFromMyPrimary', actions: 'holdRequest' },
             'frame.ready': [
               { guard: 'isStale' },
-              { guard: 'meantForServing', actions: 'ignoreReady' },
-              { guard: 'namesPrimary', target: 'ready', actions: adoptReady() },
+              { guard: 'isReadyForServing', actions: 'ignoreReady' },
+              { guard: 'isPrimaryReady', target: 'ready', actions: adoptReady() },
               // Drawn as a transition (not re-entering): a new assignment still waits for its snapshot.
               { target: 'recovering', actions: adoptReady() },
             ],
@@ -557,7 +557,7 @@ export const serverMachine = setup({
             'lease.expired': leaseExpired(),
             'frame.ready': [
               { guard: 'isStale' },
-              { guard: 'changesRole', target: '.deciding', actions: adoptReady() },
+              { guard: 'isRoleChange', target: '.deciding', actions: adoptReady() },
               { actions: [...adoptReady(), 'confirmServing' as const] },
             ],
             'frame.sendCheckpoint': { actions: 'sendSnapshot' },

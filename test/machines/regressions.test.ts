@@ -24,7 +24,7 @@ describeBoth('regressions', (harness) => {
     expect(h.logged('link.refused', 'S1')).to.have.length(1);
   });
 
-  // BUG 2 (client.ts, guard isLastNumber + action skipToAfterLast): a `C1 last N` error that
+  // BUG 2 (client.ts, guard isLastNumber + action assignAfterLast): a `C1 last N` error that
   // arrives late (here from the second of two active replicas, for request 1) moves the client
   // back to N + 1 although it already went past it: it sends N + 1 again and counts its reply a
   // second time. Fix: take the error only when it is about the request in flight and N >= num - 1

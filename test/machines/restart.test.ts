@@ -381,7 +381,7 @@ describeBoth('restart: failures while the RM is away', (harness) => {
 
 // Regressions: each failed before commit 2ec8086 (found by these tests; see the notes in each).
 describeMemory('restart: regressions (lease, launch)', (harness) => {
-  // BUG (server.ts `forgetAll`): a server whose lease ran out told nobody. The lease counts from
+  // BUG (server.ts `assignForgotten`): a server whose lease ran out told nobody. The lease counts from
   // the last heartbeat the server got, the LFD's watchdog from the last answer the LFD got; with
   // jitter on their link the lease can run out while the LFD sees nothing wrong. The RM still
   // counted S1 as the serving primary and S1 stayed booting for good: no answer ever again. Fixed:

@@ -43,7 +43,7 @@ describe('inspect: a machine as a tree and as diagrams', () => {
     const ids = [...states(tree)].map((s) => s.id);
     expect(ids).to.include.members(['server', 'server.role.booting', 'server.role.recovering', 'server.role.ready.primary', 'server.role.ready.backup', 'server.lease.held']);
     const booting = [...states(tree)].find((s) => s.id === 'server.role.booting')!;
-    expect(booting.transitions).to.deep.include({ event: 'frame.ready', target: 'server.role.recovering', guard: 'namesPeers' });
+    expect(booting.transitions).to.deep.include({ event: 'frame.ready', target: 'server.role.recovering', guard: 'hasPeers' });
     // Action-only transitions (a request held) change no state and are left out.
     expect(booting.transitions.map((t) => t.event)).not.to.include('frame.request');
     const role = [...states(tree)].find((s) => s.id === 'server.role')!;
@@ -63,7 +63,7 @@ describe('inspect: a machine as a tree and as diagrams', () => {
     expect(m.startsWith('stateDiagram-v2\n')).to.equal(true);
     expect(m).to.include('state role {');
     expect(m).to.include('[*] --> booting');
-    expect(m).to.include('booting --> recovering: frame.ready [namesPeers]');
+    expect(m).to.include('booting --> recovering: frame.ready [hasPeers]');
     expect(m).to.include('checkpointing --> checkpointing: after checkpointFreq');
     expect(m).to.match(/\n\s*--\n/); // role and lease are parallel regions
   });

@@ -8,7 +8,7 @@
  * - links: one such link to each peer its parent wants (`links.want`), each named by the peer:
  *   the parent says which peers it wants and hears which are up, instead of keeping a child per peer.
  *
- * Both are xstate callback actors: events go to the parent with `sendBack`, commands come in through
+ * All three are xstate callback actors: events go to the parent with `sendBack`, commands come in through
  * `receive`, and stopping the actor closes everything it opened (and reports nothing more).
  *
  * Commands: `send` writes a frame (a listener and a links actor need `link`; an unknown or closed

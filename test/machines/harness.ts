@@ -6,7 +6,7 @@
  * - `tcp`: real sockets on 127.0.0.1 (free ports picked first, because the config names fixed
  *   ports) and real timers; every wait is bounded (`until`), and timings are checked loosely.
  *
- * A `Harness` builds its cluster with `test/support/cluster.ts`, as the simulator does: the config
+ * A `Harness` builds its cluster with `src/sim/cluster.ts`, as the simulator does: the config
  * from ini text (short timings), role actors on the transport with a recording printer, and an
  * in-process launcher for the LFDs. It adds scriptable stand-ins (`Fake`) for the roles a test does
  * not run. `close()` stops every actor it started and checks that nothing is left open and that no
@@ -42,7 +42,7 @@ import {
   type RmActor,
   type RoleEnv,
   type ServerActor,
-} from '../support/cluster.js';
+} from '../../src/sim/cluster.js';
 
 export type { ClientActor, GfdActor, LfdActor, RmActor, ServerActor };
 

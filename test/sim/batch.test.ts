@@ -2,14 +2,14 @@
  * The CI batch: 160 log seeds and 40 kv seeds, 5 simulated minutes each, spread over the machine's
  * cores. Every fault kind must come up, failovers and recoveries must complete, and every
  * invariant must hold (a run that hits a pending bug the simulator cannot steer around is
- * reported, not counted: pending.ts). A failing seed prints its violations, its faults and the end
- * of its trace, and how to replay it.
+ * reported, not counted: src/sim/pending.ts). A failing seed prints its violations, its faults and
+ * the end of its trace, and how to replay it.
  */
 import { expect } from 'chai';
-import { campaign } from './pool.js';
-import { failureReport, formatSummary } from './report.js';
+import { campaign } from '../../src/sim/pool.js';
+import { failureReport, formatSummary } from '../../src/sim/report.js';
+import { FAULT_KINDS } from '../../src/sim/run.js';
 import { CI_BY_HAND_SEEDS, CI_KV_SEEDS, CI_SEEDS } from './ci.js';
-import { FAULT_KINDS } from './run.js';
 
 describe('simulator: the CI batch', function () {
   // The 200 runs together take about 1.5 minutes of wall time on 2 cores; the limit is 3 for each.

@@ -13,7 +13,7 @@
  *   --plant BUG   switch a planted bug on (test only): noDuplicateCheck, promoteWithoutEpoch,
  *                 dropHeldOnRecovery, unorderedActive
  *   --out FILE    write the whole trace of a --seed run to FILE
- *   --allow BUG   let the schedule trigger a pending bug (see pending.ts; `all` for every one)
+ *   --allow BUG   let the schedule trigger a pending bug (see src/sim/pending.ts; `all` for every one)
  *   --by-hand     S1 started by hand, its LFD with --no-launch (a supervisor restarts it)
  *   --long-partitions
  *                 cut servers' and the GFD's hosts off for longer than failure detection takes
@@ -21,11 +21,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import { plant, type PlantedBug } from '../../src/core/switches.js';
-import { PENDING_BUGS, type PendingBug } from './pending.js';
-import { campaign } from './pool.js';
-import { failureReport, formatSummary, isFailure, traceLines, type TraceView } from './report.js';
-import { describeConfig, FAULT_KINDS, runSeed } from './run.js';
-import { formatRecord } from './trace.js';
+import { PENDING_BUGS, type PendingBug } from '../../src/sim/pending.js';
+import { campaign } from '../../src/sim/pool.js';
+import { failureReport, formatSummary, isFailure, traceLines, type TraceView } from '../../src/sim/report.js';
+import { describeConfig, FAULT_KINDS, runSeed } from '../../src/sim/run.js';
+import { formatRecord } from '../../src/sim/trace.js';
 
 function usage(message?: string): never {
   if (message) console.error(`sim: ${message}`);

@@ -18,7 +18,7 @@ import { expect } from 'chai';
 import { execute, initialData, retarget, type ReplicaData } from '../../src/core/replica.js';
 import { logApp } from '../../src/app/log.js';
 import { parseConfig } from '../../src/config/load.js';
-import { iniText } from './world.js';
+import { iniText } from '../../src/sim/world.js';
 
 describe('simulator regression: demoted-primary-replies', () => {
   it('a primary made a backup does not answer requests its backups did not acknowledge', () => {

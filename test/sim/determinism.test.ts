@@ -3,8 +3,8 @@
  * exactly. The same seed twice gives the same trace, event for event; another seed does not.
  */
 import { expect } from 'chai';
-import { runSeed } from './run.js';
-import { formatRecord } from './trace.js';
+import { runSeed } from '../../src/sim/run.js';
+import { formatRecord } from '../../src/sim/trace.js';
 
 describe('simulator: determinism', function () {
   this.timeout(120_000);

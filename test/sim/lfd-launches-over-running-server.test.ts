@@ -12,8 +12,8 @@
  * and the LFDs attach to the running ones.
  */
 import { expect } from 'chai';
-import { runSeed } from './run.js';
-import { formatRecord } from './trace.js';
+import { runSeed } from '../../src/sim/run.js';
+import { formatRecord } from '../../src/sim/trace.js';
 
 describe('simulator regression: lfd-launches-over-running-server', function () {
   this.timeout(120_000);

@@ -14,8 +14,8 @@
  * still passes: a later change re-sent every `ready`; the machine test in restart.test.ts fails).
  */
 import { expect } from 'chai';
-import { runSeed } from './run.js';
-import { formatRecord } from './trace.js';
+import { runSeed } from '../../src/sim/run.js';
+import { formatRecord } from '../../src/sim/trace.js';
 
 describe('simulator regression: lost-commands', function () {
   this.timeout(180_000);

@@ -5,9 +5,9 @@
  */
 import { expect } from 'chai';
 import type { Conn } from '../../src/transport/connection.js';
-import { SimNet } from './net.js';
+import { SimNet } from '../../src/sim/net.js';
 import { mulberry32 } from '../../src/random.js';
-import { ProcessClock, Scheduler } from './scheduler.js';
+import { ProcessClock, Scheduler } from '../../src/sim/scheduler.js';
 
 describe('simulator machinery', () => {
   let sched: Scheduler;

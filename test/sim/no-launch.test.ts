@@ -7,7 +7,7 @@
  * reproduction is test/machines/no-launch-rejoin.test.ts.
  */
 import { expect } from 'chai';
-import { runSeed } from './run.js';
+import { runSeed } from '../../src/sim/run.js';
 
 describe('simulator: a server started by hand under a --no-launch LFD', function () {
   this.timeout(120_000);

@@ -5,8 +5,8 @@
  * that a change to the schedule only needs a new seed: run seeds with `keepTrace` and keep one
  * whose trace satisfies the predicate.
  */
-import type { RunResult } from './run.js';
-import { eventsIn, formatRecord } from './trace.js';
+import type { RunResult } from '../../src/sim/run.js';
+import { eventsIn, formatRecord } from '../../src/sim/trace.js';
 
 const records = (res: RunResult) => res.trace!.records;
 

@@ -7,9 +7,9 @@
  */
 import { expect } from 'chai';
 import { plant, type PlantedBug } from '../../src/core/switches.js';
+import type { Invariant } from '../../src/sim/invariants.js';
+import { campaign } from '../../src/sim/pool.js';
 import { CI_KV_SEEDS, CI_SEEDS } from './ci.js';
-import type { Invariant } from './invariants.js';
-import { campaign } from './pool.js';
 
 const EXPECTED: Record<PlantedBug, { what: string; invariant: Invariant }> = {
   noDuplicateCheck: { what: 'no duplicate check on a repeated request number', invariant: 'applied-once' },

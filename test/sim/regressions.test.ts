@@ -1,9 +1,9 @@
 /**
  * Real bugs the simulator found that are fixed, each kept as its seed. (Bugs found and not fixed
- * yet are in pending.ts, with their seeds in PENDING-*.test.ts.txt.)
+ * yet are in src/sim/pending.ts, with their seeds in PENDING-*.test.ts.txt.)
  *
  * A seed replays the same faults only under the same schedule rules: when a pending bug's rule is
- * removed (run.ts), a seed here may stop reaching its old path; then find another with
+ * removed (src/sim/run.ts), a seed here may stop reaching its old path; then find another with
  * `npm run sim -- --runs N` on the commit before the fix. `paths.ts` and the other `*.test.ts`
  * files here hold the bugs whose trigger is common enough to find a seed for again.
  *
@@ -15,8 +15,8 @@
  * is tested directly in test/machines/stale-commands.test.ts.
  */
 import { expect } from 'chai';
+import { runSeed } from '../../src/sim/run.js';
 import { launchBeforeExit, relaunchedInGfdGrace } from './paths.js';
-import { runSeed } from './run.js';
 
 describe('simulator regressions', function () {
   this.timeout(120_000);

@@ -12,7 +12,7 @@
  * needs more luck than the trigger; test/machines/lfd.test.ts fails without the fix.
  */
 import { expect } from 'chai';
-import { runSeed } from './run.js';
+import { runSeed } from '../../src/sim/run.js';
 import { killedOnLostLink } from './paths.js';
 
 describe('simulator regression: rejoin-without-recovery', function () {

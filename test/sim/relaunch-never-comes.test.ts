@@ -8,11 +8,12 @@
  * while the server was stopped: the kernel accepts such a connection for the process, but the
  * process had not taken it yet, so when it was killed nothing closed it, and the LFD's link never
  * went down. A real kernel resets a dead process's sockets, accepted by it or not; the simulator
- * now does too (net.ts `NetProcess.kill`, noted in the trace as "its kernel resets N connection(s)").
+ * now does too (src/sim/net.ts `NetProcess.kill`, noted in the trace as "its kernel resets N
+ * connection(s)").
  */
 import { expect } from 'chai';
+import { runSeed } from '../../src/sim/run.js';
 import { killedWithUnaccepted } from './paths.js';
-import { runSeed } from './run.js';
 
 describe('simulator regression: relaunch-never-comes', function () {
   this.timeout(180_000);

@@ -12,7 +12,7 @@
  * Cause: the RM sent `send_checkpoint` again only with a new `ready` (src/core/replication.ts).
  */
 import { expect } from 'chai';
-import { runSeed } from './run.js';
+import { runSeed } from '../../src/sim/run.js';
 import { bootingGotSnapshot } from './paths.js';
 
 describe('simulator regression: snapshot-before-ready', function () {

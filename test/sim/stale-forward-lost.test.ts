@@ -18,8 +18,8 @@
  *   300.000 s check  answered-kept: S1 lacks 28 answered requests; first: C1:260 answered by S3 at 135.624 s
  */
 import { expect } from 'chai';
+import { runSeed } from '../../src/sim/run.js';
 import { staleForwardDropped } from './paths.js';
-import { runSeed } from './run.js';
 
 describe('simulator regression: stale-forward-lost', function () {
   this.timeout(120_000);

@@ -16,7 +16,7 @@
  * snapshot whatever assignment it was sent for (src/actors/server.ts).
  */
 import { expect } from 'chai';
-import { runSeed } from './run.js';
+import { runSeed } from '../../src/sim/run.js';
 import { bootingGotSnapshot } from './paths.js';
 
 describe('simulator regression: stale-held-snapshot', function () {

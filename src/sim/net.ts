@@ -12,10 +12,10 @@
  *   not made, until it heals; then what was held arrives in order (TCP retransmits), nothing lost;
  * - drop: one connection reset (`MemoryNetwork.disconnect` on its connecting end), data in flight lost.
  */
-import type { Conn, ConnectResult, Driver, ListenResult } from '../../src/transport/connection.js';
-import { makeTransport } from '../../src/transport/actors.js';
-import { MemoryNetwork } from '../../src/transport/memory.js';
-import type { Transport } from '../../src/transport/types.js';
+import type { Conn, ConnectResult, Driver, ListenResult } from '../transport/connection.js';
+import { makeTransport } from '../transport/actors.js';
+import { MemoryNetwork } from '../transport/memory.js';
+import type { Transport } from '../transport/types.js';
 
 export const hostOf = (address: string): string => address.slice(0, address.lastIndexOf(':'));
 

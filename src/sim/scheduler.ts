@@ -12,7 +12,7 @@
  * process; while paused its due timers are kept, and on resume they run first, in order (Node runs
  * expired timers before I/O when a process is thawed), then what the network held for it.
  */
-import { mulberry32 } from '../../src/random.js';
+import { mulberry32 } from '../random.js';
 
 /** A pending callback; also what `setTimeout` returns (with the methods of Node's Timeout). */
 export class Timer {

@@ -1,15 +1,16 @@
 /**
  * Campaigns: many seeds spread over worker threads (one simulated cluster per thread at a time,
  * since the simulated clock replaces a thread's globals). Seeds are handed out one at a time, so a
- * slow seed does not hold up the others. Workers are TypeScript run through tsx's loader, which a
- * worker thread does not inherit: each one registers it before loading `worker.ts`.
+ * slow seed does not hold up the others. From the built package a worker is plain `worker.js`; run
+ * from source (the tests, `npm run sim`) it is `worker.ts`, which needs tsx's loader, and a worker
+ * thread does not inherit that: each one registers it before loading the worker.
  */
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { PlantedBug } from '../../src/core/switches.js';
+import type { PlantedBug } from '../core/switches.js';
 import type { PendingBug } from './pending.js';
 import { addRun, emptySummary, isFailure, type Summary } from './report.js';
 import type { RunResult } from './run.js';
@@ -44,18 +45,21 @@ export interface Campaign {
   results: RunResult[];
 }
 
-/** This directory, whether tsx loaded this file as ESM (`npm run sim`) or as CommonJS (mocha). */
-const HERE = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
+/** This file, whether tsx loaded it as ESM (`npm run sim`) or as CommonJS (mocha), or node from `dist/`. */
+const SELF = typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url);
+const FROM_SOURCE = SELF.endsWith('.ts');
 
 function startWorker(): Worker {
+  // A larger young generation: a run allocates fast and keeps little, so fewer scavenges pay off.
+  const options = { resourceLimits: { maxYoungGenerationSizeMb: 96 } };
+  if (!FROM_SOURCE) return new Worker(join(dirname(SELF), 'worker.js'), options);
   // tsx's ESM API, found from here (an eval'd worker resolves bare names from the working directory).
-  const tsx = pathToFileURL(createRequire(join(HERE, 'pool.ts')).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-  const entry = pathToFileURL(join(HERE, 'worker.ts')).href;
+  const tsx = pathToFileURL(createRequire(SELF).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const entry = pathToFileURL(join(dirname(SELF), 'worker.ts')).href;
   const code =
     `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })` +
     `.catch((err) => { console.error(err); process.exit(1); });`;
-  // A larger young generation: a run allocates fast and keeps little, so fewer scavenges pay off.
-  return new Worker(code, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 96 } });
+  return new Worker(code, { ...options, eval: true });
 }
 
 export function campaign(options: CampaignOptions): Promise<Campaign> {

@@ -3,7 +3,7 @@
  * (with its trace only when the run failed). Started by `pool.ts`.
  */
 import { parentPort } from 'node:worker_threads';
-import type { PlantedBug } from '../../src/core/switches.js';
+import type { PlantedBug } from '../core/switches.js';
 import type { PendingBug } from './pending.js';
 import { runSeed } from './run.js';
 import type { SimApp } from './world.js';

@@ -3,8 +3,8 @@
  * machine, every event a role machine took (`detail: 'events'`), every fault, and every invariant
  * violation. Records are kept as data and only formatted when a trace is shown or compared.
  */
-import type { LogEvent } from '../../src/log/events.js';
-import { formatText } from '../../src/log/printer.js';
+import type { LogEvent } from '../log/events.js';
+import { formatText } from '../log/printer.js';
 
 export type TraceRecord =
   | { t: number; who: string; kind: 'print'; event: LogEvent }

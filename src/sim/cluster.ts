@@ -3,21 +3,21 @@
  * world: the cluster file (`clusterIni`), each role's machine on a transport of its own
  * (`startRole`), and server "processes" with pids that the LFDs' in-process launcher starts and
  * watches (`ServerProcess`, `ProcessTable`, `inProcessLauncher`). What differs between its users
- * (transport, clock, printer, what ending a process stops) they pass in. It depends on nothing
- * test-only (no mocha, chai or sinon), so that a command can use it too.
+ * (transport, clock, printer, what ending a process stops) they pass in. It lives in `src/`, free
+ * of anything test-only, because the simulator is part of the package, for a command to run.
  */
 import { createActor, fromCallback, type Actor, type ActorOptions, type AnyActorLogic, type EventObject, type InputFrom } from 'xstate';
-import { clientMachine } from '../../src/actors/client.js';
-import { gfdMachine } from '../../src/actors/gfd.js';
-import type { LauncherCommand, LauncherInput, LauncherReport } from '../../src/actors/launcher.js';
-import { lfdMachine } from '../../src/actors/lfd.js';
-import { rmMachine } from '../../src/actors/rm.js';
-import { phaseOf, serverMachine } from '../../src/actors/server.js';
-import type { App } from '../../src/app/index.js';
-import type { ClusterConfig, Endpoint, ServerConfig } from '../../src/config/types.js';
-import type { Print } from '../../src/log/events.js';
-import type { Phase } from '../../src/protocol/frames.js';
-import type { Transport, TransportCommand, TransportEvent } from '../../src/transport/types.js';
+import { clientMachine } from '../actors/client.js';
+import { gfdMachine } from '../actors/gfd.js';
+import type { LauncherCommand, LauncherInput, LauncherReport } from '../actors/launcher.js';
+import { lfdMachine } from '../actors/lfd.js';
+import { rmMachine } from '../actors/rm.js';
+import { phaseOf, serverMachine } from '../actors/server.js';
+import type { App } from '../app/index.js';
+import type { ClusterConfig, Endpoint, ServerConfig } from '../config/types.js';
+import type { Print } from '../log/events.js';
+import type { Phase } from '../protocol/frames.js';
+import type { Transport, TransportCommand, TransportEvent } from '../transport/types.js';
 
 // ---------------------------------------------------------------------------------------------
 // The cluster file

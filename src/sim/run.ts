@@ -8,13 +8,13 @@
  * clients stop 15 s before the end; the final checks run at the end. A violation stops the run at
  * once (it is what the seed is for).
  */
-import { plant, type PlantedBug } from '../../src/core/switches.js';
+import { plant, type PlantedBug } from '../core/switches.js';
 import { Checker, type Violation } from './invariants.js';
 import { PENDING_BUGS, type PendingBug } from './pending.js';
 import { hostOf } from './net.js';
 import { Scheduler, streams, type Timer } from './scheduler.js';
 import { Trace } from './trace.js';
-import type { ServerContext } from '../../src/actors/server.js';
+import type { ServerContext } from '../actors/server.js';
 import { clientHost, GFD_HOST, RM_HOST, serverHost, World, type ServerProc, type SimApp, type SimConfig } from './world.js';
 
 export const FAULT_KINDS = [
@@ -151,16 +151,6 @@ export function runSeed(options: RunOptions): RunResult {
   for (const bug of options.allow ?? []) if (!PENDING_BUGS.includes(bug)) throw new Error(`no pending bug ${bug}`);
 
   const lfdOf = (server: string) => world.lfds.get(`LFD${server.slice(1)}`)!;
-  /** The server's LFD runs, runs its process (not probing or attaching) and hears it answer. */
-  const lfdWatching = (server: string): boolean => {
-    const lfd = lfdOf(server);
-    if (!lfd.alive) return false;
-    const value = lfd.actor.getSnapshot().value as { process: unknown; watch: unknown };
-    return (
-      typeof value.process === 'object' && value.process !== null && 'running' in value.process &&
-      JSON.stringify(value.watch) === '{"connected":"alive"}'
-    );
-  };
   const hostOfServer = (server: string) => serverHost(Number(server.slice(1)));
   /** Serving, watched, reachable: a replica that certainly holds the state. */
   const healthy = (server: string): boolean => {

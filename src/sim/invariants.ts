@@ -30,13 +30,13 @@
  *   a serving replica is linearizable for the run's application (`src/check/apps.ts`: the log as a
  *   list, kv as a map checked per key).
  */
-import type { ServerContext } from '../../src/actors/server.js';
-import { BUILT_IN_APPS } from '../../src/app/index.js';
-import { checkHistory } from '../../src/check/apps.js';
-import { describeState } from '../../src/cli/chaos-describe.js';
-import { HistoryRecorder } from '../../src/check/history.js';
-import type { LogEvent } from '../../src/log/events.js';
-import type { Frame, Phase } from '../../src/protocol/frames.js';
+import type { ServerContext } from '../actors/server.js';
+import { BUILT_IN_APPS } from '../app/index.js';
+import { checkHistory } from '../check/apps.js';
+import { describeState } from '../cli/chaos-describe.js';
+import { HistoryRecorder } from '../check/history.js';
+import type { LogEvent } from '../log/events.js';
+import type { Frame, Phase } from '../protocol/frames.js';
 import type { PendingBug } from './pending.js';
 import { messageOf, type Observer, type ServerProc, type World } from './world.js';
 

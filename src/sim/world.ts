@@ -8,17 +8,17 @@
  * 10.0.2.i. Pids count from 4242; a server process is named `S1#4242` in traces.
  */
 import type { AnyActorRef } from 'xstate';
-import type { ServerContext } from '../../src/actors/server.js';
-import type { App } from '../../src/app/index.js';
-import { kvApp } from '../../src/app/kv.js';
-import { logApp } from '../../src/app/log.js';
-import { KvWorkload } from '../../src/check/kv-workload.js';
-import { parseConfig } from '../../src/config/load.js';
-import type { ClusterConfig } from '../../src/config/types.js';
-import type { LogEvent, Print } from '../../src/log/events.js';
-import type { Frame, Mode, Phase } from '../../src/protocol/frames.js';
-import { mulberry32 } from '../../src/random.js';
-import * as cluster from '../support/cluster.js';
+import type { ServerContext } from '../actors/server.js';
+import type { App } from '../app/index.js';
+import { kvApp } from '../app/kv.js';
+import { logApp } from '../app/log.js';
+import { KvWorkload } from '../check/kv-workload.js';
+import { parseConfig } from '../config/load.js';
+import type { ClusterConfig } from '../config/types.js';
+import type { LogEvent, Print } from '../log/events.js';
+import type { Frame, Mode, Phase } from '../protocol/frames.js';
+import { mulberry32 } from '../random.js';
+import * as cluster from './cluster.js';
 import { NetProcess, SimNet } from './net.js';
 import { ProcessClock, Scheduler } from './scheduler.js';
 import { Trace } from './trace.js';

@@ -1,7 +1,8 @@
 /**
- * TEST-ONLY switches that plant known bugs, so the simulator (`test/sim/`) can show it catches
- * them. Every switch is off in production and nothing outside tests may turn one on; each guards
- * exactly one line, named here.
+ * TEST-ONLY switches that plant known bugs, so the simulator (`src/sim/`, its planted-bug tests in
+ * `test/sim/`) can show it catches them. Every switch is off in production and nothing but a
+ * simulator run asked to plant one (`RunOptions.plant`: the tests, `npm run sim -- --plant`) may
+ * turn one on; each guards exactly one line, named here.
  */
 export const plant = {
   /** exactly-once.ts `seen`: a request repeating the client's last number is applied again. */

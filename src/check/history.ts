@@ -28,6 +28,12 @@ export interface Operation {
   complete: number | null;
   /** The reply string (a frame's RESULT); null when unknown. */
   reply: string | null;
+  /**
+   * The answer was a `failed` frame (the app's `apply` threw; `reply` is its message), or a `reply`
+   * frame (false). Absent: the history does not say, and only the string is compared (only the
+   * app-as-model check, `app-model.ts`, can tell the two apart).
+   */
+  failed?: boolean;
 }
 
 /**

@@ -2,6 +2,7 @@
  * Histories for the checker's tests: real sequential executions of the log application seen
  * through overlapping client intervals (valid by construction), and ways to break them.
  */
+import fc from 'fast-check';
 import type { LogOperation as Operation } from '../../src/check/linearizability.js';
 
 export interface Built {
@@ -18,7 +19,6 @@ export interface Shape {
   /** Of those, the share that never took effect. */
   never: number;
 }
-
 
 /**
  * Each client runs its operations one after another with random gaps; each operation takes effect
@@ -61,3 +61,32 @@ export function swapOrdered(ops: Operation[]): [Operation, Operation] | null {
   }
   return null;
 }
+
+/**
+ * Up to 7 appends at arbitrary times and arbitrary positions (so often wrong), some unknown, each by
+ * its own client; maybe a final log of some of their values in some order.
+ */
+export const smallLogHistories: fc.Arbitrary<{ ops: Operation[]; final: string[] | undefined }> = fc
+  .tuple(
+    fc.array(
+      fc.record({
+        invoke: fc.integer({ min: 0, max: 20 }),
+        length: fc.integer({ min: 0, max: 10 }),
+        position: fc.option(fc.integer({ min: 1, max: 7 }), { nil: null }),
+      }),
+      { maxLength: 7 },
+    ),
+    fc.option(fc.array(fc.nat(), { maxLength: 7 }), { nil: null }),
+  )
+  .map(([raw, pick]) => {
+    const ops = raw.map((r, i): Operation => ({
+      client: `C${i + 1}`,
+      num: 1,
+      value: `c${i + 1}-1`,
+      invoke: r.invoke,
+      complete: r.position === null ? null : r.invoke + r.length,
+      position: r.position,
+    }));
+    const final = pick === null ? undefined : [...new Set(pick.filter((i) => i < ops.length))].map((i) => ops[i]!.value);
+    return { ops, final };
+  });

@@ -1,11 +1,13 @@
 /**
- * kv histories for the checker's tests: a real sequential execution of the kv app, with the
+ * kv histories for the checkers' tests: a real sequential execution of the kv app, with the
  * requests the chaos and simulator clients send (`KvWorkload`), seen through overlapping client
- * intervals (valid by construction), and a way to break one.
+ * intervals (valid by construction), and a way to break one; and tiny random histories, often
+ * wrong, for comparisons with brute force and between checkers.
  */
-import { kvApp, type KvState } from '../../src/app/kv.js';
+import { applyKv, kvApp, type KvRequest, type KvState } from '../../src/app/kv.js';
 import type { Operation } from '../../src/check/history.js';
 import { KvWorkload } from '../../src/check/kv-workload.js';
+import { mulberry32 as rng } from '../../src/random.js';
 
 export interface KvShape {
   ops: number;
@@ -64,4 +66,52 @@ export function readFromTheFuture(ops: Operation[]): Operation | null {
     return g;
   }
   return null;
+}
+
+export const get = (key: string): KvRequest => ({ op: 'get', key });
+export const put = (key: string, value: unknown): KvRequest => ({ op: 'put', key, value });
+export const del = (key: string): KvRequest => ({ op: 'del', key });
+export const cas = (key: string, expect: unknown, value: unknown): KvRequest => ({ op: 'cas', key, expect, value });
+
+/** An operation sending `request` (a string as it is, else its JSON), answered `reply` (the same) unless unknown. */
+export function kvOp(client: string, num: number, request: KvRequest | string, invoke: number, complete: number | null, reply: unknown = null): Operation {
+  return {
+    client,
+    num,
+    value: typeof request === 'string' ? request : JSON.stringify(request),
+    invoke,
+    complete,
+    reply: complete === null ? null : typeof reply === 'string' ? reply : JSON.stringify(reply),
+  };
+}
+
+const KEYS = ['a', 'b'];
+const VALUES = [null, 'x', 'y'];
+
+/** Up to 7 operations on two keys with a few values, each answered as the app would in a random state (so often wrongly), some unknown; maybe a final map. */
+export function tinyKv(seed: number): { ops: Operation[]; final: Map<string, unknown> | undefined } {
+  const r = rng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const ops = Array.from({ length: Math.floor(r() * 8) }, (_, i) => {
+    const key = pick(KEYS);
+    const kind = r();
+    const request: KvRequest | string =
+      kind < 0.35 ? get(key) : kind < 0.6 ? put(key, pick(VALUES.slice(1))) : kind < 0.7 ? del(key) : kind < 0.97 ? cas(key, pick(VALUES), pick(VALUES.slice(1))) : 'nonsense';
+    const invoke = Math.floor(r() * 20);
+    const unknown = r() < 0.25;
+    const somewhere = new Map<string, unknown>();
+    const v = pick(VALUES);
+    if (v !== null) somewhere.set(key, v);
+    const reply = typeof request === 'string' ? { ok: false, error: 'request is not JSON' } : applyKv(somewhere, request);
+    return kvOp(`C${i + 1}`, 1, request, invoke, unknown ? null : invoke + Math.floor(r() * 10), reply);
+  });
+  let final: Map<string, unknown> | undefined;
+  if (r() < 0.6) {
+    final = new Map();
+    for (const k of KEYS) {
+      const v = pick(VALUES);
+      if (v !== null) final.set(k, v);
+    }
+  }
+  return { ops, final };
 }

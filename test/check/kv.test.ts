@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { applyKv, kvApp, type KvRequest } from '../../src/app/kv.js';
+import { kvApp, type KvRequest } from '../../src/app/kv.js';
 import type { Operation } from '../../src/check/history.js';
 import { checkKv } from '../../src/check/kv.js';
 import { mulberry32 as rng } from '../../src/random.js';
 import { bruteForce } from './brute.js';
-import { buildKv, readFromTheFuture } from './kv-histories.js';
+import { buildKv, cas, del, get, kvOp, put, readFromTheFuture, tinyKv } from './kv-histories.js';
 
 /** Request numbers by client, counted afresh in every test. */
 let nums = new Map<string, number>();
@@ -14,19 +14,8 @@ let nums = new Map<string, number>();
 function op(client: string, request: KvRequest | string, invoke: number, complete: number | null, reply: unknown = null): Operation {
   const num = (nums.get(client) ?? 0) + 1;
   nums.set(client, num);
-  return {
-    client,
-    num,
-    value: typeof request === 'string' ? request : JSON.stringify(request),
-    invoke,
-    complete,
-    reply: complete === null ? null : typeof reply === 'string' ? reply : JSON.stringify(reply),
-  };
+  return kvOp(client, num, request, invoke, complete, reply);
 }
-const get = (key: string): KvRequest => ({ op: 'get', key });
-const put = (key: string, value: unknown): KvRequest => ({ op: 'put', key, value });
-const del = (key: string): KvRequest => ({ op: 'del', key });
-const cas = (key: string, expect: unknown, value: unknown): KvRequest => ({ op: 'cas', key, expect, value });
 const OK = { ok: true };
 const val = (value: unknown) => ({ ok: true, value });
 const casFailed = (value: unknown) => ({ ok: false, error: 'expect does not match', value });
@@ -138,43 +127,11 @@ describe('linearizability checker (kv application, per key)', () => {
   });
 
   describe('properties', () => {
-    const KEYS = ['a', 'b'];
-    const VALUES = [null, 'x', 'y'];
-
-    /** Up to 7 operations on two keys with a few values, each answered as the app would in a random state (so often wrongly), some unknown; maybe a final map. */
-    function tiny(seed: number): { ops: Operation[]; final: Map<string, unknown> | undefined } {
-      const r = rng(seed);
-      const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
-      nums = new Map();
-      const ops = Array.from({ length: Math.floor(r() * 8) }, (_, i) => {
-        const key = pick(KEYS);
-        const kind = r();
-        const request: KvRequest | string =
-          kind < 0.35 ? get(key) : kind < 0.6 ? put(key, pick(VALUES.slice(1))) : kind < 0.7 ? del(key) : kind < 0.97 ? cas(key, pick(VALUES), pick(VALUES.slice(1))) : 'nonsense';
-        const invoke = Math.floor(r() * 20);
-        const unknown = r() < 0.25;
-        const somewhere = new Map<string, unknown>();
-        const v = pick(VALUES);
-        if (v !== null) somewhere.set(key, v);
-        const reply = typeof request === 'string' ? { ok: false, error: 'request is not JSON' } : applyKv(somewhere, request);
-        return op(`C${i + 1}`, request, invoke, unknown ? null : invoke + Math.floor(r() * 10), reply);
-      });
-      let final: Map<string, unknown> | undefined;
-      if (r() < 0.6) {
-        final = new Map();
-        for (const k of KEYS) {
-          const v = pick(VALUES);
-          if (v !== null) final.set(k, v);
-        }
-      }
-      return { ops, final };
-    }
-
     it('agrees with brute force through the kv app itself on small histories', () => {
       let rejected = 0;
       fc.assert(
         fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), (seed) => {
-          const { ops, final } = tiny(seed);
+          const { ops, final } = tinyKv(seed);
           const truth = bruteForce(kvApp, ops, final === undefined ? undefined : kvApp.snapshot(final));
           const v = checkKv(ops, { final });
           expect(v.ok, `${JSON.stringify(v)} on ${JSON.stringify({ ops, final: final && [...final] })}`).to.equal(truth);

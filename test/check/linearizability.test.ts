@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { HistoryRecorder, parseHistory } from '../../src/check/history.js';
 import { checkLog, logOperations, type LogOperation as Operation } from '../../src/check/linearizability.js';
 import { mulberry32 as rng } from '../../src/random.js';
-import { build, copy, swapOrdered } from './histories.js';
+import { build, copy, smallLogHistories, swapOrdered } from './histories.js';
 
 const op = (client: string, num: number, invoke: number, complete: number | null, position: number | null, value = `${client.toLowerCase()}-${num}`): Operation => ({
   client,
@@ -179,16 +179,8 @@ describe('linearizability checker (log application)', () => {
     });
 
     it('the direct check and the search agree on arbitrary small histories', () => {
-      const arbOp = fc.record({
-        invoke: fc.integer({ min: 0, max: 20 }),
-        length: fc.integer({ min: 0, max: 10 }),
-        position: fc.option(fc.integer({ min: 1, max: 7 }), { nil: null }),
-      });
       fc.assert(
-        fc.property(fc.array(arbOp, { maxLength: 7 }), fc.option(fc.array(fc.nat(), { maxLength: 7 }), { nil: null }), (raw, pick) => {
-          const ops = raw.map((r, i) => op(`C${i + 1}`, 1, r.invoke, r.position === null ? null : r.invoke + r.length, r.position));
-          // A final log: some of the values in some order.
-          const final = pick === null ? undefined : [...new Set(pick.filter((i) => i < ops.length))].map((i) => ops[i]!.value);
+        fc.property(smallLogHistories, ({ ops, final }) => {
           const a = checkLog(ops, { final, method: 'direct' });
           const b = checkLog(ops, { final, method: 'search' });
           expect(a.ok, `direct: ${JSON.stringify(a)}; search: ${JSON.stringify(b)}`).to.equal(b.ok);

@@ -3,18 +3,8 @@ import fc from 'fast-check';
 import { statusApp } from '../../src/app/status.js';
 import type { Operation } from '../../src/check/history.js';
 import { checkRegister } from '../../src/check/register.js';
-import { mulberry32 as rng } from '../../src/random.js';
 import { bruteForce } from './brute.js';
-
-/** A write of `value`; answered with `reply` (default: the value, as the status app answers). */
-const w = (client: string, num: number, value: string, invoke: number, complete: number | null, reply: string | null = complete === null ? null : value): Operation => ({
-  client,
-  num,
-  value,
-  invoke,
-  complete,
-  reply,
-});
+import { tinyRegister, w } from './register-histories.js';
 
 const both = (ops: Operation[], final?: string) => ({ direct: checkRegister(ops, { final, method: 'direct' }), search: checkRegister(ops, { final, method: 'search' }) });
 
@@ -77,25 +67,11 @@ describe('linearizability checker (register: the status application)', () => {
   });
 
   describe('properties', () => {
-    /** Up to 6 writes of a few values, overlapping, some unknown, some answered wrongly; maybe a final state. */
-    function tiny(seed: number): { ops: Operation[]; final: string | undefined } {
-      const r = rng(seed);
-      const values = ['a', 'b', 'c'];
-      const pick = () => values[Math.floor(r() * values.length)]!;
-      const ops = Array.from({ length: Math.floor(r() * 7) }, (_, i) => {
-        const invoke = Math.floor(r() * 20);
-        const unknown = r() < 0.25;
-        const value = pick();
-        return w(`C${i + 1}`, 1, value, invoke, unknown ? null : invoke + Math.floor(r() * 10), unknown ? null : r() < 0.05 ? pick() : value);
-      });
-      return { ops, final: r() < 0.2 ? undefined : r() < 0.1 ? '' : pick() };
-    }
-
     it('both checkers agree with brute force through the status app itself on small histories', () => {
       let rejected = 0;
       fc.assert(
         fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), (seed) => {
-          const { ops, final } = tiny(seed);
+          const { ops, final } = tinyRegister(seed);
           const truth = bruteForce(statusApp, ops, final);
           const { direct, search } = both(ops, final);
           expect(direct.ok, `direct ${JSON.stringify(direct)} on ${JSON.stringify({ ops, final })}`).to.equal(truth);

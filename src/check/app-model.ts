@@ -22,7 +22,7 @@
  * whatever this check says.
  */
 import { applyRequest, type App } from '../app/app.js';
-import type { Operation } from './history.js';
+import { afterEverything, assertWellFormed, type Operation } from './history.js';
 import { DEFAULT_DEADLINE_MS, opName, span, type Verdict } from './verdict.js';
 import { search, stringHash, type Model, type SearchOp } from './wgl.js';
 
@@ -71,10 +71,7 @@ function told(o: Operation): string {
 }
 
 export function checkWithApp<S>(app: App<S>, ops: readonly Operation[], options: HistoryCheckOptions = {}): Verdict {
-  for (const o of ops) {
-    if ((o.reply === null) !== (o.complete === null)) throw new Error(`${opName(o)}: a reply needs a completion and the other way round`);
-    if (o.complete !== null && o.complete < o.invoke) throw new Error(`${opName(o)}: completes before it is invoked`);
-  }
+  assertWellFormed(ops);
   const input: SearchOp<Input, Answer>[] = ops.map((o) => ({
     input: { kind: 'request', body: o.value },
     output: o.reply === null ? undefined : { reply: o.reply, failed: o.failed },
@@ -83,8 +80,7 @@ export function checkWithApp<S>(app: App<S>, ops: readonly Operation[], options:
   }));
   const { finalSnapshot } = options;
   if (finalSnapshot !== undefined) {
-    // The final observation follows every operation that completed; unknown ones may still come after it.
-    const after = Math.max(0, ...ops.map((o) => o.complete ?? o.invoke)) + 1;
+    const after = afterEverything(ops);
     input.push({ input: { kind: 'final', snapshot: finalSnapshot }, output: undefined, call: after, ret: after });
   }
   const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;

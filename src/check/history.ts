@@ -16,6 +16,7 @@
  * order, or a host's monotonic clock in microseconds); larger is later. Equal times count as
  * concurrent, which only ever makes the check more lenient.
  */
+import { opName } from './verdict.js';
 
 export interface Operation {
   client: string;
@@ -44,6 +45,20 @@ export interface Operation {
 export type HistoryEvent =
   | { type: 'invoke'; client: string; num: number; value: string; t: number }
   | { type: 'complete'; client: string; num: number; reply: string; t: number };
+
+/** Bad input is the caller's error, not a verdict: every checker refuses it alike, with one clear error. */
+export function assertWellFormed(ops: readonly Operation[]): void {
+  for (const o of ops) {
+    if ((o.reply === null) !== (o.complete === null)) throw new Error(`${opName(o)}: a reply needs a completion and the other way round`);
+    if (o.complete !== null && o.complete < o.invoke) throw new Error(`${opName(o)}: completes before it is invoked`);
+  }
+}
+
+/**
+ * A time after every operation completed and every unknown one was invoked: when a final state is
+ * observed, so that the operations that completed stand before it and unknown ones may come after.
+ */
+export const afterEverything = (ops: readonly { invoke: number; complete: number | null }[]): number => Math.max(0, ...ops.map((o) => o.complete ?? o.invoke)) + 1;
 
 /** Builds operations from invoke and complete events, merging the sends of one request. */
 export class HistoryRecorder {

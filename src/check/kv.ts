@@ -17,7 +17,7 @@
  * reasons readable.
  */
 import { parseKvRequest, type KvRequest } from '../app/kv.js';
-import type { Operation } from './history.js';
+import { afterEverything, assertWellFormed, type Operation } from './history.js';
 import { DEFAULT_DEADLINE_MS, opName, span, type Verdict } from './verdict.js';
 import { search, stringHash, type Model, type SearchOp } from './wgl.js';
 
@@ -97,10 +97,9 @@ interface KeyOp {
 
 export function checkKv(ops: readonly Operation[], options: KvCheckOptions = {}): Verdict {
   const fail = (reason: string): Verdict => ({ ok: false, method: 'search', reason });
+  assertWellFormed(ops);
   const byKey = new Map<string, KeyOp[]>();
   for (const o of ops) {
-    if ((o.reply === null) !== (o.complete === null)) throw new Error(`${opName(o)}: a reply needs a completion and the other way round`);
-    if (o.complete !== null && o.complete < o.invoke) throw new Error(`${opName(o)}: completes before it is invoked`);
     const request = parseKvRequest(o.value);
     const output = o.reply === null ? undefined : outputOf(request, o.reply);
     if (typeof output === 'string') return fail(`${opName(o)} was answered ${o.reply}, ${output}`);
@@ -132,8 +131,7 @@ function checkKey(key: string, list: readonly KeyOp[], final: string | undefined
 
   const input: SearchOp<Input, Output>[] = list.map((k) => ({ input: k.input, output: k.output, call: k.op.invoke, ret: k.op.complete }));
   if (final !== undefined) {
-    // The final read follows every operation that completed; unknown ones may still come after it.
-    const after = Math.max(0, ...list.map((k) => k.op.complete ?? k.op.invoke)) + 1;
+    const after = afterEverything(list.map((k) => k.op));
     input.push({ input: { op: 'read' }, output: { ok: true, value: final }, call: after, ret: after });
   }
   const budget = Math.max(0, deadline - performance.now());

@@ -25,7 +25,7 @@
  * `checkLog` runs `direct` where it applies (with a final log only when its values are unique) and
  * the search otherwise.
  */
-import type { Operation } from './history.js';
+import { afterEverything, type Operation } from './history.js';
 import { DEFAULT_DEADLINE_MS, opName, span, type Verdict } from './verdict.js';
 import { search, stringHash, type Model, type SearchOp } from './wgl.js';
 
@@ -234,8 +234,7 @@ function checkSearch(ops: readonly LogOperation[], options: CheckOptions): Verdi
     return { input: { kind: 'append', value: o.value }, output: o.position ?? undefined, call: o.invoke, ret: o.complete };
   });
   if (options.final !== undefined) {
-    // The final read follows every operation that completed; unknown ones may still come after it.
-    const after = Math.max(0, ...ops.map((o) => Math.max(o.invoke, o.complete ?? o.invoke))) + 1;
+    const after = afterEverything(ops);
     input.push({ input: { kind: 'read' }, output: options.final, call: after, ret: after });
   }
   const r = search(logModel(taken, options.final), input, { deadlineMs: options.deadlineMs ?? DEFAULT_DEADLINE_MS });

@@ -17,7 +17,7 @@
  *   at all, the initial '' may also stay. O(n).
  * - `search`: the Wing–Gong–Lowe search (`wgl.ts`) over the register model.
  */
-import type { Operation } from './history.js';
+import { afterEverything, assertWellFormed, type Operation } from './history.js';
 import { DEFAULT_DEADLINE_MS, opName, span, type Verdict } from './verdict.js';
 import { search, stringHash, type Model, type SearchOp } from './wgl.js';
 
@@ -43,10 +43,7 @@ export const registerModel: Model<string, Input, string> = {
 
 export function checkRegister(ops: readonly Operation[], options: RegisterOptions = {}): Verdict {
   const method = options.method ?? 'direct';
-  for (const o of ops) {
-    if ((o.reply === null) !== (o.complete === null)) throw new Error(`${opName(o)}: a reply needs a completion and the other way round`);
-    if (o.complete !== null && o.complete < o.invoke) throw new Error(`${opName(o)}: completes before it is invoked`);
-  }
+  assertWellFormed(ops);
   // Bad on its own, whatever the order: a write answered with anything but what it wrote.
   const wrong = ops.find((o) => o.reply !== null && o.reply !== o.value);
   if (wrong) return { ok: false, method, reason: `${opName(wrong)} wrote ${JSON.stringify(wrong.value)} but was told the state is ${JSON.stringify(wrong.reply)}` };
@@ -73,7 +70,7 @@ function direct(ops: readonly Operation[], final: string | undefined): Verdict {
 function searched(ops: readonly Operation[], options: RegisterOptions): Verdict {
   const input: SearchOp<Input, string>[] = ops.map((o) => ({ input: { kind: 'write', value: o.value }, output: o.reply ?? undefined, call: o.invoke, ret: o.complete }));
   if (options.final !== undefined) {
-    const after = Math.max(0, ...ops.map((o) => o.complete ?? o.invoke)) + 1;
+    const after = afterEverything(ops);
     input.push({ input: { kind: 'read' }, output: options.final, call: after, ret: after });
   }
   const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;

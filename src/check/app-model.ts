@@ -14,7 +14,9 @@
  * invoke to the end, and where the app's operations do not commute (every order of appends is a
  * different log) the search may try every order of the pending unknown ones: it grows with their
  * factorial. A 300-operation log history decides in tens of milliseconds with 2 unknown results,
- * in about a second with 4, and gives up (`unknown`, never a guess) with 15.
+ * in seconds with 4 or 5, and gives up at the deadline (`unknown`, never a guess) with 15; a
+ * 300-operation kv history with 47 decides in a fraction of a second, its reads and its operations
+ * on different keys commuting (equal snapshots: one state in the cache).
  *
  * The search holds a state as the app's snapshot, and compares and caches states by it: states
  * whose snapshots are equal are the same state. That is what a replica's recovery assumes too

@@ -31,8 +31,8 @@ export interface Operation {
   reply: string | null;
   /**
    * The answer was a `failed` frame (the app's `apply` threw; `reply` is its message), or a `reply`
-   * frame (false). Absent: the history does not say, and only the string is compared (only the
-   * app-as-model check, `app-model.ts`, can tell the two apart).
+   * frame (false). Absent: not marked failed (`HistoryRecorder` marks only failures), and only the
+   * string is compared (only the app-as-model check, `app-model.ts`, can tell the two apart).
    */
   failed?: boolean;
 }
@@ -44,7 +44,7 @@ export interface Operation {
  */
 export type HistoryEvent =
   | { type: 'invoke'; client: string; num: number; value: string; t: number }
-  | { type: 'complete'; client: string; num: number; reply: string; t: number };
+  | { type: 'complete'; client: string; num: number; reply: string; t: number; failed?: true };
 
 /** Bad input is the caller's error, not a verdict: every checker refuses it alike, with one clear error. */
 export function assertWellFormed(ops: readonly Operation[]): void {
@@ -75,21 +75,24 @@ export class HistoryRecorder {
     this.open.set(key, op);
   }
 
-  completed(client: string, num: number, reply: string, t: number): void {
+  /** `failed`: the answer was a `failed` frame (the app's `apply` threw), `reply` its message. */
+  completed(client: string, num: number, reply: string, t: number, failed = false): void {
     const op = this.open.get(`${client}\u0000${num}`);
     if (!op) throw new Error(`${client} heard reply ${num} of a request it never sent`);
+    // Marked only when it failed, so histories of apps that never fail read as they always did.
+    const mark = failed ? { failed: true } : {};
     if (op.complete === null) {
-      op.complete = t;
-      op.reply = reply;
-    } else if (op.reply !== reply) {
-      // One request told two replies: kept as a second operation, so the checker sees both.
-      this.operations.push({ ...op, complete: t, reply });
+      Object.assign(op, { complete: t, reply, ...mark });
+    } else if (op.reply !== reply || (op.failed === true) !== failed) {
+      // One request told two answers: kept as a second operation, so the checker sees both.
+      const { failed: _, ...rest } = op;
+      this.operations.push({ ...rest, complete: t, reply, ...mark });
     }
   }
 
   take(e: HistoryEvent): void {
     if (e.type === 'invoke') this.invoked(e.client, e.num, e.value, e.t);
-    else this.completed(e.client, e.num, e.reply, e.t);
+    else this.completed(e.client, e.num, e.reply, e.t, e.failed === true);
   }
 }
 
@@ -131,6 +134,7 @@ function badEvent(e: unknown): string | null {
   if (typeof o.t !== 'number' || !Number.isFinite(o.t)) return 'no time';
   if (o.type === 'invoke') return typeof o.value === 'string' ? null : 'invoke without a value';
   if (o.type === 'complete') {
+    if (o.failed !== undefined && o.failed !== true) return 'failed is true or absent';
     if (typeof o.reply === 'string') return null;
     // The older form: a log position.
     return typeof o.position === 'number' && Number.isInteger(o.position) && o.position >= 1 ? null : 'complete without a reply';

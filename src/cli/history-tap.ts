@@ -39,7 +39,7 @@ export function historyTap(file: string): HistoryTap {
         sent = e.request.num;
         write({ type: 'invoke', client: e.name, num: e.request.num, value: e.body ?? '', t: micros() });
       } else if (e.event === 'client.received') {
-        write({ type: 'complete', client: e.name, num: e.request.num, reply: e.result, t: micros() });
+        write({ type: 'complete', client: e.name, num: e.request.num, reply: e.result, t: micros(), ...(e.failed ? { failed: true as const } : {}) });
       }
       print(e);
     },

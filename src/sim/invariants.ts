@@ -149,7 +149,7 @@ export class Checker implements Observer {
         }
         // `body` as a log client sends it: `answered-kept` (app = log only) looks for it in the log.
         this.answers.push({ client: event.name, num, body: messageOf(event.name) + num, result: event.result, server, at: this.now });
-        this.history.completed(event.name, num, event.result, this.tick());
+        this.history.completed(event.name, num, event.result, this.tick(), event.failed === true);
         break;
       }
       case 'server.heartbeat':

@@ -49,6 +49,28 @@ describe('client --history: the tap on the client\'s printed events', () => {
     expect(ops.map((o) => [o.value, o.reply])).to.deep.equal([['{"op":"get","key":"k1"}', '{"ok":true,"value":"c1-3"}']]);
   });
 
+  it('marks an answer that was a failed frame, and reads it back as failed', () => {
+    const file = path.join(dir, 'C3.jsonl');
+    const tap = historyTap(file);
+    const print = tap.wrap(() => {});
+    const req = (num: number) => ({ client: 'C3', server: 'S1', num });
+    print({ event: 'client.sent', name: 'C3', request: req(1), body: 'boom' });
+    print({ event: 'client.received', name: 'C3', request: req(1), result: 'no such op', failed: true });
+    print({ event: 'client.sent', name: 'C3', request: req(2), body: 'fine' });
+    print({ event: 'client.received', name: 'C3', request: req(2), result: 'ok' });
+    tap.close();
+    const text = readFileSync(file, 'utf8');
+    expect(text.split('\n').filter((l) => l.includes('"failed":true'))).to.have.length(1);
+    expect(operationsOf(parseHistory(text, file)).map((o) => [o.reply, o.failed])).to.deep.equal([
+      ['no such op', true],
+      ['ok', undefined],
+    ]);
+  });
+
+  it('refuses a history line whose failed is not true', () => {
+    expect(() => parseHistory('{"type":"complete","client":"C1","num":1,"reply":"x","t":1,"failed":"yes"}\n', 'h.jsonl')).to.throw('h.jsonl:1: failed is true or absent');
+  });
+
   it('refuses a file it cannot write with one clear line', () => {
     expect(() => historyTap(path.join(dir, 'no', 'such', 'dir', 'h.jsonl'))).to.throw(/--history: cannot write .*ENOENT/);
   });

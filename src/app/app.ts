@@ -36,6 +36,12 @@ export interface AppDefinition<S> {
   restore?(snapshot: string): S;
   /** How printed lines show the state (keep it short). Default: the snapshot, cut to 40 characters. */
   show?(state: S): string;
+  /**
+   * A request a client might send, drawn with `random` (uniform in [0, 1), like `Math.random`) and
+   * nothing else, so that the simulator's seed replays it. The simulator's clients send what it
+   * draws; without it, a simulator run needs request lines to draw from.
+   */
+  sample?(random: () => number): string;
 }
 
 /** An application with every part present, as the servers use it. */
@@ -46,6 +52,7 @@ export interface App<S = unknown> {
   snapshot(state: S): string;
   restore(snapshot: string): S;
   show(state: S): string;
+  sample?(random: () => number): string;
 }
 
 const SHOWN = 40;
@@ -80,6 +87,7 @@ export function completeApp<S>(definition: AppDefinition<S>): App<S> {
     snapshot: checkedSnapshot,
     restore: (text) => restore(text),
     show: (state) => String(show(state)),
+    ...(definition.sample !== undefined && { sample: (random: () => number) => String(definition.sample!(random)) }),
   };
 }
 
@@ -89,7 +97,7 @@ export function appProblem(candidate: unknown): string | null {
   const d = candidate as Record<string, unknown>;
   if (typeof d.name !== 'string' || d.name === '') return 'no name (a non-empty string)';
   for (const part of ['initial', 'apply'] as const) if (typeof d[part] !== 'function') return `no ${part} function`;
-  for (const part of ['snapshot', 'restore', 'show'] as const) {
+  for (const part of ['snapshot', 'restore', 'show', 'sample'] as const) {
     if (d[part] !== undefined && typeof d[part] !== 'function') return `${part} is not a function`;
   }
   return null;

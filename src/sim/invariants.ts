@@ -17,7 +17,7 @@
  *   client requests, so only the updates it held count.
  * - `replicas-equal`: after quiescence the serving replicas hold the same state (the app's
  *   snapshot: the log, or the kv map in its canonical order) and client table (active mode too:
- *   the sequencer's total order makes the states equal).
+ *   the sequencer's total order makes the states equal). Any app alike: its snapshot is compared.
  * - `answered-kept`: app = log, passive with `durability = sync`, and active: every request a
  *   client saw answered is in the final log of every serving replica at the position its reply
  *   named. (kv: `linearizable` with the final map is its counterpart.)
@@ -28,11 +28,12 @@
  * - `linearizable`: active, and passive with `durability = sync`: the history of client operations
  *   (each request's first send to its first reply, or unknown if none came) with the final state of
  *   a serving replica is linearizable for the run's application (`src/check/apps.ts`: the log as a
- *   list, kv as a map checked per key).
+ *   list, kv as a map checked per key; any other app, `status` too, with itself as the model:
+ *   `checkWithApp`, `src/check/app-model.ts`).
  */
 import type { ServerContext } from '../actors/server.js';
-import { BUILT_IN_APPS } from '../app/index.js';
-import { checkHistory } from '../check/apps.js';
+import type { App } from '../app/app.js';
+import { checkHistory, checkWithApp } from '../check/apps.js';
 import { describeState } from '../cli/chaos-describe.js';
 import { HistoryRecorder } from '../check/history.js';
 import type { LogEvent } from '../log/events.js';
@@ -261,16 +262,17 @@ export class Checker implements Observer {
   /** The history with the final state of a serving replica (the primary's where there is one). */
   private checkLinearizable(contexts: { server: string; ctx: ServerContext }[]): void {
     const app = this.world.sim.app;
+    const model = this.world.options.app;
     const holder = contexts.find((c) => c.ctx.role === 'primary') ?? contexts[0];
-    const finalSnapshot = holder ? BUILT_IN_APPS[app]!.snapshot(holder.ctx.state) : undefined;
-    const v = checkHistory(app, this.history.operations, { finalSnapshot });
-    if (v.ok === true) return;
+    const finalSnapshot = holder ? model.snapshot(holder.ctx.state) : undefined;
     const ops = this.history.operations;
+    const v = app === 'log' || app === 'kv' ? checkHistory(app, ops, { finalSnapshot }) : checkWithApp(model, ops, { finalSnapshot });
+    if (v.ok === true) return;
     const unknown = ops.filter((o) => o.complete === null).length;
     this.violate(
       'linearizable',
       `${v.ok === false ? 'not linearizable' : 'undecided'} (${app}: ${v.method} check of ${ops.length} operations, ${unknown} unknown` +
-        `${finalSnapshot !== undefined ? `, with ${holder!.server}'s final ${describeState(app, finalSnapshot)}` : ''}): ${inSeconds(v.reason)}`,
+        `${finalSnapshot !== undefined ? `, with ${holder!.server}'s final ${app === 'log' || app === 'kv' ? describeState(app, finalSnapshot) : `state ${model.show(model.restore(finalSnapshot))}`}` : ''}): ${inSeconds(v.reason)}`,
     );
   }
 
@@ -328,7 +330,7 @@ export class Checker implements Observer {
     }
 
     // Agreement among the serving replicas: the app's snapshot (kv's is canonical) and the client table.
-    const app = BUILT_IN_APPS[w.sim.app]!;
+    const app = w.options.app;
     const shown = (c: ServerContext) =>
       `${app.snapshot(c.state)} | ${Object.keys(c.clients).sort().map((k) => `${k}:${c.clients[k]!.num}:${c.clients[k]!.reply}`).join(' ')}`;
     if (contexts.length > 1) {
@@ -336,7 +338,7 @@ export class Checker implements Observer {
       const a = shown(first!.ctx);
       for (const other of rest) {
         const b = shown(other.ctx);
-        if (a !== b) this.violate('replicas-equal', `${first!.server} and ${other.server} differ: ${diff(first!.ctx, other.ctx)}`);
+        if (a !== b) this.violate('replicas-equal', `${first!.server} and ${other.server} differ: ${diff(first!.ctx, other.ctx, app)}`);
       }
     }
 
@@ -377,7 +379,7 @@ function inSeconds(reason: string): string {
 }
 
 /** Where two replicas differ, in a few words. */
-function diff(a: ServerContext, b: ServerContext): string {
+function diff(a: ServerContext, b: ServerContext, app: App<any>): string {
   const clients = [...new Set([...Object.keys(a.clients), ...Object.keys(b.clients)])].sort();
   const tables = clients
     .filter((c) => a.clients[c]?.num !== b.clients[c]?.num || a.clients[c]?.reply !== b.clients[c]?.reply)
@@ -389,6 +391,7 @@ function diff(a: ServerContext, b: ServerContext): string {
     const keys = [...new Set([...ma.keys(), ...mb.keys()])].sort().filter((k) => JSON.stringify(ma.get(k)) !== JSON.stringify(mb.get(k)));
     return `kv maps differ at ${keys.map((k) => `${k} (${JSON.stringify(ma.get(k) ?? null)} / ${JSON.stringify(mb.get(k) ?? null)})`).join(', ')}`;
   }
+  if (!Array.isArray(a.state) || !Array.isArray(b.state)) return `states ${app.show(a.state)} / ${app.show(b.state)}`;
   const la = a.state as string[];
   const lb = b.state as string[];
   const i = la.findIndex((x, k) => lb[k] !== x);

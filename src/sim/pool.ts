@@ -24,6 +24,8 @@ export interface CampaignOptions {
   runs: number;
   /** The replicated application of every run (default `log`). */
   app?: SimApp;
+  /** An app other than log and kv without a `sample`: the request lines its clients draw from. */
+  requests?: string[];
   /** Worker threads (default: the machine's available parallelism). */
   workers?: number;
   minutes?: number;
@@ -83,6 +85,7 @@ export function campaign(options: CampaignOptions): Promise<Campaign> {
       const job: Job = {
         seed: options.first + next,
         app: options.app ?? 'log',
+        requests: options.requests,
         minutes: options.minutes ?? 5,
         plant: options.plant ?? [],
         allow: options.allow ?? [],

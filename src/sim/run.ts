@@ -15,6 +15,9 @@ import { hostOf } from './net.js';
 import { Scheduler, streams, type Timer } from './scheduler.js';
 import { Trace } from './trace.js';
 import type { ServerContext } from '../actors/server.js';
+import type { App } from '../app/app.js';
+import { BUILT_IN_APPS, isBuiltInApp } from '../app/index.js';
+import { loadApp } from '../app/load.js';
 import { clientHost, GFD_HOST, RM_HOST, serverHost, World, type ServerProc, type SimApp, type SimConfig } from './world.js';
 
 export const FAULT_KINDS = [
@@ -31,8 +34,14 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface RunOptions {
   seed: number;
-  /** The replicated application (default `log`). Not drawn from the seed, so a seed's cluster and faults are the same under either. */
+  /**
+   * The replicated application, as `[cluster] app` names it (default `log`). Not drawn from the
+   * seed, so a seed's cluster and faults are the same under any. Other than a built-in app, it
+   * must be loaded first: `runAppSeed`.
+   */
   app?: SimApp;
+  /** An app other than log and kv without a `sample`: the request lines its clients draw from. */
+  requests?: string[];
   /** Simulated minutes (default 5). */
   minutes?: number;
   /** Record every event each machine takes in the trace (slower; replays use it). */
@@ -102,7 +111,18 @@ export function describeConfig(c: SimConfig): string {
   );
 }
 
-export function runSeed(options: RunOptions): RunResult {
+/** A run of any application: its spec loaded first (`loadApp`, as `[cluster] app` is). */
+export async function runAppSeed(options: RunOptions): Promise<RunResult> {
+  return runSeed(options, await loadApp(options.app ?? 'log', 'simulator app'));
+}
+
+function builtInApp(spec: string): App<any> {
+  if (!isBuiltInApp(spec)) throw new Error(`app = ${spec} is not built in: load it first (runAppSeed)`);
+  return BUILT_IN_APPS[spec]!;
+}
+
+/** A run; `app` is the application `options.app` names, loaded. */
+export function runSeed(options: RunOptions, app: App<any> = builtInApp(options.app ?? 'log')): RunResult {
   const seed = options.seed;
   const duration = Math.round((options.minutes ?? 5) * 60_000);
   const rand = streams(seed);
@@ -122,6 +142,8 @@ export function runSeed(options: RunOptions): RunResult {
   sched.install();
   const world = new World(config, sched, rand.network, trace, checker, {
     events: options.events ?? false,
+    app,
+    requests: options.requests,
     workload: rand.workload,
     resendAfterRestart: !(options.allow ?? []).includes('restarted-client-reuses-number'),
     byHand: options.byHand ? ['S1'] : [],

@@ -5,12 +5,13 @@
 import { parentPort } from 'node:worker_threads';
 import type { PlantedBug } from '../core/switches.js';
 import type { PendingBug } from './pending.js';
-import { runSeed } from './run.js';
+import { runAppSeed } from './run.js';
 import type { SimApp } from './world.js';
 
 export interface Job {
   seed: number;
   app: SimApp;
+  requests?: string[];
   minutes: number;
   plant: PlantedBug[];
   allow: PendingBug[];
@@ -18,7 +19,7 @@ export interface Job {
   byHand: boolean;
 }
 
-parentPort!.on('message', (job: Job) => {
-  const result = runSeed({ seed: job.seed, app: job.app, minutes: job.minutes, plant: job.plant, allow: job.allow, longPartitions: job.longPartitions, byHand: job.byHand });
+parentPort!.on('message', async (job: Job) => {
+  const result = await runAppSeed(job);
   parentPort!.postMessage({ ...result, trace: result.trace ? result.trace.records : null });
 });

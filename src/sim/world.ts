@@ -10,7 +10,6 @@
 import type { AnyActorRef } from 'xstate';
 import type { ServerContext } from '../actors/server.js';
 import type { App } from '../app/index.js';
-import { kvApp } from '../app/kv.js';
 import { logApp } from '../app/log.js';
 import { KvWorkload } from '../check/kv-workload.js';
 import { parseConfig } from '../config/load.js';
@@ -28,8 +27,13 @@ export interface ClientSpec {
   intervalS: number;
 }
 
-/** The applications a run may replicate: both have a model the history is checked with. */
-export type SimApp = 'log' | 'kv';
+/**
+ * The application a run replicates, as `[cluster] app` names it: a built-in name, a module's path
+ * or a package name (`loadApp`). A string, so that it crosses into campaign worker threads. `log`
+ * and `kv` have workloads of their own and hand-written checkers; any other app is fed the requests
+ * its `sample` draws (or `RunOptions.requests`) and is checked with itself as the model.
+ */
+export type SimApp = string;
 
 /** The cluster a seed draws (times in seconds, as in the file); the app is the run's choice, not drawn. */
 export interface SimConfig {
@@ -114,10 +118,14 @@ interface Role {
 export interface WorldOptions {
   /** Record every event each role machine takes (slower; for replays). */
   events: boolean;
-  /** app = kv: the stream the clients' requests are drawn from (each client its own, from this). */
+  /** The application `SimConfig.app` names, loaded. */
+  app: App<any>;
+  /** Neither log nor kv, and the app has no `sample`: the request lines clients draw from. */
+  requests?: readonly string[];
+  /** Every app but log: the stream the clients' requests are drawn from (each client its own, from this). */
   workload?: () => number;
   /**
-   * app = kv: a restarted client first sends again the request its previous process had in flight,
+   * Every app but log: a restarted client first sends again the request its previous process had in flight,
    * so that a number both processes use carries one request (pending.ts:
    * restarted-client-reuses-number). Off: it starts with a new one.
    */
@@ -128,6 +136,12 @@ export interface WorldOptions {
    * again a second after its process ends.
    */
   byHand?: string[];
+}
+
+/** Where a fed client's request lines come from; `observe` learns from each reply (kv's cas). */
+interface Workload {
+  next(): string;
+  observe?(request: string, reply: string): void;
 }
 
 function stateText(value: unknown): string {
@@ -146,8 +160,8 @@ export class World {
   readonly clients = new Map<string, Role>();
   /** Clients that gave up (printed that all servers are dead). */
   gaveUp = 0;
-  /** app = kv: each client's requests, kept across its restarts, and the line it was fed last. */
-  private readonly workloads = new Map<string, { workload: KvWorkload; fed: string }>();
+  /** Every app but log: each client's requests, kept across its restarts, and the line it was fed last. */
+  private readonly workloads = new Map<string, { workload: Workload; fed: string }>();
 
   constructor(
     readonly sim: SimConfig,
@@ -157,6 +171,10 @@ export class World {
     readonly observer: Observer,
     readonly options: WorldOptions,
   ) {
+    const builtInWorkload = sim.app === 'log' || sim.app === 'kv';
+    if (!builtInWorkload && !options.app.sample && !options.requests?.length) {
+      throw new Error(`app = ${sim.app} has no sample: the run needs request lines (requests)`);
+    }
     this.config = parseConfig(iniText(sim), 'sim.ini');
     this.servers = this.config.servers.map((s) => s.name);
     this.net = new SimNet(networkRandom, () => sched.now, (fn) => sched.run(fn));
@@ -217,8 +235,8 @@ export class World {
   // Servers, started by their LFD through the in-process launcher
 
   private serverApp(proc: ServerProc): App<any> {
-    // The log's applied-once watch needs unique request strings; kv requests repeat (two gets).
-    if (this.sim.app === 'kv') return kvApp;
+    // The log's applied-once watch needs unique request strings; other apps' requests repeat (two gets).
+    if (this.sim.app !== 'log') return this.options.app;
     const observer = this.observer;
     return {
       ...logApp,
@@ -302,7 +320,7 @@ export class World {
 
   startClient(name: string): void {
     const net = this.net.process(name, clientHost(Number(name.slice(1))));
-    const kv = this.sim.app === 'kv';
+    const fed = this.sim.app !== 'log';
     const env = this.env(name, net);
     const hooks = this.watch(name, (snapshot) => {
       if (snapshot.status === 'done' && this.clients.get(name)?.actor === actor) {
@@ -314,9 +332,9 @@ export class World {
         }, 1000);
       }
     });
-    const actor = cluster.startRole('client', { ...env, print: kv ? this.feeding(name, env.print) : env.print }, { name, stdin: kv }, hooks);
+    const actor = cluster.startRole('client', { ...env, print: fed ? this.feeding(name, env.print) : env.print }, { name, stdin: fed }, hooks);
     this.clients.set(name, { name, actor, net, alive: true });
-    if (kv) {
+    if (fed) {
       const before = this.workloads.get(name);
       if (before && this.options.resendAfterRestart) actor.send({ type: 'line', text: before.fed });
       else this.feed(name);
@@ -324,7 +342,7 @@ export class World {
   }
 
   /**
-   * app = kv: the client takes its requests as lines (`stdin: true`), one line for its first request
+   * Every app but log: the client takes its requests as lines (`stdin: true`), one line for its first request
    * and one more after each reply, as `steadfast chaos` writes them to a client's standard input. A
    * resend or a renumbering after a restart reuses the line it holds, so it never runs short.
    */
@@ -333,7 +351,7 @@ export class World {
       print(event);
       if (event.event !== 'client.received') return;
       const w = this.workloads.get(name)!;
-      w.workload.observe(w.fed, event.result);
+      w.workload.observe?.(w.fed, event.result);
       this.feed(name);
     };
   }
@@ -341,15 +359,24 @@ export class World {
   private feed(name: string): void {
     let w = this.workloads.get(name);
     if (!w) {
-      if (!this.options.workload) throw new Error('app = kv needs a workload stream');
+      if (!this.options.workload) throw new Error(`app = ${this.sim.app} needs a workload stream`);
       const seed = Math.floor(this.options.workload() * 4294967296);
-      w = { workload: new KvWorkload(mulberry32(seed), messageOf(name)), fed: '' };
+      w = { workload: this.workload(mulberry32(seed), name), fed: '' };
       this.workloads.set(name, w);
     }
     const client = this.clients.get(name);
     if (!client?.alive) return;
     w.fed = w.workload.next();
     client.actor.send({ type: 'line', text: w.fed });
+  }
+
+  /** Client `name`'s requests: kv's own workload, or the app's `sample`, or the given request lines. */
+  private workload(random: () => number, name: string): Workload {
+    if (this.sim.app === 'kv') return new KvWorkload(random, messageOf(name));
+    const { sample } = this.options.app;
+    if (sample) return { next: () => sample(random) };
+    const lines = this.options.requests!;
+    return { next: () => lines[Math.floor(random() * lines.length)]! };
   }
 
   /** SIGKILL of a role that is not a server: its sockets close, it does nothing more. */

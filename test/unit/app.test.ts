@@ -45,6 +45,21 @@ describe('applications', () => {
       expect(() => defineApp({ name: 'a', initial: () => 0, apply: () => ({ state: 0, reply: '' }), show: 3 } as never)).to.throw(TypeError, 'show is not a function');
     });
 
+    it('keeps sample when there is one, called as a method, and has none otherwise', () => {
+      const dice = defineApp({
+        name: 'dice',
+        sides: 6,
+        initial: () => 0,
+        apply: (s: number) => ({ state: s, reply: '' }),
+        sample(this: { sides: number }, random: () => number) {
+          return `roll ${1 + Math.floor(random() * this.sides)}`;
+        },
+      } as never);
+      expect(dice.sample!(() => 0.99)).to.equal('roll 6');
+      expect(counter.sample).to.equal(undefined);
+      expect(() => defineApp({ name: 'a', initial: () => 0, apply: () => ({ state: 0, reply: '' }), sample: 'x' } as never)).to.throw(TypeError, 'sample is not a function');
+    });
+
     it('a snapshot that is not a string is an error, not a wrong checkpoint', () => {
       const bad = defineApp({ name: 'bad', initial: () => 0, apply: (s) => ({ state: s, reply: '' }), snapshot: () => 42 as unknown as string });
       expect(() => bad.snapshot(0)).to.throw(TypeError, 'snapshot returned number, not a string');

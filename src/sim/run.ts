@@ -123,6 +123,11 @@ function builtInApp(spec: string): App<any> {
 
 /** A run; `app` is the application `options.app` names, loaded. */
 export function runSeed(options: RunOptions, app: App<any> = builtInApp(options.app ?? 'log')): RunResult {
+  // Refused before the simulated clock replaces this thread's timers, rather than by a client mid-run.
+  const fedOwnWorkload = options.app === undefined || options.app === 'log' || options.app === 'kv';
+  if (!fedOwnWorkload && !app.sample && !options.requests?.length) {
+    throw new Error(`app = ${options.app} has no sample: the run needs request lines (requests)`);
+  }
   const seed = options.seed;
   const duration = Math.round((options.minutes ?? 5) * 60_000);
   const rand = streams(seed);

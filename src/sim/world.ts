@@ -171,10 +171,6 @@ export class World {
     readonly observer: Observer,
     readonly options: WorldOptions,
   ) {
-    const builtInWorkload = sim.app === 'log' || sim.app === 'kv';
-    if (!builtInWorkload && !options.app.sample && !options.requests?.length) {
-      throw new Error(`app = ${sim.app} has no sample: the run needs request lines (requests)`);
-    }
     this.config = parseConfig(iniText(sim), 'sim.ini');
     this.servers = this.config.servers.map((s) => s.name);
     this.net = new SimNet(networkRandom, () => sched.now, (fn) => sched.run(fn));

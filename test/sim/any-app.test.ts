@@ -71,10 +71,12 @@ describe('simulator: any application by its spec', function () {
     }
   });
 
-  it('an app without sample needs request lines', async () => {
+  it('an app without sample needs request lines, and is refused before the simulated clock takes the timers', async () => {
+    const setTimeoutBefore = globalThis.setTimeout;
     let error: unknown = null;
     await runAppSeed({ seed: 1, app: 'status', minutes: MINUTES }).catch((err: unknown) => (error = err));
     expect(String(error)).to.match(/app = status has no sample: the run needs request lines/);
+    expect(globalThis.setTimeout).to.equal(setTimeoutBefore);
   });
 
   it("a user's counter module, fed what its sample draws, keeps every invariant; a seed replays", async () => {

@@ -286,7 +286,8 @@ export const serverMachine = setup({
     }),
     /** A serving active replica that lags past what its sequencer retains gets a snapshot. */
     takeCatchUp: enqueueActions(({ enqueue, self, context, event }) => {
-      if (event.type !== 'peer.recovery' || event.frame.applied <= context.applied) return;
+      assertEvent(event, 'peer.recovery');
+      if (event.frame.applied <= context.applied) return;
       const step = recoverFrom(context, event.frame, (restored) => takeCatchUpSnapshot(context, restored));
       perform(enqueue, self, context, step);
     }),

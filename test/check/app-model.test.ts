@@ -115,18 +115,23 @@ describe('linearizability checker with the app itself as the model', () => {
   });
 
   describe('agrees with the hand-written models on their test histories', () => {
+    type Kinds = Record<'ok' | 'violation', number>;
     /** The same verdict kind from both; counts each kind, so a test can insist both come up. */
-    function agree(kinds: Record<'ok' | 'violation', number>, model: Verdict, app: Verdict, on: () => string): void {
+    function agree(kinds: Kinds, model: Verdict, app: Verdict, on: () => string): void {
       expect(model.ok, 'the model check decides').to.not.equal('unknown');
       expect(app.ok, `app: ${JSON.stringify(app)}; model: ${JSON.stringify(model)} on ${on()}`).to.equal(model.ok);
       kinds[model.ok === true ? 'ok' : 'violation'] += 1;
     }
+    const agreeOnLog = (kinds: Kinds, ops: LogOperation[], final: string[] | undefined) =>
+      agree(kinds, checkLog(ops, { final }), checkWithApp(logApp, recorded(ops), { finalSnapshot: final && logApp.snapshot(final) }), () => JSON.stringify({ ops, final }));
+    const agreeOnKv = (kinds: Kinds, ops: Operation[], final: Map<string, unknown> | undefined) =>
+      agree(kinds, checkKv(ops, { final }), checkWithApp(kvApp, ops, { finalSnapshot: final && kvApp.snapshot(final) }), () => JSON.stringify({ ops, final: final && [...final] }));
 
     it('log: on arbitrary small histories, with and without a final log', () => {
       const kinds = { ok: 0, violation: 0 };
       fc.assert(
         fc.property(smallLogHistories, ({ ops, final }) => {
-          agree(kinds, checkLog(ops, { final }), checkWithApp(logApp, recorded(ops), { finalSnapshot: final && logApp.snapshot(final) }), () => JSON.stringify({ ops, final }));
+          agreeOnLog(kinds, ops, final);
         }),
         { numRuns: 2000 },
       );
@@ -145,23 +150,21 @@ describe('linearizability checker with the app itself as the model', () => {
         unknown: fc.constantFrom(0, 0.05, 0.1),
         never: fc.constantFrom(0, 0.5, 1),
       });
-      const both = (ops: LogOperation[], final: string[] | undefined) =>
-        agree(kinds, checkLog(ops, { final }), checkWithApp(logApp, recorded(ops), { finalSnapshot: final && logApp.snapshot(final) }), () => JSON.stringify({ ops, final }));
       fc.assert(
         fc.property(shapes, (s) => {
           const { ops, final } = build(rng(s.seed), s);
-          both(ops, undefined);
-          both(ops, final);
+          agreeOnLog(kinds, ops, undefined);
+          agreeOnLog(kinds, ops, final);
           const swapped = copy(ops);
           if (swapOrdered(swapped)) {
-            both(swapped, undefined);
-            both(swapped, final);
+            agreeOnLog(kinds, swapped, undefined);
+            agreeOnLog(kinds, swapped, final);
           }
           const twice = copy(ops);
           const known = twice.filter((o) => o.position !== null);
           if (known.length >= 2) {
             known[1]!.position = known[0]!.position;
-            both(twice, undefined);
+            agreeOnLog(kinds, twice, undefined);
           }
         }),
         { numRuns: 200 },
@@ -175,7 +178,7 @@ describe('linearizability checker with the app itself as the model', () => {
       fc.assert(
         fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), (seed) => {
           const { ops, final } = tinyKv(seed);
-          agree(kinds, checkKv(ops, { final }), checkWithApp(kvApp, ops, { finalSnapshot: final && kvApp.snapshot(final) }), () => JSON.stringify({ ops, final: final && [...final] }));
+          agreeOnKv(kinds, ops, final);
         }),
         { numRuns: 2000 },
       );
@@ -197,7 +200,7 @@ describe('linearizability checker with the app itself as the model', () => {
         fc.property(shapes, (s) => {
           const { ops, final } = buildKv(rng(s.seed), s);
           const both = () => {
-            for (const f of [undefined, final]) agree(kinds, checkKv(ops, { final: f }), checkWithApp(kvApp, ops, { finalSnapshot: f && kvApp.snapshot(f) }), () => JSON.stringify(ops));
+            for (const f of [undefined, final]) agreeOnKv(kinds, ops, f);
           };
           both();
           if (readFromTheFuture(ops)) both();

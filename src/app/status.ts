@@ -1,6 +1,8 @@
 /** `app = status`: the state is one string; a request replaces it; the reply is the new state. */
 import type { App } from './app.js';
 
+const STATUSES = ['green', 'amber', 'red', 'down for maintenance'];
+
 export const statusApp: App<string> = {
   name: 'status',
   initial: () => '',
@@ -8,4 +10,5 @@ export const statusApp: App<string> = {
   snapshot: (state) => state,
   restore: (snapshot) => snapshot,
   show: (state) => state,
+  sample: (random) => STATUSES[Math.floor(random() * STATUSES.length)]!,
 };

@@ -93,9 +93,10 @@ export function positive(flag: string, value: string | undefined, fallback: numb
 
 type Parsed<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: typeof commonOptions & O; allowPositionals: boolean; strict: true }>>;
 
-export function parse<O extends Options>(argv: string[], options: O, allowPositionals = false): Parsed<O> {
+/** `common`: the flags every role takes (`commonOptions`) are accepted too. */
+export function parse<O extends Options>(argv: string[], options: O, allowPositionals = false, common = true): Parsed<O> {
   try {
-    return parseArgs({ args: expandInspect(argv), options: { ...commonOptions, ...options }, allowPositionals, strict: true });
+    return parseArgs({ args: expandInspect(argv), options: { ...(common ? commonOptions : {}), ...options }, allowPositionals, strict: true }) as Parsed<O>;
   } catch (err) {
     // parseArgs says e.g. "Unknown option '--foo'. To specify a positional argument starting ...":
     // keep its first sentence, the part a person needs.

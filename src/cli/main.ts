@@ -18,6 +18,7 @@ const USAGE = `usage: steadfast COMMAND [options]   (steadfast COMMAND --help fo
   scenario active|passive [--config FILE]                the seed's eight steps against a fresh cluster
   chaos    --mode active|passive --seconds N             faults against a fresh cluster, histories checked
   diagram  [ROLE] [--format mermaid|svg]                 each role's state machine
+  verify   [--config FILE | --app PATH] [--seeds N]       the app under simulated failures, checked
 
 Every role and cluster take --inspect [[HOST:]PORT]: a live page of their machines and events.`;
 
@@ -38,6 +39,7 @@ const commands: Record<string, () => Promise<Command>> = {
   scenario: async () => (await import('./scenario.js')).scenarioCommand,
   chaos: async () => (await import('./chaos.js')).chaosCommand,
   diagram: async () => (await import('./diagram.js')).diagramCommand,
+  verify: async () => (await import('./verify.js')).verifyCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -25,6 +25,7 @@
  *   serves and that its LFD watches (the LFD runs and names that process's pid).
  * - `rm-members-real`: after quiescence the RM's members are the servers really up, all serving.
  * - `no-crash`: no role machine threw.
+ * - `deterministic`, `snapshot-restore`: the app audit (`app-audit.ts`) on the requests replicas apply.
  * - `linearizable`: active, and passive with `durability = sync`: the history of client operations
  *   (each request's first send to its first reply, or unknown if none came) with the final state of
  *   a serving replica is linearizable for the run's application (`src/check/apps.ts`: the log as a
@@ -38,6 +39,7 @@ import { describeState } from '../cli/chaos-describe.js';
 import { HistoryRecorder } from '../check/history.js';
 import type { LogEvent } from '../log/events.js';
 import type { Frame, Phase } from '../protocol/frames.js';
+import { APP_CHECKS, type AppCheck } from './app-audit.js';
 import type { PendingBug } from './pending.js';
 import { messageOf, type Observer, type ServerProc, type World } from './world.js';
 
@@ -53,6 +55,7 @@ export const INVARIANTS = [
   'relaunched-and-serving',
   'rm-members-real',
   'no-crash',
+  ...APP_CHECKS,
 ] as const;
 export type Invariant = (typeof INVARIANTS)[number];
 
@@ -106,6 +109,8 @@ export class Checker implements Observer {
   /** Every request string sent under each (client, number), by any process of that client. */
   private readonly sentUnder = new Map<string, Set<string>>();
   world!: World;
+  /** Told the number of requests sent so far, after each new one. */
+  onSent: ((sent: number) => void) | null = null;
 
   constructor(private readonly onViolation: (v: Violation) => void) {}
 
@@ -138,7 +143,9 @@ export class Checker implements Observer {
         const body = event.body ?? messageOf(event.name) + event.request.num;
         const key = `${event.name} ${event.request.num}`;
         this.sentUnder.set(key, (this.sentUnder.get(key) ?? new Set()).add(body));
+        const before = this.history.operations.length;
         this.history.invoked(event.name, event.request.num, body, this.tick());
+        if (this.history.operations.length > before) this.onSent?.(this.history.operations.length);
         break;
       }
       case 'client.received': {
@@ -223,6 +230,10 @@ export class Checker implements Observer {
       this.violate('applied-once', `${proc.key} applies ${body} again (already entry ${log.indexOf(body) + 1} of ${log.length})`, `dup ${proc.key} ${body}`);
     }
     seen.add(body);
+  }
+
+  appCheckFailed(proc: ServerProc, check: AppCheck, detail: string): void {
+    this.violate(check, `${proc.key}: ${detail}`);
   }
 
   /** Everything held is applied, skipped as already had, or (active) waiting for its position. */

@@ -10,30 +10,20 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { PlantedBug } from '../core/switches.js';
-import type { PendingBug } from './pending.js';
 import { addRun, emptySummary, isFailure, type Summary } from './report.js';
-import type { RunResult } from './run.js';
+import type { RunOptions, RunResult } from './run.js';
 import { Trace } from './trace.js';
 import type { Job } from './worker.js';
-import type { SimApp } from './world.js';
 
-export interface CampaignOptions {
+/** What every run of a campaign shares (its seed is the campaign's to give). */
+export type RunShared = Omit<RunOptions, 'seed' | 'events' | 'keepTrace' | 'faults'>;
+
+export interface CampaignOptions extends RunShared {
   /** First seed; seeds run `first`, `first + 1`, … */
   first: number;
   runs: number;
-  /** The replicated application of every run (default `log`). */
-  app?: SimApp;
-  /** An app other than log and kv without a `sample`: the request lines its clients draw from. */
-  requests?: string[];
   /** Worker threads (default: the machine's available parallelism). */
   workers?: number;
-  minutes?: number;
-  plant?: PlantedBug[];
-  /** Pending bugs whose triggers are not avoided (see `pending.ts`). */
-  allow?: PendingBug[];
-  longPartitions?: boolean;
-  byHand?: boolean;
   /** Stop handing out seeds once one failed (planted-bug checks). */
   stopAtFirstFailure?: boolean;
   /** Each result as it comes (in completion order). */
@@ -66,6 +56,7 @@ function startWorker(): Worker {
 
 export function campaign(options: CampaignOptions): Promise<Campaign> {
   const count = Math.max(1, Math.min(options.workers ?? availableParallelism(), options.runs));
+  const { first: _first, runs: _runs, workers: _workers, stopAtFirstFailure: _stop, onResult: _onResult, ...shared } = options;
   const summary = emptySummary();
   summary.workers = count;
   const results: RunResult[] = [];
@@ -82,16 +73,7 @@ export function campaign(options: CampaignOptions): Promise<Campaign> {
     };
     const feed = (w: Worker): boolean => {
       if (stopping || next >= options.runs) return false;
-      const job: Job = {
-        seed: options.first + next,
-        app: options.app ?? 'log',
-        requests: options.requests,
-        minutes: options.minutes ?? 5,
-        plant: options.plant ?? [],
-        allow: options.allow ?? [],
-        longPartitions: options.longPartitions ?? false,
-        byHand: options.byHand ?? false,
-      };
+      const job: Job = { ...shared, seed: options.first + next };
       next += 1;
       w.postMessage(job);
       return true;

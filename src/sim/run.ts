@@ -15,6 +15,7 @@ import { hostOf } from './net.js';
 import { Scheduler, streams, type Timer } from './scheduler.js';
 import { Trace } from './trace.js';
 import type { ServerContext } from '../actors/server.js';
+import type { Mode } from '../protocol/frames.js';
 import type { App } from '../app/app.js';
 import { BUILT_IN_APPS, isBuiltInApp } from '../app/index.js';
 import { loadApp } from '../app/load.js';
@@ -44,6 +45,12 @@ export interface RunOptions {
   requests?: string[];
   /** Simulated minutes (default 5). */
   minutes?: number;
+  /** Replication style of the cluster; drawn from the seed when not given. */
+  mode?: Mode;
+  /** At most this many faults (shrinking a failure: the first ones of the seed's schedule). */
+  maxFaults?: number;
+  /** The clients stop once they sent this many requests (shrinking a failure). */
+  maxRequests?: number;
   /** Record every event each machine takes in the trace (slower; replays use it). */
   events?: boolean;
   /** Planted bugs to switch on for this run (test only). */
@@ -74,6 +81,8 @@ export interface RunResult {
   failovers: number;
   recoveries: number;
   answered: number;
+  /** Requests the clients sent (a resend counts once). */
+  requests: number;
   clientsGaveUp: number;
   timersFired: number;
   /** RM warnings (state lost). */
@@ -91,8 +100,9 @@ type Rand = () => number;
 const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 const between = (r: Rand, lo: number, hi: number): number => lo + r() * (hi - lo);
 
-export function drawConfig(r: Rand, app: SimApp = 'log'): SimConfig {
-  const mode = r() < 0.5 ? 'active' : 'passive';
+export function drawConfig(r: Rand, app: SimApp = 'log', only?: Mode): SimConfig {
+  const drawn = r() < 0.5 ? 'active' : 'passive';
+  const mode = only ?? drawn;
   const durability = mode === 'passive' && r() < 0.35 ? 'checkpoint' : 'sync';
   const heartbeatFreqS = pick(r, [0.5, 1, 1, 1]);
   const heartbeatTimeoutS = heartbeatFreqS * pick(r, [2, 3, 4]);
@@ -132,7 +142,7 @@ export function runSeed(options: RunOptions, app: App<any> = builtInApp(options.
   const duration = Math.round((options.minutes ?? 5) * 60_000);
   const rand = streams(seed);
   const r = rand.schedule;
-  const config = drawConfig(r, options.app);
+  const config = drawConfig(r, options.app, options.mode);
   const sched = new Scheduler(rand.stray);
   const trace = new Trace();
   let stop = false;
@@ -141,6 +151,12 @@ export function runSeed(options: RunOptions, app: App<any> = builtInApp(options.
     sched.halted = true;
     trace.add({ t: sched.now, who: 'check', kind: 'violation', text: `${v.invariant}: ${v.detail}` });
   });
+  if (options.maxRequests !== undefined) {
+    const max = options.maxRequests;
+    checker.onSent = (sent) => {
+      if (sent === max) sched.setTimeout(() => world.stopClients(`stops (${max} requests sent)`), 0);
+    };
+  }
   const planted = { ...plant };
   for (const bug of options.plant ?? []) plant[bug] = true;
   const wallStart = performance.now();
@@ -168,7 +184,9 @@ export function runSeed(options: RunOptions, app: App<any> = builtInApp(options.
     }, ms);
     undo.set(key, { timer, fn });
   };
+  let faultCount = 0;
   const fault = (kind: FaultKind, text: string): void => {
+    faultCount += 1;
     faults[kind] += 1;
     schedule.push(`${(sched.now / 1000).toFixed(3)} s ${kind}: ${text}`);
     world.note('sim', `${kind}: ${text}`);
@@ -342,7 +360,7 @@ export function runSeed(options: RunOptions, app: App<any> = builtInApp(options.
     sched.runUntil(clientsAt);
     for (const c of config.clients) world.startClient(c.name);
     let t = faultsFrom;
-    while (!stop && options.faults !== false) {
+    while (!stop && options.faults !== false && faultCount < (options.maxFaults ?? Infinity)) {
       t += Math.round(between(r, 1000, 10000));
       if (t >= faultsUntil) break;
       sched.runUntil(t);
@@ -351,13 +369,15 @@ export function runSeed(options: RunOptions, app: App<any> = builtInApp(options.
     }
     if (!stop && !sched.error) {
       sched.runUntil(Math.max(sched.now, faultsUntil));
+    }
+    if (!stop && !sched.error) {
       // No new faults; those under way end as planned (a hang resumes, a cut heals, a crashed
       // role restarts: at most 4 × heartbeat_timeout + 1 s from now).
       world.note('sim', `faults stop (${undo.size} under way end as planned)`);
       sched.runUntil(clientsStop);
     }
     if (!stop && !sched.error) {
-      for (const c of world.clients.values()) if (c.alive) world.stopRole(c, 'stops (end of the workload)');
+      world.stopClients('stops (end of the workload)');
       sched.runUntil(duration);
     }
     if (sched.error) checker.actorError('simulator', sched.error);
@@ -383,6 +403,7 @@ export function runSeed(options: RunOptions, app: App<any> = builtInApp(options.
     failovers: checker.failovers,
     recoveries: checker.recoveries,
     answered: checker.answers.length,
+    requests: checker.history.operations.length,
     clientsGaveUp: world.gaveUp,
     timersFired: sched.fired,
     warnings: checker.warnings,
@@ -399,6 +420,9 @@ export function replayCommand(o: RunOptions): string {
   const flags = [`--seed ${o.seed}`];
   if (o.app !== undefined && o.app !== 'log') flags.push(`--app ${o.app}`);
   if (o.minutes !== undefined && o.minutes !== 5) flags.push(`--minutes ${o.minutes}`);
+  if (o.mode !== undefined) flags.push(`--mode ${o.mode}`);
+  if (o.maxFaults !== undefined) flags.push(`--max-faults ${o.maxFaults}`);
+  if (o.maxRequests !== undefined) flags.push(`--max-requests ${o.maxRequests}`);
   if (o.plant?.length) flags.push(`--plant ${o.plant.join(',')}`);
   if (o.allow?.length) flags.push(`--allow ${o.allow.join(',')}`);
   if (o.longPartitions) flags.push('--long-partitions');

@@ -1,6 +1,7 @@
 /**
  * Simulated time for one cluster: a deterministic timer queue that stands in for the global
- * `setTimeout`, `setInterval`, `queueMicrotask`, `Date.now` and `Math.random` while a run is going.
+ * `setTimeout`, `setInterval`, `queueMicrotask`, `Date` (`Date.now()`, `new Date()`), `Math.random`
+ * and `process.pid` while a run is going.
  *
  * Everything the roles do is driven from here: xstate's default clock and the transport both look
  * `setTimeout` up on `globalThis` at call time, and the in-memory network reads `Date.now()`. Timers
@@ -54,12 +55,33 @@ export class Scheduler {
   error: unknown = null;
   /** Set to stop `runUntil` at once (a violation was found). */
   halted = false;
+  /**
+   * The simulated process whose code runs now (`process.pid`), or null: the simulator's own. Every
+   * replica of a real cluster runs in a process of its own, so an app that reads its pid must see
+   * a different one in each.
+   */
+  pid: number | null = null;
+  /** Added to the wall clock: the app audit re-runs a request "later" (`app-audit.ts`). */
+  clockShiftMs = 0;
 
   constructor(private readonly random: () => number) {}
 
   /** Wall-clock milliseconds as the roles see them (`Date.now()`). */
   get wall(): number {
-    return EPOCH_MS + this.now;
+    return EPOCH_MS + this.now + this.clockShiftMs;
+  }
+
+  /** Run `fn` as simulated process `pid`, its clock shifted by `shiftMs`. */
+  as<T>(pid: number, shiftMs: number, fn: () => T): T {
+    const before = { pid: this.pid, shift: this.clockShiftMs };
+    this.pid = pid;
+    this.clockShiftMs = shiftMs;
+    try {
+      return fn();
+    } finally {
+      this.pid = before.pid;
+      this.clockShiftMs = before.shift;
+    }
   }
 
   setTimeout = (fn: (...args: any[]) => void, ms?: number, ...args: any[]): Timer => {
@@ -146,16 +168,30 @@ export class Scheduler {
       setInterval: g.setInterval,
       clearInterval: g.clearInterval,
       queueMicrotask: g.queueMicrotask,
+      Date: g.Date,
       now: Date.now,
       random: Math.random,
+      pid: Object.getOwnPropertyDescriptor(process, 'pid'),
     };
     g.setTimeout = this.setTimeout;
     g.clearTimeout = this.clearTimeout;
     g.setInterval = this.setInterval;
     g.clearInterval = this.clearTimeout;
     g.queueMicrotask = this.queueMicrotask;
-    Date.now = () => EPOCH_MS + this.now;
+    const wall = () => this.wall;
+    const RealDate = Date;
+    Date.now = wall;
+    // `new Date()` reads the clock too; with arguments it is the real Date.
+    g.Date = class SimDate extends RealDate {
+      constructor(...args: unknown[]) {
+        if (args.length === 0) super(wall());
+        else super(...(args as [string]));
+      }
+      static override now = wall;
+    };
     Math.random = this.random;
+    const ownPid = process.pid;
+    Object.defineProperty(process, 'pid', { get: () => this.pid ?? ownPid, configurable: true, enumerable: true });
   }
 
   uninstall(): void {
@@ -167,8 +203,10 @@ export class Scheduler {
     g.setInterval = s.setInterval;
     g.clearInterval = s.clearInterval;
     g.queueMicrotask = s.queueMicrotask;
+    g.Date = s.Date;
     Date.now = s.now as () => number;
     Math.random = s.random as () => number;
+    Object.defineProperty(process, 'pid', s.pid as PropertyDescriptor);
     this.saved = null;
   }
 

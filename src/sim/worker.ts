@@ -3,21 +3,11 @@
  * (with its trace only when the run failed). Started by `pool.ts`.
  */
 import { parentPort } from 'node:worker_threads';
-import type { PlantedBug } from '../core/switches.js';
-import type { PendingBug } from './pending.js';
+import type { RunShared } from './pool.js';
 import { runAppSeed } from './run.js';
-import type { SimApp } from './world.js';
 
-export interface Job {
-  seed: number;
-  app: SimApp;
-  requests?: string[];
-  minutes: number;
-  plant: PlantedBug[];
-  allow: PendingBug[];
-  longPartitions: boolean;
-  byHand: boolean;
-}
+/** One seed to run, with what the campaign's runs share. */
+export type Job = RunShared & { seed: number };
 
 parentPort!.on('message', async (job: Job) => {
   const result = await runAppSeed(job);

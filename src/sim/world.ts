@@ -10,13 +10,13 @@
 import type { AnyActorRef } from 'xstate';
 import type { ServerContext } from '../actors/server.js';
 import type { App } from '../app/index.js';
-import { logApp } from '../app/log.js';
 import { KvWorkload } from '../check/kv-workload.js';
 import { parseConfig } from '../config/load.js';
 import type { ClusterConfig } from '../config/types.js';
 import type { LogEvent, Print } from '../log/events.js';
 import type { Frame, Mode, Phase } from '../protocol/frames.js';
 import { mulberry32 } from '../random.js';
+import { auditedApp, type AppCheck } from './app-audit.js';
 import * as cluster from './cluster.js';
 import { NetProcess, SimNet } from './net.js';
 import { ProcessClock, Scheduler } from './scheduler.js';
@@ -46,6 +46,9 @@ export interface SimConfig {
   servers: number;
   clients: ClientSpec[];
 }
+
+/** The pids of the app audit's other processes (above any a run reaches: they count from 4242). */
+const ELSEWHERE_PID = 90_000;
 
 export const RM_HOST = '10.0.0.1';
 export const GFD_HOST = '10.0.0.2';
@@ -83,6 +86,8 @@ export interface Observer {
   serverSends(proc: ServerProc, frame: Frame): void;
   /** A server process's log applied a request (`app.apply`, app = log only); `log` is the state before. */
   applied(proc: ServerProc, log: string[], body: string): void;
+  /** The app audit found the app at fault while `proc` applied a request. */
+  appCheckFailed(proc: ServerProc, check: AppCheck, detail: string): void;
   actorError(who: string, err: unknown): void;
 }
 
@@ -230,16 +235,35 @@ export class World {
   // ---------------------------------------------------------------------------------------------
   // Servers, started by their LFD through the in-process launcher
 
+  /**
+   * The app as server process `proc` runs it: audited (`app-audit.ts`), every call made as that
+   * process (its own `process.pid`), and under log the applied-once watch on each request it applies.
+   */
   private serverApp(proc: ServerProc): App<any> {
-    // The log's applied-once watch needs unique request strings; other apps' requests repeat (two gets).
-    if (this.sim.app !== 'log') return this.options.app;
-    const observer = this.observer;
+    const { sched, observer } = this;
+    const audited = auditedApp(this.options.app, {
+      elsewhere: (k, fn) => sched.as(ELSEWHERE_PID + k, k === 1 ? 1 : 3_600_001, fn),
+      fail: (check, detail) => observer.appCheckFailed(proc, check, detail),
+    });
+    const app: App<any> =
+      this.sim.app === 'log'
+        ? {
+            ...audited,
+            apply(state, request) {
+              // The log's applied-once watch needs unique request strings; other apps' requests repeat (two gets).
+              observer.applied(proc, state, request);
+              return audited.apply(state, request);
+            },
+          }
+        : audited;
+    const own = <T>(fn: () => T): T => sched.as(proc.pid, 0, fn);
     return {
-      ...logApp,
-      apply(state, request) {
-        observer.applied(proc, state, request);
-        return logApp.apply(state, request);
-      },
+      ...app,
+      initial: () => own(() => app.initial()),
+      apply: (state, request) => own(() => app.apply(state, request)),
+      snapshot: (state) => own(() => app.snapshot(state)),
+      restore: (text) => own(() => app.restore(text)),
+      show: (state) => own(() => app.show(state)),
     };
   }
 
@@ -324,7 +348,7 @@ export class World {
         this.gaveUp += 1;
         this.stopRole(this.clients.get(name)!, 'exits (all servers dead)');
         globalThis.setTimeout(() => {
-          if (!this.clients.get(name)?.alive) this.startClient(name);
+          if (!this.clientsStopped && !this.clients.get(name)?.alive) this.startClient(name);
         }, 1000);
       }
     });
@@ -366,13 +390,21 @@ export class World {
     client.actor.send({ type: 'line', text: w.fed });
   }
 
-  /** Client `name`'s requests: kv's own workload, or the app's `sample`, or the given request lines. */
+  /** Client `name`'s requests: kv's own workload, or the request lines given, or the app's `sample`. */
   private workload(random: () => number, name: string): Workload {
     if (this.sim.app === 'kv') return new KvWorkload(random, messageOf(name));
-    const { sample } = this.options.app;
-    if (sample) return { next: () => sample(random) };
-    const lines = this.options.requests!;
-    return { next: () => lines[Math.floor(random() * lines.length)]! };
+    const lines = this.options.requests;
+    if (lines?.length) return { next: () => lines[Math.floor(random() * lines.length)]! };
+    const sample = this.options.app.sample!;
+    return { next: () => sample(random) };
+  }
+
+  private clientsStopped = false;
+
+  /** The workload ends: every client stops, and none is started again. */
+  stopClients(why: string): void {
+    this.clientsStopped = true;
+    for (const c of this.clients.values()) if (c.alive) this.stopRole(c, why);
   }
 
   /** SIGKILL of a role that is not a server: its sockets close, it does nothing more. */
@@ -409,7 +441,7 @@ export class World {
   /** Stop everything (end of run). */
   stopAll(): void {
     this.stopping = true;
-    for (const c of this.clients.values()) if (c.alive) this.stopRole(c, 'stops');
+    this.stopClients('stops');
     for (const l of this.lfds.values()) if (l.alive) this.stopRole(l, 'stops');
     for (const p of this.procs.all()) p.end('stopped');
     if (this.gfd?.alive) this.stopRole(this.gfd, 'stops');

@@ -10,6 +10,9 @@
  *                                            if any seed failed (and how to replay it)
  *   --app kv      replicate the kv app (clients send generated get/put/cas/del; default log)
  *   --minutes M   simulated minutes a run (default 5)
+ *   --mode M      active or passive only (default: drawn from each seed)
+ *   --max-faults K, --max-requests N
+ *                 at most K faults, and clients that stop after N requests (a shrunk failure's replay)
  *   --plant BUG   switch a planted bug on (test only): noDuplicateCheck, promoteWithoutEpoch,
  *                 dropHeldOnRecovery, unorderedActive
  *   --out FILE    write the whole trace of a --seed run to FILE
@@ -31,7 +34,7 @@ function usage(message?: string): never {
   if (message) console.error(`sim: ${message}`);
   console.error('usage: npm run sim -- --seed N [--minutes M] [--events] [--all] [--who A,B] [--from S] [--to S] [--last N] [--out FILE] [--plant BUG]');
   console.error('       npm run sim -- --runs N [--first S] [--workers W] [--minutes M] [--plant BUG]');
-  console.error('       either: [--app log|kv] [--allow PENDING|all] [--long-partitions] [--by-hand]');
+  console.error('       either: [--app log|kv] [--mode active|passive] [--allow PENDING|all] [--long-partitions] [--by-hand]');
   process.exit(2);
 }
 
@@ -78,12 +81,16 @@ if (typeof opts.allow === 'string') {
     else usage(`unknown pending bug ${bug} (${PENDING_BUGS.join(', ')})`);
   }
 }
+const mode = opts.mode;
+if (mode !== undefined && mode !== 'active' && mode !== 'passive') usage('--mode must be active or passive');
+const maxFaults = opts['max-faults'] !== undefined ? num('max-faults') : undefined;
+const maxRequests = opts['max-requests'] !== undefined ? num('max-requests') : undefined;
 const longPartitions = opts['long-partitions'] === true;
 const byHand = opts['by-hand'] === true;
 
 if (opts.seed !== undefined) {
   const seed = num('seed');
-  const res = runSeed({ seed, app, minutes, events: opts.events === true, plant: planted, keepTrace: true, allow, longPartitions, byHand });
+  const res = runSeed({ seed, app, minutes, mode, maxFaults, maxRequests, events: opts.events === true, plant: planted, keepTrace: true, allow, longPartitions, byHand });
   const view: TraceView = {
     all: opts.all === true || opts.events === true,
     who: typeof opts.who === 'string' ? opts.who.split(',') : undefined,
@@ -121,6 +128,7 @@ if (opts.seed !== undefined) {
     app,
     workers,
     minutes,
+    mode,
     plant: planted,
     allow,
     longPartitions,

@@ -97,6 +97,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
       return 1;
     }
     console.log(`seed ${seed}: ${describeConfig(r.config)}`);
+    for (const h of r.pendingHits) console.log(`(a known steadfast bug, ${h.bug}, came up at ${(h.at / 1000).toFixed(3)} s; not counted against the app: see docs/apps.md)`);
     console.log(`every check held: ${r.answered} requests answered, ${totalFaults(r)} faults, ${r.failovers} failovers, ${r.recoveries} recoveries`);
     return 0;
   }
@@ -176,6 +177,9 @@ function summaryText(s: Summary): string {
     `  ${'framework'.padEnd(17)} ${(broken.length ? `FAILED: ${broken.map((i) => `${i} in ${s.violations[i]} seeds`).join(', ')}` : 'held').padEnd(18)} ` +
       `steadfast's own invariants (${FRAMEWORK.join(', ')})`,
   );
+  for (const [bug, hits] of Object.entries(s.pendingHits)) {
+    lines.push(`(a known steadfast bug, ${bug}, came up in ${hits.length} seeds; not counted against the app: see docs/apps.md)`);
+  }
   if (s.failed > 0) lines.push(`failing seeds: ${[...s.failedSeeds].sort((a, b) => a - b).join(' ')}`);
   return lines.join('\n');
 }

@@ -8,7 +8,8 @@
  *   npm run sim -- --runs 1000 [--first 1] [--workers 4]
  *                                            a campaign over the cores; prints the summary, exits 1
  *                                            if any seed failed (and how to replay it)
- *   --app kv      replicate the kv app (clients send generated get/put/cas/del; default log)
+ *   --app SPEC    replicate this app (default log): kv (clients send generated get/put/cas/del),
+ *                 or any spec [cluster] app takes (its clients send what its sample draws)
  *   --minutes M   simulated minutes a run (default 5)
  *   --mode M      active or passive only (default: drawn from each seed)
  *   --max-faults K, --max-requests N
@@ -27,14 +28,15 @@ import { plant, type PlantedBug } from '../../src/core/switches.js';
 import { PENDING_BUGS, type PendingBug } from '../../src/sim/pending.js';
 import { campaign } from '../../src/sim/pool.js';
 import { failureReport, formatSummary, isFailure, traceLines, type TraceView } from '../../src/sim/report.js';
-import { describeConfig, FAULT_KINDS, runSeed } from '../../src/sim/run.js';
+import { resolveAppSpec } from '../../src/app/load.js';
+import { describeConfig, FAULT_KINDS, runAppSeed } from '../../src/sim/run.js';
 import { formatRecord } from '../../src/sim/trace.js';
 
 function usage(message?: string): never {
   if (message) console.error(`sim: ${message}`);
   console.error('usage: npm run sim -- --seed N [--minutes M] [--events] [--all] [--who A,B] [--from S] [--to S] [--last N] [--out FILE] [--plant BUG]');
   console.error('       npm run sim -- --runs N [--first S] [--workers W] [--minutes M] [--plant BUG]');
-  console.error('       either: [--app log|kv] [--mode active|passive] [--allow PENDING|all] [--long-partitions] [--by-hand]');
+  console.error('       either: [--app SPEC] [--mode active|passive] [--allow PENDING|all] [--long-partitions] [--by-hand]');
   process.exit(2);
 }
 
@@ -71,8 +73,7 @@ if (typeof opts.plant === 'string') {
   }
 }
 const minutes = num('minutes', 5);
-const app = opts.app ?? 'log';
-if (app !== 'log' && app !== 'kv') usage(`--app must be log or kv`);
+const app = typeof opts.app === 'string' ? resolveAppSpec(opts.app, process.cwd()) : 'log';
 const allow: PendingBug[] = [];
 if (typeof opts.allow === 'string') {
   for (const bug of opts.allow.split(',')) {
@@ -90,7 +91,7 @@ const byHand = opts['by-hand'] === true;
 
 if (opts.seed !== undefined) {
   const seed = num('seed');
-  const res = runSeed({ seed, app, minutes, mode, maxFaults, maxRequests, events: opts.events === true, plant: planted, keepTrace: true, allow, longPartitions, byHand });
+  const res = await runAppSeed({ seed, app, minutes, mode, maxFaults, maxRequests, events: opts.events === true, plant: planted, keepTrace: true, allow, longPartitions, byHand });
   const view: TraceView = {
     all: opts.all === true || opts.events === true,
     who: typeof opts.who === 'string' ? opts.who.split(',') : undefined,

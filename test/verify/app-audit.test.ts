@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import { completeApp, type App, type AppDefinition } from '../../src/app/app.js';
-import { auditedApp, type AppCheck } from '../../src/sim/app-audit.js';
+import { AUDIT_SPACING, auditedApp, type AppCheck } from '../../src/sim/app-audit.js';
 
 interface Counter {
   n: number;
@@ -109,6 +109,26 @@ describe('app audit', () => {
     const { app, found } = audit(counter);
     expect(() => app.apply(app.initial(), 'boom')).to.throw('no boom here');
     expect(found).to.deep.equal([]);
+  });
+
+  it('audits every request on a small state, and spaces them out as the state grows', () => {
+    let restores = 0;
+    const { app } = audit<string[]>({
+      name: 'big',
+      initial: () => [],
+      apply: (s, r) => ({ state: [...s, r], reply: String(s.length + 1) }),
+      restore: (text) => ((restores += 1), JSON.parse(text) as string[]),
+    });
+    const audited = (requests: string[]): number => {
+      const before = restores;
+      let state = app.initial();
+      for (const r of requests) state = app.apply(state, r).state;
+      return (restores - before) / 2;
+    };
+    expect(audited(['a', 'b', 'c'])).to.equal(3);
+    // Each snapshot of ≥ 2 × AUDIT_SPACING characters leaves the next two requests unaudited.
+    const long = 'x'.repeat(2 * AUDIT_SPACING);
+    expect(audited([long, 'b', 'c', 'd', 'e', 'f', 'g'])).to.equal(3);
   });
 
   it('reports one finding, then stays out of the way', () => {

@@ -8,7 +8,7 @@ export function limitsOf(cluster: ClusterSettings): Limits {
 }
 
 export function listenOn(id: string, at: Endpoint, kind: PortKind, self: Peer, cluster: ClusterSettings): ListenerInput {
-  return { id, host: at.host, port: at.port, kind, self, limits: limitsOf(cluster) };
+  return { id, host: at.host, port: at.port, kind, self, limits: limitsOf(cluster), secret: cluster.secret };
 }
 
 type LinkOptions = { hello: boolean; backoff?: LinkInput['backoff'] };
@@ -19,7 +19,7 @@ export function linkTo(id: string, to: Endpoint, self: Peer, target: RoleKind, c
 
 /** A links actor's input: its links are all alike but for where they go (`wantServers` says). */
 export function linksOf(id: string, self: Peer, target: RoleKind, cluster: ClusterSettings, options: LinkOptions): LinksInput {
-  return { id, self, target, limits: limitsOf(cluster), backoff: controlBackoff(cluster), ...options };
+  return { id, self, target, limits: limitsOf(cluster), secret: cluster.secret, backoff: controlBackoff(cluster), ...options };
 }
 
 /**

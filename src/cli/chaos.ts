@@ -100,7 +100,7 @@ export async function chaosCommand(argv: string[]): Promise<number> {
   }
   const dir = mkdtempSync(path.join(os.tmpdir(), 'steadfast-chaos-'));
   const file = path.join(dir, 'cluster.ini');
-  writeFileSync(file, configToIni(await chaosConfig(base, app, mode, clientCount, intervalMs, timing), `steadfast chaos --mode ${mode} --app ${app}: a fresh local cluster`));
+  writeFileSync(file, configToIni(await chaosConfig(base, app, mode, clientCount, intervalMs, timing), `steadfast chaos --mode ${mode} --app ${app}: a fresh local cluster`), { mode: 0o600 });
   const config = loadConfig({ path: file });
   const say = (line = '') => void process.stdout.write(line + '\n');
   const feeder = app === 'kv' ? new KvFeeder(seed) : null;

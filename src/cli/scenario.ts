@@ -110,7 +110,7 @@ export async function scenarioCommand(argv: string[]): Promise<number> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'steadfast-scenario-'));
   const file = path.join(dir, 'cluster.ini');
   const wanted = await scenarioConfig(base, settings, intervalMs);
-  writeFileSync(file, configToIni(wanted, `steadfast scenario ${mode}: ${base.source} on free ports, with the scenario's settings`));
+  writeFileSync(file, configToIni(wanted, `steadfast scenario ${mode}: ${base.source} on free ports, with the scenario's settings`), { mode: 0o600 });
   const config = loadConfig({ path: file });
 
   const colour = colourWanted();

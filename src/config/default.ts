@@ -32,7 +32,8 @@ app = status
 max_frame = 1048576
 ; largest frame, in bytes, accepted on a peer link (checkpoints, recovery)
 max_state_frame = 67108864
-; reserved for control-plane authentication; empty means none
+; the control links' shared secret (16 characters or more; empty: none): every RM, GFD, LFD and server link
+; proves it before it is trusted (docs/security.md). Or secret_file = a file only its owner may read.
 secret =
 
 [rm]

@@ -62,7 +62,7 @@ type Kind = 'cluster' | 'rm' | 'gfd' | 'server' | 'lfd' | 'client';
 const KEYS: Record<Kind, readonly string[]> = {
   cluster: [
     'mode', 'heartbeat_freq', 'heartbeat_timeout', 'checkpoint_freq', 'durability', 'app',
-    'max_frame', 'max_state_frame', 'secret',
+    'max_frame', 'max_state_frame', 'secret', 'secret_file',
   ],
   rm: ['host', 'port'],
   gfd: ['host', 'port'],
@@ -73,7 +73,7 @@ const KEYS: Record<Kind, readonly string[]> = {
 /** Sections that carry a name after a dot (`[server.S1]`); the others stand alone. */
 const NAMED = new Set<Kind>(['server', 'lfd', 'client']);
 /** Keys whose value may be empty: an empty message is just the numbers, an empty secret is none. */
-const MAY_BE_EMPTY = new Set(['message', 'secret']);
+const MAY_BE_EMPTY = new Set(['message', 'secret', 'secret_file']);
 
 /** One `[header]` of the file and its `key = value` lines, values already decoded. */
 interface Section {
@@ -325,6 +325,33 @@ function oneOf<T extends string>(raw: string, allowed: readonly T[], at: string)
 }
 
 /** A built-in application's name, or a module's path or package name (resolved: src/app/load.ts). */
+/**
+ * Below this a recorded handshake could be brute-forced offline (the proof is an HMAC of known
+ * nonces and names under the secret): ask for a real one, such as `openssl rand -hex 32`.
+ */
+export const MIN_SECRET_LENGTH = 16;
+
+function checkSecret(secret: string, at: string): string {
+  if (secret.length < MIN_SECRET_LENGTH) {
+    throw new ConfigError(`${at}: at least ${MIN_SECRET_LENGTH} characters (e.g. openssl rand -hex 32)`);
+  }
+  return secret;
+}
+
+/** The secret in a file only its owner may read; its last line break does not count. */
+function readSecretFile(path: string, at: string): string {
+  let mode: number;
+  let text: string;
+  try {
+    mode = statSync(path).mode;
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${at}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  if ((mode & 0o077) !== 0) throw new ConfigError(`${at}: ${path} may be read by others (chmod 600 ${path})`);
+  return checkSecret(text.replace(/\r?\n$/, ''), at);
+}
+
 function appSpec(raw: string, at: string, baseDir: string): string {
   if (raw.trim() === '') throw new ConfigError(`${at}: empty (a built-in app: status, log, kv; or a module's path or package name)`);
   return resolveAppSpec(raw, baseDir);
@@ -398,8 +425,13 @@ function readCluster(s: Section | undefined, source: string, o: ClusterOverrides
     app: get('app', DEFAULT_SETTINGS.app, (r, a) => appSpec(r, a, baseDir)),
     maxFrame: get('max_frame', DEFAULT_SETTINGS.maxFrame, size),
     maxStateFrame: get('max_state_frame', DEFAULT_SETTINGS.maxStateFrame, size),
-    secret: get('secret', DEFAULT_SETTINGS.secret, (r) => (r === '' ? null : r)),
+    secret: get('secret', DEFAULT_SETTINGS.secret, (r, a) => (r === '' ? null : checkSecret(r, a))),
   };
+  const file = v.get('secret_file');
+  if (file !== undefined && file !== '') {
+    if (c.secret !== null) throw new ConfigError(`${at('secret_file')}: give secret or secret_file, not both`);
+    c.secret = readSecretFile(resolve(baseDir, file), at('secret_file'));
+  }
   for (const [k, value] of Object.entries(o)) if (value !== undefined) Object.assign(c, { [k]: value });
 
   if (c.heartbeatTimeoutMs <= c.heartbeatFreqMs) {

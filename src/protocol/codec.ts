@@ -124,6 +124,12 @@ export function frameFields(f: Frame): string[] {
   switch (f.kind) {
     case 'hello':
       return [f.name, f.role, num(f.version), 'hello'];
+    case 'challenge':
+      return [f.name, f.role, num(f.version), f.nonce, 'challenge'];
+    case 'prove':
+      return [f.name, f.nonce, f.proof, 'prove'];
+    case 'proved':
+      return [f.name, f.proof, 'proved'];
     case 'request':
       return [f.client, f.server, num(f.num), f.body, 'request'];
     case 'reply':
@@ -281,6 +287,19 @@ function checkName(s: string): string {
   return s;
 }
 
+function checkVersion(v: string): number {
+  const version = Number(v);
+  if (!DIGITS.test(v) || !Number.isSafeInteger(version) || version === 0) {
+    throw new FrameError(`hello version ${quote(v)} is not a positive integer`);
+  }
+  return version;
+}
+
+function checkHex(s: string, what: string, digits: number): string {
+  if (s.length !== digits || !/^[0-9a-f]+$/.test(s)) throw new FrameError(`${what} is not ${digits} lowercase hex digits`);
+  return s;
+}
+
 function checkNumber(s: string, what: string): number {
   const n = Number(s);
   if (!DIGITS.test(s) || !Number.isSafeInteger(n)) {
@@ -299,16 +318,16 @@ type Parser = (r: FieldCursor) => Frame;
 /** Parsers by wire type and field count (type included). */
 const parsers: Record<string, Record<number, Parser>> = {
   hello: {
-    4: (r) => {
-      const name = r.name();
-      const role = r.oneOf('role', ROLES);
-      const v = r.text();
-      const version = Number(v);
-      if (!DIGITS.test(v) || !Number.isSafeInteger(version) || version === 0) {
-        throw new FrameError(`hello version ${quote(v)} is not a positive integer`);
-      }
-      return { kind: 'hello', name, role, version };
-    },
+    4: (r) => ({ kind: 'hello', name: r.name(), role: r.oneOf('role', ROLES), version: checkVersion(r.text()) }),
+  },
+  challenge: {
+    5: (r) => ({ kind: 'challenge', name: r.name(), role: r.oneOf('role', ROLES), version: checkVersion(r.text()), nonce: checkHex(r.text(), 'nonce', 32) }),
+  },
+  prove: {
+    4: (r) => ({ kind: 'prove', name: r.name(), nonce: checkHex(r.text(), 'nonce', 32), proof: checkHex(r.text(), 'proof', 64) }),
+  },
+  proved: {
+    3: (r) => ({ kind: 'proved', name: r.name(), proof: checkHex(r.text(), 'proof', 64) }),
   },
   request: {
     5: (r) => ({ kind: 'request', client: r.name(), server: r.name(), num: r.number('number'), body: r.text() }),

@@ -32,6 +32,33 @@ export interface HelloFrame {
   version: number;
 }
 
+/**
+ * `<S1, server, 1, NONCE, challenge>`: with a secret, a listener answers a hello that claims a role
+ * with this instead of its hello (docs/protocol.md, Authenticated hellos). NONCE: 32 hex digits.
+ */
+export interface ChallengeFrame {
+  kind: 'challenge';
+  name: string;
+  role: RoleKind;
+  version: number;
+  nonce: string;
+}
+
+/** `<LFD1, NONCE, PROOF, prove>`: the connecting side's nonce and its proof of the secret (64 hex digits). */
+export interface ProveFrame {
+  kind: 'prove';
+  name: string;
+  nonce: string;
+  proof: string;
+}
+
+/** `<S1, PROOF, proved>`: the listener's proof; the link is open for its role from here. */
+export interface ProvedFrame {
+  kind: 'proved';
+  name: string;
+  proof: string;
+}
+
 /** `<C1, S1, 8, hello_world8, request>` */
 export interface RequestFrame {
   kind: 'request';
@@ -272,6 +299,9 @@ export interface CommitFrame {
 
 export type Frame =
   | HelloFrame
+  | ChallengeFrame
+  | ProveFrame
+  | ProvedFrame
   | RequestFrame
   | ReplyFrame
   | FailedFrame

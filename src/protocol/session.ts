@@ -2,8 +2,18 @@
  * The protocol logic of one link, without I/O: bytes in, accepted frames and answers out. The TCP
  * and in-memory transports both drive it, so they refuse, answer and close in exactly the same way.
  */
+import { proofHolds, proofOf, type Auth, type Handshake } from './auth.js';
 import { decodeFrameText, encodeFrame, FrameError } from './codec.js';
-import { PROTOCOL_VERSION, type ErrorFrame, type Frame, type HelloFrame, type RoleKind } from './frames.js';
+import {
+  PROTOCOL_VERSION,
+  type ChallengeFrame,
+  type ErrorFrame,
+  type Frame,
+  type HelloFrame,
+  type ProvedFrame,
+  type ProveFrame,
+  type RoleKind,
+} from './frames.js';
 import { frameLimit, linkAccepts, listenerAccepts, mayGreet, type Limits, type Peer, type PortKind } from './links.js';
 import { FrameReader } from './reader.js';
 
@@ -16,6 +26,11 @@ export interface SessionOptions {
   /** A listener's port, or an outbound link to a role. */
   side: { port: PortKind } | { target: RoleKind };
   limits: Limits;
+  /**
+   * The cluster's secret: a hello that claims a role is proven by both sides before the link takes
+   * that role's frames (docs/protocol.md, Authenticated hellos). Without it, a hello is taken at its word.
+   */
+  auth?: Auth | null;
 }
 
 export interface SessionStep {
@@ -40,6 +55,10 @@ export class LinkSession {
   private readonly port: PortKind | null;
   private readonly target: RoleKind | null;
   private currentPeer: Peer | null = null;
+  /** A listener's challenge under way: who claimed what, and the nonce sent. */
+  private challenged: { peer: Peer; nonce: string } | null = null;
+  /** A connecting side's proof under way: the handshake as far as it knows it. */
+  private proving: Handshake | null = null;
   private refusedInARow = 0;
   private closed = false;
 
@@ -96,6 +115,9 @@ export class LinkSession {
       this.takeHello(step, frame);
       return;
     }
+    if (frame.kind === 'challenge') return this.takeChallenge(step, frame);
+    if (frame.kind === 'prove') return this.takeProve(step, frame);
+    if (frame.kind === 'proved') return this.takeProved(step, frame);
     if (!this.accepts(frame.kind)) {
       this.refuse(step, `frame '${frame.kind}' not allowed on this link`);
       return;
@@ -105,7 +127,7 @@ export class LinkSession {
   }
 
   private takeHello(step: SessionStep, hello: HelloFrame): void {
-    if (this.currentPeer !== null) return this.refuse(step, 'second hello on this link');
+    if (this.currentPeer !== null || this.challenged !== null) return this.refuse(step, 'second hello on this link');
     if (!this.accepts('hello')) return this.refuse(step, `frame 'hello' not allowed on this link`);
     if (hello.version !== PROTOCOL_VERSION) {
       step.replies.push(this.error(`protocol version ${hello.version} not supported`));
@@ -119,10 +141,67 @@ export class LinkSession {
     if (this.target !== null && hello.role !== this.target) {
       return this.refuse(step, `hello from a ${hello.role}, expected a ${this.target}`);
     }
+    const auth = this.opts.auth;
+    if (auth && this.target !== null) {
+      // A listener that does not prove itself could be anyone on its address.
+      return this.fail(step, `the ${this.target} answered without authenticating (has it no secret?)`);
+    }
     this.refusedInARow = 0;
-    this.currentPeer = { name: hello.name, role: hello.role };
-    step.hello = this.currentPeer;
+    const peer = { name: hello.name, role: hello.role };
+    if (auth) {
+      const nonce = auth.nonce();
+      this.challenged = { peer, nonce };
+      const { name, role } = this.opts.self;
+      step.replies.push({ kind: 'challenge', name, role, version: PROTOCOL_VERSION, nonce });
+      return;
+    }
+    this.accept(step, peer);
     if (this.port !== null) step.replies.push(helloFrame(this.opts.self));
+  }
+
+  private accept(step: SessionStep, peer: Peer): void {
+    this.refusedInARow = 0;
+    this.currentPeer = peer;
+    step.hello = peer;
+  }
+
+  /** The connecting side: the listener wants proof of the secret, and gives its nonce. */
+  private takeChallenge(step: SessionStep, f: ChallengeFrame): void {
+    const auth = this.opts.auth;
+    if (this.target === null || this.currentPeer !== null || this.proving !== null) return this.refuse(step, `frame 'challenge' not expected on this link`);
+    if (!auth) return this.fail(step, `the ${this.target} asks for the cluster's secret, and none is set`);
+    if (f.version !== PROTOCOL_VERSION) return this.fail(step, `protocol version ${f.version} not supported`);
+    if (f.role !== this.target) return this.fail(step, `challenge from a ${f.role}, expected a ${this.target}`);
+    const h: Handshake = { connector: this.opts.self, listener: { name: f.name, role: f.role }, connectorNonce: auth.nonce(), listenerNonce: f.nonce, version: f.version };
+    this.proving = h;
+    this.refusedInARow = 0;
+    step.replies.push({ kind: 'prove', name: this.opts.self.name, nonce: h.connectorNonce, proof: proofOf(auth.secret, 'connector', h) });
+  }
+
+  /** The listener: the connecting side's proof; if it holds, the hello is accepted and proven back. */
+  private takeProve(step: SessionStep, f: ProveFrame): void {
+    const auth = this.opts.auth;
+    const c = this.challenged;
+    if (!auth || c === null || this.currentPeer !== null || f.name !== c.peer.name) return this.refuse(step, `frame 'prove' not expected on this link`);
+    const h: Handshake = { connector: c.peer, listener: this.opts.self, connectorNonce: f.nonce, listenerNonce: c.nonce, version: PROTOCOL_VERSION };
+    if (!proofHolds(auth.secret, 'connector', h, f.proof)) return this.fail(step, `${c.peer.role} ${c.peer.name} did not prove the cluster's secret`);
+    this.accept(step, c.peer);
+    step.replies.push({ kind: 'proved', name: this.opts.self.name, proof: proofOf(auth.secret, 'listener', h) });
+  }
+
+  /** The connecting side: the listener's proof; if it holds, the link is up for its role. */
+  private takeProved(step: SessionStep, f: ProvedFrame): void {
+    const h = this.proving;
+    if (h === null || this.currentPeer !== null || f.name !== h.listener.name) return this.refuse(step, `frame 'proved' not expected on this link`);
+    if (!proofHolds(this.opts.auth!.secret, 'listener', h, f.proof)) return this.fail(step, `${h.listener.role} ${h.listener.name} did not prove the cluster's secret`);
+    this.accept(step, h.listener);
+  }
+
+  /** An authentication that cannot go on: one error frame, and the link closes. */
+  private fail(step: SessionStep, reason: string): void {
+    step.replies.push(this.error(`authentication failed: ${reason}`));
+    step.refused.push(`authentication failed: ${reason}`);
+    this.close(step);
   }
 
   private accepts(kind: Frame['kind']): boolean {

@@ -39,6 +39,7 @@ export class NetProcess {
     const inner = net.network.driver({ name, host });
     this.driver = {
       random: () => inner.random(),
+      nonce: () => inner.nonce(),
       listen: (h, port, onConnection, done) =>
         inner.listen(
           h,

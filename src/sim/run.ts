@@ -45,6 +45,8 @@ export interface RunOptions {
   requests?: string[];
   /** Simulated minutes (default 5). */
   minutes?: number;
+  /** The cluster has a secret: every control link proves it (docs/protocol.md, Authenticated hellos). */
+  secret?: boolean;
   /** Replication style of the cluster; drawn from the seed when not given. */
   mode?: Mode;
   /** At most this many faults (shrinking a failure: the first ones of the seed's schedule). */
@@ -96,6 +98,8 @@ export interface RunResult {
   pendingHits: { bug: PendingBug; at: number; detail: string }[];
 }
 
+const SIM_SECRET = 'the-simulated-cluster-secret';
+
 type Rand = () => number;
 const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 const between = (r: Rand, lo: number, hi: number): number => lo + r() * (hi - lo);
@@ -117,7 +121,7 @@ export function describeConfig(c: SimConfig): string {
   return (
     `${c.app === 'log' ? '' : `app=${c.app} `}${c.mode}${c.mode === 'passive' ? ` durability=${c.durability}` : ''}, ${c.servers} servers, ` +
     `heartbeat ${c.heartbeatFreqS} s / timeout ${c.heartbeatTimeoutS} s, checkpoint ${c.checkpointFreqS} s, ` +
-    `clients ${c.clients.map((cl) => `${cl.name}@${cl.intervalS}s`).join(' ')}`
+    `clients ${c.clients.map((cl) => `${cl.name}@${cl.intervalS}s`).join(' ')}${c.secret !== undefined ? ', with a secret' : ''}`
   );
 }
 
@@ -142,7 +146,7 @@ export function runSeed(options: RunOptions, app: App<any> = builtInApp(options.
   const duration = Math.round((options.minutes ?? 5) * 60_000);
   const rand = streams(seed);
   const r = rand.schedule;
-  const config = drawConfig(r, options.app, options.mode);
+  const config = { ...drawConfig(r, options.app, options.mode), ...(options.secret && { secret: SIM_SECRET }) };
   const sched = new Scheduler(rand.stray);
   const trace = new Trace();
   let stop = false;
@@ -421,6 +425,7 @@ export function replayCommand(o: RunOptions): string {
   if (o.app !== undefined && o.app !== 'log') flags.push(`--app ${o.app}`);
   if (o.minutes !== undefined && o.minutes !== 5) flags.push(`--minutes ${o.minutes}`);
   if (o.mode !== undefined) flags.push(`--mode ${o.mode}`);
+  if (o.secret) flags.push('--secret');
   if (o.maxFaults !== undefined) flags.push(`--max-faults ${o.maxFaults}`);
   if (o.maxRequests !== undefined) flags.push(`--max-requests ${o.maxRequests}`);
   if (o.plant?.length) flags.push(`--plant ${o.plant.join(',')}`);

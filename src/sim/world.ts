@@ -45,6 +45,8 @@ export interface SimConfig {
   checkpointFreqS: number;
   servers: number;
   clients: ClientSpec[];
+  /** `[cluster] secret`: every control link proves it (not drawn: the run's choice). */
+  secret?: string;
 }
 
 /** The pids of the app audit's other processes (above any a run reaches: they count from 4242). */
@@ -69,6 +71,7 @@ export function iniText(c: SimConfig): string {
       checkpoint_freq: c.checkpointFreqS,
       durability: c.durability,
       app: c.app,
+      ...(c.secret !== undefined && { secret: c.secret }),
     },
     rm: { host: RM_HOST, port: 7000 },
     gfd: { host: GFD_HOST, port: 7001 },

@@ -26,6 +26,7 @@
 import { fromCallback } from 'xstate';
 import { encodeFrame } from '../protocol/codec.js';
 import type { Frame } from '../protocol/frames.js';
+import type { Auth } from '../protocol/auth.js';
 import { helloFrame, LinkSession, type SessionStep } from '../protocol/session.js';
 import type { Conn, Driver, ListenHandle } from './connection.js';
 import type {
@@ -44,6 +45,9 @@ export type { Conn, Driver } from './connection.js';
 
 /** Reconnect backoff when `LinkInput.backoff` is not given (SPEC §6: starts at 50 ms). */
 export const DEFAULT_BACKOFF = { initialMs: 50, maxMs: 1000 } as const;
+
+/** Frames an authenticating link keeps for after the proofs; older ones are dropped (as on a link that is down). */
+export const MAX_WAITING = 64;
 
 /** Reasons given in `link.down` for closes this side decided. */
 export const CLOSE_REASONS = {
@@ -78,6 +82,10 @@ export function makeTransport(driver: Driver): Transport {
 
 type SendBack = (event: TransportEvent) => void;
 type Receive = (listener: (command: TransportCommand) => void) => void;
+
+function authOf(driver: Driver, secret: string | null | undefined): Auth | null {
+  return secret ? { secret, nonce: () => driver.nonce() } : null;
+}
 
 function frameEvent(frame: Frame, origin: Origin): FrameEvent {
   return { type: `frame.${frame.kind}`, frame, origin } as FrameEvent;
@@ -120,7 +128,7 @@ function runListener(driver: Driver, input: ListenerInput, sendBack: SendBack, r
       return;
     }
     const link = `L${++next}`;
-    const session = new LinkSession({ self: input.self, side: { port: input.kind }, limits: input.limits });
+    const session = new LinkSession({ self: input.self, side: { port: input.kind }, limits: input.limits, auth: authOf(driver, input.secret) });
     const origin = (): Origin => ({ via: input.id, link, peer: session.peer });
     links.set(link, { conn, session });
     conn.onClose((reason) => {
@@ -226,6 +234,9 @@ function openLink(driver: Driver, input: LinkInput, link: string, sendBack: Send
   const backoff = input.backoff ?? DEFAULT_BACKOFF;
   let stopped = false;
   let conn: Conn | null = null;
+  /** Proving the secret: sends wait in `waiting` (at most MAX_WAITING, the oldest dropped) until both sides did. */
+  let proving = false;
+  let waiting: { text: string; coalesce: string | undefined }[] = [];
   /** Reconnect attempts since the last established connection. */
   let retries = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -242,7 +253,7 @@ function openLink(driver: Driver, input: LinkInput, link: string, sendBack: Send
   };
 
   const connected = (c: Conn): void => {
-    const session = new LinkSession({ self: input.self, side: { target: input.target }, limits: input.limits });
+    const session = new LinkSession({ self: input.self, side: { target: input.target }, limits: input.limits, auth: authOf(driver, input.secret) });
     const origin = (): Origin => ({ via: input.id, link, peer: session.peer });
     // A link counts as established (backoff reset) once the listener took it: at the hello answer
     // for a link that says hello, at connect otherwise. A listener that closes every new connection
@@ -253,6 +264,9 @@ function openLink(driver: Driver, input: LinkInput, link: string, sendBack: Send
       retries = 0;
     };
     conn = c;
+    // With a secret, what is sent before both sides proved it waits here (the listener would refuse it).
+    proving = input.hello && Boolean(input.secret);
+    waiting = [];
     c.onClose((reason) => {
       if (conn === c) conn = null;
       if (stopped) return;
@@ -265,6 +279,11 @@ function openLink(driver: Driver, input: LinkInput, link: string, sendBack: Send
     c.onData((chunk) => {
       if (stopped || c.closed) return;
       const step = session.receive(chunk);
+      if (proving && step.hello !== null) {
+        proving = false;
+        for (const w of waiting) c.write(w.text, w.coalesce);
+        waiting = [];
+      }
       applyStep(c, step, origin, emit, () => {
         if (step.hello !== null && !established) establish();
       });
@@ -289,7 +308,10 @@ function openLink(driver: Driver, input: LinkInput, link: string, sendBack: Send
   return {
     command(command) {
       if (stopped || conn === null) return;
-      if (command.type === 'send') conn.write(encodeFrame(command.frame), command.coalesce);
+      if (command.type === 'send' && proving) {
+        waiting.push({ text: encodeFrame(command.frame), coalesce: command.coalesce });
+        if (waiting.length > MAX_WAITING) waiting.shift();
+      } else if (command.type === 'send') conn.write(encodeFrame(command.frame), command.coalesce);
       else if (command.type === 'close') conn.close(CLOSE_REASONS.requested);
     },
     stop() {

@@ -44,6 +44,8 @@ export interface Driver {
   connect(host: string, port: number, done: (result: ConnectResult) => void): void;
   /** Uniform in [0, 1): backoff jitter. */
   random(): number;
+  /** A fresh nonce for an authenticated hello: 32 hex digits, unpredictable outside tests. */
+  nonce(): string;
 }
 
 /**

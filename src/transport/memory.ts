@@ -154,6 +154,7 @@ export class MemoryNetwork {
   private nextPort = 49152;
   private nextWire = 0;
   private nextName = 0;
+  private nonces = 0;
 
   constructor(options: MemoryNetworkOptions = {}) {
     this.random = options.random ?? mulberry32(1);
@@ -172,6 +173,9 @@ export class MemoryNetwork {
     const host = options.host ?? '127.0.0.1';
     return {
       random: () => this.random(),
+      // Counted, not drawn: the in-memory network is for tests and the simulator, whose seeds must
+      // replay alike whether or not the cluster has a secret.
+      nonce: () => (++this.nonces).toString(16).padStart(32, '0'),
       listen: (listenHost, port, onConnection, done) => {
         const bound = port === 0 ? this.freePort(listenHost) : port;
         const address = `${listenHost}:${bound}`;

@@ -11,6 +11,7 @@
  * except that of the frames written with one `coalesce` key in a turn only the last is sent
  * (cumulative acknowledgements: the last says everything the earlier ones said).
  */
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { clearTimeout as realClearTimeout, setImmediate as realSetImmediate, setTimeout as realSetTimeout } from 'node:timers';
 import { makeTransport } from './actors.js';
@@ -111,6 +112,7 @@ export function tcpDriver(options: TcpOptions = {}): Driver {
   const connectTimeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
   return {
     random,
+    nonce: () => randomBytes(16).toString('hex'),
     listen(host, port, onConnection, done) {
       const server = net.createServer((socket) => onConnection(new SocketConn(socket)));
       let listening = false;

@@ -72,6 +72,8 @@ export interface ListenerInput {
   kind: PortKind;
   self: Peer;
   limits: Limits;
+  /** The cluster's secret: hellos that claim a role must prove it (docs/protocol.md). */
+  secret?: string | null;
 }
 
 /** Input of an outbound link actor; it connects, says hello (unless `hello` is false), reconnects. */
@@ -84,6 +86,11 @@ export interface LinkInput {
   target: RoleKind;
   hello: boolean;
   limits: Limits;
+  /**
+   * The cluster's secret: a link that says hello proves it and makes the listener prove it too,
+   * and counts as up (`link.up`, sends carried) only once both did.
+   */
+  secret?: string | null;
   /** Reconnect backoff: first delay and cap, in ms (capped exponential with jitter). */
   backoff?: { initialMs: number; maxMs: number };
 }

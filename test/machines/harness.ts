@@ -426,6 +426,7 @@ export class Harness {
   private tracked(driver: Driver): Driver {
     return {
       random: () => driver.random(),
+      nonce: () => driver.nonce(),
       listen: (host, port, onConnection, done) =>
         driver.listen(
           host,

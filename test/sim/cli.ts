@@ -18,6 +18,7 @@
  *                 dropHeldOnRecovery, unorderedActive
  *   --out FILE    write the whole trace of a --seed run to FILE
  *   --allow BUG   let the schedule trigger a pending bug (see src/sim/pending.ts; `all` for every one)
+ *   --secret      the cluster has a secret: every control link proves it
  *   --by-hand     S1 started by hand, its LFD with --no-launch (a supervisor restarts it)
  *   --long-partitions
  *                 cut servers' and the GFD's hosts off for longer than failure detection takes
@@ -36,7 +37,7 @@ function usage(message?: string): never {
   if (message) console.error(`sim: ${message}`);
   console.error('usage: npm run sim -- --seed N [--minutes M] [--events] [--all] [--who A,B] [--from S] [--to S] [--last N] [--out FILE] [--plant BUG]');
   console.error('       npm run sim -- --runs N [--first S] [--workers W] [--minutes M] [--plant BUG]');
-  console.error('       either: [--app SPEC] [--mode active|passive] [--allow PENDING|all] [--long-partitions] [--by-hand]');
+  console.error('       either: [--app SPEC] [--mode active|passive] [--allow PENDING|all] [--long-partitions] [--by-hand] [--secret]');
   process.exit(2);
 }
 
@@ -46,7 +47,7 @@ for (let i = 0; i < args.length; i++) {
   const a = args[i]!;
   if (!a.startsWith('--')) usage(`unexpected ${a}`);
   const key = a.slice(2);
-  const flag = ['events', 'all', 'help', 'long-partitions', 'by-hand'].includes(key);
+  const flag = ['events', 'all', 'help', 'long-partitions', 'by-hand', 'secret'].includes(key);
   if (flag) opts[key] = true;
   else {
     const value = args[++i];
@@ -87,11 +88,12 @@ if (mode !== undefined && mode !== 'active' && mode !== 'passive') usage('--mode
 const maxFaults = opts['max-faults'] !== undefined ? num('max-faults') : undefined;
 const maxRequests = opts['max-requests'] !== undefined ? num('max-requests') : undefined;
 const longPartitions = opts['long-partitions'] === true;
+const secret = opts.secret === true;
 const byHand = opts['by-hand'] === true;
 
 if (opts.seed !== undefined) {
   const seed = num('seed');
-  const res = await runAppSeed({ seed, app, minutes, mode, maxFaults, maxRequests, events: opts.events === true, plant: planted, keepTrace: true, allow, longPartitions, byHand });
+  const res = await runAppSeed({ seed, app, minutes, mode, maxFaults, maxRequests, secret, events: opts.events === true, plant: planted, keepTrace: true, allow, longPartitions, byHand });
   const view: TraceView = {
     all: opts.all === true || opts.events === true,
     who: typeof opts.who === 'string' ? opts.who.split(',') : undefined,
@@ -130,6 +132,7 @@ if (opts.seed !== undefined) {
     workers,
     minutes,
     mode,
+    secret,
     plant: planted,
     allow,
     longPartitions,

@@ -104,6 +104,45 @@ function transportSuite(h: Harness): void {
       expect(lfd.of('link.refused')).to.deep.equal([]);
     });
 
+    it('with a secret: what the link sends waits until both sides proved it, then goes in order', async () => {
+      const secret = 'a-secret-of-the-cluster';
+      const s1 = proc('S1');
+      const before = s1.of('listen.ready').length;
+      s1.listen({ id: 'port', host: h.host, port: 0, kind: 'server-peer', self: S1, secret });
+      await h.until(() => s1.of('listen.ready').length > before, 'listen.ready');
+      const port = readyPort(s1, 'port')!;
+      const lfd = proc('LFD1');
+      lfd.link({ id: 'server', host: h.host, port, self: LFD1, target: 'server', hello: true, secret });
+      await h.until(() => lfd.of('link.up').length > 0, 'connected');
+      // Sent before the proofs: held by the link, not refused by the listener.
+      lfd.send('server', heartbeat('LFD1', 'S1', 0));
+      await h.until(() => s1.of('frame.hello').length > 0 && lfd.of('frame.hello').length > 0, 'proven both ways');
+      expect(lfd.events.map((e) => e.type)).to.deep.equal(['link.up', 'frame.hello']);
+      expect(lfd.of('frame.hello')[0]?.origin.peer).to.deep.equal(S1);
+      expect(s1.of('frame.hello')[0]?.origin.peer).to.deep.equal(LFD1);
+      lfd.send('server', heartbeat('LFD1', 'S1', 1));
+      await h.until(() => s1.of('frame.heartbeat').length > 1, 'heartbeats at S1');
+      expect(s1.of('frame.heartbeat').map((e) => e.frame)).to.deep.equal([heartbeat('LFD1', 'S1', 0), heartbeat('LFD1', 'S1', 1)]);
+      expect(s1.events.map((e) => e.type)).to.deep.equal(['listen.ready', 'link.up', 'frame.hello', 'frame.heartbeat', 'frame.heartbeat']);
+      expect([...s1.of('link.refused'), ...lfd.of('link.refused')]).to.deep.equal([]);
+    });
+
+    it('with a wrong secret: the listener refuses the proof and closes; nothing the link sent reaches it', async () => {
+      const s1 = proc('S1');
+      s1.listen({ id: 'port', host: h.host, port: 0, kind: 'server-peer', self: S1, secret: 'a-secret-of-the-cluster' });
+      await h.until(() => s1.of('listen.ready').length > 0, 'listen.ready');
+      const port = readyPort(s1, 'port')!;
+      const lfd = proc('LFD1');
+      lfd.link({ id: 'server', host: h.host, port, self: LFD1, target: 'server', hello: true, secret: 'not-the-secret-at-all' });
+      await h.until(() => lfd.of('link.up').length > 0, 'connected');
+      lfd.send('server', heartbeat('LFD1', 'S1', 0));
+      await h.until(() => s1.of('link.refused').length > 0 && s1.of('link.down').length > 0, 'refused and closed');
+      expect(s1.of('link.refused')[0]?.reason).to.equal("authentication failed: lfd LFD1 did not prove the cluster's secret");
+      lfd.stopChild('server');
+      expect(s1.events.map((e) => e.type)).to.deep.equal(['listen.ready', 'link.up', 'link.refused', 'link.down']);
+      expect(lfd.of('frame.hello')).to.deep.equal([]);
+    });
+
     it('frames sent right after the hello, before its answer, arrive in order', async () => {
       const s1 = proc('S1');
       const port = await listening(s1, 'server-peer');

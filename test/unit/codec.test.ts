@@ -31,6 +31,7 @@ const text: fc.Arbitrary<string> = fc.oneof(
 );
 const name = fc.stringMatching(/^[A-Za-z0-9_-]{1,32}$/);
 const names = fc.array(name, { maxLength: 5 });
+const hex = (digits: number) => fc.stringMatching(new RegExp(`^[0-9a-f]{${digits}}$`));
 const nat = fc.oneof(fc.nat(100), fc.maxSafeNat());
 const mode = fc.constantFrom('active', 'passive' as const);
 const replicaRole = fc.constantFrom('primary', 'backup' as const);
@@ -40,7 +41,7 @@ const clients: fc.Arbitrary<ClientEntry[]> = fc.array(
   { maxLength: 4 },
 );
 
-/** One arbitrary per kind; the mapped type makes the compiler insist on all 23. */
+/** One arbitrary per kind; the mapped type makes the compiler insist on every one. */
 const frames: { [K in FrameKind]: fc.Arbitrary<FrameOf<K>> } = {
   hello: fc.record({
     kind: fc.constant('hello'),
@@ -48,6 +49,15 @@ const frames: { [K in FrameKind]: fc.Arbitrary<FrameOf<K>> } = {
     role: fc.constantFrom('server', 'lfd', 'gfd', 'rm', 'client' as const),
     version: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
   }),
+  challenge: fc.record({
+    kind: fc.constant('challenge'),
+    name,
+    role: fc.constantFrom('server', 'lfd', 'gfd', 'rm', 'client' as const),
+    version: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+    nonce: hex(32),
+  }),
+  prove: fc.record({ kind: fc.constant('prove'), name, nonce: hex(32), proof: hex(64) }),
+  proved: fc.record({ kind: fc.constant('proved'), name, proof: hex(64) }),
   request: fc.record({ kind: fc.constant('request'), client: name, server: name, num: nat, body: text }),
   reply: fc.record({ kind: fc.constant('reply'), client: name, server: name, num: nat, result: text }),
   failed: fc.record({ kind: fc.constant('failed'), client: name, server: name, num: nat, message: text }),
@@ -272,6 +282,9 @@ describe('codec', () => {
   describe('the SPEC examples', () => {
     const examples: [string, Frame][] = [
       ['<LFD1, lfd, 1, hello>', { kind: 'hello', name: 'LFD1', role: 'lfd', version: 1 }],
+      [`<S1, server, 1, ${'0f'.repeat(16)}, challenge>`, { kind: 'challenge', name: 'S1', role: 'server', version: 1, nonce: '0f'.repeat(16) }],
+      [`<LFD1, ${'a1'.repeat(16)}, ${'b2'.repeat(32)}, prove>`, { kind: 'prove', name: 'LFD1', nonce: 'a1'.repeat(16), proof: 'b2'.repeat(32) }],
+      [`<S1, ${'c3'.repeat(32)}, proved>`, { kind: 'proved', name: 'S1', proof: 'c3'.repeat(32) }],
       ['<C1, S1, 8, hello_world8, request>', { kind: 'request', client: 'C1', server: 'S1', num: 8, body: 'hello_world8' }],
       ['<C1, S1, 8, hello_world8, reply>', { kind: 'reply', client: 'C1', server: 'S1', num: 8, result: 'hello_world8' }],
       ['<C1, directory>', { kind: 'directoryQuery', client: 'C1' }],

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -106,8 +106,25 @@ describe('config', () => {
       expect(c.clients[0]?.message).to.equal('');
     });
 
-    it('keeps a secret', () => {
-      expect(parseConfig(`[cluster]\nsecret = s3cret\n${BASE}`, 'x.ini').cluster.secret).to.equal('s3cret');
+    it('keeps a secret of 16 characters or more, and refuses a shorter one', () => {
+      expect(parseConfig(`[cluster]\nsecret = s3cret-s3cret-s3cret\n${BASE}`, 'x.ini').cluster.secret).to.equal('s3cret-s3cret-s3cret');
+      expect(() => parseConfig(`[cluster]\nsecret = s3cret\n${BASE}`, 'x.ini')).to.throw(ConfigError, 'x.ini: [cluster] secret: at least 16 characters (e.g. openssl rand -hex 32)');
+    });
+
+    it('reads secret_file, relative to the file, only when no one else may read it', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'steadfast-secret-'));
+      try {
+        const file = join(dir, 'secret');
+        writeFileSync(file, '0123456789abcdef0123\n', { mode: 0o600 });
+        const text = `[cluster]\nsecret_file = secret\n${BASE}`;
+        expect(parseConfig(text, 'x.ini', {}, dir).cluster.secret).to.equal('0123456789abcdef0123');
+        chmodSync(file, 0o640);
+        expect(() => parseConfig(text, 'x.ini', {}, dir)).to.throw(ConfigError, `x.ini: [cluster] secret_file: ${file} may be read by others (chmod 600 ${file})`);
+        expect(() => parseConfig(`[cluster]\nsecret_file = nothing-here\n${BASE}`, 'x.ini', {}, dir)).to.throw(ConfigError, /secret_file: cannot read .*nothing-here \(ENOENT\)/);
+        expect(() => parseConfig(`[cluster]\nsecret = 0123456789abcdef0123\nsecret_file = secret\n${BASE}`, 'x.ini', {}, dir)).to.throw(ConfigError, 'give secret or secret_file, not both');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('keeps true/false as strings, unlike ini.parse', () => {
@@ -128,7 +145,7 @@ describe('config', () => {
 
     it('unknown key', () => {
       refuse(`[cluster]\nheartbeat_frq = 1\n${BASE}`,
-        'cluster.ini: [cluster] heartbeat_frq: unknown key (expected one of: mode, heartbeat_freq, heartbeat_timeout, checkpoint_freq, durability, app, max_frame, max_state_frame, secret)');
+        'cluster.ini: [cluster] heartbeat_frq: unknown key (expected one of: mode, heartbeat_freq, heartbeat_timeout, checkpoint_freq, durability, app, max_frame, max_state_frame, secret, secret_file)');
       refuse(`${BASE}[server.S3]\nhost = h\nport = 1\npeer = 2\n`,
         'cluster.ini: [server.S3] peer: unknown key (expected one of: host, port, peer_port)');
     });

@@ -8,13 +8,14 @@ import { and, assertEvent, enqueueActions, setup, stateIn, type ActorRefFrom, ty
 import type { ClusterConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
 import type { Frame, MembershipFrame } from '../protocol/frames.js';
+import { GFD_NAME } from '../protocol/links.js';
 import type { TransportEvent } from '../transport/types.js';
 import type { ReplyTo } from '../core/effects.js';
 import { answer, print, runEffects, sendOn, transportSlots, type Effect, refusedLine } from './effects.js';
 import { linkTo, listenOn } from './wiring.js';
 import { watchedLfdMachine, type WatchedLfdReport } from './watched-lfd.js';
 
-export const GFD_NAME = 'GFD';
+export { GFD_NAME };
 
 export interface GfdInput {
   config: ClusterConfig;
@@ -221,7 +222,7 @@ export const gfdMachine = setup({
         context.config.gfd,
         'gfd',
         { name: GFD_NAME, role: 'gfd' },
-        context.config.cluster,
+        context.config,
       ),
     },
     {

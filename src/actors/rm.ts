@@ -7,6 +7,7 @@ import { assertEvent, enqueueActions, setup } from 'xstate';
 import type { ClusterConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
 import type { ClientViewFrame, Mode, ServerStatusFrame } from '../protocol/frames.js';
+import { RM_NAME } from '../protocol/links.js';
 import type { Origin, TransportCommand, TransportEvent } from '../transport/types.js';
 import { answer, print, runEffects, sendOn, transportSlots, type Effect, refusedLine } from './effects.js';
 import { clientPortOf, linksOf, listenOn, wantServers } from './wiring.js';
@@ -27,7 +28,7 @@ import {
   type Membership,
 } from '../core/replication.js';
 
-export const RM_NAME = 'RM';
+export { RM_NAME };
 const LISTENER = 'port';
 /** The links actor: a short-lived link to the client port of each server asked for its status. */
 const PROBES = 'probes';
@@ -329,7 +330,7 @@ export const rmMachine = setup({
         context.config.rm,
         'rm',
         { name: RM_NAME, role: 'rm' },
-        context.config.cluster,
+        context.config,
       ),
     },
     {

@@ -466,7 +466,7 @@ export const serverMachine = setup({
         context.server,
         'server-client',
         { name: context.name, role: 'server' },
-        context.cluster,
+        context.config,
       ),
     },
     {
@@ -477,7 +477,7 @@ export const serverMachine = setup({
         peerPortOf(context.server),
         'server-peer',
         { name: context.name, role: 'server' },
-        context.cluster,
+        context.config,
       ),
     },
     {

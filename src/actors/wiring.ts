@@ -1,14 +1,22 @@
 /** The inputs of transport actors, built in one place: every link and listener carries the same limits. */
-import type { ClusterSettings, Endpoint, ServerConfig } from '../config/types.js';
+import type { ClusterConfig, ClusterSettings, Endpoint, ServerConfig } from '../config/types.js';
 import type { RoleKind } from '../protocol/frames.js';
+import { GFD_NAME, RM_NAME } from '../protocol/links.js';
 import type { Limits, LinkInput, LinksInput, ListenerInput, Peer, PortKind, TransportCommand } from '../transport/types.js';
 
 export function limitsOf(cluster: ClusterSettings): Limits {
   return { maxFrame: cluster.maxFrame, maxStateFrame: cluster.maxStateFrame };
 }
 
-export function listenOn(id: string, at: Endpoint, kind: PortKind, self: Peer, cluster: ClusterSettings): ListenerInput {
-  return { id, host: at.host, port: at.port, kind, self, limits: limitsOf(cluster), secret: cluster.secret };
+/** A listener: who may say hello on it is who the configuration names for each role. */
+export function listenOn(id: string, at: Endpoint, kind: PortKind, self: Peer, config: ClusterConfig): ListenerInput {
+  const { cluster } = config;
+  return { id, host: at.host, port: at.port, kind, self, limits: limitsOf(cluster), secret: cluster.secret, names: roleNames(config) };
+}
+
+/** The names each role may go by, as the configuration has them. */
+export function roleNames(config: ClusterConfig): Partial<Record<RoleKind, readonly string[]>> {
+  return { rm: [RM_NAME], gfd: [GFD_NAME], lfd: config.lfds.map((l) => l.name), server: config.servers.map((s) => s.name) };
 }
 
 type LinkOptions = { hello: boolean; backoff?: LinkInput['backoff'] };

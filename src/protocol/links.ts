@@ -3,7 +3,11 @@
  * a hello; the role named in the hello decides what may arrive after it. An outbound link knows the
  * role it connected to and takes only what that role sends.
  */
-import type { FrameKind, RoleKind } from './frames.js';
+import type { Frame, FrameKind, RoleKind } from './frames.js';
+
+/** The one RM's and the one GFD's names in hellos and frames (SPEC §4). */
+export const RM_NAME = 'RM';
+export const GFD_NAME = 'GFD';
 
 /** The kinds of listening port. */
 export type PortKind = 'server-client' | 'server-peer' | 'gfd' | 'rm';
@@ -67,6 +71,49 @@ export function listenerAccepts(port: PortKind, peer: Peer | null, kind: FrameKi
 
 export function linkAccepts(target: RoleKind, kind: FrameKind): boolean {
   return kind === 'error' || fromListener[target].includes(kind);
+}
+
+/**
+ * The name a role's frame says it comes from, where the link's peer must be that name: a peer
+ * cannot speak for another (a server's checkpoint `from` S9 on S2's link, an LFD's `membership`
+ * under another LFD's name). Commands relayed down (`ready`, `launch`, …) name their target instead.
+ */
+export function senderOf(frame: Frame): string | null {
+  switch (frame.kind) {
+    case 'heartbeat':
+    case 'membership':
+    case 'members':
+    case 'checkpoint':
+    case 'update':
+    case 'ack':
+    case 'recovery':
+    case 'forward':
+    case 'order':
+    case 'commit':
+      return frame.from;
+    default:
+      return null;
+  }
+}
+
+/**
+ * The name a frame is for, where it must be this side's own: a heartbeat or a server's frame for
+ * another, or (on a server's peer port) a command for another server, is not for this link.
+ */
+export function recipientOf(frame: Frame): string | null {
+  switch (frame.kind) {
+    case 'heartbeat':
+    case 'checkpoint':
+    case 'update':
+    case 'ack':
+    case 'recovery':
+    case 'forward':
+    case 'order':
+    case 'commit':
+      return frame.to;
+    default:
+      return null;
+  }
 }
 
 /** Client-facing ports keep `maxFrame`; peer ports allow `maxStateFrame` once the peer said hello. */

@@ -14,7 +14,7 @@ import {
   type ProveFrame,
   type RoleKind,
 } from './frames.js';
-import { frameLimit, linkAccepts, listenerAccepts, mayGreet, type Limits, type Peer, type PortKind } from './links.js';
+import { frameLimit, linkAccepts, listenerAccepts, mayGreet, recipientOf, senderOf, type Limits, type Peer, type PortKind } from './links.js';
 import { FrameReader } from './reader.js';
 
 /** SPEC §4: a link that sends this many refused frames in a row is closed. */
@@ -31,6 +31,8 @@ export interface SessionOptions {
    * that role's frames (docs/protocol.md, Authenticated hellos). Without it, a hello is taken at its word.
    */
   auth?: Auth | null;
+  /** A listener: the names each role may say hello under (the configuration's); absent, any. */
+  names?: Partial<Record<RoleKind, readonly string[]>>;
 }
 
 export interface SessionStep {
@@ -122,6 +124,13 @@ export class LinkSession {
       this.refuse(step, `frame '${frame.kind}' not allowed on this link`);
       return;
     }
+    const peer = this.currentPeer;
+    if (peer !== null) {
+      const from = senderOf(frame);
+      if (from !== null && from !== peer.name) return this.refuse(step, `frame '${frame.kind}' from ${from} on ${peer.name}'s link`);
+      const to = recipientOf(frame) ?? (this.port === 'server-peer' && (frame.kind === 'ready' || frame.kind === 'sendCheckpoint') ? frame.server : null);
+      if (to !== null && to !== this.opts.self.name) return this.refuse(step, `frame '${frame.kind}' for ${to} reached ${this.opts.self.name}`);
+    }
     this.refusedInARow = 0;
     step.frames.push(frame);
   }
@@ -141,10 +150,14 @@ export class LinkSession {
     if (this.target !== null && hello.role !== this.target) {
       return this.refuse(step, `hello from a ${hello.role}, expected a ${this.target}`);
     }
+    const names = this.opts.names?.[hello.role];
+    if (this.port !== null && names !== undefined && !names.includes(hello.name)) {
+      return this.fail(step, `no ${hello.role} named ${hello.name} in the configuration (${names.join(', ') || 'none'})`);
+    }
     const auth = this.opts.auth;
     if (auth && this.target !== null) {
       // A listener that does not prove itself could be anyone on its address.
-      return this.fail(step, `the ${this.target} answered without authenticating (has it no secret?)`);
+      return this.fail(step, `authentication failed: the ${this.target} answered without authenticating (has it no secret?)`);
     }
     this.refusedInARow = 0;
     const peer = { name: hello.name, role: hello.role };
@@ -169,9 +182,9 @@ export class LinkSession {
   private takeChallenge(step: SessionStep, f: ChallengeFrame): void {
     const auth = this.opts.auth;
     if (this.target === null || this.currentPeer !== null || this.proving !== null) return this.refuse(step, `frame 'challenge' not expected on this link`);
-    if (!auth) return this.fail(step, `the ${this.target} asks for the cluster's secret, and none is set`);
+    if (!auth) return this.fail(step, `authentication failed: the ${this.target} asks for the cluster's secret, and none is set`);
     if (f.version !== PROTOCOL_VERSION) return this.fail(step, `protocol version ${f.version} not supported`);
-    if (f.role !== this.target) return this.fail(step, `challenge from a ${f.role}, expected a ${this.target}`);
+    if (f.role !== this.target) return this.fail(step, `authentication failed: challenge from a ${f.role}, expected a ${this.target}`);
     const h: Handshake = { connector: this.opts.self, listener: { name: f.name, role: f.role }, connectorNonce: auth.nonce(), listenerNonce: f.nonce, version: f.version };
     this.proving = h;
     this.refusedInARow = 0;
@@ -184,7 +197,7 @@ export class LinkSession {
     const c = this.challenged;
     if (!auth || c === null || this.currentPeer !== null || f.name !== c.peer.name) return this.refuse(step, `frame 'prove' not expected on this link`);
     const h: Handshake = { connector: c.peer, listener: this.opts.self, connectorNonce: f.nonce, listenerNonce: c.nonce, version: PROTOCOL_VERSION };
-    if (!proofHolds(auth.secret, 'connector', h, f.proof)) return this.fail(step, `${c.peer.role} ${c.peer.name} did not prove the cluster's secret`);
+    if (!proofHolds(auth.secret, 'connector', h, f.proof)) return this.fail(step, `authentication failed: ${c.peer.role} ${c.peer.name} did not prove the cluster's secret`);
     this.accept(step, c.peer);
     step.replies.push({ kind: 'proved', name: this.opts.self.name, proof: proofOf(auth.secret, 'listener', h) });
   }
@@ -193,14 +206,14 @@ export class LinkSession {
   private takeProved(step: SessionStep, f: ProvedFrame): void {
     const h = this.proving;
     if (h === null || this.currentPeer !== null || f.name !== h.listener.name) return this.refuse(step, `frame 'proved' not expected on this link`);
-    if (!proofHolds(this.opts.auth!.secret, 'listener', h, f.proof)) return this.fail(step, `${h.listener.role} ${h.listener.name} did not prove the cluster's secret`);
+    if (!proofHolds(this.opts.auth!.secret, 'listener', h, f.proof)) return this.fail(step, `authentication failed: ${h.listener.role} ${h.listener.name} did not prove the cluster's secret`);
     this.accept(step, h.listener);
   }
 
-  /** An authentication that cannot go on: one error frame, and the link closes. */
+  /** A hello or an authentication that cannot go on: one error frame, and the link closes. */
   private fail(step: SessionStep, reason: string): void {
-    step.replies.push(this.error(`authentication failed: ${reason}`));
-    step.refused.push(`authentication failed: ${reason}`);
+    step.replies.push(this.error(reason));
+    step.refused.push(reason);
     this.close(step);
   }
 

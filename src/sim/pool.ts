@@ -11,12 +11,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { addRun, emptySummary, isFailure, type Summary } from './report.js';
-import type { RunOptions, RunResult } from './run.js';
+import type { RunResult, RunShared } from './run.js';
 import { Trace } from './trace.js';
 import type { Job } from './worker.js';
 
-/** What every run of a campaign shares (its seed is the campaign's to give). */
-export type RunShared = Omit<RunOptions, 'seed' | 'events' | 'keepTrace' | 'faults'>;
+export type { RunShared };
 
 export interface CampaignOptions extends RunShared {
   /** First seed; seeds run `first`, `first + 1`, … */

@@ -73,6 +73,9 @@ export interface RunOptions {
   allow?: PendingBug[];
 }
 
+/** What every run of a campaign shares (its seed is the campaign's to give). */
+export type RunShared = Omit<RunOptions, 'seed' | 'events' | 'keepTrace' | 'faults'>;
+
 export interface RunResult {
   seed: number;
   config: SimConfig;

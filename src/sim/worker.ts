@@ -3,8 +3,7 @@
  * (with its trace only when the run failed). Started by `pool.ts`.
  */
 import { parentPort } from 'node:worker_threads';
-import type { RunShared } from './pool.js';
-import { runAppSeed } from './run.js';
+import { runAppSeed, type RunShared } from './run.js';
 
 /** One seed to run, with what the campaign's runs share. */
 export type Job = RunShared & { seed: number };

@@ -128,7 +128,7 @@ function runListener(driver: Driver, input: ListenerInput, sendBack: SendBack, r
       return;
     }
     const link = `L${++next}`;
-    const session = new LinkSession({ self: input.self, side: { port: input.kind }, limits: input.limits, auth: authOf(driver, input.secret) });
+    const session = new LinkSession({ self: input.self, side: { port: input.kind }, limits: input.limits, auth: authOf(driver, input.secret), names: input.names });
     const origin = (): Origin => ({ via: input.id, link, peer: session.peer });
     links.set(link, { conn, session });
     conn.onClose((reason) => {

@@ -74,6 +74,8 @@ export interface ListenerInput {
   limits: Limits;
   /** The cluster's secret: hellos that claim a role must prove it (docs/protocol.md). */
   secret?: string | null;
+  /** The names each role may say hello under (the configuration's); absent: any. */
+  names?: Partial<Record<RoleKind, readonly string[]>>;
 }
 
 /** Input of an outbound link actor; it connects, says hello (unless `hello` is false), reconnects. */

@@ -123,3 +123,32 @@ describe('authenticated hellos', () => {
     expect(link.peer).to.deep.equal(S1);
   });
 });
+
+describe('identities bound to the configuration and to the link', () => {
+  const names = { lfd: ['LFD1'], server: ['S1', 'S2'] };
+  const peerPort = () => new LinkSession({ self: S1, side: { port: 'server-peer' }, limits, names });
+
+  it('a hello under a name the configuration does not have for that role is refused, and the link closed', () => {
+    const step = peerPort().receive('<LFD9, lfd, 1, hello>');
+    expect(step.hello).to.equal(null);
+    expect(step.refused).to.deep.equal(['no lfd named LFD9 in the configuration (LFD1)']);
+    expect(step.close).to.equal(true);
+    expect(peerPort().receive('<S2, lfd, 1, hello>').refused).to.deep.equal(['no lfd named S2 in the configuration (LFD1)']);
+  });
+
+  it("a peer's frames must name it as their sender, and this side as their recipient", () => {
+    const s = peerPort();
+    expect(s.receive('<S2, server, 1, hello>').hello).to.deep.equal({ name: 'S2', role: 'server' });
+    const step = s.receive('<S9, S1, 1, , , 4, checkpoint><S2, S3, 5, C1, 1, x, 4, update><S2, S1, 5, C1, 1, x, 4, update>');
+    expect(step.refused).to.deep.equal(["frame 'checkpoint' from S9 on S2's link", "frame 'update' for S3 reached S1"]);
+    expect(step.frames.map((f) => f.kind)).to.deep.equal(['update']);
+  });
+
+  it("an LFD's commands on a server's peer port must be for that server", () => {
+    const s = peerPort();
+    s.receive('<LFD1, lfd, 1, hello>');
+    const step = s.receive('<S2, passive, primary, 7, , ready><LFD2, S1, 1, heartbeat><S1, passive, primary, 7, , ready>');
+    expect(step.refused).to.deep.equal(["frame 'ready' for S2 reached S1", "frame 'heartbeat' from LFD2 on LFD1's link"]);
+    expect(step.frames.map((f) => f.kind)).to.deep.equal(['ready']);
+  });
+});

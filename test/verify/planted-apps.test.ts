@@ -37,6 +37,12 @@ describe('verify: planted bad apps are caught by the check that names them', fun
     });
   }
 
+  it('the correct shop, seed 230: 13 unknown results among 1,560 operations are decided (they were undecided when the search placed them first)', async () => {
+    const r = await runAppSeed({ app: join(APPS, 'shop.mjs'), seed: 230 });
+    expect(r.violations.map((v) => `${v.invariant}: ${v.detail}`)).to.deep.equal([]);
+    expect(r.requests).to.be.greaterThan(1500);
+  });
+
   it('the correct shop holds every check over a batch of seeds', async () => {
     const c = await campaign({ app: join(APPS, 'shop.mjs'), first: 1, runs: 10 });
     expect(c.summary.runs).to.equal(10);

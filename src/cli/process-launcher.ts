@@ -5,6 +5,7 @@
  * running is watched by pid instead.
  */
 import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fromCallback } from 'xstate';
 import type { LauncherCommand, LauncherInput, LauncherReport } from '../actors/launcher.js';
@@ -21,7 +22,35 @@ function isAlive(pid: number): boolean {
   }
 }
 
-function attach(pid: number, sendBack: (e: LauncherReport) => void, receive: (fn: (c: LauncherCommand) => void) => void) {
+/**
+ * Is process `pid` a steadfast server named `server` (`… main.js server --name S1 …`, as an LFD
+ * starts one)? Read from /proc/PID/cmdline; null where there is no /proc (not Linux) to tell.
+ * A pid comes from a `status` answer, which anyone holding the port could forge: an LFD attaches
+ * to a process, and kills it, only when this says it is its server.
+ */
+export function isSteadfastServer(pid: number, server: string): boolean | null {
+  if (!Number.isSafeInteger(pid) || pid <= 1) return false;
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' && !existsSync('/proc/self') ? null : false;
+  }
+  const args = text.split('\0');
+  const at = args.indexOf('server');
+  if (at < 1 || !args.slice(0, at).some((a) => /(?:^|\/)(?:steadfast|main\.js)$/.test(a))) return false;
+  const rest = args.slice(at + 1);
+  const name = rest.indexOf('--name');
+  return (name >= 0 && rest[name + 1] === server) || rest.includes(`--name=${server}`);
+}
+
+function attach(server: string, pid: number, sendBack: (e: LauncherReport) => void, receive: (fn: (c: LauncherCommand) => void) => void) {
+  if (isSteadfastServer(pid, server) === false) {
+    // Not provably ours: never watched, never killed. The LFD goes on as after an exit.
+    queueMicrotask(() => sendBack({ type: 'process.exited', pid, how: `not attached: pid ${pid} is not steadfast server ${server}` }));
+    return () => {};
+  }
   let exited = false;
   const poll = setInterval(() => {
     if (isAlive(pid)) return;
@@ -31,7 +60,8 @@ function attach(pid: number, sendBack: (e: LauncherReport) => void, receive: (fn
   }, ATTACHED_POLL_MS);
   sendBack({ type: 'process.started', pid });
   receive((command) => {
-    if (command.type === 'kill' && !exited) process.kill(pid, 'SIGKILL');
+    // Checked again: the pid may have been reused since.
+    if (command.type === 'kill' && !exited && isSteadfastServer(pid, server) !== false) process.kill(pid, 'SIGKILL');
   });
   // Not our child: stopping the LFD leaves it running, as it found it.
   return () => clearInterval(poll);
@@ -40,7 +70,7 @@ function attach(pid: number, sendBack: (e: LauncherReport) => void, receive: (fn
 /** `env`: variables added to the server's environment (the inspector's sink), read at each start. */
 export function processLauncher(mainScript: string, args: (server: string) => string[], env: () => Record<string, string> = () => ({})) {
   return fromCallback<LauncherCommand, LauncherInput>(({ input, sendBack, receive }) => {
-    if (input.attachPid !== null) return attach(input.attachPid, sendBack, receive);
+    if (input.attachPid !== null) return attach(input.server, input.attachPid, sendBack, receive);
     const extra = env();
     const child = spawn(process.execPath, [mainScript, 'server', '--name', input.server, ...args(input.server)], {
       stdio: ['ignore', 'pipe', 'pipe'],

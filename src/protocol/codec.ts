@@ -300,11 +300,19 @@ function checkHex(s: string, what: string, digits: number): string {
   return s;
 }
 
+/**
+ * The largest number a frame may carry (epochs, request numbers, positions, counts): 2^53 − 2^20.
+ * Every number stays exact, and there is room above it to count on for a very long time: a forged
+ * epoch of 2^53 − 1 would leave no next epoch that is a safe integer, and the cluster none to move to.
+ */
+export const MAX_WIRE_NUMBER = 2 ** 53 - 2 ** 20;
+
 function checkNumber(s: string, what: string): number {
   const n = Number(s);
   if (!DIGITS.test(s) || !Number.isSafeInteger(n)) {
     throw new FrameError(`${what} ${quote(s)} is not a non-negative integer`);
   }
+  if (n > MAX_WIRE_NUMBER) throw new FrameError(`${what} ${quote(s)} is above ${MAX_WIRE_NUMBER}`);
   return n;
 }
 

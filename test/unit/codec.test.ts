@@ -10,6 +10,7 @@ import {
   encodeFrame,
   encodeItem,
   FrameError,
+  MAX_WIRE_NUMBER,
   parseFrame,
   splitFrameText,
 } from '../../src/protocol/codec.js';
@@ -32,7 +33,7 @@ const text: fc.Arbitrary<string> = fc.oneof(
 const name = fc.stringMatching(/^[A-Za-z0-9_-]{1,32}$/);
 const names = fc.array(name, { maxLength: 5 });
 const hex = (digits: number) => fc.stringMatching(new RegExp(`^[0-9a-f]{${digits}}$`));
-const nat = fc.oneof(fc.nat(100), fc.maxSafeNat());
+const nat = fc.oneof(fc.nat(100), fc.integer({ min: 0, max: MAX_WIRE_NUMBER }));
 const mode = fc.constantFrom('active', 'passive' as const);
 const replicaRole = fc.constantFrom('primary', 'backup' as const);
 const phase = fc.constantFrom('booting', 'recovering', 'ready' as const);
@@ -418,6 +419,8 @@ describe('codec', () => {
       ['<C1, S1, +1, hi, request>', `request number '+1' is not a non-negative integer`],
       ['<C1, S1, 1.5, hi, request>', `request number '1.5' is not a non-negative integer`],
       ['<C1, S1, 9007199254740992, hi, request>', /is not a non-negative integer/],
+      ['<S1, S2, 8, , , 9007199254740991, checkpoint>', `checkpoint epoch '9007199254740991' is above ${MAX_WIRE_NUMBER}`],
+      [`<C1, S1, ${MAX_WIRE_NUMBER + 1}, hi, request>`, `request number '${MAX_WIRE_NUMBER + 1}' is above ${MAX_WIRE_NUMBER}`],
       ['<C1, S1, , hi, request>', `request number '' is not a non-negative integer`],
       ['<a b, S1, 1, hi, request>', `bad name 'a b'`],
       ['<C1, , 1, hi, request>', `bad name ''`],

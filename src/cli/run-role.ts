@@ -40,14 +40,31 @@ async function startInspection(opts: RunOptions): Promise<RoleInspection | null>
   });
 }
 
-/** A listener that cannot bind is fatal for a role: nobody could reach it. */
-function fatalOnBindFailure(onFatal: (reason: string) => void) {
+const LOOPBACK = /^(?:127\.\d+\.\d+\.\d+|::1|localhost)$/i;
+
+/**
+ * What a role says once when one of its listeners that take role hellos (peer, GFD and RM ports)
+ * is bound beyond loopback with no secret: anyone who reaches it can claim a role. Null otherwise.
+ */
+export function openPortWarning(input: Pick<ListenerInput, 'kind' | 'host' | 'secret'>, port: number): string | null {
+  if (input.kind === 'server-client' || input.secret || LOOPBACK.test(input.host)) return null;
+  return `listens on ${input.host}:${port} for its peers with no secret: anyone who can reach it can claim a role (set secret in [cluster]; docs/security.md)`;
+}
+
+/** A listener that cannot bind is fatal for a role (nobody could reach it); an open one is said once. */
+function watchedListener(onFatal: (reason: string) => void, warn: (text: string) => void) {
   const inner = (tcpTransport.listener as unknown as { config: (args: unknown) => (() => void) | void }).config;
+  let warned = false;
   return fromCallback<TransportCommand, ListenerInput>((args) =>
     inner({
       ...args,
       sendBack: (event: any) => {
         if (event?.type === 'listen.failed') onFatal(event.reason);
+        const warning = event?.type === 'listen.ready' && !warned ? openPortWarning(args.input, event.port) : null;
+        if (warning !== null) {
+          warned = true;
+          warn(warning);
+        }
         args.sendBack(event);
       },
     }),
@@ -91,7 +108,12 @@ function runActor(machine: AnyStateMachine, input: unknown, opts: RunOptions, in
       finish(1);
     };
     const provided = machine.provide({
-      actors: { listener: fatalOnBindFailure(fatal), link: tcpTransport.link, links: tcpTransport.links, ...opts.actors },
+      actors: {
+        listener: watchedListener(fatal, (text) => opts.print({ event: 'note', name: opts.name, level: 'warn', text })),
+        link: tcpTransport.link,
+        links: tcpTransport.links,
+        ...opts.actors,
+      },
     });
     const actor = createActor(provided, actorOptions(input, inspect));
     const onSignal = () => finish(0);

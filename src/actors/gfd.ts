@@ -134,6 +134,11 @@ export const gfdMachine = setup({
       const lfd = lfdOnLink(self, event.origin.link);
       if (lfd) enqueue.sendTo(lfd, event);
     }),
+    printNotOwnServer: enqueueActions(({ enqueue, self, context, event }) => {
+      assertEvent(event, 'frame.membership');
+      const text = `${event.origin.peer?.name ?? 'an LFD'} reported ${event.frame.server}, which is not its server: ignored`;
+      runEffects(enqueue, self, context.print, [print({ event: 'note', name: GFD_NAME, level: 'warn', text })]);
+    }),
     heartbeatLfd: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'lfd.heartbeat');
       const frame: Frame = { kind: 'heartbeat', from: GFD_NAME, to: event.lfd, count: event.count };
@@ -199,6 +204,9 @@ export const gfdMachine = setup({
   guards: {
     isFromRm: ({ event }) => 'origin' in event && event.origin.via === RM_LINK,
     isFromLfds: ({ event }) => 'origin' in event && event.origin.via === LISTENER,
+    /** An LFD reports only the server the configuration gives it (a wrong one would stall every sync write). */
+    isOwnServer: ({ context, event }) =>
+      event.type === 'frame.membership' && context.config.lfds.some((l) => l.name === event.origin.peer?.name && l.server === event.frame.server),
     isRmUp: stateIn({ rm: 'up' }),
     isGraceOver: stateIn({ grace: 'over' }),
     isFromRmAfterGrace: and(['isFromRm', 'isGraceOver']),
@@ -243,7 +251,10 @@ export const gfdMachine = setup({
     'link.refused': { actions: 'logRefused' },
     'frame.hello': { guard: 'isFromLfds', actions: 'greet' },
     'frame.heartbeat': { guard: 'isFromLfds', actions: 'passToLfd' },
-    'frame.membership': { guard: 'isFromLfds', actions: 'passToLfd' },
+    'frame.membership': [
+      { guard: and(['isFromLfds', 'isOwnServer']), actions: 'passToLfd' },
+      { guard: 'isFromLfds', actions: 'printNotOwnServer' },
+    ],
     'link.down': { guard: 'isFromLfds', actions: 'passToLfd' },
     'lfd.heartbeat': { actions: 'heartbeatLfd' },
     'lfd.silent': { actions: 'closeSilentLfd' },

@@ -34,6 +34,20 @@ describeBoth('GFD', (harness, kind) => {
     expect(h.lines('GFD')[0]).to.equal('GFD: 0 members');
   });
 
+  it("ignores an LFD's report of a server that is not its own, with one line", async () => {
+    const h = harness();
+    const rm = rmFake(h);
+    h.gfd();
+    await h.until(() => toRm(rm).length === 1, 'members at the RM');
+    const lfd1 = await lfdFake(h, 'LFD1');
+    report(lfd1, 'S2', 'add');
+    report(lfd1, 'S1', 'add');
+    await h.until(() => toRm(rm).length === 2, 'add S1 at the RM');
+    expect(toRm(rm)).to.deep.equal(['<GFD, , 0, members>', '<GFD, S1, add, membership>']);
+    expect(h.lines('GFD')).to.include('GFD: LFD1 reported S2, which is not its server: ignored');
+    expect(h.lines('GFD').filter((l) => l.includes('members'))).to.deep.equal(['GFD: 0 members', 'GFD: 1 members: S1']);
+  });
+
   it('prints every add and delete and tells the RM', async () => {
     const h = harness();
     const rm = rmFake(h);

@@ -44,7 +44,10 @@ export interface RmContext {
   membership: Membership;
   /** The listener connection of the GFD's latest hello. */
   gfdLink: string | null;
-  /** Each client's open connection, told of every change. */
+  /**
+   * The client named on each open connection that asked (`<C1, client>`), told of every change. By
+   * connection, not by name: a second connection under C1's name does not take C1's views away.
+   */
   clients: Record<string, string>;
   /** State `restarting`: the members a restarted RM asks for their status before it decides anything. */
   restart: { servers: string[]; epoch: number; statuses: Record<string, ServerStatusFrame | null> } | null;
@@ -84,7 +87,7 @@ function carryOut(ctx: RmContext, { next, commands, warnings }: Decision): Effec
     for (const frame of commands) effects.push({ kind: 'send', via: LISTENER, link: ctx.gfdLink, frame });
   }
   if (!sameList(clientServers(prev), clientServers(next))) {
-    for (const [client, link] of Object.entries(ctx.clients)) {
+    for (const [link, client] of Object.entries(ctx.clients)) {
       effects.push({ kind: 'send', via: LISTENER, link, frame: viewFor(client, next) });
     }
   }
@@ -258,13 +261,13 @@ export const rmMachine = setup({
       assertEvent(event, 'link.down');
       const link = event.origin.link;
       if (link === context.gfdLink) enqueue.assign({ gfdLink: null });
-      const clients = Object.fromEntries(Object.entries(context.clients).filter(([, l]) => l !== link));
+      const { [link]: _gone, ...clients } = context.clients;
       enqueue.assign({ clients });
     }),
     registerClient: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'frame.clientHello');
       const client = event.frame.client;
-      enqueue.assign({ clients: { ...context.clients, [client]: event.origin.link } });
+      enqueue.assign({ clients: { ...context.clients, [event.origin.link]: client } });
       runEffects(enqueue, self, context.print, [answer(event.origin, viewFor(client, context.membership))]);
     }),
     answerDirectory: enqueueActions(({ enqueue, self, context, event }) => {

@@ -234,7 +234,7 @@ export const serverMachine = setup({
           name: context.name,
           host: context.server.host,
           port: context.server.port,
-          peerHost: context.server.host,
+          peerHost: context.server.peerHost,
           peerPort: context.server.peerPort,
           pid: context.pid,
         }),

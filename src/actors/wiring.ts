@@ -54,7 +54,7 @@ export function controlBackoff(cluster: ClusterSettings): { initialMs: number; m
 
 /** Where a server's LFD and peers connect. */
 export function peerPortOf(server: ServerConfig): Endpoint {
-  return { host: server.host, port: server.peerPort };
+  return { host: server.peerHost, port: server.peerPort };
 }
 
 /** Where a server's clients (and the RM's status questions) connect. */

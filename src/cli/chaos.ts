@@ -61,7 +61,7 @@ async function chaosConfig(base: ClusterConfig, app: ChaosApp, mode: Mode, clien
     cluster: { ...base.cluster, mode, heartbeatFreqMs: timing.freq, heartbeatTimeoutMs: timing.timeout, checkpointFreqMs: timing.checkpoint, durability: 'sync', app },
     rm: { host, port: take() },
     gfd: { host, port: take() },
-    servers: servers.map((s) => ({ name: s.name, host, port: take(), peerPort: take() })),
+    servers: servers.map((s) => ({ name: s.name, host, port: take(), peerHost: host, peerPort: take() })),
     lfds: base.lfds.filter((l) => servers.some((s) => s.name === l.server)),
     clients: Array.from({ length: clients }, (_, i) => ({ name: `C${i + 1}`, intervalMs, message: `c${i + 1}-` })),
   };

@@ -51,7 +51,7 @@ async function scenarioConfig(base: ClusterConfig, settings: Partial<ClusterConf
     cluster: { ...base.cluster, ...settings },
     rm: { host, port: take() },
     gfd: { host, port: take() },
-    servers: base.servers.map((s) => ({ name: s.name, host, port: take(), peerPort: take() })),
+    servers: base.servers.map((s) => ({ name: s.name, host, port: take(), peerHost: host, peerPort: take() })),
     clients: base.clients.map((c) => ({ name: c.name, intervalMs, message: `${c.name}_${c.message}` })),
   };
 }

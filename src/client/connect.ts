@@ -87,7 +87,7 @@ async function configFor(options: ConnectOptions): Promise<ClusterConfig> {
     rm,
     // A client never talks to the GFD.
     gfd: rm,
-    servers: directory.servers.map((s) => ({ name: s.server, host: s.host, port: s.port, peerPort: 0 })),
+    servers: directory.servers.map((s) => ({ name: s.server, host: s.host, port: s.port, peerHost: s.host, peerPort: 0 })),
     lfds: [],
     clients: [],
   };

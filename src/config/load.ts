@@ -15,6 +15,7 @@
  * (literal) are taken whole, and a comment may follow the closing quote.
  */
 import { readFileSync, statSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import ini from 'ini';
 import type { Mode } from '../protocol/frames.js';
@@ -66,7 +67,7 @@ const KEYS: Record<Kind, readonly string[]> = {
   ],
   rm: ['host', 'port'],
   gfd: ['host', 'port'],
-  server: ['host', 'port', 'peer_port'],
+  server: ['host', 'port', 'peer_host', 'peer_port'],
   lfd: ['server'],
   client: ['interval', 'message'],
 };
@@ -125,7 +126,9 @@ export function parseConfig(text: string, source: string, overrides: ClusterOver
   const clients: ClientConfig[] = [];
   for (const s of sections) {
     if (s.kind === 'server') {
-      servers.push({ name: s.name, ...readEndpoint(s, at), peerPort: readPort(s, 'peer_port', at) });
+      const endpoint = readEndpoint(s, at);
+      const peerHost = s.values.has('peer_host') ? readHost(s, 'peer_host', at) : endpoint.host;
+      servers.push({ name: s.name, ...endpoint, peerHost, peerPort: readPort(s, 'peer_port', at) });
     } else if (s.kind === 'lfd') {
       lfds.push({ name: s.name, server: requiredValue(s, 'server', at) });
     } else if (s.kind === 'client') {
@@ -400,10 +403,14 @@ function readPort(s: Section, key: string, at: At): number {
 }
 
 function readEndpoint(s: Section, at: At): Endpoint {
-  const host = requiredValue(s, 'host', at);
+  return { host: readHost(s, 'host', at), port: readPort(s, 'port', at) };
+}
+
+function readHost(s: Section, key: string, at: At): string {
+  const host = requiredValue(s, key, at);
   // Brackets too: an IPv6 address is written bare (`::1`); we add brackets when printing it.
-  if (/[\s,<>[\]]/.test(host)) throw new ConfigError(`${at(s, 'host')}: not a host name or address: ${quote(host)}`);
-  return { host, port: readPort(s, 'port', at) };
+  if (/[\s,<>[\]]/.test(host)) throw new ConfigError(`${at(s, key)}: not a host name or address: ${quote(host)}`);
+  return host;
 }
 
 /** `[cluster]` with the flags applied, then the checks that compare two keys. */
@@ -467,19 +474,34 @@ function checkLfds(sections: Section[], at: At): void {
   }
 }
 
-/** Two listeners on one host:port cannot both start; say which two. Hosts compare literally. */
+/**
+ * The address a host binds as far as the file can tell without asking DNS: `localhost` is
+ * loopback, IPv6 addresses compare in their canonical form (`0:0:0:0:0:0:0:1` is `::1`).
+ */
+function bindKey(host: string): string {
+  const h = host.toLowerCase();
+  if (h === 'localhost') return '127.0.0.1';
+  if (isIP(h) === 6) return new URL(`http://[${h}]/`).hostname;
+  return h;
+}
+
+const WILDCARDS = new Set(['0.0.0.0', '[::]']);
+
+/**
+ * Two listeners on one port of one address cannot both start; say which two. A wildcard address
+ * (`0.0.0.0`, `::`) takes the port on every address, so it clashes with any other on that port.
+ */
 function checkEndpoints(
   sections: Section[],
   parsed: { rm: Endpoint; gfd: Endpoint; servers: ServerConfig[] },
   at: At,
 ): void {
-  const used = new Map<string, string>();
+  const used: { address: string; port: number; by: string }[] = [];
   const claim = (s: Section, key: string, host: string, port: number): void => {
-    const shown = formatEndpoint(host, port);
-    const id = formatEndpoint(host.toLowerCase(), port);
-    const other = used.get(id);
-    if (other !== undefined) throw new ConfigError(`${at(s, key)}: ${shown} is already used by ${other}`);
-    used.set(id, `[${s.header}] ${key}`);
+    const address = bindKey(host);
+    const other = used.find((u) => u.port === port && (u.address === address || WILDCARDS.has(u.address) || WILDCARDS.has(address)));
+    if (other !== undefined) throw new ConfigError(`${at(s, key)}: ${formatEndpoint(host, port)} is already used by ${other.by}`);
+    used.push({ address, port, by: `[${s.header}] ${key}` });
   };
   // In file order, so the message blames the later of the two lines.
   for (const s of sections) {
@@ -489,7 +511,7 @@ function checkEndpoints(
       const sv = parsed.servers.find((x) => x.name === s.name);
       if (sv === undefined) continue;
       claim(s, 'port', sv.host, sv.port);
-      claim(s, 'peer_port', sv.host, sv.peerPort);
+      claim(s, 'peer_port', sv.peerHost, sv.peerPort);
     }
   }
 }

@@ -10,6 +10,8 @@ export interface Endpoint {
 
 export interface ServerConfig extends Endpoint {
   name: string;
+  /** Where `peer_port` listens (`peer_host`, default `host`): a private interface for LFD and peers. */
+  peerHost: string;
   peerPort: number;
 }
 

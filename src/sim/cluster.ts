@@ -28,7 +28,8 @@ export interface ClusterLayout {
   cluster: Record<string, string | number>;
   rm: Endpoint;
   gfd: Endpoint;
-  servers: ServerConfig[];
+  /** `peerHost` only where it differs from `host`. */
+  servers: (Omit<ServerConfig, 'peerHost'> & { peerHost?: string })[];
   /** `[client.NAME]` sections, with their keys. */
   clients: Record<string, Record<string, string | number>>;
 }
@@ -38,7 +39,7 @@ export function clusterIni(layout: ClusterLayout): string {
   const lines = ['[cluster]', ...keyLines(layout.cluster)];
   lines.push('[rm]', `host = ${layout.rm.host}`, `port = ${layout.rm.port}`, '[gfd]', `host = ${layout.gfd.host}`, `port = ${layout.gfd.port}`);
   layout.servers.forEach((s, i) => {
-    lines.push(`[server.${s.name}]`, `host = ${s.host}`, `port = ${s.port}`, `peer_port = ${s.peerPort}`);
+    lines.push(`[server.${s.name}]`, `host = ${s.host}`, `port = ${s.port}`, ...(s.peerHost ? [`peer_host = ${s.peerHost}`] : []), `peer_port = ${s.peerPort}`);
     lines.push(`[lfd.LFD${i + 1}]`, `server = ${s.name}`);
   });
   for (const [name, keys] of Object.entries(layout.clients)) lines.push(`[client.${name}]`, ...keyLines(keys));

@@ -489,11 +489,11 @@ const openConns = new Set<RawConn>();
  * Connects to `port` on 127.0.0.1, retrying refused connects until `timeoutMs`: a role prints its
  * first line before its listener is bound, so a refusal right after start is normal.
  */
-export async function connectRaw(port: number, timeoutMs = 5000, label = `127.0.0.1:${port}`): Promise<RawConn> {
+export async function connectRaw(port: number, timeoutMs = 5000, label = `127.0.0.1:${port}`, host = HOST): Promise<RawConn> {
   const deadline = Date.now() + timeoutMs;
   for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
     const socket = await new Promise<net.Socket | Error>((resolve) => {
-      const s = net.connect({ host: HOST, port });
+      const s = net.connect({ host, port });
       s.once('connect', () => resolve(s));
       s.once('error', (err) => resolve(err));
     });

@@ -81,7 +81,7 @@ describe('config', () => {
         'x.ini',
       );
       expect(c.servers.map((s) => s.name)).to.deep.equal(['S1', 'S2', 'S9']);
-      expect(c.servers[0]).to.deep.equal({ name: 'S1', host: '127.0.0.1', port: 7101, peerPort: 7201 });
+      expect(c.servers[0]).to.deep.equal({ name: 'S1', host: '127.0.0.1', port: 7101, peerHost: '127.0.0.1', peerPort: 7201 });
       expect(c.lfds.map((l) => l.name)).to.deep.equal(['LFD0', 'LFD1']);
       expect(c.clients.map((l) => l.name)).to.deep.equal(['A', 'Z']);
     });
@@ -147,7 +147,7 @@ describe('config', () => {
       refuse(`[cluster]\nheartbeat_frq = 1\n${BASE}`,
         'cluster.ini: [cluster] heartbeat_frq: unknown key (expected one of: mode, heartbeat_freq, heartbeat_timeout, checkpoint_freq, durability, app, max_frame, max_state_frame, secret, secret_file)');
       refuse(`${BASE}[server.S3]\nhost = h\nport = 1\npeer = 2\n`,
-        'cluster.ini: [server.S3] peer: unknown key (expected one of: host, port, peer_port)');
+        'cluster.ini: [server.S3] peer: unknown key (expected one of: host, port, peer_host, peer_port)');
     });
 
     it('duplicate section (ini.parse would merge it)', () => {
@@ -212,6 +212,25 @@ describe('config', () => {
         'cluster.ini: [server.S2] peer_port: 127.0.0.1:7001 is already used by [gfd] port');
       // The same port on different hosts is fine (a multi-host file).
       expect(() => parseConfig(BASE.replace('port = 7102', 'port = 7101').replace(/(\[server\.S2\]\n)host = 127.0.0.1/, '$1host = 10.0.0.2'), 'x')).not.to.throw();
+    });
+
+    it('two spellings of one address, or a wildcard, on one port', () => {
+      const s2 = (host: string, port = 7101) => BASE.replace('port = 7102', `port = ${port}`).replace(/(\[server\.S2\]\n)host = 127.0.0.1/, `$1host = ${host}`);
+      refuse(s2('localhost'), 'cluster.ini: [server.S2] port: localhost:7101 is already used by [server.S1] port');
+      refuse(BASE.replace('port = 7102', 'port = 7101').replace(/(\[server\.S1\]\n)host = 127.0.0.1/, '$1host = ::1').replace(/(\[server\.S2\]\n)host = 127.0.0.1/, '$1host = 0:0:0:0:0:0:0:1'),
+        'cluster.ini: [server.S2] port: [0:0:0:0:0:0:0:1]:7101 is already used by [server.S1] port');
+      refuse(s2('0.0.0.0'), 'cluster.ini: [server.S2] port: 0.0.0.0:7101 is already used by [server.S1] port');
+      expect(() => parseConfig(s2('::1'), 'x')).not.to.throw();
+    });
+
+    it('peer_host: the peer port on another interface (default: host), checked like any address', () => {
+      const text = BASE.replace('peer_port = 7201', 'peer_host = 10.0.0.9\npeer_port = 7201');
+      const c = parseConfig(text, 'x');
+      expect(c.servers.map((s) => [s.name, s.host, s.peerHost])).to.deep.equal([['S1', '127.0.0.1', '10.0.0.9'], ['S2', '127.0.0.1', '127.0.0.1']]);
+      // The same port on the two interfaces is fine; on one, it is not.
+      expect(() => parseConfig(text.replace('peer_port = 7201', 'peer_port = 7101'), 'x')).not.to.throw();
+      refuse(BASE.replace('peer_port = 7201', 'peer_host = localhost\npeer_port = 7101'), 'cluster.ini: [server.S1] peer_port: localhost:7101 is already used by [server.S1] port');
+      refuse(BASE.replace('peer_port = 7201', 'peer_host = a b\npeer_port = 7201'), "cluster.ini: [server.S1] peer_host: not a host name or address: 'a b'");
     });
 
     it('an LFD naming no known server, or a server watched twice', () => {
@@ -327,7 +346,7 @@ describe('config', () => {
       expect(c.cluster.mode).to.equal('passive');
       expect(c.rm).to.deep.equal({ host: '127.0.0.1', port: 7000 });
       expect(c.gfd).to.deep.equal({ host: '127.0.0.1', port: 7001 });
-      expect(c.servers).to.deep.equal([1, 2, 3].map((i) => ({ name: `S${i}`, host: '127.0.0.1', port: 7100 + i, peerPort: 7200 + i })));
+      expect(c.servers).to.deep.equal([1, 2, 3].map((i) => ({ name: `S${i}`, host: '127.0.0.1', port: 7100 + i, peerHost: '127.0.0.1', peerPort: 7200 + i })));
       expect(c.lfds).to.deep.equal([1, 2, 3].map((i) => ({ name: `LFD${i}`, server: `S${i}` })));
       expect(c.clients).to.deep.equal([1, 2, 3].map((i) => ({ name: `C${i}`, intervalMs: 1000, message: 'hello_world' })));
       expect(c.cluster).to.deep.equal(parseConfig(BASE, 'x').cluster);

@@ -38,7 +38,11 @@ export function configToIni(c: ClusterConfig, comment: string): string {
     `host = ${c.gfd.host}`,
     `port = ${c.gfd.port}`,
   ];
-  for (const s of c.servers) lines.push('', `[server.${s.name}]`, `host = ${s.host}`, `port = ${s.port}`, `peer_port = ${s.peerPort}`);
+  for (const s of c.servers) {
+    lines.push('', `[server.${s.name}]`, `host = ${s.host}`, `port = ${s.port}`);
+    if (s.peerHost !== s.host) lines.push(`peer_host = ${s.peerHost}`);
+    lines.push(`peer_port = ${s.peerPort}`);
+  }
   for (const l of c.lfds) lines.push('', `[lfd.${l.name}]`, `server = ${l.server}`);
   for (const cl of c.clients) lines.push('', `[client.${cl.name}]`, `interval = ${seconds(cl.intervalMs)}`, `message = ${quoted(cl.message)}`);
   return lines.join('\n') + '\n';

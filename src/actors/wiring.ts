@@ -11,7 +11,19 @@ export function limitsOf(cluster: ClusterSettings): Limits {
 /** A listener: who may say hello on it is who the configuration names for each role. */
 export function listenOn(id: string, at: Endpoint, kind: PortKind, self: Peer, config: ClusterConfig): ListenerInput {
   const { cluster } = config;
-  return { id, host: at.host, port: at.port, kind, self, limits: limitsOf(cluster), secret: cluster.secret, names: roleNames(config) };
+  return {
+    id,
+    host: at.host,
+    port: at.port,
+    kind,
+    self,
+    limits: limitsOf(cluster),
+    secret: cluster.secret,
+    names: roleNames(config),
+    maxConnections: cluster.maxConnections,
+    // No byte inside a frame for as long as a heartbeat may take: the peer is gone, or holding the connection.
+    stallMs: cluster.heartbeatTimeoutMs,
+  };
 }
 
 /** The names each role may go by, as the configuration has them. */

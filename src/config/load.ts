@@ -55,6 +55,7 @@ export const DEFAULT_SETTINGS: ClusterSettings = {
   app: 'status',
   maxFrame: 1048576,
   maxStateFrame: 67108864,
+  maxConnections: 1024,
   secret: null,
 };
 const CLIENT_DEFAULTS = { intervalMs: 1000, message: 'hello_world' };
@@ -63,7 +64,7 @@ type Kind = 'cluster' | 'rm' | 'gfd' | 'server' | 'lfd' | 'client';
 const KEYS: Record<Kind, readonly string[]> = {
   cluster: [
     'mode', 'heartbeat_freq', 'heartbeat_timeout', 'checkpoint_freq', 'durability', 'app',
-    'max_frame', 'max_state_frame', 'secret', 'secret_file',
+    'max_frame', 'max_state_frame', 'max_connections', 'secret', 'secret_file',
   ],
   rm: ['host', 'port'],
   gfd: ['host', 'port'],
@@ -432,6 +433,7 @@ function readCluster(s: Section | undefined, source: string, o: ClusterOverrides
     app: get('app', DEFAULT_SETTINGS.app, (r, a) => appSpec(r, a, baseDir)),
     maxFrame: get('max_frame', DEFAULT_SETTINGS.maxFrame, size),
     maxStateFrame: get('max_state_frame', DEFAULT_SETTINGS.maxStateFrame, size),
+    maxConnections: get('max_connections', DEFAULT_SETTINGS.maxConnections, (r, a) => integer(r, 1, 1_000_000, a)),
     secret: get('secret', DEFAULT_SETTINGS.secret, (r, a) => (r === '' ? null : checkSecret(r, a))),
   };
   const file = v.get('secret_file');

@@ -40,6 +40,8 @@ export interface ClusterSettings {
   app: string;
   maxFrame: number;
   maxStateFrame: number;
+  /** Open connections each listener takes at most (`max_connections`). */
+  maxConnections: number;
   secret: string | null;
 }
 

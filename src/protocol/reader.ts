@@ -45,6 +45,11 @@ export class FrameReader {
   /** `limit` is read at the start of each frame: a hello may raise it for the frames after it. */
   constructor(private readonly limit: () => number) {}
 
+  /** Inside a frame that has not ended yet (collecting it, or skipping one too long). */
+  get midFrame(): boolean {
+    return this.state === 'frame' || this.state === 'discard';
+  }
+
   /** Bytes held for the unfinished frame; never more than the limit. */
   get buffered(): number {
     return this.partsBytes;

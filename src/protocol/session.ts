@@ -76,6 +76,11 @@ export class LinkSession {
     return this.currentPeer;
   }
 
+  /** The peer stopped inside a frame, so far (a frame that never ends holds a connection). */
+  get midFrame(): boolean {
+    return this.reader.midFrame;
+  }
+
   /** Once closed (too many refusals, bad version), further input is ignored. */
   get isClosed(): boolean {
     return this.closed;

@@ -54,6 +54,8 @@ export const CLOSE_REASONS = {
   replaced: 'replaced by a new hello',
   requested: 'closed by this side',
   refused: 'closed after refused frames',
+  full: 'too many connections',
+  stalled: 'stopped inside a frame',
   stopped: 'stopped',
 } as const;
 
@@ -127,18 +129,34 @@ function runListener(driver: Driver, input: ListenerInput, sendBack: SendBack, r
       conn.close(CLOSE_REASONS.stopped);
       return;
     }
+    if (input.maxConnections !== undefined && links.size >= input.maxConnections) {
+      conn.close(CLOSE_REASONS.full);
+      return;
+    }
     const link = `L${++next}`;
     const session = new LinkSession({ self: input.self, side: { port: input.kind }, limits: input.limits, auth: authOf(driver, input.secret), names: input.names });
     const origin = (): Origin => ({ via: input.id, link, peer: session.peer });
     links.set(link, { conn, session });
+    let stall: ReturnType<typeof setTimeout> | undefined;
     conn.onClose((reason) => {
+      if (stall !== undefined) globalThis.clearTimeout(stall);
       if (links.get(link)?.conn === conn) links.delete(link);
       emit({ type: 'link.down', origin: origin(), reason });
     });
     emit({ type: 'link.up', origin: origin() });
+    // A peer that stops inside a frame holds the connection and the bytes read so far: after
+    // `stallMs` without a byte it is closed (a large frame that keeps arriving is never cut).
+    const watchStall = (): void => {
+      if (stall !== undefined) globalThis.clearTimeout(stall);
+      stall = undefined;
+      if (input.stallMs !== undefined && session.midFrame && !conn.closed) {
+        stall = globalThis.setTimeout(() => conn.close(CLOSE_REASONS.stalled), input.stallMs);
+      }
+    };
     conn.onData((chunk) => {
       if (stopped || conn.closed) return;
       const step = session.receive(chunk);
+      watchStall();
       applyStep(conn, step, origin, emit, () => {
         // SPEC §4: a new hello under a name that already has a link replaces that link.
         if (step.hello === null) return;

@@ -76,6 +76,10 @@ export interface ListenerInput {
   secret?: string | null;
   /** The names each role may say hello under (the configuration's); absent: any. */
   names?: Partial<Record<RoleKind, readonly string[]>>;
+  /** At most this many open connections; one more is closed at once. Absent: no limit. */
+  maxConnections?: number;
+  /** A connection that stops this long inside a frame is closed. Absent: never. */
+  stallMs?: number;
 }
 
 /** Input of an outbound link actor; it connects, says hello (unless `hello` is false), reconnects. */

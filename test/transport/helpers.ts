@@ -10,7 +10,8 @@ import { createActor, enqueueActions, setup, type Actor } from 'xstate';
 import type { Frame } from '../../src/protocol/frames.js';
 import type { Limits, Peer } from '../../src/protocol/links.js';
 import { MemoryNetwork, type MemoryNetworkOptions } from '../../src/transport/memory.js';
-import { makeTcpTransport } from '../../src/transport/tcp.js';
+import type { Conn, Driver } from '../../src/transport/connection.js';
+import { makeTcpTransport, tcpDriver } from '../../src/transport/tcp.js';
 import type {
   LinkInput,
   LinksInput,
@@ -143,6 +144,8 @@ export interface Harness {
   /** Undo `setup` (called in `afterEach`, after the processes were stopped). */
   teardown(): Promise<void>;
   transport(name: string): Transport;
+  /** A bare driver: connections that write whatever a test types, partial frames included. */
+  driver(): Driver;
   /** Let `ms` pass (simulated for memory, real for TCP). */
   pass(ms: number): Promise<void>;
   /** Wait until `cond` holds; fail naming `what` after `ms`. */
@@ -178,6 +181,7 @@ export function memoryHarness(options: MemoryNetworkOptions = {}): Harness & { n
     network: () => need(network),
     clock: () => need(clock),
     transport: (name) => need(network).transport({ name }),
+    driver: () => need(network).driver({ name: 'raw' }),
     async pass(ms) {
       await need(clock).tickAsync(ms);
     },
@@ -215,6 +219,7 @@ export function tcpHarness(): Harness {
     async teardown() {},
     // A fixed random keeps backoff delays at a known fraction of their ceiling.
     transport: () => makeTcpTransport({ random: () => 0.5 }),
+    driver: () => tcpDriver(),
     pass: sleep,
     async until(cond, what, ms = 5000) {
       const deadline = Date.now() + ms;
@@ -235,3 +240,22 @@ export function readyPort(proc: Proc, via: string): number | null {
 }
 
 export const peer = (name: string, role: Peer['role']): Peer => ({ name, role });
+
+/** A bare connection to `port`, with whether (and why) it closed. */
+export async function rawConnect(h: Harness, port: number): Promise<{ conn: Conn; closed: () => string | null }> {
+  let conn: Conn | null = null;
+  let failed: string | null = null;
+  let why: string | null = null;
+  h.driver().connect(h.host, port, (result) => {
+    if (!result.ok) {
+      failed = result.reason;
+      return;
+    }
+    result.conn.onClose((reason) => (why = reason));
+    result.conn.onData(() => {});
+    conn = result.conn;
+  });
+  await h.until(() => conn !== null || failed !== null, 'a raw connection');
+  if (conn === null) throw new Error(`raw connection to ${port}: ${failed}`);
+  return { conn, closed: () => why };
+}

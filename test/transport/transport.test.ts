@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import type { AckFrame, HeartbeatFrame, RequestFrame } from '../../src/protocol/frames.js';
 import { CLOSE_REASONS } from '../../src/transport/actors.js';
-import { memoryHarness, peer, Proc, readyPort, tcpHarness, type Harness } from './helpers.js';
+import { memoryHarness, peer, Proc, rawConnect, readyPort, tcpHarness, type Harness } from './helpers.js';
 
 const S1 = peer('S1', 'server');
 const S2 = peer('S2', 'server');
@@ -141,6 +141,45 @@ function transportSuite(h: Harness): void {
       lfd.stopChild('server');
       expect(s1.events.map((e) => e.type)).to.deep.equal(['listen.ready', 'link.up', 'link.refused', 'link.down']);
       expect(lfd.of('frame.hello')).to.deep.equal([]);
+    });
+
+    it('max_connections: one connection more than the limit is closed at once', async () => {
+      const s1 = proc('S1');
+      s1.listen({ id: 'port', host: h.host, port: 0, kind: 'server-client', self: S1, maxConnections: 2 });
+      await h.until(() => s1.of('listen.ready').length > 0, 'listen.ready');
+      const port = readyPort(s1, 'port')!;
+      const a = await rawConnect(h, port);
+      const b = await rawConnect(h, port);
+      await h.until(() => s1.of('link.up').length === 2, 'two connections');
+      const c = await rawConnect(h, port);
+      await h.until(() => c.closed() !== null, 'the third closed');
+      expect(s1.of('link.up')).to.have.length(2);
+      expect([a.closed(), b.closed()]).to.deep.equal([null, null]);
+      // One gone, room for one more.
+      a.conn.close();
+      await h.until(() => s1.of('link.down').length === 1, 'the first gone');
+      const d = await rawConnect(h, port);
+      await h.until(() => s1.of('link.up').length === 3, 'a new one taken');
+      expect(d.closed()).to.equal(null);
+    });
+
+    it('a connection that stops inside a frame for stallMs is closed; one that finishes it stays', async () => {
+      const s1 = proc('S1');
+      s1.listen({ id: 'port', host: h.host, port: 0, kind: 'server-client', self: S1, stallMs: 300 });
+      await h.until(() => s1.of('listen.ready').length > 0, 'listen.ready');
+      const port = readyPort(s1, 'port')!;
+      const stuck = await rawConnect(h, port);
+      const slow = await rawConnect(h, port);
+      const idle = await rawConnect(h, port);
+      stuck.conn.write('<C1, S1, 1, hel');
+      slow.conn.write('<C1, S1, 1, hel');
+      await h.pass(200);
+      slow.conn.write('lo, request>');
+      await h.until(() => stuck.closed() !== null, 'the stuck one closed', 2000);
+      await h.pass(400);
+      expect(s1.of('link.down').map((e) => e.reason)).to.deep.equal([CLOSE_REASONS.stalled]);
+      expect([slow.closed(), idle.closed()]).to.deep.equal([null, null]);
+      expect(s1.of('frame.request')).to.have.length(1);
     });
 
     it('frames sent right after the hello, before its answer, arrive in order', async () => {

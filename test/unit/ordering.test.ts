@@ -24,6 +24,7 @@ const settings: ClusterSettings = {
   app: 'log',
   maxFrame: 1 << 20,
   maxStateFrame: 1 << 26,
+  maxConnections: 1024,
   secret: null,
 };
 

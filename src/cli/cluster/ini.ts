@@ -28,6 +28,7 @@ export function configToIni(c: ClusterConfig, comment: string): string {
     `app = ${k.app}`,
     `max_frame = ${k.maxFrame}`,
     `max_state_frame = ${k.maxStateFrame}`,
+    `max_connections = ${k.maxConnections}`,
     ...(k.secret === null ? [] : [`secret = ${quoted(k.secret)}`]),
     '',
     '[rm]',

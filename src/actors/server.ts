@@ -70,6 +70,8 @@ export interface ServerContext extends ReplicaData {
   listening: string[];
   /** Peer frames of an epoch newer than our latest `ready`, replayed when such a `ready` arrives. */
   future: Extract<FrameEvent, { frame: PeerFrame }>[];
+  /** What `future` holds, in characters of its frames' text fields (bounded by `max_state_frame`). */
+  futureBytes: number;
 }
 
 /** A peer frame of this replica's current epoch: past the epoch gate (the `role` region's `frame.*`). */
@@ -154,6 +156,15 @@ function perform(
   const data = step.data;
   if (data) enqueue.assign(() => data);
   runEffects(enqueue, self, context.print, step.effects);
+}
+
+/** Frames of a later epoch a server holds at most (and `max_state_frame` characters of them). */
+export const MAX_FUTURE_FRAMES = 1024;
+
+/** A peer frame's size as held: its state and body, plus a little for the rest. */
+function frameBytes(f: PeerFrame): number {
+  const text = 'state' in f ? f.state.length + f.clients.reduce((n, c) => n + c.reply.length + 16, 0) : 'body' in f ? f.body.length : 0;
+  return text + 64;
 }
 
 /** The sequencer's `order` and `commit` (of the current epoch): taken from the current peer while ordered. */
@@ -302,10 +313,26 @@ export const serverMachine = setup({
       if (!('frame' in event) || !isPeerFrame(event.frame) || !event.type.startsWith('frame.')) return;
       enqueue.raise({ ...event, type: `peer.${event.frame.kind}` } as PeerEvent);
     }),
-    holdFuture: enqueueActions(({ enqueue, context, event }) => {
-      if ('frame' in event && isPeerFrame(event.frame)) {
-        enqueue.assign({ future: [...context.future, event as ServerContext['future'][number]] });
+    /**
+     * Held until a `ready` of its epoch, within bounds: a peer that floods frames of a future epoch
+     * (forged, or a runaway) would otherwise grow this without end. Past them the frame is dropped
+     * and its link closed, so a genuine sender connects again and sends once more what was not
+     * acknowledged (as after any lost link).
+     */
+    holdFuture: enqueueActions(({ enqueue, self, context, event }) => {
+      if (!('frame' in event) || !isPeerFrame(event.frame)) return;
+      const held = event as ServerContext['future'][number];
+      const bytes = context.futureBytes + frameBytes(held.frame);
+      if (context.future.length < MAX_FUTURE_FRAMES && bytes <= context.cluster.maxStateFrame) {
+        enqueue.assign({ future: [...context.future, held], futureBytes: bytes });
+        return;
       }
+      const from = held.origin.peer?.name ?? held.origin.link;
+      const text = `holds ${context.future.length} frames of a later epoch already; drops ${held.frame.kind} from ${from} and closes its link`;
+      runEffects(enqueue, self, context.print, [
+        print({ event: 'note', name: context.name, level: 'warn', text }),
+        { kind: 'close', via: held.origin.via, link: held.origin.link },
+      ]);
     }),
     /** The assignment a `ready` names: mode, role, epoch, peers. */
     assignReady: assign(({ event }) => {
@@ -324,7 +351,8 @@ export const serverMachine = setup({
     }),
     /** The peer frames held for this epoch go through the gate again, in the order they came. */
     replayHeld: enqueueActions(({ enqueue, context }) => {
-      enqueue.assign({ future: context.future.filter((e) => e.frame.epoch > context.epoch) });
+      const future = context.future.filter((e) => e.frame.epoch > context.epoch);
+      enqueue.assign({ future, futureBytes: future.reduce((n, e) => n + frameBytes(e.frame), 0) });
       for (const e of context.future.filter((e) => e.frame.epoch <= context.epoch)) enqueue.raise(e);
     }),
     /** The replies waiting for backups' acks follow the new assignment (`retarget`). */
@@ -395,7 +423,7 @@ export const serverMachine = setup({
       perform(enqueue, self, context, step);
     }),
     /** The lease ran out: whatever this process holds may be stale (its assignment too). */
-    assignForgotten: assign(({ context }) => ({ ...forget(context), up: [], owed: [], future: [] })),
+    assignForgotten: assign(({ context }) => ({ ...forget(context), up: [], owed: [], future: [], futureBytes: 0 })),
     /** Booting again, said and shown to the LFD. */
     startOver: enqueueActions(({ enqueue, self, context }) => {
       // Closing the LFD's link makes the loss visible: the LFD reports delete, reconnects, reports
@@ -419,7 +447,7 @@ export const serverMachine = setup({
       ]);
     }),
     dropFuture: enqueueActions(({ enqueue, context }) => {
-      if (context.future.length > 0) enqueue.assign({ future: [] });
+      if (context.future.length > 0) enqueue.assign({ future: [], futureBytes: 0 });
     }),
     takeCheckpoint: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'peer.checkpoint');
@@ -454,6 +482,7 @@ export const serverMachine = setup({
     up: [],
     owed: [],
     future: [],
+    futureBytes: 0,
     listening: [],
   }),
 

@@ -6,6 +6,7 @@
 import { expect } from 'chai';
 import { encodeFrame } from '../../src/protocol/codec.js';
 import type { ClientEntry, Frame } from '../../src/protocol/frames.js';
+import { MAX_FUTURE_FRAMES } from '../../src/actors/server.js';
 import { describeBoth, phaseOf, ready, request, type Fake, type Harness } from './harness.js';
 
 const wire = (frames: { frame: Frame }[]) => frames.map((g) => encodeFrame(g.frame));
@@ -115,6 +116,21 @@ describeBoth('server', (harness, kind) => {
     await h.until(() => answers(client).length === 1 && answers(c2).length === 1, 'replies');
     // Free text in a client table is item-encoded, then field-encoded (SPEC §4).
     expect(await status(h, client)).to.equal('<S1, active, primary, ready, x:y, C1:1:a%2Cb;C2:1:x%253Ay, 0, 3, 4711, status>');
+  });
+
+  it('holds at most MAX_FUTURE_FRAMES frames of a later epoch: past that it drops one and closes its link, and serves on', async () => {
+    const h = harness();
+    const { server, lfd, client } = await boot(h);
+    lfd.send('server', ready('S1', 'passive', 'primary', 1, []));
+    const flood = h.fake('S2').link('peer', h.serverConfig('S1').peerPort, { name: 'S2', role: 'server' }, 'server', true);
+    await h.until(() => flood.of('frame.hello').length > 0, 'S2 linked');
+    for (let i = 1; i <= MAX_FUTURE_FRAMES + 5; i++) flood.send('peer', { kind: 'commit', from: 'S2', to: 'S1', position: i, epoch: 9 });
+    await h.until(() => flood.of('link.down').length > 0, 'the flood link closed', 10_000);
+    const held = () => (server.actor.getSnapshot().context as { future: unknown[] }).future.length;
+    expect(held()).to.equal(MAX_FUTURE_FRAMES);
+    expect(h.lines('S1')).to.include(`S1: holds ${MAX_FUTURE_FRAMES} frames of a later epoch already; drops commit from S2 and closes its link`);
+    client.send('srv', request('S1', 1, 'one'));
+    await h.until(() => answers(client).includes('<C1, S1, 1, one, reply>'), 'a reply after the flood');
   });
 
   it('refuses a frame not allowed on its link with an error frame and keeps serving', async () => {

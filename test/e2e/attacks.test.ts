@@ -1,0 +1,113 @@
+/**
+ * The attacks of issue 16 ("Trust nobody on the wire"), typed over raw TCP against a running
+ * cluster of real processes, as a stranger with netcat would. With a secret, none of them changes
+ * the membership, the primary, the epoch, a server's role, state or process, and the cluster
+ * serves on. Without one, claiming a role still works (docs/security.md): the last test shows a
+ * stranger's hello getting a server killed by its own LFD, so the docs' warning stays true.
+ */
+import { expect } from 'chai';
+import {
+  closeRawConns,
+  connectRaw,
+  killAllAndCheck,
+  launchedPid,
+  queryStatus,
+  startRole,
+  waitForLine,
+  writeConfig,
+  type RawConn,
+  type Role,
+  type TestCluster,
+} from '../support/processes.js';
+
+const SECRET = 'the-cluster-secret-for-attacks';
+const T = 15_000;
+
+interface Running {
+  cluster: TestCluster;
+  rm: Role;
+  lfds: Role[];
+}
+
+async function startCluster(secret: string | null): Promise<Running> {
+  const cluster = await writeConfig({ cluster: { mode: 'passive', durability: 'sync', heartbeat_timeout: 1, ...(secret ? { secret } : {}) } });
+  const cfg = ['--config', cluster.file];
+  const rm = startRole(['rm', ...cfg]);
+  await waitForLine(rm, /RM: 0 members$/, T);
+  const lfds = [1, 2, 3].map((i) => startRole(['lfd', '--name', `LFD${i}`, ...cfg]));
+  await Promise.all(lfds.map((lfd, i) => launchedPid(lfd, `S${i + 1}`, T)));
+  startRole(['gfd', ...cfg]);
+  await waitForLine(rm, /RM: 3 members: S1, S2, S3$/, T);
+  await waitForLine(rm, /RM: primary is S1$/, T);
+  for (const [i, lfd] of lfds.entries()) await waitForLine(lfd, new RegExp(`S${i + 1} is ready \\[passive\\]`), T);
+  return { cluster, rm, lfds };
+}
+
+/** What must not change: each server's process, role, epoch and phase, and the RM's view. */
+async function picture(run: Running): Promise<string[]> {
+  const servers = await Promise.all(run.cluster.servers.map((s) => queryStatus(s.port, s.name)));
+  const rm = await connectRaw(run.cluster.rmPort, 5000, 'RM');
+  rm.sendText('<ops, RM, status>');
+  const rmStatus = await rm.nextFrame();
+  rm.close();
+  return [rmStatus, ...servers.map((s) => `${s.server} pid ${s.pid} ${s.role} epoch ${s.epoch} ${s.phase} state ${s.state}`)];
+}
+
+async function raw(port: number, text: string, label: string): Promise<RawConn> {
+  const conn = await connectRaw(port, 5000, label);
+  conn.sendText(text);
+  return conn;
+}
+
+describe('e2e: attacks from the wire against a running cluster', function () {
+  this.timeout(60_000);
+  afterEach(async () => {
+    closeRawConns();
+    await killAllAndCheck();
+  });
+
+  it('with a secret: no forged hello or frame changes anything, and the cluster serves on', async () => {
+    const run = await startCluster(SECRET);
+    const { cluster } = run;
+    const before = await picture(run);
+    const [s1, s2, s3] = cluster.servers;
+    const attacks = await Promise.all([
+      // Blind the RM: pass for the GFD and delete the primary.
+      raw(cluster.rmPort, '<GFD, gfd, 1, hello><GFD, S1, delete, membership>', 'RM as GFD'),
+      // Two primaries: pass for S3's LFD and make it primary of epoch 1000.
+      raw(s3!.peerPort, '<LFD3, lfd, 1, hello><S3, passive, primary, 1000, , ready>', 'S3 as LFD3'),
+      // Overwrite a backup's state: pass for S1 and send a checkpoint that locks C2 out.
+      raw(s2!.peerPort, '<S1, server, 1, hello><S1, S2, 99, evil, C2:9007199253692416:x, 1, checkpoint>', 'S2 as S1'),
+      // Kill a server: replace LFD1's link with a hello under its name, then prove nothing.
+      raw(s1!.peerPort, `<LFD1, lfd, 1, hello><LFD1, ${'0'.repeat(32)}, ${'0'.repeat(64)}, prove>`, 'S1 as LFD1'),
+      // Stall every write: pass for LFD1 at the GFD and add a server that never acknowledges.
+      raw(cluster.gfdPort, '<LFD1, lfd, 1, hello><LFD1, S9, add, membership>', 'GFD as LFD1'),
+      // Poison the epoch.
+      raw(cluster.rmPort, '<GFD, gfd, 1, hello><GFD, S1;S2;S3, 9007199254740991, members>', 'RM epoch'),
+    ]);
+    // Each is challenged (or refused) and closed or left powerless; read what came back.
+    for (const conn of attacks) {
+      const first = await conn.nextFrame();
+      expect(first, conn.label).to.match(/, challenge>$/);
+    }
+    // Three heartbeat timeouts: time for any damage to show (a replaced link, a death acted on).
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await picture(run)).to.deep.equal(before);
+    for (const lfd of run.lfds) expect(lfd.lines.join('\n'), lfd.label).to.not.match(/kill|launching S\d \(pid \d+\)[\s\S]*launching/);
+    // Still serving: a client's request is answered by the primary.
+    const client = await connectRaw(s1!.port, 5000, 'C1');
+    client.sendText('<C1, S1, 1, still here, request>');
+    expect(await client.nextFrame()).to.equal('<C1, S1, 1, still here, reply>');
+  });
+
+  it("without a secret: a hello is taken at its word, so a stranger under LFD3's name gets S3 killed", async () => {
+    const run = await startCluster(null);
+    const s3 = run.cluster.servers[2]!;
+    const before = await queryStatus(s3.port, 'S3');
+    // The stranger's hello replaces LFD3's link; LFD3, cut off from its server, kills and relaunches it.
+    await raw(s3.peerPort, '<LFD3, lfd, 1, hello>', 'S3 as LFD3');
+    await waitForLine(run.lfds[2]!, /LFD3 launching S3 \(pid \d+\)/, T, run.lfds[2]!.lines.length);
+    const after = await queryStatus(s3.port, 'S3', 10_000);
+    expect(after.pid).to.not.equal(before.pid);
+  });
+});

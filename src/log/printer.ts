@@ -20,7 +20,43 @@ export interface PrinterOptions {
   now?: () => Date;
 }
 
+/** Refused-frame lines a role prints in one second at most; a flood of bad frames is a count. */
+export const REFUSALS_PER_SECOND = 10;
+
 export function createPrinter(opts: PrinterOptions): Print {
+  return limitRefusals(createUnlimitedPrinter(opts), opts.now ?? (() => new Date()));
+}
+
+/**
+ * At most REFUSALS_PER_SECOND `link.refused` lines a second; past that they are counted, and the
+ * count is said (`S1: 4210 more refused frames not shown`) with the next one shown.
+ */
+export function limitRefusals(print: Print, now: () => Date): Print {
+  let second = NaN;
+  let shown = 0;
+  let hidden = 0;
+  const limited = (e: LogEvent) => {
+    if (e.event !== 'link.refused') return print(e);
+    const s = Math.floor(now().getTime() / 1000);
+    if (s !== second) {
+      second = s;
+      shown = 0;
+    }
+    if (shown >= REFUSALS_PER_SECOND) {
+      hidden += 1;
+      return;
+    }
+    shown += 1;
+    if (hidden > 0) {
+      print({ event: 'note', name: e.name, level: 'warn', text: `${hidden} more refused frames not shown` });
+      hidden = 0;
+    }
+    print(e);
+  };
+  return Object.assign(limited, print.wants ? { wants: print.wants } : {});
+}
+
+function createUnlimitedPrinter(opts: PrinterOptions): Print {
   const write = opts.write ?? ((line: string) => void process.stdout.write(line + '\n'));
   const now = opts.now ?? (() => new Date());
   const min = SEVERITY[opts.level];

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { LogEvent, LogLevel } from '../../src/log/events.js';
-import { createPrinter, formatText, levelOf } from '../../src/log/printer.js';
+import { createPrinter, formatText, levelOf, REFUSALS_PER_SECOND } from '../../src/log/printer.js';
 
 /** Local time 12:00:03, so the prefix is `[12:00:03]` whatever the machine's time zone. */
 const NOON = new Date(2024, 0, 2, 12, 0, 3, 250);
@@ -203,5 +203,24 @@ describe('printer', () => {
       process.stdout.write = original;
     }
     expect(written).to.deep.equal(['[12:00:03] C1: all servers are dead\n']);
+  });
+});
+
+describe('refused-frame lines, limited', () => {
+  it(`prints at most ${REFUSALS_PER_SECOND} a second and then says how many it did not`, () => {
+    let t = new Date(2024, 0, 2, 12, 0, 3, 0).getTime();
+    const lines: string[] = [];
+    const print = createPrinter({ format: 'text', level: 'info', role: 'server', name: 'S1', write: (l) => lines.push(l), now: () => new Date(t) });
+    const refused: LogEvent = { event: 'link.refused', name: 'S1', peer: 'port L7', reason: "frame 'ready' not allowed on this link" };
+    for (let i = 0; i < 500; i++) print(refused);
+    print({ event: 'members', name: 'S1', members: [] });
+    expect(lines).to.have.length(REFUSALS_PER_SECOND + 1);
+    expect(lines.at(-1)).to.equal('[12:00:03] S1: 0 members');
+    t += 1000;
+    print(refused);
+    expect(lines.slice(-2)).to.deep.equal([
+      `[12:00:04] S1: ${500 - REFUSALS_PER_SECOND} more refused frames not shown`,
+      "[12:00:04] S1: refused frame from port L7: frame 'ready' not allowed on this link",
+    ]);
   });
 });

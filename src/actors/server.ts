@@ -8,7 +8,7 @@ import { and, assertEvent, assign, enqueueActions, raise, setup } from 'xstate';
 import type { App } from '../app/index.js';
 import type { ClusterConfig, ServerConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
-import type { Frame, FrameOf, PeerFrame, Phase, ReadyFrame, RecoveryFrame } from '../protocol/frames.js';
+import { isPeerFrame, type Frame, type FrameOf, type PeerFrame, type Phase, type ReadyFrame, type RecoveryFrame } from '../protocol/frames.js';
 import type { FrameEvent, Origin, TransportEvent } from '../transport/types.js';
 import { answer, PEER_LINKS, print, runEffects, transportSlots, type Effect, refusedLine } from './effects.js';
 import { linksOf, listenOn, peerPortOf, wantServers } from './wiring.js';
@@ -78,10 +78,6 @@ export interface ServerContext extends ReplicaData {
 type PeerEvent = { [K in PeerFrame['kind']]: { type: `peer.${K}`; frame: FrameOf<K>; origin: Origin } }[PeerFrame['kind']];
 
 type ServerEvent = TransportEvent | PeerEvent | { type: 'lease.expired' };
-
-const isPeerFrame = (f: Frame): f is PeerFrame =>
-  f.kind === 'checkpoint' || f.kind === 'update' || f.kind === 'ack' || f.kind === 'recovery' || f.kind === 'forward' ||
-  f.kind === 'order' || f.kind === 'commit';
 
 function serverOf(config: ClusterConfig, name: string): ServerConfig {
   const server = config.servers.find((s) => s.name === name);

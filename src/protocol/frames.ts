@@ -333,3 +333,7 @@ export type FrameOf<K extends FrameKind> = Extract<Frame, { kind: K }>;
 
 /** Frames that carry an epoch between servers (SPEC §6 Epochs). */
 export type PeerFrame = CheckpointFrame | UpdateFrame | AckFrame | RecoveryFrame | ForwardFrame | OrderFrame | CommitFrame;
+
+const PEER_KINDS: ReadonlySet<FrameKind> = new Set(['checkpoint', 'update', 'ack', 'recovery', 'forward', 'order', 'commit']);
+
+export const isPeerFrame = (f: Frame): f is PeerFrame => PEER_KINDS.has(f.kind);

@@ -3,7 +3,7 @@
  * a hello; the role named in the hello decides what may arrive after it. An outbound link knows the
  * role it connected to and takes only what that role sends.
  */
-import type { Frame, FrameKind, RoleKind } from './frames.js';
+import { isPeerFrame, type Frame, type FrameKind, type RoleKind } from './frames.js';
 
 /** The one RM's and the one GFD's names in hellos and frames (SPEC §4). */
 export const RM_NAME = 'RM';
@@ -79,21 +79,8 @@ export function linkAccepts(target: RoleKind, kind: FrameKind): boolean {
  * under another LFD's name). Commands relayed down (`ready`, `launch`, …) name their target instead.
  */
 export function senderOf(frame: Frame): string | null {
-  switch (frame.kind) {
-    case 'heartbeat':
-    case 'membership':
-    case 'members':
-    case 'checkpoint':
-    case 'update':
-    case 'ack':
-    case 'recovery':
-    case 'forward':
-    case 'order':
-    case 'commit':
-      return frame.from;
-    default:
-      return null;
-  }
+  if (isPeerFrame(frame)) return frame.from;
+  return frame.kind === 'heartbeat' || frame.kind === 'membership' || frame.kind === 'members' ? frame.from : null;
 }
 
 /**
@@ -101,19 +88,7 @@ export function senderOf(frame: Frame): string | null {
  * another, or (on a server's peer port) a command for another server, is not for this link.
  */
 export function recipientOf(frame: Frame): string | null {
-  switch (frame.kind) {
-    case 'heartbeat':
-    case 'checkpoint':
-    case 'update':
-    case 'ack':
-    case 'recovery':
-    case 'forward':
-    case 'order':
-    case 'commit':
-      return frame.to;
-    default:
-      return null;
-  }
+  return isPeerFrame(frame) || frame.kind === 'heartbeat' ? frame.to : null;
 }
 
 /** Client-facing ports keep `maxFrame`; peer ports allow `maxStateFrame` once the peer said hello. */

@@ -108,6 +108,7 @@ const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)
 const between = (r: Rand, lo: number, hi: number): number => lo + r() * (hi - lo);
 
 export function drawConfig(r: Rand, app: SimApp = 'log', only?: Mode): SimConfig {
+  // Drawn even when fixed, so that the draws after it stay what they are for the seed.
   const drawn = r() < 0.5 ? 'active' : 'passive';
   const mode = only ?? drawn;
   const durability = mode === 'passive' && r() < 0.35 ? 'checkpoint' : 'sync';

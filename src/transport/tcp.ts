@@ -22,6 +22,14 @@ import type { Transport } from './types.js';
 export const CONNECT_TIMEOUT_MS = 5000;
 /** After a local close, how long the peer may take to read what is left before the socket is destroyed. */
 export const LINGER_MS = 2000;
+/** Past this much output its peer has not read, a connection's input waits (it is not read) until the peer catches up. */
+export const PAUSE_READING_AT = 1 << 20;
+/**
+ * Output a peer may leave unread beyond the largest frame this connection carried: past it the
+ * connection is closed. One large frame (a checkpoint) always fits; a pile of answers nobody reads
+ * (400 `status` queries against a large state, sent at once and never read) does not.
+ */
+export const UNREAD_SLACK = 64 << 20;
 
 const PHRASES: Record<string, string> = {
   EADDRINUSE: 'address in use',
@@ -54,12 +62,17 @@ class SocketConn extends BaseConn {
   /** Where in `queued` the frame of each coalesce key is (an earlier one is blanked). */
   private coalesced = new Map<string, number>();
   private flushing = false;
+  /** Characters in `queued` (blanked ones included). */
+  private queuedChars = 0;
+  /** The largest frame written on this connection, in characters. */
+  private largest = 0;
 
   constructor(private readonly socket: net.Socket) {
     super();
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.received(chunk));
+    socket.on('drain', () => socket.resume());
     socket.on('error', (err) => {
       this.error ??= describeError(err);
     });
@@ -75,6 +88,17 @@ class SocketConn extends BaseConn {
       this.coalesced.set(coalesce, this.queued.length);
     }
     this.queued.push(text);
+    this.queuedChars += text.length;
+    this.largest = Math.max(this.largest, text.length);
+    const unread = this.queuedChars + this.socket.writableLength;
+    if (unread > this.largest + UNREAD_SLACK) {
+      // The peer reads nothing of what it asked for: no more of it is kept.
+      this.error ??= `the peer leaves ${unread} bytes unread`;
+      this.queued = [];
+      this.queuedChars = 0;
+      this.socket.destroy();
+      return;
+    }
     if (this.flushing) return;
     this.flushing = true;
     realSetImmediate(this.flush);
@@ -85,8 +109,12 @@ class SocketConn extends BaseConn {
     const queued = this.queued;
     if (queued.length === 0) return;
     this.queued = [];
+    this.queuedChars = 0;
     this.coalesced.clear();
-    if (this.socket.writable) this.socket.write(queued.length === 1 ? queued[0]! : queued.join(''), 'utf8');
+    if (!this.socket.writable) return;
+    this.socket.write(queued.length === 1 ? queued[0]! : queued.join(''), 'utf8');
+    // Backpressure: while the peer does not read, what it sends is not read either.
+    if (this.socket.writableLength > PAUSE_READING_AT) this.socket.pause();
   };
 
   protected shutdown(): void {

@@ -53,6 +53,7 @@ describe('config', () => {
         app: 'status',
         maxFrame: 1048576,
         maxStateFrame: 67108864,
+        maxConnections: 1024,
         secret: null,
       });
       expect(c.rm).to.deep.equal({ host: '127.0.0.1', port: 7000 });
@@ -145,7 +146,7 @@ describe('config', () => {
 
     it('unknown key', () => {
       refuse(`[cluster]\nheartbeat_frq = 1\n${BASE}`,
-        'cluster.ini: [cluster] heartbeat_frq: unknown key (expected one of: mode, heartbeat_freq, heartbeat_timeout, checkpoint_freq, durability, app, max_frame, max_state_frame, secret, secret_file)');
+        'cluster.ini: [cluster] heartbeat_frq: unknown key (expected one of: mode, heartbeat_freq, heartbeat_timeout, checkpoint_freq, durability, app, max_frame, max_state_frame, max_connections, secret, secret_file)');
       refuse(`${BASE}[server.S3]\nhost = h\nport = 1\npeer = 2\n`,
         'cluster.ini: [server.S3] peer: unknown key (expected one of: host, port, peer_host, peer_port)');
     });
@@ -194,6 +195,7 @@ describe('config', () => {
       refuse(`[cluster]\ncheckpoint_freq = -5\n${BASE}`, "cluster.ini: [cluster] checkpoint_freq: out of range (0.001 to 86400 seconds): '-5'");
       refuse(`[cluster]\nheartbeat_timeout = 100000\n${BASE}`, "cluster.ini: [cluster] heartbeat_timeout: out of range (0.001 to 86400 seconds): '100000'");
       refuse(`[cluster]\nmax_frame = 10\n${BASE}`, "cluster.ini: [cluster] max_frame: out of range (64 to 268435456): '10'");
+      refuse(`[cluster]\nmax_connections = 0\n${BASE}`, "cluster.ini: [cluster] max_connections: out of range (1 to 1000000): '0'");
       refuse(`${BASE}[client.C1]\ninterval = 0`, "cluster.ini: [client.C1] interval: out of range (0.001 to 86400 seconds): '0'");
     });
 

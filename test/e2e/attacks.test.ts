@@ -21,6 +21,45 @@ import {
 } from '../support/processes.js';
 
 const SECRET = 'the-cluster-secret-for-attacks';
+
+/** Hellos claiming each role under a configured name. */
+const CLAIMS = ['<RM, rm, 1, hello>', '<GFD, gfd, 1, hello>', '<LFD1, lfd, 1, hello>', '<S2, server, 1, hello>'];
+
+/**
+ * One of every frame kind of docs/protocol.md but `request` (clients are not authenticated by the
+ * secret: any client may ask a server to apply a request), aimed to do harm where it could.
+ */
+const FORGED = [
+  '<S1, server, 1, ' + '0f'.repeat(16) + ', challenge>',
+  '<LFD1, ' + 'a1'.repeat(16) + ', ' + 'b2'.repeat(32) + ', prove>',
+  '<S1, ' + 'c3'.repeat(32) + ', proved>',
+  '<C1, S1, 1, forged, reply>',
+  '<C1, S1, 1, forged, failed>',
+  '<S1, forged, error>',
+  '<ops, S1, status>',
+  '<S1, passive, primary, ready, evil, C1:9:x, 8, 999, 1, status>',
+  '<RM, passive, S3, 999, S3:ready, status>',
+  '<C1, client>',
+  '<C1, passive, S3, ready>',
+  '<C1, directory>',
+  '<RM, S1:10.9.9.9:1, directory>',
+  '<LFD1, S1, 99, heartbeat>',
+  '<GFD, S1, delete, membership>',
+  '<LFD1, S1, delete, membership>',
+  '<GFD, S1;S2;S3;S9, 999, members>',
+  '<S3, passive, primary, 999, S1;S2, ready>',
+  '<S1, passive, backup, 999, S3, serving, ready>',
+  '<S1, S2, send_checkpoint>',
+  '<S1, launch>',
+  '<S3, 999, serving>',
+  '<S1, S2, 99, evil, C2:9000000000000000:x, 999, checkpoint>',
+  '<S1, S2, 99, C2, 99, evil, 999, update>',
+  '<S2, S1, 99, 999, ack>',
+  '<S1, S2, evil, C2:1:x, 99, 999, recovery>',
+  '<S1, S2, C2, 99, evil, 999, forward>',
+  '<S1, S2, 99, C2, 99, evil, 999, order>',
+  '<S1, S2, 99, 999, commit>',
+];
 const T = 15_000;
 
 interface Running {
@@ -96,6 +135,37 @@ describe('e2e: attacks from the wire against a running cluster', function () {
     for (const lfd of run.lfds) expect(lfd.lines.join('\n'), lfd.label).to.not.match(/kill|launching S\d \(pid \d+\)[\s\S]*launching/);
     // Still serving: a client's request is answered by the primary.
     const client = await connectRaw(s1!.port, 5000, 'C1');
+    client.sendText('<C1, S1, 1, still here, request>');
+    expect(await client.nextFrame()).to.equal('<C1, S1, 1, still here, reply>');
+  });
+
+  it('with a secret: every kind of frame, bare, after a hello claiming each role, or after a wrong proof, at every listener, changes nothing', async () => {
+    const run = await startCluster(SECRET);
+    const { cluster } = run;
+    const before = await picture(run);
+    const ports = [cluster.rmPort, cluster.gfdPort, ...cluster.servers.flatMap((s) => [s.port, s.peerPort])];
+    const wrongProof = `<X, ${'1'.repeat(32)}, ${'2'.repeat(64)}, prove>`;
+    const preambles = ['', ...CLAIMS.map((c) => c + wrongProof), ...CLAIMS];
+    // Nine frames a connection: the tenth refusal in a row would close it before the rest were read.
+    const batches = Array.from({ length: Math.ceil(FORGED.length / 9) }, (_, i) => FORGED.slice(9 * i, 9 * i + 9).join(''));
+    let connections = 0;
+    for (const port of ports) {
+      for (const preamble of preambles) {
+        await Promise.all(
+          batches.map(async (batch) => {
+            const conn = await raw(port, preamble + batch, `${port}`);
+            connections += 1;
+            await conn.nextFrame().catch(() => null);
+            conn.close();
+          }),
+        );
+      }
+    }
+    expect(connections).to.equal(ports.length * preambles.length * batches.length);
+    // Three heartbeat timeouts: time for any damage to show.
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await picture(run)).to.deep.equal(before);
+    const client = await connectRaw(cluster.servers[0]!.port, 5000, 'C1');
     client.sendText('<C1, S1, 1, still here, request>');
     expect(await client.nextFrame()).to.equal('<C1, S1, 1, still here, reply>');
   });

@@ -132,7 +132,7 @@ export async function chaosCommand(argv: string[]): Promise<number> {
 
   const rmStatus = async (): Promise<RmStatusFrame | null> => {
     try {
-      return await queryRm(rmAt.host, rmAt.port, 1000);
+      return await queryRm(rmAt.host, rmAt.port, 1000, config.cluster.tls);
     } catch {
       return null;
     }
@@ -141,7 +141,7 @@ export async function chaosCommand(argv: string[]): Promise<number> {
     const s = config.servers.find((x) => x.name === name)!;
     const at = reachable(s);
     try {
-      return await queryServer(at.host, at.port, name, 2000);
+      return await queryServer(at.host, at.port, name, 2000, config.cluster.tls);
     } catch {
       return null;
     }

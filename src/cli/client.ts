@@ -5,6 +5,7 @@ import { NAME_PATTERN } from '../config/load.js';
 import { COMMON_HELP, UsageError, commonFlags, configFrom, parse } from './args.js';
 import { historyTap } from './history-tap.js';
 import { runRole } from './run-role.js';
+import { transportFor } from '../transport/tcp.js';
 
 export const CLIENT_HELP = `steadfast client --name C1 [--config FILE] [--count N] [--interval SECONDS] [--stdin] [--history FILE]
 A client: sends numbered requests (message + number, or each line typed with --stdin), prints the
@@ -50,6 +51,7 @@ export async function clientCommand(argv: string[]): Promise<number> {
   const print = tap ? tap.wrap(printer) : printer;
   const input = { name, config, print, count, intervalMs: interval === undefined ? undefined : interval * 1000, stdin: values.stdin };
   const code = await runRole(clientMachine, input, {
+    transport: transportFor(config.cluster),
     print,
     name,
     inspect: { address: flags.inspect, role: 'client' },

@@ -277,10 +277,10 @@ async function statusRows(
   };
   const rmAt = reachable(config.rm);
   const [rm, ...servers] = await Promise.all([
-    queryRm(rmAt.host, rmAt.port, 1000).catch((e: Error) => e),
+    queryRm(rmAt.host, rmAt.port, 1000, config.cluster.tls).catch((e: Error) => e),
     ...config.servers.map((s) => {
       const at = reachable(s);
-      return queryServer(at.host, at.port, s.name, 1000).catch((e: Error) => e);
+      return queryServer(at.host, at.port, s.name, 1000, config.cluster.tls).catch((e: Error) => e);
     }),
   ]);
   const rows: string[][] = [['member', 'pid', 'process', 'role', 'phase', 'epoch', 'state', 'ckpt', 'clients']];

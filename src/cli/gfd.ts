@@ -2,6 +2,7 @@ import { gfdMachine } from '../actors/gfd.js';
 import { createPrinter } from '../log/printer.js';
 import { COMMON_HELP, commonFlags, configFrom, parse } from './args.js';
 import { runRole } from './run-role.js';
+import { transportFor } from '../transport/tcp.js';
 
 export const GFD_HELP = `steadfast gfd [--config FILE]
 The global fault detector: heartbeats every LFD, keeps the membership, reports it to the RM.
@@ -14,5 +15,5 @@ export async function gfdCommand(argv: string[]): Promise<number> {
   if (flags.help) return void console.log(GFD_HELP), 0;
   const config = configFrom(flags);
   const print = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'gfd', name: 'GFD' });
-  return runRole(gfdMachine, { config, print }, { print, name: 'GFD', inspect: { address: flags.inspect, role: 'gfd' } });
+  return runRole(gfdMachine, { config, print }, { print, name: 'GFD', transport: transportFor(config.cluster), inspect: { address: flags.inspect, role: 'gfd' } });
 }

@@ -5,6 +5,7 @@ import { createPrinter } from '../log/printer.js';
 import { COMMON_HELP, appOf, childArgs, commonFlags, configFrom, parse, requireName } from './args.js';
 import { processLauncher } from './process-launcher.js';
 import { runRole } from './run-role.js';
+import { transportFor } from '../transport/tcp.js';
 
 export const LFD_HELP = `steadfast lfd --name LFD1 [--config FILE] [--no-launch]
 A local fault detector: starts its server (unless --no-launch), heartbeats it, reports it to the
@@ -28,5 +29,5 @@ export async function lfdCommand(argv: string[]): Promise<number> {
   const launcher = processLauncher(MAIN, () => childArgs(flags, overridesToArgs(flags.overrides)), () => childEnv);
   const input = { name, config, launch: !values['no-launch'], print };
   const inspect = { address: flags.inspect, role: 'lfd', onStart: (i: { childEnv: Record<string, string> }) => (childEnv = i.childEnv) };
-  return runRole(lfdMachine, input, { print, name, actors: { launcher }, inspect });
+  return runRole(lfdMachine, input, { print, name, transport: transportFor(config.cluster), actors: { launcher }, inspect });
 }

@@ -4,7 +4,7 @@
  */
 import { createActor, fromCallback, type AnyActorLogic, type AnyActorRef, type AnyStateMachine } from 'xstate';
 import type { ListenerInput, TransportCommand } from '../transport/types.js';
-import { tcpTransport } from '../transport/tcp.js';
+import type { Transport } from '../transport/types.js';
 import type { Print } from '../log/events.js';
 import { SINK_ENV } from '../inspect/env.js';
 import type { RoleInspection } from '../inspect/role.js';
@@ -12,6 +12,8 @@ import type { RoleInspection } from '../inspect/role.js';
 export interface RunOptions {
   print: Print;
   name: string;
+  /** The role's transport (`transportFor` its configuration: TCP, or mutual TLS). */
+  transport: Transport;
   /** More actors to provide (the LFD's launcher). */
   actors?: Record<string, AnyActorLogic>;
   /** Called once the actor runs, to feed it events from outside (a client's standard input). */
@@ -52,8 +54,8 @@ export function openPortWarning(input: Pick<ListenerInput, 'kind' | 'host' | 'se
 }
 
 /** A listener that cannot bind is fatal for a role (nobody could reach it); an open one is said once. */
-function watchedListener(onFatal: (reason: string) => void, warn: (text: string) => void) {
-  const inner = (tcpTransport.listener as unknown as { config: (args: unknown) => (() => void) | void }).config;
+function watchedListener(transport: Transport, onFatal: (reason: string) => void, warn: (text: string) => void) {
+  const inner = (transport.listener as unknown as { config: (args: unknown) => (() => void) | void }).config;
   let warned = false;
   return fromCallback<TransportCommand, ListenerInput>((args) =>
     inner({
@@ -109,9 +111,9 @@ function runActor(machine: AnyStateMachine, input: unknown, opts: RunOptions, in
     };
     const provided = machine.provide({
       actors: {
-        listener: watchedListener(fatal, (text) => opts.print({ event: 'note', name: opts.name, level: 'warn', text })),
-        link: tcpTransport.link,
-        links: tcpTransport.links,
+        listener: watchedListener(opts.transport, fatal, (text) => opts.print({ event: 'note', name: opts.name, level: 'warn', text })),
+        link: opts.transport.link,
+        links: opts.transport.links,
         ...opts.actors,
       },
     });

@@ -2,6 +2,7 @@ import { serverMachine } from '../actors/server.js';
 import { createPrinter } from '../log/printer.js';
 import { COMMON_HELP, appOf, commonFlags, configFrom, parse, requireName } from './args.js';
 import { runRole } from './run-role.js';
+import { transportFor } from '../transport/tcp.js';
 
 export const SERVER_HELP = `steadfast server --name S1 [--config FILE]
 A replica: serves client requests on its port, heartbeats and peers on its peer_port. Usually
@@ -18,5 +19,5 @@ export async function serverCommand(argv: string[]): Promise<number> {
   const app = await appOf(config);
   const print = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'server', name });
   const input = { name, config, app, pid: process.pid, print };
-  return runRole(serverMachine, input, { print, name, inspect: { address: flags.inspect, role: 'server' } });
+  return runRole(serverMachine, input, { print, name, transport: transportFor(config.cluster), inspect: { address: flags.inspect, role: 'server' } });
 }

@@ -13,7 +13,7 @@ import type { ClusterConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
 import type { Mode } from '../protocol/frames.js';
 import { queryDirectory } from '../transport/query.js';
-import { tcpTransport } from '../transport/tcp.js';
+import { transportFor } from '../transport/tcp.js';
 import { AppError, ClosedError, TimeoutError } from './errors.js';
 
 export interface ConnectOptions {
@@ -67,7 +67,8 @@ const quiet: Print = () => {};
 export async function connect(options: ConnectOptions): Promise<Client> {
   if (!NAME_PATTERN.test(options.name)) throw new TypeError(`connect: name must match ${NAME_PATTERN}: '${options.name}'`);
   const config = await configFor(options);
-  const actor = createActor(clientMachine.provide({ actors: { link: tcpTransport.link, links: tcpTransport.links } }), {
+  const transport = transportFor(config.cluster);
+  const actor = createActor(clientMachine.provide({ actors: { link: transport.link, links: transport.links } }), {
     input: { name: options.name, config, print: options.print ?? quiet, stdin: true, intervalMs: 0, giveUp: false },
   });
   return new LibraryClient(options.name, actor);

@@ -20,6 +20,7 @@ import { dirname, resolve } from 'node:path';
 import ini from 'ini';
 import type { Mode } from '../protocol/frames.js';
 import type {
+  TlsFiles,
   ClientConfig,
   ClusterConfig,
   ClusterOverrides,
@@ -56,6 +57,7 @@ export const DEFAULT_SETTINGS: ClusterSettings = {
   maxFrame: 1048576,
   maxStateFrame: 67108864,
   maxConnections: 1024,
+  tls: null,
   secret: null,
 };
 const CLIENT_DEFAULTS = { intervalMs: 1000, message: 'hello_world' };
@@ -64,7 +66,7 @@ type Kind = 'cluster' | 'rm' | 'gfd' | 'server' | 'lfd' | 'client';
 const KEYS: Record<Kind, readonly string[]> = {
   cluster: [
     'mode', 'heartbeat_freq', 'heartbeat_timeout', 'checkpoint_freq', 'durability', 'app',
-    'max_frame', 'max_state_frame', 'max_connections', 'secret', 'secret_file',
+    'max_frame', 'max_state_frame', 'max_connections', 'secret', 'secret_file', 'tls_cert', 'tls_key', 'tls_ca',
   ],
   rm: ['host', 'port'],
   gfd: ['host', 'port'],
@@ -342,6 +344,33 @@ function checkSecret(secret: string, at: string): string {
   return secret;
 }
 
+const TLS_KEYS = ['tls_cert', 'tls_key', 'tls_ca'] as const;
+
+/** All three TLS files or none; the key readable by its owner only. */
+function readTls(v: Map<string, string>, at: (key: string) => string, baseDir: string): TlsFiles | null {
+  const given = TLS_KEYS.filter((k) => v.has(k));
+  if (given.length === 0) return null;
+  const missing = TLS_KEYS.filter((k) => !v.has(k));
+  if (missing.length > 0) throw new ConfigError(`${at(given[0]!)}: TLS needs tls_cert, tls_key and tls_ca (no ${missing.join(', ')})`);
+  const read = (key: (typeof TLS_KEYS)[number], ownerOnly: boolean): [string, string] => {
+    const path = resolve(baseDir, v.get(key)!);
+    let text: string;
+    try {
+      if (ownerOnly && (statSync(path).mode & 0o077) !== 0) throw new ConfigError(`${at(key)}: ${path} may be read by others (chmod 600 ${path})`);
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
+      throw new ConfigError(`${at(key)}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+    if (!text.includes('-----BEGIN ')) throw new ConfigError(`${at(key)}: ${path} is not PEM`);
+    return [path, text];
+  };
+  const [certFile, cert] = read('tls_cert', false);
+  const [keyFile, key] = read('tls_key', true);
+  const [caFile, ca] = read('tls_ca', false);
+  return { certFile, keyFile, caFile, cert, key, ca };
+}
+
 /** The secret in a file only its owner may read; its last line break does not count. */
 function readSecretFile(path: string, at: string): string {
   let mode: number;
@@ -435,6 +464,7 @@ function readCluster(s: Section | undefined, source: string, o: ClusterOverrides
     maxStateFrame: get('max_state_frame', DEFAULT_SETTINGS.maxStateFrame, size),
     maxConnections: get('max_connections', DEFAULT_SETTINGS.maxConnections, (r, a) => integer(r, 1, 1_000_000, a)),
     secret: get('secret', DEFAULT_SETTINGS.secret, (r, a) => (r === '' ? null : checkSecret(r, a))),
+    tls: readTls(v, at, baseDir),
   };
   const file = v.get('secret_file');
   if (file !== undefined && file !== '') {

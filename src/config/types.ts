@@ -8,6 +8,16 @@ export interface Endpoint {
   port: number;
 }
 
+/** The PEM files of mutual TLS, as absolute paths, and their contents. */
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
+  caFile: string;
+  cert: string;
+  key: string;
+  ca: string;
+}
+
 export interface ServerConfig extends Endpoint {
   name: string;
   /** Where `peer_port` listens (`peer_host`, default `host`): a private interface for LFD and peers. */
@@ -42,6 +52,8 @@ export interface ClusterSettings {
   maxStateFrame: number;
   /** Open connections each listener takes at most (`max_connections`). */
   maxConnections: number;
+  /** Mutual TLS on every connection (`tls_cert`, `tls_key`, `tls_ca`), or null: plain TCP. */
+  tls: TlsFiles | null;
   secret: string | null;
 }
 

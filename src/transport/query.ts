@@ -8,6 +8,7 @@ import net from 'node:net';
 import { decodeFrameText, encodeFrame } from '../protocol/codec.js';
 import type { DirectoryFrame, Frame, RmStatusFrame, ServerStatusFrame } from '../protocol/frames.js';
 import { FrameReader } from '../protocol/reader.js';
+import { dial, type TlsOptions } from './tcp.js';
 
 /** The name the operator's questions go out under. */
 export const OPS = 'ops';
@@ -16,9 +17,9 @@ export const OPS = 'ops';
 const DEFAULT_LIMIT = 64 * 1024 * 1024;
 
 /** Sends one frame and resolves with the first frame that `accept` takes; rejects on error or timeout. */
-function ask<T>(host: string, port: number, question: Frame, accept: (f: Frame) => T | null, timeoutMs: number, limit: number): Promise<T> {
+function ask<T>(host: string, port: number, question: Frame, accept: (f: Frame) => T | null, timeoutMs: number, limit: number, tls: TlsOptions | null): Promise<T> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port });
+    const { socket, ready } = dial(host, port, tls);
     const reader = new FrameReader(() => limit);
     let done = false;
     const finish = (err: Error | null, value?: T) => {
@@ -31,7 +32,7 @@ function ask<T>(host: string, port: number, question: Frame, accept: (f: Frame) 
     };
     const timer = setTimeout(() => finish(new Error(`no answer from ${host}:${port} within ${timeoutMs} ms`)), timeoutMs);
     socket.setNoDelay(true);
-    socket.on('connect', () => socket.write(encodeFrame(question) + '\n'));
+    socket.on(ready, () => socket.write(encodeFrame(question) + '\n'));
     socket.on('data', (chunk: Buffer) => {
       for (const item of reader.items(chunk)) {
         if (!item.ok) return finish(new Error(`${host}:${port}: ${item.reason}`));
@@ -52,18 +53,18 @@ function ask<T>(host: string, port: number, question: Frame, accept: (f: Frame) 
 }
 
 /** `<ops, S1, status>` → `<S1, MODE, ROLE, PHASE, STATE, CLIENTS, CKPT, EPOCH, PID, status>` */
-export function queryServer(host: string, port: number, server: string, timeoutMs = 2000, limit = DEFAULT_LIMIT): Promise<ServerStatusFrame> {
-  return ask(host, port, { kind: 'statusQuery', from: OPS, target: server }, (f) => (f.kind === 'serverStatus' ? f : null), timeoutMs, limit);
+export function queryServer(host: string, port: number, server: string, timeoutMs = 2000, tls: TlsOptions | null = null): Promise<ServerStatusFrame> {
+  return ask(host, port, { kind: 'statusQuery', from: OPS, target: server }, (f) => (f.kind === 'serverStatus' ? f : null), timeoutMs, DEFAULT_LIMIT, tls);
 }
 
 /** `<ops, RM, status>` → `<RM, MODE, PRIMARY, EPOCH, S1:ready;S2:recovering, status>` */
-export function queryRm(host: string, port: number, timeoutMs = 2000): Promise<RmStatusFrame> {
-  return ask(host, port, { kind: 'statusQuery', from: OPS, target: 'RM' }, (f) => (f.kind === 'rmStatus' ? f : null), timeoutMs, DEFAULT_LIMIT);
+export function queryRm(host: string, port: number, timeoutMs = 2000, tls: TlsOptions | null = null): Promise<RmStatusFrame> {
+  return ask(host, port, { kind: 'statusQuery', from: OPS, target: 'RM' }, (f) => (f.kind === 'rmStatus' ? f : null), timeoutMs, DEFAULT_LIMIT, tls);
 }
 
 /** `<C1, directory>` → `<RM, S1:HOST:PORT;…, directory>`: where each server takes clients. */
-export function queryDirectory(host: string, port: number, client: string, timeoutMs = 2000): Promise<DirectoryFrame> {
-  return ask(host, port, { kind: 'directoryQuery', client }, (f) => (f.kind === 'directory' ? f : null), timeoutMs, DEFAULT_LIMIT);
+export function queryDirectory(host: string, port: number, client: string, timeoutMs = 2000, tls: TlsOptions | null = null): Promise<DirectoryFrame> {
+  return ask(host, port, { kind: 'directoryQuery', client }, (f) => (f.kind === 'directory' ? f : null), timeoutMs, DEFAULT_LIMIT, tls);
 }
 
 /** Resolves once something accepts connections on host:port (the connection is closed at once). */

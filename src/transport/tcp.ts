@@ -13,6 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
+import tls from 'node:tls';
 import { clearTimeout as realClearTimeout, setImmediate as realSetImmediate, setTimeout as realSetTimeout } from 'node:timers';
 import { makeTransport } from './actors.js';
 import { BaseConn, type Driver } from './connection.js';
@@ -129,20 +130,48 @@ class SocketConn extends BaseConn {
   }
 }
 
+/** Mutual TLS: this side's certificate and key, and the CA every peer's certificate must be signed by (PEM). */
+export interface TlsOptions {
+  cert: string;
+  key: string;
+  ca: string;
+}
+
 export interface TcpOptions {
   /** Backoff jitter source (default Math.random). */
   random?: () => number;
   connectTimeoutMs?: number;
+  /** Every connection over mutual TLS (docs/security.md); absent, plain TCP. */
+  tls?: TlsOptions | null;
+}
+
+/**
+ * A connection to host:port, plain or over mutual TLS (the listener's certificate must name `host`,
+ * as an IP address or DNS name, and be signed by the CA), and the event that says it is ready.
+ */
+export function dial(host: string, port: number, options: TlsOptions | null = null): { socket: net.Socket; ready: 'connect' | 'secureConnect' } {
+  if (options === null) return { socket: net.connect({ host, port }), ready: 'connect' };
+  const { cert, key, ca } = options;
+  const socket = tls.connect({ host, port, cert, key, ca, minVersion: 'TLSv1.2', ...(net.isIP(host) ? {} : { servername: host }) });
+  return { socket, ready: 'secureConnect' };
 }
 
 export function tcpDriver(options: TcpOptions = {}): Driver {
   const random = options.random ?? Math.random;
   const connectTimeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
+  const secure = options.tls ?? null;
   return {
     random,
     nonce: () => randomBytes(16).toString('hex'),
     listen(host, port, onConnection, done) {
-      const server = net.createServer((socket) => onConnection(new SocketConn(socket)));
+      const accept = (socket: net.Socket) => onConnection(new SocketConn(socket));
+      // With TLS a connection counts once its handshake passed: one without a certificate signed by
+      // the CA never reaches a role (`tlsClientError`, nothing to do).
+      const server = secure
+        ? tls
+            .createServer({ cert: secure.cert, key: secure.key, ca: secure.ca, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' }, accept)
+            .on('tlsClientError', () => {})
+        : net.createServer(accept);
       let listening = false;
       server.on('error', (err) => {
         if (listening) return; // after bind: nothing useful to do, and never crash
@@ -158,7 +187,7 @@ export function tcpDriver(options: TcpOptions = {}): Driver {
     },
     connect(host, port, done) {
       let settled = false;
-      const socket = net.connect({ host, port });
+      const { socket, ready } = dial(host, port, secure);
       socket.setNoDelay(true);
       socket.setTimeout(connectTimeoutMs);
       const fail = (reason: string): void => {
@@ -170,7 +199,7 @@ export function tcpDriver(options: TcpOptions = {}): Driver {
       socket.once('timeout', () => fail('connect timed out'));
       socket.once('error', (err) => fail(describeError(err)));
       socket.once('close', () => fail('connection closed'));
-      socket.once('connect', () => {
+      socket.once(ready, () => {
         if (settled) return;
         settled = true;
         socket.setTimeout(0);
@@ -186,7 +215,12 @@ export function tcpDriver(options: TcpOptions = {}): Driver {
 /** Steadfast's links over TCP. */
 export const tcpTransport: Transport = makeTransport(tcpDriver());
 
-/** The same with options (a seeded random for tests, a shorter connect timeout). */
+/** The same with options (a seeded random for tests, a shorter connect timeout, TLS). */
 export function makeTcpTransport(options: TcpOptions = {}): Transport {
   return makeTransport(tcpDriver(options));
+}
+
+/** The transport a cluster's settings ask for: plain TCP, or mutual TLS with its files. */
+export function transportFor(settings: { tls: TlsOptions | null }): Transport {
+  return settings.tls ? makeTcpTransport({ tls: settings.tls }) : tcpTransport;
 }

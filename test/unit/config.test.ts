@@ -54,6 +54,7 @@ describe('config', () => {
         maxFrame: 1048576,
         maxStateFrame: 67108864,
         maxConnections: 1024,
+        tls: null,
         secret: null,
       });
       expect(c.rm).to.deep.equal({ host: '127.0.0.1', port: 7000 });
@@ -128,6 +129,27 @@ describe('config', () => {
       }
     });
 
+    it('reads tls_cert, tls_key and tls_ca together, relative to the file, the key readable by its owner only', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'steadfast-tls-conf-'));
+      try {
+        const pem = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n';
+        for (const f of ['cert.pem', 'ca.pem']) writeFileSync(join(dir, f), pem);
+        writeFileSync(join(dir, 'key.pem'), pem.replace(/CERTIFICATE/g, 'PRIVATE KEY'), { mode: 0o600 });
+        const text = `[cluster]\ntls_cert = cert.pem\ntls_key = key.pem\ntls_ca = ca.pem\n${BASE}`;
+        const tls = parseConfig(text, 'x.ini', {}, dir).cluster.tls!;
+        expect([tls.certFile, tls.keyFile, tls.caFile]).to.deep.equal(['cert.pem', 'key.pem', 'ca.pem'].map((f) => join(dir, f)));
+        expect(tls.cert).to.equal(pem);
+        expect(() => parseConfig(`[cluster]\ntls_cert = cert.pem\n${BASE}`, 'x.ini', {}, dir)).to.throw(ConfigError, 'x.ini: [cluster] tls_cert: TLS needs tls_cert, tls_key and tls_ca (no tls_key, tls_ca)');
+        chmodSync(join(dir, 'key.pem'), 0o644);
+        expect(() => parseConfig(text, 'x.ini', {}, dir)).to.throw(ConfigError, /tls_key: .*key\.pem may be read by others/);
+        chmodSync(join(dir, 'key.pem'), 0o600);
+        writeFileSync(join(dir, 'ca.pem'), 'not a certificate');
+        expect(() => parseConfig(text, 'x.ini', {}, dir)).to.throw(ConfigError, /tls_ca: .*ca\.pem is not PEM/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it('keeps true/false as strings, unlike ini.parse', () => {
       const c = parseConfig(`${BASE}[client.C1]\nmessage = true`, 'x.ini');
       expect(c.clients[0]?.message).to.equal('true');
@@ -146,7 +168,7 @@ describe('config', () => {
 
     it('unknown key', () => {
       refuse(`[cluster]\nheartbeat_frq = 1\n${BASE}`,
-        'cluster.ini: [cluster] heartbeat_frq: unknown key (expected one of: mode, heartbeat_freq, heartbeat_timeout, checkpoint_freq, durability, app, max_frame, max_state_frame, max_connections, secret, secret_file)');
+        'cluster.ini: [cluster] heartbeat_frq: unknown key (expected one of: mode, heartbeat_freq, heartbeat_timeout, checkpoint_freq, durability, app, max_frame, max_state_frame, max_connections, secret, secret_file, tls_cert, tls_key, tls_ca)');
       refuse(`${BASE}[server.S3]\nhost = h\nport = 1\npeer = 2\n`,
         'cluster.ini: [server.S3] peer: unknown key (expected one of: host, port, peer_host, peer_port)');
     });

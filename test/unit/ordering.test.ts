@@ -25,6 +25,7 @@ const settings: ClusterSettings = {
   maxFrame: 1 << 20,
   maxStateFrame: 1 << 26,
   maxConnections: 1024,
+  tls: null,
   secret: null,
 };
 

@@ -363,12 +363,12 @@ export class Scenario {
 
   private async rmStatus(): Promise<RmStatusFrame> {
     const at = reachable(this.config.rm);
-    return queryRm(at.host, at.port, Math.min(2000, this.left()));
+    return queryRm(at.host, at.port, Math.min(2000, this.left()), this.config.cluster.tls);
   }
 
   private async serverStatus(name: string): Promise<ServerStatusFrame> {
     const at = reachable(this.config.servers.find((s) => s.name === name)!);
-    return queryServer(at.host, at.port, name, Math.min(2000, this.left()));
+    return queryServer(at.host, at.port, name, Math.min(2000, this.left()), this.config.cluster.tls);
   }
 
   private async waitMembersPrinted(who: 'RM' | 'GFD', members: string[]): Promise<void> {

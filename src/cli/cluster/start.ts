@@ -52,7 +52,7 @@ async function answers<T>(q: () => Promise<T>): Promise<boolean> {
 export async function startRm(sup: Supervisor, config: ClusterConfig, timeoutMs: number, extra: string[] = []): Promise<Member> {
   const m = sup.start('RM', 'rm', extra);
   const { host, port } = reachable(config.rm);
-  await waitForMember(m, 'answering status', () => answers(() => queryRm(host, port, 1000)), timeoutMs);
+  await waitForMember(m, 'answering status', () => answers(() => queryRm(host, port, 1000, config.cluster.tls)), timeoutMs);
   return m;
 }
 
@@ -70,6 +70,6 @@ export async function startLfd(sup: Supervisor, config: ClusterConfig, lfd: stri
   const server = config.servers.find((s) => s.name === serverName);
   if (!server) throw new StartError(`${lfd}: no server in ${config.source}`);
   const { host, port } = reachable(server);
-  await waitForMember(m, `running ${server.name}`, () => answers(() => queryServer(host, port, server.name, 1000)), timeoutMs);
+  await waitForMember(m, `running ${server.name}`, () => answers(() => queryServer(host, port, server.name, 1000, config.cluster.tls)), timeoutMs);
   return m;
 }

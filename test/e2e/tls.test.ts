@@ -1,0 +1,78 @@
+/**
+ * Mutual TLS (`tls_cert`, `tls_key`, `tls_ca`): the scenario passes on a cluster whose every
+ * connection is TLS with certificates made by openssl here; a client without a certificate, or
+ * with one another CA signed, gets nothing from a server.
+ */
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import tls from 'node:tls';
+import { queryServer } from '../../src/transport/query.js';
+import { killEverything, startSteadfast } from './cluster-helpers.js';
+import { killAllAndCheck, startRole, waitForLine, writeConfig } from '../support/processes.js';
+import { haveOpenssl, makeCertificates, removeCertificates, type Certificates } from '../support/tls.js';
+
+describe('e2e: mutual TLS', function () {
+  this.timeout(130_000);
+  let certs: Certificates;
+
+  before(function () {
+    if (!haveOpenssl()) {
+      if (process.env.CI) throw new Error('openssl is missing (.ci/run installs it)');
+      console.log('      skipped: openssl is not installed');
+      this.skip();
+    }
+    certs = makeCertificates();
+  });
+  after(() => certs && removeCertificates(certs));
+  afterEach(async () => {
+    await killAllAndCheck();
+    await killEverything();
+  });
+
+  const tlsKeys = () => ({ tls_cert: certs.cert, tls_key: certs.key, tls_ca: certs.ca });
+
+  it('a server answers only a client whose certificate the cluster CA signed', async () => {
+    const cluster = await writeConfig({ servers: 1, cluster: { ...tlsKeys(), heartbeat_timeout: 3 } });
+    const server = startRole(['server', '--name', 'S1', '--config', cluster.file]);
+    await waitForLine(server, /S1 started on /);
+    const { port } = cluster.server('S1');
+    const pem = (f: string) => readFileSync(f, 'utf8');
+
+    const status = await queryServer('127.0.0.1', port, 'S1', 5000, { cert: pem(certs.cert), key: pem(certs.key), ca: pem(certs.ca) });
+    expect([status.server, status.phase]).to.deep.equal(['S1', 'booting']);
+
+    // Plain TCP: the bytes are no TLS handshake; nothing comes back but the close.
+    const plain = await new Promise<string>((resolve) => {
+      const s = net.connect({ host: '127.0.0.1', port }, () => s.write('<ops, S1, status>'));
+      let got = '';
+      s.on('data', (d) => (got += d.toString('latin1')));
+      s.on('error', () => {});
+      s.on('close', () => resolve(got));
+    });
+    expect(plain).to.not.include('status>');
+    // A certificate from another CA: the handshake fails.
+    const refused = await queryServer('127.0.0.1', port, 'S1', 5000, { cert: pem(certs.strangerCert), key: pem(certs.strangerKey), ca: pem(certs.ca) }).then(
+      () => null,
+      (err: Error) => err,
+    );
+    expect(refused).to.be.instanceOf(Error);
+    // No certificate at all.
+    const bare = await new Promise<boolean>((resolve) => {
+      const s = tls.connect({ host: '127.0.0.1', port, ca: pem(certs.ca) }, () => s.write('<ops, S1, status>'));
+      s.on('data', () => resolve(true));
+      s.on('error', () => resolve(false));
+      s.on('close', () => resolve(false));
+    });
+    expect(bare).to.equal(false);
+  });
+
+  for (const mode of ['passive', 'active'] as const) {
+    it(`${mode}: the scenario's eight steps pass with every connection over TLS`, async () => {
+      const cluster = await writeConfig({ servers: 3, cluster: tlsKeys(), clients: { C1: {}, C2: {}, C3: {} } });
+      const run = startSteadfast(['scenario', mode, '--config', cluster.file]);
+      const exit = await run.ended(60_000);
+      expect(exit, `exit of the scenario\n${run.tail(60)}`).to.deep.equal({ code: 0, signal: null });
+    });
+  }
+});

@@ -5,9 +5,9 @@
  * with its arrival time here (`performance.now()`), finer than the roles' one-second `[HH:MM:SS]`.
  */
 import { performance } from 'node:perf_hooks';
+import { queryRm } from '../src/transport/query.js';
+import type { TlsOptions } from '../src/transport/tcp.js';
 import {
-  connectRaw,
-  fields,
   launchedPid,
   startRole,
   waitForLine,
@@ -50,21 +50,9 @@ export function at(role: Role, index: number): number {
   return t;
 }
 
-export async function rmStatus(port: number): Promise<RmStatus> {
-  const conn = await connectRaw(port, 2000, 'RM');
-  try {
-    conn.sendText('<ops, RM, status>\n');
-    const frame = (await conn.readFramesUntil(/, status>$/, 2000)).at(-1)!;
-    const f = fields(frame);
-    const phases = new Map<string, string>();
-    for (const item of f[4] === '' ? [] : f[4]!.split(';')) {
-      const [name, phase] = item.split(':');
-      phases.set(name!, phase!);
-    }
-    return { mode: f[1]!, primary: f[2]!, epoch: Number(f[3]), phases };
-  } finally {
-    conn.close();
-  }
+export async function rmStatus(port: number, tls: TlsOptions | null = null): Promise<RmStatus> {
+  const f = await queryRm('127.0.0.1', port, 2000, tls);
+  return { mode: f.mode, primary: f.primary ?? '-', epoch: f.epoch, phases: new Map(f.members.map((m) => [m.server, m.phase])) };
 }
 
 /** Polls `cond` every `everyMs` until it holds; returns the time it first held. */
@@ -98,6 +86,7 @@ export interface BenchCluster {
 export async function startCluster(
   settings: Record<string, string | number>,
   clients: Record<string, Record<string, string | number>> = {},
+  tls: TlsOptions | null = null,
 ): Promise<BenchCluster> {
   const config = await writeConfig({ cluster: { ...DEFAULT_SETTINGS, ...settings }, clients });
   const args = ['--config', config.file, '--log-level', 'warn'];
@@ -122,7 +111,7 @@ export async function startCluster(
   await Promise.all(lfds.map((lfd, i) => launchedPid(lfd, `S${i + 1}`, WAIT_MS)));
   const gfd = stamp(startRole(['gfd', ...args]));
   await waitForLine(rm, /RM: 3 members: S1, S2, S3$/, WAIT_MS);
-  const status = () => rmStatus(config.rmPort);
+  const status = () => rmStatus(config.rmPort, tls);
   const allReady = () =>
     untilTrue(async () => {
       const s = await status();

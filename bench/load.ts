@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { decodeFrameText, encodeFrame, lastNumberOf } from '../src/protocol/codec.js';
 import type { Frame } from '../src/protocol/frames.js';
 import { FrameReader } from '../src/protocol/reader.js';
+import { dial, type TlsOptions } from '../src/transport/tcp.js';
 
 export const HOST = '127.0.0.1';
 /** Client-port frame limit, as the servers' default `max_frame`. */
@@ -33,14 +34,14 @@ export function bodyOf(size: number, num: number): string {
   return 'x'.repeat(Math.max(0, size - tail.length)) + tail;
 }
 
-export function connect(port: number, timeoutMs = 5000): Promise<net.Socket> {
+export function connect(port: number, timeoutMs = 5000, tls: TlsOptions | null = null): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: HOST, port });
+    const { socket, ready } = dial(HOST, port, tls);
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new Error(`connect to ${HOST}:${port} timed out`));
     }, timeoutMs);
-    socket.once('connect', () => {
+    socket.once(ready, () => {
       clearTimeout(timer);
       socket.setNoDelay(true);
       resolve(socket);
@@ -79,8 +80,9 @@ export async function socketChannel(
   client: string,
   bodySize: number,
   body: (bodySize: number, num: number) => string = bodyOf,
+  tls: TlsOptions | null = null,
 ): Promise<Channel> {
-  const sockets = await Promise.all(targets.map((t) => connect(t.port)));
+  const sockets = await Promise.all(targets.map((t) => connect(t.port, 5000, tls)));
   let cb: (num: number, server: string) => void = () => {};
   const errors: string[] = [];
   sockets.forEach((socket, i) => {

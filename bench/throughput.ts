@@ -6,7 +6,9 @@
  * On the passive `sync` cluster it also takes the roles' resident memory idle and under load, and a
  * primary's with 1,000 client connections.
  */
+import { readFileSync } from 'node:fs';
 import { killAll, startRole, type Role } from '../test/support/processes.js';
+import { makeCertificates, removeCertificates, type Certificates } from '../test/support/tls.js';
 import { startCluster, WAIT_MS, type BenchCluster } from './cluster.js';
 import { bodyOf, closedLoop, connect, readFrames, sleep, socketChannel, type Channel, type LoadResult } from './load.js';
 import { cpuMs, ownCpuMs, rssMb, startEchoProcess, type EchoProcess } from './procs.js';
@@ -31,6 +33,8 @@ interface BenchConfig {
   concurrency?: readonly number[];
   /** The request string of request `num` (default: `bodyOf`, which the `status` app echoes). */
   body?: (bodySize: number, num: number) => string;
+  /** Every connection over mutual TLS, the bench's clients' too (certificates made by openssl here). */
+  tls?: boolean;
 }
 
 /**
@@ -47,6 +51,7 @@ export const CONFIGS: readonly BenchConfig[] = [
   { label: 'passive checkpoint', settings: { mode: 'passive', durability: 'checkpoint' } },
   { label: 'active', settings: { mode: 'active' } },
   { label: 'kv passive sync', settings: { mode: 'passive', durability: 'sync', app: 'kv' }, concurrency: [8, 32], body: kvBody },
+  { label: 'passive sync TLS', settings: { mode: 'passive', durability: 'sync' }, concurrency: [8, 32], tls: true },
 ];
 
 export interface LoadPoint {
@@ -194,7 +199,18 @@ export async function runThroughput(opts: ThroughputOptions): Promise<Throughput
     await echo.stop();
   }
   async function runConfig(config: BenchConfig): Promise<void> {
-    const cluster = await startCluster(config.settings, { C1: { interval: 1, message: 'c1_' }, C2: { interval: 0.001, message: 'c2_' } });
+    const certs = config.tls ? makeCertificates() : null;
+    try {
+      await runCluster(config, certs);
+    } finally {
+      if (certs) removeCertificates(certs);
+    }
+  }
+  async function runCluster(config: BenchConfig, certs: Certificates | null): Promise<void> {
+    const pem = (f: string) => readFileSync(f, 'utf8');
+    const tls = certs ? { cert: pem(certs.cert), key: pem(certs.key), ca: pem(certs.ca) } : null;
+    const tlsKeys: Record<string, string> = certs ? { tls_cert: certs.cert, tls_key: certs.key, tls_ca: certs.ca } : {};
+    const cluster = await startCluster({ ...config.settings, ...tlsKeys }, { C1: { interval: 1, message: 'c1_' }, C2: { interval: 0.001, message: 'c2_' } }, tls);
     settings[config.label] = cluster.settings;
     const status = await cluster.status();
     const servers = [...status.phases.keys()].sort();
@@ -230,7 +246,7 @@ export async function runThroughput(opts: ThroughputOptions): Promise<Throughput
           ? sleep(opts.warmupMs + opts.durationMs / 2).then(() => (load = rssOf(pids)))
           : Promise.resolve();
       const epochBefore = (await cluster.status()).epoch;
-      const r = await measure((name) => socketChannel(targets, name, opts.bodySize, config.body), clients, opts, pids);
+      const r = await measure((name) => socketChannel(targets, name, opts.bodySize, config.body, tls), clients, opts, pids);
       await sampleLoad;
       const epochAfter = (await cluster.status()).epoch;
       const point: LoadPoint = {

@@ -13,8 +13,8 @@ import { loadConfig, parseOverrides } from '../config/load.js';
 import { INVARIANTS, type Invariant } from '../sim/invariants.js';
 import { campaign, type RunShared } from '../sim/pool.js';
 import { failureReport, isFailure, type Summary } from '../sim/report.js';
-import { describeConfig, FAULT_KINDS, runSeed, type RunOptions, type RunResult } from '../sim/run.js';
-import { shrink } from '../sim/shrink.js';
+import { describeConfig, FAULT_KINDS, runSeed, type RunOptions } from '../sim/run.js';
+import { shrink, totalFaults } from '../sim/shrink.js';
 import { UsageError, parse, positive } from './args.js';
 
 export const VERIFY_HELP = `steadfast verify [--config FILE | --app PATH|NAME] [options]
@@ -132,8 +132,6 @@ function count(flag: string, value: string): number {
   if (value.trim() === '' || !Number.isInteger(n) || n < 0) throw new UsageError(`${flag}: not a whole number: '${value}'`);
   return n;
 }
-
-const totalFaults = (r: RunResult): number => Object.values(r.faults).reduce((a, b) => a + b, 0);
 
 /** `--requests FILE`: its non-empty lines. */
 function requestLines(path: string): string[] {

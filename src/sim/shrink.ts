@@ -15,7 +15,7 @@ export interface Shrunk {
   tries: number;
 }
 
-const totalFaults = (r: RunResult): number => Object.values(r.faults).reduce((a, b) => a + b, 0);
+export const totalFaults = (r: RunResult): number => Object.values(r.faults).reduce((a, b) => a + b, 0);
 
 /** `failed` is the run of `options` (a failure); `app` is its app, loaded. */
 export function shrink(options: RunOptions, failed: RunResult, app: App<any>): Shrunk {

@@ -15,11 +15,54 @@ function rssMiB(pid: number): number {
   return Number(m![1]) / 1024;
 }
 
-describe('e2e: answers nobody reads', function () {
+describe('e2e: floods a stranger can send', function () {
   this.timeout(60_000);
   afterEach(async () => {
     closeRawConns();
     await killAllAndCheck();
+  });
+
+  /** S1 made primary by a raw LFD on its peer port (as in nc.test.ts), with a secret when given. */
+  async function primaryS1(secret?: string) {
+    // S2 is configured (so a hello may claim it) but not started.
+    const cluster = await writeConfig({ servers: 2, cluster: { heartbeat_timeout: 30, ...(secret ? { secret } : {}) } });
+    const { port, peerPort } = cluster.server('S1');
+    const server = startRole(['server', '--name', 'S1', '--config', cluster.file]);
+    await waitForLine(server, /S1 started on /);
+    return { cluster, port, peerPort, server };
+  }
+
+  it('20,000 commits of a future epoch from a peer: 1,024 held, the link closed, memory bounded, others served', async () => {
+    const { port, peerPort, server } = await primaryS1();
+    const lfd = await connectRaw(peerPort, 5000, 'S1 peer port');
+    lfd.sendText('<LFD1, lfd, 1, hello><LFD1, S1, 1, heartbeat><S1, passive, primary, 1, , ready>');
+    await lfd.readFramesUntil(/^<S1, 1, serving>$/);
+    const peer = await connectRaw(peerPort, 5000, 'S2 on S1 peer port');
+    let text = '<S2, server, 1, hello>';
+    for (let i = 1; i <= 20_000; i++) text += `<S2, S1, ${i}, 9, commit>`;
+    peer.sendText(text);
+    await peer.waitClosed(20_000);
+    await waitForLine(server, /S1: holds 1024 frames of a later epoch already; drops commit from S2 and closes its link/);
+    const rss = rssMiB(server.pid);
+    console.log(`      server RSS after the flood: ${rss.toFixed(0)} MiB`);
+    expect(rss).to.be.lessThan(200);
+    const client = await connectRaw(port, 5000, 'C1');
+    client.sendText('<C1, S1, 1, after, request>');
+    expect(await client.nextFrame()).to.equal('<C1, S1, 1, after, reply>');
+  });
+
+  it('with a secret, an unterminated frame after a hello is cut at max_frame: memory bounded, others served', async () => {
+    const { port, peerPort, server } = await primaryS1('a-secret-that-is-long-enough');
+    const stranger = await connectRaw(peerPort, 5000, 'stranger');
+    stranger.sendText('<S2, server, 1, hello><S2, S1, 1, ');
+    for (let i = 0; i < 32; i++) stranger.sendText('x'.repeat(1 << 20));
+    const frames = await stranger.readFramesUntil(/error>$/, 10_000);
+    expect(frames).to.deep.equal([frames[0], '<S1, frame over 1048576 bytes, error>']);
+    expect(frames[0]).to.match(/^<S1, server, 1, [0-9a-f]{32}, challenge>$/);
+    const rss = rssMiB(server.pid);
+    console.log(`      server RSS after 32 MiB of one unterminated frame: ${rss.toFixed(0)} MiB`);
+    expect(rss).to.be.lessThan(200);
+    expect((await queryStatus(port, 'S1')).phase).to.equal('booting');
   });
 
   it('400 unread status queries against a 600 KB state: the connection is closed, memory stays bounded, others are served', async () => {

@@ -8,7 +8,7 @@
  */
 import { createActor, type Actor } from 'xstate';
 import { clientMachine, type AnsweredEvent } from '../actors/client.js';
-import { DEFAULT_SETTINGS, loadConfig, NAME_PATTERN } from '../config/load.js';
+import { DEFAULT_SETTINGS, loadConfig, loadTlsFiles, NAME_PATTERN } from '../config/load.js';
 import type { ClusterConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
 import type { Mode } from '../protocol/frames.js';
@@ -27,6 +27,8 @@ export interface ConnectOptions {
   mode?: Mode;
   /** With `rm`: how long without a reply before a passive client resends (default 3000 ms, as heartbeat_timeout). */
   resendAfterMs?: number;
+  /** With `rm`, for a cluster with mutual TLS: the PEM files' paths (with `config`, the ini's keys say). */
+  tls?: { cert: string; key: string; ca: string };
   /** The client's printed events (SPEC §5 lines); default: none. */
   print?: Print;
 }
@@ -80,11 +82,12 @@ async function configFor(options: ConnectOptions): Promise<ClusterConfig> {
   if (options.config !== undefined) return options.config;
   if (options.rm === undefined) throw new TypeError('connect: give config (an ini file) or rm (HOST:PORT)');
   const rm = endpoint(options.rm);
-  const directory = await queryDirectory(rm.host, rm.port, options.name);
+  const tls = options.tls ? loadTlsFiles(options.tls, (which) => `connect: tls.${which}`) : null;
+  const directory = await queryDirectory(rm.host, rm.port, options.name, 2000, tls);
   return {
     source: `the RM at ${options.rm}`,
     appFrom: '',
-    cluster: { ...DEFAULT_SETTINGS, mode: options.mode ?? 'passive', heartbeatTimeoutMs: options.resendAfterMs ?? DEFAULT_SETTINGS.heartbeatTimeoutMs },
+    cluster: { ...DEFAULT_SETTINGS, mode: options.mode ?? 'passive', heartbeatTimeoutMs: options.resendAfterMs ?? DEFAULT_SETTINGS.heartbeatTimeoutMs, tls },
     rm,
     // A client never talks to the GFD.
     gfd: rm,

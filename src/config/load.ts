@@ -346,29 +346,32 @@ function checkSecret(secret: string, at: string): string {
 
 const TLS_KEYS = ['tls_cert', 'tls_key', 'tls_ca'] as const;
 
-/** All three TLS files or none; the key readable by its owner only. */
+/** All three TLS files or none. */
 function readTls(v: Map<string, string>, at: (key: string) => string, baseDir: string): TlsFiles | null {
   const given = TLS_KEYS.filter((k) => v.has(k));
   if (given.length === 0) return null;
   const missing = TLS_KEYS.filter((k) => !v.has(k));
   if (missing.length > 0) throw new ConfigError(`${at(given[0]!)}: TLS needs tls_cert, tls_key and tls_ca (no ${missing.join(', ')})`);
-  const read = (key: (typeof TLS_KEYS)[number], ownerOnly: boolean): [string, string] => {
-    const path = resolve(baseDir, v.get(key)!);
+  const path = (key: (typeof TLS_KEYS)[number]) => resolve(baseDir, v.get(key)!);
+  return loadTlsFiles({ cert: path('tls_cert'), key: path('tls_key'), ca: path('tls_ca') }, (which) => at(`tls_${which}`));
+}
+
+/** The PEM files of mutual TLS, read and checked (the key readable by its owner only); `at` names each in errors. */
+export function loadTlsFiles(paths: { cert: string; key: string; ca: string }, at: (which: 'cert' | 'key' | 'ca') => string): TlsFiles {
+  const read = (which: 'cert' | 'key' | 'ca'): string => {
+    const path = paths[which];
     let text: string;
     try {
-      if (ownerOnly && (statSync(path).mode & 0o077) !== 0) throw new ConfigError(`${at(key)}: ${path} may be read by others (chmod 600 ${path})`);
+      if (which === 'key' && (statSync(path).mode & 0o077) !== 0) throw new ConfigError(`${at(which)}: ${path} may be read by others (chmod 600 ${path})`);
       text = readFileSync(path, 'utf8');
     } catch (err) {
       if (err instanceof ConfigError) throw err;
-      throw new ConfigError(`${at(key)}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      throw new ConfigError(`${at(which)}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
-    if (!text.includes('-----BEGIN ')) throw new ConfigError(`${at(key)}: ${path} is not PEM`);
-    return [path, text];
+    if (!text.includes('-----BEGIN ')) throw new ConfigError(`${at(which)}: ${path} is not PEM`);
+    return text;
   };
-  const [certFile, cert] = read('tls_cert', false);
-  const [keyFile, key] = read('tls_key', true);
-  const [caFile, ca] = read('tls_ca', false);
-  return { certFile, keyFile, caFile, cert, key, ca };
+  return { certFile: paths.cert, keyFile: paths.key, caFile: paths.ca, cert: read('cert'), key: read('key'), ca: read('ca') };
 }
 
 /** The secret in a file only its owner may read; its last line break does not count. */

@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
+import { connect } from '../../src/client/index.js';
 import { queryServer } from '../../src/transport/query.js';
 import { killEverything, startSteadfast } from './cluster-helpers.js';
 import { killAllAndCheck, startRole, waitForLine, writeConfig } from '../support/processes.js';
@@ -65,6 +66,27 @@ describe('e2e: mutual TLS', function () {
       s.on('close', () => resolve(false));
     });
     expect(bare).to.equal(false);
+  });
+
+  it('the client library, given only the RM address and the PEM files, works over TLS', async () => {
+    const cluster = await writeConfig({ servers: 1, cluster: { ...tlsKeys(), heartbeat_timeout: 3 } });
+    const cfg = ['--config', cluster.file];
+    const rm = startRole(['rm', ...cfg]);
+    startRole(['lfd', '--name', 'LFD1', ...cfg]);
+    startRole(['gfd', ...cfg]);
+    await waitForLine(rm, /RM: primary is S1$/, 20_000);
+    const client = await connect({ rm: `127.0.0.1:${cluster.rmPort}`, name: 'web', tls: { cert: certs.cert, key: certs.key, ca: certs.ca } });
+    try {
+      expect(await client.request('over tls', { timeoutMs: 10_000 })).to.equal('over tls');
+    } finally {
+      await client.close();
+    }
+    // Without the files, the RM's port gives nothing.
+    const refused = await connect({ rm: `127.0.0.1:${cluster.rmPort}`, name: 'plain' }).then(
+      async (c) => (await c.close(), null),
+      (err: Error) => err,
+    );
+    expect(refused).to.be.instanceOf(Error);
   });
 
   for (const mode of ['passive', 'active'] as const) {

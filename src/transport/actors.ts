@@ -46,8 +46,12 @@ export type { Conn, Driver } from './connection.js';
 /** Reconnect backoff when `LinkInput.backoff` is not given (SPEC §6: starts at 50 ms). */
 export const DEFAULT_BACKOFF = { initialMs: 50, maxMs: 1000 } as const;
 
-/** Frames an authenticating link keeps for after the proofs; older ones are dropped (as on a link that is down). */
-export const MAX_WAITING = 64;
+/**
+ * Frames an authenticating link keeps for after the proofs (and at most `max_state_frame`
+ * characters of them); past that the oldest are dropped, as on a link that is down. The proofs
+ * take a round trip, so only a machine sending at full speed meets the bound.
+ */
+export const MAX_WAITING = 4096;
 
 /** Reasons given in `link.down` for closes this side decided. */
 export const CLOSE_REASONS = {
@@ -252,9 +256,10 @@ function openLink(driver: Driver, input: LinkInput, link: string, sendBack: Send
   const backoff = input.backoff ?? DEFAULT_BACKOFF;
   let stopped = false;
   let conn: Conn | null = null;
-  /** Proving the secret: sends wait in `waiting` (at most MAX_WAITING, the oldest dropped) until both sides did. */
+  /** Proving the secret: sends wait in `waiting` (bounded, the oldest dropped) until both sides did. */
   let proving = false;
   let waiting: { text: string; coalesce: string | undefined }[] = [];
+  let waitingChars = 0;
   /** Reconnect attempts since the last established connection. */
   let retries = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -285,6 +290,7 @@ function openLink(driver: Driver, input: LinkInput, link: string, sendBack: Send
     // With a secret, what is sent before both sides proved it waits here (the listener would refuse it).
     proving = input.hello && Boolean(input.secret);
     waiting = [];
+    waitingChars = 0;
     c.onClose((reason) => {
       if (conn === c) conn = null;
       if (stopped) return;
@@ -301,6 +307,7 @@ function openLink(driver: Driver, input: LinkInput, link: string, sendBack: Send
         proving = false;
         for (const w of waiting) c.write(w.text, w.coalesce);
         waiting = [];
+        waitingChars = 0;
       }
       applyStep(c, step, origin, emit, () => {
         if (step.hello !== null && !established) establish();
@@ -327,8 +334,12 @@ function openLink(driver: Driver, input: LinkInput, link: string, sendBack: Send
     command(command) {
       if (stopped || conn === null) return;
       if (command.type === 'send' && proving) {
-        waiting.push({ text: encodeFrame(command.frame), coalesce: command.coalesce });
-        if (waiting.length > MAX_WAITING) waiting.shift();
+        const text = encodeFrame(command.frame);
+        waiting.push({ text, coalesce: command.coalesce });
+        waitingChars += text.length;
+        while (waiting.length > MAX_WAITING || (waitingChars > input.limits.maxStateFrame && waiting.length > 1)) {
+          waitingChars -= waiting.shift()!.text.length;
+        }
       } else if (command.type === 'send') conn.write(encodeFrame(command.frame), command.coalesce);
       else if (command.type === 'close') conn.close(CLOSE_REASONS.requested);
     },

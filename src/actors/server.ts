@@ -70,8 +70,6 @@ export interface ServerContext extends ReplicaData {
   listening: string[];
   /** Peer frames of an epoch newer than our latest `ready`, replayed when such a `ready` arrives. */
   future: Extract<FrameEvent, { frame: PeerFrame }>[];
-  /** What `future` holds, in characters of its frames' text fields (bounded by `max_state_frame`). */
-  futureBytes: number;
 }
 
 /** A peer frame of this replica's current epoch: past the epoch gate (the `role` region's `frame.*`). */
@@ -162,6 +160,9 @@ function frameBytes(f: PeerFrame): number {
   const text = 'state' in f ? f.state.length + f.clients.reduce((n, c) => n + c.reply.length + 16, 0) : 'body' in f ? f.body.length : 0;
   return text + 64;
 }
+
+/** What the held frames of a later epoch take (at most MAX_FUTURE_FRAMES of them to add up). */
+const heldBytes = (future: ServerContext['future']): number => future.reduce((n, e) => n + frameBytes(e.frame), 0);
 
 /** The sequencer's `order` and `commit` (of the current epoch): taken from the current peer while ordered. */
 const takeOrderingFrame = () => ({ guard: and(['isFromMyPeer', 'isOrdered']), actions: 'takeOrdering' as const });
@@ -318,9 +319,8 @@ export const serverMachine = setup({
     holdFuture: enqueueActions(({ enqueue, self, context, event }) => {
       if (!('frame' in event) || !isPeerFrame(event.frame)) return;
       const held = event as ServerContext['future'][number];
-      const bytes = context.futureBytes + frameBytes(held.frame);
-      if (context.future.length < MAX_FUTURE_FRAMES && bytes <= context.cluster.maxStateFrame) {
-        enqueue.assign({ future: [...context.future, held], futureBytes: bytes });
+      if (context.future.length < MAX_FUTURE_FRAMES && heldBytes(context.future) + frameBytes(held.frame) <= context.cluster.maxStateFrame) {
+        enqueue.assign({ future: [...context.future, held] });
         return;
       }
       const from = held.origin.peer?.name ?? held.origin.link;
@@ -347,8 +347,7 @@ export const serverMachine = setup({
     }),
     /** The peer frames held for this epoch go through the gate again, in the order they came. */
     replayHeld: enqueueActions(({ enqueue, context }) => {
-      const future = context.future.filter((e) => e.frame.epoch > context.epoch);
-      enqueue.assign({ future, futureBytes: future.reduce((n, e) => n + frameBytes(e.frame), 0) });
+      enqueue.assign({ future: context.future.filter((e) => e.frame.epoch > context.epoch) });
       for (const e of context.future.filter((e) => e.frame.epoch <= context.epoch)) enqueue.raise(e);
     }),
     /** The replies waiting for backups' acks follow the new assignment (`retarget`). */
@@ -419,7 +418,7 @@ export const serverMachine = setup({
       perform(enqueue, self, context, step);
     }),
     /** The lease ran out: whatever this process holds may be stale (its assignment too). */
-    assignForgotten: assign(({ context }) => ({ ...forget(context), up: [], owed: [], future: [], futureBytes: 0 })),
+    assignForgotten: assign(({ context }) => ({ ...forget(context), up: [], owed: [], future: [] })),
     /** Booting again, said and shown to the LFD. */
     startOver: enqueueActions(({ enqueue, self, context }) => {
       // Closing the LFD's link makes the loss visible: the LFD reports delete, reconnects, reports
@@ -443,7 +442,7 @@ export const serverMachine = setup({
       ]);
     }),
     dropFuture: enqueueActions(({ enqueue, context }) => {
-      if (context.future.length > 0) enqueue.assign({ future: [], futureBytes: 0 });
+      if (context.future.length > 0) enqueue.assign({ future: [] });
     }),
     takeCheckpoint: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'peer.checkpoint');
@@ -478,7 +477,6 @@ export const serverMachine = setup({
     up: [],
     owed: [],
     future: [],
-    futureBytes: 0,
     listening: [],
   }),
 

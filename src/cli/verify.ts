@@ -13,7 +13,7 @@ import { loadConfig, parseOverrides } from '../config/load.js';
 import { INVARIANTS, type Invariant } from '../sim/invariants.js';
 import { campaign, type RunShared } from '../sim/pool.js';
 import { failureReport, isFailure, type Summary } from '../sim/report.js';
-import { describeConfig, FAULT_KINDS, runSeed, type RunOptions } from '../sim/run.js';
+import { describeConfig, FAULT_KINDS, replayFlags, runSeed, type RunOptions } from '../sim/run.js';
 import { shrink, totalFaults } from '../sim/shrink.js';
 import { UsageError, parse, positive } from './args.js';
 
@@ -151,13 +151,8 @@ function replayCommand(values: { config?: string; app?: string; requests?: strin
   const flags = ['steadfast verify'];
   if (values.config !== undefined) flags.push(`--config ${values.config}`);
   if (values.app !== undefined) flags.push(`--app ${values.app}`);
-  flags.push(`--seed ${o.seed}`);
-  if (o.mode !== undefined) flags.push(`--mode ${o.mode}`);
-  if (o.minutes !== undefined && o.minutes !== 5) flags.push(`--minutes ${o.minutes}`);
   if (values.requests !== undefined) flags.push(`--requests ${values.requests}`);
-  if (o.maxFaults !== undefined) flags.push(`--max-faults ${o.maxFaults}`);
-  if (o.maxRequests !== undefined) flags.push(`--max-requests ${o.maxRequests}`);
-  return flags.join(' ');
+  return [...flags, ...replayFlags(o)].join(' ');
 }
 
 function summaryText(s: Summary): string {

@@ -330,7 +330,6 @@ function oneOf<T extends string>(raw: string, allowed: readonly T[], at: string)
   throw new ConfigError(`${at}: not ${allowed.join(' or ')}: ${quote(raw)}`);
 }
 
-/** A built-in application's name, or a module's path or package name (resolved: src/app/load.ts). */
 /**
  * Below this a recorded handshake could be brute-forced offline (the proof is an HMAC of known
  * nonces and names under the secret): ask for a real one, such as `openssl rand -hex 32`.
@@ -359,23 +358,15 @@ function readTls(v: Map<string, string>, at: (key: string) => string, baseDir: s
 /** The PEM files of mutual TLS, read and checked (the key readable by its owner only); `at` names each in errors. */
 export function loadTlsFiles(paths: { cert: string; key: string; ca: string }, at: (which: 'cert' | 'key' | 'ca') => string): TlsFiles {
   const read = (which: 'cert' | 'key' | 'ca'): string => {
-    const path = paths[which];
-    let text: string;
-    try {
-      if (which === 'key' && (statSync(path).mode & 0o077) !== 0) throw new ConfigError(`${at(which)}: ${path} may be read by others (chmod 600 ${path})`);
-      text = readFileSync(path, 'utf8');
-    } catch (err) {
-      if (err instanceof ConfigError) throw err;
-      throw new ConfigError(`${at(which)}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-    }
-    if (!text.includes('-----BEGIN ')) throw new ConfigError(`${at(which)}: ${path} is not PEM`);
+    const text = readConfigFile(paths[which], at(which), which === 'key');
+    if (!text.includes('-----BEGIN ')) throw new ConfigError(`${at(which)}: ${paths[which]} is not PEM`);
     return text;
   };
   return { certFile: paths.cert, keyFile: paths.key, caFile: paths.ca, cert: read('cert'), key: read('key'), ca: read('ca') };
 }
 
-/** The secret in a file only its owner may read; its last line break does not count. */
-function readSecretFile(path: string, at: string): string {
+/** A file a key names; `ownerOnly`: refused if anyone but its owner may read it (a secret, a private key). */
+function readConfigFile(path: string, at: string, ownerOnly: boolean): string {
   let mode: number;
   let text: string;
   try {
@@ -384,10 +375,11 @@ function readSecretFile(path: string, at: string): string {
   } catch (err) {
     throw new ConfigError(`${at}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  if ((mode & 0o077) !== 0) throw new ConfigError(`${at}: ${path} may be read by others (chmod 600 ${path})`);
-  return checkSecret(text.replace(/\r?\n$/, ''), at);
+  if (ownerOnly && (mode & 0o077) !== 0) throw new ConfigError(`${at}: ${path} may be read by others (chmod 600 ${path})`);
+  return text;
 }
 
+/** A built-in application's name, or a module's path or package name (resolved: src/app/load.ts). */
 function appSpec(raw: string, at: string, baseDir: string): string {
   if (raw.trim() === '') throw new ConfigError(`${at}: empty (a built-in app: status, log, kv; or a module's path or package name)`);
   return resolveAppSpec(raw, baseDir);
@@ -472,7 +464,8 @@ function readCluster(s: Section | undefined, source: string, o: ClusterOverrides
   const file = v.get('secret_file');
   if (file !== undefined && file !== '') {
     if (c.secret !== null) throw new ConfigError(`${at('secret_file')}: give secret or secret_file, not both`);
-    c.secret = readSecretFile(resolve(baseDir, file), at('secret_file'));
+    // Its last line break does not count.
+    c.secret = checkSecret(readConfigFile(resolve(baseDir, file), at('secret_file'), true).replace(/\r?\n$/, ''), at('secret_file'));
   }
   for (const [k, value] of Object.entries(o)) if (value !== undefined) Object.assign(c, { [k]: value });
 

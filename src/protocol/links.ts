@@ -85,10 +85,12 @@ export function senderOf(frame: Frame): string | null {
 
 /**
  * The name a frame is for, where it must be this side's own: a heartbeat or a server's frame for
- * another, or (on a server's peer port) a command for another server, is not for this link.
+ * another, or (on a server's peer port, from its LFD) a command for another server, is not for
+ * this link. `port`: the listener's, or null on an outbound link.
  */
-export function recipientOf(frame: Frame): string | null {
-  return isPeerFrame(frame) || frame.kind === 'heartbeat' ? frame.to : null;
+export function recipientOf(frame: Frame, port: PortKind | null): string | null {
+  if (isPeerFrame(frame) || frame.kind === 'heartbeat') return frame.to;
+  return port === 'server-peer' && (frame.kind === 'ready' || frame.kind === 'sendCheckpoint') ? frame.server : null;
 }
 
 /** Client-facing ports keep `maxFrame`; peer ports allow `maxStateFrame` once the peer said hello. */

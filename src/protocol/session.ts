@@ -133,7 +133,7 @@ export class LinkSession {
     if (peer !== null) {
       const from = senderOf(frame);
       if (from !== null && from !== peer.name) return this.refuse(step, `frame '${frame.kind}' from ${from} on ${peer.name}'s link`);
-      const to = recipientOf(frame) ?? (this.port === 'server-peer' && (frame.kind === 'ready' || frame.kind === 'sendCheckpoint') ? frame.server : null);
+      const to = recipientOf(frame, this.port);
       if (to !== null && to !== this.opts.self.name) return this.refuse(step, `frame '${frame.kind}' for ${to} reached ${this.opts.self.name}`);
     }
     this.refusedInARow = 0;

@@ -425,8 +425,14 @@ export function runSeed(options: RunOptions, app: App<any> = builtInApp(options.
 export { hostOf };
 
 export function replayCommand(o: RunOptions): string {
+  const [seed, ...rest] = replayFlags(o);
+  const app = o.app !== undefined && o.app !== 'log' ? [`--app ${o.app}`] : [];
+  return `npm run sim -- ${[seed, ...app, ...rest].join(' ')}`;
+}
+
+/** The flags that give a run its seed and shape (the app aside: each command names it its own way). */
+export function replayFlags(o: RunOptions): string[] {
   const flags = [`--seed ${o.seed}`];
-  if (o.app !== undefined && o.app !== 'log') flags.push(`--app ${o.app}`);
   if (o.minutes !== undefined && o.minutes !== 5) flags.push(`--minutes ${o.minutes}`);
   if (o.mode !== undefined) flags.push(`--mode ${o.mode}`);
   if (o.secret) flags.push('--secret');
@@ -436,5 +442,5 @@ export function replayCommand(o: RunOptions): string {
   if (o.allow?.length) flags.push(`--allow ${o.allow.join(',')}`);
   if (o.longPartitions) flags.push('--long-partitions');
   if (o.byHand) flags.push('--by-hand');
-  return `npm run sim -- ${flags.join(' ')}`;
+  return flags;
 }

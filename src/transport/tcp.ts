@@ -151,9 +151,13 @@ export interface TcpOptions {
  */
 export function dial(host: string, port: number, options: TlsOptions | null = null): { socket: net.Socket; ready: 'connect' | 'secureConnect' } {
   if (options === null) return { socket: net.connect({ host, port }), ready: 'connect' };
-  const { cert, key, ca } = options;
-  const socket = tls.connect({ host, port, cert, key, ca, minVersion: 'TLSv1.2', ...(net.isIP(host) ? {} : { servername: host }) });
+  const socket = tls.connect({ host, port, ...secureContext(options), ...(net.isIP(host) ? {} : { servername: host }) });
   return { socket, ready: 'secureConnect' };
+}
+
+/** What both ends of a TLS connection use: the PEM files and TLS 1.2 or later. */
+function secureContext({ cert, key, ca }: TlsOptions): tls.SecureContextOptions {
+  return { cert, key, ca, minVersion: 'TLSv1.2' };
 }
 
 export function tcpDriver(options: TcpOptions = {}): Driver {
@@ -168,9 +172,7 @@ export function tcpDriver(options: TcpOptions = {}): Driver {
       // With TLS a connection counts once its handshake passed: one without a certificate signed by
       // the CA never reaches a role (`tlsClientError`, nothing to do).
       const server = secure
-        ? tls
-            .createServer({ cert: secure.cert, key: secure.key, ca: secure.ca, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' }, accept)
-            .on('tlsClientError', () => {})
+        ? tls.createServer({ ...secureContext(secure), requestCert: true, rejectUnauthorized: true }, accept).on('tlsClientError', () => {})
         : net.createServer(accept);
       let listening = false;
       server.on('error', (err) => {

@@ -93,8 +93,8 @@ export interface LinkInput {
   hello: boolean;
   limits: Limits;
   /**
-   * The cluster's secret: a link that says hello proves it and makes the listener prove it too,
-   * and counts as up (`link.up`, sends carried) only once both did.
+   * The cluster's secret: a link that says hello proves it and makes the listener prove it too;
+   * what is sent before both did waits in the link (`link.up` still comes at connect).
    */
   secret?: string | null;
   /** Reconnect backoff: first delay and cap, in ms (capped exponential with jitter). */

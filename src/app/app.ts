@@ -37,6 +37,13 @@ export interface AppDefinition<S> {
   /** How printed lines show the state (keep it short). Default: the snapshot, cut to 40 characters. */
   show?(state: S): string;
   /**
+   * The length of `snapshot(state)`, or a close estimate of it. Replicas call it after every
+   * request to keep the state small enough to transfer (`max_state_frame`), so it must be cheap
+   * and, like `apply`, give every replica the same number for the same state. Default: the
+   * snapshot's length, which costs a whole snapshot a request: define it for a large state.
+   */
+  size?(state: S): number;
+  /**
    * A request a client might send, drawn with `random` (uniform in [0, 1), like `Math.random`) and
    * nothing else, so that the simulator's seed replays it. The simulator's clients send what it
    * draws; without it, a simulator run needs request lines to draw from.
@@ -52,6 +59,7 @@ export interface App<S = unknown> {
   snapshot(state: S): string;
   restore(snapshot: string): S;
   show(state: S): string;
+  size(state: S): number;
   sample?(random: () => number): string;
 }
 
@@ -87,6 +95,7 @@ export function completeApp<S>(definition: AppDefinition<S>): App<S> {
     snapshot: checkedSnapshot,
     restore: (text) => restore(text),
     show: (state) => String(show(state)),
+    size: definition.size ? (state) => Number(definition.size!(state)) : (state) => checkedSnapshot(state).length,
     ...(definition.sample !== undefined && { sample: (random: () => number) => String(definition.sample!(random)) }),
   };
 }
@@ -97,7 +106,7 @@ export function appProblem(candidate: unknown): string | null {
   const d = candidate as Record<string, unknown>;
   if (typeof d.name !== 'string' || d.name === '') return 'no name (a non-empty string)';
   for (const part of ['initial', 'apply'] as const) if (typeof d[part] !== 'function') return `no ${part} function`;
-  for (const part of ['snapshot', 'restore', 'show', 'sample'] as const) {
+  for (const part of ['snapshot', 'restore', 'show', 'size', 'sample'] as const) {
     if (d[part] !== undefined && typeof d[part] !== 'function') return `${part} is not a function`;
   }
   return null;

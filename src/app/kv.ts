@@ -68,12 +68,35 @@ export function applyKv(state: KvState, request: KvRequest): KvReply {
   }
 }
 
+/** What a key's entry adds to the snapshot: `["key",value]` and a separator. */
+function entryChars(state: KvState, key: string): number {
+  return state.has(key) ? JSON.stringify(key).length + JSON.stringify(state.get(key)).length + 4 : 0;
+}
+
+/** Each map's entries' characters, counted in full once, then kept up to date by `apply`'s writes. */
+const sizes = new WeakMap<KvState, number>();
+
+/** The snapshot's length: `[]`, or the entries between brackets, one separator fewer than entries. */
+function sizeOf(state: KvState): number {
+  let chars = sizes.get(state);
+  if (chars === undefined) {
+    chars = 0;
+    for (const key of state.keys()) chars += entryChars(state, key);
+    sizes.set(state, chars);
+  }
+  return state.size === 0 ? 2 : chars + 1;
+}
+
 export const kvApp = defineApp<KvState>({
   name: 'kv',
   initial: () => new Map(),
   apply: (state, text) => {
     const request = parseKvRequest(text);
-    const reply: KvReply = typeof request === 'string' ? { ok: false, error: request } : applyKv(state, request);
+    if (typeof request === 'string') return { state, reply: JSON.stringify({ ok: false, error: request } satisfies KvReply) };
+    const counted = request.op !== 'get' ? sizes.get(state) : undefined;
+    const before = counted !== undefined ? entryChars(state, request.key) : 0;
+    const reply = applyKv(state, request);
+    if (counted !== undefined) sizes.set(state, counted - before + entryChars(state, request.key));
     return { state, reply: JSON.stringify(reply) };
   },
   // Sorted, so that replicas holding the same map print the same snapshot whatever order they built it in.
@@ -86,4 +109,5 @@ export const kvApp = defineApp<KvState>({
     return new Map(entries as [string, unknown][]);
   },
   show: (state) => `${state.size} keys`,
+  size: sizeOf,
 });

@@ -5,6 +5,20 @@
 import { decodeItem, encodeItem } from '../protocol/codec.js';
 import type { App } from './app.js';
 
+/**
+ * The snapshot's length of each log, counted once per entry: a log only grows by `apply`'s push,
+ * so the entries past the counted ones are the new ones.
+ */
+const counted = new WeakMap<string[], { entries: number; chars: number }>();
+
+function sizeOf(log: string[]): number {
+  const seen = counted.get(log) ?? { entries: 0, chars: -1 };
+  for (let i = seen.entries; i < log.length; i++) seen.chars += encodeItem(log[i]!).length + 1;
+  seen.entries = log.length;
+  counted.set(log, seen);
+  return Math.max(seen.chars, 0);
+}
+
 export const logApp: App<string[]> = {
   name: 'log',
   initial: () => [],
@@ -17,4 +31,5 @@ export const logApp: App<string[]> = {
   snapshot: (state) => state.map(encodeItem).join(';'),
   restore: (snapshot) => (snapshot === '' ? [] : snapshot.split(';').map(decodeItem)),
   show: (state) => String(state.length),
+  size: sizeOf,
 };

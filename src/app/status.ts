@@ -10,5 +10,6 @@ export const statusApp: App<string> = {
   snapshot: (state) => state,
   restore: (snapshot) => snapshot,
   show: (state) => state,
+  size: (state) => state.length,
   sample: (random) => STATUSES[Math.floor(random() * STATUSES.length)]!,
 };

@@ -32,6 +32,9 @@ app = status
 max_frame = 1048576
 ; largest frame, in bytes, accepted on a peer link (checkpoints, recovery)
 max_state_frame = 67108864
+; the clients each replica remembers (last request number and reply, for exactly-once); the one
+; heard from longest ago is forgotten first (docs/protocol.md, "The client table")
+max_clients = 10000
 ; the control links' shared secret (16 characters or more; empty: none): every RM, GFD, LFD and server link
 ; proves it before it is trusted (docs/security.md). Or secret_file = a file only its owner may read.
 secret =

@@ -57,6 +57,7 @@ export const DEFAULT_SETTINGS: ClusterSettings = {
   maxFrame: 1048576,
   maxStateFrame: 67108864,
   maxConnections: 1024,
+  maxClients: 10000,
   tls: null,
   secret: null,
 };
@@ -66,7 +67,7 @@ type Kind = 'cluster' | 'rm' | 'gfd' | 'server' | 'lfd' | 'client';
 const KEYS: Record<Kind, readonly string[]> = {
   cluster: [
     'mode', 'heartbeat_freq', 'heartbeat_timeout', 'checkpoint_freq', 'durability', 'app',
-    'max_frame', 'max_state_frame', 'max_connections', 'secret', 'secret_file', 'tls_cert', 'tls_key', 'tls_ca',
+    'max_frame', 'max_state_frame', 'max_connections', 'max_clients', 'secret', 'secret_file', 'tls_cert', 'tls_key', 'tls_ca',
   ],
   rm: ['host', 'port'],
   gfd: ['host', 'port'],
@@ -458,6 +459,7 @@ function readCluster(s: Section | undefined, source: string, o: ClusterOverrides
     maxFrame: get('max_frame', DEFAULT_SETTINGS.maxFrame, size),
     maxStateFrame: get('max_state_frame', DEFAULT_SETTINGS.maxStateFrame, size),
     maxConnections: get('max_connections', DEFAULT_SETTINGS.maxConnections, (r, a) => integer(r, 1, 1_000_000, a)),
+    maxClients: get('max_clients', DEFAULT_SETTINGS.maxClients, (r, a) => integer(r, 1, 10_000_000, a)),
     secret: get('secret', DEFAULT_SETTINGS.secret, (r, a) => (r === '' ? null : checkSecret(r, a))),
     tls: readTls(v, at, baseDir),
   };

@@ -52,6 +52,8 @@ export interface ClusterSettings {
   maxStateFrame: number;
   /** Open connections each listener takes at most (`max_connections`). */
   maxConnections: number;
+  /** Clients the client table keeps at most (`max_clients`; src/core/client-table.ts). */
+  maxClients: number;
   /** Mutual TLS on every connection (`tls_cert`, `tls_key`, `tls_ca`), or null: plain TCP. */
   tls: TlsFiles | null;
   secret: string | null;

@@ -3,14 +3,9 @@
  * checkpoints, updates and recovery too), and judges every request against that table here, in
  * one place, whichever path brought it (a client, a forward, an update, the order).
  */
+import type { ClientRecord, ClientTable } from './client-table.js';
 import { plant } from './switches.js';
 
-/** A client's last request: its number and its answer (`failed`: what `apply` threw). */
-export interface ClientRecord {
-  num: number;
-  reply: string;
-  failed?: boolean;
-}
 
 /** What a client is answered: a reply, or (`failed`) the message of what `apply` threw. */
 export type Result = Omit<ClientRecord, 'num'>;
@@ -26,8 +21,8 @@ export function resultOf(outcome: { reply: string; failed: boolean }): Result {
  */
 export type Seen = { kind: 'new' } | { kind: 'repeat'; record: ClientRecord } | { kind: 'older'; last: number };
 
-export function seen(clients: Readonly<Record<string, ClientRecord>>, client: string, num: number): Seen {
-  const last = clients[client];
+export function seen(clients: ClientTable, client: string, num: number): Seen {
+  const last = clients.get(client);
   if (!last || num > last.num || (plant.noDuplicateCheck && num === last.num)) return { kind: 'new' };
   return num === last.num ? { kind: 'repeat', record: last } : { kind: 'older', last: last.num };
 }

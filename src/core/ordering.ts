@@ -15,9 +15,8 @@
 import { lastNumberError } from '../protocol/codec.js';
 import type { Frame } from '../protocol/frames.js';
 import { print, replyTo, toPeer, type Effect, type ReplyTo } from './effects.js';
-import { applyRequest } from '../app/app.js';
-import { resultOf, seen, type Result } from './exactly-once.js';
-import { answerFrame, recoveryFrame, type ReplicaData, type Request, type Step } from './replica.js';
+import { seen, type Result } from './exactly-once.js';
+import { answerFrame, applyEntry, recoveryFrame, type ReplicaData, type Request, type Step } from './replica.js';
 import { RETAIN, type OrderEntry, type OrderState, type Past } from './order-state.js';
 import { plant } from './switches.js';
 
@@ -158,15 +157,23 @@ export function releaseHeldOrdered(d: ReplicaData): Step {
   return then(step, catchUp);
 }
 
-/** Sequencer: every unordered request that is its client's next gets the next position. */
+/**
+ * Sequencer: every unordered request that is its client's next gets the next position. A client
+ * that neither the client table nor the log knows (new, or forgotten by the bounded table) may
+ * start at any number: its lowest waiting one.
+ */
 function sequence(d: ReplicaData): Step {
   let data = d;
   const effects: Effect[] = [];
   for (;;) {
     const inLog = (u: OrderEntry) => data.order.log.some((e) => e.client === u.client && e.num === u.num);
-    const next = (client: string) =>
-      Math.max(data.clients[client]?.num ?? 0, ...data.order.log.filter((e) => e.client === client).map((e) => e.num)) + 1;
-    const u = data.order.unordered.find((x) => !inLog(x) && x.num === next(x.client));
+    const isNext = (x: OrderEntry): boolean => {
+      const numbers = data.order.log.filter((e) => e.client === x.client).map((e) => e.num);
+      const last = data.clients.get(x.client)?.num;
+      if (last === undefined && numbers.length === 0) return !data.order.unordered.some((y) => y.client === x.client && y.num < x.num);
+      return x.num === Math.max(last ?? 0, ...numbers) + 1;
+    };
+    const u = data.order.unordered.find((x) => !inLog(x) && isNext(x));
     if (!u) break;
     const entry: OrderEntry = { client: u.client, num: u.num, body: u.body };
     const position = end(data) + 1;
@@ -197,20 +204,17 @@ function applyUpTo(d: ReplicaData, upto: number): Step {
   while (data.applied < upto && data.order.log.length > 0) {
     const [e, ...log] = data.order.log as [OrderEntry, ...OrderEntry[]];
     const waiting = data.order.unordered.filter((u) => u.client === e.client && u.num === e.num).flatMap((u) => u.origins);
-    const ref = { client: e.client, server: data.name, num: e.num };
     let next: ReplicaData = { ...data, applied: data.applied + 1 };
     const s = seen(data.clients, e.client, e.num);
     if (s.kind !== 'new') {
       // Ordered twice (a request re-sent to a new sequencer): every replica skips it alike.
       if (s.kind === 'repeat') effects.push(...reply(data, waiting, e, s.record));
     } else {
-      effects.push(print({ event: 'server.before', name: data.name, state: data.app.show(data.state), request: ref }));
-      const { state, ...outcome } = applyRequest(data.app, data.state, e.body);
-      const result = resultOf(outcome);
-      next = { ...next, state, clients: { ...data.clients, [e.client]: { num: e.num, ...result } } };
-      effects.push(print({ event: 'server.after', name: data.name, state: data.app.show(state), request: ref }), ...reply(data, waiting, e, result));
+      const applied = applyEntry(next, e);
+      next = applied.data;
+      effects.push(...applied.effects, ...reply(data, waiting, e, applied.result));
     }
-    const had = next.clients[e.client]?.num ?? 0;
+    const had = next.clients.get(e.client)?.num ?? 0;
     done.push(e);
     data = withOrder(next, { log, unordered: data.order.unordered.filter((u) => u.client !== e.client || u.num > had) });
   }
@@ -313,7 +317,7 @@ export function restoreOrder(before: ReplicaData, after: ReplicaData): ReplicaDa
   const c = after.applied;
   const log = c >= before.applied ? before.order.log.slice(c - before.applied) : [];
   const confirmed = c >= before.applied ? Math.max(before.order.confirmed, c) : c;
-  const done = (u: OrderEntry) => u.num <= (after.clients[u.client]?.num ?? 0);
+  const done = (u: OrderEntry) => u.num <= (after.clients.get(u.client)?.num ?? 0);
   return withOrder(after, { log, confirmed, past: null, unordered: before.order.unordered.filter((u) => !done(u)) });
 }
 

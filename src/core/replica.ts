@@ -4,13 +4,15 @@
  * this module decides what it means. Exactly-once lives here: every (client, number) is applied at
  * most once, whichever path (client, forward, update, snapshot) brings it.
  */
-import { applyRequest, type App } from '../app/index.js';
+import type { App } from '../app/index.js';
 import type { ClusterSettings } from '../config/types.js';
 import { lastNumberError } from '../protocol/codec.js';
 import type { ClientEntry, Frame, Mode, Phase, ReplicaRole, ServerStatusFrame } from '../protocol/frames.js';
 import { print, replyTo, toPeer, type Effect, type ReplyTo } from './effects.js';
 import { initialOrder, type OrderState } from './order-state.js';
-import { resultOf, seen, type ClientRecord, type Result } from './exactly-once.js';
+import { ClientTable, tableBounds } from './client-table.js';
+import { resultOf, seen, type Result } from './exactly-once.js';
+import { guardedApply, stateLimit } from './state-guard.js';
 import { plant } from './switches.js';
 
 /** A client request, wherever it came from; `origin` is set when a client waits for the reply. */
@@ -43,7 +45,10 @@ export interface ReplicaData {
   epoch: number;
   peers: string[];
   state: unknown;
-  clients: Record<string, ClientRecord>;
+  /** `app.size(state)`, kept so that every request need not measure the state before it (state-guard.ts). */
+  size: number;
+  /** Mutable, like `state` (client-table.ts). */
+  clients: ClientTable;
   /** Requests applied so far (the APPLIED of a `recovery` frame). */
   applied: number;
   /** Last checkpoint number sent or taken. */
@@ -69,6 +74,7 @@ export interface Step {
 }
 
 export function initialData(name: string, pid: number, app: App<any>, cluster: ClusterSettings): ReplicaData {
+  const state = app.initial();
   return {
     name,
     pid,
@@ -78,8 +84,9 @@ export function initialData(name: string, pid: number, app: App<any>, cluster: C
     role: null,
     epoch: 0,
     peers: [],
-    state: app.initial(),
-    clients: {},
+    state,
+    size: app.size(state),
+    clients: new ClientTable(tableBounds(cluster)),
     applied: 0,
     checkpoint: 0,
     held: [],
@@ -97,16 +104,6 @@ export function forget(d: ReplicaData): ReplicaData {
   return { ...initialData(d.name, d.pid, d.app, d.cluster), epoch: d.epoch, lfd: d.lfd };
 }
 
-export function clientEntries(d: ReplicaData): ClientEntry[] {
-  return Object.keys(d.clients)
-    .sort()
-    .map((client) => ({ client, ...d.clients[client]! }));
-}
-
-function clientTable(entries: ClientEntry[]): Record<string, ClientRecord> {
-  return Object.fromEntries(entries.map(({ client, ...record }) => [client, record]));
-}
-
 /** The frame that answers a client's request `num` with `result`. */
 export function answerFrame(server: string, req: { client: string; num: number }, result: Result): Frame {
   return result.failed
@@ -122,7 +119,7 @@ export function statusOf(d: ReplicaData, phase: Phase): ServerStatusFrame {
     role: d.role,
     phase,
     state: d.app.snapshot(d.state),
-    clients: clientEntries(d),
+    clients: d.clients.sorted(),
     checkpoint: d.checkpoint,
     epoch: d.epoch,
     pid: d.pid,
@@ -232,21 +229,25 @@ export function resendTo(d: ReplicaData, backup: string): Effect[] {
   return d.pending.filter((p) => p.waiting.includes(backup)).map((p) => updateFrame(d, p, backup));
 }
 
-function applyOne(d: ReplicaData, req: Request): Step {
+/**
+ * Applies a request the client table does not have (the one place that runs `apply`, for every
+ * path and mode) and records its result, between the lines that show the state before and after.
+ */
+export function applyEntry(d: ReplicaData, req: { client: string; num: number; body: string }): Step & { result: Result } {
   const ref = { client: req.client, server: d.name, num: req.num };
   const before = print({ event: 'server.before', name: d.name, state: d.app.show(d.state), request: ref });
-  const { state, ...outcome } = applyRequest(d.app, d.state, req.body);
+  const { state, size, ...outcome } = guardedApply(d.app, d.state, d.size, req.body, stateLimit(d.cluster));
   const result = resultOf(outcome);
-  const next: ReplicaData = {
-    ...d,
-    state,
-    applied: d.applied + 1,
-    clients: { ...d.clients, [req.client]: { num: req.num, ...result } },
-  };
+  d.clients.record(req.client, { num: req.num, ...result });
   const after = print({ event: 'server.after', name: d.name, state: d.app.show(state), request: ref });
-  const answered = respond(next, req, result);
+  return { data: { ...d, state, size }, effects: [before, after], result };
+}
+
+function applyOne(d: ReplicaData, req: Request): Step {
+  const applied = applyEntry({ ...d, applied: d.applied + 1 }, req);
+  const answered = respond(applied.data, req, applied.result);
   const acked = acknowledge(answered.data, req);
-  return { data: acked.data, effects: [before, after, ...answered.effects, ...acked.effects] };
+  return { data: acked.data, effects: [...applied.effects, ...answered.effects, ...acked.effects] };
 }
 
 /**
@@ -268,7 +269,7 @@ export function execute(d: ReplicaData, req: Request): Step {
     const acked = acknowledge(answered.data, req);
     return { data: acked.data, effects: [...noted, ...answered.effects, ...acked.effects, ...forwards(d, req)] };
   }
-  if (d.mode === 'active' && req.num > (d.clients[req.client]?.num ?? 0) + 1) {
+  if (d.mode === 'active' && req.num > (d.clients.get(req.client)?.num ?? 0) + 1) {
     return { data: { ...d, waiting: [...d.waiting, req] }, effects: forwards(d, req) };
   }
   const applied = applyOne(d, req);
@@ -278,7 +279,7 @@ export function execute(d: ReplicaData, req: Request): Step {
 /** Active order: a request that filled a gap may let the next ones of its client through. */
 function releaseWaiting(step: Step): Step {
   const { data } = step;
-  const ready = data.waiting.find((w) => w.num <= (data.clients[w.client]?.num ?? 0) + 1);
+  const ready = data.waiting.find((w) => w.num <= (data.clients.get(w.client)?.num ?? 0) + 1);
   if (!ready) return step;
   const next = execute({ ...data, waiting: data.waiting.filter((w) => w !== ready) }, ready);
   return releaseWaiting({ data: next.data, effects: [...step.effects, ...next.effects] });
@@ -316,7 +317,8 @@ export function hold(d: ReplicaData, req: Request): ReplicaData {
 
 /** A snapshot (checkpoint or recovery) replaces state and client table. */
 export function restore(d: ReplicaData, state: string, clients: ClientEntry[], applied: number): ReplicaData {
-  return { ...d, state: d.app.restore(state), clients: clientTable(clients), applied, waiting: [] };
+  const restored = d.app.restore(state);
+  return { ...d, state: restored, size: d.app.size(restored), clients: ClientTable.of(d.clients.bounds, clients), applied, waiting: [] };
 }
 
 function checkpointFrame(d: ReplicaData, to: string): Frame {
@@ -326,7 +328,7 @@ function checkpointFrame(d: ReplicaData, to: string): Frame {
     to,
     number: d.checkpoint,
     state: d.app.snapshot(d.state),
-    clients: clientEntries(d),
+    clients: d.clients.entries(),
     epoch: d.epoch,
   };
 }
@@ -351,7 +353,7 @@ export function recoveryFrame(d: ReplicaData, to: string): Frame {
     from: d.name,
     to,
     state: d.app.snapshot(d.state),
-    clients: clientEntries(d),
+    clients: d.clients.entries(),
     applied: d.applied,
     epoch: d.epoch,
   };

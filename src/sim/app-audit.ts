@@ -9,8 +9,9 @@
  *   `process.pid`) with the clock moved on (1 ms, then an hour); `Math.random` draws on. The two
  *   copies must agree.
  * - `snapshot-restore`: `restore(snapshot(s))` behaves like `s`: it snapshots back to the same
- *   text (and `restore` does not throw on it), and the request gives on it what it gives on the replica's own state (a field the snapshot
- *   drops, or a `Map` whose order `restore` changes, shows here).
+ *   text (and `restore` does not throw on it), and the request gives on it what it gives on the
+ *   replica's own state (a field the snapshot drops, or a `Map` whose order `restore` changes,
+ *   shows here), `size` included: a restored replica must measure its state as the others do.
  *
  * The copies' work is invisible to the run: only the replica's own apply changes its state. An
  * audit costs a few snapshots and restores of the whole state, so while the state is small every
@@ -29,21 +30,22 @@ export interface AuditHooks {
   fail(check: AppCheck, detail: string): void;
 }
 
-/** What a request did: its reply (or what it threw) and the state's snapshot after it. */
+/** What a request did: its reply (or what it threw), the state's snapshot after it and its `size` (which the state guard decides by). */
 interface Result {
   reply: string;
   failed: boolean;
   snapshot: string;
+  size: number;
 }
 
-const same = (a: Result, b: Result): boolean => a.reply === b.reply && a.failed === b.failed && a.snapshot === b.snapshot;
+const same = (a: Result, b: Result): boolean => a.reply === b.reply && a.failed === b.failed && a.snapshot === b.snapshot && a.size === b.size;
 
 /** Snapshot characters per request left unaudited after an audit. */
 export const AUDIT_SPACING = 2048;
 
 const CUT = 120;
 const cut = (text: string): string => (text.length > CUT ? `${text.slice(0, CUT - 3)}...` : text);
-const shown = (r: Result): string => `${r.failed ? 'failed with' : 'reply'} ${JSON.stringify(cut(r.reply))}, state ${cut(r.snapshot)}`;
+const shown = (r: Result): string => `${r.failed ? 'failed with' : 'reply'} ${JSON.stringify(cut(r.reply))}, state ${cut(r.snapshot)} (size ${r.size})`;
 
 export function auditedApp<S>(app: App<S>, hooks: AuditHooks): App<S> {
   let failed = false;
@@ -72,7 +74,7 @@ export function auditedApp<S>(app: App<S>, hooks: AuditHooks): App<S> {
     }
     return hooks.elsewhere(k, () => {
       const out = applyRequest(app, copy, request);
-      return { reply: out.reply, failed: out.failed, snapshot: app.snapshot(out.state) };
+      return { reply: out.reply, failed: out.failed, snapshot: app.snapshot(out.state), size: app.size(out.state) };
     });
   };
 
@@ -95,8 +97,8 @@ export function auditedApp<S>(app: App<S>, hooks: AuditHooks): App<S> {
     }
     if (again && third) {
       const own: Result = thrown
-        ? { reply: messageOf(thrown.err), failed: true, snapshot: app.snapshot(state) }
-        : { reply: String(result!.reply), failed: false, snapshot: app.snapshot(result!.state) };
+        ? { reply: messageOf(thrown.err), failed: true, snapshot: app.snapshot(state), size: app.size(state) }
+        : { reply: String(result!.reply), failed: false, snapshot: app.snapshot(result!.state), size: app.size(result!.state) };
       const on = `request ${JSON.stringify(cut(request))} on state ${cut(before)}`;
       if (!same(again, third)) {
         fail('deterministic', `${on}: in one process ${shown(again)}; in another, later, ${shown(third)}`);

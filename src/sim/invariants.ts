@@ -241,7 +241,7 @@ export class Checker implements Observer {
     const backup = ctx.mode === 'passive' && ctx.role === 'backup';
     for (const req of held) {
       if (backup && !req.update) continue;
-      const done = (ctx.clients[req.client]?.num ?? 0) >= req.num;
+      const done = (ctx.clients.get(req.client)?.num ?? 0) >= req.num;
       const waiting =
         ctx.waiting.some((w) => w.client === req.client && w.num === req.num) ||
         ctx.order.unordered.some((w) => w.client === req.client && w.num === req.num);
@@ -249,7 +249,7 @@ export class Checker implements Observer {
         const from = req.update ? `update from ${req.update.primary}` : req.origin ? 'request' : 'forward';
         this.violate(
           'recovery-complete',
-          `${proc.key} serves (${ctx.mode} ${ctx.role}, epoch ${ctx.epoch}) but lost ${req.client}:${req.num} (${from}) that it held: its table has ${req.client} at ${ctx.clients[req.client]?.num ?? 'none'}`,
+          `${proc.key} serves (${ctx.mode} ${ctx.role}, epoch ${ctx.epoch}) but lost ${req.client}:${req.num} (${from}) that it held: its table has ${req.client} at ${ctx.clients.get(req.client)?.num ?? 'none'}`,
           `held ${proc.key}`,
         );
         return;
@@ -340,10 +340,11 @@ export class Checker implements Observer {
       }
     }
 
-    // Agreement among the serving replicas: the app's snapshot (kv's is canonical) and the client table.
+    // Agreement among the serving replicas: the app's snapshot (kv's is canonical) and the client
+    // table, in its order too (which client the bounded table forgets next).
     const app = w.options.app;
     const shown = (c: ServerContext) =>
-      `${app.snapshot(c.state)} | ${Object.keys(c.clients).sort().map((k) => `${k}:${c.clients[k]!.num}:${c.clients[k]!.reply}`).join(' ')}`;
+      `${app.snapshot(c.state)} | ${c.clients.entries().map((e) => `${e.client}:${e.num}:${e.reply}`).join(' ')}`;
     if (contexts.length > 1) {
       const [first, ...rest] = contexts;
       const a = shown(first!.ctx);
@@ -391,11 +392,12 @@ function inSeconds(reason: string): string {
 
 /** Where two replicas differ, in a few words. */
 function diff(a: ServerContext, b: ServerContext, app: App<any>): string {
-  const clients = [...new Set([...Object.keys(a.clients), ...Object.keys(b.clients)])].sort();
-  const tables = clients
-    .filter((c) => a.clients[c]?.num !== b.clients[c]?.num || a.clients[c]?.reply !== b.clients[c]?.reply)
-    .map((c) => `${c} ${a.clients[c]?.num ?? '-'}/${b.clients[c]?.num ?? '-'}`);
+  const clients = [...new Set([...a.clients.entries(), ...b.clients.entries()].map((e) => e.client))].sort();
+  const differs = (c: string) => a.clients.get(c)?.num !== b.clients.get(c)?.num || a.clients.get(c)?.reply !== b.clients.get(c)?.reply;
+  const tables = clients.filter(differs).map((c) => `${c} ${a.clients.get(c)?.num ?? '-'}/${b.clients.get(c)?.num ?? '-'}`);
   if (tables.length > 0) return `client tables ${tables.join(', ')}`;
+  const order = (c: ServerContext) => c.clients.entries().map((e) => e.client).join(' ');
+  if (order(a) !== order(b)) return `client tables in another order: ${order(a)} / ${order(b)}`;
   if (a.state instanceof Map && b.state instanceof Map) {
     const ma = a.state as Map<string, unknown>;
     const mb = b.state as Map<string, unknown>;

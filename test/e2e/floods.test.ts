@@ -2,12 +2,15 @@
  * Floods a stranger can send without any role (issue 16): answers it never reads. A server whose
  * state is large is asked for its status 400 times on one connection that reads nothing back; it
  * stops reading that connection, closes it once the unread answers pass the bound, keeps its
- * memory bounded and answers everyone else.
+ * memory bounded and answers everyone else. And floods of requests that would grow what a
+ * checkpoint carries past `max_state_frame` (ever-new client names with large replies, or large
+ * entries): the client table forgets the oldest clients, the state guard refuses the entry that
+ * would not fit, and a relaunched backup still recovers.
  */
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { closeRawConns, connectRaw, killAllAndCheck, queryStatus, startRole, waitForLine, writeConfig } from '../support/processes.js';
+import { closeRawConns, connectRaw, isAlive, killAllAndCheck, launchedPid, queryStatus, startRole, until, waitForLine, writeConfig } from '../support/processes.js';
 
 /** Resident memory of a process, in MiB (Linux). */
 function rssMiB(pid: number): number {
@@ -91,5 +94,75 @@ describe('e2e: floods a stranger can send', function () {
     expect(rss).to.be.lessThan(400);
     const status = await queryStatus(port, 'S1', 10_000);
     expect([status.role, status.phase, status.state.length]).to.deep.equal(['primary', 'ready', 600_000]);
+  });
+
+  describe('requests that would grow a checkpoint past max_state_frame (8 MiB here)', () => {
+    const T = 20_000;
+    const BIG = 'x'.repeat(900_000);
+
+    /** A passive sync cluster of two: RM, LFD1 and LFD2 launching S1 (primary) and S2, GFD. */
+    async function passivePair(app: string) {
+      const cluster = await writeConfig({ servers: 2, cluster: { app, mode: 'passive', durability: 'sync', max_state_frame: 8 << 20 } });
+      const cfg = ['--config', cluster.file];
+      const rm = startRole(['rm', ...cfg]);
+      await waitForLine(rm, /RM: 0 members$/, T);
+      const lfds = [1, 2].map((i) => startRole(['lfd', '--name', `LFD${i}`, ...cfg]));
+      const pids = await Promise.all(lfds.map((lfd, i) => launchedPid(lfd, `S${i + 1}`, T)));
+      startRole(['gfd', ...cfg]);
+      await waitForLine(lfds[1]!, /S2 is ready \[passive\] \[backup\]/, T);
+      return { cluster, lfds, pids };
+    }
+
+    /** kill -9 of the backup; its LFD relaunches it and it must recover from S1's checkpoint. */
+    async function backupRecovers(run: Awaited<ReturnType<typeof passivePair>>) {
+      const since = run.lfds[1]!.lines.length;
+      process.kill(run.pids[1]!, 'SIGKILL');
+      await until(() => !isAlive(run.pids[1]!), T, () => 'S2 dead');
+      await waitForLine(run.lfds[1]!, /S2 is ready \[passive\] \[backup\]/, T, since);
+      const [s1, s2] = await Promise.all(run.cluster.servers.map((s) => queryStatus(s.port, s.name, T)));
+      expect([s1!.phase, s2!.phase]).to.deep.equal(['ready', 'ready']);
+      expect(s2!.state, 'S2 recovered S1\'s state').to.equal(s1!.state);
+      expect([...s2!.clients], 'and its client table').to.deep.equal([...s1!.clients]);
+      return s1!;
+    }
+
+    it('40 clients with new names and 900 KB replies: the table keeps the latest 2 MiB, a relaunched backup recovers, C1 is served', async () => {
+      const run = await passivePair('status');
+      const { port } = run.cluster.server('S1');
+      const flood = await connectRaw(port, 5000, 'flood');
+      for (let i = 1; i <= 40; i++) {
+        flood.sendText(`<F${i}, S1, 1, ${BIG}, request>`);
+        expect((await flood.nextFrame(T)).slice(0, 12)).to.equal(`<F${i}, S1, 1, `.slice(0, 12));
+      }
+      const rss = rssMiB(run.pids[0]!);
+      console.log(`      primary RSS after 36 MB of requests from 40 new clients: ${rss.toFixed(0)} MiB`);
+      expect(rss).to.be.lessThan(300);
+      const s1 = await backupRecovers(run);
+      // A quarter of max_state_frame holds two 900 KB replies: the latest two clients.
+      expect([...s1.clients.keys()]).to.deep.equal(['F39', 'F40']);
+      const c1 = await connectRaw(port, 5000, 'C1');
+      c1.sendText('<C1, S1, 1, after, request>');
+      expect(await c1.nextFrame(T)).to.equal('<C1, S1, 1, after, reply>');
+    });
+
+    it('900 KB log entries: the one that would pass 4 MiB of state is refused as failed, a relaunched backup recovers, small ones go on', async () => {
+      const run = await passivePair('log');
+      const { port } = run.cluster.server('S1');
+      const c1 = await connectRaw(port, 5000, 'C1');
+      const answers: string[] = [];
+      for (let n = 1; n <= 6; n++) {
+        c1.sendText(`<C1, S1, ${n}, ${BIG}, request>`);
+        answers.push(await c1.nextFrame(T));
+      }
+      const refused = '<C1, S1, 5, refused: the state would grow past 4194304 characters (half of max_state_frame), failed>';
+      expect(answers).to.deep.equal([1, 2, 3, 4].map((n) => `<C1, S1, ${n}, ${n}, reply>`).concat(refused, refused.replace(', 5,', ', 6,')));
+      // The resend of a refused number is answered from the client table: refused again, not applied.
+      c1.sendText(`<C1, S1, 6, ${BIG}, request>`);
+      expect(await c1.nextFrame(T)).to.equal(refused.replace(', 5,', ', 6,'));
+      const s1 = await backupRecovers(run);
+      expect(s1.state.split(';')).to.have.length(4);
+      c1.sendText('<C1, S1, 7, small, request>');
+      expect(await c1.nextFrame(T)).to.equal('<C1, S1, 7, 5, reply>');
+    });
   });
 });

@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import type { AnyActorRef } from 'xstate';
-import type { ClientRecord } from '../../src/core/exactly-once.js';
+import type { ClientRecord } from '../../src/core/client-table.js';
 import type { MemoryNetwork } from '../../src/transport/memory.js';
 import { describeBoth, Harness, MESSAGE, SERVERS, phaseOf, type ClientActor, type GfdActor, type LfdActor, type Role, type RmActor, type ServerActor } from './harness.js';
 
@@ -116,7 +116,7 @@ export interface ReplicaView {
 /** A server machine's log and client table (`context.state` is the log array with `app = log`). */
 export function viewOf(server: string, pid: number, role: Role<ServerActor>): ReplicaView {
   const c = role.actor.getSnapshot().context;
-  return { server, pid, log: [...(c.state as string[])], clients: { ...c.clients }, epoch: c.epoch };
+  return { server, pid, log: [...(c.state as string[])], clients: Object.fromEntries(c.clients.entries().map(({ client, ...r }) => [client, r])), epoch: c.epoch };
 }
 
 /** The running, ready replicas (launched through an LFD). */

@@ -131,7 +131,7 @@ describeMemory('failover: a passive primary killed between an update and its rep
       expect(answers(h, 'C1').some((a) => a.num === n), 'a reply from the killed primary').to.equal(false);
       for (const b of ['S2', 'S3']) {
         const table = h.current(b)!.role!.actor.getSnapshot().context.clients;
-        expect(table['C1']?.num === n, `${b} applied ${n}`).to.equal(!v.cut.includes(b));
+        expect(table.get('C1')?.num === n, `${b} applied ${n}`).to.equal(!v.cut.includes(b));
       }
       // The client resends the same number to the new primary and takes its answer.
       await h.until(() => answers(h, 'C1').some((a) => a.num === n), `the answer to ${n}`, 5000);

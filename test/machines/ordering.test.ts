@@ -69,7 +69,7 @@ describeMemory('ordering: the sequencer killed at each point of a request’s cy
         const reached = () => {
           const ctx = contextOf(h, 'S1');
           if (p.when === 'ordered') return ctx.order.log.find((e) => e.client === 'C1' && e.num >= next);
-          return (ctx.clients['C1']?.num ?? 0) >= next ? { num: ctx.clients['C1']!.num } : undefined;
+          return (ctx.clients.get('C1')?.num ?? 0) >= next ? { num: ctx.clients.get('C1')!.num } : undefined;
         };
         await h.until(() => reached() !== undefined, `S1 ${p.when} C1's next request`);
         const n = reached()!.num;

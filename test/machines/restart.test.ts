@@ -255,7 +255,7 @@ describeBoth('restart: the lease', (harness) => {
     const dropped = h.logged('server.phase', 'S1').at(-1)!;
     h.took(dropped.at - lastBeat(), h.timeoutMs, 'lease after the last heartbeat');
     const c = s1.actor.getSnapshot().context;
-    expect([c.mode, c.role, c.state, c.clients, c.peers]).to.deep.equal([null, null, [], {}, []]);
+    expect([c.mode, c.role, c.state, c.clients.entries(), c.peers]).to.deep.equal([null, null, [], [], []]);
     expect(await statusOf(h, 'S1')).to.match(/^<S1, -, -, booting, , , 0, \d+, \d+, status>$/);
     // The GFD deletes S1 (its lease has run out by then) and the RM promotes S2; clients go on.
     await h.until(() => membershipOf(cluster).primary === 'S2' && phaseOfServer(h, 'S2') === 'ready', 'S2 primary', 3000);
@@ -289,7 +289,7 @@ describeBoth('restart: the lease', (harness) => {
     // At once, before anything else: its lease had run out; role, state and clients are gone.
     expect(phaseOfServer(h, 'S1')).to.equal('booting');
     const c = s1.actor.getSnapshot().context;
-    expect([c.role, c.state, c.clients]).to.deep.equal([null, [], {}]);
+    expect([c.role, c.state, c.clients.entries()]).to.deep.equal([null, [], []]);
     await h.until(() => allBack(h, cluster.rm), 'S1 back as a backup', 5000);
     await moreAnswers(h, ['C1', 'C2'], 3);
     // Nothing it held was served: no reply from S1, nothing applied by it; it is S2's backup now.

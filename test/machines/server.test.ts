@@ -275,12 +275,23 @@ describeBoth('server', (harness, kind) => {
     const h = harness();
     const { lfd, client } = await boot(h);
     lfd.send('server', ready('S1', 'active', 'primary', 1, []));
-    client.send('srv', request('S1', 2, 'two'));
-    await h.pass(3 * h.freqMs);
-    expect(answers(client)).to.deep.equal([]);
     client.send('srv', request('S1', 1, 'one'));
-    await h.until(() => answers(client).length === 2, 'both replies');
-    expect(answers(client)).to.deep.equal(['<C1, S1, 1, one, reply>', '<C1, S1, 2, two, reply>']);
+    await h.until(() => answers(client).length === 1, 'the first reply');
+    client.send('srv', request('S1', 3, 'three'));
+    await h.pass(3 * h.freqMs);
+    expect(answers(client)).to.have.length(1);
+    client.send('srv', request('S1', 2, 'two'));
+    await h.until(() => answers(client).length === 3, 'all replies');
+    expect(answers(client)).to.deep.equal(['<C1, S1, 1, one, reply>', '<C1, S1, 2, two, reply>', '<C1, S1, 3, three, reply>']);
+  });
+
+  it('in active mode starts a client it does not know (new, or forgotten by the bounded table) at any number', async () => {
+    const h = harness();
+    const { lfd, client } = await boot(h);
+    lfd.send('server', ready('S1', 'active', 'primary', 1, []));
+    client.send('srv', request('S1', 7, 'seven'));
+    await h.until(() => answers(client).length === 1, 'the reply');
+    expect(answers(client)).to.deep.equal(['<C1, S1, 7, seven, reply>']);
   });
 
   it('drops peer frames of an older epoch and holds those of a newer one until its ready', async () => {

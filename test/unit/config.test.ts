@@ -54,6 +54,7 @@ describe('config', () => {
         maxFrame: 1048576,
         maxStateFrame: 67108864,
         maxConnections: 1024,
+        maxClients: 10000,
         tls: null,
         secret: null,
       });
@@ -168,7 +169,7 @@ describe('config', () => {
 
     it('unknown key', () => {
       refuse(`[cluster]\nheartbeat_frq = 1\n${BASE}`,
-        'cluster.ini: [cluster] heartbeat_frq: unknown key (expected one of: mode, heartbeat_freq, heartbeat_timeout, checkpoint_freq, durability, app, max_frame, max_state_frame, max_connections, secret, secret_file, tls_cert, tls_key, tls_ca)');
+        'cluster.ini: [cluster] heartbeat_frq: unknown key (expected one of: mode, heartbeat_freq, heartbeat_timeout, checkpoint_freq, durability, app, max_frame, max_state_frame, max_connections, max_clients, secret, secret_file, tls_cert, tls_key, tls_ca)');
       refuse(`${BASE}[server.S3]\nhost = h\nport = 1\npeer = 2\n`,
         'cluster.ini: [server.S3] peer: unknown key (expected one of: host, port, peer_host, peer_port)');
     });

@@ -25,6 +25,7 @@ const settings: ClusterSettings = {
   maxFrame: 1 << 20,
   maxStateFrame: 1 << 26,
   maxConnections: 1024,
+  maxClients: 10000,
   tls: null,
   secret: null,
 };
@@ -53,8 +54,9 @@ class Model {
   constructor(
     readonly names: string[],
     private readonly pick: () => number,
+    cluster: ClusterSettings = settings,
   ) {
-    for (const n of names) this.replicas.set(n, initialData(n, 1, logApp, settings));
+    for (const n of names) this.replicas.set(n, initialData(n, 1, logApp, cluster));
     this.assign();
     for (const c of CLIENTS) this.send(c, 1);
   }
@@ -146,7 +148,7 @@ class Model {
   /** What is wrong once nothing is in flight. */
   problems(): string[] {
     const out: string[] = [];
-    const views = [...this.replicas.values()].map((d) => ({ name: d.name, log: d.state as string[], clients: JSON.stringify(d.clients) }));
+    const views = [...this.replicas.values()].map((d) => ({ name: d.name, log: d.state as string[], clients: JSON.stringify(d.clients.entries()) }));
     for (const v of views.slice(1)) {
       if (v.log.join() !== views[0]!.log.join()) out.push(`${views[0]!.name} [${views[0]!.log}] and ${v.name} [${v.log}] differ`);
       if (v.clients !== views[0]!.clients) out.push(`client tables of ${views[0]!.name} and ${v.name} differ`);
@@ -162,8 +164,13 @@ class Model {
   }
 }
 
-function run(names: string[], seed: number, kills: { after: number; dropInFlight: boolean }[]): { deliveries: number; problems: string[] } {
-  const m = new Model(names, mulberry32(seed));
+function run(
+  names: string[],
+  seed: number,
+  kills: { after: number; dropInFlight: boolean }[],
+  cluster = settings,
+): { deliveries: number; problems: string[] } {
+  const m = new Model(names, mulberry32(seed), cluster);
   const pending = [...kills];
   const killNext = () => m.kill([...m.replicas.keys()].sort()[0]!, pending.shift()!.dropInFlight);
   for (let guard = 0; guard < 100_000; guard++) {
@@ -198,6 +205,24 @@ describe('ordering (active mode): exhaustive sequencer kills over the pure funct
       }
     }
     expect(runs).to.be.greaterThan(500);
+  });
+
+  it('with a client table of one client (each request forgets the other client), the sequencer killed at every point: the survivors still agree, table order included, and no client is stuck', () => {
+    const tiny = { ...settings, maxClients: 1 };
+    let runs = 0;
+    for (let seed = 1; seed <= 6; seed++) {
+      const total = run(['S1', 'S2', 'S3'], seed, [], tiny).deliveries;
+      for (let after = 0; after <= total; after++) {
+        for (const dropInFlight of [false, true]) {
+          // A resend of a forgotten client's request may be applied again (docs/protocol.md, "The client
+          // table"), on every replica alike; agreement and progress must hold regardless.
+          const problems = run(['S1', 'S2', 'S3'], seed, [{ after, dropInFlight }], tiny).problems.filter((p) => /differ|stuck|settle/.test(p));
+          expect(problems, `seed ${seed}, S1 killed after ${after} deliveries${dropInFlight ? ', its frames lost' : ''}`).to.deep.equal([]);
+          runs += 1;
+        }
+      }
+    }
+    expect(runs).to.be.greaterThan(200);
   });
 
   it('four replicas: the sequencer and then its successor killed at every pair of points', () => {

@@ -18,6 +18,7 @@ const PLANTED: [string, string, Invariant][] = [
   ['pid-reply', 'a reply naming process.pid', 'deterministic'],
   ['snapshot-drops-field', 'a snapshot that forgets the sale counter', 'snapshot-restore'],
   ['map-order', 'a restore that rebuilds the Map newest first', 'snapshot-restore'],
+  ['size-not-restored', 'a size counted beside the state, from 0 again after a restore', 'snapshot-restore'],
 ];
 
 describe('verify: planted bad apps are caught by the check that names them', function () {

@@ -29,6 +29,7 @@ export function configToIni(c: ClusterConfig, comment: string): string {
     `max_frame = ${k.maxFrame}`,
     `max_state_frame = ${k.maxStateFrame}`,
     `max_connections = ${k.maxConnections}`,
+    `max_clients = ${k.maxClients}`,
     ...(k.secret === null ? [] : [`secret = ${quoted(k.secret)}`]),
     ...(k.tls === null ? [] : [`tls_cert = ${quoted(k.tls.certFile)}`, `tls_key = ${quoted(k.tls.keyFile)}`, `tls_ca = ${quoted(k.tls.caFile)}`]),
     '',

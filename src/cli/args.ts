@@ -129,8 +129,9 @@ export function commonFlags(values: Record<string, string | boolean | undefined>
   };
 }
 
-export function configFrom(flags: CommonFlags): ClusterConfig {
-  return loadConfig({ path: flags.configPath, overrides: flags.overrides });
+/** The configuration, with the TLS files of `role` (its section header: `server.S1`, `rm`, …) where it has its own. */
+export function configFrom(flags: CommonFlags, role?: string): ClusterConfig {
+  return loadConfig({ path: flags.configPath, overrides: flags.overrides, ...(role !== undefined && { role }) });
 }
 
 /** The configured application, loaded and checked before anything starts (a bad module: exit 2). */

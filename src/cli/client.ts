@@ -39,7 +39,7 @@ export async function clientCommand(argv: string[]): Promise<number> {
   });
   const flags = commonFlags(values);
   if (flags.help) return void console.log(CLIENT_HELP), 0;
-  const config = configFrom(flags);
+  const config = configFrom(flags, `client.${values.name}`);
   // Clients are open-ended: a [client.NAME] section only gives a client its message and interval.
   const name = values.name;
   if (name === undefined) throw new UsageError('--name is required');

@@ -19,7 +19,7 @@ export async function lfdCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, { name: { type: 'string' }, 'no-launch': { type: 'boolean' } });
   const flags = commonFlags(values);
   if (flags.help) return void console.log(LFD_HELP), 0;
-  const config = configFrom(flags);
+  const config = configFrom(flags, `lfd.${values.name}`);
   const name = requireName(values.name, 'LFD', config.lfds.map((l) => l.name), config.source);
   // Checked here too: a module its servers cannot load would otherwise show only as relaunches.
   if (!values['no-launch']) await appOf(config);

@@ -14,7 +14,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, { name: { type: 'string' } });
   const flags = commonFlags(values);
   if (flags.help) return void console.log(SERVER_HELP), 0;
-  const config = configFrom(flags);
+  const config = configFrom(flags, `server.${values.name}`);
   const name = requireName(values.name, 'server', config.servers.map((s) => s.name), config.source);
   const app = await appOf(config);
   const print = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'server', name });

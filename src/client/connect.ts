@@ -78,7 +78,7 @@ export async function connect(options: ConnectOptions): Promise<Client> {
 
 async function configFor(options: ConnectOptions): Promise<ClusterConfig> {
   if (options.config !== undefined && options.rm !== undefined) throw new TypeError('connect: give config or rm, not both');
-  if (typeof options.config === 'string') return loadConfig({ path: options.config });
+  if (typeof options.config === 'string') return loadConfig({ path: options.config, role: `client.${options.name}` });
   if (options.config !== undefined) return options.config;
   if (options.rm === undefined) throw new TypeError('connect: give config (an ini file) or rm (HOST:PORT)');
   const rm = endpoint(options.rm);
@@ -94,6 +94,7 @@ async function configFor(options: ConnectOptions): Promise<ClusterConfig> {
     servers: directory.servers.map((s) => ({ name: s.server, host: s.host, port: s.port, peerHost: s.host, peerPort: 0 })),
     lfds: [],
     clients: [],
+    tlsOverrides: {},
   };
 }
 

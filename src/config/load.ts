@@ -29,6 +29,7 @@ import type {
   Endpoint,
   LfdConfig,
   ServerConfig,
+  TlsPaths,
 } from './types.js';
 import { resolveAppSpec } from '../app/load.js';
 import { DEFAULT_CONFIG_SOURCE, DEFAULT_CONFIG_TEXT } from './default.js';
@@ -69,11 +70,11 @@ const KEYS: Record<Kind, readonly string[]> = {
     'mode', 'heartbeat_freq', 'heartbeat_timeout', 'checkpoint_freq', 'durability', 'app',
     'max_frame', 'max_state_frame', 'max_connections', 'max_clients', 'secret', 'secret_file', 'tls_cert', 'tls_key', 'tls_ca',
   ],
-  rm: ['host', 'port'],
-  gfd: ['host', 'port'],
-  server: ['host', 'port', 'peer_host', 'peer_port'],
-  lfd: ['server'],
-  client: ['interval', 'message'],
+  rm: ['host', 'port', 'tls_cert', 'tls_key', 'tls_ca'],
+  gfd: ['host', 'port', 'tls_cert', 'tls_key', 'tls_ca'],
+  server: ['host', 'port', 'peer_host', 'peer_port', 'tls_cert', 'tls_key', 'tls_ca'],
+  lfd: ['server', 'tls_cert', 'tls_key', 'tls_ca'],
+  client: ['interval', 'message', 'tls_cert', 'tls_key', 'tls_ca'],
 };
 /** Sections that carry a name after a dot (`[server.S1]`); the others stand alone. */
 const NAMED = new Set<Kind>(['server', 'lfd', 'client']);
@@ -97,6 +98,11 @@ export interface LoadOptions {
   overrides?: ClusterOverrides;
   /** Where `./cluster.ini` and a relative `path` are looked up; defaults to `process.cwd()`. */
   cwd?: string;
+  /**
+   * The section of the role this process runs (`server.S1`, `lfd.LFD1`, `rm`, `gfd`, `client.C1`):
+   * its TLS paths, where given, replace `[cluster]`'s, and only that role's files are read.
+   */
+  role?: string;
 }
 
 /** SPEC §2: `--config FILE`, else `./cluster.ini` when present, else the embedded default. */
@@ -104,24 +110,26 @@ export function loadConfig(opts: LoadOptions = {}): ClusterConfig {
   const cwd = opts.cwd ?? process.cwd();
   if (opts.path !== undefined) {
     const file = resolve(cwd, opts.path);
-    return parseConfig(readText(file, opts.path), opts.path, opts.overrides, dirname(file));
+    return parseConfig(readText(file, opts.path), opts.path, opts.overrides, dirname(file), opts.role);
   }
   const local = resolve(cwd, 'cluster.ini');
-  if (isFile(local)) return parseConfig(readText(local, 'cluster.ini'), 'cluster.ini', opts.overrides, cwd);
-  return parseConfig(DEFAULT_CONFIG_TEXT, DEFAULT_CONFIG_SOURCE, opts.overrides, cwd);
+  if (isFile(local)) return parseConfig(readText(local, 'cluster.ini'), 'cluster.ini', opts.overrides, cwd, opts.role);
+  return parseConfig(DEFAULT_CONFIG_TEXT, DEFAULT_CONFIG_SOURCE, opts.overrides, cwd, opts.role);
 }
 
 /**
  * `source` names the file in error messages (and in `ClusterConfig.source`); `baseDir` is its
  * folder, against which a relative `app` path resolves.
  */
-export function parseConfig(text: string, source: string, overrides: ClusterOverrides = {}, baseDir = process.cwd()): ClusterConfig {
+export function parseConfig(text: string, source: string, overrides: ClusterOverrides = {}, baseDir = process.cwd(), role?: string): ClusterConfig {
   const sections = scan(text, source);
   const at = (s: Section, key?: string): string => where(source, s.header, key);
   const find = (kind: Kind): Section | undefined => sections.find((s) => s.kind === kind);
 
   const clusterSection = find('cluster');
   const cluster = readCluster(clusterSection, source, overrides, baseDir);
+  const tlsOverrides = readTlsOverrides(sections, clusterSection, at, baseDir);
+  cluster.tls = readTls(clusterSection, sections.find((s) => s.header === role), at, baseDir);
   const rm = readEndpoint(required(find('rm'), 'rm', source), at);
   const gfd = readEndpoint(required(find('gfd'), 'gfd', source), at);
 
@@ -159,6 +167,7 @@ export function parseConfig(text: string, source: string, overrides: ClusterOver
     servers: servers.sort(byName),
     lfds: lfds.sort(byName),
     clients: clients.sort(byName),
+    tlsOverrides,
   };
 }
 
@@ -346,14 +355,34 @@ function checkSecret(secret: string, at: string): string {
 
 const TLS_KEYS = ['tls_cert', 'tls_key', 'tls_ca'] as const;
 
-/** All three TLS files or none. */
-function readTls(v: Map<string, string>, at: (key: string) => string, baseDir: string): TlsFiles | null {
+const TLS_PATH_OF = { tls_cert: 'cert', tls_key: 'key', tls_ca: 'ca' } as const;
+
+/**
+ * The TLS files of the loading role: `[cluster]` has all three or none (TLS is on for every
+ * connection or for none); the role's own section may replace any of them. Only these are read.
+ */
+function readTls(cluster: Section | undefined, own: Section | undefined, at: (s: Section, key?: string) => string, baseDir: string): TlsFiles | null {
+  const v = cluster?.values ?? new Map<string, string>();
   const given = TLS_KEYS.filter((k) => v.has(k));
   if (given.length === 0) return null;
   const missing = TLS_KEYS.filter((k) => !v.has(k));
-  if (missing.length > 0) throw new ConfigError(`${at(given[0]!)}: TLS needs tls_cert, tls_key and tls_ca (no ${missing.join(', ')})`);
-  const path = (key: (typeof TLS_KEYS)[number]) => resolve(baseDir, v.get(key)!);
-  return loadTlsFiles({ cert: path('tls_cert'), key: path('tls_key'), ca: path('tls_ca') }, (which) => at(`tls_${which}`));
+  if (missing.length > 0) throw new ConfigError(`${at(cluster!, given[0]!)}: TLS needs tls_cert, tls_key and tls_ca (no ${missing.join(', ')})`);
+  const from = (key: (typeof TLS_KEYS)[number]): Section => (own?.values.has(key) ? own : cluster!);
+  const path = (key: (typeof TLS_KEYS)[number]) => resolve(baseDir, from(key).values.get(key)!);
+  return loadTlsFiles({ cert: path('tls_cert'), key: path('tls_key'), ca: path('tls_ca') }, (which) => at(from(`tls_${which}`), `tls_${which}`));
+}
+
+/** Every role section's own TLS paths, absolute; only with TLS on in `[cluster]`. */
+function readTlsOverrides(sections: Section[], cluster: Section | undefined, at: (s: Section, key?: string) => string, baseDir: string): Record<string, TlsPaths> {
+  const out: Record<string, TlsPaths> = {};
+  for (const s of sections) {
+    if (s === cluster) continue;
+    const given = TLS_KEYS.filter((k) => s.values.has(k));
+    if (given.length === 0) continue;
+    if (!cluster?.values.has('tls_cert')) throw new ConfigError(`${at(s, given[0]!)}: TLS is off ([cluster] has no tls_cert, tls_key, tls_ca)`);
+    out[s.header] = Object.fromEntries(given.map((k) => [TLS_PATH_OF[k], resolve(baseDir, s.values.get(k)!)]));
+  }
+  return out;
 }
 
 /** The PEM files of mutual TLS, read and checked (the key readable by its owner only); `at` names each in errors. */
@@ -461,7 +490,7 @@ function readCluster(s: Section | undefined, source: string, o: ClusterOverrides
     maxConnections: get('max_connections', DEFAULT_SETTINGS.maxConnections, (r, a) => integer(r, 1, 1_000_000, a)),
     maxClients: get('max_clients', DEFAULT_SETTINGS.maxClients, (r, a) => integer(r, 1, 10_000_000, a)),
     secret: get('secret', DEFAULT_SETTINGS.secret, (r, a) => (r === '' ? null : checkSecret(r, a))),
-    tls: readTls(v, at, baseDir),
+    tls: null, // parseConfig reads it, for the loading role
   };
   const file = v.get('secret_file');
   if (file !== undefined && file !== '') {

@@ -54,9 +54,19 @@ export interface ClusterSettings {
   maxConnections: number;
   /** Clients the client table keeps at most (`max_clients`; src/core/client-table.ts). */
   maxClients: number;
-  /** Mutual TLS on every connection (`tls_cert`, `tls_key`, `tls_ca`), or null: plain TCP. */
+  /**
+   * Mutual TLS on every connection (`tls_cert`, `tls_key`, `tls_ca`), or null: plain TCP. The files
+   * of the role the configuration was loaded for (`LoadOptions.role`): its section's, else `[cluster]`'s.
+   */
   tls: TlsFiles | null;
   secret: string | null;
+}
+
+/** A section's own TLS paths (absolute), overriding `[cluster]`'s for the process of that role. */
+export interface TlsPaths {
+  cert?: string;
+  key?: string;
+  ca?: string;
 }
 
 export interface ClusterConfig {
@@ -71,6 +81,11 @@ export interface ClusterConfig {
   servers: ServerConfig[];
   lfds: LfdConfig[];
   clients: ClientConfig[];
+  /**
+   * Per-role TLS paths by section header (`rm`, `gfd`, `server.S1`, `lfd.LFD1`, `client.C1`), for
+   * hosts where the files lie elsewhere; `cluster.tls` already holds the loading role's.
+   */
+  tlsOverrides: Record<string, TlsPaths>;
 }
 
 /** Command-line overrides of `[cluster]` (SPEC §2), already parsed. */

@@ -33,6 +33,11 @@ export interface SessionOptions {
   auth?: Auth | null;
   /** A listener: the names each role may say hello under (the configuration's); absent, any. */
   names?: Partial<Record<RoleKind, readonly string[]>>;
+  /**
+   * Over mutual TLS, the names the other side's certificate vouches for: its hello (or the
+   * listener's challenge) must name one of them. Null or absent: no certificate to check.
+   */
+  certNames?: readonly string[] | null;
 }
 
 export interface SessionStep {
@@ -159,6 +164,8 @@ export class LinkSession {
     if (this.port !== null && names !== undefined && !names.includes(hello.name)) {
       return this.fail(step, `no ${hello.role} named ${hello.name} in the configuration (${names.join(', ') || 'none'})`);
     }
+    const unvouched = this.unvouched(hello.name);
+    if (unvouched !== null) return this.fail(step, unvouched);
     const auth = this.opts.auth;
     if (auth && this.target !== null) {
       // A listener that does not prove itself could be anyone on its address.
@@ -190,6 +197,8 @@ export class LinkSession {
     if (!auth) return this.fail(step, `authentication failed: the ${this.target} asks for the cluster's secret, and none is set`);
     if (f.version !== PROTOCOL_VERSION) return this.fail(step, `protocol version ${f.version} not supported`);
     if (f.role !== this.target) return this.fail(step, `authentication failed: challenge from a ${f.role}, expected a ${this.target}`);
+    const unvouched = this.unvouched(f.name);
+    if (unvouched !== null) return this.fail(step, unvouched);
     const h: Handshake = { connector: this.opts.self, listener: { name: f.name, role: f.role }, connectorNonce: auth.nonce(), listenerNonce: f.nonce, version: f.version };
     this.proving = h;
     this.refusedInARow = 0;
@@ -213,6 +222,13 @@ export class LinkSession {
     if (h === null || this.currentPeer !== null || f.name !== h.listener.name) return this.refuse(step, `frame 'proved' not expected on this link`);
     if (!proofHolds(this.opts.auth!.secret, 'listener', h, f.proof)) return this.fail(step, `authentication failed: ${h.listener.role} ${h.listener.name} did not prove the cluster's secret`);
     this.accept(step, h.listener);
+  }
+
+  /** Why the other side's certificate does not let it be `name`, or null when it does (or there is none). */
+  private unvouched(name: string): string | null {
+    const vouched = this.opts.certNames;
+    if (vouched === null || vouched === undefined || vouched.includes(name)) return null;
+    return `the certificate does not name ${name} (it names ${vouched.length > 0 ? vouched.join(', ') : 'no steadfast role'})`;
   }
 
   /** A hello or an authentication that cannot go on: one error frame, and the link closes. */

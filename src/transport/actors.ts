@@ -138,7 +138,14 @@ function runListener(driver: Driver, input: ListenerInput, sendBack: SendBack, r
       return;
     }
     const link = `L${++next}`;
-    const session = new LinkSession({ self: input.self, side: { port: input.kind }, limits: input.limits, auth: authOf(driver, input.secret), names: input.names });
+    const session = new LinkSession({
+      self: input.self,
+      side: { port: input.kind },
+      limits: input.limits,
+      auth: authOf(driver, input.secret),
+      names: input.names,
+      certNames: conn.certNames ?? null,
+    });
     const origin = (): Origin => ({ via: input.id, link, peer: session.peer });
     links.set(link, { conn, session });
     let stall: ReturnType<typeof setTimeout> | undefined;
@@ -276,7 +283,7 @@ function openLink(driver: Driver, input: LinkInput, link: string, sendBack: Send
   };
 
   const connected = (c: Conn): void => {
-    const session = new LinkSession({ self: input.self, side: { target: input.target }, limits: input.limits, auth: authOf(driver, input.secret) });
+    const session = new LinkSession({ self: input.self, side: { target: input.target }, limits: input.limits, auth: authOf(driver, input.secret), certNames: c.certNames ?? null });
     const origin = (): Origin => ({ via: input.id, link, peer: session.peer });
     // A link counts as established (backoff reset) once the listener took it: at the hello answer
     // for a link that says hello, at connect otherwise. A listener that closes every new connection

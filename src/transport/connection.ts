@@ -12,6 +12,11 @@ export interface Conn {
   /** True once closed, from either side. */
   readonly closed: boolean;
   /**
+   * Over mutual TLS, the names the peer's certificate lets it say hello under (its `steadfast:NAME`
+   * URI subject alternative names, src/transport/cert-names.ts); null without TLS.
+   */
+  readonly certNames?: readonly string[] | null;
+  /**
    * Queue text (sent as UTF-8). Ignored once closed. A transport that gathers a turn's writes may
    * keep only the last of those with the same `coalesce` key (see `TransportCommand`).
    */

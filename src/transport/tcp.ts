@@ -16,6 +16,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { clearTimeout as realClearTimeout, setImmediate as realSetImmediate, setTimeout as realSetTimeout } from 'node:timers';
 import { makeTransport } from './actors.js';
+import { certNamesOf } from './cert-names.js';
 import { BaseConn, type Driver } from './connection.js';
 import type { Transport } from './types.js';
 
@@ -57,6 +58,7 @@ export function describeError(err: unknown): string {
 
 class SocketConn extends BaseConn {
   readonly remote: string;
+  readonly certNames: readonly string[] | null;
   private error: string | null = null;
   /** Frames written this turn, not yet handed to the socket. */
   private queued: string[] = [];
@@ -71,6 +73,8 @@ class SocketConn extends BaseConn {
   constructor(private readonly socket: net.Socket) {
     super();
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    // A TLS socket reaches here only once its handshake checked the peer's certificate against the CA.
+    this.certNames = socket instanceof tls.TLSSocket ? certNamesOf(socket) : null;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.received(chunk));
     socket.on('drain', () => socket.resume());

@@ -1,10 +1,11 @@
 /**
  * Mutual TLS (`tls_cert`, `tls_key`, `tls_ca`): the scenario passes on a cluster whose every
  * connection is TLS with certificates made by openssl here; a client without a certificate, or
- * with one another CA signed, gets nothing from a server.
+ * with one another CA signed, gets nothing from a server; a certificate the CA signed says hello
+ * only as the roles it names.
  */
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { connect } from '../../src/client/index.js';
@@ -68,6 +69,31 @@ describe('e2e: mutual TLS', function () {
     expect(bare).to.equal(false);
   });
 
+  it('a certificate the CA signed says hello only as a role it names; a client\'s, naming none, still sends requests', async () => {
+    const cluster = await writeConfig({ servers: 1, cluster: { ...tlsKeys(), heartbeat_timeout: 3 } });
+    const server = startRole(['server', '--name', 'S1', '--config', cluster.file]);
+    await waitForLine(server, /S1 started on /);
+    const { port, peerPort } = cluster.server('S1');
+    const pem = (f: string) => readFileSync(f, 'utf8');
+    /** S1's first answer to `text` on a port over TLS with the given certificate (or what came before a close or 5 s). */
+    const exchange = (at: number, cert: string, key: string, text: string) =>
+      new Promise<string>((resolve) => {
+        let got = '';
+        const s = tls.connect({ host: '127.0.0.1', port: at, cert: pem(cert), key: pem(key), ca: pem(certs.ca) }, () => s.write(text));
+        const done = () => (clearTimeout(timer), s.destroy(), resolve(got));
+        const timer = setTimeout(done, 5000);
+        s.on('data', (d) => ((got += d.toString()), got.includes('>') && done()));
+        s.on('error', () => {});
+        s.on('close', done);
+      });
+    expect(await exchange(peerPort, certs.clientCert, certs.clientKey, '<LFD1, lfd, 1, hello><LFD1, S1, 1, heartbeat>')).to.equal(
+      '<S1, the certificate does not name LFD1 (it names no steadfast role), error>',
+    );
+    expect(await exchange(peerPort, certs.cert, certs.key, '<LFD1, lfd, 1, hello>')).to.equal('<S1, server, 1, hello>');
+    expect(await exchange(port, certs.clientCert, certs.clientKey, '<ops, S1, status>')).to.match(/^<S1, -, -, booting, /);
+    await waitForLine(server, /the certificate does not name LFD1/);
+  });
+
   it('the client library, given only the RM address and the PEM files, works over TLS', async () => {
     const cluster = await writeConfig({ servers: 1, cluster: { ...tlsKeys(), heartbeat_timeout: 3 } });
     const cfg = ['--config', cluster.file];
@@ -87,6 +113,15 @@ describe('e2e: mutual TLS', function () {
       (err: Error) => err,
     );
     expect(refused).to.be.instanceOf(Error);
+  });
+
+  it('per-role paths: S2 and LFD2 present their own certificate (naming them), the others [cluster]\'s (not naming them); the scenario passes', async () => {
+    const cluster = await writeConfig({ servers: 3, cluster: { tls_cert: certs.restCert, tls_key: certs.restKey, tls_ca: certs.ca }, clients: { C1: {}, C2: {}, C3: {} } });
+    const own = `tls_cert = ${certs.pairCert}\ntls_key = ${certs.pairKey}\n`;
+    writeFileSync(cluster.file, readFileSync(cluster.file, 'utf8').replace('[server.S2]\n', `[server.S2]\n${own}`).replace('[lfd.LFD2]\n', `[lfd.LFD2]\n${own}`));
+    const run = startSteadfast(['scenario', 'passive', '--config', cluster.file]);
+    const exit = await run.ended(60_000);
+    expect(exit, `exit of the scenario\n${run.tail(60)}`).to.deep.equal({ code: 0, signal: null });
   });
 
   for (const mode of ['passive', 'active'] as const) {

@@ -393,6 +393,11 @@ export class RawConn {
   private cursor = 0;
   private readonly waiters = new Set<() => void>();
 
+  /** The frames so far for an error message, each cut to 200 characters (a checkpoint may be megabytes). */
+  private shownFrames(): string {
+    return JSON.stringify(this.frames.map((f) => (f.length > 200 ? `${f.slice(0, 150)}…(${f.length} characters)` : f)));
+  }
+
   constructor(
     readonly socket: net.Socket,
     readonly label: string,
@@ -466,12 +471,12 @@ export class RawConn {
         } else if (this.closed && what !== 'the connection to close') {
           clearTimeout(timer);
           this.waiters.delete(check);
-          reject(new Error(`${this.label}: closed while waiting for ${what}; frames so far: ${JSON.stringify(this.frames)}`));
+          reject(new Error(`${this.label}: closed while waiting for ${what}; frames so far: ${this.shownFrames()}`));
         }
       };
       const timer = setTimeout(() => {
         this.waiters.delete(check);
-        reject(new Error(`${this.label}: waited ${timeoutMs} ms for ${what} in vain; frames so far: ${JSON.stringify(this.frames)}`));
+        reject(new Error(`${this.label}: waited ${timeoutMs} ms for ${what} in vain; frames so far: ${this.shownFrames()}`));
       }, timeoutMs);
       this.waiters.add(check);
       check();

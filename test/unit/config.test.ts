@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
+import { configToIni } from '../../src/cli/cluster/ini.js';
 import { DEFAULT_CONFIG_SOURCE, DEFAULT_CONFIG_TEXT } from '../../src/config/default.js';
 import {
   ConfigError,
@@ -151,6 +152,36 @@ describe('config', () => {
       }
     });
 
+    it('lets a role\'s section replace [cluster]\'s TLS paths for that role, and reads only the loading role\'s files', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'steadfast-tls-conf-'));
+      try {
+        const pem = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n';
+        for (const f of ['cert.pem', 'ca.pem', 's2.pem']) writeFileSync(join(dir, f), pem.replace('AAAA', f));
+        for (const f of ['key.pem', 's2.key']) writeFileSync(join(dir, f), pem.replace(/CERTIFICATE/g, 'PRIVATE KEY'), { mode: 0o600 });
+        // S1's own key lies on another host: only S1 reads it.
+        const text = `[cluster]\ntls_cert = cert.pem\ntls_key = key.pem\ntls_ca = ca.pem\n${BASE}`
+          .replace('[server.S2]\n', '[server.S2]\ntls_cert = s2.pem\ntls_key = s2.key\n')
+          .replace('[server.S1]\n', '[server.S1]\ntls_key = /elsewhere/s1.key\n');
+        const s2 = parseConfig(text, 'x.ini', {}, dir, 'server.S2');
+        expect([s2.cluster.tls!.certFile, s2.cluster.tls!.keyFile, s2.cluster.tls!.caFile]).to.deep.equal(['s2.pem', 's2.key', 'ca.pem'].map((f) => join(dir, f)));
+        expect(s2.cluster.tls!.cert).to.include('s2.pem');
+        const rm = parseConfig(text, 'x.ini', {}, dir, 'rm');
+        expect(rm.cluster.tls!.certFile).to.equal(join(dir, 'cert.pem'));
+        expect(rm.tlsOverrides).to.deep.equal({ 'server.S1': { key: '/elsewhere/s1.key' }, 'server.S2': { cert: join(dir, 's2.pem'), key: join(dir, 's2.key') } });
+        expect(() => parseConfig(text, 'x.ini', {}, dir, 'server.S1')).to.throw(ConfigError, /^x\.ini: \[server\.S1\] tls_key: cannot read \/elsewhere\/s1\.key/);
+        // The ini that scenario, chaos and cluster write keeps them.
+        const again = parseConfig(configToIni(rm, 'again'), 'y.ini', {}, dir, 'server.S2');
+        expect(again.tlsOverrides).to.deep.equal(rm.tlsOverrides);
+        expect(again.cluster.tls!.keyFile).to.equal(join(dir, 's2.key'));
+        expect(() => parseConfig(BASE.replace('[server.S2]\n', '[server.S2]\ntls_cert = s2.pem\n'), 'x.ini', {}, dir)).to.throw(
+          ConfigError,
+          'x.ini: [server.S2] tls_cert: TLS is off ([cluster] has no tls_cert, tls_key, tls_ca)',
+        );
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it('keeps true/false as strings, unlike ini.parse', () => {
       const c = parseConfig(`${BASE}[client.C1]\nmessage = true`, 'x.ini');
       expect(c.clients[0]?.message).to.equal('true');
@@ -171,7 +202,7 @@ describe('config', () => {
       refuse(`[cluster]\nheartbeat_frq = 1\n${BASE}`,
         'cluster.ini: [cluster] heartbeat_frq: unknown key (expected one of: mode, heartbeat_freq, heartbeat_timeout, checkpoint_freq, durability, app, max_frame, max_state_frame, max_connections, max_clients, secret, secret_file, tls_cert, tls_key, tls_ca)');
       refuse(`${BASE}[server.S3]\nhost = h\nport = 1\npeer = 2\n`,
-        'cluster.ini: [server.S3] peer: unknown key (expected one of: host, port, peer_host, peer_port)');
+        'cluster.ini: [server.S3] peer: unknown key (expected one of: host, port, peer_host, peer_port, tls_cert, tls_key, tls_ca)');
     });
 
     it('duplicate section (ini.parse would merge it)', () => {

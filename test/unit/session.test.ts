@@ -63,6 +63,26 @@ describe('LinkSession', () => {
       expect(s.peer).to.equal(null);
     });
 
+    it('over TLS, a hello must name a role the other side\'s certificate names, on either side', () => {
+      const vouched = new LinkSession({ self: S1, side: { port: 'server-peer' }, limits, certNames: ['LFD1', 'S1'] });
+      expect(vouched.receive('<LFD1, lfd, 1, hello>').hello).to.deep.equal(LFD1);
+      const client = new LinkSession({ self: S1, side: { port: 'server-peer' }, limits, certNames: [] });
+      expect(client.receive('<LFD1, lfd, 1, hello>')).to.deep.equal({
+        frames: [],
+        replies: [error('the certificate does not name LFD1 (it names no steadfast role)')],
+        refused: ['the certificate does not name LFD1 (it names no steadfast role)'],
+        hello: null,
+        close: true,
+      });
+      const other = new LinkSession({ self: S1, side: { port: 'server-peer' }, limits, certNames: ['LFD2', 'S2'] });
+      expect(other.receive('<LFD1, lfd, 1, hello>').refused).to.deep.equal(['the certificate does not name LFD1 (it names LFD2, S2)']);
+      // The connecting side checks the listener's answer (or its challenge, with a secret) alike.
+      const link = new LinkSession({ self: LFD1, side: { target: 'server' }, limits, certNames: ['S2'] });
+      expect(link.receive(encodeFrame(helloFrame(S1)))).to.include({ hello: null, close: true });
+      const proving = new LinkSession({ self: LFD1, side: { target: 'server' }, limits, certNames: ['S2'], auth: { secret: 's'.repeat(16), nonce: () => '0'.repeat(32) } });
+      expect(proving.receive(`<S1, server, 1, ${'1'.repeat(32)}, challenge>`).refused).to.deep.equal(['the certificate does not name S1 (it names S2)']);
+    });
+
     it('helloFrame speaks protocol version 1', () => {
       expect(helloFrame(LFD1)).to.deep.equal({ kind: 'hello', name: 'LFD1', role: 'lfd', version: 1 });
       expect(encodeFrame(helloFrame(LFD1))).to.equal('<LFD1, lfd, 1, hello>');

@@ -15,6 +15,15 @@ function quoted(s: string): string {
   return JSON.stringify(s);
 }
 
+/** Each section's own TLS paths, right below its header. */
+function withTlsOverrides(lines: string[], overrides: ClusterConfig['tlsOverrides']): string[] {
+  return lines.flatMap((line) => {
+    const own = overrides[line.slice(1, -1)];
+    if (!line.startsWith('[') || own === undefined) return [line];
+    return [line, ...(['cert', 'key', 'ca'] as const).flatMap((k) => (own[k] === undefined ? [] : [`tls_${k} = ${quoted(own[k])}`]))];
+  });
+}
+
 export function configToIni(c: ClusterConfig, comment: string): string {
   const k = c.cluster;
   const lines = [
@@ -48,5 +57,5 @@ export function configToIni(c: ClusterConfig, comment: string): string {
   }
   for (const l of c.lfds) lines.push('', `[lfd.${l.name}]`, `server = ${l.server}`);
   for (const cl of c.clients) lines.push('', `[client.${cl.name}]`, `interval = ${seconds(cl.intervalMs)}`, `message = ${quoted(cl.message)}`);
-  return lines.join('\n') + '\n';
+  return withTlsOverrides(lines, c.tlsOverrides).join('\n') + '\n';
 }

@@ -6,6 +6,12 @@
  * stranger's hello getting a server killed by its own LFD, so the docs' warning stays true.
  */
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import tls from 'node:tls';
+import { queryRm, queryServer } from '../../src/transport/query.js';
+import type { TlsOptions } from '../../src/transport/tcp.js';
+import { haveOpenssl, makeCertificates, removeCertificates } from '../support/tls.js';
 import {
   closeRawConns,
   connectRaw,
@@ -68,8 +74,8 @@ interface Running {
   lfds: Role[];
 }
 
-async function startCluster(secret: string | null): Promise<Running> {
-  const cluster = await writeConfig({ cluster: { mode: 'passive', durability: 'sync', heartbeat_timeout: 1, ...(secret ? { secret } : {}) } });
+async function startCluster(secret: string | null, keys: Record<string, string> = {}): Promise<Running> {
+  const cluster = await writeConfig({ cluster: { mode: 'passive', durability: 'sync', heartbeat_timeout: 1, ...(secret ? { secret } : {}), ...keys } });
   const cfg = ['--config', cluster.file];
   const rm = startRole(['rm', ...cfg]);
   await waitForLine(rm, /RM: 0 members$/, T);
@@ -90,6 +96,29 @@ async function picture(run: Running): Promise<string[]> {
   const rmStatus = await rm.nextFrame();
   rm.close();
   return [rmStatus, ...servers.map((s) => `${s.server} pid ${s.pid} ${s.role} epoch ${s.epoch} ${s.phase} state ${s.state}`)];
+}
+
+/** The same over mutual TLS, asked with a certificate of the cluster. */
+async function tlsPicture(run: Running, own: TlsOptions): Promise<string[]> {
+  const servers = await Promise.all(run.cluster.servers.map((s) => queryServer('127.0.0.1', s.port, s.name, 5000, own)));
+  const rm = await queryRm('127.0.0.1', run.cluster.rmPort, 5000, own);
+  return [JSON.stringify(rm), ...servers.map((s) => `${s.server} pid ${s.pid} ${s.role} epoch ${s.epoch} ${s.phase} state ${s.state}`)];
+}
+
+/**
+ * Sends `text` on one connection (plain TCP, or TLS with `secure`) and gives what came back before
+ * the first frame's end, the close, or 3 s: a stranger's connection may fail its handshake at once.
+ */
+function attempt(port: number, text: string, secure: tls.ConnectionOptions | null): Promise<string> {
+  return new Promise((resolve) => {
+    let got = '';
+    const socket = secure ? tls.connect({ host: '127.0.0.1', port, ...secure }, () => socket.write(text)) : net.connect({ host: '127.0.0.1', port }, () => socket.write(text));
+    const done = () => (clearTimeout(timer), socket.destroy(), resolve(got));
+    const timer = setTimeout(done, 3000);
+    socket.on('data', (d) => ((got += d.toString('latin1')), got.includes('>') && done()));
+    socket.on('error', done);
+    socket.on('close', done);
+  });
 }
 
 async function raw(port: number, text: string, label: string): Promise<RawConn> {
@@ -168,6 +197,50 @@ describe('e2e: attacks from the wire against a running cluster', function () {
     const client = await connectRaw(cluster.servers[0]!.port, 5000, 'C1');
     client.sendText('<C1, S1, 1, still here, request>');
     expect(await client.nextFrame()).to.equal('<C1, S1, 1, still here, reply>');
+  });
+
+  it('with TLS: every kind of frame over plain TCP, with a stranger CA\'s certificate, or with a client certificate claiming each role, at every listener, changes nothing', async function () {
+    if (!haveOpenssl()) {
+      if (process.env.CI) throw new Error('openssl is missing (.ci/run installs it)');
+      console.log('      skipped: openssl is not installed');
+      this.skip();
+    }
+    const certs = makeCertificates();
+    try {
+      const pem = (f: string) => readFileSync(f, 'utf8');
+      const own = { cert: pem(certs.cert), key: pem(certs.key), ca: pem(certs.ca) };
+      const run = await startCluster(null, { tls_cert: certs.cert, tls_key: certs.key, tls_ca: certs.ca });
+      const { cluster } = run;
+      const before = await tlsPicture(run, own);
+      const ports = [cluster.rmPort, cluster.gfdPort, ...cluster.servers.flatMap((s) => [s.port, s.peerPort])];
+      const ways: [string, tls.ConnectionOptions | null][] = [
+        ['plain TCP', null],
+        ['a stranger CA\'s certificate', { cert: pem(certs.strangerCert), key: pem(certs.strangerKey), ca: own.ca }],
+        ['a client certificate (no role named)', { cert: pem(certs.clientCert), key: pem(certs.clientKey), ca: own.ca }],
+      ];
+      const batches = Array.from({ length: Math.ceil(FORGED.length / 9) }, (_, i) => FORGED.slice(9 * i, 9 * i + 9).join(''));
+      const claimsAnswered: string[] = [];
+      let connections = 0;
+      for (const port of ports) {
+        for (const [way, secure] of ways) {
+          for (const claim of ['', ...CLAIMS]) {
+            const answers = await Promise.all(batches.map((batch) => attempt(port, claim + batch, secure)));
+            connections += answers.length;
+            // Without the CA's certificate nothing at all comes back; with the client's, no claim is taken.
+            if (way !== ways[2]![0]) expect(answers, `${way} at ${port}`).to.deep.equal(answers.map(() => ''));
+            else if (claim !== '') claimsAnswered.push(...answers.filter((a) => !/^<\w+, (the certificate does not name|role '\w+' may not say hello|frame 'hello' not allowed)/.test(a)));
+          }
+        }
+      }
+      expect(connections).to.equal(ports.length * ways.length * (1 + CLAIMS.length) * batches.length);
+      expect(claimsAnswered, 'claims a client certificate got anything but a refusal for').to.deep.equal([]);
+      await new Promise((r) => setTimeout(r, 3000));
+      expect(await tlsPicture(run, own)).to.deep.equal(before);
+      const answer = await attempt(cluster.servers[0]!.port, '<C1, S1, 1, still here, request>', { cert: pem(certs.clientCert), key: pem(certs.clientKey), ca: own.ca });
+      expect(answer).to.equal('<C1, S1, 1, still here, reply>');
+    } finally {
+      removeCertificates(certs);
+    }
   });
 
   it("without a secret: a hello is taken at its word, so a stranger under LFD3's name gets S3 killed", async () => {

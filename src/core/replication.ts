@@ -140,6 +140,8 @@ export function onDelete(m: Membership, server: string): Decision {
       warnings.push(`no replica serves any more: the state is lost; ${successor} starts from its own`);
       // It will serve with what it holds, as if it were the first.
       next = { ...next, members: { ...next.members, [successor]: { serving: false, recovered: false } } };
+    } else if (successor === null && m.members[server]!.serving) {
+      warnings.push('no replica serves any more: the state is lost; the next server to join starts from its own');
     }
     next = { ...next, primary: successor, epoch: successor === null || plant.promoteWithoutEpoch ? next.epoch : next.epoch + 1 };
   }

@@ -204,15 +204,16 @@ function applyUpTo(d: ReplicaData, upto: number): Step {
   while (data.applied < upto && data.order.log.length > 0) {
     const [e, ...log] = data.order.log as [OrderEntry, ...OrderEntry[]];
     const waiting = data.order.unordered.filter((u) => u.client === e.client && u.num === e.num).flatMap((u) => u.origins);
-    let next: ReplicaData = { ...data, applied: data.applied + 1 };
+    let next: ReplicaData;
     const s = seen(data.clients, e.client, e.num);
     if (s.kind !== 'new') {
       // Ordered twice (a request re-sent to a new sequencer): every replica skips it alike.
       if (s.kind === 'repeat') effects.push(...reply(data, waiting, e, s.record));
+      next = { ...data, applied: data.applied + 1 };
     } else {
-      const applied = applyEntry(next, e);
-      next = applied.data;
-      effects.push(...applied.effects, ...reply(data, waiting, e, applied.result));
+      const { state, size, result, effects: lines } = applyEntry(data, e);
+      next = { ...data, state, size, applied: data.applied + 1 };
+      effects.push(...lines, ...reply(data, waiting, e, result));
     }
     const had = next.clients.get(e.client)?.num ?? 0;
     done.push(e);

@@ -233,21 +233,21 @@ export function resendTo(d: ReplicaData, backup: string): Effect[] {
  * Applies a request the client table does not have (the one place that runs `apply`, for every
  * path and mode) and records its result, between the lines that show the state before and after.
  */
-export function applyEntry(d: ReplicaData, req: { client: string; num: number; body: string }): Step & { result: Result } {
+export function applyEntry(d: ReplicaData, req: { client: string; num: number; body: string }): Pick<ReplicaData, 'state' | 'size'> & { result: Result; effects: Effect[] } {
   const ref = { client: req.client, server: d.name, num: req.num };
   const before = print({ event: 'server.before', name: d.name, state: d.app.show(d.state), request: ref });
   const { state, size, ...outcome } = guardedApply(d.app, d.state, d.size, req.body, stateLimit(d.cluster));
   const result = resultOf(outcome);
   d.clients.record(req.client, { num: req.num, ...result });
   const after = print({ event: 'server.after', name: d.name, state: d.app.show(state), request: ref });
-  return { data: { ...d, state, size }, effects: [before, after], result };
+  return { state, size, result, effects: [before, after] };
 }
 
 function applyOne(d: ReplicaData, req: Request): Step {
-  const applied = applyEntry({ ...d, applied: d.applied + 1 }, req);
-  const answered = respond(applied.data, req, applied.result);
+  const { state, size, result, effects } = applyEntry(d, req);
+  const answered = respond({ ...d, state, size, applied: d.applied + 1 }, req, result);
   const acked = acknowledge(answered.data, req);
-  return { data: acked.data, effects: [...applied.effects, ...answered.effects, ...acked.effects] };
+  return { data: acked.data, effects: [...effects, ...answered.effects, ...acked.effects] };
 }
 
 /**

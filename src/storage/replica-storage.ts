@@ -1,0 +1,132 @@
+/**
+ * A replica's durable history (docs/durability.md): the last snapshot and, after it, a log of the
+ * requests it applied, each at its position in the replicated history. Every snapshot starts a
+ * new log file (`log.N`, N counting up, never reused) and names it; the logs before it are
+ * removed only once it is durable, so a crash at any moment leaves a snapshot and the logs that
+ * continue it. Reading back replays from the snapshot as far as positions run on by one, within
+ * a file and from one file to the next: a log of another history (a backup that took an older
+ * checkpoint than what it had applied) never continues this one.
+ */
+import type { Disk } from './disk.js';
+import { LogFile } from './log-file.js';
+import { FormatError, type Damage } from './records.js';
+import { readSnapshot, writeSnapshot } from './snapshot-file.js';
+
+/** One applied position, as replay needs it (the reply is recomputed: `apply` is deterministic). */
+export interface LogEntry {
+  position: number;
+  epoch: number;
+  client: string;
+  num: number;
+  body: string;
+}
+
+/** What a snapshot file describes besides the state: where in the history it stands, and the client table. */
+export interface SnapshotMeta<C> {
+  position: number;
+  epoch: number;
+  clients: C;
+}
+
+export interface Recovered<C> {
+  snapshot: (SnapshotMeta<C> & { state: string }) | null;
+  /** The entries after the snapshot, positions running on by one. */
+  entries: LogEntry[];
+  /** What was cut short or left out, for printed warnings. */
+  warnings: string[];
+}
+
+const SNAPSHOT = 'snapshot';
+const LOG_PREFIX = 'log.';
+const logName = (n: number) => `${LOG_PREFIX}${String(n).padStart(12, '0')}`;
+const numberOf = (name: string) => Number(name.slice(LOG_PREFIX.length));
+
+interface StoredMeta<C> extends SnapshotMeta<C> {
+  /** The number of the first log after it. */
+  log: number;
+}
+
+export class ReplicaStorage<C> {
+  /** Snapshot writes started and not yet durable. */
+  private writing = 0;
+  private readonly afterWrites: (() => void)[] = [];
+  private failure: Error | null = null;
+
+  private constructor(
+    private readonly disk: Disk,
+    private readonly defer: (fn: () => void) => void,
+    private log: LogFile<LogEntry>,
+    private logNumber: number,
+  ) {}
+
+  /** Reads what the folder holds and goes on appending in a new log after it. */
+  static open<C>(disk: Disk, defer: (fn: () => void) => void = setImmediate): { storage: ReplicaStorage<C>; recovered: Recovered<C> } {
+    const warnings: string[] = [];
+    let stored: (StoredMeta<C> & { state: string }) | null = null;
+    try {
+      const read = readSnapshot<StoredMeta<C>>(disk, SNAPSHOT);
+      stored = read && { ...read.meta, state: read.state };
+    } catch (err) {
+      if (!(err instanceof FormatError)) throw err;
+      warnings.push(`the snapshot is damaged (${err.message}): starting without it`);
+    }
+    const logs = disk.list().filter((n) => n.startsWith(LOG_PREFIX)).map(numberOf);
+    const first = stored?.log ?? logs[0] ?? 0;
+    const entries: LogEntry[] = [];
+    let last = stored?.position ?? 0;
+    replay: for (const n of logs.filter((x) => x >= first)) {
+      const opened = LogFile.open<LogEntry>(disk, logName(n), defer);
+      if (opened.damage) warnings.push(describe(logName(n), opened.damage));
+      for (const e of opened.entries) {
+        if (e.position !== last + 1) {
+          warnings.push(`${logName(n)}: position ${e.position} does not follow ${last}: replay stops at ${last}`);
+          break replay;
+        }
+        entries.push(e);
+        last = e.position;
+      }
+    }
+    const { position, epoch, clients, state } = stored ?? { position: 0, epoch: 0, clients: null, state: '' };
+    const snapshot = stored && { position, epoch, clients: clients as C, state };
+    // What comes next goes to a log of its own: the old ones may end in a torn or foreign tail.
+    const next = Math.max(-1, ...logs) + 1;
+    const storage = new ReplicaStorage<C>(disk, defer, LogFile.open<LogEntry>(disk, logName(next), defer).log, next);
+    return { storage, recovered: { snapshot, entries, warnings } };
+  }
+
+  append(entry: LogEntry): void {
+    this.log.append(entry);
+  }
+
+  /**
+   * The state at `meta.position` (a checkpoint sent or taken, a recovery): later entries go to a
+   * new log; the logs before it are removed once the snapshot is durable.
+   */
+  snapshot(meta: SnapshotMeta<C>, state: string): void {
+    this.logNumber += 1;
+    const log = this.logNumber;
+    this.log = LogFile.open<LogEntry>(this.disk, logName(log), this.defer).log;
+    this.writing += 1;
+    writeSnapshot<StoredMeta<C>>(this.disk, SNAPSHOT, { meta: { ...meta, log }, state }, (err) => {
+      this.writing -= 1;
+      if (err) this.failure ??= err;
+      else for (const name of this.disk.list()) if (name.startsWith(LOG_PREFIX) && numberOf(name) < log) this.disk.remove(name);
+      if (this.writing === 0) for (const done of this.afterWrites.splice(0)) done();
+    });
+  }
+
+  /** `done` runs once everything appended and every snapshot started so far is durable (or with the error that stopped it). */
+  whenDurable(done: (err: Error | null) => void): void {
+    this.log.whenDurable((err) => {
+      const finish = () => done(err ?? this.failure);
+      if (this.writing === 0) finish();
+      else this.afterWrites.push(finish);
+    });
+  }
+}
+
+function describe(name: string, damage: Damage): string {
+  return damage.kind === 'torn'
+    ? `${name}: a torn last record cut off at byte ${damage.at} (${damage.reason})`
+    : `${name}: damaged at byte ${damage.at} (${damage.reason}): the records after it are dropped`;
+}

@@ -449,7 +449,7 @@ export const serverMachine = setup({
       const f = event.frame;
       const effects: Effect[] = [];
       try {
-        const data = restore(context, f.state, f.clients, context.applied);
+        const data = restore(context, f.state, f.clients, f.applied ?? context.applied);
         enqueue.assign(() => ({ ...data, checkpoint: f.number }));
         effects.push(print({ event: 'checkpoint.taken', name: context.name, from: f.from, number: f.number, state: data.app.show(data.state) }));
       } catch (err) {

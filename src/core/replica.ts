@@ -329,6 +329,7 @@ function checkpointFrame(d: ReplicaData, to: string): Frame {
     number: d.checkpoint,
     state: d.app.snapshot(d.state),
     clients: d.clients.entries(),
+    applied: d.applied,
     epoch: d.epoch,
   };
 }

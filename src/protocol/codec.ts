@@ -175,7 +175,9 @@ export function frameFields(f: Frame): string[] {
     case 'serving':
       return [f.server, num(f.epoch), 'serving'];
     case 'checkpoint':
-      return [f.from, f.to, num(f.number), f.state, clientsField(f.clients), num(f.epoch), 'checkpoint'];
+      return f.applied === undefined
+        ? [f.from, f.to, num(f.number), f.state, clientsField(f.clients), num(f.epoch), 'checkpoint']
+        : [f.from, f.to, num(f.number), f.state, clientsField(f.clients), num(f.applied), num(f.epoch), 'checkpoint'];
     case 'update':
       return [f.from, f.to, num(f.seq), f.client, num(f.num), f.body, num(f.epoch), 'update'];
     case 'ack':
@@ -468,6 +470,16 @@ const parsers: Record<string, Record<number, Parser>> = {
       number: r.number('number'),
       state: r.text(),
       clients: r.clients(),
+      epoch: r.number('epoch'),
+    }),
+    8: (r) => ({
+      kind: 'checkpoint',
+      from: r.name(),
+      to: r.name(),
+      number: r.number('number'),
+      state: r.text(),
+      clients: r.clients(),
+      applied: r.number('applied count'),
       epoch: r.number('epoch'),
     }),
   },

@@ -213,7 +213,11 @@ export interface ServingFrame {
   epoch: number;
 }
 
-/** `<S1, S2, 8, STATE, CLIENTS, 4, checkpoint>` */
+/**
+ * `<S1, S2, 8, STATE, CLIENTS, 31, 4, checkpoint>`: checkpoint 8 of S1's state after the 31st
+ * request of the replicated history (its position, docs/protocol.md). The seed's form without the
+ * position (`<S1, S2, 8, STATE, CLIENTS, 4, checkpoint>`) is still read, without `applied`.
+ */
 export interface CheckpointFrame {
   kind: 'checkpoint';
   from: string;
@@ -221,6 +225,7 @@ export interface CheckpointFrame {
   number: number;
   state: string;
   clients: ClientEntry[];
+  applied?: number;
   epoch: number;
 }
 

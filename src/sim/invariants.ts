@@ -340,11 +340,12 @@ export class Checker implements Observer {
       }
     }
 
-    // Agreement among the serving replicas: the app's snapshot (kv's is canonical) and the client
-    // table, in its order too (which client the bounded table forgets next).
+    // Agreement among the serving replicas: the app's snapshot (kv's is canonical), the client
+    // table, in its order too (which client the bounded table forgets next), and the position in
+    // the history that a durable replica will report.
     const app = w.options.app;
     const shown = (c: ServerContext) =>
-      `${app.snapshot(c.state)} | ${c.clients.entries().map((e) => `${e.client}:${e.num}:${e.reply}`).join(' ')}`;
+      `${app.snapshot(c.state)} | ${c.clients.entries().map((e) => `${e.client}:${e.num}:${e.reply}`).join(' ')} | at ${c.applied}`;
     if (contexts.length > 1) {
       const [first, ...rest] = contexts;
       const a = shown(first!.ctx);
@@ -396,6 +397,7 @@ function diff(a: ServerContext, b: ServerContext, app: App<any>): string {
   const differs = (c: string) => a.clients.get(c)?.num !== b.clients.get(c)?.num || a.clients.get(c)?.reply !== b.clients.get(c)?.reply;
   const tables = clients.filter(differs).map((c) => `${c} ${a.clients.get(c)?.num ?? '-'}/${b.clients.get(c)?.num ?? '-'}`);
   if (tables.length > 0) return `client tables ${tables.join(', ')}`;
+  if (a.applied !== b.applied) return `positions ${a.applied} / ${b.applied}`;
   const order = (c: ServerContext) => c.clients.entries().map((e) => e.client).join(' ');
   if (order(a) !== order(b)) return `client tables in another order: ${order(a)} / ${order(b)}`;
   if (a.state instanceof Map && b.state instanceof Map) {

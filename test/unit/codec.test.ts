@@ -109,15 +109,20 @@ const frames: { [K in FrameKind]: fc.Arbitrary<FrameOf<K>> } = {
   sendCheckpoint: fc.record({ kind: fc.constant('sendCheckpoint'), server: name, to: name }),
   launch: fc.record({ kind: fc.constant('launch'), server: name }),
   serving: fc.record({ kind: fc.constant('serving'), server: name, epoch: nat }),
-  checkpoint: fc.record({
-    kind: fc.constant('checkpoint'),
-    from: name,
-    to: name,
-    number: nat,
-    state: text,
-    clients,
-    epoch: nat,
-  }),
+  checkpoint: fc.record(
+    {
+      kind: fc.constant('checkpoint'),
+      from: name,
+      to: name,
+      number: nat,
+      state: text,
+      clients,
+      applied: nat,
+      epoch: nat,
+    },
+    // With the position, and in the seed's form without it.
+    { requiredKeys: ['kind', 'from', 'to', 'number', 'state', 'clients', 'epoch'] },
+  ),
   update: fc.record({
     kind: fc.constant('update'),
     from: name,
@@ -351,6 +356,13 @@ describe('codec', () => {
         {
           kind: 'checkpoint', from: 'S1', to: 'S2', number: 8, state: 'hello_world8',
           clients: [{ client: 'C1', num: 8, reply: 'hello_world8' }], epoch: 4,
+        },
+      ],
+      [
+        '<S1, S2, 8, hello_world8, C1:8:hello_world8, 31, 4, checkpoint>',
+        {
+          kind: 'checkpoint', from: 'S1', to: 'S2', number: 8, state: 'hello_world8',
+          clients: [{ client: 'C1', num: 8, reply: 'hello_world8' }], applied: 31, epoch: 4,
         },
       ],
       [

@@ -4,7 +4,7 @@
  * touches I/O.
  */
 import { fromCallback, type AnyActorRef } from 'xstate';
-import { print, type Effect } from '../core/effects.js';
+import { print, type Effect, type HistoryEntry, type HistorySnapshot } from '../core/effects.js';
 import type { Frame } from '../protocol/frames.js';
 import type { LogEvent, Print } from '../log/events.js';
 import type { LinkInput, LinksInput, ListenerInput, Origin, TransportCommand } from '../transport/types.js';
@@ -19,8 +19,27 @@ function cumulativeKey(frame: Frame): string {
   return 'to' in frame && 'epoch' in frame ? `${frame.kind} ${frame.to} ${frame.epoch}` : frame.kind;
 }
 
+/**
+ * A server's data folder as its machine uses it (`src/storage/replica-storage.ts` behind it,
+ * docs/durability.md). Null without a `data_dir`.
+ */
+export interface DurableStore {
+  append(entry: HistoryEntry): void;
+  snapshot(snapshot: HistorySnapshot): void;
+  /** `done` runs once everything appended and every snapshot started so far is durable. */
+  whenDurable(done: (err: Error | null) => void): void;
+}
+
+/** What the server machine is sent once the answers of a step are durable. */
+export type DurableEvent = { type: 'storage.durable'; effects: Effect[]; error: string | null };
+
+/** Answers and acknowledgements promise what was applied: with a data folder, they wait until it is on disk. */
+function waitsForDisk(effect: Effect): boolean {
+  return (effect.kind === 'reply' || effect.kind === 'peer') && (effect.frame.kind === 'reply' || effect.frame.kind === 'failed' || effect.frame.kind === 'ack');
+}
+
 /** The transport actor an effect goes to, and the command it gets. */
-function transportCommand(effect: Exclude<Effect, { kind: 'print' }>): [via: string, command: TransportCommand] {
+function transportCommand(effect: Extract<Effect, { kind: 'peer' | 'reply' | 'send' | 'close' }>): [via: string, command: TransportCommand] {
   switch (effect.kind) {
     case 'peer':
       return [PEER_LINKS, { type: 'send', link: effect.to, frame: effect.frame, coalesce: effect.cumulative ? cumulativeKey(effect.frame) : undefined }];
@@ -46,13 +65,24 @@ interface Enqueue {
  */
 // Never `assign` a whole context object: xstate would call its function-valued fields (print) as
 // property assigners. Assign with a function, `assign(() => data)`, instead.
-export function runEffects(enqueue: Enqueue, self: AnyActorRef, printer: Print, effects: readonly Effect[]): void {
+export function runEffects(enqueue: Enqueue, self: AnyActorRef, printer: Print, effects: readonly Effect[], store: DurableStore | null = null): void {
   // Undefined while the initial state is being entered.
   const children = (self.getSnapshot()?.children ?? {}) as Record<string, unknown>;
   const reachable = (via: string) => via in children;
   // The lines of one step go out in one action; those the printer's level drops are not scheduled.
   let lines: LogEvent[] | null = null;
+  const waiting: Effect[] = [];
   for (const effect of effects) {
+    if (effect.kind === 'persist' || effect.kind === 'snapshot') {
+      if (store === null) continue;
+      if (effect.kind === 'persist') enqueue(() => store.append(effect.entry));
+      else enqueue(() => store.snapshot(effect.snapshot));
+      continue;
+    }
+    if (store !== null && waitsForDisk(effect)) {
+      waiting.push(effect);
+      continue;
+    }
     if (effect.kind !== 'print') {
       const [via, command] = transportCommand(effect);
       if (reachable(via)) enqueue.sendTo(via, command);
@@ -64,6 +94,9 @@ export function runEffects(enqueue: Enqueue, self: AnyActorRef, printer: Print, 
       enqueue(() => batch.forEach((e) => printer(e)));
     }
     lines.push(effect.event);
+  }
+  if (waiting.length > 0) {
+    enqueue(() => store!.whenDurable((err) => self.send({ type: 'storage.durable', effects: waiting, error: err ? err.message : null } satisfies DurableEvent)));
   }
 }
 

@@ -10,7 +10,7 @@ import type { ClusterConfig, ServerConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
 import { isPeerFrame, type Frame, type FrameOf, type PeerFrame, type Phase, type ReadyFrame, type RecoveryFrame } from '../protocol/frames.js';
 import type { FrameEvent, Origin, TransportEvent } from '../transport/types.js';
-import { answer, PEER_LINKS, print, runEffects, transportSlots, type Effect, refusedLine } from './effects.js';
+import { answer, PEER_LINKS, print, runEffects, transportSlots, type DurableEvent, type DurableStore, type Effect, refusedLine } from './effects.js';
 import { linksOf, listenOn, peerPortOf, wantServers } from './wiring.js';
 import {
   checkpointTo,
@@ -18,6 +18,9 @@ import {
   hold,
   initialData,
   forget,
+  fromHistory,
+  snapshotEffect,
+  type History,
   recoveryFrame,
   refuse,
   resendTo,
@@ -56,10 +59,17 @@ export interface ServerInput {
   app: App<any>;
   pid: number;
   print: Print;
+  /** The data folder (`data_dir`), and the history read from it at start; absent: memory only. */
+  store?: DurableStore | null;
+  history?: History | null;
+  /** A write to the data folder failed: the process must end (fail-stop) without answering more. */
+  failStop?: (message: string) => void;
 }
 
 export interface ServerContext extends ReplicaData {
   print: Print;
+  store: DurableStore | null;
+  failStop: (message: string) => void;
   server: ServerConfig;
   config: ClusterConfig;
   /** Peers whose link is up (links go to the peers this replica sends to, `sendsTo`). */
@@ -75,7 +85,7 @@ export interface ServerContext extends ReplicaData {
 /** A peer frame of this replica's current epoch: past the epoch gate (the `role` region's `frame.*`). */
 type PeerEvent = { [K in PeerFrame['kind']]: { type: `peer.${K}`; frame: FrameOf<K>; origin: Origin } }[PeerFrame['kind']];
 
-type ServerEvent = TransportEvent | PeerEvent | { type: 'lease.expired' };
+type ServerEvent = TransportEvent | PeerEvent | DurableEvent | { type: 'lease.expired' };
 
 function serverOf(config: ClusterConfig, name: string): ServerConfig {
   const server = config.servers.find((s) => s.name === name);
@@ -131,7 +141,8 @@ function recoverFrom(context: ServerContext, f: RecoveryFrame, adopt: (restored:
   try {
     const step = adopt(restore(context, f.state, f.clients, f.applied));
     const recovered = print({ event: 'server.recovered', name: context.name, from: f.from, applied: f.applied, state: step.data.app.show(step.data.state) });
-    return { data: step.data, effects: [recovered, ...step.effects] };
+    const kept = snapshotEffect({ position: f.applied, epoch: context.epoch, clients: f.clients, state: f.state });
+    return { data: step.data, effects: [kept, recovered, ...step.effects] };
   } catch (err) {
     return { data: null, effects: [print({ event: 'link.error', name: context.name, peer: f.from, message: `bad recovery: ${(err as Error).message}` })] };
   }
@@ -139,6 +150,11 @@ function recoverFrom(context: ServerContext, f: RecoveryFrame, adopt: (restored:
 
 /** What `perform` needs of xstate's `enqueue`: running effects, and assigning a step's data. */
 type StepEnqueue = Parameters<typeof runEffects>[0] & { assign(update: () => ReplicaData): void };
+
+/** Carries out effects; with a data folder, through it (answers once durable). */
+function carry(enqueue: Parameters<typeof runEffects>[0], self: Parameters<typeof runEffects>[1], context: ServerContext, effects: Effect[]): void {
+  runEffects(enqueue, self, context.print, effects, context.store);
+}
 
 /** Carries out a step: its data (if any: a snapshot that did not decode has none) becomes the context, its effects run. */
 function perform(
@@ -149,7 +165,7 @@ function perform(
 ): void {
   const data = step.data;
   if (data) enqueue.assign(() => data);
-  runEffects(enqueue, self, context.print, step.effects);
+  carry(enqueue, self, context, step.effects);
 }
 
 /** Frames of a later epoch a server holds at most (and `max_state_frame` characters of them). */
@@ -229,14 +245,14 @@ export const serverMachine = setup({
   },
   actions: {
     logRefused: enqueueActions(({ enqueue, self, context, event }) => {
-      if (event.type === 'link.refused') runEffects(enqueue, self, context.print, [refusedLine(context.name, event)]);
+      if (event.type === 'link.refused') carry(enqueue, self, context, [refusedLine(context.name, event)]);
     }),
     markListening: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'listen.ready');
       const listening = [...new Set([...context.listening, event.via])];
       enqueue.assign({ listening });
       if (listening.length < 2 || context.listening.length === 2) return;
-      runEffects(enqueue, self, context.print, [
+      carry(enqueue, self, context, [
         print({
           event: 'server.started',
           name: context.name,
@@ -256,7 +272,7 @@ export const serverMachine = setup({
     answerHeartbeat: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'frame.heartbeat');
       const { from, count } = event.frame;
-      runEffects(enqueue, self, context.print, [
+      carry(enqueue, self, context, [
         print({ event: 'server.heartbeat', name: context.name, from, count }),
         answer(event.origin, { kind: 'heartbeat', from: context.name, to: from, count }),
       ]);
@@ -264,7 +280,7 @@ export const serverMachine = setup({
     answerStatus: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'frame.statusQuery');
       const phase = phaseOf(self.getSnapshot().value);
-      runEffects(enqueue, self, context.print, [answer(event.origin, statusOf(context, phase))]);
+      carry(enqueue, self, context, [answer(event.origin, statusOf(context, phase))]);
     }),
     holdRequest: enqueueActions(({ enqueue, context, event }) => {
       const req = requestOf(event);
@@ -272,7 +288,7 @@ export const serverMachine = setup({
     }),
     refuseNotPrimary: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'frame.request');
-      runEffects(enqueue, self, context.print, refuse(context, event.origin, 'not primary'));
+      carry(enqueue, self, context, refuse(context, event.origin, 'not primary'));
     }),
     /** Active, ordered: a request waits for its position (ordering.ts). */
     orderRequest: enqueueActions(({ enqueue, self, context, event }) => {
@@ -325,7 +341,7 @@ export const serverMachine = setup({
       }
       const from = held.origin.peer?.name ?? held.origin.link;
       const text = `holds ${context.future.length} frames of a later epoch already; drops ${held.frame.kind} from ${from} and closes its link`;
-      runEffects(enqueue, self, context.print, [
+      carry(enqueue, self, context, [
         print({ event: 'note', name: context.name, level: 'warn', text }),
         { kind: 'close', via: held.origin.via, link: held.origin.link },
       ]);
@@ -357,11 +373,11 @@ export const serverMachine = setup({
       if (isOrdered(context)) perform(enqueue, self, context, adoptEpoch(context));
     }),
     confirmServing: enqueueActions(({ enqueue, self, context }) =>
-      runEffects(enqueue, self, context.print, servingEffect(context)),
+      carry(enqueue, self, context, servingEffect(context)),
     ),
     printReady: enqueueActions(({ enqueue, self, context }) => {
       if (context.mode === null || context.role === null) return;
-      runEffects(enqueue, self, context.print, [
+      carry(enqueue, self, context, [
         print({ event: 'server.ready', name: context.name, mode: context.mode, replicaRole: context.role, epoch: context.epoch }),
       ]);
     }),
@@ -405,7 +421,7 @@ export const serverMachine = setup({
       const step = context.owed.includes(peer) ? snapshotFor(linkUp, peer) : { data: linkUp, effects: [] };
       const ordered = isOrdered(step.data) ? orderLinkUp(step.data, peer) : { data: step.data, effects: [] };
       enqueue.assign(() => ordered.data);
-      runEffects(enqueue, self, context.print, [...step.effects, ...resendTo(step.data, peer), ...ordered.effects]);
+      carry(enqueue, self, context, [...step.effects, ...resendTo(step.data, peer), ...ordered.effects]);
     }),
     assignPeerDown: assign(({ context, event }) => {
       assertEvent(event, 'link.down');
@@ -424,7 +440,7 @@ export const serverMachine = setup({
       // Closing the LFD's link makes the loss visible: the LFD reports delete, reconnects, reports
       // add, and the RM lets this process recover like any new one. Unseen, it would stay booting.
       const closeLfd: Effect[] = context.lfd ? [{ kind: 'close', via: PEER_PORT, link: context.lfd.link }] : [];
-      runEffects(enqueue, self, context.print, [
+      carry(enqueue, self, context, [
         print({ event: 'server.phase', name: context.name, phase: 'booting', reason: 'no heartbeat from the LFD: lease expired, state dropped' }),
         ...closeLfd,
       ]);
@@ -432,7 +448,7 @@ export const serverMachine = setup({
     ignoreReady: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'frame.ready');
       const f = event.frame;
-      runEffects(enqueue, self, context.print, [
+      carry(enqueue, self, context, [
         print({
           event: 'note',
           name: context.name,
@@ -440,6 +456,17 @@ export const serverMachine = setup({
           text: `ignores a ready (${f.mode} ${f.role}, epoch ${f.epoch}) meant for a process that serves; this one does not`,
         }),
       ]);
+    }),
+    /** What waited for the data folder goes out now; a failed write ends the process first (fail-stop). */
+    answerDurable: enqueueActions(({ enqueue, self, context, event }) => {
+      assertEvent(event, 'storage.durable');
+      if (event.error !== null) {
+        const message = `cannot write its data folder (${event.error}): stops, answering nothing more`;
+        runEffects(enqueue, self, context.print, [print({ event: 'note', name: context.name, level: 'error', text: message })]);
+        enqueue(() => context.failStop(message));
+        return;
+      }
+      runEffects(enqueue, self, context.print, event.effects);
     }),
     dropFuture: enqueueActions(({ enqueue, context }) => {
       if (context.future.length > 0) enqueue.assign({ future: [] });
@@ -451,11 +478,14 @@ export const serverMachine = setup({
       try {
         const data = restore(context, f.state, f.clients, f.applied ?? context.applied);
         enqueue.assign(() => ({ ...data, checkpoint: f.number }));
-        effects.push(print({ event: 'checkpoint.taken', name: context.name, from: f.from, number: f.number, state: data.app.show(data.state) }));
+        effects.push(
+          snapshotEffect({ position: data.applied, epoch: data.epoch, clients: f.clients, state: f.state }),
+          print({ event: 'checkpoint.taken', name: context.name, from: f.from, number: f.number, state: data.app.show(data.state) }),
+        );
       } catch (err) {
         effects.push(print({ event: 'link.error', name: context.name, peer: f.from, message: `bad checkpoint: ${(err as Error).message}` }));
       }
-      runEffects(enqueue, self, context.print, effects);
+      carry(enqueue, self, context, effects);
     }),
     takeRecovery: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'peer.recovery');
@@ -470,8 +500,10 @@ export const serverMachine = setup({
 }).createMachine({
   id: 'server',
   context: ({ input }) => ({
-    ...initialData(input.name, input.pid, input.app, input.config.cluster),
+    ...fromHistory(initialData(input.name, input.pid, input.app, input.config.cluster), input.history ?? null),
     print: input.print,
+    store: input.store ?? null,
+    failStop: input.failStop ?? (() => {}),
     server: serverOf(input.config, input.name),
     config: input.config,
     up: [],
@@ -517,6 +549,7 @@ export const serverMachine = setup({
     'link.up': { guard: 'isFromPeerLink', actions: 'peerUp' },
     'link.down': [{ guard: 'isFromPeerLink', actions: 'assignPeerDown' }, { guard: 'isFromLfdLink', actions: 'assignNoLfd' }],
     'frame.statusQuery': { actions: 'answerStatus' },
+    'storage.durable': { actions: 'answerDurable' },
   },
   type: 'parallel',
   states: {

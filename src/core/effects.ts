@@ -3,7 +3,7 @@
  * answers to where a frame came from, and lines to print. The machines carry them out through their
  * transport actors and the injected printer (`src/actors/effects.ts`), so the core touches no I/O.
  */
-import type { Frame } from '../protocol/frames.js';
+import type { ClientEntry, Frame } from '../protocol/frames.js';
 import type { LogEvent } from '../log/events.js';
 
 /**
@@ -13,6 +13,23 @@ import type { LogEvent } from '../log/events.js';
 export interface ReplyTo {
   readonly via: string;
   readonly link: string;
+}
+
+/** One position of the replicated history as a replica applied it (or skipped it, having it already). */
+export interface HistoryEntry {
+  position: number;
+  epoch: number;
+  client: string;
+  num: number;
+  body: string;
+}
+
+/** A replica's whole state at a position of the history, as a snapshot on disk keeps it. */
+export interface HistorySnapshot {
+  position: number;
+  epoch: number;
+  clients: ClientEntry[];
+  state: string;
 }
 
 export type Effect =
@@ -26,7 +43,14 @@ export type Effect =
   | { kind: 'reply'; to: ReplyTo; frame: Frame; cumulative?: boolean }
   | { kind: 'send'; via: string; link?: string; frame: Frame }
   | { kind: 'close'; via: string; link: string }
-  | { kind: 'print'; event: LogEvent };
+  | { kind: 'print'; event: LogEvent }
+  /**
+   * With a data folder (docs/durability.md): a position to append to the log, or a snapshot that
+   * replaces the history before it. Without one, nothing. Answers and acknowledgements after
+   * these go out only once they are durable.
+   */
+  | { kind: 'persist'; entry: HistoryEntry }
+  | { kind: 'snapshot'; snapshot: HistorySnapshot };
 
 export function toPeer(to: string, frame: Frame, cumulative = false): Effect {
   return cumulative ? { kind: 'peer', to, frame, cumulative } : { kind: 'peer', to, frame };

@@ -16,7 +16,7 @@ import { lastNumberError } from '../protocol/codec.js';
 import type { Frame } from '../protocol/frames.js';
 import { print, replyTo, toPeer, type Effect, type ReplyTo } from './effects.js';
 import { seen, type Result } from './exactly-once.js';
-import { answerFrame, applyEntry, recoveryFrame, type ReplicaData, type Request, type Step } from './replica.js';
+import { answerFrame, applyEntry, persistAt, recoveryFrame, type ReplicaData, type Request, type Step } from './replica.js';
 import { RETAIN, type OrderEntry, type OrderState, type Past } from './order-state.js';
 import { plant } from './switches.js';
 
@@ -209,9 +209,11 @@ function applyUpTo(d: ReplicaData, upto: number): Step {
     if (s.kind !== 'new') {
       // Ordered twice (a request re-sent to a new sequencer): every replica skips it alike.
       if (s.kind === 'repeat') effects.push(...reply(data, waiting, e, s.record));
+      // Logged all the same: replay skips it alike, and the positions run on without a gap.
+      effects.push(persistAt(data, e, data.applied + 1));
       next = { ...data, applied: data.applied + 1 };
     } else {
-      const { state, size, result, effects: lines } = applyEntry(data, e);
+      const { state, size, result, effects: lines } = applyEntry(data, e, data.applied + 1);
       next = { ...data, state, size, applied: data.applied + 1 };
       effects.push(...lines, ...reply(data, waiting, e, result));
     }

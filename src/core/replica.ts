@@ -8,7 +8,7 @@ import type { App } from '../app/index.js';
 import type { ClusterSettings } from '../config/types.js';
 import { lastNumberError } from '../protocol/codec.js';
 import type { ClientEntry, Frame, Mode, Phase, ReplicaRole, ServerStatusFrame } from '../protocol/frames.js';
-import { print, replyTo, toPeer, type Effect, type ReplyTo } from './effects.js';
+import { print, replyTo, toPeer, type Effect, type HistoryEntry, type HistorySnapshot, type ReplyTo } from './effects.js';
 import { initialOrder, type OrderState } from './order-state.js';
 import { ClientTable, tableBounds } from './client-table.js';
 import { resultOf, seen, type Result } from './exactly-once.js';
@@ -233,18 +233,27 @@ export function resendTo(d: ReplicaData, backup: string): Effect[] {
  * Applies a request the client table does not have (the one place that runs `apply`, for every
  * path and mode) and records its result, between the lines that show the state before and after.
  */
-export function applyEntry(d: ReplicaData, req: { client: string; num: number; body: string }): Pick<ReplicaData, 'state' | 'size'> & { result: Result; effects: Effect[] } {
+export function applyEntry(
+  d: ReplicaData,
+  req: { client: string; num: number; body: string },
+  position: number,
+): Pick<ReplicaData, 'state' | 'size'> & { result: Result; effects: Effect[] } {
   const ref = { client: req.client, server: d.name, num: req.num };
   const before = print({ event: 'server.before', name: d.name, state: d.app.show(d.state), request: ref });
   const { state, size, ...outcome } = guardedApply(d.app, d.state, d.size, req.body, stateLimit(d.cluster));
   const result = resultOf(outcome);
   d.clients.record(req.client, { num: req.num, ...result });
   const after = print({ event: 'server.after', name: d.name, state: d.app.show(state), request: ref });
-  return { state, size, result, effects: [before, after] };
+  return { state, size, result, effects: [before, after, persistAt(d, req, position)] };
+}
+
+/** The position `position` of the history, for the log of a replica with a data folder. */
+export function persistAt(d: ReplicaData, req: { client: string; num: number; body: string }, position: number): Effect {
+  return { kind: 'persist', entry: { position, epoch: d.epoch, client: req.client, num: req.num, body: req.body } };
 }
 
 function applyOne(d: ReplicaData, req: Request): Step {
-  const { state, size, result, effects } = applyEntry(d, req);
+  const { state, size, result, effects } = applyEntry(d, req, d.applied + 1);
   const answered = respond({ ...d, state, size, applied: d.applied + 1 }, req, result);
   const acked = acknowledge(answered.data, req);
   return { data: acked.data, effects: [...effects, ...answered.effects, ...acked.effects] };
@@ -315,36 +324,72 @@ export function hold(d: ReplicaData, req: Request): ReplicaData {
   return { ...d, held: [...d.held, req] };
 }
 
+/** What a data folder held at start: its snapshot and the positions after it (src/storage/replica-storage.ts). */
+export interface History {
+  snapshot: HistorySnapshot | null;
+  entries: HistoryEntry[];
+}
+
+/**
+ * A replica as its data folder left it: the snapshot, then every logged position applied again
+ * (skipped where the client table has it, as the first time), with no lines printed. Its epoch is
+ * the latest it logged, which its status reports.
+ */
+export function fromHistory(d: ReplicaData, history: History | null): ReplicaData {
+  if (history === null) return d;
+  const s = history.snapshot;
+  let data = s ? restore(d, s.state, s.clients, s.position) : d;
+  let epoch = s?.epoch ?? d.epoch;
+  for (const e of history.entries) {
+    if (seen(data.clients, e.client, e.num).kind === 'new') {
+      const { state, size, ...outcome } = guardedApply(data.app, data.state, data.size, e.body, stateLimit(data.cluster));
+      data.clients.record(e.client, { num: e.num, ...resultOf(outcome) });
+      data = { ...data, state, size };
+    }
+    data = { ...data, applied: e.position };
+    epoch = Math.max(epoch, e.epoch);
+  }
+  return { ...data, epoch };
+}
+
 /** A snapshot (checkpoint or recovery) replaces state and client table. */
 export function restore(d: ReplicaData, state: string, clients: ClientEntry[], applied: number): ReplicaData {
   const restored = d.app.restore(state);
   return { ...d, state: restored, size: d.app.size(restored), clients: ClientTable.of(d.clients.bounds, clients), applied, waiting: [] };
 }
 
-function checkpointFrame(d: ReplicaData, to: string): Frame {
-  return {
-    kind: 'checkpoint',
-    from: d.name,
-    to,
-    number: d.checkpoint,
-    state: d.app.snapshot(d.state),
-    clients: d.clients.entries(),
-    applied: d.applied,
-    epoch: d.epoch,
-  };
+/** The replica's whole state now, as a checkpoint carries it and a data folder keeps it. */
+export function historySnapshot(d: ReplicaData): HistorySnapshot {
+  return { position: d.applied, epoch: d.epoch, clients: d.clients.entries(), state: d.app.snapshot(d.state) };
 }
 
-/** A passive primary's periodic checkpoint, to every backup of its current `ready`. */
+/** A snapshot taken or sent replaces the history before it on disk (with a data folder). */
+export function snapshotEffect(snapshot: HistorySnapshot): Effect {
+  return { kind: 'snapshot', snapshot };
+}
+
+/** A passive primary's periodic checkpoint, to every backup of its current `ready`; on disk, its own snapshot too. */
 export function checkpointTo(d: ReplicaData, backups: string[]): Step {
   if (backups.length === 0) return { data: d, effects: [] };
   const data = { ...d, checkpoint: d.checkpoint + 1 };
   const shown = d.app.show(d.state);
+  const now = historySnapshot(data);
+  const frame = (to: string): Frame => ({
+    kind: 'checkpoint',
+    from: d.name,
+    to,
+    number: data.checkpoint,
+    state: now.state,
+    clients: now.clients,
+    applied: now.position,
+    epoch: d.epoch,
+  });
   return {
     data,
-    effects: backups.flatMap((to) => [
-      print({ event: 'checkpoint.sent', name: d.name, to, number: data.checkpoint, state: shown }),
-      toPeer(to, checkpointFrame(data, to)),
-    ]),
+    effects: [
+      snapshotEffect(now),
+      ...backups.flatMap((to) => [print({ event: 'checkpoint.sent', name: d.name, to, number: data.checkpoint, state: shown }), toPeer(to, frame(to))]),
+    ],
   };
 }
 

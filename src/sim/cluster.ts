@@ -12,7 +12,7 @@ import { gfdMachine } from '../actors/gfd.js';
 import type { LauncherCommand, LauncherInput, LauncherReport } from '../actors/launcher.js';
 import { lfdMachine } from '../actors/lfd.js';
 import { rmMachine } from '../actors/rm.js';
-import { phaseOf, serverMachine } from '../actors/server.js';
+import { phaseOf, serverMachine, type ServerInput } from '../actors/server.js';
 import type { App } from '../app/index.js';
 import type { ClusterConfig, Endpoint, ServerConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
@@ -168,13 +168,19 @@ export class ServerProcess {
  * A server started as a process: its machine on `env`'s transport, ending the process at once
  * (`exit code 1`) when a listener cannot bind, as `steadfast server` exits.
  */
-export function startServerProcess(proc: ServerProcess, env: RoleEnv, app: App<any>, hooks: ActorHooks = {}): ServerActor {
+export function startServerProcess(
+  proc: ServerProcess,
+  env: RoleEnv,
+  app: App<any>,
+  hooks: ActorHooks = {},
+  durable: Pick<ServerInput, 'store' | 'history' | 'failStop'> = {},
+): ServerActor {
   const transport = tapTransport(env.transport, {
     event: (event) => {
       if (event.type === 'listen.failed') queueMicrotask(() => proc.end('exit code 1'));
     },
   });
-  return startRole('server', { ...env, transport }, { name: proc.server, pid: proc.pid, app }, hooks);
+  return startRole('server', { ...env, transport }, { name: proc.server, pid: proc.pid, app, ...durable }, hooks);
 }
 
 /** The server processes of a cluster, by server name, oldest first; pids count from 4242. */

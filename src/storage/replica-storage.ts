@@ -7,29 +7,17 @@
  * a file and from one file to the next: a log of another history (a backup that took an older
  * checkpoint than what it had applied) never continues this one.
  */
+import type { HistoryEntry, HistorySnapshot } from '../core/effects.js';
 import type { Disk } from './disk.js';
 import { LogFile } from './log-file.js';
 import { FormatError, type Damage } from './records.js';
 import { readSnapshot, writeSnapshot } from './snapshot-file.js';
 
-/** One applied position, as replay needs it (the reply is recomputed: `apply` is deterministic). */
-export interface LogEntry {
-  position: number;
-  epoch: number;
-  client: string;
-  num: number;
-  body: string;
-}
+/** One applied position, as replay needs it (the reply is computed again: `apply` is deterministic). */
+export type LogEntry = HistoryEntry;
 
-/** What a snapshot file describes besides the state: where in the history it stands, and the client table. */
-export interface SnapshotMeta<C> {
-  position: number;
-  epoch: number;
-  clients: C;
-}
-
-export interface Recovered<C> {
-  snapshot: (SnapshotMeta<C> & { state: string }) | null;
+export interface Recovered {
+  snapshot: HistorySnapshot | null;
   /** The entries after the snapshot, positions running on by one. */
   entries: LogEntry[];
   /** What was cut short or left out, for printed warnings. */
@@ -41,12 +29,13 @@ const LOG_PREFIX = 'log.';
 const logName = (n: number) => `${LOG_PREFIX}${String(n).padStart(12, '0')}`;
 const numberOf = (name: string) => Number(name.slice(LOG_PREFIX.length));
 
-interface StoredMeta<C> extends SnapshotMeta<C> {
+/** What the snapshot file describes besides the state. */
+interface StoredMeta extends Omit<HistorySnapshot, 'state'> {
   /** The number of the first log after it. */
   log: number;
 }
 
-export class ReplicaStorage<C> {
+export class ReplicaStorage {
   /** Snapshot writes started and not yet durable. */
   private writing = 0;
   private readonly afterWrites: (() => void)[] = [];
@@ -60,11 +49,11 @@ export class ReplicaStorage<C> {
   ) {}
 
   /** Reads what the folder holds and goes on appending in a new log after it. */
-  static open<C>(disk: Disk, defer: (fn: () => void) => void = setImmediate): { storage: ReplicaStorage<C>; recovered: Recovered<C> } {
+  static open(disk: Disk, defer: (fn: () => void) => void = setImmediate): { storage: ReplicaStorage; recovered: Recovered } {
     const warnings: string[] = [];
-    let stored: (StoredMeta<C> & { state: string }) | null = null;
+    let stored: (StoredMeta & { state: string }) | null = null;
     try {
-      const read = readSnapshot<StoredMeta<C>>(disk, SNAPSHOT);
+      const read = readSnapshot<StoredMeta>(disk, SNAPSHOT);
       stored = read && { ...read.meta, state: read.state };
     } catch (err) {
       if (!(err instanceof FormatError)) throw err;
@@ -86,11 +75,10 @@ export class ReplicaStorage<C> {
         last = e.position;
       }
     }
-    const { position, epoch, clients, state } = stored ?? { position: 0, epoch: 0, clients: null, state: '' };
-    const snapshot = stored && { position, epoch, clients: clients as C, state };
+    const snapshot: HistorySnapshot | null = stored && { position: stored.position, epoch: stored.epoch, clients: stored.clients, state: stored.state };
     // What comes next goes to a log of its own: the old ones may end in a torn or foreign tail.
     const next = Math.max(-1, ...logs) + 1;
-    const storage = new ReplicaStorage<C>(disk, defer, LogFile.open<LogEntry>(disk, logName(next), defer).log, next);
+    const storage = new ReplicaStorage(disk, defer, LogFile.open<LogEntry>(disk, logName(next), defer).log, next);
     return { storage, recovered: { snapshot, entries, warnings } };
   }
 
@@ -99,15 +87,15 @@ export class ReplicaStorage<C> {
   }
 
   /**
-   * The state at `meta.position` (a checkpoint sent or taken, a recovery): later entries go to a
-   * new log; the logs before it are removed once the snapshot is durable.
+   * The state at `snapshot.position` (a checkpoint sent or taken, a recovery): later entries go to
+   * a new log; the logs before it are removed once the snapshot is durable.
    */
-  snapshot(meta: SnapshotMeta<C>, state: string): void {
+  snapshot({ state, ...meta }: HistorySnapshot): void {
     this.logNumber += 1;
     const log = this.logNumber;
     this.log = LogFile.open<LogEntry>(this.disk, logName(log), this.defer).log;
     this.writing += 1;
-    writeSnapshot<StoredMeta<C>>(this.disk, SNAPSHOT, { meta: { ...meta, log }, state }, (err) => {
+    writeSnapshot<StoredMeta>(this.disk, SNAPSHOT, { meta: { ...meta, log }, state }, (err) => {
       this.writing -= 1;
       if (err) this.failure ??= err;
       else for (const name of this.disk.list()) if (name.startsWith(LOG_PREFIX) && numberOf(name) < log) this.disk.remove(name);

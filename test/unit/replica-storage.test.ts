@@ -3,8 +3,6 @@ import { expect } from 'chai';
 import { MemoryDisk } from '../../src/storage/memory-disk.js';
 import { ReplicaStorage, type LogEntry } from '../../src/storage/replica-storage.js';
 
-type Clients = string[];
-
 function setup() {
   const queue: (() => void)[] = [];
   const defer = (fn: () => void) => void queue.push(fn);
@@ -14,7 +12,7 @@ function setup() {
   /** Runs only what was deferred last (a sync that completes while an earlier write does not). */
   const runNewest = () => queue.pop()!();
   const disk = new MemoryDisk(defer);
-  const open = () => ReplicaStorage.open<Clients>(disk, defer);
+  const open = () => ReplicaStorage.open(disk, defer);
   return { disk, run, runNewest, open };
 }
 
@@ -40,7 +38,7 @@ describe('replica storage', () => {
     const { disk, run, open } = setup();
     const { storage } = open();
     for (let p = 1; p <= 3; p++) storage.append(entry(p));
-    storage.snapshot({ position: 3, epoch: 1, clients: ['C1:3'] }, 'state at 3');
+    storage.snapshot({ position: 3, epoch: 1, clients: [{ client: 'C1', num: 3, reply: 'r' }], state: 'state at 3' });
     storage.append(entry(4));
     storage.append(entry(5));
     storage.whenDurable(() => {});
@@ -48,7 +46,7 @@ describe('replica storage', () => {
     expect(disk.list()).to.deep.equal(['log.000000000001', 'snapshot']);
     disk.crash();
     const { recovered } = open();
-    expect(recovered.snapshot).to.deep.equal({ position: 3, epoch: 1, clients: ['C1:3'], state: 'state at 3' });
+    expect(recovered.snapshot).to.deep.equal({ position: 3, epoch: 1, clients: [{ client: 'C1', num: 3, reply: 'r' }], state: 'state at 3' });
     expect(bodies(recovered.entries)).to.deep.equal(['e4', 'e5']);
   });
 
@@ -58,7 +56,7 @@ describe('replica storage', () => {
     for (let p = 1; p <= 3; p++) storage.append(entry(p));
     storage.whenDurable(() => {});
     run();
-    storage.snapshot({ position: 3, epoch: 1, clients: [] }, 'state at 3');
+    storage.snapshot({ position: 3, epoch: 1, clients: [], state: 'state at 3' });
     storage.append(entry(4));
     // The new log's sync completes, the snapshot's replacement does not.
     disk.sync('log.000000000001', () => {});
@@ -79,7 +77,7 @@ describe('replica storage', () => {
     storage.whenDurable(() => {});
     run();
     // A new primary's checkpoint at 3; positions 4.. of its history differ from this replica's.
-    storage.snapshot({ position: 3, epoch: 2, clients: [] }, 'theirs at 3');
+    storage.snapshot({ position: 3, epoch: 2, clients: [], state: 'theirs at 3' });
     storage.append(entry(4, "'"));
     disk.sync('log.000000000001', () => {});
     runNewest();
@@ -90,7 +88,7 @@ describe('replica storage', () => {
     expect(before.warnings).to.deep.equal(['log.000000000001: position 4 does not follow 6: replay stops at 6']);
     // Done again to the end: the snapshot and the new history only.
     const { storage: again } = open();
-    again.snapshot({ position: 3, epoch: 2, clients: [] }, 'theirs at 3');
+    again.snapshot({ position: 3, epoch: 2, clients: [], state: 'theirs at 3' });
     again.append(entry(4, "'"));
     again.whenDurable(() => {});
     run();
@@ -115,7 +113,7 @@ describe('replica storage', () => {
     const second = setup();
     const s2 = second.open().storage;
     s2.append(entry(1));
-    s2.snapshot({ position: 1, epoch: 1, clients: [] }, 'state');
+    s2.snapshot({ position: 1, epoch: 1, clients: [], state: 'state' });
     s2.append(entry(2));
     s2.whenDurable(() => {});
     second.run();

@@ -1,0 +1,67 @@
+/**
+ * A server with a data folder (docs/durability.md), on the simulator's disk: what it applies goes
+ * to its log, its answers wait until that is durable, and a server started from what the folder
+ * held has that state before it answers anything.
+ */
+import { expect } from 'chai';
+import { encodeFrame } from '../../src/protocol/codec.js';
+import type { Frame } from '../../src/protocol/frames.js';
+import { MemoryDisk } from '../../src/storage/memory-disk.js';
+import { ReplicaStorage } from '../../src/storage/replica-storage.js';
+import { describeBoth, ready, request, type Fake, type Harness } from './harness.js';
+
+describeBoth('server with a data folder', (harness) => {
+  /** A disk whose completions wait until `complete()`. */
+  function slowDisk() {
+    const queue: (() => void)[] = [];
+    const disk = new MemoryDisk((fn) => void queue.push(fn));
+    return { disk, complete: () => queue.splice(0).forEach((fn) => fn()), waiting: () => queue.length };
+  }
+
+  async function boot(h: Harness, durable: Parameters<Harness['server']>[2]) {
+    h.server('S1', 4242, durable);
+    const lfd = h.fakeLfd('S1', () => true);
+    const client = h.fake('C1-S1').link('srv', h.serverConfig('S1').port, { name: 'C1', role: 'client' }, 'server', false);
+    await h.until(() => lfd.of('frame.hello').length > 0 && client.of('link.up').length > 0, 'links to S1');
+    return { lfd, client };
+  }
+
+  const answers = (client: Fake) =>
+    client.events.filter((e) => e.event.type === 'frame.reply' || e.event.type === 'frame.failed').map((e) => encodeFrame((e.event as { frame: Frame }).frame));
+
+  it('logs what it applies and answers only once the log is durable', async () => {
+    const h = harness();
+    const { disk, complete, waiting } = slowDisk();
+    const { storage } = ReplicaStorage.open(disk, (fn) => void setImmediate(fn));
+    const { lfd, client } = await boot(h, { store: storage, history: null });
+    lfd.send('server', ready('S1', 'passive', 'primary', 1, []));
+    client.send('srv', request('S1', 1, 'one'));
+    await h.until(() => waiting() > 0, 'the sync asked for');
+    await h.pass(100);
+    expect(answers(client), 'no answer before the sync').to.deep.equal([]);
+    complete();
+    await h.until(() => answers(client).length === 1, 'the answer after the sync');
+    expect(answers(client)).to.deep.equal(['<C1, S1, 1, one, reply>']);
+    disk.crash();
+    const { recovered } = ReplicaStorage.open(disk);
+    expect(recovered.entries).to.deep.equal([{ position: 1, epoch: 1, client: 'C1', num: 1, body: 'one' }]);
+  });
+
+  it('starts from what its folder held: the state, the client table and the position, before it answers anything', async () => {
+    const h = harness();
+    const history = {
+      snapshot: { position: 2, epoch: 3, clients: [{ client: 'C1', num: 2, reply: 'two' }], state: 'two' },
+      entries: [{ position: 3, epoch: 4, client: 'C2', num: 1, body: 'three' }],
+    };
+    const { lfd, client } = await boot(h, { history });
+    client.send('srv', { kind: 'statusQuery', from: 'ops', target: 'S1' });
+    await h.until(() => client.frames('serverStatus').length === 1, 'the status');
+    expect(encodeFrame(client.frames('serverStatus')[0]!.frame)).to.equal('<S1, -, -, booting, three, C1:2:two;C2:1:three, 0, 4, 4242, status>');
+    // A resend of what it held is answered from its table, not applied again.
+    lfd.send('server', ready('S1', 'passive', 'primary', 5, []));
+    client.send('srv', request('S1', 2, 'two'));
+    await h.until(() => answers(client).length === 1, 'the answer from the table');
+    expect(answers(client)).to.deep.equal(['<C1, S1, 2, two, reply>']);
+    expect(h.lines('S1').filter((l) => l.includes('processing'))).to.deep.equal([]);
+  });
+});

@@ -326,6 +326,14 @@ function checkOneOf<T extends string>(s: string, what: string, values: readonly 
 type Parser = (r: FieldCursor) => Frame;
 
 /** Parsers by wire type and field count (type included). */
+function checkpointParser(positioned: boolean): Parser {
+  return (r) => {
+    const head = { kind: 'checkpoint' as const, from: r.name(), to: r.name(), number: r.number('number'), state: r.text(), clients: r.clients() };
+    const position = positioned ? { applied: r.number('applied count') } : {};
+    return { ...head, ...position, epoch: r.number('epoch') };
+  };
+}
+
 const parsers: Record<string, Record<number, Parser>> = {
   hello: {
     4: (r) => ({ kind: 'hello', name: r.name(), role: r.oneOf('role', ROLES), version: checkVersion(r.text()) }),
@@ -462,27 +470,8 @@ const parsers: Record<string, Record<number, Parser>> = {
   serving: {
     3: (r) => ({ kind: 'serving', server: r.name(), epoch: r.number('epoch') }),
   },
-  checkpoint: {
-    7: (r) => ({
-      kind: 'checkpoint',
-      from: r.name(),
-      to: r.name(),
-      number: r.number('number'),
-      state: r.text(),
-      clients: r.clients(),
-      epoch: r.number('epoch'),
-    }),
-    8: (r) => ({
-      kind: 'checkpoint',
-      from: r.name(),
-      to: r.name(),
-      number: r.number('number'),
-      state: r.text(),
-      clients: r.clients(),
-      applied: r.number('applied count'),
-      epoch: r.number('epoch'),
-    }),
-  },
+  // The seed's form, and the form with the primary's position (docs/protocol.md).
+  checkpoint: { 7: checkpointParser(false), 8: checkpointParser(true) },
   update: {
     8: (r) => ({
       kind: 'update',

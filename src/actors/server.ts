@@ -280,7 +280,7 @@ export const serverMachine = setup({
     answerStatus: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'frame.statusQuery');
       const phase = phaseOf(self.getSnapshot().value);
-      carry(enqueue, self, context, [answer(event.origin, statusOf(context, phase))]);
+      carry(enqueue, self, context, [answer(event.origin, statusOf(context, phase, context.store !== null))]);
     }),
     holdRequest: enqueueActions(({ enqueue, context, event }) => {
       const req = requestOf(event);

@@ -111,7 +111,8 @@ export function answerFrame(server: string, req: { client: string; num: number }
     : { kind: 'reply', client: req.client, server, num: req.num, result: result.reply };
 }
 
-export function statusOf(d: ReplicaData, phase: Phase): ServerStatusFrame {
+/** The status answer; `durable`: a replica with a data folder says its position in the history too. */
+export function statusOf(d: ReplicaData, phase: Phase, durable = false): ServerStatusFrame {
   return {
     kind: 'serverStatus',
     server: d.name,
@@ -123,6 +124,7 @@ export function statusOf(d: ReplicaData, phase: Phase): ServerStatusFrame {
     checkpoint: d.checkpoint,
     epoch: d.epoch,
     pid: d.pid,
+    ...(durable && { position: d.applied }),
   };
 }
 

@@ -10,6 +10,7 @@ import type {
   Phase,
   ReplicaRole,
   RoleKind,
+  ServerStatusFrame,
 } from './frames.js';
 
 /** A frame that does not parse; `message` is short enough to send back in an error frame. */
@@ -143,7 +144,7 @@ export function frameFields(f: Frame): string[] {
     case 'serverStatus':
       return [
         f.server, dash(f.mode), dash(f.role), f.phase, f.state, clientsField(f.clients),
-        num(f.checkpoint), num(f.epoch), num(f.pid), 'status',
+        num(f.checkpoint), num(f.epoch), num(f.pid), ...(f.position === undefined ? [] : [num(f.position)]), 'status',
       ];
     case 'rmStatus':
       return [
@@ -326,6 +327,25 @@ function checkOneOf<T extends string>(s: string, what: string, values: readonly 
 type Parser = (r: FieldCursor) => Frame;
 
 /** Parsers by wire type and field count (type included). */
+function serverStatusParser(positioned: boolean): Parser {
+  return (r) => {
+    const f: ServerStatusFrame = {
+      kind: 'serverStatus',
+      server: r.name(),
+      mode: r.oneOfOrNull('mode', MODES),
+      role: r.oneOfOrNull('role', REPLICA_ROLES),
+      phase: r.oneOf('phase', PHASES),
+      state: r.text(),
+      clients: r.clients(),
+      checkpoint: r.number('checkpoint'),
+      epoch: r.number('epoch'),
+      pid: r.number('pid'),
+    };
+    if (positioned) f.position = r.number('position');
+    return f;
+  };
+}
+
 function checkpointParser(positioned: boolean): Parser {
   return (r) => {
     const head = { kind: 'checkpoint' as const, from: r.name(), to: r.name(), number: r.number('number'), state: r.text(), clients: r.clients() };
@@ -380,18 +400,9 @@ const parsers: Record<string, Record<number, Parser>> = {
         }),
       };
     },
-    10: (r) => ({
-      kind: 'serverStatus',
-      server: r.name(),
-      mode: r.oneOfOrNull('mode', MODES),
-      role: r.oneOfOrNull('role', REPLICA_ROLES),
-      phase: r.oneOf('phase', PHASES),
-      state: r.text(),
-      clients: r.clients(),
-      checkpoint: r.number('checkpoint'),
-      epoch: r.number('epoch'),
-      pid: r.number('pid'),
-    }),
+    10: serverStatusParser(false),
+    // A server with a data folder says its position too (docs/durability.md).
+    11: serverStatusParser(true),
   },
   client: {
     2: (r) => ({ kind: 'clientHello', client: r.name() }),

@@ -100,7 +100,10 @@ export interface StatusQueryFrame {
   target: string;
 }
 
-/** `<S1, MODE, ROLE, PHASE, STATE, CLIENTS, CKPT, EPOCH, PID, status>` */
+/**
+ * `<S1, MODE, ROLE, PHASE, STATE, CLIENTS, CKPT, EPOCH, PID, status>`; a server with a data folder
+ * adds its position in the history after PID (`… PID, 31, status>`, docs/durability.md).
+ */
 export interface ServerStatusFrame {
   kind: 'serverStatus';
   server: string;
@@ -112,6 +115,7 @@ export interface ServerStatusFrame {
   checkpoint: number;
   epoch: number;
   pid: number;
+  position?: number;
 }
 
 /** `<RM, MODE, PRIMARY, EPOCH, S1:ready;S2:recovering;S3:down, status>` */

@@ -20,7 +20,6 @@ import {
   forget,
   fromHistory,
   snapshotEffect,
-  type History,
   recoveryFrame,
   refuse,
   resendTo,
@@ -35,7 +34,7 @@ import {
   type Request,
   type Step,
 } from '../core/replica.js';
-import { toPeer } from '../core/effects.js';
+import { toPeer, type History } from '../core/effects.js';
 import {
   adoptEpoch,
   isOrdered,
@@ -59,17 +58,21 @@ export interface ServerInput {
   app: App<any>;
   pid: number;
   print: Print;
-  /** The data folder (`data_dir`), and the history read from it at start; absent: memory only. */
-  store?: DurableStore | null;
-  history?: History | null;
-  /** A write to the data folder failed: the process must end (fail-stop) without answering more. */
-  failStop?: (message: string) => void;
+  /** The data folder (`data_dir`); absent: the state lives in memory only. */
+  disk?: ServerDisk;
+}
+
+/** A server's data folder, what it held at start, and how the process ends when a write fails. */
+export interface ServerDisk {
+  store: DurableStore;
+  history: History;
+  /** A write failed: the process must end (fail-stop) without answering more. */
+  failStop: (message: string) => void;
 }
 
 export interface ServerContext extends ReplicaData {
   print: Print;
-  store: DurableStore | null;
-  failStop: (message: string) => void;
+  disk: ServerDisk | null;
   server: ServerConfig;
   config: ClusterConfig;
   /** Peers whose link is up (links go to the peers this replica sends to, `sendsTo`). */
@@ -153,7 +156,7 @@ type StepEnqueue = Parameters<typeof runEffects>[0] & { assign(update: () => Rep
 
 /** Carries out effects; with a data folder, through it (answers once durable). */
 function carry(enqueue: Parameters<typeof runEffects>[0], self: Parameters<typeof runEffects>[1], context: ServerContext, effects: Effect[]): void {
-  runEffects(enqueue, self, context.print, effects, context.store);
+  runEffects(enqueue, self, context.print, effects, context.disk?.store ?? null);
 }
 
 /** Carries out a step: its data (if any: a snapshot that did not decode has none) becomes the context, its effects run. */
@@ -280,7 +283,7 @@ export const serverMachine = setup({
     answerStatus: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'frame.statusQuery');
       const phase = phaseOf(self.getSnapshot().value);
-      carry(enqueue, self, context, [answer(event.origin, statusOf(context, phase, context.store !== null))]);
+      carry(enqueue, self, context, [answer(event.origin, statusOf(context, phase, context.disk !== null))]);
     }),
     holdRequest: enqueueActions(({ enqueue, context, event }) => {
       const req = requestOf(event);
@@ -463,7 +466,7 @@ export const serverMachine = setup({
       if (event.error !== null) {
         const message = `cannot write its data folder (${event.error}): stops, answering nothing more`;
         runEffects(enqueue, self, context.print, [print({ event: 'note', name: context.name, level: 'error', text: message })]);
-        enqueue(() => context.failStop(message));
+        enqueue(() => context.disk?.failStop(message));
         return;
       }
       runEffects(enqueue, self, context.print, event.effects);
@@ -500,10 +503,9 @@ export const serverMachine = setup({
 }).createMachine({
   id: 'server',
   context: ({ input }) => ({
-    ...fromHistory(initialData(input.name, input.pid, input.app, input.config.cluster), input.history ?? null),
+    ...fromHistory(initialData(input.name, input.pid, input.app, input.config.cluster), input.disk?.history ?? null),
     print: input.print,
-    store: input.store ?? null,
-    failStop: input.failStop ?? (() => {}),
+    disk: input.disk ?? null,
     server: serverOf(input.config, input.name),
     config: input.config,
     up: [],

@@ -73,8 +73,18 @@ function entryChars(state: KvState, key: string): number {
   return state.has(key) ? JSON.stringify(key).length + JSON.stringify(state.get(key)).length + 4 : 0;
 }
 
-/** Each map's entries' characters, counted in full once, then kept up to date by `apply`'s writes. */
+/** Each map's entries' characters, counted in full once, then kept up to date by `applyCounted`. */
 const sizes = new WeakMap<KvState, number>();
+
+/** `applyKv`, keeping the map's counted size up to date (a read changes nothing). */
+function applyCounted(state: KvState, request: KvRequest): KvReply {
+  const counted = request.op !== 'get' ? sizes.get(state) : undefined;
+  if (counted === undefined) return applyKv(state, request);
+  const before = entryChars(state, request.key);
+  const reply = applyKv(state, request);
+  sizes.set(state, counted - before + entryChars(state, request.key));
+  return reply;
+}
 
 /** The snapshot's length: `[]`, or the entries between brackets, one separator fewer than entries. */
 function sizeOf(state: KvState): number {
@@ -92,11 +102,7 @@ export const kvApp = defineApp<KvState>({
   initial: () => new Map(),
   apply: (state, text) => {
     const request = parseKvRequest(text);
-    if (typeof request === 'string') return { state, reply: JSON.stringify({ ok: false, error: request } satisfies KvReply) };
-    const counted = request.op !== 'get' ? sizes.get(state) : undefined;
-    const before = counted !== undefined ? entryChars(state, request.key) : 0;
-    const reply = applyKv(state, request);
-    if (counted !== undefined) sizes.set(state, counted - before + entryChars(state, request.key));
+    const reply: KvReply = typeof request === 'string' ? { ok: false, error: request } : applyCounted(state, request);
     return { state, reply: JSON.stringify(reply) };
   },
   // Sorted, so that replicas holding the same map print the same snapshot whatever order they built it in.

@@ -127,9 +127,8 @@ export function parseConfig(text: string, source: string, overrides: ClusterOver
   const find = (kind: Kind): Section | undefined => sections.find((s) => s.kind === kind);
 
   const clusterSection = find('cluster');
-  const cluster = readCluster(clusterSection, source, overrides, baseDir);
+  const cluster = readCluster(clusterSection, source, overrides, baseDir, sections.find((s) => s.header === role));
   const tlsOverrides = readTlsOverrides(sections, clusterSection, at, baseDir);
-  cluster.tls = readTls(clusterSection, sections.find((s) => s.header === role), at, baseDir);
   const rm = readEndpoint(required(find('rm'), 'rm', source), at);
   const gfd = readEndpoint(required(find('gfd'), 'gfd', source), at);
 
@@ -468,8 +467,8 @@ function readHost(s: Section, key: string, at: At): string {
   return host;
 }
 
-/** `[cluster]` with the flags applied, then the checks that compare two keys. */
-function readCluster(s: Section | undefined, source: string, o: ClusterOverrides, baseDir: string): ClusterSettings {
+/** `[cluster]` with the flags applied, then the checks that compare two keys; TLS files are the loading role's (`own`: its section). */
+function readCluster(s: Section | undefined, source: string, o: ClusterOverrides, baseDir: string, own: Section | undefined): ClusterSettings {
   const v = s?.values ?? new Map<string, string>();
   const at = (key: string): string => where(source, 'cluster', key);
   const get = <T>(key: string, fallback: T, read: (raw: string, at: string) => T): T => {
@@ -490,7 +489,7 @@ function readCluster(s: Section | undefined, source: string, o: ClusterOverrides
     maxConnections: get('max_connections', DEFAULT_SETTINGS.maxConnections, (r, a) => integer(r, 1, 1_000_000, a)),
     maxClients: get('max_clients', DEFAULT_SETTINGS.maxClients, (r, a) => integer(r, 1, 10_000_000, a)),
     secret: get('secret', DEFAULT_SETTINGS.secret, (r, a) => (r === '' ? null : checkSecret(r, a))),
-    tls: null, // parseConfig reads it, for the loading role
+    tls: readTls(s, own, (section, key) => where(source, section.header, key), baseDir),
   };
   const file = v.get('secret_file');
   if (file !== undefined && file !== '') {

@@ -32,6 +32,12 @@ export interface HistorySnapshot {
   state: string;
 }
 
+/** What a data folder held at start: its snapshot and the positions after it (src/storage/replica-storage.ts). */
+export interface History {
+  snapshot: HistorySnapshot | null;
+  entries: HistoryEntry[];
+}
+
 export type Effect =
   /** To the server named `to`, over this replica's link to it. */
   | { kind: 'peer'; to: string; frame: Frame; cumulative?: boolean }

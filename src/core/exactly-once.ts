@@ -6,7 +6,6 @@
 import type { ClientRecord, ClientTable } from './client-table.js';
 import { plant } from './switches.js';
 
-
 /** What a client is answered: a reply, or (`failed`) the message of what `apply` threw. */
 export type Result = Omit<ClientRecord, 'num'>;
 

@@ -8,7 +8,7 @@ import type { App } from '../app/index.js';
 import type { ClusterSettings } from '../config/types.js';
 import { lastNumberError } from '../protocol/codec.js';
 import type { ClientEntry, Frame, Mode, Phase, ReplicaRole, ServerStatusFrame } from '../protocol/frames.js';
-import { print, replyTo, toPeer, type Effect, type HistoryEntry, type HistorySnapshot, type ReplyTo } from './effects.js';
+import { print, replyTo, toPeer, type Effect, type History, type HistorySnapshot, type ReplyTo } from './effects.js';
 import { initialOrder, type OrderState } from './order-state.js';
 import { ClientTable, tableBounds } from './client-table.js';
 import { resultOf, seen, type Result } from './exactly-once.js';
@@ -242,11 +242,17 @@ export function applyEntry(
 ): Pick<ReplicaData, 'state' | 'size'> & { result: Result; effects: Effect[] } {
   const ref = { client: req.client, server: d.name, num: req.num };
   const before = print({ event: 'server.before', name: d.name, state: d.app.show(d.state), request: ref });
+  const { state, size, result } = applyAndRecord(d, req);
+  const after = print({ event: 'server.after', name: d.name, state: d.app.show(state), request: ref });
+  return { state, size, result, effects: [before, after, persistAt(d, req, position)] };
+}
+
+/** `apply` under the state guard, its result recorded in the client table: what applying means, live or replayed from disk. */
+function applyAndRecord(d: ReplicaData, req: { client: string; num: number; body: string }): Pick<ReplicaData, 'state' | 'size'> & { result: Result } {
   const { state, size, ...outcome } = guardedApply(d.app, d.state, d.size, req.body, stateLimit(d.cluster));
   const result = resultOf(outcome);
   d.clients.record(req.client, { num: req.num, ...result });
-  const after = print({ event: 'server.after', name: d.name, state: d.app.show(state), request: ref });
-  return { state, size, result, effects: [before, after, persistAt(d, req, position)] };
+  return { state, size, result };
 }
 
 /** The position `position` of the history, for the log of a replica with a data folder. */
@@ -326,12 +332,6 @@ export function hold(d: ReplicaData, req: Request): ReplicaData {
   return { ...d, held: [...d.held, req] };
 }
 
-/** What a data folder held at start: its snapshot and the positions after it (src/storage/replica-storage.ts). */
-export interface History {
-  snapshot: HistorySnapshot | null;
-  entries: HistoryEntry[];
-}
-
 /**
  * A replica as its data folder left it: the snapshot, then every logged position applied again
  * (skipped where the client table has it, as the first time), with no lines printed. Its epoch is
@@ -344,8 +344,7 @@ export function fromHistory(d: ReplicaData, history: History | null): ReplicaDat
   let epoch = s?.epoch ?? d.epoch;
   for (const e of history.entries) {
     if (seen(data.clients, e.client, e.num).kind === 'new') {
-      const { state, size, ...outcome } = guardedApply(data.app, data.state, data.size, e.body, stateLimit(data.cluster));
-      data.clients.record(e.client, { num: e.num, ...resultOf(outcome) });
+      const { state, size } = applyAndRecord(data, e);
       data = { ...data, state, size };
     }
     data = { ...data, applied: e.position };

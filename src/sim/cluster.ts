@@ -12,7 +12,7 @@ import { gfdMachine } from '../actors/gfd.js';
 import type { LauncherCommand, LauncherInput, LauncherReport } from '../actors/launcher.js';
 import { lfdMachine } from '../actors/lfd.js';
 import { rmMachine } from '../actors/rm.js';
-import { phaseOf, serverMachine, type ServerInput } from '../actors/server.js';
+import { phaseOf, serverMachine, type ServerDisk } from '../actors/server.js';
 import type { App } from '../app/index.js';
 import type { ClusterConfig, Endpoint, ServerConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
@@ -173,14 +173,14 @@ export function startServerProcess(
   env: RoleEnv,
   app: App<any>,
   hooks: ActorHooks = {},
-  durable: Pick<ServerInput, 'store' | 'history' | 'failStop'> = {},
+  disk?: ServerDisk,
 ): ServerActor {
   const transport = tapTransport(env.transport, {
     event: (event) => {
       if (event.type === 'listen.failed') queueMicrotask(() => proc.end('exit code 1'));
     },
   });
-  return startRole('server', { ...env, transport }, { name: proc.server, pid: proc.pid, app, ...durable }, hooks);
+  return startRole('server', { ...env, transport }, { name: proc.server, pid: proc.pid, app, ...(disk && { disk }) }, hooks);
 }
 
 /** The server processes of a cluster, by server name, oldest first; pids count from 4242. */

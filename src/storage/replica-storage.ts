@@ -7,20 +7,14 @@
  * a file and from one file to the next: a log of another history (a backup that took an older
  * checkpoint than what it had applied) never continues this one.
  */
-import type { HistoryEntry, HistorySnapshot } from '../core/effects.js';
+import type { History, HistoryEntry, HistorySnapshot } from '../core/effects.js';
 import type { Disk } from './disk.js';
 import { LogFile } from './log-file.js';
 import { FormatError, type Damage } from './records.js';
 import { readSnapshot, writeSnapshot } from './snapshot-file.js';
 
-/** One applied position, as replay needs it (the reply is computed again: `apply` is deterministic). */
-export type LogEntry = HistoryEntry;
-
-export interface Recovered {
-  snapshot: HistorySnapshot | null;
-  /** The entries after the snapshot, positions running on by one. */
-  entries: LogEntry[];
-  /** What was cut short or left out, for printed warnings. */
+/** The snapshot and the entries after it (positions running on by one), and what was cut short or left out, for printed warnings. */
+export interface Recovered extends History {
   warnings: string[];
 }
 
@@ -44,7 +38,7 @@ export class ReplicaStorage {
   private constructor(
     private readonly disk: Disk,
     private readonly defer: (fn: () => void) => void,
-    private log: LogFile<LogEntry>,
+    private log: LogFile<HistoryEntry>,
     private logNumber: number,
   ) {}
 
@@ -61,10 +55,10 @@ export class ReplicaStorage {
     }
     const logs = disk.list().filter((n) => n.startsWith(LOG_PREFIX)).map(numberOf);
     const first = stored?.log ?? logs[0] ?? 0;
-    const entries: LogEntry[] = [];
+    const entries: HistoryEntry[] = [];
     let last = stored?.position ?? 0;
     replay: for (const n of logs.filter((x) => x >= first)) {
-      const opened = LogFile.open<LogEntry>(disk, logName(n), defer);
+      const opened = LogFile.open<HistoryEntry>(disk, logName(n), defer);
       if (opened.damage) warnings.push(describe(logName(n), opened.damage));
       for (const e of opened.entries) {
         if (e.position !== last + 1) {
@@ -78,11 +72,11 @@ export class ReplicaStorage {
     const snapshot: HistorySnapshot | null = stored && { position: stored.position, epoch: stored.epoch, clients: stored.clients, state: stored.state };
     // What comes next goes to a log of its own: the old ones may end in a torn or foreign tail.
     const next = Math.max(-1, ...logs) + 1;
-    const storage = new ReplicaStorage(disk, defer, LogFile.open<LogEntry>(disk, logName(next), defer).log, next);
+    const storage = new ReplicaStorage(disk, defer, LogFile.open<HistoryEntry>(disk, logName(next), defer).log, next);
     return { storage, recovered: { snapshot, entries, warnings } };
   }
 
-  append(entry: LogEntry): void {
+  append(entry: HistoryEntry): void {
     this.log.append(entry);
   }
 
@@ -93,7 +87,7 @@ export class ReplicaStorage {
   snapshot({ state, ...meta }: HistorySnapshot): void {
     this.logNumber += 1;
     const log = this.logNumber;
-    this.log = LogFile.open<LogEntry>(this.disk, logName(log), this.defer).log;
+    this.log = LogFile.open<HistoryEntry>(this.disk, logName(log), this.defer).log;
     this.writing += 1;
     writeSnapshot<StoredMeta>(this.disk, SNAPSHOT, { meta: { ...meta, log }, state }, (err) => {
       this.writing -= 1;

@@ -8,6 +8,7 @@ import { encodeFrame } from '../../src/protocol/codec.js';
 import type { Frame } from '../../src/protocol/frames.js';
 import { MemoryDisk } from '../../src/storage/memory-disk.js';
 import { ReplicaStorage } from '../../src/storage/replica-storage.js';
+import type { ServerDisk } from '../../src/actors/server.js';
 import { describeBoth, ready, request, type Fake, type Harness } from './harness.js';
 
 describeBoth('server with a data folder', (harness) => {
@@ -18,8 +19,8 @@ describeBoth('server with a data folder', (harness) => {
     return { disk, complete: () => queue.splice(0).forEach((fn) => fn()), waiting: () => queue.length };
   }
 
-  async function boot(h: Harness, durable: Parameters<Harness['server']>[2]) {
-    h.server('S1', 4242, durable);
+  async function boot(h: Harness, disk: ServerDisk) {
+    h.server('S1', 4242, disk);
     const lfd = h.fakeLfd('S1', () => true);
     const client = h.fake('C1-S1').link('srv', h.serverConfig('S1').port, { name: 'C1', role: 'client' }, 'server', false);
     await h.until(() => lfd.of('frame.hello').length > 0 && client.of('link.up').length > 0, 'links to S1');
@@ -33,7 +34,7 @@ describeBoth('server with a data folder', (harness) => {
     const h = harness();
     const { disk, complete, waiting } = slowDisk();
     const { storage } = ReplicaStorage.open(disk, (fn) => void setImmediate(fn));
-    const { lfd, client } = await boot(h, { store: storage, history: null });
+    const { lfd, client } = await boot(h, { store: storage, history: { snapshot: null, entries: [] }, failStop: () => {} });
     lfd.send('server', ready('S1', 'passive', 'primary', 1, []));
     client.send('srv', request('S1', 1, 'one'));
     await h.until(() => waiting() > 0, 'the sync asked for');
@@ -54,7 +55,7 @@ describeBoth('server with a data folder', (harness) => {
       entries: [{ position: 3, epoch: 4, client: 'C2', num: 1, body: 'three' }],
     };
     const { storage } = ReplicaStorage.open(new MemoryDisk());
-    const { lfd, client } = await boot(h, { history, store: storage });
+    const { lfd, client } = await boot(h, { history, store: storage, failStop: () => {} });
     client.send('srv', { kind: 'statusQuery', from: 'ops', target: 'S1' });
     await h.until(() => client.frames('serverStatus').length === 1, 'the status');
     // With a data folder the status says the position too: the restarted RM will pick by it.

@@ -16,7 +16,7 @@ import { expect } from 'chai';
 import sinon from 'sinon';
 import { createActor, enqueueActions, setup, type Actor, type AnyActorRef } from 'xstate';
 import { BUILT_IN_APPS } from '../../src/app/index.js';
-import type { ServerInput } from '../../src/actors/server.js';
+import type { ServerDisk } from '../../src/actors/server.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { ClusterConfig } from '../../src/config/types.js';
 import type { LogEvent, LogEventName, Print } from '../../src/log/events.js';
@@ -562,16 +562,16 @@ export class Harness {
   }
 
   /** A server started by hand: an LFD that finds it running attaches to it by its pid. */
-  /** A server started by hand; `durable`: its data folder and what it held. */
-  server(name: string, pid = this.procs.newPid(), durable: Pick<ServerInput, 'store' | 'history' | 'failStop'> = {}): Role<ServerActor> {
+  /** A server started by hand; `disk`: its data folder and what it held. */
+  server(name: string, pid = this.procs.newPid(), disk?: ServerDisk): Role<ServerActor> {
     const proc = new Launched(name, pid);
     this.byHand.set(pid, proc);
-    return this.runServer(proc, durable);
+    return this.runServer(proc, disk);
   }
 
-  private runServer(proc: Launched, durable: Pick<ServerInput, 'store' | 'history' | 'failStop'> = {}): Role<ServerActor> {
+  private runServer(proc: Launched, disk?: ServerDisk): Role<ServerActor> {
     const app = BUILT_IN_APPS[this.config.cluster.app]!;
-    proc.role = this.start(proc.server, (hooks) => startServerProcess(proc, this.env(proc.server, proc.pid), app, hooks, durable));
+    proc.role = this.start(proc.server, (hooks) => startServerProcess(proc, this.env(proc.server, proc.pid), app, hooks, disk));
     return proc.role;
   }
 

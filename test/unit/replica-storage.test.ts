@@ -1,7 +1,8 @@
 /** A replica's durable history on the simulator's disk: snapshot and logs, through crashes at every step. */
 import { expect } from 'chai';
 import { MemoryDisk } from '../../src/storage/memory-disk.js';
-import { ReplicaStorage, type LogEntry } from '../../src/storage/replica-storage.js';
+import type { HistoryEntry } from '../../src/core/effects.js';
+import { ReplicaStorage } from '../../src/storage/replica-storage.js';
 
 function setup() {
   const queue: (() => void)[] = [];
@@ -16,8 +17,8 @@ function setup() {
   return { disk, run, runNewest, open };
 }
 
-const entry = (position: number, tag = ''): LogEntry => ({ position, epoch: 1, client: 'C1', num: position, body: `e${position}${tag}` });
-const bodies = (entries: LogEntry[]) => entries.map((e) => e.body);
+const entry = (position: number, tag = ''): HistoryEntry => ({ position, epoch: 1, client: 'C1', num: position, body: `e${position}${tag}` });
+const bodies = (entries: HistoryEntry[]) => entries.map((e) => e.body);
 
 describe('replica storage', () => {
   it('gives back after a crash exactly the entries that were durable', () => {

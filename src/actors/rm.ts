@@ -3,7 +3,7 @@
  * relaunch (`replication.ts`), sends its commands down through the GFD, and keeps every client told
  * where to send.
  */
-import { assertEvent, enqueueActions, setup } from 'xstate';
+import { assertEvent, enqueueActions, setup, type AnyActorRef } from 'xstate';
 import type { ClusterConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
 import type { ClientViewFrame, Mode, ServerStatusFrame } from '../protocol/frames.js';
@@ -15,8 +15,11 @@ import {
   clientServers,
   initialMembership,
   memberNames,
+  awaitingReports,
   onAdd,
+  onChoiceDue,
   onDelete,
+  onReport,
   onMembers,
   onRereport,
   onRestart,
@@ -59,10 +62,14 @@ export interface RmContext {
   recovering: string[];
 }
 
-/** Why a server is asked for its status: the RM's own restart, a re-reported add, a `members`. */
-type Probe = 'restart' | 'rejoin' | 'verify';
+/**
+ * Why a server is asked for its status: the RM's own restart, a re-reported add, a `members`, or
+ * how far its history on disk goes (`choosing`).
+ */
+type Probe = 'restart' | 'rejoin' | 'verify' | 'choose';
 
-type RmEvent = TransportEvent | { type: 'probe.timeout'; server: string };
+type RmEvent = TransportEvent | { type: 'probe.timeout'; server: string } | { type: 'choice.due' };
+
 /** The id of a probe's timeout. */
 const probeTimer = (server: string) => `probe:${server}`;
 
@@ -92,6 +99,40 @@ function carryOut(ctx: RmContext, { next, commands, warnings }: Decision): Effec
     }
   }
   return effects;
+}
+
+/** The id of the wait for configured servers before the RM chooses from disk. */
+const CHOICE_TIMER = 'choice';
+const choosingWithMembers = (m: Membership) => m.choosing !== null && memberNames(m).length > 0;
+
+type DecideEnqueue = Parameters<typeof runEffects>[0] & {
+  assign(update: (args: { context: RmContext }) => Partial<RmContext>): void;
+  raise(event: RmEvent, options: { delay: 'choiceWait'; id: string }): void;
+  cancel(id: string): void;
+};
+
+/**
+ * Takes a decision: the new membership, what it means outside (`carryOut`), and, while the RM
+ * chooses from disk, a status question to each member that has not said how far its history goes
+ * and the wait for the configured servers that have not joined, from the first member on.
+ */
+function decide(enqueue: DecideEnqueue, self: AnyActorRef, context: RmContext, decision: Decision): void {
+  const prev = context.membership;
+  const next = decision.next;
+  enqueue.assign(() => ({ membership: next }));
+  runEffects(enqueue, self, context.print, carryOut(context, decision));
+  const ask = awaitingReports(next);
+  if (ask.length > 0) {
+    enqueue.assign(({ context: now }) => ({
+      probes: { ...Object.fromEntries(ask.map((s) => [s, 'choose' as const])), ...now.probes },
+    }));
+  }
+  if (choosingWithMembers(next) && !choosingWithMembers(prev)) {
+    enqueue.cancel(CHOICE_TIMER);
+    enqueue.raise({ type: 'choice.due' }, { delay: 'choiceWait', id: CHOICE_TIMER });
+  } else if (prev.choosing && !next.choosing) {
+    enqueue.cancel(CHOICE_TIMER);
+  }
 }
 
 const isGfdOrigin = (ctx: RmContext, origin: Origin) => ctx.gfdLink !== null && origin.link === ctx.gfdLink;
@@ -135,6 +176,7 @@ export const rmMachine = setup({
   delays: {
     probeTimeout: ({ context }) => context.config.cluster.heartbeatTimeoutMs,
     recoveryRetry: ({ context }) => context.config.cluster.heartbeatTimeoutMs,
+    choiceWait: ({ context }) => context.config.cluster.heartbeatTimeoutMs,
   },
   actors: transportSlots,
   guards: {
@@ -166,9 +208,7 @@ export const rmMachine = setup({
         if (!context.probes[server]) enqueue.assign({ probes: { ...context.probes, [server]: 'rejoin' } });
         return;
       }
-      const decision = change === 'add' ? onAdd(context.membership, server) : onDelete(context.membership, server);
-      enqueue.assign({ membership: decision.next });
-      runEffects(enqueue, self, context.print, carryOut(context, decision));
+      decide(enqueue, self, context, change === 'add' ? onAdd(context.membership, server) : onDelete(context.membership, server));
     }),
     /** Still asking the members of a restart: a change joins the question instead. */
     joinRestart: enqueueActions(({ enqueue, context, event }) => {
@@ -192,14 +232,12 @@ export const rmMachine = setup({
       assertEvent(event, 'frame.members');
       const decision = onMembers(context.membership, event.frame.servers, event.frame.epoch, context.config.servers.map((s) => s.name));
       const verify = Object.fromEntries(decision.next.unverified.map((s) => [s, 'verify' as const]));
-      enqueue.assign({ probes: { ...context.probes, ...verify }, membership: decision.next });
-      runEffects(enqueue, self, context.print, carryOut(context, decision));
+      enqueue.assign({ probes: { ...context.probes, ...verify } });
+      decide(enqueue, self, context, decision);
     }),
     takeServing: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'frame.serving');
-      const decision = onServing(context.membership, event.frame.server, event.frame.epoch);
-      enqueue.assign({ membership: decision.next });
-      runEffects(enqueue, self, context.print, carryOut(context, decision));
+      decide(enqueue, self, context, onServing(context.membership, event.frame.server, event.frame.epoch));
     }),
     /**
      * Asks each server to probe for its `status`, over a short-lived link to its client port; a
@@ -229,10 +267,9 @@ export const rmMachine = setup({
       let decision: Decision | null = null;
       if (why === 'rejoin') decision = onRereport(context.membership, server, status);
       else if (why === 'verify') decision = onVerified(context.membership, server, status);
+      else if (why === 'choose') decision = onReport(context.membership, server, status);
       else if (context.restart) enqueue.assign({ restart: { ...context.restart, statuses: { ...context.restart.statuses, [server]: status } } });
-      if (!decision) return;
-      enqueue.assign({ membership: decision.next });
-      runEffects(enqueue, self, context.print, carryOut(context, decision));
+      if (decision) decide(enqueue, self, context, decision);
     }),
     /** The last status a restart waited for: the RM decides from all of them (`onRestart`). */
     finishRestart: enqueueActions(({ enqueue, self, context, event }) => {
@@ -241,9 +278,11 @@ export const rmMachine = setup({
       closeProbe(enqueue, context, answered.server);
       const statuses = { ...context.restart.statuses, [answered.server]: answered.status };
       const decision = onRestart(context.membership, context.restart.servers, context.restart.epoch, statuses, context.config.servers.map((s) => s.name));
-      enqueue.assign({ restart: null, membership: decision.next });
-      runEffects(enqueue, self, context.print, carryOut(context, decision));
+      enqueue.assign({ restart: null });
+      decide(enqueue, self, context, decision);
     }),
+    /** The wait for configured servers is over: the RM chooses among the members that joined. */
+    chooseNow: enqueueActions(({ enqueue, self, context }) => decide(enqueue, self, context, onChoiceDue(context.membership))),
     /** A member still recovering since the last look is sent its `send_checkpoint` again. */
     retryRecoveries: enqueueActions(({ enqueue, self, context }) => {
       if (context.gfdLink === null) {
@@ -286,7 +325,10 @@ export const rmMachine = setup({
   context: ({ input }) => ({
     config: input.config,
     print: input.print,
-    membership: initialMembership(input.mode ?? input.config.cluster.mode),
+    membership: initialMembership(
+      input.mode ?? input.config.cluster.mode,
+      input.config.servers.some((s) => s.dataDir !== undefined) ? input.config.servers.map((s) => s.name) : null,
+    ),
     gfdLink: null,
     clients: {},
     restart: null,
@@ -312,8 +354,14 @@ export const rmMachine = setup({
       on: {
         'frame.members': { guard: 'isFromGfd', actions: ['takeMembers', 'launchProbes'] },
         'frame.membership': { guard: 'isFromGfd', actions: ['joinRestart', 'launchProbes'] },
-        'frame.serverStatus': [{ guard: 'isRestartsLastAnswer', target: 'running', actions: 'finishRestart' }, { actions: 'takeStatus' }],
-        'probe.timeout': [{ guard: 'isRestartsLastAnswer', target: 'running', actions: 'finishRestart' }, { actions: 'takeStatus' }],
+        'frame.serverStatus': [
+          { guard: 'isRestartsLastAnswer', target: 'running', actions: ['finishRestart', 'launchProbes'] },
+          { actions: ['takeStatus', 'launchProbes'] },
+        ],
+        'probe.timeout': [
+          { guard: 'isRestartsLastAnswer', target: 'running', actions: ['finishRestart', 'launchProbes'] },
+          { actions: ['takeStatus', 'launchProbes'] },
+        ],
       },
     },
     running: {
@@ -347,8 +395,10 @@ export const rmMachine = setup({
     'frame.hello': { actions: 'greetGfd' },
     'link.down': { actions: 'forgetLink' },
     'link.up': { guard: 'isFromProbe', actions: 'askStatus' },
-    'frame.serverStatus': { actions: 'takeStatus' },
-    'probe.timeout': { actions: 'takeStatus' },
+    // An answer may lead to another question (a rejoin while the RM chooses from disk).
+    'frame.serverStatus': { actions: ['takeStatus', 'launchProbes'] },
+    'probe.timeout': { actions: ['takeStatus', 'launchProbes'] },
+    'choice.due': { actions: 'chooseNow' },
     'frame.serving': { guard: 'isFromGfd', actions: 'takeServing' },
     'frame.clientHello': { actions: 'registerClient' },
     'frame.directoryQuery': { actions: 'answerDirectory' },

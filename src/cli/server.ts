@@ -1,5 +1,11 @@
-import { serverMachine } from '../actors/server.js';
+import { serverMachine, type ServerDisk } from '../actors/server.js';
+import { ConfigError } from '../config/load.js';
+import type { ServerConfig } from '../config/types.js';
+import type { Print } from '../log/events.js';
 import { createPrinter } from '../log/printer.js';
+import { DataDirError, openDataDir } from '../storage/node-disk.js';
+import { FormatError } from '../storage/records.js';
+import { ReplicaStorage } from '../storage/replica-storage.js';
 import { COMMON_HELP, appOf, commonFlags, configFrom, parse, requireName } from './args.js';
 import { runRole } from './run-role.js';
 import { transportFor } from '../transport/tcp.js';
@@ -18,6 +24,24 @@ export async function serverCommand(argv: string[]): Promise<number> {
   const name = requireName(values.name, 'server', config.servers.map((s) => s.name), config.source);
   const app = await appOf(config);
   const print = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'server', name });
-  const input = { name, config, app, pid: process.pid, print };
+  const disk = dataFolder(config.servers.find((s) => s.name === name)!, print);
+  const input = { name, config, app, pid: process.pid, print, ...(disk && { disk }) };
   return runRole(serverMachine, input, { print, name, transport: transportFor(config.cluster), inspect: { address: flags.inspect, role: 'server' } });
+}
+
+/**
+ * With a `data_dir`: the folder (made and checked now: one line and exit 2 if it cannot be used),
+ * what it holds (restored before the server answers anything), and fail-stop on a failed write.
+ */
+function dataFolder(server: ServerConfig, print: Print): ServerDisk | null {
+  if (server.dataDir === undefined) return null;
+  try {
+    const { storage, recovered } = ReplicaStorage.open(openDataDir(server.dataDir));
+    for (const text of recovered.warnings) print({ event: 'note', name: server.name, level: 'warn', text });
+    return { store: storage, history: recovered, failStop: () => process.exit(1) };
+  } catch (err) {
+    if (err instanceof DataDirError) throw new ConfigError(`${server.dataDirFrom}: ${err.message}`);
+    if (err instanceof FormatError) throw new ConfigError(`${server.dataDirFrom}: ${server.dataDir}: ${err.message}`);
+    throw err;
+  }
 }

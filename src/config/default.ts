@@ -38,6 +38,9 @@ max_clients = 10000
 ; the control links' shared secret (16 characters or more; empty: none): every RM, GFD, LFD and server link
 ; proves it before it is trusted (docs/security.md). Or secret_file = a file only its owner may read.
 secret =
+; where replicas keep their log and snapshots, one folder per server (relative: to this file);
+; empty: in memory only, and a whole-cluster crash loses the state (docs/durability.md)
+data_dir =
 
 [rm]
 ; the replication manager listens here for the GFD and for clients

@@ -68,18 +68,18 @@ type Kind = 'cluster' | 'rm' | 'gfd' | 'server' | 'lfd' | 'client';
 const KEYS: Record<Kind, readonly string[]> = {
   cluster: [
     'mode', 'heartbeat_freq', 'heartbeat_timeout', 'checkpoint_freq', 'durability', 'app',
-    'max_frame', 'max_state_frame', 'max_connections', 'max_clients', 'secret', 'secret_file', 'tls_cert', 'tls_key', 'tls_ca',
+    'max_frame', 'max_state_frame', 'max_connections', 'max_clients', 'secret', 'secret_file', 'tls_cert', 'tls_key', 'tls_ca', 'data_dir',
   ],
   rm: ['host', 'port', 'tls_cert', 'tls_key', 'tls_ca'],
   gfd: ['host', 'port', 'tls_cert', 'tls_key', 'tls_ca'],
-  server: ['host', 'port', 'peer_host', 'peer_port', 'tls_cert', 'tls_key', 'tls_ca'],
+  server: ['host', 'port', 'peer_host', 'peer_port', 'data_dir', 'tls_cert', 'tls_key', 'tls_ca'],
   lfd: ['server', 'tls_cert', 'tls_key', 'tls_ca'],
   client: ['interval', 'message', 'tls_cert', 'tls_key', 'tls_ca'],
 };
 /** Sections that carry a name after a dot (`[server.S1]`); the others stand alone. */
 const NAMED = new Set<Kind>(['server', 'lfd', 'client']);
 /** Keys whose value may be empty: an empty message is just the numbers, an empty secret is none. */
-const MAY_BE_EMPTY = new Set(['message', 'secret', 'secret_file']);
+const MAY_BE_EMPTY = new Set(['message', 'secret', 'secret_file', 'data_dir']);
 
 /** One `[header]` of the file and its `key = value` lines, values already decoded. */
 interface Section {
@@ -139,7 +139,7 @@ export function parseConfig(text: string, source: string, overrides: ClusterOver
     if (s.kind === 'server') {
       const endpoint = readEndpoint(s, at);
       const peerHost = s.values.has('peer_host') ? readHost(s, 'peer_host', at) : endpoint.host;
-      servers.push({ name: s.name, ...endpoint, peerHost, peerPort: readPort(s, 'peer_port', at) });
+      servers.push({ name: s.name, ...endpoint, peerHost, peerPort: readPort(s, 'peer_port', at), ...dataDirOf(s, clusterSection, at, baseDir) });
     } else if (s.kind === 'lfd') {
       lfds.push({ name: s.name, server: requiredValue(s, 'server', at) });
     } else if (s.kind === 'client') {
@@ -516,6 +516,15 @@ function readCluster(s: Section | undefined, source: string, o: ClusterOverrides
       : `${at('max_frame')}: must be at most max_state_frame (${c.maxStateFrame})`);
   }
   return c;
+}
+
+/** A server's data folder: its own `data_dir`, else its name under `[cluster] data_dir`, else none. Empty means none. */
+function dataDirOf(s: Section, cluster: Section | undefined, at: (s: Section, key?: string) => string, baseDir: string): Pick<ServerConfig, 'dataDir' | 'dataDirFrom'> {
+  const own = s.values.get('data_dir');
+  if (own !== undefined && own !== '') return { dataDir: resolve(baseDir, own), dataDirFrom: at(s, 'data_dir') };
+  const shared = cluster?.values.get('data_dir');
+  if (shared !== undefined && shared !== '' && own === undefined) return { dataDir: resolve(baseDir, shared, s.name), dataDirFrom: at(cluster!, 'data_dir') };
+  return {};
 }
 
 /** Every LFD names a configured server, and no server has two LFDs (they would both launch it). */

@@ -23,6 +23,13 @@ export interface ServerConfig extends Endpoint {
   /** Where `peer_port` listens (`peer_host`, default `host`): a private interface for LFD and peers. */
   peerHost: string;
   peerPort: number;
+  /**
+   * Its data folder (absolute): `[server.S1] data_dir`, else `[cluster] data_dir`/S1; absent, it
+   * keeps its state in memory only (docs/durability.md).
+   */
+  dataDir?: string;
+  /** Where `dataDir` was set, for error lines: `FILE: [cluster] data_dir`. */
+  dataDirFrom?: string;
 }
 
 export interface LfdConfig {

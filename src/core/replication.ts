@@ -27,6 +27,23 @@ export interface Membership {
    * would serve its empty state).
    */
   unverified: string[];
+  /**
+   * With data folders (docs/durability.md): every configured server. While no member serves, the
+   * RM then names the member with the furthest history on disk, once each of these servers reported
+   * or the wait ran out (`choosing`), not the first to join. Null: state in memory only.
+   */
+  durable: string[] | null;
+  /** With data folders, while no member serves: what the members said of their histories so far. */
+  choosing: Choosing | null;
+}
+
+/** How far a member's history on disk goes, from its `status`; null: it did not answer in time. */
+export type Reach = { epoch: number; position: number } | null;
+
+export interface Choosing {
+  reports: Record<string, Reach>;
+  /** The wait for configured servers that are not members is over (`heartbeat_timeout`). */
+  due: boolean;
 }
 
 export type Command = ReadyFrame | SendCheckpointFrame | LaunchFrame;
@@ -34,12 +51,16 @@ export type Command = ReadyFrame | SendCheckpointFrame | LaunchFrame;
 export interface Decision {
   next: Membership;
   commands: Command[];
-  /** The state of the stored knowledge is lost: every replica that held it is gone. */
+  /** Lines for the operator: every replica that served is gone (the state is lost, or is chosen from disk). */
   warnings: string[];
 }
 
-export function initialMembership(mode: Mode): Membership {
-  return { mode, epoch: 0, primary: null, members: {}, launched: [], unverified: [] };
+/** `durable`: the configured servers when they have data folders (see `Membership.durable`). */
+export function initialMembership(mode: Mode, durable: string[] | null = null): Membership {
+  return {
+    mode, epoch: 0, primary: null, members: {}, launched: [], unverified: [], durable,
+    choosing: durable === null ? null : { reports: {}, due: false },
+  };
 }
 
 export function memberNames(m: Membership): string[] {
@@ -113,13 +134,13 @@ function announce(m: Membership): Command[] {
 export function onAdd(m: Membership, server: string): Decision {
   if (m.members[server]) return { next: m, commands: [], warnings: [] };
   const launched = m.launched.filter((s) => s !== server);
-  const hasPrimary = m.primary !== null;
   const next: Membership = {
     ...m,
     launched,
     members: { ...m.members, [server]: { serving: false, recovered: false } },
-    // The first replica serves with the state it holds, as the primary of a new epoch.
-    ...(hasPrimary ? {} : { primary: server, epoch: m.epoch + 1 }),
+    // The first replica serves with the state it holds, as the primary of a new epoch; with data
+    // folders the RM first asks how far its history goes (`choosing`).
+    ...(m.primary !== null || m.choosing ? {} : { primary: server, epoch: m.epoch + 1 }),
   };
   return { next, commands: announce(next), warnings: [] };
 }
@@ -131,9 +152,13 @@ export function onDelete(m: Membership, server: string): Decision {
     return { next: { ...m, launched: [...m.launched, server] }, commands: [{ kind: 'launch', server }], warnings: [] };
   }
   const { [server]: _, ...members } = m.members;
-  let next: Membership = { ...m, members, launched: [...m.launched, server] };
+  let next: Membership = { ...m, members, launched: [...m.launched, server], choosing: withoutReport(m.choosing, server) };
   const warnings: string[] = [];
-  if (m.primary === server) {
+  if (m.primary === server && m.durable && servingNames(next).length === 0) {
+    // The others' histories on disk may go further than what they serve from: choose among them.
+    next = startChoosing(next, {});
+    if (m.members[server]!.serving) warnings.push('no replica serves any more: the RM names the one whose history on disk goes furthest');
+  } else if (m.primary === server) {
     const serving = servingNames(next);
     const successor = serving[0] ?? memberNames(next)[0] ?? null;
     if (successor !== null && serving.length === 0) {
@@ -145,7 +170,75 @@ export function onDelete(m: Membership, server: string): Decision {
     }
     next = { ...next, primary: successor, epoch: successor === null || plant.promoteWithoutEpoch ? next.epoch : next.epoch + 1 };
   }
-  return { next, commands: [...announce(next), { kind: 'launch', server }], warnings };
+  return settle({ next, commands: [...announce(next), { kind: 'launch', server }], warnings });
+}
+
+function withoutReport(c: Choosing | null, server: string): Choosing | null {
+  if (!c || !(server in c.reports)) return c;
+  const { [server]: _, ...reports } = c.reports;
+  return { ...c, reports };
+}
+
+/** No member serves: none is primary until the RM has chosen the furthest history. */
+function startChoosing(m: Membership, reports: Record<string, Reach>): Membership {
+  const members = Object.fromEntries(memberNames(m).map((s) => [s, { serving: false, recovered: false }]));
+  return { ...m, members, primary: null, choosing: { reports, due: false } };
+}
+
+/** A member's answer to the question how far its history goes (null: none in time). */
+export function onReport(m: Membership, server: string, status: ServerStatusFrame | null): Decision {
+  if (!m.choosing || !m.members[server]) return { next: m, commands: [], warnings: [] };
+  const reports = { ...m.choosing.reports, [server]: reachOf(status) };
+  return settle({ next: { ...m, choosing: { ...m.choosing, reports } }, commands: [], warnings: [] });
+}
+
+/** A status without a position (no data folder) ranks below every history on disk. */
+const reachOf = (status: ServerStatusFrame | null | undefined): Reach =>
+  status == null ? null : { epoch: status.epoch, position: status.position ?? -1 };
+
+/**
+ * The wait for configured servers that did not join is over: the members that did are enough. With
+ * none yet the wait is not over (the timer starts again with the first).
+ */
+export function onChoiceDue(m: Membership): Decision {
+  if (!m.choosing || memberNames(m).length === 0) return { next: m, commands: [], warnings: [] };
+  return settle({ next: { ...m, choosing: { ...m.choosing, due: true } }, commands: [], warnings: [] });
+}
+
+/** The members that have not said how far their history goes yet (the RM asks each for its status). */
+export function awaitingReports(m: Membership): string[] {
+  return m.choosing ? memberNames(m).filter((s) => !(s in m.choosing!.reports)) : [];
+}
+
+/** Furthest first: the highest epoch, then the highest position; a member that did not answer last. */
+const rank = (r: Reach): [number, number] => (r === null ? [-1, -2] : [r.epoch, r.position]);
+
+/**
+ * Chooses once every member answered and every configured server is a member (or the wait is due):
+ * the furthest history serves first as the primary of a new epoch and the others recover from it,
+ * so a whole-cluster restart keeps whatever any replica had made durable.
+ */
+function settle(d: Decision): Decision {
+  const m = d.next;
+  const names = memberNames(m);
+  if (!m.choosing || names.length === 0 || awaitingReports(m).length > 0) return d;
+  if (!m.choosing.due && !(m.durable ?? []).every((s) => m.members[s])) return d;
+  const { reports } = m.choosing;
+  const [primary] = [...names].sort((a, b) => {
+    const [ea, pa] = rank(reports[a]!);
+    const [eb, pb] = rank(reports[b]!);
+    return eb - ea || pb - pa || a.localeCompare(b);
+  }) as [string];
+  const epoch = Math.max(m.epoch, ...names.map((s) => reports[s]?.epoch ?? 0)) + 1;
+  const next: Membership = { ...m, primary, epoch, choosing: null };
+  const reach = reports[primary] ?? null;
+  // Nothing on any disk (a fresh cluster): nothing to say.
+  const line = reach === null || reach.position < 0
+    ? [`no member said how far its history goes: ${primary} serves first`]
+    : reach.position > 0
+      ? [`${primary} has the furthest history on disk (epoch ${reach.epoch}, position ${reach.position}): it serves first, the others recover from it`]
+      : [];
+  return { next, commands: [...d.commands, ...announce(next)], warnings: [...d.warnings, ...line] };
 }
 
 export function onServing(m: Membership, server: string, epoch: number): Decision {
@@ -175,7 +268,7 @@ export function onMembers(m: Membership, servers: string[], epoch: number, confi
   const missing = configured.filter((s) => !current.members[s]);
   current = { ...current, launched: [...new Set([...current.launched, ...missing])], unverified: kept };
   const launches: Command[] = missing.map((server) => ({ kind: 'launch', server }));
-  return { next: current, commands: [...announce(current), ...launches], warnings };
+  return settle({ next: current, commands: [...announce(current), ...launches], warnings });
 }
 
 /** A status answer (null: none in time) for an unverified member: a booting process rejoins. */
@@ -243,8 +336,14 @@ export function onRestart(
       ? [`no member serves: the state is lost; ${primary} starts from its own`]
       : [];
   const launched = configured.filter((s) => !servers.includes(s));
-  const next: Membership = { ...m, members, primary, epoch: primary === null ? seen : seen + 1, launched, unverified: [] };
   const launches: Command[] = launched.map((server) => ({ kind: 'launch', server }));
+  if (m.durable && !servers.some(serving)) {
+    // Every replica restarted: the one whose history on disk goes furthest serves first.
+    const reports = Object.fromEntries(servers.map((s) => [s, reachOf(statuses[s])]));
+    const next = startChoosing({ ...m, members, epoch: seen, launched, unverified: [] }, reports);
+    return settle({ next, commands: launches, warnings: [] });
+  }
+  const next: Membership = { ...m, members, primary, epoch: primary === null ? seen : seen + 1, launched, unverified: [] };
   return { next, commands: [...announce(next), ...launches], warnings };
 }
 

@@ -25,6 +25,8 @@ import type { Frame, FrameKind, FrameOf, Mode, Phase, ReplicaRole, RoleKind } fr
 import type { Limits, Peer, PortKind } from '../../src/protocol/links.js';
 import { makeTransport, type Conn, type Driver } from '../../src/transport/actors.js';
 import { MemoryNetwork } from '../../src/transport/memory.js';
+import { MemoryDisk } from '../../src/storage/memory-disk.js';
+import { ReplicaStorage } from '../../src/storage/replica-storage.js';
 import { freePorts } from '../../src/transport/query.js';
 import { tcpDriver } from '../../src/transport/tcp.js';
 import type { LinkInput, ListenerInput, Origin, Transport, TransportCommand, TransportEvent } from '../../src/transport/types.js';
@@ -64,6 +66,8 @@ export interface ClusterOptions {
   durability: 'sync' | 'checkpoint';
   /** `[client.*]` interval, seconds. */
   clientInterval: number;
+  /** `[cluster] data_dir`: every server launched gets its data folder on a `MemoryDisk` (`disks`). */
+  disks: boolean;
 }
 
 export const DEFAULT_OPTIONS: ClusterOptions = {
@@ -74,6 +78,7 @@ export const DEFAULT_OPTIONS: ClusterOptions = {
   app: 'status',
   durability: 'checkpoint',
   clientInterval: 0.05,
+  disks: false,
 };
 
 export const SERVERS = ['S1', 'S2', 'S3'] as const;
@@ -302,6 +307,8 @@ export class Harness {
   exitDelayMs = 0;
   /** Runs when the launcher kills a process, just before it goes (what it wrote last still arrives). */
   onKill: ((proc: Launched) => void) | null = null;
+  /** With the `disks` option: each server's data folder, kept across its processes (a power cut is `crash()`). */
+  readonly disks = new Map<string, MemoryDisk>();
   /** In-memory network: extra latency (ms) of what one role writes to another, by `WRITER>READER` (`S1>S2`). */
   readonly slow = new Map<string, number>();
 
@@ -376,6 +383,7 @@ export class Harness {
         checkpoint_freq: o.checkpointFreq,
         durability: o.durability,
         app: o.app,
+        ...(o.disks && { data_dir: 'data' }),
       },
       rm: { host: this.host, port: rm! },
       gfd: { host: this.host, port: gfd! },
@@ -588,7 +596,7 @@ export class Harness {
     return this.start('RM', (hooks) => startRole('rm', this.env('RM'), mode ? { mode } : {}, hooks));
   }
 
-  client(name: string, opts: { count?: number; intervalMs?: number } = {}): Role<ClientActor> {
+  client(name: string, opts: { count?: number; intervalMs?: number; giveUp?: boolean } = {}): Role<ClientActor> {
     return this.start(name, (hooks) => startRole('client', this.env(name), { name, ...opts }, hooks));
   }
 
@@ -654,8 +662,16 @@ export class Harness {
     const answers = this.hangOnLaunch.get(server);
     if (answers !== undefined) return this.procs.add(new Launched(server, pid, this.hungServer(server, answers)));
     const proc = this.procs.add(new Launched(server, pid));
-    this.runServer(proc);
+    this.runServer(proc, this.options.disks ? this.dataFolder(proc) : undefined);
     return proc;
+  }
+
+  /** A launched process's data folder, as the server command opens it; a failed write kills it. */
+  private dataFolder(proc: Launched): ServerDisk {
+    const disk = this.disks.get(proc.server) ?? new MemoryDisk();
+    this.disks.set(proc.server, disk);
+    const { storage, recovered } = ReplicaStorage.open(disk);
+    return { store: storage, history: recovered, failStop: () => proc.kill() };
   }
 
   /** A server started by hand, now watched by an LFD. */

@@ -182,6 +182,18 @@ describe('config', () => {
       }
     });
 
+    it('gives each server a data folder: its own data_dir, else its name under [cluster] data_dir, relative to the file', () => {
+      const text = `[cluster]\ndata_dir = data\n${BASE}`.replace('[server.S2]\n', '[server.S2]\ndata_dir = /srv/s2\n');
+      const c = parseConfig(text, 'x.ini', {}, '/etc/steadfast');
+      expect(c.servers.map((s) => [s.dataDir, s.dataDirFrom])).to.deep.equal([
+        ['/etc/steadfast/data/S1', 'x.ini: [cluster] data_dir'],
+        ['/srv/s2', 'x.ini: [server.S2] data_dir'],
+      ]);
+      expect(parseConfig(BASE, 'x.ini').servers.map((s) => s.dataDir)).to.deep.equal([undefined, undefined]);
+      // Empty in a server's section: that one keeps its state in memory.
+      expect(parseConfig(text.replace('data_dir = /srv/s2', 'data_dir ='), 'x.ini', {}, '/etc').servers.map((s) => s.dataDir)).to.deep.equal(['/etc/data/S1', undefined]);
+    });
+
     it('keeps true/false as strings, unlike ini.parse', () => {
       const c = parseConfig(`${BASE}[client.C1]\nmessage = true`, 'x.ini');
       expect(c.clients[0]?.message).to.equal('true');
@@ -200,9 +212,9 @@ describe('config', () => {
 
     it('unknown key', () => {
       refuse(`[cluster]\nheartbeat_frq = 1\n${BASE}`,
-        'cluster.ini: [cluster] heartbeat_frq: unknown key (expected one of: mode, heartbeat_freq, heartbeat_timeout, checkpoint_freq, durability, app, max_frame, max_state_frame, max_connections, max_clients, secret, secret_file, tls_cert, tls_key, tls_ca)');
+        'cluster.ini: [cluster] heartbeat_frq: unknown key (expected one of: mode, heartbeat_freq, heartbeat_timeout, checkpoint_freq, durability, app, max_frame, max_state_frame, max_connections, max_clients, secret, secret_file, tls_cert, tls_key, tls_ca, data_dir)');
       refuse(`${BASE}[server.S3]\nhost = h\nport = 1\npeer = 2\n`,
-        'cluster.ini: [server.S3] peer: unknown key (expected one of: host, port, peer_host, peer_port, tls_cert, tls_key, tls_ca)');
+        'cluster.ini: [server.S3] peer: unknown key (expected one of: host, port, peer_host, peer_port, data_dir, tls_cert, tls_key, tls_ca)');
     });
 
     it('duplicate section (ini.parse would merge it)', () => {

@@ -1,17 +1,22 @@
 /** The RM's membership decisions (SPEC §6 Deletion): when the last replica that held the state goes, it says so. */
 import { expect } from 'chai';
-import { initialMembership, onAdd, onDelete, onServing, type Decision, type Membership } from '../../src/core/replication.js';
+import {
+  initialMembership, onAdd, onChoiceDue, onDelete, onReport, onRestart, onServing, type Decision, type Membership,
+} from '../../src/core/replication.js';
+import type { ServerStatusFrame } from '../../src/protocol/frames.js';
 
-/** Each decision's next membership, its warnings gathered. */
-function run(steps: ((m: Membership) => Decision)[]): { m: Membership; warnings: string[] } {
-  let m = initialMembership('passive');
+/** Each decision's next membership, its warnings and commands gathered. */
+function run(steps: ((m: Membership) => Decision)[], start = initialMembership('passive')): { m: Membership; warnings: string[]; commands: string[] } {
+  let m = start;
+  const commands: string[] = [];
   const warnings: string[] = [];
   for (const step of steps) {
     const d = step(m);
     m = d.next;
     warnings.push(...d.warnings);
+    commands.push(...d.commands.map((c) => `${c.kind} ${c.server}${c.kind === 'ready' ? ` ${c.role} ${c.epoch}` : ''}`));
   }
-  return { m, warnings };
+  return { m, warnings, commands };
 }
 
 describe('replication decisions: the state lost', () => {
@@ -32,5 +37,61 @@ describe('replication decisions: the state lost', () => {
     expect(served.warnings).to.deep.equal([]);
     expect(served.m.primary).to.equal('S2');
     expect(run([(m) => onAdd(m, 'S1'), (m) => onDelete(m, 'S1')]).warnings).to.deep.equal([]);
+  });
+});
+
+describe('replication decisions: with data folders, the furthest history serves first', () => {
+  const durable = () => initialMembership('passive', ['S1', 'S2', 'S3']);
+  /** A booting server's status as a server with a data folder answers it. */
+  const status = (server: string, epoch: number, position?: number): ServerStatusFrame => ({
+    kind: 'serverStatus', server, mode: null, role: null, phase: 'booting', state: '', clients: [], checkpoint: 0, epoch, pid: 1,
+    ...(position !== undefined && { position }),
+  });
+
+  it('names nobody while members join, then, once every configured server said how far it goes, the highest epoch and position', () => {
+    const { m, warnings, commands } = run([
+      (m) => onAdd(m, 'S1'), (m) => onReport(m, 'S1', status('S1', 4, 90)),
+      (m) => onAdd(m, 'S2'), (m) => onReport(m, 'S2', status('S2', 4, 120)),
+      (m) => onAdd(m, 'S3'),
+    ], durable());
+    expect([m.primary, commands]).to.deep.equal([null, []]);
+    const last = run([(x) => onReport(x, 'S3', status('S3', 3, 500))], m);
+    expect([last.m.primary, last.m.epoch, last.m.choosing]).to.deep.equal(['S2', 5, null]);
+    expect(last.commands).to.deep.equal(['ready S1 backup 5', 'ready S2 primary 5', 'ready S3 backup 5']);
+    expect(warnings.concat(last.warnings)).to.deep.equal([
+      'S2 has the furthest history on disk (epoch 4, position 120): it serves first, the others recover from it',
+    ]);
+  });
+
+  it('once the wait is due chooses among the members that joined, but never before each of them answered', () => {
+    const joined = run([(m) => onAdd(m, 'S1'), (m) => onAdd(m, 'S2'), (m) => onReport(m, 'S1', status('S1', 2, 7))], durable());
+    const due = run([onChoiceDue], joined.m);
+    expect(due.m.primary, 'S2 has not answered').to.equal(null);
+    // No answer in time ranks below any history.
+    expect(run([(m) => onReport(m, 'S2', null)], due.m).m.primary).to.equal('S1');
+    // Equal histories: the first name.
+    expect(run([(m) => onReport(m, 'S2', status('S2', 2, 7))], due.m).m.primary).to.equal('S1');
+    expect(run([onChoiceDue], initialMembership('passive', ['S1'])).m.choosing, 'due with no member: still waiting').to.deep.equal({ reports: {}, due: false });
+  });
+
+  it('chooses again when the serving replicas are all gone, counting the recovering ones too', () => {
+    const chosen = run([
+      (m) => onAdd(m, 'S1'), (m) => onReport(m, 'S1', status('S1', 0, 0)),
+      (m) => onAdd(m, 'S2'), (m) => onReport(m, 'S2', status('S2', 0, 0)),
+      (m) => onAdd(m, 'S3'), (m) => onReport(m, 'S3', status('S3', 0, 0)),
+      (m) => onServing(m, 'S1', 1),
+    ], durable());
+    expect(chosen.m.primary).to.equal('S1');
+    const gone = run([(m) => onDelete(m, 'S1')], chosen.m);
+    expect([gone.m.primary, gone.m.choosing?.reports]).to.deep.equal([null, {}]);
+    expect(gone.warnings).to.deep.equal(['no replica serves any more: the RM names the one whose history on disk goes furthest']);
+    expect(gone.commands).to.deep.equal(['launch S1']);
+  });
+
+  it('a restarted RM that finds no member serving chooses by the statuses it asked for', () => {
+    const m = onRestart(durable(), ['S1', 'S2', 'S3'], 3, { S1: status('S1', 3, 10), S2: status('S2', 3, 12), S3: null }, ['S1', 'S2', 'S3']);
+    expect([m.next.primary, m.next.epoch]).to.deep.equal(['S2', 4]);
+    // Without data folders the first name serves, as before.
+    expect(onRestart(initialMembership('passive'), ['S1', 'S2'], 3, { S1: status('S1', 3), S2: status('S2', 3) }, ['S1', 'S2']).next.primary).to.equal('S1');
   });
 });

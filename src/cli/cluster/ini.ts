@@ -54,6 +54,7 @@ export function configToIni(c: ClusterConfig, comment: string): string {
     lines.push('', `[server.${s.name}]`, `host = ${s.host}`, `port = ${s.port}`);
     if (s.peerHost !== s.host) lines.push(`peer_host = ${s.peerHost}`);
     lines.push(`peer_port = ${s.peerPort}`);
+    if (s.dataDir !== undefined) lines.push(`data_dir = ${quoted(s.dataDir)}`);
   }
   for (const l of c.lfds) lines.push('', `[lfd.${l.name}]`, `server = ${l.server}`);
   for (const cl of c.clients) lines.push('', `[client.${cl.name}]`, `interval = ${seconds(cl.intervalMs)}`, `message = ${quoted(cl.message)}`);

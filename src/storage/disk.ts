@@ -16,7 +16,8 @@ export interface Disk {
   sync(name: string, done: (err: Error | null) => void): void;
   /**
    * Replaces the file's content as one step: after a crash it holds either the old content or the
-   * new, never a mix (a temporary file, synced, renamed over it, and the folder synced).
+   * new, never a mix (a temporary file, synced, renamed over it, and the folder synced). One
+   * replace of a name at a time: the next starts after `done` (they share the temporary file).
    */
   replace(name: string, bytes: Uint8Array, done: (err: Error | null) => void): void;
   remove(name: string): void;

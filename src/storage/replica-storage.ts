@@ -30,8 +30,10 @@ interface StoredMeta extends Omit<HistorySnapshot, 'state'> {
 }
 
 export class ReplicaStorage {
-  /** Snapshot writes started and not yet durable. */
-  private writing = 0;
+  /** A snapshot write in flight: one at a time, so that the file ends with the latest. */
+  private writing = false;
+  /** The latest snapshot asked for while one was being written; those it overtook are never written. */
+  private pending: (StoredMeta & { state: string }) | null = null;
   private readonly afterWrites: (() => void)[] = [];
   private failure: Error | null = null;
 
@@ -86,14 +88,27 @@ export class ReplicaStorage {
    */
   snapshot({ state, ...meta }: HistorySnapshot): void {
     this.logNumber += 1;
-    const log = this.logNumber;
-    this.log = LogFile.open<HistoryEntry>(this.disk, logName(log), this.defer).log;
-    this.writing += 1;
-    writeSnapshot<StoredMeta>(this.disk, SNAPSHOT, { meta: { ...meta, log }, state }, (err) => {
-      this.writing -= 1;
+    this.log = LogFile.open<HistoryEntry>(this.disk, logName(this.logNumber), this.defer).log;
+    // A snapshot that is overtaken before its write starts is not needed: the next one covers the
+    // logs it would have let go, and until then the older snapshot and those logs stand.
+    this.pending = { ...meta, log: this.logNumber, state };
+    if (!this.writing) this.writeNext();
+  }
+
+  private writeNext(): void {
+    const next = this.pending;
+    this.pending = null;
+    if (next === null) {
+      this.writing = false;
+      for (const done of this.afterWrites.splice(0)) done();
+      return;
+    }
+    this.writing = true;
+    const { state, ...meta } = next;
+    writeSnapshot<StoredMeta>(this.disk, SNAPSHOT, { meta, state }, (err) => {
       if (err) this.failure ??= err;
-      else for (const name of this.disk.list()) if (name.startsWith(LOG_PREFIX) && numberOf(name) < log) this.disk.remove(name);
-      if (this.writing === 0) for (const done of this.afterWrites.splice(0)) done();
+      else for (const name of this.disk.list()) if (name.startsWith(LOG_PREFIX) && numberOf(name) < meta.log) this.disk.remove(name);
+      this.writeNext();
     });
   }
 
@@ -101,7 +116,7 @@ export class ReplicaStorage {
   whenDurable(done: (err: Error | null) => void): void {
     this.log.whenDurable((err) => {
       const finish = () => done(err ?? this.failure);
-      if (this.writing === 0) finish();
+      if (!this.writing) finish();
       else this.afterWrites.push(finish);
     });
   }

@@ -128,4 +128,31 @@ describe('replica storage', () => {
     expect(damaged.warnings).to.have.length(2);
     expect(damaged.warnings[0]).to.match(/^the snapshot is damaged/);
   });
+
+  it('writes one snapshot at a time: one asked for during a write waits, and one overtaken before its turn is never written', () => {
+    const { disk, run, open } = setup();
+    const { storage } = open();
+    let inFlight = 0;
+    let most = 0;
+    const written: number[] = [];
+    const replace = disk.replace.bind(disk);
+    disk.replace = (name, bytes, done) => {
+      most = Math.max(most, ++inFlight);
+      replace(name, bytes, (err) => {
+        inFlight--;
+        written.push(bytes.length);
+        done(err);
+      });
+    };
+    const snap = (position: number, state: string) => ({ position, epoch: 1, clients: [], state });
+    storage.snapshot(snap(1, 'a'));
+    storage.snapshot(snap(2, 'bb'));
+    storage.snapshot(snap(3, 'ccc'));
+    let durable = false;
+    storage.whenDurable(() => (durable = true));
+    run();
+    expect([most, written.length, durable]).to.deep.equal([1, 2, true]);
+    disk.crash();
+    expect(open().recovered.snapshot).to.deep.equal(snap(3, 'ccc'));
+  });
 });

@@ -42,6 +42,8 @@ function dataFolder(server: ServerConfig, print: Print): ServerDisk | null {
   } catch (err) {
     if (err instanceof DataDirError) throw new ConfigError(`${server.dataDirFrom}: ${err.message}`);
     if (err instanceof FormatError) throw new ConfigError(`${server.dataDirFrom}: ${server.dataDir}: ${err.message}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== undefined) throw new ConfigError(`${server.dataDirFrom}: ${server.dataDir}: cannot be read or written (${code})`);
     throw err;
   }
 }

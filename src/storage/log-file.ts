@@ -21,6 +21,11 @@ export class LogFile<T> {
   private waiting: ((err: Error | null) => void)[] = [];
   private syncing = false;
   private scheduled = false;
+  /**
+   * The first failed append or sync. It sticks: after a failed fsync the kernel may have dropped
+   * the dirty pages, so a later sync that succeeds proves nothing (the PostgreSQL fsync lesson).
+   */
+  private failure: Error | null = null;
   /** Syncs done so far (for the bench: syncs per request). */
   syncs = 0;
 
@@ -49,8 +54,14 @@ export class LogFile<T> {
     return { log, entries: read.payloads.map((p) => JSON.parse(text.decode(p)) as T), damage: read.damage };
   }
 
+  /** Never throws: a failed write (a full disk) is reported by `whenDurable`. */
   append(entry: T): void {
-    this.disk.append(this.name, encodeRecord(new TextEncoder().encode(JSON.stringify(entry))));
+    if (this.failure) return;
+    try {
+      this.disk.append(this.name, encodeRecord(new TextEncoder().encode(JSON.stringify(entry))));
+    } catch (err) {
+      this.failure = err as Error;
+    }
   }
 
   /** `done` runs once everything appended so far is durable (or with the error that prevented it). */
@@ -69,7 +80,8 @@ export class LogFile<T> {
     this.disk.sync(this.name, (err) => {
       this.syncing = false;
       this.syncs += 1;
-      for (const done of covered) done(err);
+      this.failure ??= err;
+      for (const done of covered) done(this.failure);
       if (this.waiting.length > 0 && !this.scheduled) {
         this.scheduled = true;
         this.defer(this.start);

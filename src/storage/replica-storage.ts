@@ -88,7 +88,13 @@ export class ReplicaStorage {
    */
   snapshot({ state, ...meta }: HistorySnapshot): void {
     this.logNumber += 1;
-    this.log = LogFile.open<HistoryEntry>(this.disk, logName(this.logNumber), this.defer).log;
+    try {
+      this.log = LogFile.open<HistoryEntry>(this.disk, logName(this.logNumber), this.defer).log;
+    } catch (err) {
+      // No new log (a full disk): nothing is durable any more, and `whenDurable` says so.
+      this.failure ??= err as Error;
+      return;
+    }
     // A snapshot that is overtaken before its write starts is not needed: the next one covers the
     // logs it would have let go, and until then the older snapshot and those logs stand.
     this.pending = { ...meta, log: this.logNumber, state };

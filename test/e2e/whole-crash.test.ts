@@ -5,109 +5,15 @@
  * replicas agree, every request a client saw answered is in the final log exactly once at the
  * position it was told (`app = log`), and the clients' history across the restarts is linearizable.
  */
-import { performance } from 'node:perf_hooks';
 import { expect } from 'chai';
-import { connect, type Client } from '../../src/client/index.js';
-import type { Operation } from '../../src/check/history.js';
 import { checkLog, logOperations } from '../../src/check/linearizability.js';
 import { mulberry32 } from '../../src/random.js';
-import {
-  isAlive, killAllAndCheck, logEntries, queryStatus, startRole, until, waitForLine, writeConfig, type Role, type TestCluster,
-} from '../support/processes.js';
+import { agreedLogs, killEverything, Load, start } from '../support/durable-cluster.js';
+import { killAllAndCheck, until, waitForLine, writeConfig } from '../support/processes.js';
 
 const ROUNDS = 10;
 const CLIENTS = 4;
 const T = 20_000;
-
-/** The cluster's roles as started: RM, GFD, LFD1–3 (each launches its server). */
-interface Running {
-  rm: Role;
-  gfd: Role;
-  lfds: Role[];
-}
-
-function start(cluster: TestCluster): Running {
-  const run = (args: string[]) => startRole([...args, '--config', cluster.file], { cwd: cluster.dir });
-  return { rm: run(['rm']), gfd: run(['gfd']), lfds: [1, 2, 3].map((i) => run(['lfd', '--name', `LFD${i}`])) };
-}
-
-/** The pid of each server's latest launch, from its LFD's lines. */
-function serverPids(r: Running): number[] {
-  return r.lfds.flatMap((lfd) => {
-    const launches = lfd.lines.map((l) => /launching S\d \(pid (\d+)\)/.exec(l)).filter((m) => m !== null);
-    return launches.length > 0 ? [Number(launches.at(-1)![1])] : [];
-  });
-}
-
-/**
- * kill -9 of the servers, the RM and the GFD in one instant; the LFDs once they have reaped their
- * servers (killed first, an LFD's children would stay zombies that nobody reaps here).
- */
-async function killEverything(r: Running): Promise<void> {
-  const servers = serverPids(r);
-  for (const pid of [...servers, r.rm.pid, r.gfd.pid]) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch (err) {
-      throw new Error(`pid ${pid}: ${String(err)}\n${r.lfds.map((l) => l.tail(15)).join('\n')}`);
-    }
-  }
-  await until(() => servers.every((pid) => !isAlive(pid)), 5000, () => `servers ${servers} not reaped`);
-  for (const lfd of r.lfds) lfd.child.kill('SIGKILL');
-  await Promise.all([r.rm, r.gfd, ...r.lfds].map((role) => role.closed));
-}
-
-/** Clients that each send one request after another and record every operation's span and reply. */
-class Load {
-  readonly ops: Operation[] = [];
-  private running = true;
-  private readonly loops: Promise<void>[];
-  private readonly clients: Client[] = [];
-
-  constructor(cluster: TestCluster, count: number) {
-    this.loops = Array.from({ length: count }, (_, i) => this.loop(cluster, `W${i + 1}`));
-  }
-
-  answered(): number {
-    return this.ops.filter((o) => o.complete !== null).length;
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    await Promise.all(this.loops);
-    await Promise.all(this.clients.map((c) => c.close()));
-  }
-
-  private async loop(cluster: TestCluster, name: string): Promise<void> {
-    const client = await connect({ config: cluster.file, name });
-    this.clients.push(client);
-    const now = () => Math.round(performance.now() * 1000);
-    for (let i = 1; this.running; i++) {
-      const value = `${name}-${i}`;
-      const op: Operation = { client: name, num: i, value, invoke: now(), complete: null, reply: null };
-      this.ops.push(op);
-      try {
-        const answer = await client.submit(value, { timeoutMs: T });
-        op.num = answer.num;
-        op.reply = answer.reply;
-        op.complete = now();
-      } catch {
-        // Timed out: its outcome is unknown (it may be in the log or not), which the checker allows.
-      }
-    }
-  }
-}
-
-/** Every server's status once all three are ready with the same log. */
-async function agreedLogs(cluster: TestCluster): Promise<string[]> {
-  let logs: string[][] = [];
-  await until(async () => {
-    const statuses = await Promise.all(cluster.servers.map((s) => queryStatus(s.port, s.name).catch(() => null)));
-    logs = statuses.map((st) => (st?.phase === 'ready' ? logEntries(st.state) : []));
-    return statuses.every((st) => st?.phase === 'ready') && logs.every((l) => JSON.stringify(l) === JSON.stringify(logs[0]));
-  }, T, () => `the replicas do not agree: ${logs.map((l) => l.length).join(', ')} entries`);
-  return logs[0]!;
-}
 
 describe('e2e: kill -9 of every process, ten times, with a data_dir', function () {
   this.timeout(240_000);

@@ -175,6 +175,45 @@ describe('storage', () => {
       expect(() => openDataDir(join(dir, 'a-file', 'S1'))).to.throw(DataDirError, /a-file\/S1: cannot be used as a data folder \(ENOTDIR\)/);
     });
   });
+
+  describe('a full disk', () => {
+    /** A MemoryDisk whose appends throw ENOSPC once `room` bytes went in. */
+    function fullDisk(room: number) {
+      const disk = new MemoryDisk();
+      let used = 0;
+      const append = disk.append.bind(disk);
+      disk.append = (name, bytes) => {
+        used += bytes.length;
+        if (used > room) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+        append(name, bytes);
+      };
+      return disk;
+    }
+    const durable = (log: LogFile<unknown>) => new Promise<Error | null>((resolve) => log.whenDurable(resolve));
+
+    it('an append that fails does not throw; whenDurable reports it, and every later one too', async () => {
+      const { log } = LogFile.open<{ n: number }>(fullDisk(LOG_HEADER.length + 40), 'log', queueMicrotask);
+      log.append({ n: 1 });
+      expect(await durable(log)).to.equal(null);
+      log.append({ n: 2 });
+      log.append({ n: 3 });
+      expect((await durable(log))?.message).to.match(/ENOSPC/);
+      expect((await durable(log))?.message, 'it sticks').to.match(/ENOSPC/);
+    });
+
+    it('a failed sync sticks too: a later sync that succeeds proves nothing', async () => {
+      const disk = new MemoryDisk();
+      let fail = true;
+      const sync = disk.sync.bind(disk);
+      disk.sync = (name, done) => sync(name, (err) => done(fail ? new Error('EIO: i/o error, fdatasync') : err));
+      const { log } = LogFile.open<{ n: number }>(disk, 'log', queueMicrotask);
+      log.append({ n: 1 });
+      expect((await durable(log))?.message).to.match(/EIO/);
+      fail = false;
+      log.append({ n: 2 });
+      expect((await durable(log))?.message).to.match(/EIO/);
+    });
+  });
 });
 
 /** Flips the bits of `mask` in byte `at`. */

@@ -343,7 +343,8 @@ export function onRestart(
     const next = startChoosing({ ...m, members, epoch: seen, launched, unverified: [] }, reports);
     return settle({ next, commands: launches, warnings: [] });
   }
-  const next: Membership = { ...m, members, primary, epoch: primary === null ? seen : seen + 1, launched, unverified: [] };
+  // A member serves: it keeps serving, and nothing is chosen from disk (that would demote it).
+  const next: Membership = { ...m, members, primary, epoch: primary === null ? seen : seen + 1, launched, unverified: [], choosing: null };
   return { next, commands: [...announce(next), ...launches], warnings };
 }
 

@@ -91,6 +91,11 @@ describe('replication decisions: with data folders, the furthest history serves 
   it('a restarted RM that finds no member serving chooses by the statuses it asked for', () => {
     const m = onRestart(durable(), ['S1', 'S2', 'S3'], 3, { S1: status('S1', 3, 10), S2: status('S2', 3, 12), S3: null }, ['S1', 'S2', 'S3']);
     expect([m.next.primary, m.next.epoch]).to.deep.equal(['S2', 4]);
+    // A member that serves keeps serving: nothing is chosen from disk, then or once the others report.
+    const serving = { ...status('S2', 3, 12), phase: 'ready' as const, mode: 'passive' as const, role: 'primary' as const };
+    const kept = onRestart(durable(), ['S1', 'S2'], 3, { S1: status('S1', 3, 10), S2: serving }, ['S1', 'S2', 'S3']);
+    expect([kept.next.primary, kept.next.choosing]).to.deep.equal(['S2', null]);
+    expect(run([(x) => onAdd(x, 'S3'), (x) => onReport(x, 'S3', status('S3', 3, 99))], kept.next).m.primary).to.equal('S2');
     // Without data folders the first name serves, as before.
     expect(onRestart(initialMembership('passive'), ['S1', 'S2'], 3, { S1: status('S1', 3), S2: status('S2', 3) }, ['S1', 'S2']).next.primary).to.equal('S1');
   });

@@ -26,6 +26,8 @@ function cumulativeKey(frame: Frame): string {
 export interface DurableStore {
   append(entry: HistoryEntry): void;
   snapshot(snapshot: HistorySnapshot): void;
+  /** Records that this replica took a `ready` of `epoch`. */
+  epoch(epoch: number): void;
   /** `done` runs once everything appended and every snapshot started so far is durable. */
   whenDurable(done: (err: Error | null) => void): void;
 }
@@ -33,10 +35,14 @@ export interface DurableStore {
 /** What the server machine is sent once the answers of a step are durable. */
 export type DurableEvent = { type: 'storage.durable'; effects: Effect[]; error: string | null };
 
-/** Answers and acknowledgements promise what was applied: with a data folder, they wait until it is on disk. */
+/**
+ * Answers and acknowledgements promise what was applied, `serving` the epoch served in: with a data
+ * folder, they wait until it is on disk.
+ */
 function waitsForDisk(effect: Effect): boolean {
-  return (effect.kind === 'reply' || effect.kind === 'peer') && (effect.frame.kind === 'reply' || effect.frame.kind === 'failed' || effect.frame.kind === 'ack');
+  return (effect.kind === 'reply' || effect.kind === 'peer') && DURABLE_PROMISES.has(effect.frame.kind);
 }
+const DURABLE_PROMISES: ReadonlySet<string> = new Set(['reply', 'failed', 'ack', 'serving']);
 
 /** The transport actor an effect goes to, and the command it gets. */
 function transportCommand(effect: Extract<Effect, { kind: 'peer' | 'reply' | 'send' | 'close' }>): [via: string, command: TransportCommand] {
@@ -73,10 +79,11 @@ export function runEffects(enqueue: Enqueue, self: AnyActorRef, printer: Print, 
   let lines: LogEvent[] | null = null;
   const waiting: Effect[] = [];
   for (const effect of effects) {
-    if (effect.kind === 'persist' || effect.kind === 'snapshot') {
+    if (effect.kind === 'persist' || effect.kind === 'snapshot' || effect.kind === 'epoch') {
       if (store === null) continue;
       if (effect.kind === 'persist') enqueue(() => store.append(effect.entry));
-      else enqueue(() => store.snapshot(effect.snapshot));
+      else if (effect.kind === 'snapshot') enqueue(() => store.snapshot(effect.snapshot));
+      else enqueue(() => store.epoch(effect.epoch));
       continue;
     }
     if (store !== null && waitsForDisk(effect)) {

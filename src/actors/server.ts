@@ -283,7 +283,7 @@ export const serverMachine = setup({
     answerStatus: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'frame.statusQuery');
       const phase = phaseOf(self.getSnapshot().value);
-      carry(enqueue, self, context, [answer(event.origin, statusOf(context, phase, context.disk !== null))]);
+      carry(enqueue, self, context, [answer(event.origin, statusOf(context, phase, context.disk && { taken: context.disk.history.taken ?? 0 }))]);
     }),
     holdRequest: enqueueActions(({ enqueue, context, event }) => {
       const req = requestOf(event);

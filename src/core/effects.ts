@@ -36,6 +36,8 @@ export interface HistorySnapshot {
 export interface History {
   snapshot: HistorySnapshot | null;
   entries: HistoryEntry[];
+  /** The highest epoch whose `ready` the folder recorded (absent: none). */
+  taken?: number;
 }
 
 export type Effect =
@@ -52,11 +54,16 @@ export type Effect =
   | { kind: 'print'; event: LogEvent }
   /**
    * With a data folder (docs/durability.md): a position to append to the log, or a snapshot that
-   * replaces the history before it. Without one, nothing. Answers and acknowledgements after
-   * these go out only once they are durable.
+   * replaces the history before it. Without one, nothing. Answers, acknowledgements and `serving`
+   * after these go out only once they are durable.
    */
   | { kind: 'persist'; entry: HistoryEntry }
-  | { kind: 'snapshot'; snapshot: HistorySnapshot };
+  | { kind: 'snapshot'; snapshot: HistorySnapshot }
+  /**
+   * The epoch of a `ready` this replica serves in, recorded before it says `serving`: after a
+   * power cut the RM then opens an epoch above it, never one that already had a primary.
+   */
+  | { kind: 'epoch'; epoch: number };
 
 export function toPeer(to: string, frame: Frame, cumulative = false): Effect {
   return cumulative ? { kind: 'peer', to, frame, cumulative } : { kind: 'peer', to, frame };

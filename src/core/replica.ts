@@ -111,8 +111,11 @@ export function answerFrame(server: string, req: { client: string; num: number }
     : { kind: 'reply', client: req.client, server, num: req.num, result: result.reply };
 }
 
-/** The status answer; `durable`: a replica with a data folder says its position in the history too. */
-export function statusOf(d: ReplicaData, phase: Phase, durable = false): ServerStatusFrame {
+/**
+ * The status answer. A replica with a data folder (`durable`: the highest epoch its folder had
+ * recorded at start) says how far its history goes and the highest epoch it took too.
+ */
+export function statusOf(d: ReplicaData, phase: Phase, durable: { taken: number } | null = null): ServerStatusFrame {
   return {
     kind: 'serverStatus',
     server: d.name,
@@ -124,7 +127,7 @@ export function statusOf(d: ReplicaData, phase: Phase, durable = false): ServerS
     checkpoint: d.checkpoint,
     epoch: d.epoch,
     pid: d.pid,
-    ...(durable && { position: d.applied }),
+    ...(durable && { durable: { position: d.applied, taken: Math.max(durable.taken, d.epoch) } }),
   };
 }
 
@@ -407,5 +410,5 @@ export function recoveryFrame(d: ReplicaData, to: string): Frame {
 }
 
 export function servingEffect(d: ReplicaData): Effect[] {
-  return d.lfd ? [replyTo(d.lfd, { kind: 'serving', server: d.name, epoch: d.epoch })] : [];
+  return d.lfd ? [{ kind: 'epoch', epoch: d.epoch }, replyTo(d.lfd, { kind: 'serving', server: d.name, epoch: d.epoch })] : [];
 }

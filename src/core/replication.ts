@@ -37,8 +37,11 @@ export interface Membership {
   choosing: Choosing | null;
 }
 
-/** How far a member's history on disk goes, from its `status`; null: it did not answer in time. */
-export type Reach = { epoch: number; position: number } | null;
+/**
+ * How far a member's history on disk goes (the epoch it was last written in, the position), and
+ * the highest epoch it took, from its `status`; null: it did not answer in time.
+ */
+export type Reach = { epoch: number; position: number; taken: number } | null;
 
 export interface Choosing {
   reports: Record<string, Reach>;
@@ -194,7 +197,7 @@ export function onReport(m: Membership, server: string, status: ServerStatusFram
 
 /** A status without a position (no data folder) ranks below every history on disk. */
 const reachOf = (status: ServerStatusFrame | null | undefined): Reach =>
-  status == null ? null : { epoch: status.epoch, position: status.position ?? -1 };
+  status == null ? null : { epoch: status.epoch, position: status.durable?.position ?? -1, taken: status.durable?.taken ?? status.epoch };
 
 /**
  * The wait for configured servers that did not join is over: the members that did are enough. With
@@ -229,7 +232,8 @@ function settle(d: Decision): Decision {
     const [eb, pb] = rank(reports[b]!);
     return eb - ea || pb - pa || a.localeCompare(b);
   }) as [string];
-  const epoch = Math.max(m.epoch, ...names.map((s) => reports[s]?.epoch ?? 0)) + 1;
+  // Above every epoch any member took, even one it never wrote a request in: no epoch twice.
+  const epoch = Math.max(m.epoch, ...names.map((s) => reports[s]?.taken ?? 0)) + 1;
   const next: Membership = { ...m, primary, epoch, choosing: null };
   const reach = reports[primary] ?? null;
   // Nothing on any disk (a fresh cluster): nothing to say.
@@ -319,7 +323,7 @@ export function onRestart(
   configured: string[],
 ): Decision {
   const known = servers.map((s) => statuses[s]).filter((st): st is ServerStatusFrame => st != null);
-  const seen = Math.max(m.epoch, gfdEpoch, ...known.map((st) => st.epoch));
+  const seen = Math.max(m.epoch, gfdEpoch, ...known.map((st) => Math.max(st.epoch, st.durable?.taken ?? 0)));
   const serving = (s: string) => statuses[s]?.phase === 'ready' && statuses[s]?.mode === m.mode;
   const primaries = known
     .filter((st) => serving(st.server) && st.role === 'primary')

@@ -144,7 +144,7 @@ export function frameFields(f: Frame): string[] {
     case 'serverStatus':
       return [
         f.server, dash(f.mode), dash(f.role), f.phase, f.state, clientsField(f.clients),
-        num(f.checkpoint), num(f.epoch), num(f.pid), ...(f.position === undefined ? [] : [num(f.position)]), 'status',
+        num(f.checkpoint), num(f.epoch), num(f.pid), ...(f.durable === undefined ? [] : [num(f.durable.position), num(f.durable.taken)]), 'status',
       ];
     case 'rmStatus':
       return [
@@ -327,7 +327,7 @@ function checkOneOf<T extends string>(s: string, what: string, values: readonly 
 type Parser = (r: FieldCursor) => Frame;
 
 /** Parsers by wire type and field count (type included). */
-function serverStatusParser(positioned: boolean): Parser {
+function serverStatusParser(durable: boolean): Parser {
   return (r) => {
     const f: ServerStatusFrame = {
       kind: 'serverStatus',
@@ -341,7 +341,7 @@ function serverStatusParser(positioned: boolean): Parser {
       epoch: r.number('epoch'),
       pid: r.number('pid'),
     };
-    if (positioned) f.position = r.number('position');
+    if (durable) f.durable = { position: r.number('position'), taken: r.number('taken epoch') };
     return f;
   };
 }
@@ -401,8 +401,8 @@ const parsers: Record<string, Record<number, Parser>> = {
       };
     },
     10: serverStatusParser(false),
-    // A server with a data folder says its position too (docs/durability.md).
-    11: serverStatusParser(true),
+    // A server with a data folder says how far its history goes too (docs/durability.md).
+    12: serverStatusParser(true),
   },
   client: {
     2: (r) => ({ kind: 'clientHello', client: r.name() }),

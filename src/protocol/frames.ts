@@ -102,7 +102,8 @@ export interface StatusQueryFrame {
 
 /**
  * `<S1, MODE, ROLE, PHASE, STATE, CLIENTS, CKPT, EPOCH, PID, status>`; a server with a data folder
- * adds its position in the history after PID (`… PID, 31, status>`, docs/durability.md).
+ * adds how far its history goes and the highest epoch it took, after PID (`… PID, 31, 5, status>`,
+ * docs/durability.md).
  */
 export interface ServerStatusFrame {
   kind: 'serverStatus';
@@ -115,7 +116,13 @@ export interface ServerStatusFrame {
   checkpoint: number;
   epoch: number;
   pid: number;
-  position?: number;
+  durable?: DurableReach;
+}
+
+/** A server with a data folder: its position in the history, and the highest epoch whose `ready` its folder recorded. */
+export interface DurableReach {
+  position: number;
+  taken: number;
 }
 
 /** `<RM, MODE, PRIMARY, EPOCH, S1:ready;S2:recovering;S3:down, status>` */

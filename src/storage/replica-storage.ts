@@ -23,6 +23,13 @@ const LOG_PREFIX = 'log.';
 const logName = (n: number) => `${LOG_PREFIX}${String(n).padStart(12, '0')}`;
 const numberOf = (name: string) => Number(name.slice(LOG_PREFIX.length));
 
+/**
+ * A log record: an applied position, or a mark that the replica took a `ready` of an epoch (no
+ * position: replay skips it, and the highest one is the history's `taken`).
+ */
+type LogRecord = HistoryEntry | { epoch: number };
+const isEntry = (r: LogRecord): r is HistoryEntry => 'position' in r;
+
 /** What the snapshot file describes besides the state. */
 interface StoredMeta extends Omit<HistorySnapshot, 'state'> {
   /** The number of the first log after it. */
@@ -40,7 +47,7 @@ export class ReplicaStorage {
   private constructor(
     private readonly disk: Disk,
     private readonly defer: (fn: () => void) => void,
-    private log: LogFile<HistoryEntry>,
+    private log: LogFile<LogRecord>,
     private logNumber: number,
   ) {}
 
@@ -59,10 +66,15 @@ export class ReplicaStorage {
     const first = stored?.log ?? logs[0] ?? 0;
     const entries: HistoryEntry[] = [];
     let last = stored?.position ?? 0;
+    let taken = 0;
     replay: for (const n of logs.filter((x) => x >= first)) {
-      const opened = LogFile.open<HistoryEntry>(disk, logName(n), defer);
+      const opened = LogFile.open<LogRecord>(disk, logName(n), defer);
       if (opened.damage) warnings.push(describe(logName(n), opened.damage));
       for (const e of opened.entries) {
+        if (!isEntry(e)) {
+          taken = Math.max(taken, e.epoch);
+          continue;
+        }
         if (e.position !== last + 1) {
           warnings.push(`${logName(n)}: position ${e.position} does not follow ${last}: replay stops at ${last}`);
           break replay;
@@ -74,12 +86,16 @@ export class ReplicaStorage {
     const snapshot: HistorySnapshot | null = stored && { position: stored.position, epoch: stored.epoch, clients: stored.clients, state: stored.state };
     // What comes next goes to a log of its own: the old ones may end in a torn or foreign tail.
     const next = Math.max(-1, ...logs) + 1;
-    const storage = new ReplicaStorage(disk, defer, LogFile.open<HistoryEntry>(disk, logName(next), defer).log, next);
-    return { storage, recovered: { snapshot, entries, warnings } };
+    const storage = new ReplicaStorage(disk, defer, LogFile.open<LogRecord>(disk, logName(next), defer).log, next);
+    return { storage, recovered: { snapshot, entries, taken, warnings } };
   }
 
   append(entry: HistoryEntry): void {
     this.log.append(entry);
+  }
+
+  epoch(epoch: number): void {
+    this.log.append({ epoch });
   }
 
   /**
@@ -89,7 +105,7 @@ export class ReplicaStorage {
   snapshot({ state, ...meta }: HistorySnapshot): void {
     this.logNumber += 1;
     try {
-      this.log = LogFile.open<HistoryEntry>(this.disk, logName(this.logNumber), this.defer).log;
+      this.log = LogFile.open<LogRecord>(this.disk, logName(this.logNumber), this.defer).log;
     } catch (err) {
       // No new log (a full disk): nothing is durable any more, and `whenDurable` says so.
       this.failure ??= err as Error;

@@ -550,12 +550,14 @@ export interface ServerStatus {
   pid: number;
   /** A server with a data folder: how far its history goes (docs/durability.md). */
   position?: number;
+  /** A server with a data folder: the highest epoch it took. */
+  taken?: number;
 }
 
-/** `<S1, MODE, ROLE, PHASE, STATE, CLIENTS, CKPT, EPOCH, PID, status>`, with a data folder `…, PID, POSITION, status>` */
+/** `<S1, MODE, ROLE, PHASE, STATE, CLIENTS, CKPT, EPOCH, PID, status>`, with a data folder `…, PID, POSITION, TAKEN, status>` */
 export function parseServerStatus(frame: string): ServerStatus {
   const f = fields(frame);
-  if (!((f.length === 10 || f.length === 11) && f.at(-1) === 'status')) throw new Error(`not a server status frame: ${frame}`);
+  if (!((f.length === 10 || f.length === 12) && f.at(-1) === 'status')) throw new Error(`not a server status frame: ${frame}`);
   const clients = new Map<string, { num: number; reply: string }>();
   for (const item of f[5] === '' ? [] : f[5]!.split(';')) {
     const [client, num, reply] = item.split(':');
@@ -571,7 +573,7 @@ export function parseServerStatus(frame: string): ServerStatus {
     checkpoint: Number(f[6]),
     epoch: Number(f[7]),
     pid: Number(f[8]),
-    ...(f.length === 11 && { position: Number(f[9]) }),
+    ...(f.length === 12 && { position: Number(f[9]), taken: Number(f[10]) }),
   };
 }
 

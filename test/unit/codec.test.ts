@@ -81,9 +81,9 @@ const frames: { [K in FrameKind]: fc.Arbitrary<FrameOf<K>> } = {
       checkpoint: nat,
       epoch: nat,
       pid: nat,
-      position: nat,
+      durable: fc.record({ position: nat, taken: nat }),
     },
-    // Without the position, and with it (a server with a data folder).
+    // Without how far its history goes, and with it (a server with a data folder).
     { requiredKeys: ['kind', 'server', 'mode', 'role', 'phase', 'state', 'clients', 'checkpoint', 'epoch', 'pid'] },
   ),
   rmStatus: fc.record({
@@ -323,6 +323,14 @@ describe('codec', () => {
         },
       ],
       [
+        // A server with a data folder: its history goes to position 31, and it took a ready of epoch 5.
+        '<S1, -, -, booting, , , 0, 4, 4242, 31, 5, status>',
+        {
+          kind: 'serverStatus', server: 'S1', mode: null, role: null, phase: 'booting', state: '', clients: [],
+          checkpoint: 0, epoch: 4, pid: 4242, durable: { position: 31, taken: 5 },
+        },
+      ],
+      [
         '<RM, passive, S1, 4, S1:ready;S2:recovering;S3:down, status>',
         {
           kind: 'rmStatus', mode: 'passive', primary: 'S1', epoch: 4,
@@ -429,7 +437,7 @@ describe('codec', () => {
       ['<>', 'frame has no type'],
       ['C1, client', /enclosed in < and >/],
       ['<C1, S1, 8, request>', 'request needs 5 fields, got 4'],
-      ['<S1, status>', 'status needs 3, 6, 10 or 11 fields, got 2'],
+      ['<S1, status>', 'status needs 3, 6, 10 or 12 fields, got 2'],
       ['<S1, passive, primary, 4, ready>', 'ready needs 4, 6 or 7 fields, got 5'],
       ['<C1, S1, x, hi, request>', `request number 'x' is not a non-negative integer`],
       ['<C1, S1, -1, hi, request>', `request number '-1' is not a non-negative integer`],

@@ -43,9 +43,9 @@ describe('replication decisions: the state lost', () => {
 describe('replication decisions: with data folders, the furthest history serves first', () => {
   const durable = () => initialMembership('passive', ['S1', 'S2', 'S3']);
   /** A booting server's status as a server with a data folder answers it. */
-  const status = (server: string, epoch: number, position?: number): ServerStatusFrame => ({
+  const status = (server: string, epoch: number, position?: number, taken = epoch): ServerStatusFrame => ({
     kind: 'serverStatus', server, mode: null, role: null, phase: 'booting', state: '', clients: [], checkpoint: 0, epoch, pid: 1,
-    ...(position !== undefined && { position }),
+    ...(position !== undefined && { durable: { position, taken } }),
   });
 
   it('names nobody while members join, then, once every configured server said how far it goes, the highest epoch and position', () => {
@@ -86,6 +86,16 @@ describe('replication decisions: with data folders, the furthest history serves 
     expect([gone.m.primary, gone.m.choosing?.reports]).to.deep.equal([null, {}]);
     expect(gone.warnings).to.deep.equal(['no replica serves any more: the RM names the one whose history on disk goes furthest']);
     expect(gone.commands).to.deep.equal(['launch S1']);
+  });
+
+  it('ranks by the epoch a history was written in, but opens an epoch above every one a member took', () => {
+    // S1 took a ready of epoch 9 and wrote nothing in it: S2's longer history of epoch 7 still wins.
+    const { m } = run([
+      (x) => onAdd(x, 'S1'), (x) => onReport(x, 'S1', status('S1', 7, 40, 9)),
+      (x) => onAdd(x, 'S2'), (x) => onReport(x, 'S2', status('S2', 7, 50)),
+      (x) => onAdd(x, 'S3'), (x) => onReport(x, 'S3', status('S3', 6, 60)),
+    ], durable());
+    expect([m.primary, m.epoch]).to.deep.equal(['S2', 10]);
   });
 
   it('a restarted RM that finds no member serving chooses by the statuses it asked for', () => {

@@ -7,10 +7,30 @@ import { expect } from 'chai';
 import type net from 'node:net';
 import { portOf, startEchoServer } from './echo.js';
 import { bodyOf, closedLoop, socketChannel } from './load.js';
-import { failoverSvg, keepSamples, latencySvg, table, targets, toJson, type BenchResults } from './report.js';
+import { failoverSvg, keepSamples, latencySvg, restartRows, table, targets, toJson, type BenchResults } from './report.js';
 import { median, percentile, summarize } from './stats.js';
 import type { CrashTrial } from './failover.js';
 import { cpuMs } from './procs.js';
+import type { RestartTrial } from './restart.js';
+import { parsePerfStat, SYNC_EVENTS } from './syscalls.js';
+
+describe('bench: perf stat output', () => {
+  it('reads the counts of `perf stat -x,` and skips its notes; an uncounted event is NaN', () => {
+    const text = [
+      'Events disabled',
+      'Events enabled',
+      'Events disabled',
+      '48,,syscalls:sys_enter_fdatasync,8618356,100.00,,',
+      '0,,syscalls:sys_enter_fsync,8618356,100.00,,',
+      '<not counted>,,syscalls:sys_enter_sync,0,0.00,,',
+    ].join('\n');
+    const counts = parsePerfStat(text);
+    expect(counts.get(SYNC_EVENTS[0])).to.equal(48);
+    expect(counts.get(SYNC_EVENTS[1])).to.equal(0);
+    expect(counts.get('syscalls:sys_enter_sync')).to.be.NaN;
+    expect(counts.size).to.equal(3);
+  });
+});
 
 describe('bench: CPU time of a process', () => {
   it('reads user + system time from /proc and grows with work; a gone process gives NaN', () => {
@@ -96,6 +116,23 @@ function crash(trial: number): CrashTrial {
   };
 }
 
+function restart(state: string, trial: number): RestartTrial {
+  return {
+    trial,
+    state,
+    stateBytes: state === 'small' ? 3200 : 10_000_000,
+    rmMembersMs: 3500 + trial,
+    rmPrimaryMs: 3510,
+    firstReplyMs: state === 'small' ? 3600 + trial : 5000 + trial,
+    allReadyMs: 3700,
+    primary: 'S1',
+    furthest: { epoch: 1, position: 100 },
+    reply: String(100 + trial),
+    expectedReply: String(100 + trial),
+    survivors: [],
+  };
+}
+
 const results: BenchResults = {
   when: '2026-11-26T07:10:00.000Z',
   quick: true,
@@ -122,6 +159,23 @@ const results: BenchResults = {
         cpu: { 'S1 (primary)': 100, 'S2 (backup)': 40, RM: 1, load: 59 },
         samples: [2, 4],
       },
+      {
+        config: 'passive sync data_dir',
+        clients: 32,
+        completed: 400,
+        durationMs: 1000,
+        throughput: 400,
+        latency: summarize([3, 5]),
+        echoThroughput: 1000,
+        ratio: 0.4,
+        pairedRatio: 0.4,
+        errors: [],
+        epochBefore: 1,
+        epochAfter: 1,
+        cpu: { 'S1 (primary)': 150, load: 50 },
+        samples: [3, 5],
+        syncs: { calls: { 'S1 (primary)': 40, 'S2 (backup)': 30, 'S3 (backup)': 30 }, perRequest: 0.25 },
+      },
     ],
     memory: {
       idle: { RM: 50, 'S1 (primary)': 90 },
@@ -139,6 +193,11 @@ const results: BenchResults = {
     big: [],
     errors: [],
   },
+  restart: {
+    settings: { heartbeat_timeout: 3, durability: 'sync', app: 'log' },
+    trials: [restart('small', 1), restart('small', 2), { ...restart('small', 3), survivors: ['8518: server --name S1'] }, restart('10 MB', 1), { ...restart('10 MB', 2), reply: '7' }],
+    errors: [],
+  },
 };
 
 describe('bench: report writers', () => {
@@ -153,6 +212,25 @@ describe('bench: report writers', () => {
     expect(text).to.match(/SIGSTOP backup → RM delete\s+1\s+3010/);
     expect(text).to.match(/met\s+passive sync throughput at 32 clients \/ echo: 50 %/);
     expect(text).to.match(/MISSED\s+idle resident memory, largest role: 90 MB/);
+    // fsyncs: in all and per server, per request.
+    expect(text).to.match(/^passive sync data_dir\s+32\s+0\.250 a request \(S1 \(primary\) 0\.100, S2 \(backup\) 0\.075, S3 \(backup\) 0\.075; 100 calls, 400 requests\)$/m);
+    // Restarts: median and spread per state, and a wrong position called out.
+    expect(text).to.match(/^small state: a client request answered\s+3\s+3602\s+3601\s+3603$/m);
+    expect(text).to.match(/^10 MB state: a client request answered\s+2\s+5001\s+5001\s+5002$/m);
+    expect(text).to.match(/10 MB 2: the request was answered at position 7, 102 was due/);
+    expect(text).to.match(/small 3: outlived the kill of everything .*: 8518: server --name S1\)$/m);
+  });
+
+  it('says why fsyncs were not counted instead of a figure', () => {
+    const r = structuredClone(results);
+    r.throughput!.points[1]!.syncs = { calls: null, perRequest: NaN, error: 'perf: not found' };
+    expect(table(r)).to.match(/^passive sync data_dir\s+32\s+not counted: perf: not found$/m);
+  });
+
+  it('groups the restart figures by state', () => {
+    const rows = restartRows(results.restart!);
+    expect(rows.map((r) => r.label)).to.include.members(['small state: RM names the primary', '10 MB state: every replica serving']);
+    expect(rows.find((r) => r.key === 'small firstReplyMs')!.samples).to.deep.equal([3601, 3602, 3603]);
   });
 
   it('judges the targets from the figures', () => {
@@ -167,6 +245,8 @@ describe('bench: report writers', () => {
     expect(json.throughput.points[0].samples).to.deep.equal([2, 4]);
     expect(json.failover.crash).to.have.length(2);
     expect(json.failureSummaries.crashDetect).to.include({ n: 2, p50: 21 });
+    expect(json.restartSummaries['small firstReplyMs']).to.include({ n: 3, p50: 3602 });
+    expect(json.throughput.points[1].syncs.perRequest).to.equal(0.25);
     expect(json.targets).to.be.an('array').that.is.not.empty;
   });
 

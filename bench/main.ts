@@ -3,7 +3,10 @@
  * processes over loopback. Prints one table; writes bench/results/latest.json (raw samples, trial
  * counts, settings, machine) and the SVG charts beside it. See bench/README.md.
  *
- *   npm run bench [-- --quick] [--only throughput|failover] [--out DIR]
+ *   npm run bench [-- --quick] [--only throughput|failover|durable] [--out DIR]
+ *
+ * `--only durable`: the data folder's points (throughput beside plain passive sync, fsyncs per
+ * request, whole-cluster restarts).
  *
  * Build first (`npm run bench` does): the roles run the compiled CLI. Every process started is
  * killed by pid at the end, and the whole run is bounded.
@@ -16,6 +19,8 @@ import { closeRawConns, killAll, requireBuilt, ROOT } from '../test/support/proc
 import { killEchoServers } from './procs.js';
 import { runFailover, type FailoverOptions } from './failover.js';
 import { failoverSvg, latencySvg, table, toJson, type BenchResults } from './report.js';
+import { runRestart, type RestartOptions } from './restart.js';
+import { killSyscallCounters } from './syscalls.js';
 import { runThroughput, type ThroughputOptions } from './throughput.js';
 
 const { values } = parseArgs({
@@ -26,8 +31,9 @@ const { values } = parseArgs({
   },
 });
 const quick = values.quick!;
-if (values.only !== undefined && !['throughput', 'failover'].includes(values.only)) {
-  console.error(`bench: --only takes throughput or failover, not '${values.only}'`);
+const only = values.only;
+if (only !== undefined && !['throughput', 'failover', 'durable'].includes(only)) {
+  console.error(`bench: --only takes throughput, failover or durable, not '${only}'`);
   process.exit(2);
 }
 const outDir = values.out ?? path.join(ROOT, 'bench', 'results');
@@ -50,6 +56,17 @@ const failoverOptions: Omit<FailoverOptions, 'log'> = {
   bigEntries: 100,
   bigEntryBytes: 100_000,
 };
+const restartOptions: Omit<RestartOptions, 'log'> = {
+  trials: quick ? 2 : 5,
+  states: [
+    { label: 'small', entries: 100, entryBytes: 32 },
+    // 100 KB requests: well within max_frame (1 MiB, the client port's limit); the 10 MB
+    // checkpoints go over the peer links, whose limit is max_state_frame (64 MiB).
+    { label: '10 MB', entries: 100, entryBytes: 100_000 },
+  ],
+};
+/** `--only durable`: the data folder's configuration, and plain passive sync measured beside it in the same run. */
+const DURABLE_CONFIGS = ['passive sync', 'passive sync data_dir'];
 
 async function main(): Promise<void> {
   requireBuilt();
@@ -67,17 +84,23 @@ async function main(): Promise<void> {
       loadStart,
       loadEnd: NaN,
     },
-    options: { ...throughputOptions, ...failoverOptions },
+    options: { ...throughputOptions, ...failoverOptions, restartTrials: restartOptions.trials, restartStates: restartOptions.states },
     throughput: null,
     failover: null,
+    restart: null,
   };
-  if (values.only !== 'failover') {
+  if (only === undefined || only === 'throughput' || only === 'durable') {
     log('throughput and latency …');
-    results.throughput = await runThroughput({ ...throughputOptions, log });
+    const durableOnly = only === 'durable' ? { configs: DURABLE_CONFIGS, memory: false } : {};
+    results.throughput = await runThroughput({ ...throughputOptions, ...durableOnly, log });
   }
-  if (values.only !== 'throughput') {
+  if (only === undefined || only === 'failover') {
     log('failures …');
     results.failover = await runFailover({ ...failoverOptions, log });
+  }
+  if (only === undefined || only === 'durable') {
+    log('whole-cluster restarts …');
+    results.restart = await runRestart({ ...restartOptions, log });
   }
   results.machine.loadEnd = os.loadavg()[0]!;
   results.durationS = Math.round((Date.now() - started) / 1000);
@@ -102,6 +125,7 @@ async function shutdown(code: number): Promise<void> {
   clearTimeout(limit);
   closeRawConns();
   killEchoServers();
+  killSyscallCounters();
   const alive = await killAll();
   if (alive.length > 0) console.error(`bench: still alive after teardown: ${alive.join(', ')}`);
   process.exit(alive.length > 0 ? 1 : code);

@@ -6,7 +6,8 @@
  */
 import { median, summarize, type Summary } from './stats.js';
 import type { CrashTrial, FailoverResult } from './failover.js';
-import type { ThroughputResult } from './throughput.js';
+import type { RestartResult, RestartTrial } from './restart.js';
+import type { SyncCount, ThroughputResult } from './throughput.js';
 
 export interface Machine {
   cores: number;
@@ -26,6 +27,8 @@ export interface BenchResults {
   options: Record<string, unknown>;
   throughput: ThroughputResult | null;
   failover: FailoverResult | null;
+  /** Whole-cluster restarts with data folders (absent in results from before they were measured). */
+  restart?: RestartResult | null;
 }
 
 export interface Target {
@@ -53,6 +56,21 @@ export function failureRows(r: FailoverResult): { key: string; label: string; sa
     { key: 'relaunchSmall', label: 'kill -9 → relaunched replica serving (small state)', samples: r.crash.map((t) => t.relaunchedReadyMs) },
     { key: 'relaunchBig', label: `kill -9 → relaunched replica serving (${bigLabel(r)})`, samples: r.big.map((t) => t.relaunchedReadyMs) },
   ];
+}
+
+/** Rows of restart figures, per state in the order measured: label, samples (ms after the new processes' start). */
+export function restartRows(r: RestartResult): { key: string; label: string; samples: number[] }[] {
+  const states = [...new Set(r.trials.map((t) => t.state))];
+  const measures: { key: keyof RestartTrial & `${string}Ms`; what: string }[] = [
+    { key: 'rmMembersMs', what: 'RM hears of 3 members' },
+    { key: 'rmPrimaryMs', what: 'RM names the primary' },
+    { key: 'firstReplyMs', what: 'a client request answered' },
+    { key: 'allReadyMs', what: 'every replica serving' },
+  ];
+  return states.flatMap((state) => {
+    const trials = r.trials.filter((t) => t.state === state);
+    return measures.map((m) => ({ key: `${state} ${m.key}`, label: `${state} state: ${m.what}`, samples: trials.map((t) => t[m.key]) }));
+  });
 }
 
 function bigLabel(r: FailoverResult): string {
@@ -113,11 +131,11 @@ export function table(results: BenchResults): string {
         `${Number(o.durationMs) / 1000} s measured per point; roles at --log-level warn; an echo point before each cluster point; ratio to the median echo`,
     );
     lines.push(
-      `${'configuration'.padEnd(20)}${'clients'.padStart(8)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}` +
+      `${'configuration'.padEnd(LABEL)}${'clients'.padStart(8)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}` +
         `${'p999 ms'.padStart(9)}${'vs echo'.padStart(9)}${'CPU µs/req'.padStart(12)}`,
     );
     const row = (label: string, clients: number, tput: number, s: Summary, ratio: string, cpu: number) =>
-      `${label.padEnd(20)}${String(clients).padStart(8)}${f0(tput).padStart(9)}${f2(s.p50).padStart(9)}${f2(s.p99).padStart(9)}` +
+      `${label.padEnd(LABEL)}${String(clients).padStart(8)}${f0(tput).padStart(9)}${f2(s.p50).padStart(9)}${f2(s.p99).padStart(9)}` +
       `${f2(s.p999).padStart(9)}${ratio.padStart(9)}${f0(cpu).padStart(12)}`;
     const concurrency = [...new Set(tp.points.map((p) => p.clients))];
     for (const c of concurrency) {
@@ -134,10 +152,16 @@ export function table(results: BenchResults): string {
     lines.push(`Where the CPU goes at ${top} clients, µs per request (${results.machine.cores} cores in all)`);
     for (const p of tp.points.filter((x) => x.clients === top)) {
       const parts = Object.entries(p.cpu).filter(([, us]) => us >= cpuTotal(p.cpu) * 0.02);
-      lines.push(`${p.config.padEnd(20)}${parts.map(([k, us]) => `${k} ${f0(us)}`).join(', ')}`);
+      lines.push(`${p.config.padEnd(LABEL)}${parts.map(([k, us]) => `${k} ${f0(us)}`).join(', ')}`);
     }
     const echoTop = tp.echo.filter((e) => e.clients === top);
-    if (echoTop.length > 0) lines.push(`${'echo (raw TCP)'.padEnd(20)}${['echo', 'load'].map((k) => `${k} ${f0(median(echoTop.map((e) => e.cpu[k] ?? NaN)))}`).join(', ')}`);
+    if (echoTop.length > 0) lines.push(`${'echo (raw TCP)'.padEnd(LABEL)}${['echo', 'load'].map((k) => `${k} ${f0(median(echoTop.map((e) => e.cpu[k] ?? NaN)))}`).join(', ')}`);
+    const durable = tp.points.filter((p) => p.syncs);
+    if (durable.length > 0) {
+      lines.push('');
+      lines.push('Group commit: fdatasync + fsync calls of the servers over the measured window (perf stat, syscall tracepoints), per request');
+      for (const p of durable) lines.push(`${p.config.padEnd(LABEL)}${String(p.clients).padStart(8)}  ${syncText(p.syncs!, p.completed)}`);
+    }
     for (const p of tp.points.filter((x) => x.errors.length > 0)) lines.push(`  (${p.config} ${p.clients}: ${p.errors.length} error frames, first: ${p.errors[0]})`);
     for (const e of tp.errors ?? []) lines.push(`  (${e.split('\n')[0]})`);
     for (const p of tp.points.filter((x) => x.epochAfter !== x.epochBefore)) {
@@ -172,6 +196,32 @@ export function table(results: BenchResults): string {
     }
     for (const e of fo.errors ?? []) lines.push(`  (${e.split('\n')[0]})`);
   }
+  const rs = results.restart;
+  if (rs) {
+    const s = rs.settings;
+    lines.push('');
+    lines.push(
+      `Whole-cluster restart: passive, durability ${s.durability}, app ${s.app}, data_dir, heartbeat_timeout ${s.heartbeat_timeout} s; ` +
+        'kill -9 of every process, RM, GFD and LFDs started again; ms after their start',
+    );
+    for (const state of [...new Set(rs.trials.map((t) => t.state))]) {
+      const t = rs.trials.find((x) => x.state === state)!;
+      lines.push(`  ${state} state: ${fmtBytes(t.stateBytes)} of request text in the log`);
+    }
+    lines.push(`${'measure'.padEnd(58)}${'n'.padStart(5)}${'p50'.padStart(8)}${'min'.padStart(8)}${'max'.padStart(8)}`);
+    for (const r of restartRows(rs)) {
+      const x = summarize(r.samples);
+      if (x.n === 0) continue;
+      lines.push(`${r.label.padEnd(58)}${String(x.n).padStart(5)}${f0(x.p50).padStart(8)}${f0(x.min).padStart(8)}${f0(x.max).padStart(8)}`);
+    }
+    for (const t of rs.trials.filter((x) => x.survivors.length > 0)) {
+      lines.push(`  (${t.state} ${t.trial}: outlived the kill of everything (an LFD started its server again first), killed before the start: ${t.survivors.join(', ')})`);
+    }
+    for (const t of rs.trials.filter((x) => x.reply !== x.expectedReply)) {
+      lines.push(`  (${t.state} ${t.trial}: the request was answered at position ${t.reply}, ${t.expectedReply} was due: a request lost or applied twice)`);
+    }
+    for (const e of rs.errors) lines.push(`  (${e.split('\n')[0]})`);
+  }
   const t = targets(results);
   if (t.length > 0) {
     lines.push('');
@@ -180,6 +230,19 @@ export function table(results: BenchResults): string {
   }
   return lines.join('\n');
 }
+
+/** Width of the configuration column (`passive sync data_dir` and room). */
+const LABEL = 24;
+
+/** A point's fsync figure: per request in all and per server, or why it was not counted. */
+function syncText(s: SyncCount, completed: number): string {
+  if (!s.calls) return `not counted: ${s.error ?? 'no reason given'}`;
+  const per = (n: number) => (n / Math.max(1, completed)).toFixed(3);
+  const total = Object.values(s.calls).reduce((a, b) => a + b, 0);
+  return `${s.perRequest.toFixed(3)} a request (${Object.entries(s.calls).map(([k, n]) => `${k} ${per(n)}`).join(', ')}; ${total} calls, ${completed} requests)`;
+}
+
+const fmtBytes = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} kB` : `${n} B`);
 
 /** CPU µs per request summed over the processes (roles, echo server, clients). */
 export const cpuTotal = (cpu: Record<string, number> | undefined): number => Object.values(cpu ?? {}).reduce((a, b) => a + b, 0);
@@ -202,7 +265,8 @@ export function toJson(results: BenchResults, sampleCap = 10_000): string {
     }
   }
   const summaries = slim.failover ? Object.fromEntries(failureRows(slim.failover).map((r) => [r.key, { label: r.label, ...summarize(r.samples) }])) : {};
-  return JSON.stringify({ ...slim, failureSummaries: summaries, targets: targets(results) }, null, 1) + '\n';
+  const restartSummaries = slim.restart ? Object.fromEntries(restartRows(slim.restart).map((r) => [r.key, { label: r.label, ...summarize(r.samples) }])) : {};
+  return JSON.stringify({ ...slim, failureSummaries: summaries, restartSummaries, targets: targets(results) }, null, 1) + '\n';
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@
  * at the same concurrency, so that the echo is sampled all through the run; a point's ratio is to
  * the median echo at its concurrency.
  * On the passive `sync` cluster it also takes the roles' resident memory idle and under load, and a
- * primary's with 1,000 client connections.
+ * primary's with 1,000 client connections. On the cluster with a data folder it also counts the
+ * servers' `fdatasync`/`fsync` calls over each measured window (perf, `syscalls.ts`).
  */
 import { readFileSync } from 'node:fs';
 import { killAll, startRole, type Role } from '../test/support/processes.js';
@@ -14,6 +15,7 @@ import { bodyOf, closedLoop, connect, readFrames, sleep, socketChannel, type Cha
 import { cpuMs, ownCpuMs, rssMb, startEchoProcess, type EchoProcess } from './procs.js';
 import { encodeFrame } from '../src/protocol/codec.js';
 import { median, summarize, type Summary } from './stats.js';
+import { countSyscalls, probeSyncCounting, type SyscallCounter } from './syscalls.js';
 
 export interface ThroughputOptions {
   concurrency: number[];
@@ -23,6 +25,10 @@ export interface ThroughputOptions {
   bodySize: number;
   /** Client connections held open for the memory figure. */
   manyClients: number;
+  /** Only the configurations with these labels (default: every one). */
+  configs?: readonly string[];
+  /** The memory figures on the passive `sync` cluster (default true). */
+  memory?: boolean;
   log: (line: string) => void;
 }
 
@@ -35,6 +41,8 @@ interface BenchConfig {
   body?: (bodySize: number, num: number) => string;
   /** Every connection over mutual TLS, the bench's clients' too (certificates made by openssl here). */
   tls?: boolean;
+  /** Count the servers' fdatasync/fsync calls over each measured window (a cluster with a data folder). */
+  countSyncs?: boolean;
 }
 
 /**
@@ -48,6 +56,9 @@ export function kvBody(bodySize: number, num: number): string {
 
 export const CONFIGS: readonly BenchConfig[] = [
   { label: 'passive sync', settings: { mode: 'passive', durability: 'sync' } },
+  // `data_dir` resolves against the ini's folder, the run's temporary directory (on /tmp's disk):
+  // every replica writes its log there and answers once it is durable.
+  { label: 'passive sync data_dir', settings: { mode: 'passive', durability: 'sync', data_dir: 'data' }, countSyncs: true },
   { label: 'passive checkpoint', settings: { mode: 'passive', durability: 'checkpoint' } },
   { label: 'active', settings: { mode: 'active' } },
   { label: 'kv passive sync', settings: { mode: 'passive', durability: 'sync', app: 'kv' }, concurrency: [8, 32], body: kvBody },
@@ -75,6 +86,17 @@ export interface LoadPoint {
   cpu: Record<string, number>;
   /** Raw latencies (ms) of every request completed in the window. */
   samples: number[];
+  /** On a cluster with a data folder: the servers' fdatasync/fsync calls over the measured window. */
+  syncs?: SyncCount;
+}
+
+/** fdatasync + fsync calls of each server process over a point's measured window, counted by perf. */
+export interface SyncCount {
+  /** Calls by server label (`S1 (primary)`, …); null when they could not be counted (`error` says why). */
+  calls: Record<string, number> | null;
+  /** All the servers' calls over the requests completed in the window; NaN when not counted. */
+  perRequest: number;
+  error?: string;
 }
 
 export interface EchoPoint {
@@ -118,6 +140,7 @@ async function measure(
   clients: number,
   opts: ThroughputOptions,
   pids: Record<string, number>,
+  counter: SyscallCounter | null = null,
 ): Promise<LoadResult & { cpu: Record<string, number> }> {
   const id = ++pointId;
   const channels = await Promise.all(Array.from({ length: clients }, (_, i) => open(`B${id}x${i + 1}`)));
@@ -126,8 +149,14 @@ async function measure(
   let end: Record<string, number> = {};
   try {
     const r = await closedLoop(channels, opts.warmupMs, opts.durationMs, 1, (edge) => {
-      if (edge === 'start') start = sample();
-      else end = sample();
+      // The perf counters go on and off with the window, so that calls and requests cover one span.
+      if (edge === 'start') {
+        counter?.enable();
+        start = sample();
+      } else {
+        counter?.disable();
+        end = sample();
+      }
     });
     const cpu = Object.fromEntries(Object.keys(start).map((k) => [k, ((end[k]! - start[k]!) * 1000) / Math.max(1, r.completed)]));
     return { ...r, cpu };
@@ -187,7 +216,7 @@ export async function runThroughput(opts: ThroughputOptions): Promise<Throughput
   let memory: MemoryFigures | null = null;
   const errors: string[] = [];
   try {
-    for (const config of CONFIGS) {
+    for (const config of CONFIGS.filter((c) => opts.configs?.includes(c.label) ?? true)) {
       await runConfig(config).catch((err: Error) => {
         const first = (err.stack ?? err.message).split('\n').slice(0, 8).join('\n');
         errors.push(`${config.label}: ${first}`);
@@ -219,7 +248,7 @@ export async function runThroughput(opts: ThroughputOptions): Promise<Throughput
         ? servers.map((s) => ({ server: s, port: cluster.config.server(s).port }))
         : [{ server: status.primary, port: cluster.config.server(status.primary).port }];
     const pids = rolePids(cluster, status.primary);
-    const memoryHere = config.label === 'passive sync';
+    const memoryHere = config.label === 'passive sync' && (opts.memory ?? true);
     let idle: Record<string, number> = {};
     let client: Role | null = null;
     if (memoryHere) {
@@ -246,7 +275,9 @@ export async function runThroughput(opts: ThroughputOptions): Promise<Throughput
           ? sleep(opts.warmupMs + opts.durationMs / 2).then(() => (load = rssOf(pids)))
           : Promise.resolve();
       const epochBefore = (await cluster.status()).epoch;
-      const r = await measure((name) => socketChannel(targets, name, opts.bodySize, config.body, tls), clients, opts, pids);
+      const counting = config.countSyncs ? await syncCounter(cluster, status.primary) : null;
+      const r = await measure((name) => socketChannel(targets, name, opts.bodySize, config.body, tls), clients, opts, pids, counting?.counter ?? null);
+      const syncs = counting ? await syncCount(counting, r.completed) : undefined;
       await sampleLoad;
       const epochAfter = (await cluster.status()).epoch;
       const point: LoadPoint = {
@@ -264,11 +295,13 @@ export async function runThroughput(opts: ThroughputOptions): Promise<Throughput
         epochAfter,
         cpu: r.cpu,
         samples: r.latencies,
+        ...(syncs && { syncs }),
       };
       points.push(point);
       opts.log(
         `  ${config.label}, ${clients} clients: ${point.throughput.toFixed(0)} req/s (echo just before ${e.throughput.toFixed(0)}, ` +
           `${(point.pairedRatio * 100).toFixed(0)} %), p50 ${point.latency.p50.toFixed(2)} ms, p99 ${point.latency.p99.toFixed(2)} ms` +
+          (syncs ? `, ${fmtSyncs(syncs)}` : '') +
           (r.errors.length > 0 ? `, ${r.errors.length} errors (first: ${r.errors[0]})` : '') +
           (epochAfter !== epochBefore ? `, EPOCH CHANGED ${epochBefore} → ${epochAfter} (a failover during the point)` : ''),
       );
@@ -302,6 +335,33 @@ export async function runThroughput(opts: ThroughputOptions): Promise<Throughput
   return { settings, points, echo: echoPoints, memory, errors };
 }
 
+/** A counter attached to each server, or why there is none (perf missing, not allowed, or failing here). */
+async function syncCounter(cluster: BenchCluster, primary: string): Promise<{ counter: SyscallCounter | null; error?: string }> {
+  const unusable = await probeSyncCounting();
+  if (unusable !== null) return { counter: null, error: unusable };
+  const servers = Object.fromEntries(Object.entries(rolePids(cluster, primary)).filter(([k]) => /^S\d+ /.test(k)));
+  try {
+    return { counter: await countSyscalls(servers) };
+  } catch (err) {
+    return { counter: null, error: (err as Error).message };
+  }
+}
+
+async function syncCount(counting: { counter: SyscallCounter | null; error?: string }, completed: number): Promise<SyncCount> {
+  if (!counting.counter) return { calls: null, perRequest: NaN, error: counting.error ?? 'not counted' };
+  try {
+    const calls = await counting.counter.finish();
+    const total = Object.values(calls).reduce((a, b) => a + b, 0);
+    return { calls, perRequest: total / Math.max(1, completed) };
+  } catch (err) {
+    return { calls: null, perRequest: NaN, error: (err as Error).message };
+  }
+}
+
+function fmtSyncs(s: SyncCount): string {
+  if (!s.calls) return `fsyncs not counted (${s.error})`;
+  return `${s.perRequest.toFixed(3)} fsyncs a request (${Object.entries(s.calls).map(([k, n]) => `${k} ${n}`).join(', ')})`;
+}
 
 function fmtMem(m: Record<string, number>): string {
   return Object.entries(m)

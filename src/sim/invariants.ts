@@ -3,7 +3,8 @@
  * and the clients went quiet (agreement and liveness):
  *
  * - `one-primary-per-epoch`: no two server processes are ever primary (passive) or sequencer
- *   (active) of the same epoch.
+ *   (active) of the same epoch, across power cuts too (unless a cut ended the first before any
+ *   replica reported `serving` in the epoch: `forgotten`).
  * - `no-deposed-reply`: passive mode: once the primary of an epoch replied to a client, no primary
  *   of an older epoch replies any more; and a server that is not the primary never replies.
  * - `no-stale-serving`: a server thawed after its lease ran out answers no client and reports no
@@ -84,8 +85,12 @@ const SERVES: ReadonlySet<Frame['kind']> = new Set(['reply', 'serving']);
 
 export class Checker implements Observer {
   readonly violations: Violation[] = [];
-  /** Primary (or sequencer) of each epoch: process key. */
-  private readonly primaries = new Map<number, string>();
+  /** Primary (or sequencer) of each epoch: process key, and the power cuts before it took the epoch. */
+  private readonly primaries = new Map<number, { key: string; cuts: number }>();
+  /** Epochs some replica reported `serving` in (with a data folder, only once its disk has the epoch). */
+  private readonly announced = new Set<number>();
+  /** Power cuts so far. Everything here goes on across them: a cut is not a new history. */
+  powerCuts = 0;
   /** The newest epoch whose primary replied to a client, and who and when. */
   private served: { epoch: number; key: string; at: number } | null = null;
   private readonly logs = new WeakMap<string[], Set<string>>();
@@ -182,18 +187,33 @@ export class Checker implements Observer {
     if (phase === 'ready' && held && held.length > 0) this.checkReleased(proc, held, ctx);
     this.held.set(proc, phase === 'ready' ? [] : ctx.held);
     if (phase !== 'ready' || ctx.role !== 'primary') return;
-    const holder = this.primaries.get(ctx.epoch);
+    let holder = this.primaries.get(ctx.epoch);
+    if (holder && holder.key !== proc.key && this.forgotten(ctx.epoch, holder.cuts)) {
+      this.world.note('check', `epoch ${ctx.epoch} given out again: ${holder.key} had it, but a power cut ended it before anything of it reached a disk`);
+      holder = undefined;
+    }
     if (holder === undefined) {
-      this.primaries.set(ctx.epoch, proc.key);
+      this.primaries.set(ctx.epoch, { key: proc.key, cuts: this.powerCuts });
       // A failover completed: a different process than the last primary now serves as primary.
       if (this.lastPrimary !== null && this.lastPrimary !== proc.key) this.failovers += 1;
       this.lastPrimary = proc.key;
-    } else if (holder !== proc.key) {
-      this.violate('one-primary-per-epoch', `${proc.key} and ${holder} are both ${ctx.mode === 'active' ? 'sequencer' : 'primary'} of epoch ${ctx.epoch}`, `epoch ${ctx.epoch}`);
+    } else if (holder.key !== proc.key) {
+      this.violate('one-primary-per-epoch', `${proc.key} and ${holder.key} are both ${ctx.mode === 'active' ? 'sequencer' : 'primary'} of epoch ${ctx.epoch}`, `epoch ${ctx.epoch}`);
     }
   }
 
+  /**
+   * An epoch that a power cut ended before any replica reported `serving` in it left nothing on a
+   * disk (a replica records the epoch there first, and answers nothing before it): the RM, which
+   * learns epochs from the disks, may give it out again, and no history or frame of the first can
+   * meet the second.
+   */
+  private forgotten(epoch: number, cutsBefore: number): boolean {
+    return cutsBefore < this.powerCuts && !this.announced.has(epoch);
+  }
+
   serverSends(proc: ServerProc, frame: Frame): void {
+    if (frame.kind === 'serving') this.announced.add(frame.epoch);
     if (this.stale.has(proc) && SERVES.has(frame.kind)) {
       this.violate('no-stale-serving', `${proc.key} sends ${frame.kind} after a thaw, before its expired lease took it back to booting`, `stale ${proc.key}`);
     }

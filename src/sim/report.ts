@@ -3,7 +3,7 @@
  * a campaign's summary (seeds, simulated time, faults by kind, failovers, recoveries, invariants).
  */
 import { INVARIANTS, type Invariant } from './invariants.js';
-import { describeConfig, FAULT_KINDS, type FaultKind, type RunResult } from './run.js';
+import { describeConfig, DISK_FAULT_KINDS, FAULT_KINDS, type FaultKind, type RunResult } from './run.js';
 import { formatRecord, isLifecycle, type TraceRecord } from './trace.js';
 
 /**
@@ -86,7 +86,7 @@ export function emptySummary(): Summary {
     wallMs: 0,
     cpuMs: 0,
     workers: 0,
-    faults: Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>,
+    faults: Object.fromEntries(DISK_FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>,
     failovers: 0,
     recoveries: 0,
     answered: 0,
@@ -104,7 +104,7 @@ export function addRun(s: Summary, r: RunResult): void {
   s.simulatedMs += r.simulatedMs;
   s.cpuMs += r.wallMs;
   s.slowestRunMs = Math.max(s.slowestRunMs, r.wallMs);
-  for (const k of FAULT_KINDS) s.faults[k] += r.faults[k];
+  for (const k of DISK_FAULT_KINDS) s.faults[k] += r.faults[k];
   s.failovers += r.failovers;
   s.recoveries += r.recoveries;
   s.answered += r.answered;
@@ -129,7 +129,7 @@ export function formatSummary(s: Summary, firstSeed: number): string {
       `(${(s.simulatedMs / 3_600_000).toFixed(2)} h) in ${(s.wallMs / 1000).toFixed(1)} s of wall time on ${s.workers} workers ` +
       `(${(s.cpuMs / Math.max(1, s.runs)).toFixed(0)} ms a run on average, slowest ${s.slowestRunMs.toFixed(0)} ms)`,
     `clusters: ${Object.entries(s.modes).map(([m, n]) => `${m} ${n}`).join(', ')}`,
-    `faults: ${FAULT_KINDS.map((k) => `${k} ${s.faults[k]}`).join(', ')} (total ${Object.values(s.faults).reduce((a, b) => a + b, 0)})`,
+    `faults: ${faultCounts(s.faults)} (total ${Object.values(s.faults).reduce((a, b) => a + b, 0)})`,
     `completed: ${s.failovers} failovers, ${s.recoveries} recoveries; ${s.answered} requests answered; clients gave up and restarted ${s.clientsGaveUp} times`,
   ];
   for (const [bug, hits] of Object.entries(s.pendingHits)) {
@@ -147,4 +147,10 @@ export function formatSummary(s: Summary, firstSeed: number): string {
     lines.push(`failing seeds: ${s.failedSeeds.join(' ')}`);
   }
   return lines.join('\n');
+}
+
+/** Faults by kind; a power cut only where there were some (runs with disks). */
+export function faultCounts(faults: Record<FaultKind, number>): string {
+  const kinds = faults['power-cut'] > 0 ? DISK_FAULT_KINDS : FAULT_KINDS;
+  return kinds.map((k) => `${k} ${faults[k]}`).join(', ');
 }

@@ -31,7 +31,12 @@ export const FAULT_KINDS = [
   'slow-link',
   'partition',
 ] as const;
-export type FaultKind = (typeof FAULT_KINDS)[number];
+/**
+ * With disks (`RunOptions.disks`) the schedule draws from these: a power cut of the whole cluster
+ * too. A separate list, so that a run without disks draws its faults as it always did.
+ */
+export const DISK_FAULT_KINDS = [...FAULT_KINDS, 'power-cut'] as const;
+export type FaultKind = (typeof DISK_FAULT_KINDS)[number];
 
 export interface RunOptions {
   seed: number;
@@ -71,6 +76,13 @@ export interface RunOptions {
   byHand?: boolean;
   /** Pending bugs (`pending.ts`) whose triggers the schedule does not steer around. */
   allow?: PendingBug[];
+  /**
+   * Every server has a data folder (`[cluster] data_dir`) on a simulated disk that outlives its
+   * processes, and the schedule cuts the whole cluster's power now and then (`power-cut`).
+   */
+  disks?: boolean;
+  /** With disks: a power cut empties every disk instead (test only: the checker must see answers lost). */
+  diskLoss?: boolean;
 }
 
 /** What every run of a campaign shares (its seed is the campaign's to give). */
@@ -125,7 +137,7 @@ export function describeConfig(c: SimConfig): string {
   return (
     `${c.app === 'log' ? '' : `app=${c.app} `}${c.mode}${c.mode === 'passive' ? ` durability=${c.durability}` : ''}, ${c.servers} servers, ` +
     `heartbeat ${c.heartbeatFreqS} s / timeout ${c.heartbeatTimeoutS} s, checkpoint ${c.checkpointFreqS} s, ` +
-    `clients ${c.clients.map((cl) => `${cl.name}@${cl.intervalS}s`).join(' ')}${c.secret !== undefined ? ', with a secret' : ''}`
+    `clients ${c.clients.map((cl) => `${cl.name}@${cl.intervalS}s`).join(' ')}${c.secret !== undefined ? ', with a secret' : ''}${c.disks ? ', with disks' : ''}`
   );
 }
 
@@ -150,7 +162,7 @@ export function runSeed(options: RunOptions, app: App<any> = builtInApp(options.
   const duration = Math.round((options.minutes ?? 5) * 60_000);
   const rand = streams(seed);
   const r = rand.schedule;
-  const config = { ...drawConfig(r, options.app, options.mode), ...(options.secret && { secret: SIM_SECRET }) };
+  const config = { ...drawConfig(r, options.app, options.mode), ...(options.secret && { secret: SIM_SECRET }), ...(options.disks && { disks: true }) };
   const sched = new Scheduler(rand.stray);
   const trace = new Trace();
   let stop = false;
@@ -176,9 +188,11 @@ export function runSeed(options: RunOptions, app: App<any> = builtInApp(options.
     workload: rand.workload,
     resendAfterRestart: !(options.allow ?? []).includes('restarted-client-reuses-number'),
     byHand: options.byHand ? ['S1'] : [],
+    disks: rand.disk,
   });
   checker.world = world;
-  const faults = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
+  const faults = Object.fromEntries(DISK_FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
+  const kinds = options.disks ? DISK_FAULT_KINDS : FAULT_KINDS;
   const schedule: string[] = [];
   const T = world.config.cluster.heartbeatTimeoutMs;
   const F = world.config.cluster.heartbeatFreqMs;
@@ -254,7 +268,7 @@ export function runSeed(options: RunOptions, app: App<any> = builtInApp(options.
   const hosts = [RM_HOST, GFD_HOST, ...world.servers.map(hostOfServer), ...config.clients.map((_, i) => clientHost(i + 1))];
 
   function inject(): void {
-    const kind = pick(r, FAULT_KINDS);
+    const kind = pick(r, kinds);
     switch (kind) {
       case 'crash-server': {
         const server = pick(r, world.servers);
@@ -355,6 +369,47 @@ export function runSeed(options: RunOptions, app: App<any> = builtInApp(options.
         });
         return;
       }
+      case 'power-cut': {
+        // Unlike the other faults, it needs no replica left up: the disks hold what was answered.
+        if (undo.has('power') || undo.has('power cut')) return;
+        const torn = r() < 0.5;
+        const ms = Math.round(between(r, 0.2 * T, 3 * T));
+        // Half the time aimed: a few milliseconds after a server writes, while the write may still
+        // be on its way to the disk and its answer on its way to the client.
+        const aimed = rand.aim() < 0.5;
+        const after = 1 + Math.floor(rand.aim() * 4);
+        const cut = (): void => {
+          world.disks!.onWrite = null;
+          fault(
+            kind,
+            `${aimed ? `${after} ms after a write, ` : ''}every server, LFD, the GFD and the RM lose power; ` +
+              `the disks keep what was synced${torn ? ', and a torn part of what was not' : ''}; back after ${ms} ms`,
+          );
+          // A restart planned by an earlier crash would start a second copy of its role after this one's.
+          for (const [key, u] of [...undo]) {
+            if (key === 'GFD' || key === 'RM' || key.startsWith('lfd ')) {
+              sched.clearTimeout(u.timer);
+              undo.delete(key);
+            }
+          }
+          checker.powerCuts += 1;
+          world.powerCut(torn, options.diskLoss === true);
+          later('power', ms, () => world.powerOn());
+        };
+        if (!aimed) {
+          cut();
+          return;
+        }
+        // No write within 2 s (nothing serves): the cut comes then.
+        later('power cut', 2000, cut);
+        world.disks!.onWrite = () => {
+          const waiting = undo.get('power cut');
+          if (!waiting) return;
+          sched.clearTimeout(waiting.timer);
+          later('power cut', after, cut);
+        };
+        return;
+      }
     }
   }
 
@@ -442,5 +497,7 @@ export function replayFlags(o: RunOptions): string[] {
   if (o.allow?.length) flags.push(`--allow ${o.allow.join(',')}`);
   if (o.longPartitions) flags.push('--long-partitions');
   if (o.byHand) flags.push('--by-hand');
+  if (o.disks) flags.push('--disks');
+  if (o.diskLoss) flags.push('--disk-loss');
   return flags;
 }

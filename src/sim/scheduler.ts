@@ -293,11 +293,25 @@ export class ProcessClock {
 
 /**
  * Independent streams from one seed (schedule, network, stray `Math.random`, the kv clients'
- * requests, and how an aimed fault is carried out). Newer streams are drawn after older ones, so
- * the older ones are what they were before the newer existed.
+ * requests, how an aimed fault is carried out, the disks' timing and torn writes). Newer streams
+ * are drawn after older ones, so the older ones are what they were before the newer existed.
  */
-export function streams(seed: number): { schedule: () => number; network: () => number; stray: () => number; workload: () => number; aim: () => number } {
+export function streams(seed: number): {
+  schedule: () => number;
+  network: () => number;
+  stray: () => number;
+  workload: () => number;
+  aim: () => number;
+  disk: () => number;
+} {
   const root = mulberry32(seed ^ 0x5eed);
   const next = () => Math.floor(root() * 4294967296);
-  return { schedule: mulberry32(next()), network: mulberry32(next()), stray: mulberry32(next()), workload: mulberry32(next()), aim: mulberry32(next()) };
+  return {
+    schedule: mulberry32(next()),
+    network: mulberry32(next()),
+    stray: mulberry32(next()),
+    workload: mulberry32(next()),
+    aim: mulberry32(next()),
+    disk: mulberry32(next()),
+  };
 }

@@ -18,6 +18,7 @@ import type { Frame, Mode, Phase } from '../protocol/frames.js';
 import { mulberry32 } from '../random.js';
 import { auditedApp, type AppCheck } from './app-audit.js';
 import * as cluster from './cluster.js';
+import { SimDisks } from './disks.js';
 import { NetProcess, SimNet } from './net.js';
 import { ProcessClock, Scheduler } from './scheduler.js';
 import { Trace } from './trace.js';
@@ -47,6 +48,8 @@ export interface SimConfig {
   clients: ClientSpec[];
   /** `[cluster] secret`: every control link proves it (not drawn: the run's choice). */
   secret?: string;
+  /** `[cluster] data_dir`: every server writes to a simulated disk (not drawn: the run's choice). */
+  disks?: boolean;
 }
 
 /** The pids of the app audit's other processes (above any a run reaches: they count from 4242). */
@@ -72,6 +75,7 @@ export function iniText(c: SimConfig): string {
       durability: c.durability,
       app: c.app,
       ...(c.secret !== undefined && { secret: c.secret }),
+      ...(c.disks && { data_dir: 'data' }),
     },
     rm: { host: RM_HOST, port: 7000 },
     gfd: { host: GFD_HOST, port: 7001 },
@@ -144,6 +148,8 @@ export interface WorldOptions {
    * again a second after its process ends.
    */
   byHand?: string[];
+  /** With `SimConfig.disks`: the stream that times the disks' syncs and cuts their torn writes. */
+  disks?: () => number;
 }
 
 /** Where a fed client's request lines come from; `observe` learns from each reply (kv's cas). */
@@ -170,6 +176,10 @@ export class World {
   gaveUp = 0;
   /** Every app but log: each client's requests, kept across its restarts, and the line it was fed last. */
   private readonly workloads = new Map<string, { workload: Workload; fed: string }>();
+  /** With `SimConfig.disks`: each server's disk, kept across its processes and power cuts. */
+  readonly disks: SimDisks | null;
+  /** Power cuts so far: what a supervisor planned before one is not done after it. */
+  private powerCuts = 0;
 
   constructor(
     readonly sim: SimConfig,
@@ -182,6 +192,7 @@ export class World {
     this.config = parseConfig(iniText(sim), 'sim.ini');
     this.servers = this.config.servers.map((s) => s.name);
     this.net = new SimNet(networkRandom, () => sched.now, (fn) => sched.run(fn));
+    this.disks = sim.disks ? new SimDisks(sched, options.disks ?? (() => 0)) : null;
   }
 
   get now(): number {
@@ -289,7 +300,8 @@ export class World {
       proc.phase = phase;
       this.observer.serverChanged(proc, phase, snapshot.context, snapshot.status === 'active' ? (snapshot.value as { lease?: string }).lease : undefined);
     });
-    proc.actor = cluster.startServerProcess(proc, { ...env, transport }, this.serverApp(proc), { ...hooks, clock: proc.clock });
+    const disk = this.disks?.open({ server, gate: (fn) => proc.net.gate(fn), exit: () => proc.end('exit code 1') }, env.print);
+    proc.actor = cluster.startServerProcess(proc, { ...env, transport }, this.serverApp(proc), { ...hooks, clock: proc.clock }, disk);
     return proc;
   }
 
@@ -355,7 +367,11 @@ export class World {
         }, 1000);
       }
     });
-    const actor = cluster.startRole('client', { ...env, print: fed ? this.feeding(name, env.print) : env.print }, { name, stdin: fed }, hooks);
+    // A power cut takes every server down for longer than three empty rounds: with disks a client
+    // waits for the cluster to come back, as the library's clients do, and resends what it had in
+    // flight, rather than exit and leave its request's fate unknown.
+    const giveUp = this.disks === null;
+    const actor = cluster.startRole('client', { ...env, print: fed ? this.feeding(name, env.print) : env.print }, { name, stdin: fed, giveUp }, hooks);
     this.clients.set(name, { name, actor, net, alive: true });
     if (fed) {
       const before = this.workloads.get(name);
@@ -430,8 +446,11 @@ export class World {
   private startByHand(server: string): void {
     const proc = this.spawnServer(server);
     this.note('supervisor', `starts ${proc.key}`);
+    const cuts = this.powerCuts;
     proc.onExit = () => {
-      if (!this.stopping) globalThis.setTimeout(() => !this.stopping && this.startByHand(server), 1000);
+      // A power cut takes the supervisor down too; its host starts the server when the power is back.
+      const due = () => !this.stopping && this.powerCuts === cuts;
+      if (due()) globalThis.setTimeout(() => due() && this.startByHand(server), 1000);
     };
   }
 
@@ -440,6 +459,29 @@ export class World {
   }
 
   private stopping = false;
+
+  /**
+   * The cluster loses power (its clients, on other hosts, do not): every LFD, server process, the
+   * GFD and the RM die at once, and each disk keeps what was synced (`torn`: a part of each file's
+   * first unsynced write too). `wipe`: the disks keep nothing (a test of the checker only).
+   */
+  powerCut(torn: boolean, wipe = false): void {
+    this.note('sim', 'the power goes off');
+    this.powerCuts += 1;
+    // The LFDs first, so that none hears its server die and acts on it.
+    for (const l of this.lfds.values()) if (l.alive) this.stopRole(l, 'loses power');
+    for (const p of this.procs.all()) p.end('power cut');
+    if (this.gfd?.alive) this.stopRole(this.gfd, 'loses power');
+    if (this.rm?.alive) this.stopRole(this.rm, 'loses power');
+    if (wipe) this.disks?.wipe();
+    else this.disks?.crash(torn);
+  }
+
+  /** The power is back: every host starts its roles as at the start, and the LFDs launch the servers. */
+  powerOn(): void {
+    this.note('sim', 'the power is back');
+    this.start();
+  }
 
   /** Stop everything (end of run). */
   stopAll(): void {

@@ -1,15 +1,16 @@
 /**
  * The CI batch: 160 log seeds and 40 kv seeds, 5 simulated minutes each, spread over the machine's
- * cores. Every fault kind must come up, failovers and recoveries must complete, and every
- * invariant must hold (a run that hits a pending bug the simulator cannot steer around is
- * reported, not counted: src/sim/pending.ts). A failing seed prints its violations, its faults and
- * the end of its trace, and how to replay it.
+ * cores; then 20 with a server started by hand and 40 with disks and power cuts. Every fault kind
+ * must come up, failovers and recoveries must complete, and every invariant must hold (a run that
+ * hits a pending bug the simulator cannot steer around is reported, not counted:
+ * src/sim/pending.ts). A failing seed prints its violations, its faults and the end of its trace,
+ * and how to replay it.
  */
 import { expect } from 'chai';
 import { campaign } from '../../src/sim/pool.js';
 import { failureReport, formatSummary } from '../../src/sim/report.js';
 import { FAULT_KINDS } from '../../src/sim/run.js';
-import { CI_BY_HAND_SEEDS, CI_KV_SEEDS, CI_SEEDS } from './ci.js';
+import { CI_BY_HAND_SEEDS, CI_DISK_KV_SEEDS, CI_DISK_SEEDS, CI_KV_SEEDS, CI_SEEDS } from './ci.js';
 
 describe('simulator: the CI batch', function () {
   // The 200 runs together take about 1.5 minutes of wall time on 2 cores; the limit is 3 for each.
@@ -46,4 +47,18 @@ describe('simulator: the CI batch', function () {
     expect(c.summary.runs).to.equal(CI_BY_HAND_SEEDS.runs);
     expect(c.summary.failovers, 'failovers completed').to.be.above(0);
   });
+
+  for (const seeds of [CI_DISK_SEEDS, CI_DISK_KV_SEEDS]) {
+    const app = 'app' in seeds ? seeds.app : 'log';
+    it(`${seeds.runs} ${app} seeds with disks: whole-cluster power cuts, and every answer given before one is kept`, async () => {
+      const c = await campaign(seeds);
+      console.log(formatSummary(c.summary, seeds.first).replace(/^/gm, '      '));
+      for (const f of c.failures.slice(0, 3)) console.log(failureReport(f, { last: 120 }));
+      expect(c.failures.map((f) => `${f.seed}: ${f.violations.map((v) => v.invariant).join(', ')}`), 'failing seeds').to.deep.equal([]);
+      expect(c.summary.runs).to.equal(seeds.runs);
+      expect(c.summary.faults['power-cut'], 'power cuts').to.be.above(seeds.runs);
+      expect(c.summary.recoveries, 'recoveries completed').to.be.above(0);
+      expect(c.summary.clientsGaveUp, 'clients that gave up').to.equal(0);
+    });
+  }
 });

@@ -23,21 +23,24 @@
  *   --long-partitions
  *                 cut servers' and the GFD's hosts off for longer than failure detection takes
  *                 (beyond the SPEC's guarantees: partitions are later work)
+ *   --disks       every server has a data folder on a simulated disk; the whole cluster loses power
+ *                 now and then (fault power-cut)
+ *   --disk-loss   with --disks: a power cut empties the disks (test only: the checker must object)
  */
 import { writeFileSync } from 'node:fs';
 import { plant, type PlantedBug } from '../../src/core/switches.js';
 import { PENDING_BUGS, type PendingBug } from '../../src/sim/pending.js';
 import { campaign } from '../../src/sim/pool.js';
-import { failureReport, formatSummary, isFailure, traceLines, type TraceView } from '../../src/sim/report.js';
+import { failureReport, faultCounts, formatSummary, isFailure, traceLines, type TraceView } from '../../src/sim/report.js';
 import { resolveAppSpec } from '../../src/app/load.js';
-import { describeConfig, FAULT_KINDS, runAppSeed } from '../../src/sim/run.js';
+import { describeConfig, runAppSeed } from '../../src/sim/run.js';
 import { formatRecord } from '../../src/sim/trace.js';
 
 function usage(message?: string): never {
   if (message) console.error(`sim: ${message}`);
   console.error('usage: npm run sim -- --seed N [--minutes M] [--events] [--all] [--who A,B] [--from S] [--to S] [--last N] [--out FILE] [--plant BUG]');
   console.error('       npm run sim -- --runs N [--first S] [--workers W] [--minutes M] [--plant BUG]');
-  console.error('       either: [--app SPEC] [--mode active|passive] [--allow PENDING|all] [--long-partitions] [--by-hand] [--secret]');
+  console.error('       either: [--app SPEC] [--mode active|passive] [--allow PENDING|all] [--long-partitions] [--by-hand] [--secret] [--disks [--disk-loss]]');
   process.exit(2);
 }
 
@@ -47,7 +50,7 @@ for (let i = 0; i < args.length; i++) {
   const a = args[i]!;
   if (!a.startsWith('--')) usage(`unexpected ${a}`);
   const key = a.slice(2);
-  const flag = ['events', 'all', 'help', 'long-partitions', 'by-hand', 'secret'].includes(key);
+  const flag = ['events', 'all', 'help', 'long-partitions', 'by-hand', 'secret', 'disks', 'disk-loss'].includes(key);
   if (flag) opts[key] = true;
   else {
     const value = args[++i];
@@ -90,10 +93,13 @@ const maxRequests = opts['max-requests'] !== undefined ? num('max-requests') : u
 const longPartitions = opts['long-partitions'] === true;
 const secret = opts.secret === true;
 const byHand = opts['by-hand'] === true;
+const disks = opts.disks === true;
+const diskLoss = opts['disk-loss'] === true;
+if (diskLoss && !disks) usage('--disk-loss needs --disks');
 
 if (opts.seed !== undefined) {
   const seed = num('seed');
-  const res = await runAppSeed({ seed, app, minutes, mode, maxFaults, maxRequests, secret, events: opts.events === true, plant: planted, keepTrace: true, allow, longPartitions, byHand });
+  const res = await runAppSeed({ seed, app, minutes, mode, maxFaults, maxRequests, secret, events: opts.events === true, plant: planted, keepTrace: true, allow, longPartitions, byHand, disks, diskLoss });
   const view: TraceView = {
     all: opts.all === true || opts.events === true,
     who: typeof opts.who === 'string' ? opts.who.split(',') : undefined,
@@ -115,7 +121,7 @@ if (opts.seed !== undefined) {
     console.log(traceLines(res.trace!.records, view).join('\n'));
     console.log(
       `seed ${seed} passed: ${(res.simulatedMs / 1000).toFixed(0)} simulated s in ${res.wallMs.toFixed(0)} ms; ` +
-        `faults ${FAULT_KINDS.map((k) => `${k} ${res.faults[k]}`).join(', ')}; ${res.failovers} failovers, ${res.recoveries} recoveries, ${res.answered} answered`,
+        `faults ${faultCounts(res.faults)}; ${res.failovers} failovers, ${res.recoveries} recoveries, ${res.answered} answered`,
     );
   }
   for (const h of res.pendingHits) console.log(`hit pending bug ${h.bug} at ${(h.at / 1000).toFixed(3)} s: ${h.detail}`);
@@ -137,6 +143,8 @@ if (opts.seed !== undefined) {
     allow,
     longPartitions,
     byHand,
+    disks,
+    diskLoss,
     onResult: (r) => {
       done += 1;
       if (r.violations.length > 0) {

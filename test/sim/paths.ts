@@ -104,3 +104,59 @@ export function staleForwardDropped(res: RunResult): { t: number; who: string; e
   }
   return found;
 }
+
+/**
+ * With disks: the RM restarted on its own (not in a power cut) and found a member serving, so it
+ * named that one at once (restarted-rm-chooses-again). `choseAgain`: it then chose "the furthest
+ * history on disk" anyway, before it crashed or lost power again: the bug.
+ */
+export function rmRestartedBesideServing(res: RunResult): { line: string; choseAgain: boolean }[] {
+  const lines = records(res).map(formatRecord);
+  const found: { line: string; choseAgain: boolean }[] = [];
+  let restarting = false;
+  let afterPowerCut = false;
+  let current: { line: string; choseAgain: boolean } | null = null;
+  for (const line of lines) {
+    if (/\sRM\s+FAULT\s+(crashes|loses power)/.test(line)) {
+      afterPowerCut = line.includes('loses power');
+      current = null;
+    } else if (/\sRM\s+state\s+→ restarting/.test(line)) {
+      restarting = true;
+    } else if (/\sRM\s+print\s+RM: .*has the furthest history on disk/.test(line)) {
+      if (current) current.choseAgain = true;
+      restarting = false;
+    } else if (restarting && /\sRM\s+print\s+RM: (primary|sequencer) is /.test(line)) {
+      restarting = false;
+      if (!afterPowerCut) found.push((current = { line: line.trim(), choseAgain: false }));
+    }
+  }
+  return found;
+}
+
+/**
+ * With disks: the power went off after the primary (sequencer) of a new epoch reported `serving` in
+ * it and before any client heard a reply in it, so that of the epoch only its mark was on a disk
+ * (power-cut-forgets-epoch; needs an `events: true` run): the RM must open an epoch above it.
+ */
+export function powerCutInFreshEpoch(res: RunResult): { t: number; epoch: number }[] {
+  const found: { t: number; epoch: number }[] = [];
+  let primary = { server: '', epoch: 0 };
+  let announced = false;
+  let answered = true;
+  for (const r of records(res)) {
+    const line = formatRecord(r);
+    const ready = /\s(S\d+)#\d+\s+print\s+S\d+ is ready \[\w+\] \[primary\] \(epoch (\d+)\)/.exec(line);
+    if (ready && Number(ready[2]) > primary.epoch) {
+      primary = { server: ready[1]!, epoch: Number(ready[2]) };
+      announced = false;
+      answered = false;
+    } else if (r.kind === 'event' && r.who.startsWith('LFD') && r.event === `frame.serving ${primary.server} e${primary.epoch}`) {
+      announced = true;
+    } else if (/print\s+Received </.test(line)) {
+      answered = true;
+    } else if (r.kind === 'sim' && r.text === 'the power goes off' && announced && !answered) {
+      found.push({ t: r.t, epoch: primary.epoch });
+    }
+  }
+  return found;
+}

@@ -469,7 +469,11 @@ export const serverMachine = setup({
         enqueue(() => context.disk?.failStop(message));
         return;
       }
-      runEffects(enqueue, self, context.print, event.effects);
+      // A passive primary made a backup while its answers waited answers no client any more (as
+      // it drops those waiting for acks): the client resends to the new primary.
+      const deposed = context.mode === 'passive' && context.role !== 'primary';
+      const effects = deposed ? event.effects.filter((e) => !(e.kind === 'reply' && (e.frame.kind === 'reply' || e.frame.kind === 'failed'))) : event.effects;
+      runEffects(enqueue, self, context.print, effects);
     }),
     dropFuture: enqueueActions(({ enqueue, context }) => {
       if (context.future.length > 0) enqueue.assign({ future: [] });

@@ -12,7 +12,10 @@ export interface Disk {
   append(name: string, bytes: Uint8Array): void;
   /** Cuts the file to `length` bytes (a torn tail, before appending again). */
   truncate(name: string, length: number): void;
-  /** Makes what was appended to the file durable; `done` runs after, with an error if it failed. */
+  /**
+   * Makes what was appended to the file durable, by this process or, for a file it only read, by
+   * one before it that may have died before syncing; `done` runs after, with an error if it failed.
+   */
   sync(name: string, done: (err: Error | null) => void): void;
   /**
    * Replaces the file's content as one step: after a crash it holds either the old content or the

@@ -70,10 +70,23 @@ class NodeDisk implements Disk {
 
   sync(name: string, done: (err: Error | null) => void): void {
     const fd = this.fds.get(name);
-    if (fd === undefined) return queueMicrotask(() => done(null));
+    if (fd === undefined) return this.syncUnopened(name, done);
     fs.fdatasync(fd, (err) => {
       if (err || !this.unnamed.delete(name)) return done(err);
       syncFolder(this.dir, done);
+    });
+  }
+
+  /**
+   * A file this process did not write (one a killed process left): its pages may still be only in
+   * the cache, and its name only in the folder's, so both are synced.
+   */
+  private syncUnopened(name: string, done: (err: Error | null) => void): void {
+    fs.open(this.file(name), 'r', (err, fd) => {
+      if (err) return done(err.code === 'ENOENT' ? null : err);
+      fs.fdatasync(fd, (syncErr) =>
+        fs.close(fd, () => (syncErr ? done(syncErr) : syncFolder(this.dir, done))),
+      );
     });
   }
 

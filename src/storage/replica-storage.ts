@@ -43,6 +43,11 @@ export class ReplicaStorage {
   private pending: (StoredMeta & { state: string }) | null = null;
   private readonly afterWrites: (() => void)[] = [];
   private failure: Error | null = null;
+  /**
+   * Syncs of what was read at start, still running: a process killed before syncing leaves writes
+   * in the page cache that the next one reads, so nothing is promised before they are on disk.
+   */
+  private replaying = 0;
 
   private constructor(
     private readonly disk: Disk,
@@ -87,6 +92,7 @@ export class ReplicaStorage {
     // What comes next goes to a log of its own: the old ones may end in a torn or foreign tail.
     const next = Math.max(-1, ...logs) + 1;
     const storage = new ReplicaStorage(disk, defer, LogFile.open<LogRecord>(disk, logName(next), defer).log, next);
+    storage.syncRead([...(stored ? [SNAPSHOT] : []), ...logs.filter((x) => x >= first).map(logName)]);
     return { storage, recovered: { snapshot, entries, taken, warnings } };
   }
 
@@ -117,12 +123,28 @@ export class ReplicaStorage {
     if (!this.writing) this.writeNext();
   }
 
+  private syncRead(names: string[]): void {
+    this.replaying = names.length;
+    for (const name of names) {
+      this.disk.sync(name, (err) => {
+        if (err) this.failure ??= err;
+        this.replaying -= 1;
+        this.settled();
+      });
+    }
+  }
+
+  /** Everything started so far is durable (or failed): whoever waited for that goes on. */
+  private settled(): void {
+    if (!this.writing && this.replaying === 0) for (const done of this.afterWrites.splice(0)) done();
+  }
+
   private writeNext(): void {
     const next = this.pending;
     this.pending = null;
     if (next === null) {
       this.writing = false;
-      for (const done of this.afterWrites.splice(0)) done();
+      this.settled();
       return;
     }
     this.writing = true;
@@ -138,7 +160,7 @@ export class ReplicaStorage {
   whenDurable(done: (err: Error | null) => void): void {
     this.log.whenDurable((err) => {
       const finish = () => done(err ?? this.failure);
-      if (!this.writing) finish();
+      if (!this.writing && this.replaying === 0) finish();
       else this.afterWrites.push(finish);
     });
   }

@@ -163,25 +163,9 @@ export function pidsIn(lines: readonly string[]): number[] {
   return [...pids];
 }
 
-/**
- * Gone: no such process, or a zombie (exited, not reaped: a server whose LFD died is re-parented
- * to process 1, which in some containers never reaps; it runs no code and holds no socket).
- */
-export function isGone(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state === 'Z' || state === 'X';
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
-  }
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-}
+import { isGone } from '../support/processes.js';
+
+export { isGone };
 
 /** Whether `pid` runs the steadfast CLI (bin/steadfast or dist/cli/main.js); true where /proc cannot tell. */
 function isSteadfast(pid: number): boolean {

@@ -69,4 +69,20 @@ describeBoth('server with a data folder', (harness) => {
     expect(answers(client)).to.deep.equal(['<C1, S1, 2, two, reply>']);
     expect(h.lines('S1').filter((l) => l.includes('processing'))).to.deep.equal([]);
   });
+
+  it('a primary made a backup while an answer waited for its disk does not send it', async () => {
+    const h = harness();
+    const { disk, complete, waiting } = slowDisk();
+    const { storage } = ReplicaStorage.open(disk, (fn) => void setImmediate(fn));
+    const { lfd, client } = await boot(h, { store: storage, history: { snapshot: null, entries: [] }, failStop: () => {} });
+    lfd.send('server', ready('S1', 'passive', 'primary', 1, []));
+    await h.until(() => (complete(), lfd.frames('serving').length === 1), 'serving');
+    client.send('srv', request('S1', 1, 'one'));
+    await h.until(() => waiting() > 0, 'the sync asked for');
+    lfd.send('server', ready('S1', 'passive', 'backup', 2, ['S2']));
+    await h.pass(5);
+    await h.until(() => (complete(), waiting() === 0), 'the syncs done', 1000);
+    await h.pass(100);
+    expect(answers(client), 'answers from the deposed primary').to.deep.equal([]);
+  });
 });

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { connect, type Client } from '../../src/client/index.js';
 import type { Operation } from '../../src/check/history.js';
-import { isAlive, logEntries, queryStatus, startRole, until, type Role, type TestCluster } from './processes.js';
+import { isGone, logEntries, queryStatus, startRole, until, type Role, type TestCluster } from './processes.js';
 
 const T = 20_000;
 
@@ -24,20 +24,26 @@ export function start(cluster: TestCluster): Running {
   return { rm: run(['rm']), gfd: run(['gfd']), lfds: [1, 2, 3].map((i) => run(['lfd', '--name', `LFD${i}`])) };
 }
 
-/** The pid of each server's latest launch, from its LFD's lines. */
+/**
+ * The pid of each server's latest process, from its LFD's lines: one it launched, or one it found
+ * running (an LFD killed a moment after its server may have launched it again).
+ */
 export function serverPids(r: Running): number[] {
   return r.lfds.flatMap((lfd) => {
-    const launches = lfd.lines.map((l) => /launching S\d \(pid (\d+)\)/.exec(l)).filter((m) => m !== null);
+    const launches = lfd.lines.map((l) => /(?:launching|attached to) S\d \(pid (\d+)\)/.exec(l)).filter((m) => m !== null);
     return launches.length > 0 ? [Number(launches.at(-1)![1])] : [];
   });
 }
 
 /**
  * kill -9 of the servers, the RM and the GFD in one instant; the LFDs once they have reaped their
- * servers (killed first, an LFD's children would stay zombies that nobody reaps here).
+ * servers (killed first, an LFD's children would stay zombies that nobody reaps here). An LFD may
+ * launch its server again in that moment: that one is killed too, an orphan (its zombie is gone
+ * enough).
  */
 export async function killEverything(r: Running): Promise<void> {
   const servers = serverPids(r);
+  const marks = r.lfds.map((lfd) => lfd.mark());
   for (const pid of [...servers, r.rm.pid, r.gfd.pid]) {
     try {
       process.kill(pid, 'SIGKILL');
@@ -45,9 +51,18 @@ export async function killEverything(r: Running): Promise<void> {
       throw new Error(`pid ${pid}: ${String(err)}\n${r.lfds.map((l) => l.tail(15)).join('\n')}`);
     }
   }
-  await until(() => servers.every((pid) => !isAlive(pid)), 5000, () => `servers ${servers} not reaped`);
+  await until(() => servers.every(isGone), 5000, () => `servers ${servers} not reaped`);
   for (const lfd of r.lfds) lfd.child.kill('SIGKILL');
   await Promise.all([r.rm, r.gfd, ...r.lfds].map((role) => role.closed));
+  const late = r.lfds.flatMap((lfd, i) => lfd.lines.slice(marks[i]).flatMap((l) => /launching S\d \(pid (\d+)\)/.exec(l)?.[1] ?? []).map(Number));
+  for (const pid of late) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Gone already.
+    }
+  }
+  await until(() => late.every(isGone), 5000, () => `late launches ${late} still run`);
 }
 
 /** Clients that each send one request after another and record every operation's span and reply. */

@@ -14,7 +14,7 @@
  * The tests run the compiled CLI (`dist/`), as a user would; build it first (`npm test` does).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { freePorts } from '../../src/transport/query.js';
 
@@ -313,6 +313,26 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/**
+ * Gone: no such process, or a zombie (exited, not reaped: a server whose LFD died is re-parented
+ * to process 1, which in some containers never reaps; it runs no code and holds no socket).
+ */
+export function isGone(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state === 'Z' || state === 'X';
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
+  }
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
 function signal(pid: number, sig: NodeJS.Signals): void {
   try {
     process.kill(pid, sig);
@@ -371,7 +391,8 @@ export async function killAll(): Promise<number[]> {
   const pids = [...roles.map((r) => r.pid), ...launchedPids.keys()];
   launchedPids.clear();
   for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-  return pids.filter(isAlive);
+  // A zombie holds nothing (an orphan whose LFD died first: nobody here may reap it).
+  return pids.filter((pid) => !isGone(pid));
 }
 
 /** For `afterEach`: kill everything, then fail if any pid the test started (or had launched) lives on. */

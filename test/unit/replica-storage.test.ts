@@ -155,4 +155,20 @@ describe('replica storage', () => {
     disk.crash();
     expect(open().recovered.snapshot).to.deep.equal(snap(3, 'ccc'));
   });
+
+  it('what a killed process left unsynced and the next one read is durable before the next one promises anything', () => {
+    const { disk, run, open } = setup();
+    const first = open().storage;
+    first.append(entry(1));
+    // kill -9 before the sync: the page cache keeps the write (no crash of the disk), the next process reads it.
+    const { storage, recovered } = open();
+    expect(bodies(recovered.entries)).to.deep.equal(['e1']);
+    let durable = false;
+    storage.whenDurable(() => (durable = true));
+    run();
+    expect(durable).to.equal(true);
+    // Then the power goes: what it built on is still there.
+    disk.crash();
+    expect(bodies(open().recovered.entries)).to.deep.equal(['e1']);
+  });
 });

@@ -247,7 +247,9 @@ function settle(d: Decision): Decision {
 
 export function onServing(m: Membership, server: string, epoch: number): Decision {
   const member = m.members[server];
-  if (!member || epoch !== m.epoch || member.serving) return { next: m, commands: [], warnings: [] };
+  // While the RM chooses from disk nobody serves: a recovery that completes meanwhile (from a primary
+  // now gone) is done again from the chosen one, whose history may go further.
+  if (!member || epoch !== m.epoch || member.serving || m.choosing) return { next: m, commands: [], warnings: [] };
   const next: Membership = { ...m, members: { ...m.members, [server]: { serving: true, recovered: true } } };
   // A recovered replica joins everybody's peer lists as serving; a first primary just confirms.
   const recovered = server !== m.primary || member.recovered;

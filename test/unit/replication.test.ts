@@ -84,6 +84,8 @@ describe('replication decisions: with data folders, the furthest history serves 
     expect(chosen.m.primary).to.equal('S1');
     const gone = run([(m) => onDelete(m, 'S1')], chosen.m);
     expect([gone.m.primary, gone.m.choosing?.reports]).to.deep.equal([null, {}]);
+    // S2 finishing its recovery from the gone S1 meanwhile does not make it serve.
+    expect(run([(m) => onServing(m, 'S2', gone.m.epoch)], gone.m).m.members.S2?.serving).to.equal(false);
     expect(gone.warnings).to.deep.equal(['no replica serves any more: the RM names the one whose history on disk goes furthest']);
     expect(gone.commands).to.deep.equal(['launch S1']);
   });

@@ -211,10 +211,10 @@ function applyUpTo(d: ReplicaData, upto: number): Step {
       if (s.kind === 'repeat') effects.push(...reply(data, waiting, e, s.record));
       // Logged all the same: replay skips it alike, and the positions run on without a gap.
       effects.push(persistAt(data, e, data.applied + 1));
-      next = { ...data, applied: data.applied + 1 };
+      next = { ...data, applied: data.applied + 1, written: data.epoch };
     } else {
       const { state, size, result, effects: lines } = applyEntry(data, e, data.applied + 1);
-      next = { ...data, state, size, applied: data.applied + 1 };
+      next = { ...data, state, size, applied: data.applied + 1, written: data.epoch };
       effects.push(...lines, ...reply(data, waiting, e, result));
     }
     const had = next.clients.get(e.client)?.num ?? 0;

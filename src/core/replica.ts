@@ -51,6 +51,11 @@ export interface ReplicaData {
   clients: ClientTable;
   /** Requests applied so far (the APPLIED of a `recovery` frame). */
   applied: number;
+  /**
+   * The epoch its history was last written in (a position applied, a snapshot taken): what a
+   * restart from disk ranks replicas by, not the epoch of a `ready` taken since.
+   */
+  written: number;
   /** Last checkpoint number sent or taken. */
   checkpoint: number;
   /** Requests taken before this replica may serve them (booting, recovering). */
@@ -88,6 +93,7 @@ export function initialData(name: string, pid: number, app: App<any>, cluster: C
     size: app.size(state),
     clients: new ClientTable(tableBounds(cluster)),
     applied: 0,
+    written: 0,
     checkpoint: 0,
     held: [],
     waiting: [],
@@ -127,7 +133,7 @@ export function statusOf(d: ReplicaData, phase: Phase, durable: { taken: number 
     checkpoint: d.checkpoint,
     epoch: d.epoch,
     pid: d.pid,
-    ...(durable && { durable: { position: d.applied, taken: Math.max(durable.taken, d.epoch) } }),
+    ...(durable && { durable: { position: d.applied, epoch: d.written, taken: Math.max(durable.taken, d.epoch) } }),
   };
 }
 
@@ -265,7 +271,7 @@ export function persistAt(d: ReplicaData, req: { client: string; num: number; bo
 
 function applyOne(d: ReplicaData, req: Request): Step {
   const { state, size, result, effects } = applyEntry(d, req, d.applied + 1);
-  const answered = respond({ ...d, state, size, applied: d.applied + 1 }, req, result);
+  const answered = respond({ ...d, state, size, applied: d.applied + 1, written: d.epoch }, req, result);
   const acked = acknowledge(answered.data, req);
   return { data: acked.data, effects: [...effects, ...answered.effects, ...acked.effects] };
 }
@@ -353,13 +359,13 @@ export function fromHistory(d: ReplicaData, history: History | null): ReplicaDat
     data = { ...data, applied: e.position };
     epoch = Math.max(epoch, e.epoch);
   }
-  return { ...data, epoch };
+  return { ...data, epoch, written: epoch };
 }
 
 /** A snapshot (checkpoint or recovery) replaces state and client table. */
 export function restore(d: ReplicaData, state: string, clients: ClientEntry[], applied: number): ReplicaData {
   const restored = d.app.restore(state);
-  return { ...d, state: restored, size: d.app.size(restored), clients: ClientTable.of(d.clients.bounds, clients), applied, waiting: [] };
+  return { ...d, state: restored, size: d.app.size(restored), clients: ClientTable.of(d.clients.bounds, clients), applied, written: d.epoch, waiting: [] };
 }
 
 /** The replica's whole state now, as a checkpoint carries it and a data folder keeps it. */

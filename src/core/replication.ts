@@ -197,7 +197,7 @@ export function onReport(m: Membership, server: string, status: ServerStatusFram
 
 /** A status without a position (no data folder) ranks below every history on disk. */
 const reachOf = (status: ServerStatusFrame | null | undefined): Reach =>
-  status == null ? null : { epoch: status.epoch, position: status.durable?.position ?? -1, taken: status.durable?.taken ?? status.epoch };
+  status == null ? null : { epoch: status.durable?.epoch ?? status.epoch, position: status.durable?.position ?? -1, taken: status.durable?.taken ?? status.epoch };
 
 /**
  * The wait for configured servers that did not join is over: the members that did are enough. With

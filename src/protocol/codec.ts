@@ -144,7 +144,7 @@ export function frameFields(f: Frame): string[] {
     case 'serverStatus':
       return [
         f.server, dash(f.mode), dash(f.role), f.phase, f.state, clientsField(f.clients),
-        num(f.checkpoint), num(f.epoch), num(f.pid), ...(f.durable === undefined ? [] : [num(f.durable.position), num(f.durable.taken)]), 'status',
+        num(f.checkpoint), num(f.epoch), num(f.pid), ...(f.durable === undefined ? [] : [num(f.durable.position), num(f.durable.epoch), num(f.durable.taken)]), 'status',
       ];
     case 'rmStatus':
       return [
@@ -341,7 +341,7 @@ function serverStatusParser(durable: boolean): Parser {
       epoch: r.number('epoch'),
       pid: r.number('pid'),
     };
-    if (durable) f.durable = { position: r.number('position'), taken: r.number('taken epoch') };
+    if (durable) f.durable = { position: r.number('position'), epoch: r.number('history epoch'), taken: r.number('taken epoch') };
     return f;
   };
 }
@@ -402,7 +402,7 @@ const parsers: Record<string, Record<number, Parser>> = {
     },
     10: serverStatusParser(false),
     // A server with a data folder says how far its history goes too (docs/durability.md).
-    12: serverStatusParser(true),
+    13: serverStatusParser(true),
   },
   client: {
     2: (r) => ({ kind: 'clientHello', client: r.name() }),

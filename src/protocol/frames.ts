@@ -102,8 +102,8 @@ export interface StatusQueryFrame {
 
 /**
  * `<S1, MODE, ROLE, PHASE, STATE, CLIENTS, CKPT, EPOCH, PID, status>`; a server with a data folder
- * adds how far its history goes and the highest epoch it took, after PID (`… PID, 31, 5, status>`,
- * docs/durability.md).
+ * adds how far its history goes (position, the epoch it was written in) and the highest epoch it
+ * took, after PID (`… PID, 31, 4, 5, status>`, docs/durability.md).
  */
 export interface ServerStatusFrame {
   kind: 'serverStatus';
@@ -119,9 +119,13 @@ export interface ServerStatusFrame {
   durable?: DurableReach;
 }
 
-/** A server with a data folder: its position in the history, and the highest epoch whose `ready` its folder recorded. */
+/**
+ * A server with a data folder: its position in the history, the epoch the history was last written
+ * in, and the highest epoch whose `ready` its folder recorded.
+ */
 export interface DurableReach {
   position: number;
+  epoch: number;
   taken: number;
 }
 

@@ -61,7 +61,7 @@ describeBoth('server with a data folder', (harness) => {
     client.send('srv', { kind: 'statusQuery', from: 'ops', target: 'S1' });
     await h.until(() => client.frames('serverStatus').length === 1, 'the status');
     // With a data folder the status says the position too: the restarted RM will pick by it.
-    expect(encodeFrame(client.frames('serverStatus')[0]!.frame)).to.equal('<S1, -, -, booting, three, C1:2:two;C2:1:three, 0, 4, 4242, 3, 4, status>');
+    expect(encodeFrame(client.frames('serverStatus')[0]!.frame)).to.equal('<S1, -, -, booting, three, C1:2:two;C2:1:three, 0, 4, 4242, 3, 4, 4, status>');
     // A resend of what it held is answered from its table, not applied again.
     lfd.send('server', ready('S1', 'passive', 'primary', 5, []));
     client.send('srv', request('S1', 2, 'two'));

@@ -575,10 +575,10 @@ export interface ServerStatus {
   taken?: number;
 }
 
-/** `<S1, MODE, ROLE, PHASE, STATE, CLIENTS, CKPT, EPOCH, PID, status>`, with a data folder `…, PID, POSITION, TAKEN, status>` */
+/** `<S1, MODE, ROLE, PHASE, STATE, CLIENTS, CKPT, EPOCH, PID, status>`, with a data folder `…, PID, POSITION, WRITTEN, TAKEN, status>` */
 export function parseServerStatus(frame: string): ServerStatus {
   const f = fields(frame);
-  if (!((f.length === 10 || f.length === 12) && f.at(-1) === 'status')) throw new Error(`not a server status frame: ${frame}`);
+  if (!((f.length === 10 || f.length === 13) && f.at(-1) === 'status')) throw new Error(`not a server status frame: ${frame}`);
   const clients = new Map<string, { num: number; reply: string }>();
   for (const item of f[5] === '' ? [] : f[5]!.split(';')) {
     const [client, num, reply] = item.split(':');
@@ -594,7 +594,7 @@ export function parseServerStatus(frame: string): ServerStatus {
     checkpoint: Number(f[6]),
     epoch: Number(f[7]),
     pid: Number(f[8]),
-    ...(f.length === 12 && { position: Number(f[9]), taken: Number(f[10]) }),
+    ...(f.length === 13 && { position: Number(f[9]), taken: Number(f[11]) }),
   };
 }
 

@@ -81,7 +81,7 @@ const frames: { [K in FrameKind]: fc.Arbitrary<FrameOf<K>> } = {
       checkpoint: nat,
       epoch: nat,
       pid: nat,
-      durable: fc.record({ position: nat, taken: nat }),
+      durable: fc.record({ position: nat, epoch: nat, taken: nat }),
     },
     // Without how far its history goes, and with it (a server with a data folder).
     { requiredKeys: ['kind', 'server', 'mode', 'role', 'phase', 'state', 'clients', 'checkpoint', 'epoch', 'pid'] },
@@ -323,11 +323,11 @@ describe('codec', () => {
         },
       ],
       [
-        // A server with a data folder: its history goes to position 31, and it took a ready of epoch 5.
-        '<S1, -, -, booting, , , 0, 4, 4242, 31, 5, status>',
+        // A server with a data folder: its history goes to position 31, last written in epoch 4, and it took a ready of epoch 5.
+        '<S1, -, -, booting, , , 0, 4, 4242, 31, 4, 5, status>',
         {
           kind: 'serverStatus', server: 'S1', mode: null, role: null, phase: 'booting', state: '', clients: [],
-          checkpoint: 0, epoch: 4, pid: 4242, durable: { position: 31, taken: 5 },
+          checkpoint: 0, epoch: 4, pid: 4242, durable: { position: 31, epoch: 4, taken: 5 },
         },
       ],
       [
@@ -437,7 +437,7 @@ describe('codec', () => {
       ['<>', 'frame has no type'],
       ['C1, client', /enclosed in < and >/],
       ['<C1, S1, 8, request>', 'request needs 5 fields, got 4'],
-      ['<S1, status>', 'status needs 3, 6, 10 or 12 fields, got 2'],
+      ['<S1, status>', 'status needs 3, 6, 10 or 13 fields, got 2'],
       ['<S1, passive, primary, 4, ready>', 'ready needs 4, 6 or 7 fields, got 5'],
       ['<C1, S1, x, hi, request>', `request number 'x' is not a non-negative integer`],
       ['<C1, S1, -1, hi, request>', `request number '-1' is not a non-negative integer`],

@@ -45,7 +45,7 @@ describe('replication decisions: with data folders, the furthest history serves 
   /** A booting server's status as a server with a data folder answers it. */
   const status = (server: string, epoch: number, position?: number, taken = epoch): ServerStatusFrame => ({
     kind: 'serverStatus', server, mode: null, role: null, phase: 'booting', state: '', clients: [], checkpoint: 0, epoch, pid: 1,
-    ...(position !== undefined && { durable: { position, taken } }),
+    ...(position !== undefined && { durable: { position, epoch, taken } }),
   });
 
   it('names nobody while members join, then, once every configured server said how far it goes, the highest epoch and position', () => {
@@ -98,6 +98,12 @@ describe('replication decisions: with data folders, the furthest history serves 
       (x) => onAdd(x, 'S3'), (x) => onReport(x, 'S3', status('S3', 6, 60)),
     ], durable());
     expect([m.primary, m.epoch]).to.deep.equal(['S2', 10]);
+    // A member recovering in a newer epoch still ranks by the epoch its history was written in
+    // (simulator seed 44 with disks: S1 recovering in epoch 4 with a history of epoch 3 outranked S2).
+    const recovering: ServerStatusFrame = { ...status('S1', 4, 304, 4), phase: 'recovering', durable: { position: 304, epoch: 3, taken: 4 } };
+    const two = initialMembership('passive', ['S1', 'S2']);
+    const chosen = run([(x) => onAdd(x, 'S1'), (x) => onReport(x, 'S1', recovering), (x) => onAdd(x, 'S2'), (x) => onReport(x, 'S2', status('S2', 3, 310))], two);
+    expect([chosen.m.primary, chosen.m.epoch]).to.deep.equal(['S2', 5]);
   });
 
   it('a restarted RM that finds no member serving chooses by the statuses it asked for', () => {

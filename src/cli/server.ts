@@ -1,3 +1,4 @@
+import { openDataFolder } from '../actors/data-folder.js';
 import { serverMachine, type ServerDisk } from '../actors/server.js';
 import { ConfigError } from '../config/load.js';
 import type { ServerConfig } from '../config/types.js';
@@ -5,7 +6,6 @@ import type { Print } from '../log/events.js';
 import { createPrinter } from '../log/printer.js';
 import { DataDirError, openDataDir } from '../storage/node-disk.js';
 import { FormatError } from '../storage/records.js';
-import { ReplicaStorage } from '../storage/replica-storage.js';
 import { COMMON_HELP, appOf, commonFlags, configFrom, parse, requireName } from './args.js';
 import { runRole } from './run-role.js';
 import { transportFor } from '../transport/tcp.js';
@@ -36,9 +36,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
 function dataFolder(server: ServerConfig, print: Print): ServerDisk | null {
   if (server.dataDir === undefined) return null;
   try {
-    const { storage, recovered } = ReplicaStorage.open(openDataDir(server.dataDir));
-    for (const text of recovered.warnings) print({ event: 'note', name: server.name, level: 'warn', text });
-    return { store: storage, history: recovered, failStop: () => process.exit(1) };
+    return openDataFolder(openDataDir(server.dataDir), { server: server.name, print, failStop: () => process.exit(1) });
   } catch (err) {
     if (err instanceof DataDirError) throw new ConfigError(`${server.dataDirFrom}: ${err.message}`);
     if (err instanceof FormatError) throw new ConfigError(`${server.dataDirFrom}: ${server.dataDir}: ${err.message}`);

@@ -5,11 +5,11 @@
  * cache keeps what the process wrote, synced or not. Only a power cut (`crash`) loses what was not
  * synced, optionally leaving a torn prefix of the first unsynced write of each file.
  */
+import { openDataFolder } from '../actors/data-folder.js';
 import type { ServerDisk } from '../actors/server.js';
 import type { Print } from '../log/events.js';
 import type { Disk } from '../storage/disk.js';
 import { MemoryDisk } from '../storage/memory-disk.js';
-import { ReplicaStorage } from '../storage/replica-storage.js';
 import type { Scheduler } from './scheduler.js';
 
 /** What a server process is to its disk: where its completions arrive, and how it ends. */
@@ -50,9 +50,8 @@ export class SimDisks {
       this.onWrite = null;
       tell?.();
     };
-    const { storage, recovered } = ReplicaStorage.open(processView(disk, proc, wrote), defer);
-    for (const text of recovered.warnings) print({ event: 'note', name: proc.server, level: 'warn', text });
-    return { store: storage, history: recovered, failStop: () => this.sched.queueMicrotask(() => proc.exit()) };
+    const failStop = () => this.sched.queueMicrotask(() => proc.exit());
+    return openDataFolder(processView(disk, proc, wrote), { server: proc.server, print, failStop, defer });
   }
 
   /** A power cut: every disk keeps what was synced; `torn`, also a part of each file's first unsynced write. */

@@ -16,6 +16,7 @@ import { expect } from 'chai';
 import sinon from 'sinon';
 import { createActor, enqueueActions, setup, type Actor, type AnyActorRef } from 'xstate';
 import { BUILT_IN_APPS } from '../../src/app/index.js';
+import { openDataFolder } from '../../src/actors/data-folder.js';
 import type { ServerDisk } from '../../src/actors/server.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { ClusterConfig } from '../../src/config/types.js';
@@ -26,7 +27,6 @@ import type { Limits, Peer, PortKind } from '../../src/protocol/links.js';
 import { makeTransport, type Conn, type Driver } from '../../src/transport/actors.js';
 import { MemoryNetwork } from '../../src/transport/memory.js';
 import { MemoryDisk } from '../../src/storage/memory-disk.js';
-import { ReplicaStorage } from '../../src/storage/replica-storage.js';
 import { freePorts } from '../../src/transport/query.js';
 import { tcpDriver } from '../../src/transport/tcp.js';
 import type { LinkInput, ListenerInput, Origin, Transport, TransportCommand, TransportEvent } from '../../src/transport/types.js';
@@ -670,8 +670,7 @@ export class Harness {
   private dataFolder(proc: Launched): ServerDisk {
     const disk = this.disks.get(proc.server) ?? new MemoryDisk();
     this.disks.set(proc.server, disk);
-    const { storage, recovered } = ReplicaStorage.open(disk);
-    return { store: storage, history: recovered, failStop: () => proc.kill() };
+    return openDataFolder(disk, { server: proc.server, print: this.printer(proc.server, proc.pid), failStop: () => proc.kill() });
   }
 
   /** A server started by hand, now watched by an LFD. */

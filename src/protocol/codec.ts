@@ -191,8 +191,15 @@ export function frameFields(f: Frame): string[] {
       return [f.from, f.to, num(f.position), f.client, num(f.num), f.body, num(f.epoch), 'order'];
     case 'commit':
       return [f.from, f.to, num(f.position), num(f.epoch), 'commit'];
+    case 'statePart':
+      return [f.from, f.to, num(f.transfer), num(f.index), f.text, 'state_part'];
+    case 'stateEnd':
+      return [f.from, f.to, num(f.transfer), num(f.parts), num(f.bytes), crcText(f.crc), 'state_end'];
   }
 }
+
+/** A CRC-32C as eight hex digits. */
+export const crcText = (crc: number): string => crc.toString(16).toUpperCase().padStart(8, '0');
 
 /** `<C1, S1, 8, hello_world8, request>` */
 export function encodeFrame(f: Frame): string {
@@ -239,6 +246,13 @@ class FieldCursor {
 
   number(what: string): number {
     return checkNumber(this.text(), `${this.wire} ${what}`);
+  }
+
+  /** A CRC-32C: eight hex digits. */
+  crc(): number {
+    const s = this.text();
+    if (!/^[0-9A-Fa-f]{8}$/.test(s)) throw new FrameError(`${this.wire} checksum ${quote(s)} is not eight hex digits`);
+    return Number.parseInt(s, 16);
   }
 
   oneOf<T extends string>(what: string, values: readonly T[]): T {
@@ -534,6 +548,20 @@ const parsers: Record<string, Record<number, Parser>> = {
   },
   commit: {
     5: (r) => ({ kind: 'commit', from: r.name(), to: r.name(), position: r.number('position'), epoch: r.number('epoch') }),
+  },
+  state_part: {
+    6: (r) => ({ kind: 'statePart', from: r.name(), to: r.name(), transfer: r.number('transfer'), index: r.number('part'), text: r.text() }),
+  },
+  state_end: {
+    7: (r) => ({
+      kind: 'stateEnd',
+      from: r.name(),
+      to: r.name(),
+      transfer: r.number('transfer'),
+      parts: r.number('parts'),
+      bytes: r.number('bytes'),
+      crc: r.crc(),
+    }),
   },
 };
 

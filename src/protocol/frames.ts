@@ -244,6 +244,35 @@ export interface CheckpointFrame {
   epoch: number;
 }
 
+/**
+ * `<S1, S2, 12, 3, TEXT, state_part>`: part 3 (counted from 0) of the state text of transfer 12. A
+ * state too large for one frame travels as parts, then a `state_end`, then its checkpoint or
+ * recovery frame with an empty STATE (docs/protocol.md, "A state in parts"). The receiving session
+ * joins them; the machines see only the whole checkpoint or recovery.
+ */
+export interface StatePartFrame {
+  kind: 'statePart';
+  from: string;
+  to: string;
+  transfer: number;
+  index: number;
+  text: string;
+}
+
+/**
+ * `<S1, S2, 12, 50, 209715200, 3A9F01C2, state_end>`: transfer 12 was 50 parts, 209715200 bytes of
+ * UTF-8 with this CRC-32C (hex); the checkpoint or recovery frame right after it takes that text.
+ */
+export interface StateEndFrame {
+  kind: 'stateEnd';
+  from: string;
+  to: string;
+  transfer: number;
+  parts: number;
+  bytes: number;
+  crc: number;
+}
+
 /** `<S1, S2, 31, C1, 8, hello_world8, 4, update>` */
 export interface UpdateFrame {
   kind: 'update';
@@ -346,7 +375,9 @@ export type Frame =
   | RecoveryFrame
   | ForwardFrame
   | OrderFrame
-  | CommitFrame;
+  | CommitFrame
+  | StatePartFrame
+  | StateEndFrame;
 
 export type FrameKind = Frame['kind'];
 export type FrameOf<K extends FrameKind> = Extract<Frame, { kind: K }>;
@@ -357,3 +388,6 @@ export type PeerFrame = CheckpointFrame | UpdateFrame | AckFrame | RecoveryFrame
 const PEER_KINDS: ReadonlySet<FrameKind> = new Set(['checkpoint', 'update', 'ack', 'recovery', 'forward', 'order', 'commit']);
 
 export const isPeerFrame = (f: Frame): f is PeerFrame => PEER_KINDS.has(f.kind);
+
+/** The frames a state too large for one frame travels in, ahead of its checkpoint or recovery. */
+export const isStatePiece = (f: Frame): f is StatePartFrame | StateEndFrame => f.kind === 'statePart' || f.kind === 'stateEnd';

@@ -3,7 +3,7 @@
  * a hello; the role named in the hello decides what may arrive after it. An outbound link knows the
  * role it connected to and takes only what that role sends.
  */
-import { isPeerFrame, type Frame, type FrameKind, type RoleKind } from './frames.js';
+import { isPeerFrame, isStatePiece, type Frame, type FrameKind, type RoleKind } from './frames.js';
 
 /** The one RM's and the one GFD's names in hellos and frames (SPEC §4). */
 export const RM_NAME = 'RM';
@@ -39,7 +39,7 @@ const afterHello: Record<PortKind, Partial<Record<RoleKind, Allowed>>> = {
   'server-client': {},
   'server-peer': {
     lfd: ['heartbeat', 'ready', 'sendCheckpoint', 'statusQuery'],
-    server: ['checkpoint', 'update', 'recovery', 'forward', 'order', 'commit', 'ack', 'statusQuery'],
+    server: ['statePart', 'stateEnd', 'checkpoint', 'update', 'recovery', 'forward', 'order', 'commit', 'ack', 'statusQuery'],
   },
   gfd: {
     lfd: ['heartbeat', 'membership', 'serving'],
@@ -79,7 +79,7 @@ export function linkAccepts(target: RoleKind, kind: FrameKind): boolean {
  * under another LFD's name). Commands relayed down (`ready`, `launch`, …) name their target instead.
  */
 export function senderOf(frame: Frame): string | null {
-  if (isPeerFrame(frame)) return frame.from;
+  if (isPeerFrame(frame) || isStatePiece(frame)) return frame.from;
   return frame.kind === 'heartbeat' || frame.kind === 'membership' || frame.kind === 'members' ? frame.from : null;
 }
 
@@ -89,7 +89,7 @@ export function senderOf(frame: Frame): string | null {
  * this link. `port`: the listener's, or null on an outbound link.
  */
 export function recipientOf(frame: Frame, port: PortKind | null): string | null {
-  if (isPeerFrame(frame) || frame.kind === 'heartbeat') return frame.to;
+  if (isPeerFrame(frame) || isStatePiece(frame) || frame.kind === 'heartbeat') return frame.to;
   return port === 'server-peer' && (frame.kind === 'ready' || frame.kind === 'sendCheckpoint') ? frame.server : null;
 }
 

@@ -3,7 +3,7 @@
  * and in-memory transports both drive it, so they refuse, answer and close in exactly the same way.
  */
 import { proofHolds, proofOf, type Auth, type Handshake } from './auth.js';
-import { decodeFrameText, encodeFrame, FrameError } from './codec.js';
+import { decodeFrameText, FrameError } from './codec.js';
 import {
   PROTOCOL_VERSION,
   type ChallengeFrame,
@@ -13,9 +13,11 @@ import {
   type ProvedFrame,
   type ProveFrame,
   type RoleKind,
+  isStatePiece,
 } from './frames.js';
 import { frameLimit, linkAccepts, listenerAccepts, mayGreet, recipientOf, senderOf, type Limits, type Peer, type PortKind } from './links.js';
 import { FrameReader } from './reader.js';
+import { StateAssembly } from './transfer.js';
 
 /** SPEC §4: a link that sends this many refused frames in a row is closed. */
 export const MAX_REFUSED_IN_A_ROW = 10;
@@ -68,12 +70,14 @@ export class LinkSession {
   private proving: Handshake | null = null;
   private refusedInARow = 0;
   private closed = false;
+  private readonly assembly: StateAssembly;
 
   constructor(private readonly opts: SessionOptions) {
     this.port = 'port' in opts.side ? opts.side.port : null;
     this.target = 'target' in opts.side ? opts.side.target : null;
     // A getter, not a number: the limit of a peer port grows once its hello is accepted.
     this.reader = new FrameReader(() => frameLimit(this.port, this.currentPeer, opts.limits));
+    this.assembly = new StateAssembly(() => opts.limits.maxStateFrame);
   }
 
   /** Who is at the other end, once a hello was accepted. */
@@ -89,11 +93,6 @@ export class LinkSession {
   /** Once closed (too many refusals, bad version), further input is ignored. */
   get isClosed(): boolean {
     return this.closed;
-  }
-
-  /** The text to write for a frame (the transports write it as UTF-8). */
-  encode(frame: Frame): string {
-    return encodeFrame(frame);
   }
 
   receive(chunk: Uint8Array | string): SessionStep {
@@ -141,8 +140,16 @@ export class LinkSession {
       const to = recipientOf(frame, this.port);
       if (to !== null && to !== this.opts.self.name) return this.refuse(step, `frame '${frame.kind}' for ${to} reached ${this.opts.self.name}`);
     }
+    if (isStatePiece(frame)) {
+      const refused = this.assembly.take(frame);
+      if (refused !== null) return this.refuse(step, refused);
+      this.refusedInARow = 0;
+      return;
+    }
+    const completed = this.assembly.complete(frame);
+    if ('refused' in completed) return this.refuse(step, completed.refused);
     this.refusedInARow = 0;
-    step.frames.push(frame);
+    step.frames.push(completed.frame);
   }
 
   private takeHello(step: SessionStep, hello: HelloFrame): void {

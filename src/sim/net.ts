@@ -12,7 +12,7 @@
  *   not made, until it heals; then what was held arrives in order (TCP retransmits), nothing lost;
  * - drop: one connection reset (`MemoryNetwork.disconnect` on its connecting end), data in flight lost.
  */
-import type { Conn, ConnectResult, Driver, ListenResult } from '../transport/connection.js';
+import type { Conn, ConnectResult, Driver, ListenResult, Outgoing } from '../transport/connection.js';
 import { makeTransport } from '../transport/actors.js';
 import { MemoryNetwork } from '../transport/memory.js';
 import type { Transport } from '../transport/types.js';
@@ -136,8 +136,8 @@ class GatedConn implements Conn {
     return this.inner.closed;
   }
 
-  write(text: string): void {
-    this.inner.write(text);
+  write(out: Outgoing): void {
+    this.inner.write(out);
   }
 
   close(reason?: string): void {

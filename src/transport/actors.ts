@@ -28,7 +28,8 @@ import { encodeFrame } from '../protocol/codec.js';
 import type { Frame } from '../protocol/frames.js';
 import type { Auth } from '../protocol/auth.js';
 import { helloFrame, LinkSession, type SessionStep } from '../protocol/session.js';
-import type { Conn, Driver, ListenHandle } from './connection.js';
+import { frameEncoder } from '../protocol/transfer.js';
+import type { Conn, Driver, ListenHandle, Outgoing } from './connection.js';
 import type {
   FrameEvent,
   LinkInput,
@@ -93,6 +94,9 @@ function authOf(driver: Driver, secret: string | null | undefined): Auth | null 
   return secret ? { secret, nonce: () => driver.nonce() } : null;
 }
 
+/** A state in parts counts nothing while it waits: its texts are made only as it is sent. */
+const charsOf = (out: Outgoing): number => (typeof out === 'string' ? out.length : 0);
+
 function frameEvent(frame: Frame, origin: Origin): FrameEvent {
   return { type: `frame.${frame.kind}`, frame, origin } as FrameEvent;
 }
@@ -123,6 +127,7 @@ function runListener(driver: Driver, input: ListenerInput, sendBack: SendBack, r
   let server: ListenHandle | null = null;
   let next = 0;
   const links = new Map<string, { conn: Conn; session: LinkSession }>();
+  const encode = frameEncoder(input.limits.maxFrame);
 
   const emit: SendBack = (event) => {
     if (!stopped) sendBack(event);
@@ -196,7 +201,7 @@ function runListener(driver: Driver, input: ListenerInput, sendBack: SendBack, r
     if (stopped) return;
     if (command.type === 'send') {
       if (command.link === undefined) return;
-      links.get(command.link)?.conn.write(encodeFrame(command.frame), command.coalesce);
+      links.get(command.link)?.conn.write(encode(command.frame), command.coalesce);
     } else if (command.type === 'close') {
       links.get(command.link)?.conn.close(CLOSE_REASONS.requested);
     }
@@ -265,8 +270,9 @@ function openLink(driver: Driver, input: LinkInput, link: string, sendBack: Send
   let conn: Conn | null = null;
   /** Proving the secret: sends wait in `waiting` (bounded, the oldest dropped) until both sides did. */
   let proving = false;
-  let waiting: { text: string; coalesce: string | undefined }[] = [];
+  let waiting: { out: Outgoing; coalesce: string | undefined }[] = [];
   let waitingChars = 0;
+  const encode = frameEncoder(input.limits.maxFrame);
   /** Reconnect attempts since the last established connection. */
   let retries = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -312,7 +318,7 @@ function openLink(driver: Driver, input: LinkInput, link: string, sendBack: Send
       const step = session.receive(chunk);
       if (proving && step.hello !== null) {
         proving = false;
-        for (const w of waiting) c.write(w.text, w.coalesce);
+        for (const w of waiting) c.write(w.out, w.coalesce);
         waiting = [];
         waitingChars = 0;
       }
@@ -341,13 +347,13 @@ function openLink(driver: Driver, input: LinkInput, link: string, sendBack: Send
     command(command) {
       if (stopped || conn === null) return;
       if (command.type === 'send' && proving) {
-        const text = encodeFrame(command.frame);
-        waiting.push({ text, coalesce: command.coalesce });
-        waitingChars += text.length;
+        const out = encode(command.frame);
+        waiting.push({ out, coalesce: command.coalesce });
+        waitingChars += charsOf(out);
         while (waiting.length > MAX_WAITING || (waitingChars > input.limits.maxStateFrame && waiting.length > 1)) {
-          waitingChars -= waiting.shift()!.text.length;
+          waitingChars -= charsOf(waiting.shift()!.out);
         }
-      } else if (command.type === 'send') conn.write(encodeFrame(command.frame), command.coalesce);
+      } else if (command.type === 'send') conn.write(encode(command.frame), command.coalesce);
       else if (command.type === 'close') conn.close(CLOSE_REASONS.requested);
     },
     stop() {

@@ -4,6 +4,9 @@
  * (`actors.ts`) are written once against this; TCP (`tcp.ts`) and the in-memory network
  * (`memory.ts`) only provide connections.
  */
+import type { Outgoing } from '../protocol/transfer.js';
+
+export type { Outgoing };
 
 /** One open connection, either end. */
 export interface Conn {
@@ -17,10 +20,11 @@ export interface Conn {
    */
   readonly certNames?: readonly string[] | null;
   /**
-   * Queue text (sent as UTF-8). Ignored once closed. A transport that gathers a turn's writes may
-   * keep only the last of those with the same `coalesce` key (see `TransportCommand`).
+   * Queue text (sent as UTF-8), or a state in parts, whose texts are pulled as the connection
+   * drains; what is written after it waits behind it. Ignored once closed. A transport that gathers
+   * a turn's writes may keep only the last of those with the same `coalesce` key (see `TransportCommand`).
    */
-  write(text: string, coalesce?: string): void;
+  write(out: Outgoing, coalesce?: string): void;
   /**
    * Close after what was written is flushed. The `onClose` callback runs at once (synchronously) with
    * `reason`; nothing more is delivered after it.
@@ -70,9 +74,9 @@ export abstract class BaseConn implements Conn {
     return this.closedReason !== null;
   }
 
-  write(text: string, coalesce?: string): void {
+  write(out: Outgoing, coalesce?: string): void {
     if (this.closedReason !== null) return;
-    this.transmit(text, coalesce);
+    this.transmit(out, coalesce);
   }
 
   close(reason = 'closed'): void {
@@ -112,7 +116,7 @@ export abstract class BaseConn implements Conn {
   }
 
   /** Send bytes to the other end (only called while open). */
-  protected abstract transmit(text: string, coalesce?: string): void;
+  protected abstract transmit(out: Outgoing, coalesce?: string): void;
   /** Flush what was written, then end the connection (called once, on a local close). */
   protected abstract shutdown(): void;
 

@@ -15,7 +15,8 @@
  */
 import { mulberry32 } from '../random.js';
 import { makeTransport } from './actors.js';
-import { BaseConn, type Driver } from './connection.js';
+import { wholeText } from '../protocol/transfer.js';
+import { BaseConn, type Driver, type Outgoing } from './connection.js';
 import type { Transport } from './types.js';
 
 export type Latency = number | ((from: string, to: string) => number);
@@ -107,8 +108,9 @@ class MemEnd extends BaseConn {
     super();
   }
 
-  protected transmit(text: string): void {
+  protected transmit(out: Outgoing): void {
     if (this.wire.cut) return;
+    const text = wholeText(out);
     const other = this.other;
     const bytes = new TextEncoder().encode(text);
     this.network.emitTrace({ type: 'data', id: this.wire.id, from: this.local, to: this.remote, text });

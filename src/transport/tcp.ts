@@ -17,7 +17,7 @@ import tls from 'node:tls';
 import { clearTimeout as realClearTimeout, setImmediate as realSetImmediate, setTimeout as realSetTimeout } from 'node:timers';
 import { makeTransport } from './actors.js';
 import { certNamesOf } from './cert-names.js';
-import { BaseConn, type Driver } from './connection.js';
+import { BaseConn, type Driver, type Outgoing } from './connection.js';
 import type { Transport } from './types.js';
 
 /** A connect that has not completed after this long fails (a host that drops SYNs would take minutes). */
@@ -60,15 +60,17 @@ class SocketConn extends BaseConn {
   readonly remote: string;
   readonly certNames: readonly string[] | null;
   private error: string | null = null;
-  /** Frames written this turn, not yet handed to the socket. */
-  private queued: string[] = [];
+  /** Frames written this turn (or behind a state in parts), not yet handed to the socket. */
+  private queued: Outgoing[] = [];
   /** Where in `queued` the frame of each coalesce key is (an earlier one is blanked). */
   private coalesced = new Map<string, number>();
   private flushing = false;
-  /** Characters in `queued` (blanked ones included). */
+  /** Characters of the texts in `queued` (blanked ones included). */
   private queuedChars = 0;
   /** The largest frame written on this connection, in characters. */
   private largest = 0;
+  /** A state in parts being written: its next part goes when the socket has drained. */
+  private streaming: Iterator<string> | null = null;
 
   constructor(private readonly socket: net.Socket) {
     super();
@@ -77,7 +79,10 @@ class SocketConn extends BaseConn {
     this.certNames = socket instanceof tls.TLSSocket ? certNamesOf(socket) : null;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.received(chunk));
-    socket.on('drain', () => socket.resume());
+    socket.on('drain', () => {
+      socket.resume();
+      if (this.streaming !== null) this.flush();
+    });
     socket.on('error', (err) => {
       this.error ??= describeError(err);
     });
@@ -85,42 +90,83 @@ class SocketConn extends BaseConn {
     socket.on('close', () => this.lost(this.error ?? 'connection closed'));
   }
 
-  protected transmit(text: string, coalesce?: string): void {
+  protected transmit(out: Outgoing, coalesce?: string): void {
     if (!this.socket.writable) return;
     if (coalesce !== undefined) {
       const earlier = this.coalesced.get(coalesce);
       if (earlier !== undefined) this.queued[earlier] = '';
       this.coalesced.set(coalesce, this.queued.length);
     }
-    this.queued.push(text);
-    this.queuedChars += text.length;
-    this.largest = Math.max(this.largest, text.length);
+    this.queued.push(out);
+    if (typeof out === 'string') {
+      this.queuedChars += out.length;
+      this.largest = Math.max(this.largest, out.length);
+    }
     const unread = this.queuedChars + this.socket.writableLength;
     if (unread > this.largest + UNREAD_SLACK) {
       // The peer reads nothing of what it asked for: no more of it is kept.
       this.error ??= `the peer leaves ${unread} bytes unread`;
       this.queued = [];
       this.queuedChars = 0;
+      this.streaming = null;
       this.socket.destroy();
       return;
     }
-    if (this.flushing) return;
+    if (this.flushing || this.streaming !== null) return;
     this.flushing = true;
     realSetImmediate(this.flush);
   }
 
+  /**
+   * Hands the socket what was queued: the texts up to a state in parts as one write, then that
+   * state's parts while the socket takes them (the rest on `drain`), then what waited behind it.
+   */
   private readonly flush = (): void => {
     this.flushing = false;
-    const queued = this.queued;
-    if (queued.length === 0) return;
-    this.queued = [];
-    this.queuedChars = 0;
-    this.coalesced.clear();
     if (!this.socket.writable) return;
-    this.socket.write(queued.length === 1 ? queued[0]! : queued.join(''), 'utf8');
+    for (;;) {
+      if (this.streaming !== null && !this.writeParts(this.streaming)) break;
+      const texts = this.takeTexts();
+      if (texts.length > 0) this.socket.write(texts.length === 1 ? texts[0]! : texts.join(''), 'utf8');
+      const next = this.queued[0];
+      if (next === undefined) break;
+      this.take(1);
+      this.streaming = next as Iterator<string>;
+    }
     // Backpressure: while the peer does not read, what it sends is not read either.
     if (this.socket.writableLength > PAUSE_READING_AT) this.socket.pause();
   };
+
+  /** Writes parts until the socket holds `PAUSE_READING_AT` unsent bytes; true once all are written. */
+  private writeParts(parts: Iterator<string>): boolean {
+    while (this.socket.writableLength < PAUSE_READING_AT) {
+      const next = parts.next();
+      if (next.done) {
+        this.streaming = null;
+        return true;
+      }
+      this.largest = Math.max(this.largest, next.value.length);
+      this.socket.write(next.value, 'utf8');
+    }
+    return false;
+  }
+
+  /** The texts at the front of the queue, up to the first state in parts, taken off it. */
+  private takeTexts(): string[] {
+    let count = 0;
+    while (count < this.queued.length && typeof this.queued[count] === 'string') count++;
+    const texts = this.queued.slice(0, count) as string[];
+    this.take(count);
+    return texts;
+  }
+
+  private take(count: number): void {
+    for (const taken of this.queued.splice(0, count)) if (typeof taken === 'string') this.queuedChars -= taken.length;
+    for (const [key, at] of this.coalesced) {
+      if (at < count) this.coalesced.delete(key);
+      else this.coalesced.set(key, at - count);
+    }
+  }
 
   protected shutdown(): void {
     // What was written before the close goes first.

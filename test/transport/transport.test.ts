@@ -3,7 +3,7 @@
  * timers: a machine cannot tell the two transports apart.
  */
 import { expect } from 'chai';
-import type { AckFrame, HeartbeatFrame, RequestFrame } from '../../src/protocol/frames.js';
+import type { AckFrame, CheckpointFrame, HeartbeatFrame, RequestFrame } from '../../src/protocol/frames.js';
 import { CLOSE_REASONS } from '../../src/transport/actors.js';
 import { memoryHarness, peer, Proc, rawConnect, readyPort, tcpHarness, type Harness } from './helpers.js';
 
@@ -330,6 +330,25 @@ function transportSuite(h: Harness): void {
       expect(c1.of('frame.reply')).to.deep.equal([]);
       expect(s1.actor.getSnapshot().status).to.equal('active');
       expect(c1.actor.getSnapshot().status).to.equal('active');
+    });
+
+    it('a state larger than a frame goes in parts and arrives whole, and what was sent after it arrives after it', async () => {
+      const s1 = proc('S1');
+      const port1 = await listening(s1, 'server-peer', 0, S1);
+      const s3 = proc('S3');
+      s3.links({ id: 'peers', self: S3, target: 'server', hello: true });
+      s3.want('peers', [{ name: 'S1', host: h.host, port: port1 }]);
+      await h.until(() => s3.of('frame.hello').length === 1, 'hello answered');
+      // 24 MB: dozens of parts at the default max_frame, more than a socket takes at once.
+      const state = Array.from({ length: 24 }, (_, i) => `${i}%,é` + 'x'.repeat(1 << 20)).join('');
+      const checkpoint: CheckpointFrame = { kind: 'checkpoint', from: 'S3', to: 'S1', number: 1, state, clients: [], applied: 7, epoch: 1 };
+      s3.send('peers', checkpoint, 'S1');
+      s3.send('peers', ack('S1', 8), 'S1');
+      await h.until(() => s1.of('frame.ack').length === 1, 'the ack behind the checkpoint');
+      expect(s1.of('link.refused')).to.deep.equal([]);
+      expect(s1.of('frame.checkpoint').map((e) => e.frame)).to.deep.equal([checkpoint]);
+      const order = s1.events.filter((e) => e.type === 'frame.checkpoint' || e.type === 'frame.ack').map((e) => e.type);
+      expect(order).to.deep.equal(['frame.checkpoint', 'frame.ack']);
     });
 
     it('a links actor links to each wanted peer by name: new ones start, unchanged ones stay, others stop', async () => {

@@ -168,6 +168,8 @@ const frames: { [K in FrameKind]: fc.Arbitrary<FrameOf<K>> } = {
     epoch: nat,
   }),
   commit: fc.record({ kind: fc.constant('commit'), from: name, to: name, position: nat, epoch: nat }),
+  statePart: fc.record({ kind: fc.constant('statePart'), from: name, to: name, transfer: nat, index: nat, text }),
+  stateEnd: fc.record({ kind: fc.constant('stateEnd'), from: name, to: name, transfer: nat, parts: nat, bytes: nat, crc: fc.nat({ max: 0xffffffff }) }),
 };
 
 const anyFrame: fc.Arbitrary<Frame> = fc.oneof(...Object.values(frames)) as fc.Arbitrary<Frame>;
@@ -399,6 +401,11 @@ describe('codec', () => {
         { kind: 'order', from: 'S1', to: 'S2', position: 32, client: 'C1', num: 9, body: 'hello_world9', epoch: 4 },
       ],
       ['<S1, S2, 31, 4, commit>', { kind: 'commit', from: 'S1', to: 'S2', position: 31, epoch: 4 }],
+      ['<S1, S2, 12, 3, a;b%2Cc, state_part>', { kind: 'statePart', from: 'S1', to: 'S2', transfer: 12, index: 3, text: 'a;b,c' }],
+      [
+        '<S1, S2, 12, 50, 209715200, 03A9F1C2, state_end>',
+        { kind: 'stateEnd', from: 'S1', to: 'S2', transfer: 12, parts: 50, bytes: 209715200, crc: 0x03a9f1c2 },
+      ],
     ];
 
     for (const [wire, frame] of examples) {

@@ -168,11 +168,6 @@ describe('LinkSession', () => {
       ]);
       expect(step.replies).to.deep.equal(step.refused.map((r) => error(r)));
     });
-
-    it('lets the wrapped frame text out through encode', () => {
-      const s = listener('server-client');
-      expect(s.encode(error('not primary'))).to.equal('<S1, not primary, error>');
-    });
   });
 
   describe('refusals in a row', () => {

@@ -1,0 +1,146 @@
+/**
+ * A state in parts (docs/protocol.md, "A state in parts"): a checkpoint or recovery whose state is
+ * too large for one frame travels as `state_part` frames, a `state_end` with the count, the length
+ * and a CRC-32C of the whole, and then the frame itself with an empty STATE. The sender produces
+ * the parts one at a time as its connection drains, so a large state never exists as one frame
+ * (nor blocks the event loop while it is encoded); the receiving session joins them, checks them,
+ * and hands the machine the whole frame, as if it had come in one piece.
+ */
+import { crc32c } from '@node-rs/crc32';
+import { crcText, encodeFrame } from './codec.js';
+import type { CheckpointFrame, Frame, RecoveryFrame, StateEndFrame, StatePartFrame } from './frames.js';
+
+/** What a connection is given to write: a frame's text, or the texts of a state in parts, pulled as it drains. */
+export type Outgoing = string | Iterator<string>;
+
+/** All of it as one text (a transport that need not pace its writes). */
+export function wholeText(out: Outgoing): string {
+  if (typeof out === 'string') return out;
+  const texts: string[] = [];
+  for (let next = out.next(); !next.done; next = out.next()) texts.push(next.value);
+  return texts.join('');
+}
+
+type StateFrame = CheckpointFrame | RecoveryFrame;
+
+const isStateFrame = (f: Frame): f is StateFrame => f.kind === 'checkpoint' || f.kind === 'recovery';
+
+/** Room in a part's frame for everything but its text. */
+const PART_OVERHEAD = 256;
+
+/**
+ * Characters of state per part: a character takes at most three bytes on the wire (UTF-8, or a
+ * percent escape), so a part always fits `max_frame`.
+ */
+export function partChars(maxFrame: number): number {
+  return Math.max(1, Math.floor((maxFrame - PART_OVERHEAD) / 3));
+}
+
+/**
+ * How a sender writes its frames: a state larger than one part goes in parts, numbered by transfer
+ * (one counter per sender, so a receiver never confuses two of its transfers).
+ */
+export function frameEncoder(maxFrame: number): (frame: Frame) => Outgoing {
+  const chars = partChars(maxFrame);
+  let transfers = 0;
+  return (frame) => (isStateFrame(frame) && frame.state.length > chars ? inParts(frame, ++transfers, chars) : encodeFrame(frame));
+}
+
+function* inParts(frame: StateFrame, transfer: number, chars: number): Generator<string> {
+  const { from, to, state } = frame;
+  let crc = 0;
+  let bytes = 0;
+  let index = 0;
+  for (let at = 0; at < state.length; ) {
+    let end = Math.min(at + chars, state.length);
+    // A surrogate pair stays in one part: half of one would not survive UTF-8.
+    if (end < state.length && isHighSurrogate(state.charCodeAt(end - 1))) end--;
+    const text = state.slice(at, end);
+    crc = crc32c(text, crc);
+    bytes += Buffer.byteLength(text, 'utf8');
+    yield encodeFrame({ kind: 'statePart', from, to, transfer, index: index++, text });
+    at = end;
+  }
+  yield encodeFrame({ kind: 'stateEnd', from, to, transfer, parts: index, bytes, crc }) + encodeFrame({ ...frame, state: '' });
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
+}
+
+/**
+ * The receiving side of one link: the parts of the transfer under way, and how the one just ended
+ * came out, for the checkpoint or recovery frame that must follow it. A part out of order, a state
+ * over `limit` bytes or a wrong checksum fails the transfer: one refusal, the rest of its parts
+ * dropped without a word, and its checkpoint or recovery refused (the sender's next checkpoint, or
+ * the RM's repeated `send_checkpoint`, starts another).
+ */
+export class StateAssembly {
+  private open: { transfer: number; pieces: string[]; bytes: number; crc: number } | null = null;
+  /** A transfer that failed: the rest of its parts are dropped. */
+  private failed: number | null = null;
+  /** The transfer that just ended: its text, or the number of one that failed. */
+  private ended: { text: string } | { failed: number } | null = null;
+
+  /** `limit`: the most bytes one state may take (`max_state_frame`). */
+  constructor(private readonly limit: () => number) {}
+
+  /** Takes a part or an end; returns why it is refused, or null. */
+  take(f: StatePartFrame | StateEndFrame): string | null {
+    this.ended = null;
+    return f.kind === 'statePart' ? this.part(f) : this.end(f);
+  }
+
+  /**
+   * The frame after a `state_end` must be its checkpoint or recovery (with an empty STATE), which
+   * gets the joined text. Returns the frame to deliver, or why it is refused.
+   */
+  complete(frame: Frame): { frame: Frame } | { refused: string } {
+    const ended = this.ended;
+    if (ended === null) return { frame };
+    this.ended = null;
+    if (!isStateFrame(frame) || frame.state !== '') return { refused: `a state_end not followed by its checkpoint or recovery (got '${frame.kind}')` };
+    if ('failed' in ended) return { refused: `${frame.kind} without its state: transfer ${ended.failed} did not arrive whole` };
+    return { frame: { ...frame, state: ended.text } };
+  }
+
+  private part(f: StatePartFrame): string | null {
+    if (f.transfer === this.failed) return null;
+    if (f.index === 0) {
+      this.open = { transfer: f.transfer, pieces: [], bytes: 0, crc: 0 };
+      this.failed = null;
+    }
+    const open = this.open;
+    if (open === null || open.transfer !== f.transfer || open.pieces.length !== f.index) {
+      return this.fail(f.transfer, `state part ${f.index} of transfer ${f.transfer} out of order`);
+    }
+    open.bytes += Buffer.byteLength(f.text, 'utf8');
+    if (open.bytes > this.limit()) return this.fail(f.transfer, `state transfer ${f.transfer} over ${this.limit()} bytes (max_state_frame)`);
+    open.crc = crc32c(f.text, open.crc);
+    open.pieces.push(f.text);
+    return null;
+  }
+
+  private end(f: StateEndFrame): string | null {
+    const open = this.open;
+    this.open = null;
+    this.ended = { failed: f.transfer };
+    if (f.transfer === this.failed) {
+      this.failed = null;
+      return null;
+    }
+    if (open === null || open.transfer !== f.transfer) return `state_end of transfer ${f.transfer}, which was not under way`;
+    const got = { parts: open.pieces.length, bytes: open.bytes, crc: open.crc };
+    if (got.parts !== f.parts || got.bytes !== f.bytes || got.crc !== f.crc) {
+      return `state transfer ${f.transfer} does not check: ${got.parts} parts of ${got.bytes} bytes (CRC ${crcText(got.crc)}) arrived, ${f.parts} of ${f.bytes} (CRC ${crcText(f.crc)}) were sent`;
+    }
+    this.ended = { text: open.pieces.join('') };
+    return null;
+  }
+
+  private fail(transfer: number, reason: string): string {
+    this.open = null;
+    this.failed = transfer;
+    return reason;
+  }
+}

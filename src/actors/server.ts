@@ -35,6 +35,7 @@ import {
   type Step,
 } from '../core/replica.js';
 import { toPeer, type History } from '../core/effects.js';
+import { textLength } from '../protocol/state-text.js';
 import {
   adoptEpoch,
   isOrdered,
@@ -176,7 +177,7 @@ export const MAX_FUTURE_FRAMES = 1024;
 
 /** A peer frame's size as held: its state and body, plus a little for the rest. */
 function frameBytes(f: PeerFrame): number {
-  const text = 'state' in f ? f.state.length + f.clients.reduce((n, c) => n + c.reply.length + 16, 0) : 'body' in f ? f.body.length : 0;
+  const text = 'state' in f ? textLength(f.state) + f.clients.reduce((n, c) => n + c.reply.length + 16, 0) : 'body' in f ? f.body.length : 0;
   return text + 64;
 }
 

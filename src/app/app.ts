@@ -34,6 +34,19 @@ export interface AppDefinition<S> {
   snapshot?(state: S): string;
   /** The inverse of `snapshot`; throws on a malformed snapshot. Default: `JSON.parse`. */
   restore?(snapshot: string): S;
+  /**
+   * For a large state: the snapshot as pieces whose concatenation is `snapshot(state)` (say, one
+   * per entry), so that a checkpoint never builds the whole text beside the state. The pieces must
+   * not change when the state changes later (strings never do; an array of them must be a new one).
+   * Default: `[snapshot(state)]`.
+   */
+  snapshotParts?(state: S): string[];
+  /**
+   * The inverse of `snapshotParts` for pieces cut anywhere (as they arrived: not where
+   * `snapshotParts` cut), so that a replica never joins them into one string. Default:
+   * `restore(parts.join(''))`.
+   */
+  restoreParts?(parts: readonly string[]): S;
   /** How printed lines show the state (keep it short). Default: the snapshot, cut to 40 characters. */
   show?(state: S): string;
   /**
@@ -58,6 +71,8 @@ export interface App<S = unknown> {
   apply(state: S, request: string): Applied<S>;
   snapshot(state: S): string;
   restore(snapshot: string): S;
+  snapshotParts(state: S): readonly string[];
+  restoreParts(parts: readonly string[]): S;
   show(state: S): string;
   size(state: S): number;
   sample?(random: () => number): string;
@@ -94,10 +109,17 @@ export function completeApp<S>(definition: AppDefinition<S>): App<S> {
     apply: (state, request) => definition.apply(state, request),
     snapshot: checkedSnapshot,
     restore: (text) => restore(text),
+    snapshotParts: definition.snapshotParts ? (state) => checkedParts(definition.name, definition.snapshotParts!(state)) : (state) => [checkedSnapshot(state)],
+    restoreParts: definition.restoreParts ? (parts) => definition.restoreParts!(parts) : (parts) => restore(parts.join('')),
     show: (state) => String(show(state)),
     size: definition.size ? (state) => Number(definition.size!(state)) : (state) => checkedSnapshot(state).length,
     ...(definition.sample !== undefined && { sample: (random: () => number) => String(definition.sample!(random)) }),
   };
+}
+
+function checkedParts(name: string, parts: unknown): readonly string[] {
+  if (!Array.isArray(parts) || parts.some((p) => typeof p !== 'string')) throw new TypeError(`${name}: snapshotParts returned something other than an array of strings`);
+  return parts as string[];
 }
 
 /** What is wrong with an object meant as an application, or null when it has the parts it needs. */
@@ -106,7 +128,7 @@ export function appProblem(candidate: unknown): string | null {
   const d = candidate as Record<string, unknown>;
   if (typeof d.name !== 'string' || d.name === '') return 'no name (a non-empty string)';
   for (const part of ['initial', 'apply'] as const) if (typeof d[part] !== 'function') return `no ${part} function`;
-  for (const part of ['snapshot', 'restore', 'show', 'size', 'sample'] as const) {
+  for (const part of ['snapshot', 'restore', 'snapshotParts', 'restoreParts', 'show', 'size', 'sample'] as const) {
     if (d[part] !== undefined && typeof d[part] !== 'function') return `${part} is not a function`;
   }
   return null;

@@ -19,6 +19,42 @@ function sizeOf(log: string[]): number {
   return Math.max(seen.chars, 0);
 }
 
+/**
+ * The log from its snapshot in pieces cut anywhere, without joining them: an entry is the pieces
+ * of it between two separators, joined as a rope (`+` copies nothing; a string inside one piece is
+ * a slice of it), so the log takes the memory of the pieces and no more. Its length is counted as
+ * it goes, so `size` needs no pass over the entries.
+ */
+function restoreParts(parts: readonly string[]): string[] {
+  const log: string[] = [];
+  let entry = '';
+  let escaped = false;
+  let chars = 0;
+  const take = (piece: string): void => {
+    entry += piece;
+    escaped ||= piece.includes('%');
+  };
+  const end = (): void => {
+    log.push(escaped ? decodeItem(entry) : entry);
+    entry = '';
+    escaped = false;
+  };
+  for (const part of parts) {
+    chars += part.length;
+    let from = 0;
+    for (let at = part.indexOf(';'); at !== -1; at = part.indexOf(';', from)) {
+      take(part.slice(from, at));
+      end();
+      from = at + 1;
+    }
+    take(part.slice(from));
+  }
+  if (chars === 0) return [];
+  end();
+  counted.set(log, { entries: log.length, chars });
+  return log;
+}
+
 export const logApp: App<string[]> = {
   name: 'log',
   initial: () => [],
@@ -30,6 +66,9 @@ export const logApp: App<string[]> = {
   // (`client --stdin` skips empty lines), so '' always means the empty log.
   snapshot: (state) => state.map(encodeItem).join(';'),
   restore: (snapshot) => (snapshot === '' ? [] : snapshot.split(';').map(decodeItem)),
+  // The entries themselves and the separators: no copy of the log, however long.
+  snapshotParts: (state) => state.flatMap((entry, i) => (i === 0 ? [encodeItem(entry)] : [';', encodeItem(entry)])),
+  restoreParts,
   show: (state) => String(state.length),
   size: sizeOf,
 };

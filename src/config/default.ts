@@ -30,7 +30,8 @@ durability = sync
 app = status
 ; largest frame, in bytes, accepted on a client-facing port (server port, RM port)
 max_frame = 1048576
-; largest frame, in bytes, accepted on a peer link (checkpoints, recovery)
+; largest frame, in bytes, accepted on a peer link, and the largest state a checkpoint or recovery
+; carries (in parts; at most 1073741824); the state may grow to half of it
 max_state_frame = 67108864
 ; the clients each replica remembers (last request number and reply, for exactly-once); the one
 ; heard from longest ago is forgotten first (docs/protocol.md, "The client table")

@@ -19,6 +19,7 @@ import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import ini from 'ini';
 import type { Mode } from '../protocol/frames.js';
+import { MAX_FRAME_LIMIT } from '../protocol/links.js';
 import type {
   TlsFiles,
   ClientConfig,
@@ -45,8 +46,12 @@ export const MAX_SECONDS = 86400;
 /** Below a millisecond the value would round to a zero-length timer. */
 export const MIN_SECONDS = 0.001;
 export const MIN_FRAME = 64;
-/** A frame is decoded as one string; V8 strings stop near 2^29 characters, so stay well below. */
-export const MAX_FRAME_LIMIT = 268435456;
+export { MAX_FRAME_LIMIT };
+/**
+ * A state travels in parts, but is one string when taken (`restore`): the state guard keeps it
+ * below half of `max_state_frame`, under V8's limit near 2^29 characters.
+ */
+export const MAX_STATE_LIMIT = 1073741824;
 
 export const DEFAULT_SETTINGS: ClusterSettings = {
   mode: 'passive',
@@ -485,7 +490,7 @@ function readCluster(s: Section | undefined, source: string, o: ClusterOverrides
     durability: get('durability', DEFAULT_SETTINGS.durability, (r, a) => oneOf(r, DURABILITIES, a)),
     app: get('app', DEFAULT_SETTINGS.app, (r, a) => appSpec(r, a, baseDir)),
     maxFrame: get('max_frame', DEFAULT_SETTINGS.maxFrame, size),
-    maxStateFrame: get('max_state_frame', DEFAULT_SETTINGS.maxStateFrame, size),
+    maxStateFrame: get('max_state_frame', DEFAULT_SETTINGS.maxStateFrame, (raw, a) => integer(raw, MIN_FRAME, MAX_STATE_LIMIT, a)),
     maxConnections: get('max_connections', DEFAULT_SETTINGS.maxConnections, (r, a) => integer(r, 1, 1_000_000, a)),
     maxClients: get('max_clients', DEFAULT_SETTINGS.maxClients, (r, a) => integer(r, 1, 10_000_000, a)),
     secret: get('secret', DEFAULT_SETTINGS.secret, (r, a) => (r === '' ? null : checkSecret(r, a))),

@@ -5,6 +5,7 @@
  */
 import type { ClientEntry, Frame } from '../protocol/frames.js';
 import type { LogEvent } from '../log/events.js';
+import type { StateText } from '../protocol/state-text.js';
 
 /**
  * Where a frame came from, enough to answer it, opaque to the core: the machine's transport actor
@@ -29,7 +30,7 @@ export interface HistorySnapshot {
   position: number;
   epoch: number;
   clients: ClientEntry[];
-  state: string;
+  state: StateText;
 }
 
 /** What a data folder held at start: its snapshot and the positions after it (src/storage/replica-storage.ts). */
@@ -45,8 +46,8 @@ export type Effect =
   | { kind: 'peer'; to: string; frame: Frame; cumulative?: boolean }
   /**
    * Back where a frame came from. `cumulative`: the frame says everything an earlier one of its
-   * kind to the same peer in the same epoch said, so of those written in one turn only the last
-   * need go out.
+   * kind to the same peer in the same epoch said, so of those still waiting to go out (written in
+   * the same turn, or behind a state in parts) only the last need go out.
    */
   | { kind: 'reply'; to: ReplyTo; frame: Frame; cumulative?: boolean }
   | { kind: 'send'; via: string; link?: string; frame: Frame }

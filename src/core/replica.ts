@@ -8,6 +8,7 @@ import type { App } from '../app/index.js';
 import type { ClusterSettings } from '../config/types.js';
 import { lastNumberError } from '../protocol/codec.js';
 import type { ClientEntry, Frame, Mode, Phase, ReplicaRole, ServerStatusFrame } from '../protocol/frames.js';
+import type { StateText } from '../protocol/state-text.js';
 import { print, replyTo, toPeer, type Effect, type History, type HistorySnapshot, type ReplyTo } from './effects.js';
 import { initialOrder, type OrderState } from './order-state.js';
 import { ClientTable, tableBounds } from './client-table.js';
@@ -363,14 +364,14 @@ export function fromHistory(d: ReplicaData, history: History | null): ReplicaDat
 }
 
 /** A snapshot (checkpoint or recovery) replaces state and client table. */
-export function restore(d: ReplicaData, state: string, clients: ClientEntry[], applied: number): ReplicaData {
-  const restored = d.app.restore(state);
+export function restore(d: ReplicaData, state: StateText, clients: ClientEntry[], applied: number): ReplicaData {
+  const restored = typeof state === 'string' ? d.app.restore(state) : d.app.restoreParts(state);
   return { ...d, state: restored, size: d.app.size(restored), clients: ClientTable.of(d.clients.bounds, clients), applied, written: d.epoch, waiting: [] };
 }
 
 /** The replica's whole state now, as a checkpoint carries it and a data folder keeps it. */
 export function historySnapshot(d: ReplicaData): HistorySnapshot {
-  return { position: d.applied, epoch: d.epoch, clients: d.clients.entries(), state: d.app.snapshot(d.state) };
+  return { position: d.applied, epoch: d.epoch, clients: d.clients.entries(), state: d.app.snapshotParts(d.state) };
 }
 
 /** A snapshot taken or sent replaces the history before it on disk (with a data folder). */
@@ -398,7 +399,9 @@ export function checkpointTo(d: ReplicaData, backups: string[]): Step {
     data,
     effects: [
       snapshotEffect(now),
-      ...backups.flatMap((to) => [print({ event: 'checkpoint.sent', name: d.name, to, number: data.checkpoint, state: shown }), toPeer(to, frame(to))]),
+      // Cumulative: the whole state supersedes a checkpoint still waiting to go out to that backup,
+      // and the updates between the two carry what the skipped one had.
+      ...backups.flatMap((to) => [print({ event: 'checkpoint.sent', name: d.name, to, number: data.checkpoint, state: shown }), toPeer(to, frame(to), true)]),
     ],
   };
 }
@@ -408,7 +411,7 @@ export function recoveryFrame(d: ReplicaData, to: string): Frame {
     kind: 'recovery',
     from: d.name,
     to,
-    state: d.app.snapshot(d.state),
+    state: d.app.snapshotParts(d.state),
     clients: d.clients.entries(),
     applied: d.applied,
     epoch: d.epoch,

@@ -12,6 +12,7 @@ import type {
   RoleKind,
   ServerStatusFrame,
 } from './frames.js';
+import { joinText } from './state-text.js';
 
 /** A frame that does not parse; `message` is short enough to send back in an error frame. */
 export class FrameError extends Error {
@@ -177,14 +178,14 @@ export function frameFields(f: Frame): string[] {
       return [f.server, num(f.epoch), 'serving'];
     case 'checkpoint':
       return f.applied === undefined
-        ? [f.from, f.to, num(f.number), f.state, clientsField(f.clients), num(f.epoch), 'checkpoint']
-        : [f.from, f.to, num(f.number), f.state, clientsField(f.clients), num(f.applied), num(f.epoch), 'checkpoint'];
+        ? [f.from, f.to, num(f.number), joinText(f.state), clientsField(f.clients), num(f.epoch), 'checkpoint']
+        : [f.from, f.to, num(f.number), joinText(f.state), clientsField(f.clients), num(f.applied), num(f.epoch), 'checkpoint'];
     case 'update':
       return [f.from, f.to, num(f.seq), f.client, num(f.num), f.body, num(f.epoch), 'update'];
     case 'ack':
       return [f.from, f.to, num(f.seq), num(f.epoch), 'ack'];
     case 'recovery':
-      return [f.from, f.to, f.state, clientsField(f.clients), num(f.applied), num(f.epoch), 'recovery'];
+      return [f.from, f.to, joinText(f.state), clientsField(f.clients), num(f.applied), num(f.epoch), 'recovery'];
     case 'forward':
       return [f.from, f.to, f.client, num(f.num), f.body, num(f.epoch), 'forward'];
     case 'order':

@@ -3,6 +3,8 @@
  * enough to tell frames apart (`status`, `ready` and `heartbeat` have several shapes), so each
  * variant has its own `kind`; the codec maps kinds to wire shapes and back.
  */
+import type { StateText } from './state-text.js';
+
 
 export const PROTOCOL_VERSION = 1;
 
@@ -238,7 +240,7 @@ export interface CheckpointFrame {
   from: string;
   to: string;
   number: number;
-  state: string;
+  state: StateText;
   clients: ClientEntry[];
   applied?: number;
   epoch: number;
@@ -302,7 +304,7 @@ export interface RecoveryFrame {
   kind: 'recovery';
   from: string;
   to: string;
-  state: string;
+  state: StateText;
   clients: ClientEntry[];
   applied: number;
   epoch: number;

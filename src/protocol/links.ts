@@ -93,9 +93,14 @@ export function recipientOf(frame: Frame, port: PortKind | null): string | null 
   return port === 'server-peer' && (frame.kind === 'ready' || frame.kind === 'sendCheckpoint') ? frame.server : null;
 }
 
-/** Client-facing ports keep `maxFrame`; peer ports allow `maxStateFrame` once the peer said hello. */
+/** A frame is decoded as one string; V8 strings stop near 2^29 characters, so stay well below. */
+export const MAX_FRAME_LIMIT = 268435456;
+
+/**
+ * Client-facing ports keep `maxFrame`; peer ports allow `maxStateFrame` once the peer said hello (a
+ * status carries the whole state), up to what one frame can be.
+ */
 export function frameLimit(port: PortKind | null, peer: Peer | null, limits: Limits): number {
-  if (port === null) return limits.maxStateFrame;
-  if (port === 'server-client' || port === 'rm' || peer === null) return limits.maxFrame;
-  return limits.maxStateFrame;
+  if (port !== null && (port === 'server-client' || port === 'rm' || peer === null)) return limits.maxFrame;
+  return Math.min(limits.maxStateFrame, MAX_FRAME_LIMIT);
 }

@@ -9,6 +9,7 @@
 import { crc32c } from '@node-rs/crc32';
 import { crcText, encodeFrame } from './codec.js';
 import type { CheckpointFrame, Frame, RecoveryFrame, StateEndFrame, StatePartFrame } from './frames.js';
+import { textLength, type StateText } from './state-text.js';
 
 /** What a connection is given to write: a frame's text, or the texts of a state in parts, pulled as it drains. */
 export type Outgoing = string | Iterator<string>;
@@ -43,25 +44,51 @@ export function partChars(maxFrame: number): number {
 export function frameEncoder(maxFrame: number): (frame: Frame) => Outgoing {
   const chars = partChars(maxFrame);
   let transfers = 0;
-  return (frame) => (isStateFrame(frame) && frame.state.length > chars ? inParts(frame, ++transfers, chars) : encodeFrame(frame));
+  return (frame) => (isStateFrame(frame) && textLength(frame.state) > chars ? inParts(frame, ++transfers, chars) : encodeFrame(frame));
 }
 
 function* inParts(frame: StateFrame, transfer: number, chars: number): Generator<string> {
-  const { from, to, state } = frame;
+  const { from, to } = frame;
   let crc = 0;
   let bytes = 0;
   let index = 0;
-  for (let at = 0; at < state.length; ) {
-    let end = Math.min(at + chars, state.length);
-    // A surrogate pair stays in one part: half of one would not survive UTF-8.
-    if (end < state.length && isHighSurrogate(state.charCodeAt(end - 1))) end--;
-    const text = state.slice(at, end);
+  for (const text of pieces(frame.state, chars)) {
     crc = crc32c(text, crc);
     bytes += Buffer.byteLength(text, 'utf8');
     yield encodeFrame({ kind: 'statePart', from, to, transfer, index: index++, text });
-    at = end;
   }
   yield encodeFrame({ kind: 'stateEnd', from, to, transfer, parts: index, bytes, crc }) + encodeFrame({ ...frame, state: '' });
+}
+
+/** The text in pieces of `chars` characters (the last shorter), cut across the text's own pieces. */
+function* pieces(text: StateText, chars: number): Generator<string> {
+  let held: string[] = [];
+  let heldChars = 0;
+  const release = (): string => {
+    const piece = held.join('');
+    held = [];
+    heldChars = 0;
+    return piece;
+  };
+  for (const source of typeof text === 'string' ? [text] : text) {
+    for (let at = 0; at < source.length; ) {
+      let end = Math.min(source.length, at + chars - heldChars);
+      // A surrogate pair stays in one piece: half of one would not survive UTF-8.
+      if (end < source.length && isHighSurrogate(source.charCodeAt(end - 1))) end -= 1;
+      if (end === at) {
+        if (heldChars > 0) {
+          yield release();
+          continue;
+        }
+        end = at + 2;
+      }
+      held.push(source.slice(at, end));
+      heldChars += end - at;
+      at = end;
+      if (heldChars >= chars) yield release();
+    }
+  }
+  if (heldChars > 0) yield release();
 }
 
 function isHighSurrogate(code: number): boolean {
@@ -71,18 +98,18 @@ function isHighSurrogate(code: number): boolean {
 /**
  * The receiving side of one link: the parts of the transfer under way, and how the one just ended
  * came out, for the checkpoint or recovery frame that must follow it. A part out of order, a state
- * over `limit` bytes or a wrong checksum fails the transfer: one refusal, the rest of its parts
+ * over `limit` characters or a wrong checksum fails the transfer: one refusal, the rest of its parts
  * dropped without a word, and its checkpoint or recovery refused (the sender's next checkpoint, or
  * the RM's repeated `send_checkpoint`, starts another).
  */
 export class StateAssembly {
-  private open: { transfer: number; pieces: string[]; bytes: number; crc: number } | null = null;
+  private open: { transfer: number; pieces: string[]; chars: number; bytes: number; crc: number } | null = null;
   /** A transfer that failed: the rest of its parts are dropped. */
   private failed: number | null = null;
-  /** The transfer that just ended: its text, or the number of one that failed. */
-  private ended: { text: string } | { failed: number } | null = null;
+  /** The transfer that just ended: its pieces, or the number of one that failed. */
+  private ended: { pieces: string[] } | { failed: number } | null = null;
 
-  /** `limit`: the most bytes one state may take (`max_state_frame`). */
+  /** `limit`: the most characters one state may have (`max_state_frame`, as the state guard counts). */
   constructor(private readonly limit: () => number) {}
 
   /** Takes a part or an end; returns why it is refused, or null. */
@@ -93,7 +120,8 @@ export class StateAssembly {
 
   /**
    * The frame after a `state_end` must be its checkpoint or recovery (with an empty STATE), which
-   * gets the joined text. Returns the frame to deliver, or why it is refused.
+   * gets the text as its pieces (never joined here: the application may take them as they are).
+   * Returns the frame to deliver, or why it is refused.
    */
   complete(frame: Frame): { frame: Frame } | { refused: string } {
     const ended = this.ended;
@@ -101,21 +129,22 @@ export class StateAssembly {
     this.ended = null;
     if (!isStateFrame(frame) || frame.state !== '') return { refused: `a state_end not followed by its checkpoint or recovery (got '${frame.kind}')` };
     if ('failed' in ended) return { refused: `${frame.kind} without its state: transfer ${ended.failed} did not arrive whole` };
-    return { frame: { ...frame, state: ended.text } };
+    return { frame: { ...frame, state: ended.pieces } };
   }
 
   private part(f: StatePartFrame): string | null {
     if (f.transfer === this.failed) return null;
     if (f.index === 0) {
-      this.open = { transfer: f.transfer, pieces: [], bytes: 0, crc: 0 };
+      this.open = { transfer: f.transfer, pieces: [], chars: 0, bytes: 0, crc: 0 };
       this.failed = null;
     }
     const open = this.open;
     if (open === null || open.transfer !== f.transfer || open.pieces.length !== f.index) {
       return this.fail(f.transfer, `state part ${f.index} of transfer ${f.transfer} out of order`);
     }
+    open.chars += f.text.length;
+    if (open.chars > this.limit()) return this.fail(f.transfer, `state transfer ${f.transfer} over ${this.limit()} characters (max_state_frame)`);
     open.bytes += Buffer.byteLength(f.text, 'utf8');
-    if (open.bytes > this.limit()) return this.fail(f.transfer, `state transfer ${f.transfer} over ${this.limit()} bytes (max_state_frame)`);
     open.crc = crc32c(f.text, open.crc);
     open.pieces.push(f.text);
     return null;
@@ -134,7 +163,7 @@ export class StateAssembly {
     if (got.parts !== f.parts || got.bytes !== f.bytes || got.crc !== f.crc) {
       return `state transfer ${f.transfer} does not check: ${got.parts} parts of ${got.bytes} bytes (CRC ${crcText(got.crc)}) arrived, ${f.parts} of ${f.bytes} (CRC ${crcText(f.crc)}) were sent`;
     }
-    this.ended = { text: open.pieces.join('') };
+    this.ended = { pieces: open.pieces };
     return null;
   }
 

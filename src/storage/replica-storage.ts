@@ -8,6 +8,7 @@
  * checkpoint than what it had applied) never continues this one.
  */
 import type { History, HistoryEntry, HistorySnapshot } from '../core/effects.js';
+import type { StateText } from '../protocol/state-text.js';
 import type { Disk } from './disk.js';
 import { LogFile } from './log-file.js';
 import { FormatError, type Damage } from './records.js';
@@ -40,7 +41,7 @@ export class ReplicaStorage {
   /** A snapshot write in flight: one at a time, so that the file ends with the latest. */
   private writing = false;
   /** The latest snapshot asked for while one was being written; those it overtook are never written. */
-  private pending: (StoredMeta & { state: string }) | null = null;
+  private pending: (StoredMeta & { state: StateText }) | null = null;
   private readonly afterWrites: (() => void)[] = [];
   private failure: Error | null = null;
   /**

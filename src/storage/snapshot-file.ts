@@ -3,6 +3,7 @@
  * client table, …) and then the application's snapshot text, replaced as one step
  * (`Disk.replace`), so that a crash leaves the old snapshot or the new one.
  */
+import { joinText, type StateText } from '../protocol/state-text.js';
 import type { Disk } from './disk.js';
 import { encodeRecord, fileHeader, FormatError, readRecords } from './records.js';
 
@@ -13,8 +14,8 @@ export interface StoredSnapshot<M> {
   state: string;
 }
 
-export function writeSnapshot<M>(disk: Disk, name: string, snapshot: StoredSnapshot<M>, done: (err: Error | null) => void): void {
-  const payload = new TextEncoder().encode(`${JSON.stringify(snapshot.meta)}\n${snapshot.state}`);
+export function writeSnapshot<M>(disk: Disk, name: string, snapshot: { meta: M; state: StateText }, done: (err: Error | null) => void): void {
+  const payload = new TextEncoder().encode(`${JSON.stringify(snapshot.meta)}\n${joinText(snapshot.state)}`);
   const record = encodeRecord(payload);
   const bytes = new Uint8Array(SNAPSHOT_HEADER.length + record.length);
   bytes.set(SNAPSHOT_HEADER);

@@ -26,6 +26,8 @@ export const CONNECT_TIMEOUT_MS = 5000;
 export const LINGER_MS = 2000;
 /** Past this much output its peer has not read, a connection's input waits (it is not read) until the peer catches up. */
 export const PAUSE_READING_AT = 1 << 20;
+/** Parts of a state written in one turn of the event loop, at most (each up to `max_frame`). */
+export const PARTS_PER_TURN = 4;
 /**
  * Output a peer may leave unread beyond the largest frame this connection carried: past it the
  * connection is closed. One large frame (a checkpoint) always fits; a pile of answers nobody reads
@@ -81,7 +83,7 @@ class SocketConn extends BaseConn {
     socket.on('data', (chunk: Buffer) => this.received(chunk));
     socket.on('drain', () => {
       socket.resume();
-      if (this.streaming !== null) this.flush();
+      if (this.streaming !== null && !this.flushing) this.flush();
     });
     socket.on('error', (err) => {
       this.error ??= describeError(err);
@@ -137,9 +139,19 @@ class SocketConn extends BaseConn {
     if (this.socket.writableLength > PAUSE_READING_AT) this.socket.pause();
   };
 
-  /** Writes parts until the socket holds `PAUSE_READING_AT` unsent bytes; true once all are written. */
+  /**
+   * Writes parts until the socket holds `PAUSE_READING_AT` unsent bytes (the rest on `drain`) or
+   * this turn wrote `PARTS_PER_TURN` of them (the rest next turn: a peer that reads as fast as this
+   * side writes would otherwise keep the whole state in one turn, and heartbeats unanswered).
+   * True once all are written.
+   */
   private writeParts(parts: Iterator<string>): boolean {
-    while (this.socket.writableLength < PAUSE_READING_AT) {
+    for (let written = 0; this.socket.writableLength < PAUSE_READING_AT; written++) {
+      if (written === PARTS_PER_TURN) {
+        this.flushing = true;
+        realSetImmediate(this.flush);
+        return false;
+      }
       const next = parts.next();
       if (next.done) {
         this.streaming = null;

@@ -46,7 +46,8 @@ export type TransportCommand =
    * Send on a listener's connection (`link` required), on an outbound link (`link` ignored) or on a
    * links actor's link to the peer named `link`.
    * Frames with the same `coalesce` key written to one connection in one turn of the event loop
-   * go out as the last of them only: for cumulative frames, where the last says all the others say.
+   * (or waiting there behind a state in parts) go out as the last of them only: for cumulative
+   * frames, where the last says all the others say.
    */
   | { type: 'send'; link?: string; frame: Frame; coalesce?: string }
   /** Close one connection of a listener, or a links actor's current connection to the peer `link`. */

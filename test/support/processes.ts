@@ -209,13 +209,17 @@ export interface StartOptions {
   /** A name for failure messages; default the command and its --name. */
   label?: string;
   env?: NodeJS.ProcessEnv;
+  /** A TypeScript file to run (under tsx) instead of bin/steadfast, with ARGS as its arguments. */
+  script?: string;
 }
 
-/** `node bin/steadfast ARGS…`, output captured line by line. */
+/** `node bin/steadfast ARGS…` (or `node --import tsx SCRIPT ARGS…`), output captured line by line. */
 export function startRole(args: string[], opts: StartOptions = {}): Role {
   requireBuilt();
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: opts.cwd ?? tempDir(),
+  const command = opts.script === undefined ? [BIN] : ['--import', 'tsx', opts.script];
+  const child = spawn(process.execPath, [...command, ...args], {
+    // A script finds tsx from the project's folder.
+    cwd: opts.cwd ?? (opts.script === undefined ? tempDir() : ROOT),
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

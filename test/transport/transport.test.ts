@@ -4,6 +4,7 @@
  */
 import { expect } from 'chai';
 import type { AckFrame, CheckpointFrame, HeartbeatFrame, RequestFrame } from '../../src/protocol/frames.js';
+import { joinText } from '../../src/protocol/state-text.js';
 import { CLOSE_REASONS } from '../../src/transport/actors.js';
 import { memoryHarness, peer, Proc, rawConnect, readyPort, tcpHarness, type Harness } from './helpers.js';
 
@@ -346,7 +347,7 @@ function transportSuite(h: Harness): void {
       s3.send('peers', ack('S1', 8), 'S1');
       await h.until(() => s1.of('frame.ack').length === 1, 'the ack behind the checkpoint');
       expect(s1.of('link.refused')).to.deep.equal([]);
-      expect(s1.of('frame.checkpoint').map((e) => e.frame)).to.deep.equal([checkpoint]);
+      expect(s1.of('frame.checkpoint').map((e) => ({ ...e.frame, state: joinText(e.frame.state) }))).to.deep.equal([checkpoint]);
       const order = s1.events.filter((e) => e.type === 'frame.checkpoint' || e.type === 'frame.ack').map((e) => e.type);
       expect(order).to.deep.equal(['frame.checkpoint', 'frame.ack']);
     });

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { applyRequest, defineApp } from '../../src/app/app.js';
 import { kvApp } from '../../src/app/kv.js';
+import { logApp } from '../../src/app/log.js';
 import { AppLoadError, loadApp, resolveAppSpec } from '../../src/app/load.js';
 import { parseConfig } from '../../src/config/load.js';
 
@@ -58,6 +59,14 @@ describe('applications', () => {
       expect(dice.sample!(() => 0.99)).to.equal('roll 6');
       expect(counter.sample).to.equal(undefined);
       expect(() => defineApp({ name: 'a', initial: () => 0, apply: () => ({ state: 0, reply: '' }), sample: 'x' } as never)).to.throw(TypeError, 'sample is not a function');
+    });
+
+    it('gives the snapshot as one piece and restores pieces joined, unless the app gives its own', () => {
+      const s = counter.apply(counter.initial(), '5').state;
+      expect(counter.snapshotParts(s)).to.deep.equal(['{"n":5}']);
+      expect(counter.restoreParts(['{"n"', ':7}'])).to.deep.equal({ n: 7 });
+      const bad = defineApp({ name: 'bad', initial: () => 0, apply: (n) => ({ state: n, reply: '' }), snapshotParts: () => 'x' as unknown as string[] });
+      expect(() => bad.snapshotParts(0)).to.throw(TypeError, 'bad: snapshotParts returned something other than an array of strings');
     });
 
     it('a snapshot that is not a string is an error, not a wrong checkpoint', () => {
@@ -123,6 +132,30 @@ describe('applications', () => {
       expect(c.cluster.app).to.equal('/srv/here/apps/mine.js');
       expect(c.appFrom).to.equal('here/cluster.ini: [cluster] app');
       expect(parseConfig(`[cluster]\napp = kv\n${REST}`, 'c.ini').cluster.app).to.equal('kv');
+    });
+  });
+
+  describe('log', () => {
+    const entries = ['first', 'a;b:c%d', 'é😀', 'x'.repeat(50), ''.padEnd(20, ';'), 'last'];
+    const log = entries.reduce((l, e) => logApp.apply(l, e).state, logApp.initial());
+
+    it('gives its snapshot in pieces that join to the snapshot, without copying an entry', () => {
+      const parts = logApp.snapshotParts(log);
+      expect(parts.join('')).to.equal(logApp.snapshot(log));
+      expect(parts).to.include(entries[0]).and.include(entries[3]);
+    });
+
+    it('restores pieces cut anywhere to the log that restore gives, and knows its size', () => {
+      const text = logApp.snapshot(log);
+      for (const size of [1, 2, 3, 7, 50, text.length]) {
+        const pieces: string[] = [];
+        for (let at = 0; at < text.length; at += size) pieces.push(text.slice(at, at + size));
+        const restored = logApp.restoreParts(pieces);
+        expect(restored, `pieces of ${size}`).to.deep.equal(entries);
+        expect(logApp.size(restored)).to.equal(text.length);
+      }
+      expect(logApp.restoreParts([])).to.deep.equal([]);
+      expect(logApp.restoreParts(['', ''])).to.deep.equal([]);
     });
   });
 

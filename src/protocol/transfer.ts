@@ -3,8 +3,8 @@
  * too large for one frame travels as `state_part` frames, a `state_end` with the count, the length
  * and a CRC-32C of the whole, and then the frame itself with an empty STATE. The sender produces
  * the parts one at a time as its connection drains, so a large state never exists as one frame
- * (nor blocks the event loop while it is encoded); the receiving session joins them, checks them,
- * and hands the machine the whole frame, as if it had come in one piece.
+ * (nor blocks the event loop while it is encoded); the receiving session checks them and hands the
+ * machine the frame with their texts as its state, as if it had come in one piece.
  */
 import { crc32c } from '@node-rs/crc32';
 import { crcText, encodeFrame } from './codec.js';

@@ -12,6 +12,9 @@
  *   text (and `restore` does not throw on it), and the request gives on it what it gives on the
  *   replica's own state (a field the snapshot drops, or a `Map` whose order `restore` changes,
  *   shows here), `size` included: a restored replica must measure its state as the others do.
+ *   And the snapshot in pieces is the same: `snapshotParts(s)` joins to `snapshot(s)`, and
+ *   `restoreParts` of the snapshot cut in three anywhere snapshots back to it (a large state
+ *   travels that way, docs/apps.md).
  *
  * The copies' work is invisible to the run: only the replica's own apply changes its state. An
  * audit costs a few snapshots and restores of the whole state, so while the state is small every
@@ -78,6 +81,19 @@ export function auditedApp<S>(app: App<S>, hooks: AuditHooks): App<S> {
     });
   };
 
+  /** `snapshotParts` (joined) and `restoreParts` agree with `snapshot` and `restore` on a state whose snapshot is `text`. */
+  const checkParts = (joined: string, text: string): void => {
+    if (joined !== text) return fail('snapshot-restore', `snapshotParts(s) joins to ${cut(joined)}, not to snapshot(s) ${cut(text)}`);
+    const third = Math.ceil(text.length / 3);
+    const pieces = [text.slice(0, third), text.slice(third, 2 * third), text.slice(2 * third)];
+    try {
+      const back = app.snapshot(app.restoreParts(pieces));
+      if (back !== text) fail('snapshot-restore', `snapshot(restoreParts(s in three pieces)) differs from s: ${cut(text)} came back as ${cut(back)}`);
+    } catch (err) {
+      fail('snapshot-restore', `restoreParts threw on a snapshot that snapshot made, in three pieces (${messageOf(err)}): ${cut(text)}`);
+    }
+  };
+
   let unaudited = 0;
   const apply = (state: S, request: string): Applied<S> => {
     if (failed || unaudited > 0) {
@@ -86,6 +102,7 @@ export function auditedApp<S>(app: App<S>, hooks: AuditHooks): App<S> {
     }
     const before = app.snapshot(state);
     unaudited = Math.floor(before.length / AUDIT_SPACING);
+    const joined = app.snapshotParts(state).join('');
     const again = onCopy(before, request, 1);
     const third = again && onCopy(before, request, 2);
     let result: Applied<S> | null = null;
@@ -104,6 +121,8 @@ export function auditedApp<S>(app: App<S>, hooks: AuditHooks): App<S> {
         fail('deterministic', `${on}: in one process ${shown(again)}; in another, later, ${shown(third)}`);
       } else if (!same(own, again)) {
         fail('snapshot-restore', `${on}: the replica's own state gave ${shown(own)}; restore(snapshot(state)) gave ${shown(again)}`);
+      } else {
+        checkParts(joined, before);
       }
     }
     if (thrown) throw thrown.err;

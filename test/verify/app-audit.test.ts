@@ -105,6 +105,19 @@ describe('app audit', () => {
     expect(brittle.found[0]!.detail).to.match(/restore threw .*\(bad\)/);
   });
 
+  it('fails snapshot-restore when the snapshot in pieces is not the snapshot', () => {
+    const list = { name: 'list', initial: () => [] as string[], apply: (s: string[], r: string) => ({ state: [...s, r], reply: String(s.length + 1) }) };
+    const dropsOne = audit<string[]>({ ...list, snapshotParts: (s) => [JSON.stringify(s.slice(1))] });
+    run(dropsOne.app, ['a', 'b']);
+    expect(dropsOne.found.map((f) => f.check)).to.deep.equal(['snapshot-restore']);
+    expect(dropsOne.found[0]!.detail).to.equal('snapshotParts(s) joins to [], not to snapshot(s) ["a"]');
+
+    const firstPieceOnly = audit<string[]>({ ...list, restoreParts: (parts) => (parts[0] === '' ? [] : ['?']) });
+    run(firstPieceOnly.app, ['a', 'b']);
+    expect(firstPieceOnly.found.map((f) => f.check)).to.deep.equal(['snapshot-restore']);
+    expect(firstPieceOnly.found[0]!.detail).to.match(/^snapshot\(restoreParts\(s in three pieces\)\) differs from s: \[\] came back as \["\?"\]$/);
+  });
+
   it("a throwing apply throws the app's own error, and its copies must throw alike", () => {
     const { app, found } = audit(counter);
     expect(() => app.apply(app.initial(), 'boom')).to.throw('no boom here');
@@ -123,7 +136,8 @@ describe('app audit', () => {
       const before = restores;
       let state = app.initial();
       for (const r of requests) state = app.apply(state, r).state;
-      return (restores - before) / 2;
+      // Three restores an audit: two copies, and the snapshot in pieces.
+      return (restores - before) / 3;
     };
     expect(audited(['a', 'b', 'c'])).to.equal(3);
     // Each snapshot of ≥ 2 × AUDIT_SPACING characters leaves the next two requests unaudited.

@@ -67,7 +67,7 @@ class SocketConn extends BaseConn {
   /** Where in `queued` the frame of each coalesce key is (an earlier one is blanked). */
   private coalesced = new Map<string, number>();
   private flushing = false;
-  /** Characters of the texts in `queued` (blanked ones included). */
+  /** Characters of the texts in `queued`. */
   private queuedChars = 0;
   /** The largest frame written on this connection, in characters. */
   private largest = 0;
@@ -96,7 +96,11 @@ class SocketConn extends BaseConn {
     if (!this.socket.writable) return;
     if (coalesce !== undefined) {
       const earlier = this.coalesced.get(coalesce);
-      if (earlier !== undefined) this.queued[earlier] = '';
+      if (earlier !== undefined) {
+        const replaced = this.queued[earlier];
+        if (typeof replaced === 'string') this.queuedChars -= replaced.length;
+        this.queued[earlier] = '';
+      }
       this.coalesced.set(coalesce, this.queued.length);
     }
     this.queued.push(out);

@@ -116,6 +116,21 @@ describe('transport over tcp: the wire', () => {
     c.socket.destroy();
   });
 
+  it('does not count frames replaced under a coalesce key as unread output', async () => {
+    const { s1, port } = await server('server-client');
+    const c = await raw(port);
+    await h.until(() => s1.of('link.up').length === 1, 'link.up');
+    // 80 frames of 1 MB replaced in one turn: counted, they would pass the 64 MiB of unread slack.
+    const result = 'r'.repeat(1 << 20);
+    for (let num = 1; num <= 80; num++) {
+      s1.actor.send({ type: 'cmd', to: 'port', command: { type: 'send', link: 'L1', frame: { kind: 'reply', client: 'C1', server: 'S1', num, result }, coalesce: 'k' } });
+    }
+    await h.until(() => c.state.text.endsWith(', 80, ' + result + ', reply>'), 'the last frame');
+    expect(c.state.text.length).to.equal('<C1, S1, 80, , reply>'.length + result.length);
+    expect(s1.of('link.down')).to.deep.equal([]);
+    c.socket.destroy();
+  });
+
   it('writes to a peer that went away without throwing', async () => {
     const { s1, port } = await server('server-client');
     const c = await raw(port);

@@ -53,8 +53,9 @@ function* inParts(frame: StateFrame, transfer: number, chars: number): Generator
   let bytes = 0;
   let index = 0;
   for (const text of pieces(frame.state, chars)) {
-    crc = crc32c(text, crc);
-    bytes += Buffer.byteLength(text, 'utf8');
+    const utf8 = Buffer.from(text, 'utf8');
+    crc = crc32c(utf8, crc);
+    bytes += utf8.length;
     yield encodeFrame({ kind: 'statePart', from, to, transfer, index: index++, text });
   }
   yield encodeFrame({ kind: 'stateEnd', from, to, transfer, parts: index, bytes, crc }) + encodeFrame({ ...frame, state: '' });
@@ -144,8 +145,9 @@ export class StateAssembly {
     }
     open.chars += f.text.length;
     if (open.chars > this.limit()) return this.fail(f.transfer, `state transfer ${f.transfer} over ${this.limit()} characters (max_state_frame)`);
-    open.bytes += Buffer.byteLength(f.text, 'utf8');
-    open.crc = crc32c(f.text, open.crc);
+    const utf8 = Buffer.from(f.text, 'utf8');
+    open.bytes += utf8.length;
+    open.crc = crc32c(utf8, open.crc);
     open.pieces.push(f.text);
     return null;
   }

@@ -9,12 +9,13 @@ import { encodeRecord, fileHeader, FormatError, readRecords } from './records.js
 
 export const SNAPSHOT_HEADER = fileHeader('snapshot', 1);
 
-export interface StoredSnapshot<M> {
+/** Written from a state in pieces or not; read back as one string. */
+export interface StoredSnapshot<M, T extends StateText = string> {
   meta: M;
-  state: string;
+  state: T;
 }
 
-export function writeSnapshot<M>(disk: Disk, name: string, snapshot: { meta: M; state: StateText }, done: (err: Error | null) => void): void {
+export function writeSnapshot<M>(disk: Disk, name: string, snapshot: StoredSnapshot<M, StateText>, done: (err: Error | null) => void): void {
   const payload = new TextEncoder().encode(`${JSON.stringify(snapshot.meta)}\n${joinText(snapshot.state)}`);
   const record = encodeRecord(payload);
   const bytes = new Uint8Array(SNAPSHOT_HEADER.length + record.length);

@@ -27,15 +27,21 @@ describeBoth('server with a data folder', (harness) => {
     return { lfd, client };
   }
 
+  /** S1 on an empty folder of a slow disk, made primary of epoch 1. */
+  async function primaryOnSlowDisk(h: Harness) {
+    const slow = slowDisk();
+    const { storage } = ReplicaStorage.open(slow.disk, (fn) => void setImmediate(fn));
+    const links = await boot(h, { store: storage, history: { snapshot: null, entries: [] }, failStop: () => {} });
+    links.lfd.send('server', ready('S1', 'passive', 'primary', 1, []));
+    return { ...slow, ...links };
+  }
+
   const answers = (client: Fake) =>
     client.events.filter((e) => e.event.type === 'frame.reply' || e.event.type === 'frame.failed').map((e) => encodeFrame((e.event as { frame: Frame }).frame));
 
   it('logs what it applies and answers only once the log is durable', async () => {
     const h = harness();
-    const { disk, complete, waiting } = slowDisk();
-    const { storage } = ReplicaStorage.open(disk, (fn) => void setImmediate(fn));
-    const { lfd, client } = await boot(h, { store: storage, history: { snapshot: null, entries: [] }, failStop: () => {} });
-    lfd.send('server', ready('S1', 'passive', 'primary', 1, []));
+    const { disk, complete, waiting, lfd, client } = await primaryOnSlowDisk(h);
     client.send('srv', request('S1', 1, 'one'));
     await h.until(() => waiting() > 0, 'the sync asked for');
     await h.pass(100);
@@ -72,10 +78,7 @@ describeBoth('server with a data folder', (harness) => {
 
   it('a primary made a backup while an answer waited for its disk does not send it', async () => {
     const h = harness();
-    const { disk, complete, waiting } = slowDisk();
-    const { storage } = ReplicaStorage.open(disk, (fn) => void setImmediate(fn));
-    const { lfd, client } = await boot(h, { store: storage, history: { snapshot: null, entries: [] }, failStop: () => {} });
-    lfd.send('server', ready('S1', 'passive', 'primary', 1, []));
+    const { complete, waiting, lfd, client } = await primaryOnSlowDisk(h);
     await h.until(() => (complete(), lfd.frames('serving').length === 1), 'serving');
     client.send('srv', request('S1', 1, 'one'));
     await h.until(() => waiting() > 0, 'the sync asked for');

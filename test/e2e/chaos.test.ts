@@ -6,7 +6,8 @@
  * send generated get/put/cas/del requests, checked per key.
  */
 import { expect } from 'chai';
-import { isGone, killEverything, pidsIn, startSteadfast, until, type Steadfast } from './cluster-helpers.js';
+import { killEverything, pidsIn, startSteadfast, until, type Steadfast } from './cluster-helpers.js';
+import { isGone } from '../support/processes.js';
 
 const SECONDS = 30;
 const KV_SECONDS = 15;

@@ -8,7 +8,8 @@
  * (connection lost).
  */
 import { expect } from 'chai';
-import { isGone, killEverything, pidsIn, startSteadfast, until, writeClusterIni, type Steadfast } from './cluster-helpers.js';
+import { killEverything, pidsIn, startSteadfast, until, writeClusterIni, type Steadfast } from './cluster-helpers.js';
+import { isGone } from '../support/processes.js';
 
 const T = 20_000;
 

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { isGone } from '../support/processes.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = path.join(ROOT, 'bin', 'steadfast');
@@ -162,10 +163,6 @@ export function pidsIn(lines: readonly string[]): number[] {
   for (const line of lines) for (const m of line.matchAll(/\bpid (\d+)\b/g)) pids.add(Number(m[1]));
   return [...pids];
 }
-
-import { isGone } from '../support/processes.js';
-
-export { isGone };
 
 /** Whether `pid` runs the steadfast CLI (bin/steadfast or dist/cli/main.js); true where /proc cannot tell. */
 function isSteadfast(pid: number): boolean {

@@ -4,7 +4,8 @@
  * about 10–15 s here; the bound is generous for a slow CI machine.
  */
 import { expect } from 'chai';
-import { isGone, killEverything, pidsIn, startSteadfast, until } from './cluster-helpers.js';
+import { killEverything, pidsIn, startSteadfast, until } from './cluster-helpers.js';
+import { isGone } from '../support/processes.js';
 
 const RUN_MS = 50_000;
 

@@ -6,27 +6,37 @@ import { decodeItem, encodeItem } from '../protocol/codec.js';
 import type { App } from './app.js';
 
 /**
- * The snapshot's length of each log, counted once per entry: a log only grows by `apply`'s push,
- * so the entries past the counted ones are the new ones.
+ * What each log's snapshot is made of, counted once per entry: the entries as the snapshot writes
+ * them (the entry itself unless it needs escapes) and the snapshot's length. A log only grows by
+ * `apply`'s push, so the entries past the counted ones are the new ones, and giving the snapshot in
+ * pieces (each request, once the state guard may have to undo it) costs no pass over the text.
  */
-const counted = new WeakMap<string[], { entries: number; chars: number }>();
+interface Tally {
+  encoded: string[];
+  chars: number;
+}
+const tallies = new WeakMap<string[], Tally>();
 
-function sizeOf(log: string[]): number {
-  const seen = counted.get(log) ?? { entries: 0, chars: -1 };
-  for (let i = seen.entries; i < log.length; i++) seen.chars += encodeItem(log[i]!).length + 1;
-  seen.entries = log.length;
-  counted.set(log, seen);
-  return Math.max(seen.chars, 0);
+function tally(log: string[]): Tally {
+  const t = tallies.get(log) ?? { encoded: [], chars: -1 };
+  for (let i = t.encoded.length; i < log.length; i++) {
+    const item = encodeItem(log[i]!);
+    t.encoded.push(item);
+    t.chars += item.length + 1;
+  }
+  tallies.set(log, t);
+  return t;
 }
 
 /**
  * The log from its snapshot in pieces cut anywhere, without joining them: an entry is the pieces
  * of it between two separators, joined as a rope (`+` copies nothing; a string inside one piece is
  * a slice of it), so the log takes the memory of the pieces and no more. Its length is counted as
- * it goes, so `size` needs no pass over the entries.
+ * it goes, so neither `size` nor `snapshotParts` needs a pass over the entries.
  */
 function restoreParts(parts: readonly string[]): string[] {
   const log: string[] = [];
+  const encoded: string[] = [];
   let entry = '';
   let escaped = false;
   let chars = 0;
@@ -36,6 +46,7 @@ function restoreParts(parts: readonly string[]): string[] {
   };
   const end = (): void => {
     log.push(escaped ? decodeItem(entry) : entry);
+    encoded.push(entry);
     entry = '';
     escaped = false;
   };
@@ -51,7 +62,7 @@ function restoreParts(parts: readonly string[]): string[] {
   }
   if (chars === 0) return [];
   end();
-  counted.set(log, { entries: log.length, chars });
+  tallies.set(log, { encoded, chars });
   return log;
 }
 
@@ -64,11 +75,11 @@ export const logApp: App<string[]> = {
   },
   // An empty log and a log of one empty entry would both be ''; clients never send empty requests
   // (`client --stdin` skips empty lines), so '' always means the empty log.
-  snapshot: (state) => state.map(encodeItem).join(';'),
+  snapshot: (state) => tally(state).encoded.join(';'),
   restore: (snapshot) => (snapshot === '' ? [] : snapshot.split(';').map(decodeItem)),
   // The entries themselves and the separators: no copy of the log, however long.
-  snapshotParts: (state) => state.flatMap((entry, i) => (i === 0 ? [encodeItem(entry)] : [';', encodeItem(entry)])),
+  snapshotParts: (state) => tally(state).encoded.flatMap((item, i) => (i === 0 ? [item] : [';', item])),
   restoreParts,
   show: (state) => String(state.length),
-  size: sizeOf,
+  size: (state) => Math.max(tally(state).chars, 0),
 };

@@ -1,5 +1,6 @@
 /** The state guard: a request that would grow the state past half of max_state_frame is undone and failed. */
 import { expect } from 'chai';
+import sinon from 'sinon';
 import { defineApp } from '../../src/app/app.js';
 import { kvApp } from '../../src/app/kv.js';
 import { logApp } from '../../src/app/log.js';
@@ -27,6 +28,29 @@ describe('state guard', () => {
     const small = guardedApply(logApp, refused.state, refused.size, '', limit);
     expect(small.failed).to.equal(false);
     expect(small.size).to.equal(1000);
+  });
+
+  it('undoes from the snapshot in pieces: an app with a large state never has its whole text built', () => {
+    // The log's pieces are its entries: a whole snapshot on every request near the limit would
+    // copy the state each time (it did, and a 200 MB log's replicas spent gigabytes on it).
+    const whole = sinon.spy(logApp, 'snapshot');
+    try {
+      const limit = 1000;
+      // Entries with a separator in them: restoring from pieces must decode them.
+      const entries = Array.from({ length: 9 }, (_, i) => `${i};`.padEnd(99, 'x'));
+      let state = logApp.initial();
+      let size = 0;
+      for (const e of entries) ({ state, size } = guardedApply(logApp, state, size, e, limit));
+      expect(size).to.equal(9 * 101 + 8);
+      const refused = guardedApply(logApp, state, size, 'y'.repeat(99), limit);
+      expect(refused.failed).to.equal(true);
+      expect(refused.state).to.deep.equal(entries);
+      expect(refused.size).to.equal(size);
+      expect(logApp.size(refused.state)).to.equal(size);
+      expect(whole.callCount).to.equal(0);
+    } finally {
+      whole.restore();
+    }
   });
 
   it('lets a kv near its limit shrink (del) and overwrite with a value no longer, but not grow', () => {

@@ -9,7 +9,7 @@
 import { crc32c } from '@node-rs/crc32';
 import { crcText, encodeFrame } from './codec.js';
 import type { CheckpointFrame, Frame, RecoveryFrame, StateEndFrame, StatePartFrame } from './frames.js';
-import { textLength, type StateText } from './state-text.js';
+import { cutText, textLength } from './state-text.js';
 
 /** What a connection is given to write: a frame's text, or the texts of a state in parts, pulled as it drains. */
 export type Outgoing = string | Iterator<string>;
@@ -52,48 +52,13 @@ function* inParts(frame: StateFrame, transfer: number, chars: number): Generator
   let crc = 0;
   let bytes = 0;
   let index = 0;
-  for (const text of pieces(frame.state, chars)) {
+  for (const text of cutText(frame.state, chars)) {
     const utf8 = Buffer.from(text, 'utf8');
     crc = crc32c(utf8, crc);
     bytes += utf8.length;
     yield encodeFrame({ kind: 'statePart', from, to, transfer, index: index++, text });
   }
   yield encodeFrame({ kind: 'stateEnd', from, to, transfer, parts: index, bytes, crc }) + encodeFrame({ ...frame, state: '' });
-}
-
-/** The text in pieces of `chars` characters (the last shorter), cut across the text's own pieces. */
-function* pieces(text: StateText, chars: number): Generator<string> {
-  let held: string[] = [];
-  let heldChars = 0;
-  const release = (): string => {
-    const piece = held.join('');
-    held = [];
-    heldChars = 0;
-    return piece;
-  };
-  for (const source of typeof text === 'string' ? [text] : text) {
-    for (let at = 0; at < source.length; ) {
-      let end = Math.min(source.length, at + chars - heldChars);
-      // A surrogate pair stays in one piece: half of one would not survive UTF-8.
-      if (end < source.length && isHighSurrogate(source.charCodeAt(end - 1))) end -= 1;
-      if (end === at) {
-        if (heldChars > 0) {
-          yield release();
-          continue;
-        }
-        end = at + 2;
-      }
-      held.push(source.slice(at, end));
-      heldChars += end - at;
-      at = end;
-      if (heldChars >= chars) yield release();
-    }
-  }
-  if (heldChars > 0) yield release();
-}
-
-function isHighSurrogate(code: number): boolean {
-  return code >= 0xd800 && code <= 0xdbff;
 }
 
 /**

@@ -85,7 +85,7 @@ function processView(disk: Disk, proc: DiskProcess, wrote: () => void): Disk {
     },
     truncate: (name, length) => disk.truncate(name, length),
     sync: (name, done) => disk.sync(name, (err) => proc.gate(() => done(err))),
-    replace: (name, bytes, done) => disk.replace(name, bytes, (err) => proc.gate(() => done(err))),
+    replace: (name, chunks, done) => disk.replace(name, chunks, (err) => proc.gate(() => done(err))),
     remove: (name) => disk.remove(name),
     list: () => disk.list(),
   };

@@ -21,8 +21,9 @@ export interface Disk {
    * Replaces the file's content as one step: after a crash it holds either the old content or the
    * new, never a mix (a temporary file, synced, renamed over it, and the folder synced). One
    * replace of a name at a time: the next starts after `done` (they share the temporary file).
+   * The content is taken a chunk at a time as it is written, so it never has to be in memory whole.
    */
-  replace(name: string, bytes: Uint8Array, done: (err: Error | null) => void): void;
+  replace(name: string, chunks: Iterable<Uint8Array>, done: (err: Error | null) => void): void;
   remove(name: string): void;
   /** The files there, sorted. */
   list(): string[];

@@ -60,9 +60,9 @@ export class MemoryDisk implements Disk {
     });
   }
 
-  replace(name: string, bytes: Uint8Array, done: (err: Error | null) => void): void {
+  replace(name: string, chunks: Iterable<Uint8Array>, done: (err: Error | null) => void): void {
     const life = this.life;
-    const copy = bytes.slice();
+    const copy = concat([...chunks]);
     this.defer(() => {
       if (life !== this.life) return;
       this.files.set(name, { durable: copy, pending: [] });

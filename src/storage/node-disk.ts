@@ -90,12 +90,13 @@ class NodeDisk implements Disk {
     });
   }
 
-  replace(name: string, bytes: Uint8Array, done: (err: Error | null) => void): void {
+  replace(name: string, chunks: Iterable<Uint8Array>, done: (err: Error | null) => void): void {
     const temporary = this.file(name + TEMPORARY);
     const write = async (): Promise<void> => {
       const handle = await fs.promises.open(temporary, 'w');
       try {
-        await handle.writeFile(bytes);
+        // Each chunk whole from where the last ended (writeFile goes on after a short write).
+        for (const chunk of chunks) await handle.writeFile(chunk);
         await handle.datasync();
       } finally {
         await handle.close();

@@ -60,7 +60,7 @@ export class ReplicaStorage {
   /** Reads what the folder holds and goes on appending in a new log after it. */
   static open(disk: Disk, defer: (fn: () => void) => void = setImmediate): { storage: ReplicaStorage; recovered: Recovered } {
     const warnings: string[] = [];
-    let stored: (StoredMeta & { state: string }) | null = null;
+    let stored: (StoredMeta & { state: StateText }) | null = null;
     try {
       const read = readSnapshot<StoredMeta>(disk, SNAPSHOT);
       stored = read && { ...read.meta, state: read.state };

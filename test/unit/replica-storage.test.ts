@@ -39,7 +39,7 @@ describe('replica storage', () => {
     const { disk, run, open } = setup();
     const { storage } = open();
     for (let p = 1; p <= 3; p++) storage.append(entry(p));
-    storage.snapshot({ position: 3, epoch: 1, clients: [{ client: 'C1', num: 3, reply: 'r' }], state: 'state at 3' });
+    storage.snapshot({ position: 3, epoch: 1, clients: [{ client: 'C1', num: 3, reply: 'r' }], state: ['state at 3'] });
     storage.append(entry(4));
     storage.append(entry(5));
     storage.whenDurable(() => {});
@@ -47,7 +47,7 @@ describe('replica storage', () => {
     expect(disk.list()).to.deep.equal(['log.000000000001', 'snapshot']);
     disk.crash();
     const { recovered } = open();
-    expect(recovered.snapshot).to.deep.equal({ position: 3, epoch: 1, clients: [{ client: 'C1', num: 3, reply: 'r' }], state: 'state at 3' });
+    expect(recovered.snapshot).to.deep.equal({ position: 3, epoch: 1, clients: [{ client: 'C1', num: 3, reply: 'r' }], state: ['state at 3'] });
     expect(bodies(recovered.entries)).to.deep.equal(['e4', 'e5']);
   });
 
@@ -57,7 +57,7 @@ describe('replica storage', () => {
     for (let p = 1; p <= 3; p++) storage.append(entry(p));
     storage.whenDurable(() => {});
     run();
-    storage.snapshot({ position: 3, epoch: 1, clients: [], state: 'state at 3' });
+    storage.snapshot({ position: 3, epoch: 1, clients: [], state: ['state at 3'] });
     storage.append(entry(4));
     // The new log's sync completes, the snapshot's replacement does not.
     disk.sync('log.000000000001', () => {});
@@ -95,7 +95,7 @@ describe('replica storage', () => {
     run();
     disk.crash();
     const after = open().recovered;
-    expect([after.snapshot?.state, bodies(after.entries), after.warnings]).to.deep.equal(['theirs at 3', ["e4'"], []]);
+    expect([after.snapshot?.state, bodies(after.entries), after.warnings]).to.deep.equal([['theirs at 3'], ["e4'"], []]);
   });
 
   it('a torn tail costs only the record it tore; a damaged snapshot is set aside with a warning', () => {
@@ -120,7 +120,7 @@ describe('replica storage', () => {
     second.run();
     const bytes = second.disk.read('snapshot')!.slice();
     bytes[bytes.length - 2] = bytes[bytes.length - 2]! ^ 1;
-    second.disk.replace('snapshot', bytes, () => {});
+    second.disk.replace('snapshot', [bytes], () => {});
     second.run();
     const damaged = second.open().recovered;
     expect(damaged.snapshot).to.equal(null);
@@ -136,8 +136,9 @@ describe('replica storage', () => {
     let most = 0;
     const written: number[] = [];
     const replace = disk.replace.bind(disk);
-    disk.replace = (name, bytes, done) => {
+    disk.replace = (name, chunks, done) => {
       most = Math.max(most, ++inFlight);
+      const bytes = [...chunks];
       replace(name, bytes, (err) => {
         inFlight--;
         written.push(bytes.length);
@@ -153,7 +154,7 @@ describe('replica storage', () => {
     run();
     expect([most, written.length, durable]).to.deep.equal([1, 2, true]);
     disk.crash();
-    expect(open().recovered.snapshot).to.deep.equal(snap(3, 'ccc'));
+    expect(open().recovered.snapshot).to.deep.equal({ ...snap(3, 'ccc'), state: ['ccc'] });
   });
 
   it('what a killed process left unsynced and the next one read is durable before the next one promises anything', () => {

@@ -87,10 +87,49 @@ describe('storage', () => {
       disk.append('f', bytes('x'));
       const calls: string[] = [];
       disk.sync('f', () => calls.push('sync'));
-      disk.replace('g', bytes('new'), () => calls.push('replace'));
+      disk.replace('g', [bytes('new')], () => calls.push('replace'));
       disk.crash();
       q.run();
       expect([calls, disk.read('f'), disk.read('g')]).to.deep.equal([[], new Uint8Array(0), null]);
+    });
+  });
+
+  describe('a snapshot', () => {
+    const written = (state: string | string[]) => {
+      const q = deferrer();
+      const disk = new MemoryDisk(q.defer);
+      writeSnapshot(disk, 'snapshot', { meta: { position: 7 }, state }, () => {});
+      q.run();
+      return disk;
+    };
+    const records = (disk: MemoryDisk) => readRecords(disk.read('snapshot')!, fileHeader('snapshot', 2)).payloads;
+
+    it('goes to disk in records of at most 2^20 characters, cut across the pieces it was given, and comes back in them', () => {
+      const pieces = ['a'.repeat(700_000), 'é'.repeat(900_000), 'b'.repeat(600_000)];
+      const disk = written(pieces);
+      expect(records(disk).map((r) => text(r).length)).to.deep.equal(['{"meta":{"position":7},"chars":2200000}'.length, 1 << 20, 1 << 20, 2_200_000 - 2 * (1 << 20)]);
+      const read = readSnapshot<{ position: number }>(disk, 'snapshot')!;
+      expect(read.meta).to.deep.equal({ position: 7 });
+      expect((read.state as string[]).join('')).to.equal(pieces.join(''));
+    });
+
+    it('missing its last records is damaged, not a shorter state', () => {
+      const disk = written('c'.repeat(3 << 20));
+      const file = disk.read('snapshot')!;
+      const last = records(disk).at(-1)!;
+      const q = deferrer();
+      const cut = new MemoryDisk(q.defer);
+      cut.replace('snapshot', [file.subarray(0, file.length - last.length - 8)], () => {});
+      q.run();
+      expect(() => readSnapshot(cut, 'snapshot')).to.throw(FormatError, `snapshot: ${(3 << 20) - last.length} characters of state, ${3 << 20} written`);
+    });
+
+    it('of format 1, as the version before wrote it, is still read', () => {
+      const q = deferrer();
+      const disk = new MemoryDisk(q.defer);
+      disk.replace('snapshot', [fileHeader('snapshot', 1), encodeRecord(bytes('{"position":3}\nthe state'))], () => {});
+      q.run();
+      expect(readSnapshot(disk, 'snapshot')).to.deep.equal({ meta: { position: 3 }, state: 'the state' });
     });
   });
 
@@ -157,7 +196,7 @@ describe('storage', () => {
       for (const state of ['first', 'second, longer than the first']) {
         await new Promise<void>((resolve, reject) => writeSnapshot(disk, 'snapshot', { meta: { position: state.length }, state }, (err) => (err ? reject(err) : resolve())));
       }
-      expect(readSnapshot(disk, 'snapshot')).to.deep.equal({ meta: { position: 29 }, state: 'second, longer than the first' });
+      expect(readSnapshot(disk, 'snapshot')).to.deep.equal({ meta: { position: 29 }, state: ['second, longer than the first'] });
       expect(readdirSync(join(dir, 'S1')).sort()).to.deep.equal(['log', 'snapshot']);
     });
 
@@ -165,9 +204,10 @@ describe('storage', () => {
       const disk = openDataDir(dir);
       await new Promise<void>((resolve) => writeSnapshot(disk, 'snapshot', { meta: { at: 1 }, state: 'x'.repeat(100) }, () => resolve()));
       const damaged = disk.read('snapshot')!.slice();
-      flip(damaged, 60, 0x20);
+      // The header (21 bytes), the description's record (8 + 29), then the state's: one of its x's flipped.
+      flip(damaged, 21 + 37 + 8 + 50, 0x20);
       writeFileSync(join(dir, 'snapshot'), damaged);
-      expect(() => readSnapshot(disk, 'snapshot')).to.throw(FormatError, 'snapshot: torn at byte 21 (checksum mismatch)');
+      expect(() => readSnapshot(disk, 'snapshot')).to.throw(FormatError, 'snapshot: torn at byte 58 (checksum mismatch)');
     });
 
     it('a folder that cannot be made or written is one clear error', () => {

@@ -284,7 +284,7 @@ export const serverMachine = setup({
     answerStatus: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'frame.statusQuery');
       const phase = phaseOf(self.getSnapshot().value);
-      carry(enqueue, self, context, [answer(event.origin, statusOf(context, phase, context.disk && { taken: context.disk.history.taken ?? 0 }))]);
+      carry(enqueue, self, context, [answer(event.origin, statusOf(context, phase, event.frame.from, context.disk && { taken: context.disk.history.taken ?? 0 }))]);
     }),
     holdRequest: enqueueActions(({ enqueue, context, event }) => {
       const req = requestOf(event);

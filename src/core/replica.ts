@@ -8,7 +8,10 @@ import type { App } from '../app/index.js';
 import type { ClusterSettings } from '../config/types.js';
 import { lastNumberError } from '../protocol/codec.js';
 import type { ClientEntry, Frame, Mode, Phase, ReplicaRole, ServerStatusFrame } from '../protocol/frames.js';
+import { OPS } from '../protocol/links.js';
 import type { StateText } from '../protocol/state-text.js';
+import { summarizeState } from '../protocol/state-summary.js';
+import { partChars } from '../protocol/transfer.js';
 import { print, replyTo, toPeer, type Effect, type History, type HistorySnapshot, type ReplyTo } from './effects.js';
 import { initialOrder, type OrderState } from './order-state.js';
 import { ClientTable, tableBounds } from './client-table.js';
@@ -119,17 +122,30 @@ export function answerFrame(server: string, req: { client: string; num: number }
 }
 
 /**
+ * The state as a status shows it. Whole to `ops` (the tools that compare replicas); to a role of
+ * the cluster (the RM and the LFDs ask to learn roles and positions, and must get them whatever
+ * the state's size) whole when it fits one part of a frame, else summarized.
+ */
+function statusState(d: ReplicaData, asker: string): string {
+  if (asker === OPS) return d.app.snapshot(d.state);
+  const fits = partChars(d.cluster.maxFrame);
+  if (d.size > fits) return summarizeState(d.app.snapshotParts(d.state));
+  const text = d.app.snapshot(d.state);
+  return text.length > fits ? summarizeState(text) : text;
+}
+
+/**
  * The status answer. A replica with a data folder (`durable`: the highest epoch its folder had
  * recorded at start) says how far its history goes and the highest epoch it took too.
  */
-export function statusOf(d: ReplicaData, phase: Phase, durable: { taken: number } | null = null): ServerStatusFrame {
+export function statusOf(d: ReplicaData, phase: Phase, asker: string, durable: { taken: number } | null = null): ServerStatusFrame {
   return {
     kind: 'serverStatus',
     server: d.name,
     mode: d.mode,
     role: d.role,
     phase,
-    state: d.app.snapshot(d.state),
+    state: statusState(d, asker),
     clients: d.clients.sorted(),
     checkpoint: d.checkpoint,
     epoch: d.epoch,

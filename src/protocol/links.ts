@@ -8,6 +8,8 @@ import { isPeerFrame, isStatePiece, type Frame, type FrameKind, type RoleKind } 
 /** The one RM's and the one GFD's names in hellos and frames (SPEC §4). */
 export const RM_NAME = 'RM';
 export const GFD_NAME = 'GFD';
+/** Who asks for a status from outside the cluster (the tools; SPEC §4's `<ops, S1, status>`). */
+export const OPS = 'ops';
 
 /** The kinds of listening port. */
 export type PortKind = 'server-client' | 'server-peer' | 'gfd' | 'rm';

@@ -7,11 +7,9 @@
 import net from 'node:net';
 import { decodeFrameText, encodeFrame } from '../protocol/codec.js';
 import type { DirectoryFrame, Frame, RmStatusFrame, ServerStatusFrame } from '../protocol/frames.js';
+import { OPS } from '../protocol/links.js';
 import { FrameReader } from '../protocol/reader.js';
 import { dial, type TlsOptions } from './tcp.js';
-
-/** The name the operator's questions go out under. */
-export const OPS = 'ops';
 
 /** A status frame may carry the whole replicated state: read up to this many bytes. */
 const DEFAULT_LIMIT = 64 * 1024 * 1024;

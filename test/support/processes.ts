@@ -211,6 +211,8 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** A TypeScript file to run (under tsx) instead of bin/steadfast, with ARGS as its arguments. */
   script?: string;
+  /** Keep its stdin open for the test to write to (`role.child.stdin`); default ignored. */
+  input?: boolean;
 }
 
 /** `node bin/steadfast ARGS…` (or `node --import tsx SCRIPT ARGS…`), output captured line by line. */
@@ -221,7 +223,7 @@ export function startRole(args: string[], opts: StartOptions = {}): Role {
     // A script finds tsx from the project's folder.
     cwd: opts.cwd ?? (opts.script === undefined ? tempDir() : ROOT),
     env: { ...process.env, ...opts.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [opts.input ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
   const nameAt = args.indexOf('--name');
   const label = opts.label ?? (nameAt >= 0 ? `${args[0]} ${args[nameAt + 1]}` : (args[0] ?? 'steadfast'));

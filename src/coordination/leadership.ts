@@ -1,0 +1,150 @@
+/**
+ * One candidate for a role's leadership in etcd (issue 18: the RMs, the GFDs). It campaigns with a
+ * lease of `leaseTtlS` seconds (kept alive by the client) and observes who leads. What the leader
+ * decides that must survive it goes through `whileLeading`: a transaction that succeeds only while
+ * its election key still exists at the revision it was created with, so a deposed leader (frozen
+ * past its lease, cut off from etcd) can change nothing, however late its writes arrive. This is
+ * the guard of etcd's own Go `concurrency` package (compare on the election key's create revision).
+ */
+import type { Campaign, Etcd3, Namespace } from 'etcd3';
+
+export type LeadershipEvent =
+  | { type: 'elected' }
+  /** Leadership lost (the lease expired or could not be kept): nothing may be decided any more. */
+  | { type: 'deposed'; reason: string }
+  /** Who leads now, as every candidate observes it (null while nobody does). */
+  | { type: 'leader'; name: string | null };
+
+/** A comparison and the writes it guards, as `whileLeading` extends them. */
+export interface Guarded {
+  /** The keys whose modification revisions must still be what was read (0: the key must not exist). */
+  unchanged: { key: string; modRevision: string }[];
+  puts: { key: string; value: string }[];
+}
+
+export class Leadership {
+  private campaign: Campaign | null = null;
+  /** Our election key and its create revision, once elected. */
+  private elected: { key: string; createRevision: string } | null = null;
+  private stopped = false;
+  private stopObserving: (() => Promise<void>) | null = null;
+
+  /**
+   * `root` is the client with no namespace (keys are written whole); `prefix` is `[etcd] prefix`
+   * (ends with `/`), `role` the election's name (`rm`, `gfd`), `name` this candidate's.
+   */
+  constructor(
+    private readonly root: Etcd3,
+    private readonly prefix: string,
+    private readonly role: string,
+    readonly name: string,
+    private readonly leaseTtlS: number,
+    private readonly emit: (e: LeadershipEvent) => void,
+  ) {}
+
+  private get space(): Namespace {
+    return this.root.namespace(this.prefix);
+  }
+
+  /** Observes the leader and campaigns; events follow through `emit`. */
+  async start(): Promise<void> {
+    const observer = await this.space.election(this.role, this.leaseTtlS).observe();
+    this.stopObserving = () => observer.cancel();
+    this.emit({ type: 'leader', name: observer.leader() ?? null });
+    observer.on('change', (leader) => this.emit({ type: 'leader', name: leader ?? null }));
+    observer.on('error', (err) => this.emit({ type: 'deposed', reason: `etcd: ${err.message}` }));
+    this.campaignNow();
+  }
+
+  get leading(): boolean {
+    return this.elected !== null;
+  }
+
+  private campaignNow(): void {
+    if (this.stopped) return;
+    const campaign = this.space.election(this.role, this.leaseTtlS).campaign(this.name);
+    this.campaign = campaign;
+    campaign.on('elected', () => {
+      void this.takeOffice(campaign);
+    });
+    campaign.on('error', (err: Error) => {
+      if (this.campaign === campaign) this.standAgain(err.message);
+    });
+  }
+
+  /** This campaign is over (its lease lost, its key gone): deposed if it led, and a new one stands, behind whoever leads meanwhile. */
+  private standAgain(reason: string): void {
+    const over = this.campaign;
+    this.campaign = null;
+    const was = this.elected !== null;
+    this.elected = null;
+    if (was) this.emit({ type: 'deposed', reason });
+    void over?.resign().catch(() => undefined);
+    if (!this.stopped) setTimeout(() => this.campaignNow(), 200).unref();
+  }
+
+  private async takeOffice(campaign: Campaign): Promise<void> {
+    try {
+      const key = await campaign.getCampaignKey();
+      const kv = (await this.root.get(key).exec()).kvs[0];
+      if (kv === undefined || this.campaign !== campaign) return;
+      this.elected = { key, createRevision: kv.create_revision };
+      this.emit({ type: 'elected' });
+    } catch (err) {
+      campaign.emit('error', err as Error);
+    }
+  }
+
+  /**
+   * The current value of `key` (under the prefix) and its modification revision ('0' when absent),
+   * for a `whileLeading` that must not overwrite a change made since.
+   */
+  async read(key: string): Promise<{ value: string | null; modRevision: string }> {
+    const kv = (await this.root.get(this.prefix + key).exec()).kvs[0];
+    return kv === undefined ? { value: null, modRevision: '0' } : { value: kv.value.toString(), modRevision: kv.mod_revision };
+  }
+
+  /**
+   * Writes `puts` (keys under the prefix) if this candidate still leads and every `unchanged` key
+   * is as it was read: `written`, `changed` (read again and retry), or `not leading` (also when
+   * etcd says the election key is gone before the lease's loss is noticed: then deposed at once).
+   */
+  async whileLeading(g: Guarded): Promise<'written' | 'changed' | 'not leading'> {
+    const office = this.elected;
+    if (office === null) return 'not leading';
+    let txn = this.root.if(office.key, 'Create', '==', office.createRevision);
+    for (const u of g.unchanged) txn = txn.and(this.prefix + u.key, 'Mod', '==', u.modRevision);
+    const result = await txn
+      .then(...g.puts.map((p) => this.root.put(this.prefix + p.key).value(p.value)))
+      .else(this.root.get(office.key))
+      .commit();
+    if (result.succeeded) return 'written';
+    const ours = result.responses[0]?.response_range?.kvs[0];
+    if (ours !== undefined && ours.create_revision === office.createRevision) return 'changed';
+    if (this.elected === office) this.standAgain('its election key is gone');
+    return 'not leading';
+  }
+
+  /** Resigns (a standby takes over at once, not after the lease) and stops observing. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const campaign = this.campaign;
+    this.campaign = null;
+    this.elected = null;
+    await Promise.allSettled([campaign?.resign(), this.stopObserving?.()]);
+  }
+}
+
+/**
+ * The next epoch, counted in etcd under `key` so that no leader ever reuses one: read, then written
+ * one higher (and at least `atLeast`) while leading and unchanged since. Null when not leading.
+ */
+export async function nextEpoch(leadership: Leadership, key: string, atLeast = 0): Promise<number | null> {
+  for (;;) {
+    const seen = await leadership.read(key);
+    const epoch = Math.max(Number(seen.value ?? 0) + 1, atLeast);
+    const outcome = await leadership.whileLeading({ unchanged: [{ key, modRevision: seen.modRevision }], puts: [{ key, value: String(epoch) }] });
+    if (outcome === 'written') return epoch;
+    if (outcome === 'not leading') return null;
+  }
+}

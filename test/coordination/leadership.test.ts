@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { Etcd3 } from 'etcd3';
 import { fileURLToPath } from 'node:url';
-import { requireEtcd, startEtcd, stopEtcd, type EtcdCluster } from '../support/etcd.js';
+import { killMember, requireEtcd, startEtcd, stopEtcd, type EtcdCluster } from '../support/etcd.js';
 import { killAllAndCheck, startRole, waitForLine, type Role } from '../support/processes.js';
 
 const PREFIX = '/steadfast-test/';
@@ -84,5 +84,23 @@ describe('coordination: leadership in etcd', function () {
     await sees(a, 'RM2', thawed);
     expect(await observer.get(`${PREFIX}rm/primary`).string()).to.equal(null);
     expect(await observer.get(`${PREFIX}rm/epoch`).string()).to.equal('1');
+  });
+
+  it('with three etcd members, one killed -9 goes unnoticed: the leader keeps leading and writing', async () => {
+    observer.close();
+    await stopEtcd();
+    etcd = await startEtcd(3);
+    observer = new Etcd3({ hosts: etcd.endpoints });
+    const a = candidate('RM1');
+    await elected(a);
+    const b = candidate('RM2');
+    await sees(b, 'RM1');
+    const since = a.mark();
+    await killMember(etcd.members[0]!);
+    // Twice the lease: long enough for a lease the survivors could not keep alive to expire.
+    await new Promise((r) => setTimeout(r, 2 * TTL * 1000));
+    expect(await ask(a, 'epoch rm/epoch')).to.deep.equal({ type: 'epoch', epoch: 1 });
+    expect(a.lines.slice(since).filter((l) => l.includes('deposed'))).to.deep.equal([]);
+    expect(b.lines.filter((l) => l.includes('elected'))).to.deep.equal([]);
   });
 });

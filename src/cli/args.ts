@@ -131,7 +131,12 @@ export function commonFlags(values: Record<string, string | boolean | undefined>
 
 /** The configuration, with the TLS files of `role` (its section header: `server.S1`, `rm`, …) where it has its own. */
 export function configFrom(flags: CommonFlags, role?: string): ClusterConfig {
-  return loadConfig({ path: flags.configPath, overrides: flags.overrides, ...(role !== undefined && { role }) });
+  const config = loadConfig({ path: flags.configPath, overrides: flags.overrides, ...(role !== undefined && { role }) });
+  // Read and checked, but not yet acted on: a cluster that asked for standbys must not run without them.
+  if (config.etcd !== null) {
+    throw new ConfigError(`${config.source}: [cluster] coordinator: etcd is not available yet (standby RMs and GFDs are being built; docs/coordination.md)`);
+  }
+  return config;
 }
 
 /** The configured application, loaded and checked before anything starts (a bad module: exit 2). */

@@ -12,6 +12,7 @@ import { DEFAULT_SETTINGS, loadConfig, loadTlsFiles, NAME_PATTERN } from '../con
 import type { ClusterConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
 import type { Mode } from '../protocol/frames.js';
+import { RM_NAME } from '../protocol/links.js';
 import { queryDirectory } from '../transport/query.js';
 import { transportFor } from '../transport/tcp.js';
 import { AppError, ClosedError, TimeoutError } from './errors.js';
@@ -88,9 +89,12 @@ async function configFor(options: ConnectOptions): Promise<ClusterConfig> {
     source: `the RM at ${options.rm}`,
     appFrom: '',
     cluster: { ...DEFAULT_SETTINGS, mode: options.mode ?? 'passive', heartbeatTimeoutMs: options.resendAfterMs ?? DEFAULT_SETTINGS.heartbeatTimeoutMs, tls },
+    etcd: null,
     rm,
     // A client never talks to the GFD.
     gfd: rm,
+    rms: [{ name: RM_NAME, ...rm }],
+    gfds: [],
     servers: directory.servers.map((s) => ({ name: s.server, host: s.host, port: s.port, peerHost: s.host, peerPort: 0 })),
     lfds: [],
     clients: [],

@@ -19,7 +19,7 @@ import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import ini from 'ini';
 import type { Mode } from '../protocol/frames.js';
-import { MAX_FRAME_LIMIT } from '../protocol/links.js';
+import { GFD_NAME, MAX_FRAME_LIMIT, RM_NAME } from '../protocol/links.js';
 import type {
   TlsFiles,
   ClientConfig,
@@ -28,7 +28,9 @@ import type {
   ClusterSettings,
   Durability,
   Endpoint,
+  EtcdSettings,
   LfdConfig,
+  NamedEndpoint,
   ServerConfig,
   TlsPaths,
 } from './types.js';
@@ -69,12 +71,14 @@ export const DEFAULT_SETTINGS: ClusterSettings = {
 };
 const CLIENT_DEFAULTS = { intervalMs: 1000, message: 'hello_world' };
 
-type Kind = 'cluster' | 'rm' | 'gfd' | 'server' | 'lfd' | 'client';
+type Kind = 'cluster' | 'etcd' | 'rm' | 'gfd' | 'server' | 'lfd' | 'client';
 const KEYS: Record<Kind, readonly string[]> = {
   cluster: [
     'mode', 'heartbeat_freq', 'heartbeat_timeout', 'checkpoint_freq', 'durability', 'app',
     'max_frame', 'max_state_frame', 'max_connections', 'max_clients', 'secret', 'secret_file', 'tls_cert', 'tls_key', 'tls_ca', 'data_dir',
+    'coordinator',
   ],
+  etcd: ['endpoints', 'prefix', 'lease_ttl'],
   rm: ['host', 'port', 'tls_cert', 'tls_key', 'tls_ca'],
   gfd: ['host', 'port', 'tls_cert', 'tls_key', 'tls_ca'],
   server: ['host', 'port', 'peer_host', 'peer_port', 'data_dir', 'tls_cert', 'tls_key', 'tls_ca'],
@@ -83,6 +87,8 @@ const KEYS: Record<Kind, readonly string[]> = {
 };
 /** Sections that carry a name after a dot (`[server.S1]`); the others stand alone. */
 const NAMED = new Set<Kind>(['server', 'lfd', 'client']);
+/** One bare section (`[rm]`) or several by name (`[rm.RM1]`, with `coordinator = etcd`). */
+const MAYBE_NAMED = new Set<Kind>(['rm', 'gfd']);
 /** Keys whose value may be empty: an empty message is just the numbers, an empty secret is none. */
 const MAY_BE_EMPTY = new Set(['message', 'secret', 'secret_file', 'data_dir']);
 
@@ -134,8 +140,9 @@ export function parseConfig(text: string, source: string, overrides: ClusterOver
   const clusterSection = find('cluster');
   const cluster = readCluster(clusterSection, source, overrides, baseDir, sections.find((s) => s.header === role));
   const tlsOverrides = readTlsOverrides(sections, clusterSection, at, baseDir);
-  const rm = readEndpoint(required(find('rm'), 'rm', source), at);
-  const gfd = readEndpoint(required(find('gfd'), 'gfd', source), at);
+  const etcd = readEtcd(clusterSection, find('etcd'), source, at);
+  const rms = readLeaders(sections, 'rm', RM_NAME, etcd !== null, source, at);
+  const gfds = readLeaders(sections, 'gfd', GFD_NAME, etcd !== null, source, at);
 
   const servers: ServerConfig[] = [];
   const lfds: LfdConfig[] = [];
@@ -159,15 +166,18 @@ export function parseConfig(text: string, source: string, overrides: ClusterOver
   if (servers.length === 0) throw new ConfigError(`${source}: [server.*]: none defined (at least one server is required)`);
 
   checkLfds(sections, at);
-  checkEndpoints(sections, { rm, gfd, servers }, at);
+  checkEndpoints(sections, { rms, gfds, servers }, at);
 
   const byName = (a: { name: string }, b: { name: string }): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   return {
     source,
     appFrom: overrides.app !== undefined ? '--app' : where(source, 'cluster', 'app'),
     cluster,
-    rm,
-    gfd,
+    etcd,
+    rm: endpointOf(rms[0]!),
+    gfd: endpointOf(gfds[0]!),
+    rms: rms.map(named),
+    gfds: gfds.map(named),
     servers: servers.sort(byName),
     lfds: lfds.sort(byName),
     clients: clients.sort(byName),
@@ -291,12 +301,11 @@ function openSection(
   const dot = header.indexOf('.');
   const kindText = dot < 0 ? header : header.slice(0, dot);
   if (!(kindText in KEYS)) {
-    throw new ConfigError(`${here}: unknown section (expected [cluster], [rm], [gfd], [server.NAME], [lfd.NAME] or [client.NAME])`);
+    throw new ConfigError(`${here}: unknown section (expected [cluster], [etcd], [rm] or [rm.NAME], [gfd] or [gfd.NAME], [server.NAME], [lfd.NAME] or [client.NAME])`);
   }
   const kind = kindText as Kind;
-  if (NAMED.has(kind) !== dot >= 0) {
-    throw new ConfigError(NAMED.has(kind) ? `${here}: needs a name, as in [${kind}.NAME]` : `${here}: takes no name, write [${kind}]`);
-  }
+  if (NAMED.has(kind) && dot < 0) throw new ConfigError(`${here}: needs a name, as in [${kind}.NAME]`);
+  if (!NAMED.has(kind) && !MAYBE_NAMED.has(kind) && dot >= 0) throw new ConfigError(`${here}: takes no name, write [${kind}]`);
   const name = dot < 0 ? kind : header.slice(dot + 1);
   if (dot >= 0 && !NAME_PATTERN.test(name)) throw new ConfigError(`${here}: name must match [A-Za-z0-9_-]{1,32}`);
   if (byHeader.has(header)) throw new ConfigError(`${here}: duplicate section`);
@@ -461,6 +470,62 @@ function readPort(s: Section, key: string, at: At): number {
   return integer(requiredValue(s, key, at), 1, 65535, at(s, key));
 }
 
+/** A leader role's endpoints, remembering the section each came from (for error lines). */
+type LeaderEndpoint = NamedEndpoint & { section: string };
+
+const endpointOf = ({ host, port }: Endpoint): Endpoint => ({ host, port });
+const named = ({ name, host, port }: NamedEndpoint): NamedEndpoint => ({ name, host, port });
+
+/**
+ * `[rm]` alone (one RM, named `RM`), or `[rm.RM1]`… by name, which only `coordinator = etcd`
+ * makes sense of (several RMs need something to agree on a leader through); likewise the GFDs.
+ */
+function readLeaders(sections: Section[], kind: 'rm' | 'gfd', bareName: string, coordinated: boolean, source: string, at: At): LeaderEndpoint[] {
+  const all = sections.filter((s) => s.kind === kind);
+  const bare = all.find((s) => s.header === kind);
+  const named = all.filter((s) => s.header !== kind);
+  const noun = kind.toUpperCase();
+  if (bare !== undefined && named.length > 0) throw new ConfigError(`${at(named[0]!)}: with [${kind}] too (write one [${kind}], or ${noun}s by name only)`);
+  if (named.length > 0 && !coordinated) throw new ConfigError(`${at(named[0]!)}: ${noun}s by name need [cluster] coordinator = etcd (write one [${kind}])`);
+  if (all.length === 0) required(undefined, kind, source);
+  const out = all.map((s): LeaderEndpoint => ({ name: s === bare ? bareName : s.name, ...readEndpoint(s, at), section: s.header }));
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+const COORDINATORS = ['none', 'etcd'] as const;
+const DEFAULT_ETCD_PREFIX = '/steadfast/';
+const DEFAULT_LEASE_TTL_S = 2;
+
+/** `[cluster] coordinator` and, with `etcd`, the `[etcd]` section; null for `none`. */
+function readEtcd(cluster: Section | undefined, s: Section | undefined, source: string, at: At): EtcdSettings | null {
+  const raw = cluster?.values.get('coordinator');
+  const coordinator = raw === undefined ? 'none' : oneOf(raw, COORDINATORS, where(source, 'cluster', 'coordinator'));
+  if (coordinator === 'none') {
+    if (s !== undefined) throw new ConfigError(`${at(s)}: read only with [cluster] coordinator = etcd`);
+    return null;
+  }
+  if (s === undefined) throw new ConfigError(`${where(source, 'etcd')}: missing section (needed with [cluster] coordinator = etcd)`);
+  const endpoints = requiredValue(s, 'endpoints', at).split(',').map((e) => etcdEndpoint(e.trim(), at(s, 'endpoints')));
+  const prefix = s.values.get('prefix') ?? DEFAULT_ETCD_PREFIX;
+  if (!prefix.startsWith('/') || !prefix.endsWith('/')) throw new ConfigError(`${at(s, 'prefix')}: must start and end with '/': ${quote(prefix)}`);
+  const ttl = s.values.get('lease_ttl');
+  return { endpoints, prefix, leaseTtlS: ttl === undefined ? DEFAULT_LEASE_TTL_S : integer(ttl, 1, 3600, at(s, 'lease_ttl')) };
+}
+
+/** An etcd client URL: `http://host:port` or `https://host:port`, nothing after. */
+function etcdEndpoint(raw: string, at: string): string {
+  let url: URL | null = null;
+  try {
+    url = new URL(raw);
+  } catch {
+    // Said below.
+  }
+  if (url === null || !['http:', 'https:'].includes(url.protocol) || url.port === '' || url.pathname !== '/' || url.search !== '' || url.username !== '') {
+    throw new ConfigError(`${at}: not an etcd client URL (http://HOST:PORT or https://HOST:PORT): ${quote(raw)}`);
+  }
+  return `${url.protocol}//${url.host}`;
+}
+
 function readEndpoint(s: Section, at: At): Endpoint {
   return { host: readHost(s, 'host', at), port: readPort(s, 'port', at) };
 }
@@ -565,7 +630,7 @@ const WILDCARDS = new Set(['0.0.0.0', '[::]']);
  */
 function checkEndpoints(
   sections: Section[],
-  parsed: { rm: Endpoint; gfd: Endpoint; servers: ServerConfig[] },
+  parsed: { rms: LeaderEndpoint[]; gfds: LeaderEndpoint[]; servers: ServerConfig[] },
   at: At,
 ): void {
   const used: { address: string; port: number; by: string }[] = [];
@@ -577,9 +642,10 @@ function checkEndpoints(
   };
   // In file order, so the message blames the later of the two lines.
   for (const s of sections) {
-    if (s.kind === 'rm') claim(s, 'port', parsed.rm.host, parsed.rm.port);
-    else if (s.kind === 'gfd') claim(s, 'port', parsed.gfd.host, parsed.gfd.port);
-    else if (s.kind === 'server') {
+    if (s.kind === 'rm' || s.kind === 'gfd') {
+      const e = (s.kind === 'rm' ? parsed.rms : parsed.gfds).find((x) => x.section === s.header)!;
+      claim(s, 'port', e.host, e.port);
+    } else if (s.kind === 'server') {
       const sv = parsed.servers.find((x) => x.name === s.name);
       if (sv === undefined) continue;
       claim(s, 'port', sv.host, sv.port);

@@ -8,6 +8,21 @@ export interface Endpoint {
   port: number;
 }
 
+/** An RM or a GFD: `[rm]` alone is one named `RM`, `[rm.RM1]`… are several by name (SPEC §8). */
+export interface NamedEndpoint extends Endpoint {
+  name: string;
+}
+
+/** `[etcd]`, read when `[cluster] coordinator = etcd` (SPEC §8, docs/coordination.md). */
+export interface EtcdSettings {
+  /** Client URLs, `http://host:port` or `https://host:port`. */
+  endpoints: string[];
+  /** Under which every key goes; starts and ends with `/`. */
+  prefix: string;
+  /** Seconds, whole: the leaders' lease. */
+  leaseTtlS: number;
+}
+
 /** The PEM files of mutual TLS, as absolute paths, and their contents. */
 export interface TlsFiles {
   certFile: string;
@@ -82,8 +97,14 @@ export interface ClusterConfig {
   /** Where `cluster.app` was set, for error lines: `FILE: [cluster] app` or `--app`. */
   appFrom: string;
   cluster: ClusterSettings;
+  /** `coordinator = etcd`: its `[etcd]`; null for `coordinator = none` (one RM, one GFD). */
+  etcd: EtcdSettings | null;
+  /** The first of `rms` (with `coordinator = none`, the only one). */
   rm: Endpoint;
   gfd: Endpoint;
+  /** Sorted by name. */
+  rms: NamedEndpoint[];
+  gfds: NamedEndpoint[];
   /** Sorted by name. */
   servers: ServerConfig[];
   lfds: LfdConfig[];

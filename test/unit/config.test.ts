@@ -202,17 +202,17 @@ describe('config', () => {
 
   describe('every mistake of SPEC §2 gets one line naming file, section and key', () => {
     it('unknown section', () => {
-      refuse(`${BASE}[foo]\n`, "cluster.ini: [foo]: unknown section (expected [cluster], [rm], [gfd], [server.NAME], [lfd.NAME] or [client.NAME])");
+      refuse(`${BASE}[foo]\n`, 'cluster.ini: [foo]: unknown section (expected [cluster], [etcd], [rm] or [rm.NAME], [gfd] or [gfd.NAME], [server.NAME], [lfd.NAME] or [client.NAME])');
     });
 
     it('a named kind without a name, and a single one with a name', () => {
       refuse(`${BASE}[server]\n`, 'cluster.ini: [server]: needs a name, as in [server.NAME]');
-      refuse(`${BASE}[rm.X]\n`, 'cluster.ini: [rm.X]: takes no name, write [rm]');
+      refuse(`${BASE}[cluster.X]\n`, 'cluster.ini: [cluster.X]: takes no name, write [cluster]');
     });
 
     it('unknown key', () => {
       refuse(`[cluster]\nheartbeat_frq = 1\n${BASE}`,
-        'cluster.ini: [cluster] heartbeat_frq: unknown key (expected one of: mode, heartbeat_freq, heartbeat_timeout, checkpoint_freq, durability, app, max_frame, max_state_frame, max_connections, max_clients, secret, secret_file, tls_cert, tls_key, tls_ca, data_dir)');
+        'cluster.ini: [cluster] heartbeat_frq: unknown key (expected one of: mode, heartbeat_freq, heartbeat_timeout, checkpoint_freq, durability, app, max_frame, max_state_frame, max_connections, max_clients, secret, secret_file, tls_cert, tls_key, tls_ca, data_dir, coordinator)');
       refuse(`${BASE}[server.S3]\nhost = h\nport = 1\npeer = 2\n`,
         'cluster.ini: [server.S3] peer: unknown key (expected one of: host, port, peer_host, peer_port, data_dir, tls_cert, tls_key, tls_ca)');
     });
@@ -358,6 +358,55 @@ describe('config', () => {
       } catch (err) {
         expect((err as Error).message).not.to.include('\n');
       }
+    });
+  });
+
+  describe('coordinator = etcd (SPEC §8)', () => {
+    /** BASE with RMs and GFDs by name and an [etcd] section. */
+    const ETCD = BASE.replace('[rm]\nhost = 127.0.0.1\nport = 7000\n[gfd]\nhost = 127.0.0.1\nport = 7001\n', [
+      '[cluster]', 'coordinator = etcd',
+      '[etcd]', 'endpoints = http://127.0.0.1:2379, https://etcd2.example:2379/',
+      '[rm.RM2]', 'host = 127.0.0.1', 'port = 7010',
+      '[rm.RM1]', 'host = 127.0.0.1', 'port = 7000',
+      '[gfd.GFD1]', 'host = 127.0.0.1', 'port = 7001',
+      '',
+    ].join('\n'));
+
+    it('reads RMs and GFDs by name and [etcd] with its defaults; the first RM and GFD stand for the one of before', () => {
+      const c = parseConfig(ETCD, 'cluster.ini');
+      expect(c.etcd).to.deep.equal({ endpoints: ['http://127.0.0.1:2379', 'https://etcd2.example:2379'], prefix: '/steadfast/', leaseTtlS: 2 });
+      expect(c.rms).to.deep.equal([{ name: 'RM1', host: '127.0.0.1', port: 7000 }, { name: 'RM2', host: '127.0.0.1', port: 7010 }]);
+      expect(c.gfds).to.deep.equal([{ name: 'GFD1', host: '127.0.0.1', port: 7001 }]);
+      expect([c.rm, c.gfd]).to.deep.equal([{ host: '127.0.0.1', port: 7000 }, { host: '127.0.0.1', port: 7001 }]);
+      const again = parseConfig(configToIni(c, 'again'), 'again.ini');
+      expect([again.etcd, again.rms, again.gfds]).to.deep.equal([c.etcd, c.rms, c.gfds]);
+    });
+
+    it('without it: one RM and one GFD, named as always, and no etcd', () => {
+      const c = parseConfig(BASE, 'cluster.ini');
+      expect([c.etcd, c.rms, c.gfds]).to.deep.equal([null, [{ name: 'RM', host: '127.0.0.1', port: 7000 }], [{ name: 'GFD', host: '127.0.0.1', port: 7001 }]]);
+    });
+
+    it('takes prefix and lease_ttl, and refuses what etcd could not use', () => {
+      const c = parseConfig(ETCD.replace('[rm.RM2]', 'prefix = /prod/a/\nlease_ttl = 5\n[rm.RM2]'), 'cluster.ini');
+      expect(c.etcd).to.include({ prefix: '/prod/a/', leaseTtlS: 5 });
+      const withKey = (line: string) => ETCD.replace('[rm.RM2]', `${line}\n[rm.RM2]`);
+      refuse(withKey('prefix = steadfast'), "cluster.ini: [etcd] prefix: must start and end with '/': 'steadfast'");
+      refuse(withKey('lease_ttl = 0'), "cluster.ini: [etcd] lease_ttl: out of range (1 to 3600): '0'");
+      refuse(withKey('lease_ttl = 1.5'), "cluster.ini: [etcd] lease_ttl: not a whole number: '1.5'");
+      refuse(ETCD.replace('http://127.0.0.1:2379', '127.0.0.1:2379'), "cluster.ini: [etcd] endpoints: not an etcd client URL (http://HOST:PORT or https://HOST:PORT): '127.0.0.1:2379'");
+      refuse(ETCD.replace('http://127.0.0.1:2379', 'http://127.0.0.1'), "cluster.ini: [etcd] endpoints: not an etcd client URL (http://HOST:PORT or https://HOST:PORT): 'http://127.0.0.1'");
+      refuse(ETCD.replace('http://127.0.0.1:2379', 'ftp://h:1'), "cluster.ini: [etcd] endpoints: not an etcd client URL (http://HOST:PORT or https://HOST:PORT): 'ftp://h:1'");
+    });
+
+    it('refuses names without etcd, a bare section beside named ones, [etcd] without etcd, etcd without [etcd], and a clash of ports', () => {
+      refuse(ETCD.replace('coordinator = etcd', 'coordinator = none').replace(/\[etcd\][^[]*/, ''), 'cluster.ini: [rm.RM2]: RMs by name need [cluster] coordinator = etcd (write one [rm])');
+      refuse(ETCD.replace('coordinator = etcd', 'coordinator = zookeeper'), "cluster.ini: [cluster] coordinator: not none or etcd: 'zookeeper'");
+      refuse(ETCD.replace('coordinator = etcd', ''), 'cluster.ini: [etcd]: read only with [cluster] coordinator = etcd');
+      refuse(ETCD.replace(/\[etcd\][^[]*/, ''), 'cluster.ini: [etcd]: missing section (needed with [cluster] coordinator = etcd)');
+      refuse(`${ETCD}[gfd]\nhost = 127.0.0.1\nport = 7002\n`, 'cluster.ini: [gfd.GFD1]: with [gfd] too (write one [gfd], or GFDs by name only)');
+      refuse(ETCD.replace('port = 7010', 'port = 7000'), 'cluster.ini: [rm.RM1] port: 127.0.0.1:7000 is already used by [rm.RM2] port');
+      refuse(`${ETCD}[server.RM1]\nhost = h\nport = 1\npeer_port = 2\n`, 'cluster.ini: [server.RM1]: name RM1 is already used by [rm.RM1]');
     });
   });
 

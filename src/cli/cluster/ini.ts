@@ -24,6 +24,13 @@ function withTlsOverrides(lines: string[], overrides: ClusterConfig['tlsOverride
   });
 }
 
+/** `[rm]` (one), or `[rm.RM1]`… by name with a coordinator; likewise the GFDs. */
+function leaderSections(c: ClusterConfig, kind: 'rm' | 'gfd'): string[] {
+  const all = kind === 'rm' ? c.rms : c.gfds;
+  if (c.etcd === null || (all.length === 1 && all[0]!.name === kind.toUpperCase())) return ['', `[${kind}]`, `host = ${c[kind].host}`, `port = ${c[kind].port}`];
+  return all.flatMap((e) => ['', `[${kind}.${e.name}]`, `host = ${e.host}`, `port = ${e.port}`]);
+}
+
 export function configToIni(c: ClusterConfig, comment: string): string {
   const k = c.cluster;
   const lines = [
@@ -41,14 +48,18 @@ export function configToIni(c: ClusterConfig, comment: string): string {
     `max_clients = ${k.maxClients}`,
     ...(k.secret === null ? [] : [`secret = ${quoted(k.secret)}`]),
     ...(k.tls === null ? [] : [`tls_cert = ${quoted(k.tls.certFile)}`, `tls_key = ${quoted(k.tls.keyFile)}`, `tls_ca = ${quoted(k.tls.caFile)}`]),
-    '',
-    '[rm]',
-    `host = ${c.rm.host}`,
-    `port = ${c.rm.port}`,
-    '',
-    '[gfd]',
-    `host = ${c.gfd.host}`,
-    `port = ${c.gfd.port}`,
+    ...(c.etcd === null
+      ? []
+      : [
+          'coordinator = etcd',
+          '',
+          '[etcd]',
+          `endpoints = ${c.etcd.endpoints.join(',')}`,
+          `prefix = ${quoted(c.etcd.prefix)}`,
+          `lease_ttl = ${c.etcd.leaseTtlS}`,
+        ]),
+    ...leaderSections(c, 'rm'),
+    ...leaderSections(c, 'gfd'),
   ];
   for (const s of c.servers) {
     lines.push('', `[server.${s.name}]`, `host = ${s.host}`, `port = ${s.port}`);

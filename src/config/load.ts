@@ -455,11 +455,6 @@ function secondsText(ms: number): string {
 
 type At = (s: Section, key?: string) => string;
 
-function required(s: Section | undefined, kind: Kind, source: string): Section {
-  if (s === undefined) throw new ConfigError(`${where(source, kind)}: missing section`);
-  return s;
-}
-
 function requiredValue(s: Section, key: string, at: At): string {
   const v = s.values.get(key);
   if (v === undefined) throw new ConfigError(`${at(s, key)}: missing`);
@@ -483,11 +478,11 @@ const named = ({ name, host, port }: NamedEndpoint): NamedEndpoint => ({ name, h
 function readLeaders(sections: Section[], kind: 'rm' | 'gfd', bareName: string, coordinated: boolean, source: string, at: At): LeaderEndpoint[] {
   const all = sections.filter((s) => s.kind === kind);
   const bare = all.find((s) => s.header === kind);
-  const named = all.filter((s) => s.header !== kind);
+  const byName = all.filter((s) => s !== bare);
   const noun = kind.toUpperCase();
-  if (bare !== undefined && named.length > 0) throw new ConfigError(`${at(named[0]!)}: with [${kind}] too (write one [${kind}], or ${noun}s by name only)`);
-  if (named.length > 0 && !coordinated) throw new ConfigError(`${at(named[0]!)}: ${noun}s by name need [cluster] coordinator = etcd (write one [${kind}])`);
-  if (all.length === 0) required(undefined, kind, source);
+  if (bare !== undefined && byName.length > 0) throw new ConfigError(`${at(byName[0]!)}: with [${kind}] too (write one [${kind}], or ${noun}s by name only)`);
+  if (byName.length > 0 && !coordinated) throw new ConfigError(`${at(byName[0]!)}: ${noun}s by name need [cluster] coordinator = etcd (write one [${kind}])`);
+  if (all.length === 0) throw new ConfigError(`${where(source, kind)}: missing section`);
   const out = all.map((s): LeaderEndpoint => ({ name: s === bare ? bareName : s.name, ...readEndpoint(s, at), section: s.header }));
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

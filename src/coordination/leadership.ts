@@ -28,6 +28,7 @@ export class Leadership {
   private elected: { key: string; createRevision: string } | null = null;
   private stopped = false;
   private stopObserving: (() => Promise<void>) | null = null;
+  private readonly space: Namespace;
 
   /**
    * `root` is the client with no namespace (keys are written whole); `prefix` is `[etcd] prefix`
@@ -40,20 +41,27 @@ export class Leadership {
     readonly name: string,
     private readonly leaseTtlS: number,
     private readonly emit: (e: LeadershipEvent) => void,
-  ) {}
-
-  private get space(): Namespace {
-    return this.root.namespace(this.prefix);
+  ) {
+    this.space = root.namespace(prefix);
   }
 
   /** Observes the leader and campaigns; events follow through `emit`. */
   async start(): Promise<void> {
+    await this.observe();
+    this.campaignNow();
+  }
+
+  /** Who leads, as it changes; an observation that fails says nobody is known and starts again. */
+  private async observe(): Promise<void> {
+    if (this.stopped) return;
     const observer = await this.space.election(this.role, this.leaseTtlS).observe();
     this.stopObserving = () => observer.cancel();
     this.emit({ type: 'leader', name: observer.leader() ?? null });
     observer.on('change', (leader) => this.emit({ type: 'leader', name: leader ?? null }));
-    observer.on('error', (err) => this.emit({ type: 'deposed', reason: `etcd: ${err.message}` }));
-    this.campaignNow();
+    observer.on('error', () => {
+      this.emit({ type: 'leader', name: null });
+      setTimeout(() => void this.observe().catch(() => undefined), 200).unref();
+    });
   }
 
   get leading(): boolean {

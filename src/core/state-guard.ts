@@ -23,8 +23,9 @@ export interface Guarded<S> extends Outcome<S> {
  * `apply`, then `app.size`. Only a request that might reach the limit (the state's size and the
  * request's together past half of it) pays for a snapshot to undo it with, taken in pieces (an app
  * with a large state gives them without copying its text, where a whole snapshot would copy it on
- * every such request); below that a request is never undone, so an app whose single request grows its state by more than a quarter of
- * `max_state_frame` can overshoot once (docs/apps.md), after which every growing request is undone.
+ * every such request). Below that a request is never undone, so an app whose single request grows
+ * its state by more than a quarter of `max_state_frame` can overshoot once (docs/apps.md), after
+ * which every growing request is undone.
  */
 export function guardedApply<S>(app: App<S>, state: S, size: number, body: string, limit: number): Guarded<S> {
   const undo = size + body.length > limit / 2 ? app.snapshotParts(state) : null;

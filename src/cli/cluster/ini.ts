@@ -4,6 +4,7 @@
  * is read back through `loadConfig`, so a mistake here is caught before anything starts.
  */
 import type { ClusterConfig } from '../../config/types.js';
+import { GFD_NAME, RM_NAME } from '../../protocol/links.js';
 
 /** Seconds as the file writes them: 0.2, 1, 0.001. */
 function seconds(ms: number): string {
@@ -27,7 +28,8 @@ function withTlsOverrides(lines: string[], overrides: ClusterConfig['tlsOverride
 /** `[rm]` (one), or `[rm.RM1]`… by name with a coordinator; likewise the GFDs. */
 function leaderSections(c: ClusterConfig, kind: 'rm' | 'gfd'): string[] {
   const all = kind === 'rm' ? c.rms : c.gfds;
-  if (c.etcd === null || (all.length === 1 && all[0]!.name === kind.toUpperCase())) return ['', `[${kind}]`, `host = ${c[kind].host}`, `port = ${c[kind].port}`];
+  const bareName = kind === 'rm' ? RM_NAME : GFD_NAME;
+  if (c.etcd === null || (all.length === 1 && all[0]!.name === bareName)) return ['', `[${kind}]`, `host = ${c[kind].host}`, `port = ${c[kind].port}`];
   return all.flatMap((e) => ['', `[${kind}.${e.name}]`, `host = ${e.host}`, `port = ${e.port}`]);
 }
 

@@ -152,6 +152,10 @@ export function frameFields(f: Frame): string[] {
         'RM', f.mode, dash(f.primary), num(f.epoch),
         list(f.members.map((m) => `${m.server}:${m.phase}`)), 'status',
       ];
+    case 'rmStandby':
+      return [f.from, 'standby', f.leader ?? '', 'status'];
+    case 'redirect':
+      return [f.from, f.leader === null ? '' : `leader ${f.leader}`, 'redirect'];
     case 'directoryQuery':
       return [f.client, 'directory'];
     case 'directory':
@@ -415,12 +419,30 @@ const parsers: Record<string, Record<number, Parser>> = {
         }),
       };
     },
+    // `<RM2, standby, LEADER, status>`: a standby RM (SPEC §8).
+    4: (r) => {
+      const from = r.name();
+      const word = r.text();
+      if (word !== 'standby') throw new FrameError(`a four-field status is a standby RM's: 'standby', not ${quote(word)}`);
+      const leader = r.text();
+      return { kind: 'rmStandby', from, leader: leader === '' ? null : checkName(leader) };
+    },
     10: serverStatusParser(false),
     // A server with a data folder says how far its history goes too (docs/durability.md).
     13: serverStatusParser(true),
   },
   client: {
     2: (r) => ({ kind: 'clientHello', client: r.name() }),
+  },
+  redirect: {
+    3: (r) => {
+      const from = r.name();
+      const to = r.text();
+      if (to === '') return { kind: 'redirect', from, leader: null };
+      const m = /^leader (\S+)$/.exec(to);
+      if (m === null) throw new FrameError(`a redirect names its leader as 'leader NAME' (or nothing), not ${quote(to)}`);
+      return { kind: 'redirect', from, leader: checkName(m[1]!) };
+    },
   },
   directory: {
     2: (r) => ({ kind: 'directoryQuery', client: r.name() }),

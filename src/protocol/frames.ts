@@ -140,6 +140,23 @@ export interface RmStatusFrame {
   members: { server: string; phase: MemberPhase }[];
 }
 
+/**
+ * `<RM2, leader RM1, redirect>`: a standby RM sends whoever asked it (a client, the GFD) to the
+ * leader; the second field is empty while it knows none (SPEC §8, docs/coordination.md).
+ */
+export interface RedirectFrame {
+  kind: 'redirect';
+  from: string;
+  leader: string | null;
+}
+
+/** `<RM2, standby, RM1, status>`: a standby RM's status; the leader empty while none is known. */
+export interface RmStandbyFrame {
+  kind: 'rmStandby';
+  from: string;
+  leader: string | null;
+}
+
 /** `<C1, directory>`: a client that knows only the RM asks where each server listens (docs/protocol.md). */
 export interface DirectoryQueryFrame {
   kind: 'directoryQuery';
@@ -360,6 +377,8 @@ export type Frame =
   | StatusQueryFrame
   | ServerStatusFrame
   | RmStatusFrame
+  | RmStandbyFrame
+  | RedirectFrame
   | ClientHelloFrame
   | ClientViewFrame
   | DirectoryQueryFrame

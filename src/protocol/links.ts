@@ -56,7 +56,7 @@ const fromListener: Record<RoleKind, Allowed> = {
   server: ['hello', 'reply', 'failed', 'serverStatus', 'heartbeat', 'serving', 'ack'],
   lfd: [],
   gfd: ['hello', 'heartbeat', 'ready', 'sendCheckpoint', 'launch'],
-  rm: ['hello', 'clientView', 'directory', 'rmStatus', 'ready', 'sendCheckpoint', 'launch'],
+  rm: ['hello', 'clientView', 'directory', 'rmStatus', 'rmStandby', 'redirect', 'ready', 'sendCheckpoint', 'launch'],
   client: [],
 };
 

@@ -39,11 +39,14 @@ const PROBES = 'probes';
 export interface RmInput {
   config: ClusterConfig;
   print: Print;
+  /** Its name in frames, hellos and printed lines: `RM` for the one RM, `[rm.NAME]`'s with several (SPEC §8). */
+  name?: string;
 }
 
 export interface RmContext {
   config: ClusterConfig;
   print: Print;
+  name: string;
   membership: Membership;
   /** The listener connection of the GFD's latest hello. */
   gfdLink: string | null;
@@ -84,11 +87,11 @@ function carryOut(ctx: RmContext, { next, commands, warnings }: Decision): Effec
   const prev = ctx.membership;
   const effects: Effect[] = [];
   if (!sameList(memberNames(prev), memberNames(next))) {
-    effects.push(print({ event: 'members', name: 'RM', members: memberNames(next) }));
+    effects.push(print({ event: 'members', name: ctx.name, members: memberNames(next) }));
   }
-  for (const text of warnings) effects.push(print({ event: 'note', name: RM_NAME, level: 'warn', text }));
+  for (const text of warnings) effects.push(print({ event: 'note', name: ctx.name, level: 'warn', text }));
   if (next.primary !== null && (next.primary !== prev.primary || next.epoch !== prev.epoch)) {
-    effects.push(print({ event: 'rm.primary', mode: next.mode, primary: next.primary, epoch: next.epoch }));
+    effects.push(print({ event: 'rm.primary', name: ctx.name, mode: next.mode, primary: next.primary, epoch: next.epoch }));
   }
   if (ctx.gfdLink !== null) {
     for (const frame of commands) effects.push({ kind: 'send', via: LISTENER, link: ctx.gfdLink, frame });
@@ -194,10 +197,10 @@ export const rmMachine = setup({
   },
   actions: {
     logRefused: enqueueActions(({ enqueue, self, context, event }) => {
-      if (event.type === 'link.refused') runEffects(enqueue, self, context.print, [refusedLine(RM_NAME, event)]);
+      if (event.type === 'link.refused') runEffects(enqueue, self, context.print, [refusedLine(context.name, event)]);
     }),
     printMembers: enqueueActions(({ enqueue, self, context }) =>
-      runEffects(enqueue, self, context.print, [print({ event: 'members', name: 'RM', members: [] })]),
+      runEffects(enqueue, self, context.print, [print({ event: 'members', name: context.name, members: [] })]),
     ),
     /** A membership change from the GFD (`syncing`, `running`). */
     takeMembership: enqueueActions(({ enqueue, self, context, event }) => {
@@ -256,7 +259,7 @@ export const rmMachine = setup({
     askStatus: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'link.up');
       const server = event.origin.link;
-      runEffects(enqueue, self, context.print, [sendOn(PROBES, { kind: 'statusQuery', from: RM_NAME, target: server }, server)]);
+      runEffects(enqueue, self, context.print, [sendOn(PROBES, { kind: 'statusQuery', from: context.name, target: server }, server)]);
     }),
     /** A status answer, or none in time (null): what the probe was for decides what it means. */
     takeStatus: enqueueActions(({ enqueue, self, context, event }) => {
@@ -325,6 +328,7 @@ export const rmMachine = setup({
   context: ({ input }) => ({
     config: input.config,
     print: input.print,
+    name: input.name ?? RM_NAME,
     membership: initialMembership(
       input.mode ?? input.config.cluster.mode,
       input.config.servers.some((s) => s.dataDir !== undefined) ? input.config.servers.map((s) => s.name) : null,
@@ -380,14 +384,14 @@ export const rmMachine = setup({
         LISTENER,
         context.config.rm,
         'rm',
-        { name: RM_NAME, role: 'rm' },
+        { name: context.name, role: 'rm' },
         context.config,
       ),
     },
     {
       src: 'links',
       id: PROBES,
-      input: ({ context }) => linksOf(PROBES, { name: RM_NAME, role: 'rm' }, 'server', context.config.cluster, { hello: false }),
+      input: ({ context }) => linksOf(PROBES, { name: context.name, role: 'rm' }, 'server', context.config.cluster, { hello: false }),
     },
   ],
   on: {

@@ -1,7 +1,6 @@
 /** The inputs of transport actors, built in one place: every link and listener carries the same limits. */
 import type { ClusterConfig, ClusterSettings, Endpoint, ServerConfig } from '../config/types.js';
 import type { RoleKind } from '../protocol/frames.js';
-import { GFD_NAME, RM_NAME } from '../protocol/links.js';
 import type { Limits, LinkInput, LinksInput, ListenerInput, Peer, PortKind, TransportCommand } from '../transport/types.js';
 
 export function limitsOf(cluster: ClusterSettings): Limits {
@@ -28,7 +27,7 @@ export function listenOn(id: string, at: Endpoint, kind: PortKind, self: Peer, c
 
 /** The names each role may go by, as the configuration has them. */
 export function roleNames(config: ClusterConfig): Partial<Record<RoleKind, readonly string[]>> {
-  return { rm: [RM_NAME], gfd: [GFD_NAME], lfd: config.lfds.map((l) => l.name), server: config.servers.map((s) => s.name) };
+  return { rm: config.rms.map((r) => r.name), gfd: config.gfds.map((g) => g.name), lfd: config.lfds.map((l) => l.name), server: config.servers.map((s) => s.name) };
 }
 
 type LinkOptions = { hello: boolean; backoff?: LinkInput['backoff'] };

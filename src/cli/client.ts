@@ -47,7 +47,7 @@ export async function clientCommand(argv: string[]): Promise<number> {
   const count = positiveNumber('--count', values.count, true);
   const interval = positiveNumber('--interval', values.interval, false);
   const tap = values.history === undefined ? null : historyTap(values.history);
-  const printer = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'client', name });
+  const printer = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'client' });
   const print = tap ? tap.wrap(printer) : printer;
   const input = { name, config, print, count, intervalMs: interval === undefined ? undefined : interval * 1000, stdin: values.stdin };
   const code = await runRole(clientMachine, input, {

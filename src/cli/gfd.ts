@@ -14,6 +14,6 @@ export async function gfdCommand(argv: string[]): Promise<number> {
   const flags = commonFlags(values);
   if (flags.help) return void console.log(GFD_HELP), 0;
   const config = configFrom(flags, 'gfd');
-  const print = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'gfd', name: 'GFD' });
+  const print = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'gfd' });
   return runRole(gfdMachine, { config, print }, { print, name: 'GFD', transport: transportFor(config.cluster), inspect: { address: flags.inspect, role: 'gfd' } });
 }

@@ -23,7 +23,7 @@ export async function lfdCommand(argv: string[]): Promise<number> {
   const name = requireName(values.name, 'LFD', config.lfds.map((l) => l.name), config.source);
   // Checked here too: a module its servers cannot load would otherwise show only as relaunches.
   if (!values['no-launch']) await appOf(config);
-  const print = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'lfd', name });
+  const print = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'lfd' });
   // With its own --inspect, the LFD's page shows its server too: the server streams to it.
   let childEnv: Record<string, string> = {};
   const launcher = processLauncher(MAIN, () => childArgs(flags, overridesToArgs(flags.overrides)), () => childEnv);

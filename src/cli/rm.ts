@@ -15,6 +15,6 @@ export async function rmCommand(argv: string[]): Promise<number> {
   const flags = commonFlags(values);
   if (flags.help) return void console.log(RM_HELP), 0;
   const config = configFrom(flags, 'rm');
-  const print = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'rm', name: 'RM' });
+  const print = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'rm' });
   return runRole(rmMachine, { config, print }, { print, name: 'RM', transport: transportFor(config.cluster), inspect: { address: flags.inspect, role: 'rm' } });
 }

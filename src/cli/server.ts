@@ -23,7 +23,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
   const config = configFrom(flags, `server.${values.name}`);
   const name = requireName(values.name, 'server', config.servers.map((s) => s.name), config.source);
   const app = await appOf(config);
-  const print = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'server', name });
+  const print = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'server' });
   const disk = dataFolder(config.servers.find((s) => s.name === name)!, print);
   const input = { name, config, app, pid: process.pid, print, ...(disk && { disk }) };
   return runRole(serverMachine, input, { print, name, transport: transportFor(config.cluster), inspect: { address: flags.inspect, role: 'server' } });

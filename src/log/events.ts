@@ -34,8 +34,8 @@ export type LogEvent =
   | { event: 'lfd.launching'; name: string; server: string; pid: number }
   | { event: 'lfd.exited'; name: string; server: string; pid: number; how: string }
   // GFD and RM
-  | { event: 'members'; name: 'GFD' | 'RM'; members: string[] }
-  | { event: 'rm.primary'; mode: Mode; primary: string; epoch: number }
+  | { event: 'members'; name: string; members: string[] }
+  | { event: 'rm.primary'; name: string; mode: Mode; primary: string; epoch: number }
   // client
   /** `body`: the request's string (JSON lines and history files show it; the text line leaves it out). */
   | { event: 'client.sent'; name: string; request: RequestRef; body?: string }

@@ -12,9 +12,8 @@ export interface PrinterOptions {
   format: 'text' | 'json';
   /** Lines below this level are dropped (`--quiet` = `warn`). */
   level: LogLevel;
-  /** `server`, `lfd`, … and the member's name, for the JSON form. */
+  /** `server`, `lfd`, …, for the JSON form (every event names the member itself). */
   role: string;
-  name: string;
   /** Where a finished line goes, without its newline; default standard output. */
   write?: (line: string) => void;
   now?: () => Date;
@@ -60,15 +59,16 @@ function createUnlimitedPrinter(opts: PrinterOptions): Print {
   const write = opts.write ?? ((line: string) => void process.stdout.write(line + '\n'));
   const now = opts.now ?? (() => new Date());
   const min = SEVERITY[opts.level];
-  const { role, name } = opts;
+  const { role } = opts;
   const wants = (e: LogEvent) => SEVERITY[levelOf(e)] >= min;
 
   if (opts.format === 'json') {
     return Object.assign(
       (e: LogEvent) => {
         if (!wants(e)) return;
-        // The event's own fields come last, so its `name` (where it has one) is the one shown.
-        write(JSON.stringify({ time: now().toISOString(), role, name, ...e }));
+        // Every event names who printed it; the name goes before the event, as a reader scans.
+        const { name, ...fields } = e;
+        write(JSON.stringify({ time: now().toISOString(), role, name, ...fields }));
       },
       { wants },
     );
@@ -167,7 +167,7 @@ function body(e: LogEvent): string {
         ? e.name + ': 0 members'
         : e.name + ': ' + e.members.length + ' members: ' + [...e.members].sort().join(', ');
     case 'rm.primary': // §5
-      return 'RM: ' + (e.mode === 'active' ? 'sequencer' : 'primary') + ' is ' + e.primary;
+      return e.name + ': ' + (e.mode === 'active' ? 'sequencer' : 'primary') + ' is ' + e.primary;
     case 'client.sent': // §5
       return 'Sent ' + request(e.request);
     case 'client.received': // §5 (the reply's result is left out, as in the seed; JSON has it)

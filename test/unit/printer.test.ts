@@ -41,8 +41,8 @@ const LINES: Array<[LogEvent, string]> = [
   [{ event: 'members', name: 'GFD', members: ['S3', 'S2'] }, '[12:00:03] GFD: 2 members: S2, S3'],
   [{ event: 'members', name: 'RM', members: [] }, '[12:00:03] RM: 0 members'],
   [{ event: 'members', name: 'RM', members: ['S1'] }, '[12:00:03] RM: 1 members: S1'],
-  [{ event: 'rm.primary', mode: 'passive', primary: 'S2', epoch: 5 }, '[12:00:03] RM: primary is S2'],
-  [{ event: 'rm.primary', mode: 'active', primary: 'S1', epoch: 5 }, '[12:00:03] RM: sequencer is S1'],
+  [{ event: 'rm.primary', name: 'RM', mode: 'passive', primary: 'S2', epoch: 5 }, '[12:00:03] RM: primary is S2'],
+  [{ event: 'rm.primary', name: 'RM', mode: 'active', primary: 'S1', epoch: 5 }, '[12:00:03] RM: sequencer is S1'],
   [{ event: 'client.sent', name: 'C1', request: req }, '[12:00:03] Sent <C1, S1, 4, request>'],
   [{ event: 'client.received', name: 'C1', request: req, result: 'hello_world4' }, '[12:00:03] Received <C1, S1, 4, reply>'],
   [{ event: 'client.duplicate', name: 'C1', num: 4, server: 'S2' }, '[12:00:03] request_num 4: Discarded duplicate reply from S2.'],
@@ -59,7 +59,7 @@ const LINES: Array<[LogEvent, string]> = [
 
 function collect(level: LogLevel, format: 'text' | 'json' = 'text'): { lines: string[]; print: (e: LogEvent) => void } {
   const lines: string[] = [];
-  const print = createPrinter({ format, level, role: 'server', name: 'S1', write: (l) => lines.push(l), now: () => NOON });
+  const print = createPrinter({ format, level, role: 'server', write: (l) => lines.push(l), now: () => NOON });
   return { lines, print };
 }
 
@@ -83,7 +83,7 @@ describe('printer', () => {
     it('follows the clock from one line to the next', () => {
       const lines: string[] = [];
       let t = new Date(2024, 0, 2, 9, 0, 0, 900);
-      const print = createPrinter({ format: 'text', level: 'info', role: 'client', name: 'C1', write: (l) => lines.push(l), now: () => t });
+      const print = createPrinter({ format: 'text', level: 'info', role: 'client', write: (l) => lines.push(l), now: () => t });
       print({ event: 'client.allDead', name: 'C1' });
       t = new Date(2024, 0, 2, 9, 0, 1, 100);
       print({ event: 'client.allDead', name: 'C1' });
@@ -106,7 +106,7 @@ describe('printer', () => {
     it('prints one object a line: time, role, name, event and the fields', () => {
       const { lines, print } = collect('info', 'json');
       print({ event: 'client.received', name: 'C1', request: req, result: 'hello_world4' });
-      print({ event: 'rm.primary', mode: 'passive', primary: 'S2', epoch: 5 });
+      print({ event: 'rm.primary', name: 'RM', mode: 'passive', primary: 'S2', epoch: 5 });
       expect(lines).to.have.length(2);
       expect(lines.every((l) => !l.includes('\n'))).to.equal(true);
       expect(JSON.parse(lines[0] ?? '')).to.deep.equal({
@@ -114,7 +114,7 @@ describe('printer', () => {
       });
       const primary = JSON.parse(lines[1] ?? '');
       expect(Object.keys(primary).slice(0, 4)).to.deep.equal(['time', 'role', 'name', 'event']);
-      expect(primary).to.deep.equal({ time: NOON.toISOString(), role: 'server', name: 'S1', event: 'rm.primary', mode: 'passive', primary: 'S2', epoch: 5 });
+      expect(primary).to.deep.equal({ time: NOON.toISOString(), role: 'server', name: 'RM', event: 'rm.primary', mode: 'passive', primary: 'S2', epoch: 5 });
     });
 
     it('filters by level like the text form', () => {
@@ -174,7 +174,7 @@ describe('printer', () => {
     it('tells beforehand which lines it prints (wants), in both forms, as it then does', () => {
       for (const format of ['text', 'json'] as const) {
         const lines: string[] = [];
-        const print = createPrinter({ format, level: 'warn', role: 'server', name: 'S1', write: (l) => lines.push(l), now: () => NOON });
+        const print = createPrinter({ format, level: 'warn', role: 'server', write: (l) => lines.push(l), now: () => NOON });
         for (const [e] of LINES) {
           const before = lines.length;
           print(e);
@@ -187,7 +187,7 @@ describe('printer', () => {
 
     it('does not even ask the time for a line it drops', () => {
       let asked = 0;
-      const print = createPrinter({ format: 'text', level: 'warn', role: 'server', name: 'S1', write: () => {}, now: () => { asked++; return NOON; } });
+      const print = createPrinter({ format: 'text', level: 'warn', role: 'server', write: () => {}, now: () => { asked++; return NOON; } });
       print({ event: 'server.heartbeat', name: 'S1', from: 'LFD1', count: 5 });
       expect(asked).to.equal(0);
     });
@@ -198,7 +198,7 @@ describe('printer', () => {
     const written: string[] = [];
     process.stdout.write = ((chunk: string) => { written.push(chunk); return true; }) as typeof process.stdout.write;
     try {
-      createPrinter({ format: 'text', level: 'info', role: 'client', name: 'C1', now: () => NOON })({ event: 'client.allDead', name: 'C1' });
+      createPrinter({ format: 'text', level: 'info', role: 'client', now: () => NOON })({ event: 'client.allDead', name: 'C1' });
     } finally {
       process.stdout.write = original;
     }
@@ -210,7 +210,7 @@ describe('refused-frame lines, limited', () => {
   it(`prints at most ${REFUSALS_PER_SECOND} a second and then says how many it did not`, () => {
     let t = new Date(2024, 0, 2, 12, 0, 3, 0).getTime();
     const lines: string[] = [];
-    const print = createPrinter({ format: 'text', level: 'info', role: 'server', name: 'S1', write: (l) => lines.push(l), now: () => new Date(t) });
+    const print = createPrinter({ format: 'text', level: 'info', role: 'server', write: (l) => lines.push(l), now: () => new Date(t) });
     const refused: LogEvent = { event: 'link.refused', name: 'S1', peer: 'port L7', reason: "frame 'ready' not allowed on this link" };
     for (let i = 0; i < 500; i++) print(refused);
     print({ event: 'note', name: 'S1', level: 'info', text: 'still here' });

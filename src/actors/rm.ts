@@ -382,7 +382,7 @@ export const rmMachine = setup({
       id: LISTENER,
       input: ({ context }) => listenOn(
         LISTENER,
-        context.config.rm,
+        context.config.rms.find((r) => r.name === context.name) ?? context.config.rm,
         'rm',
         { name: context.name, role: 'rm' },
         context.config,

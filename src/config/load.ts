@@ -48,7 +48,6 @@ export const MAX_SECONDS = 86400;
 /** Below a millisecond the value would round to a zero-length timer. */
 export const MIN_SECONDS = 0.001;
 export const MIN_FRAME = 64;
-export { MAX_FRAME_LIMIT };
 /**
  * A state travels in parts, but is one string when taken (`restore`): the state guard keeps it
  * below half of `max_state_frame`, under V8's limit near 2^29 characters.

@@ -9,7 +9,7 @@ import type { ClusterSettings } from '../config/types.js';
 import { lastNumberError } from '../protocol/codec.js';
 import type { ClientEntry, Frame, Mode, Phase, ReplicaRole, ServerStatusFrame } from '../protocol/frames.js';
 import { OPS } from '../protocol/links.js';
-import type { StateText } from '../protocol/state-text.js';
+import { joinText, textLength, type StateText } from '../protocol/state-text.js';
 import { summarizeState } from '../protocol/state-summary.js';
 import { partChars } from '../protocol/transfer.js';
 import { print, replyTo, toPeer, type Effect, type History, type HistorySnapshot, type ReplyTo } from './effects.js';
@@ -124,14 +124,12 @@ export function answerFrame(server: string, req: { client: string; num: number }
 /**
  * The state as a status shows it. Whole to `ops` (the tools that compare replicas); to a role of
  * the cluster (the RM and the LFDs ask to learn roles and positions, and must get them whatever
- * the state's size) whole when it fits one part of a frame, else summarized.
+ * the state's size) whole when it fits one part of a frame, else summarized. Taken in the app's
+ * pieces, so a large state is never joined just to be summarized.
  */
 function statusState(d: ReplicaData, asker: string): string {
-  if (asker === OPS) return d.app.snapshot(d.state);
-  const fits = partChars(d.cluster.maxFrame);
-  if (d.size > fits) return summarizeState(d.app.snapshotParts(d.state));
-  const text = d.app.snapshot(d.state);
-  return text.length > fits ? summarizeState(text) : text;
+  const parts = d.app.snapshotParts(d.state);
+  return asker !== OPS && textLength(parts) > partChars(d.cluster.maxFrame) ? summarizeState(parts) : joinText(parts);
 }
 
 /**

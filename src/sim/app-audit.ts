@@ -102,9 +102,10 @@ export function auditedApp<S>(app: App<S>, hooks: AuditHooks): App<S> {
     }
     const before = app.snapshot(state);
     unaudited = Math.floor(before.length / AUDIT_SPACING);
-    const joined = app.snapshotParts(state).join('');
     const again = onCopy(before, request, 1);
     const third = again && onCopy(before, request, 2);
+    // Taken before `apply`, which may change the state in place.
+    const joined = again && third ? app.snapshotParts(state).join('') : '';
     let result: Applied<S> | null = null;
     let thrown: { err: unknown } | null = null;
     try {

@@ -354,9 +354,10 @@ export function onRestart(
   return { next, commands: [...announce(next), ...launches], warnings };
 }
 
-export function statusFrame(m: Membership, configured: string[]): RmStatusFrame {
+export function statusFrame(m: Membership, configured: string[], from: string): RmStatusFrame {
   return {
     kind: 'rmStatus',
+    from,
     mode: m.mode,
     primary: m.primary,
     epoch: m.epoch,

@@ -149,7 +149,7 @@ export function frameFields(f: Frame): string[] {
       ];
     case 'rmStatus':
       return [
-        'RM', f.mode, dash(f.primary), num(f.epoch),
+        f.from, f.mode, dash(f.primary), num(f.epoch),
         list(f.members.map((m) => `${m.server}:${m.phase}`)), 'status',
       ];
     case 'rmStandby':
@@ -402,12 +402,12 @@ const parsers: Record<string, Record<number, Parser>> = {
     3: (r) => ({ kind: 'statusQuery', from: r.name(), target: r.name() }),
     // `<RM, MODE, PRIMARY, EPOCH, MEMBERS, status>`
     6: (r) => {
-      const rm = r.text();
-      if (rm !== 'RM') throw new FrameError(`RM status must start with 'RM', not ${quote(rm)}`);
+      const from = r.name();
       const mode = r.oneOf('mode', MODES);
       const primary = r.text();
       return {
         kind: 'rmStatus',
+        from,
         mode,
         primary: primary === '-' ? null : checkName(primary),
         epoch: r.number('epoch'),

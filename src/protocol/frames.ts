@@ -134,6 +134,8 @@ export interface DurableReach {
 /** `<RM, MODE, PRIMARY, EPOCH, S1:ready;S2:recovering;S3:down, status>` */
 export interface RmStatusFrame {
   kind: 'rmStatus';
+  /** The RM's name: `RM`, or its `[rm.NAME]` with several. */
+  from: string;
   mode: Mode;
   primary: string | null;
   epoch: number;

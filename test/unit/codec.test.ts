@@ -88,6 +88,7 @@ const frames: { [K in FrameKind]: fc.Arbitrary<FrameOf<K>> } = {
   ),
   rmStatus: fc.record({
     kind: fc.constant('rmStatus'),
+    from: name,
     mode,
     // `-` means "no primary", so a server named `-` cannot be shown as primary.
     primary: fc.option(name.filter((n) => n !== '-')),
@@ -337,7 +338,7 @@ describe('codec', () => {
       [
         '<RM, passive, S1, 4, S1:ready;S2:recovering;S3:down, status>',
         {
-          kind: 'rmStatus', mode: 'passive', primary: 'S1', epoch: 4,
+          kind: 'rmStatus', from: 'RM', mode: 'passive', primary: 'S1', epoch: 4,
           members: [
             { server: 'S1', phase: 'ready' },
             { server: 'S2', phase: 'recovering' },
@@ -345,7 +346,8 @@ describe('codec', () => {
           ],
         },
       ],
-      ['<RM, active, -, 0, , status>', { kind: 'rmStatus', mode: 'active', primary: null, epoch: 0, members: [] }],
+      ['<RM, active, -, 0, , status>', { kind: 'rmStatus', from: 'RM', mode: 'active', primary: null, epoch: 0, members: [] }],
+      ['<RM2, active, -, 7, , status>', { kind: 'rmStatus', from: 'RM2', mode: 'active', primary: null, epoch: 7, members: [] }],
       ['<RM2, standby, RM1, status>', { kind: 'rmStandby', from: 'RM2', leader: 'RM1' }],
       ['<RM2, standby, , status>', { kind: 'rmStandby', from: 'RM2', leader: null }],
       ['<RM2, leader RM1, redirect>', { kind: 'redirect', from: 'RM2', leader: 'RM1' }],
@@ -483,7 +485,7 @@ describe('codec', () => {
       ['<S1, S2, 31, e4, commit>', `commit epoch 'e4' is not a non-negative integer`],
       ['<RM, passive, S1, 4, S1:asleep, status>', `unknown phase 'asleep'`],
       ['<RM, passive, S1, 4, S1, status>', `bad member entry 'S1'`],
-      ['<GFD, passive, S1, 4, , status>', /must start with 'RM'/],
+      ['<R M, passive, S1, 4, , status>', `bad name 'R M'`],
       ['<RM2, leading, RM1, status>', `a four-field status is a standby RM's: 'standby', not 'leading'`],
       ['<RM2, standby, R M1, status>', `bad name 'R M1'`],
       ['<RM2, go to RM1, redirect>', `a redirect names its leader as 'leader NAME' (or nothing), not 'go to RM1'`],

@@ -6,11 +6,12 @@
 import { assertEvent, enqueueActions, setup, type AnyActorRef } from 'xstate';
 import type { ClusterConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
-import type { ClientViewFrame, Mode, ServerStatusFrame } from '../protocol/frames.js';
+import type { ClientViewFrame, Frame, Mode, ServerStatusFrame } from '../protocol/frames.js';
 import { RM_NAME } from '../protocol/links.js';
 import type { Origin, TransportCommand, TransportEvent } from '../transport/types.js';
 import { answer, print, runEffects, sendOn, transportSlots, type Effect, refusedLine } from './effects.js';
 import { clientPortOf, linksOf, listenOn, wantServers } from './wiring.js';
+import { noLeadership, type LeadCommand, type LeadEvent } from './leadership.js';
 import {
   clientServers,
   initialMembership,
@@ -35,6 +36,10 @@ export { RM_NAME };
 const LISTENER = 'port';
 /** The links actor: a short-lived link to the client port of each server asked for its status. */
 const PROBES = 'probes';
+/** The leadership actor (`coordinator = etcd`; a placeholder otherwise). */
+const LEADERSHIP = 'leadership';
+/** Every epoch counts as granted without a coordinator. */
+const ALWAYS = Number.MAX_SAFE_INTEGER;
 
 export interface RmInput {
   config: ClusterConfig;
@@ -63,6 +68,15 @@ export interface RmContext {
   asking: string[];
   /** Members that did not serve at the last look at recoveries (`retryRecoveries`). */
   recovering: string[];
+  /** With `coordinator = etcd`: who leads, as last observed (null: nobody known). */
+  leader: string | null;
+  /**
+   * The highest epoch etcd's counter was raised to for this leader (`ALWAYS` without a
+   * coordinator): commands of a higher epoch wait in `held` until it is.
+   */
+  granted: number;
+  /** Commands for the GFD and views for clients waiting for their epoch's grant, in order. */
+  held: Effect[];
 }
 
 /**
@@ -71,7 +85,7 @@ export interface RmContext {
  */
 type Probe = 'restart' | 'rejoin' | 'verify' | 'choose';
 
-type RmEvent = TransportEvent | { type: 'probe.timeout'; server: string } | { type: 'choice.due' };
+type RmEvent = TransportEvent | LeadEvent | { type: 'probe.timeout'; server: string } | { type: 'choice.due' };
 
 /** The id of a probe's timeout. */
 const probeTimer = (server: string) => `probe:${server}`;
@@ -82,8 +96,8 @@ function viewFor(client: string, m: Membership): ClientViewFrame {
 
 const sameList = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
-/** What a decision means on the outside: lines, commands to the GFD, views to clients. */
-function carryOut(ctx: RmContext, { next, commands, warnings }: Decision): Effect[] {
+/** The lines a decision prints. */
+function announce(ctx: RmContext, { next, warnings }: Decision): Effect[] {
   const prev = ctx.membership;
   const effects: Effect[] = [];
   if (!sameList(memberNames(prev), memberNames(next))) {
@@ -93,29 +107,47 @@ function carryOut(ctx: RmContext, { next, commands, warnings }: Decision): Effec
   if (next.primary !== null && (next.primary !== prev.primary || next.epoch !== prev.epoch)) {
     effects.push(print({ event: 'rm.primary', name: ctx.name, mode: next.mode, primary: next.primary, epoch: next.epoch }));
   }
-  if (ctx.gfdLink !== null) {
-    for (const frame of commands) effects.push({ kind: 'send', via: LISTENER, link: ctx.gfdLink, frame });
-  }
-  if (!sameList(clientServers(prev), clientServers(next))) {
-    for (const [link, client] of Object.entries(ctx.clients)) {
-      effects.push({ kind: 'send', via: LISTENER, link, frame: viewFor(client, next) });
-    }
-  }
   return effects;
+}
+
+/** A new view for every client that asked, when the servers to send to changed. */
+function tellClients(ctx: RmContext, next: Membership): Effect[] {
+  if (sameList(clientServers(ctx.membership), clientServers(next))) return [];
+  return Object.entries(ctx.clients).map(([link, client]) => ({ kind: 'send', via: LISTENER, link, frame: viewFor(client, next) }));
 }
 
 /** The id of the wait for configured servers before the RM chooses from disk. */
 const CHOICE_TIMER = 'choice';
 const choosingWithMembers = (m: Membership) => m.choosing !== null && memberNames(m).length > 0;
 
-type DecideEnqueue = Parameters<typeof runEffects>[0] & {
+type DispatchEnqueue = Parameters<typeof runEffects>[0] & {
   assign(update: (args: { context: RmContext }) => Partial<RmContext>): void;
+  sendTo(to: string, event: LeadCommand): void;
+};
+
+type DecideEnqueue = DispatchEnqueue & {
   raise(event: RmEvent, options: { delay: 'choiceWait'; id: string }): void;
   cancel(id: string): void;
 };
 
+/** Commands for the GFD, on its link (none without one: the GFD's next `members` brings them back). */
+const toGfd = (ctx: RmContext, frames: Frame[]): Effect[] =>
+  ctx.gfdLink === null ? [] : frames.map((frame) => ({ kind: 'send', via: LISTENER, link: ctx.gfdLink!, frame }));
+
 /**
- * Takes a decision: the new membership, what it means outside (`carryOut`), and, while the RM
+ * Sends of `epoch` (commands, views): out at once when etcd's counter was raised that far for this
+ * leader (always, without a coordinator); otherwise held, behind any held already, and the grant
+ * asked for, so that nothing of an epoch a successor could reuse ever leaves (docs/coordination.md).
+ */
+function dispatch(enqueue: DispatchEnqueue, self: AnyActorRef, ctx: RmContext, sends: Effect[], epoch: number): void {
+  if (sends.length === 0) return;
+  if (epoch <= ctx.granted && ctx.held.length === 0) return void runEffects(enqueue, self, ctx.print, sends);
+  enqueue.assign(({ context }) => ({ held: [...context.held, ...sends] }));
+  if (epoch > ctx.granted) enqueue.sendTo(LEADERSHIP, { type: 'lead.grant', epoch });
+}
+
+/**
+ * Takes a decision: the new membership, its lines, its commands, the clients' views, and, while the RM
  * chooses from disk, a status question to each member that has not said how far its history goes
  * and the wait for the configured servers that have not joined, from the first member on.
  */
@@ -123,7 +155,8 @@ function decide(enqueue: DecideEnqueue, self: AnyActorRef, context: RmContext, d
   const prev = context.membership;
   const next = decision.next;
   enqueue.assign(() => ({ membership: next }));
-  runEffects(enqueue, self, context.print, carryOut(context, decision));
+  runEffects(enqueue, self, context.print, announce(context, decision));
+  dispatch(enqueue, self, context, [...toGfd(context, decision.commands), ...tellClients(context, next)], next.epoch);
   const ask = awaitingReports(next);
   if (ask.length > 0) {
     enqueue.assign(({ context: now }) => ({
@@ -137,6 +170,9 @@ function decide(enqueue: DecideEnqueue, self: AnyActorRef, context: RmContext, d
     enqueue.cancel(CHOICE_TIMER);
   }
 }
+
+/** With data folders, a (re)started RM first chooses who serves from their reports: of these servers. */
+const startsChoosing = (config: ClusterConfig) => (config.servers.some((s) => s.dataDir !== undefined) ? config.servers.map((s) => s.name) : null);
 
 const isGfdOrigin = (ctx: RmContext, origin: Origin) => ctx.gfdLink !== null && origin.link === ctx.gfdLink;
 
@@ -181,8 +217,9 @@ export const rmMachine = setup({
     recoveryRetry: ({ context }) => context.config.cluster.heartbeatTimeoutMs,
     choiceWait: ({ context }) => context.config.cluster.heartbeatTimeoutMs,
   },
-  actors: transportSlots,
+  actors: { ...transportSlots, leadership: noLeadership },
   guards: {
+    isCoordinated: ({ context }) => context.config.etcd !== null,
     isFromGfd: ({ context, event }) => 'origin' in event && isGfdOrigin(context, event.origin),
     isFromProbe: ({ context, event }) => 'origin' in event && event.origin.via === PROBES && context.asking.includes(event.origin.link),
     isFromGfdWithMembers: ({ context, event }) =>
@@ -294,7 +331,7 @@ export const rmMachine = setup({
       }
       const { waiting, commands } = retryRecoveries(context.membership, context.recovering);
       enqueue.assign({ recovering: waiting });
-      runEffects(enqueue, self, context.print, commands.map((frame) => ({ kind: 'send', via: LISTENER, link: context.gfdLink!, frame })));
+      dispatch(enqueue, self, context, toGfd(context, commands), context.membership.epoch);
     }),
     greetGfd: enqueueActions(({ enqueue, event }) => {
       if (event.type === 'frame.hello' && event.origin.peer?.role === 'gfd') enqueue.assign({ gfdLink: event.origin.link });
@@ -317,10 +354,83 @@ export const rmMachine = setup({
       const servers = context.config.servers.map((s) => ({ server: s.name, host: s.host, port: s.port }));
       runEffects(enqueue, self, context.print, [answer(event.origin, { kind: 'directory', servers })]);
     }),
+    /** Elected: the restart path follows, every epoch above the counter as this leader found it. */
+    takeOffice: enqueueActions(({ enqueue, self, context, event }) => {
+      assertEvent(event, 'lead.elected');
+      const membership = { ...context.membership, epoch: Math.max(context.membership.epoch, event.floor) };
+      enqueue.assign({ membership, granted: event.floor, leader: context.name });
+      runEffects(enqueue, self, context.print, [print({ event: 'leadership', name: context.name, state: 'leading', floor: event.floor })]);
+    }),
+    /**
+     * Deposed (its lease gone): whatever it knew goes, with the commands still waiting for a grant
+     * (said, so a log shows what a deposed leader did not do), and the GFD's link is closed.
+     */
+    stepDown: enqueueActions(({ enqueue, self, context, event }) => {
+      assertEvent(event, 'lead.deposed');
+      const effects: Effect[] = [];
+      if (context.held.length > 0) {
+        const text = `${context.held.length} frames of epoch ${context.membership.epoch} not sent: etcd did not grant the epoch`;
+        effects.push(print({ event: 'note', name: context.name, level: 'warn', text }));
+      }
+      if (context.gfdLink !== null) effects.push({ kind: 'close', via: LISTENER, link: context.gfdLink });
+      const leader = context.leader === context.name ? null : context.leader;
+      effects.push(print({ event: 'leadership', name: context.name, state: 'standby', leader, reason: event.reason }));
+      runEffects(enqueue, self, context.print, effects);
+      enqueue.cancel(CHOICE_TIMER);
+      enqueue.sendTo(PROBES, wantProbes(context, []));
+      enqueue.assign({
+        membership: initialMembership(context.membership.mode, startsChoosing(context.config)),
+        gfdLink: null, restart: null, probes: {}, asking: [], recovering: [], held: [], granted: 0, leader,
+      });
+    }),
+    takeLeader: enqueueActions(({ enqueue, event }) => {
+      assertEvent(event, 'lead.leader');
+      enqueue.assign({ leader: event.name });
+    }),
+    printStandby: enqueueActions(({ enqueue, self, context, event }) => {
+      assertEvent(event, 'lead.leader');
+      // Its own name comes just before its election's own event: that says it leads.
+      if (event.name === context.leader || event.name === context.name) return;
+      runEffects(enqueue, self, context.print, [print({ event: 'leadership', name: context.name, state: 'standby', leader: event.name })]);
+    }),
+    /** etcd raised the counter: the commands held for epochs up to it go out, in order. */
+    takeGrant: enqueueActions(({ enqueue, self, context, event }) => {
+      assertEvent(event, 'lead.granted');
+      const granted = Math.max(context.granted, event.epoch);
+      const ready = granted >= context.membership.epoch;
+      enqueue.assign({ granted, held: ready ? [] : context.held });
+      if (ready) runEffects(enqueue, self, context.print, context.held);
+    }),
+    noteEtcd: enqueueActions(({ enqueue, self, context, event }) => {
+      assertEvent(event, ['lead.trouble', 'lead.back']);
+      const text = event.type === 'lead.trouble'
+        ? `etcd does not answer (${event.reason}): the cluster serves on as it is; a new epoch waits for etcd`
+        : 'etcd answers again';
+      runEffects(enqueue, self, context.print, [print({ event: 'note', name: context.name, level: 'warn', text })]);
+    }),
+    /** A standby remembers the client (it is told views once this RM leads) and sends it to the leader. */
+    redirectClient: enqueueActions(({ enqueue, self, context, event }) => {
+      assertEvent(event, 'frame.clientHello');
+      enqueue.assign({ clients: { ...context.clients, [event.origin.link]: event.frame.client } });
+      runEffects(enqueue, self, context.print, [answer(event.origin, { kind: 'redirect', from: context.name, leader: context.leader })]);
+    }),
+    answerStandby: enqueueActions(({ enqueue, self, context, event }) => {
+      assertEvent(event, 'frame.statusQuery');
+      runEffects(enqueue, self, context.print, [answer(event.origin, { kind: 'rmStandby', from: context.name, leader: context.leader })]);
+    }),
+    /** The GFD feeds only the leader: a standby sends it there and closes the link. */
+    refuseGfd: enqueueActions(({ enqueue, self, context, event }) => {
+      assertEvent(event, 'frame.hello');
+      if (event.origin.peer?.role !== 'gfd') return;
+      runEffects(enqueue, self, context.print, [
+        answer(event.origin, { kind: 'redirect', from: context.name, leader: context.leader }),
+        { kind: 'close', via: event.origin.via, link: event.origin.link },
+      ]);
+    }),
     answerStatus: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'frame.statusQuery');
       const configured = context.config.servers.map((s) => s.name);
-      runEffects(enqueue, self, context.print, [answer(event.origin, statusFrame(context.membership, configured))]);
+      runEffects(enqueue, self, context.print, [answer(event.origin, statusFrame(context.membership, configured, context.name))]);
     }),
   },
 }).createMachine({
@@ -329,20 +439,35 @@ export const rmMachine = setup({
     config: input.config,
     print: input.print,
     name: input.name ?? RM_NAME,
-    membership: initialMembership(
-      input.mode ?? input.config.cluster.mode,
-      input.config.servers.some((s) => s.dataDir !== undefined) ? input.config.servers.map((s) => s.name) : null,
-    ),
+    membership: initialMembership(input.mode ?? input.config.cluster.mode, startsChoosing(input.config)),
     gfdLink: null,
     clients: {},
     restart: null,
     probes: {},
     asking: [],
     recovering: [],
+    leader: null,
+    granted: input.config.etcd === null ? ALWAYS : 0,
+    held: [],
   }),
   entry: 'printMembers',
-  initial: 'syncing',
+  initial: 'starting',
   states: {
+    starting: { always: [{ guard: 'isCoordinated', target: 'standby' }, { target: 'syncing' }] },
+    /**
+     * `coordinator = etcd`, not leading: clients and the GFD are sent to the leader, a status says
+     * standby; elected, it starts as a restarted RM does (docs/coordination.md).
+     */
+    standby: {
+      on: {
+        'lead.elected': { target: 'syncing', actions: 'takeOffice' },
+        'lead.leader': { actions: ['printStandby', 'takeLeader'] },
+        'lead.deposed': {},
+        'frame.clientHello': { actions: 'redirectClient' },
+        'frame.statusQuery': { actions: 'answerStandby' },
+        'frame.hello': { actions: 'refuseGfd' },
+      },
+    },
     /** Until the GFD's first `members` this RM knows nothing of the members. */
     syncing: {
       on: {
@@ -393,8 +518,18 @@ export const rmMachine = setup({
       id: PROBES,
       input: ({ context }) => linksOf(PROBES, { name: context.name, role: 'rm' }, 'server', context.config.cluster, { hello: false }),
     },
+    {
+      src: 'leadership',
+      id: LEADERSHIP,
+      input: ({ context }) => ({ etcd: context.config.etcd, role: 'rm', name: context.name }),
+    },
   ],
   on: {
+    'lead.leader': { actions: 'takeLeader' },
+    'lead.deposed': { target: '.standby', actions: 'stepDown' },
+    'lead.granted': { actions: 'takeGrant' },
+    'lead.trouble': { actions: 'noteEtcd' },
+    'lead.back': { actions: 'noteEtcd' },
     'link.refused': { actions: 'logRefused' },
     'frame.hello': { actions: 'greetGfd' },
     'link.down': { actions: 'forgetLink' },

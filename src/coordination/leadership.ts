@@ -13,7 +13,10 @@ export type LeadershipEvent =
   /** Leadership lost (the lease expired or could not be kept): nothing may be decided any more. */
   | { type: 'deposed'; reason: string }
   /** Who leads now, as every candidate observes it (null while nobody does). */
-  | { type: 'leader'; name: string | null };
+  | { type: 'leader'; name: string | null }
+  /** etcd stopped answering the lease's keep-alives (said once), or answers again. */
+  | { type: 'trouble'; reason: string }
+  | { type: 'back' };
 
 /** A comparison and the writes it guards, as `whileLeading` extends them. */
 export interface Guarded {
@@ -51,6 +54,11 @@ export class Leadership {
     this.campaignNow();
   }
 
+  /** Observes the leader without standing (the GFD following the RMs' election). */
+  async observeOnly(): Promise<void> {
+    await this.observe();
+  }
+
   /** Who leads, as it changes; an observation that fails says nobody is known and starts again. */
   private async observe(): Promise<void> {
     if (this.stopped) return;
@@ -72,11 +80,31 @@ export class Leadership {
     if (this.stopped) return;
     const campaign = this.space.election(this.role, this.leaseTtlS).campaign(this.name);
     this.campaign = campaign;
+    this.watchLease(campaign);
     campaign.on('elected', () => {
       void this.takeOffice(campaign);
     });
     campaign.on('error', (err: Error) => {
       if (this.campaign === campaign) this.standAgain(err.message);
+    });
+  }
+
+  /**
+   * Says once when the lease's keep-alives fail (etcd unreachable) and again when one succeeds. The
+   * campaign's lease is a plain property of etcd3's Campaign, private only in its typings.
+   */
+  private watchLease(campaign: Campaign): void {
+    const lease = (campaign as unknown as { lease?: import('node:events').EventEmitter }).lease;
+    let troubled = false;
+    lease?.on('keepaliveFailed', (err: Error) => {
+      if (troubled || this.campaign !== campaign) return;
+      troubled = true;
+      this.emit({ type: 'trouble', reason: err.message });
+    });
+    lease?.on('keepaliveSucceeded', () => {
+      if (!troubled || this.campaign !== campaign) return;
+      troubled = false;
+      this.emit({ type: 'back' });
     });
   }
 
@@ -144,15 +172,17 @@ export class Leadership {
 }
 
 /**
- * The next epoch, counted in etcd under `key` so that no leader ever reuses one: read, then written
- * one higher (and at least `atLeast`) while leading and unchanged since. Null when not leading.
+ * Raises the epoch counter in etcd under `key` to at least `epoch`, while leading and unchanged
+ * since read: what a leader does before it hands out `epoch`, so that no leader ever reuses one
+ * (a successor starts above the counter). The counter's value, or null when not leading.
  */
-export async function nextEpoch(leadership: Leadership, key: string, atLeast = 0): Promise<number | null> {
+export async function raiseEpoch(leadership: Leadership, key: string, epoch: number): Promise<number | null> {
   for (;;) {
     const seen = await leadership.read(key);
-    const epoch = Math.max(Number(seen.value ?? 0) + 1, atLeast);
-    const outcome = await leadership.whileLeading({ unchanged: [{ key, modRevision: seen.modRevision }], puts: [{ key, value: String(epoch) }] });
-    if (outcome === 'written') return epoch;
+    const value = Math.max(Number(seen.value ?? 0), epoch);
+    const outcome = await leadership.whileLeading({ unchanged: [{ key, modRevision: seen.modRevision }], puts: [{ key, value: String(value) }] });
+    if (outcome === 'written') return value;
     if (outcome === 'not leading') return null;
   }
 }
+

@@ -168,6 +168,10 @@ function body(e: LogEvent): string {
         : e.name + ': ' + e.members.length + ' members: ' + [...e.members].sort().join(', ');
     case 'rm.primary': // §5
       return e.name + ': ' + (e.mode === 'active' ? 'sequencer' : 'primary') + ' is ' + e.primary;
+    case 'leadership': // SPEC §8: "RM2: standby, leader is RM1"
+      if (e.state === 'leading') return e.name + ': leading (epochs above ' + e.floor + ')';
+      return e.name + ': ' + (e.reason === undefined ? '' : 'deposed (' + e.reason + '), ') + 'standby, ' +
+        (e.leader === null ? 'no leader known' : 'leader is ' + e.leader);
     case 'client.sent': // §5
       return 'Sent ' + request(e.request);
     case 'client.received': // §5 (the reply's result is left out, as in the seed; JSON has it)

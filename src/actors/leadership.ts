@@ -1,0 +1,34 @@
+/**
+ * The leadership actor (`coordinator = etcd`, docs/coordination.md): one candidate of a role in
+ * etcd, or only an observer of who leads it, as events for the machine that invokes it. The machine
+ * asks for an epoch with `lead.grant` before it hands the epoch out; the counter in etcd is raised
+ * only while this candidate leads, so a successor always starts above every epoch granted here.
+ * Machines get a do-nothing actor by default (`coordinator = none`, the simulator); the role's
+ * command provides the one in `etcd-leadership.ts`, which alone loads etcd's client.
+ */
+import { fromCallback } from 'xstate';
+import type { EtcdSettings } from '../config/types.js';
+
+export interface LeadershipInput {
+  /** Null (`coordinator = none`): the actor does nothing. */
+  etcd: EtcdSettings | null;
+  /** The election: `rm` or `gfd`. */
+  role: string;
+  /** The candidate's name; null: only observe who leads. */
+  name: string | null;
+}
+
+export type LeadEvent =
+  | { type: 'lead.leader'; role: string; name: string | null }
+  /** Elected; `floor` is the epoch counter as this leader found it: every epoch it uses is above. */
+  | { type: 'lead.elected'; role: string; floor: number }
+  | { type: 'lead.deposed'; role: string; reason: string }
+  /** The counter is at least `epoch` now, raised while leading: frames of that epoch may go out. */
+  | { type: 'lead.granted'; role: string; epoch: number }
+  | { type: 'lead.trouble'; role: string; reason: string }
+  | { type: 'lead.back'; role: string };
+
+export type LeadCommand = { type: 'lead.grant'; epoch: number };
+
+/** The placeholder machines carry: no election, nothing ever sent. */
+export const noLeadership = fromCallback<LeadCommand, LeadershipInput>(() => undefined);

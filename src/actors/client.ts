@@ -10,7 +10,7 @@ import { lastNumberOf } from '../protocol/codec.js';
 import type { FailedFrame, Mode, ReplyFrame, RequestFrame } from '../protocol/frames.js';
 import type { TransportEvent } from '../transport/types.js';
 import { print, runEffects, sendOn, transportSlots, type Effect, refusedLine } from './effects.js';
-import { clientPortOf, linkTo, linksOf, wantServers } from './wiring.js';
+import { clientPortOf, linksOf, wantServers } from './wiring.js';
 
 export interface ClientInput {
   name: string;
@@ -64,7 +64,8 @@ interface ClientContext {
   mode: Mode;
   /** Where the RM says to send (serving replicas; the primary alone in passive mode). */
   servers: string[];
-  rmUp: boolean;
+  /** The RMs whose link is up (links go to every RM; a standby sends the client to the leader). */
+  rmsUp: string[];
   /** Servers whose link is up (links go to `servers`). */
   up: string[];
   /** The request in flight or next to send. */
@@ -165,9 +166,14 @@ export const clientMachine = setup({
     logRefused: enqueueActions(({ enqueue, self, context, event }) => {
       if (event.type === 'link.refused') runEffects(enqueue, self, context.print, [refusedLine(context.name, event)]);
     }),
-    askRm: enqueueActions(({ enqueue, self, context }) =>
-      runEffects(enqueue, self, context.print, [sendOn(RM_LINK, { kind: 'clientHello', client: context.name })]),
-    ),
+    askRm: enqueueActions(({ enqueue, self, context, event }) => {
+      assertEvent(event, 'link.up');
+      runEffects(enqueue, self, context.print, [sendOn(RM_LINK, { kind: 'clientHello', client: context.name }, event.origin.link)]);
+    }),
+    /** Every RM the configuration names: the leader answers with views, a standby with a redirect. */
+    linkRms: enqueueActions(({ enqueue, context }) => {
+      enqueue.sendTo(RM_LINK, { type: 'links.want', peers: context.config.rms.map(({ name, host, port }) => ({ name, host, port })) });
+    }),
     /** Where the RM says to send: a link to each of those servers (those linked already stay). */
     takeView: enqueueActions(({ enqueue, context, event }) => {
       assertEvent(event, 'frame.clientView');
@@ -177,8 +183,14 @@ export const clientMachine = setup({
       if (servers.length > 0) enqueue.raise({ type: 'service.seen' });
       enqueue.assign({ mode, servers, up: context.up.filter((s) => servers.includes(s)) });
     }),
-    assignRmUp: assign({ rmUp: true }),
-    assignRmDown: assign({ rmUp: false }),
+    assignRmUp: assign(({ context, event }) => {
+      assertEvent(event, 'link.up');
+      return { rmsUp: [...context.rmsUp.filter((r) => r !== event.origin.link), event.origin.link] };
+    }),
+    assignRmDown: assign(({ context, event }) => {
+      assertEvent(event, 'link.down');
+      return { rmsUp: context.rmsUp.filter((r) => r !== event.origin.link) };
+    }),
     assignServerDown: assign(({ context, event }) => {
       assertEvent(event, 'link.down');
       const s = event.origin.link;
@@ -252,7 +264,7 @@ export const clientMachine = setup({
       ]);
     }),
     assignRound: assign(({ context }) => {
-      const nowhere = !context.rmUp || context.servers.length === 0;
+      const nowhere = context.rmsUp.length === 0 || context.servers.length === 0;
       const empty = !context.answeredThisRound && nowhere;
       return { emptyRounds: empty ? context.emptyRounds + 1 : 0, answeredThisRound: false };
     }),
@@ -275,7 +287,7 @@ export const clientMachine = setup({
       giveUp: input.giveUp ?? true,
       mode: input.config.cluster.mode,
       servers: [],
-      rmUp: false,
+      rmsUp: [],
       up: [],
       num: 1,
       body: null,
@@ -292,10 +304,10 @@ export const clientMachine = setup({
   },
   invoke: [
     {
-      src: 'link',
+      src: 'links',
       id: RM_LINK,
       input: ({ context }) =>
-        linkTo(RM_LINK, context.config.rm, { name: context.name, role: 'client' }, 'rm', context.config.cluster, {
+        linksOf(RM_LINK, { name: context.name, role: 'client' }, 'rm', context.config.cluster, {
           hello: false,
           backoff: retryBackoff(context.intervalMs),
         }),
@@ -324,6 +336,7 @@ export const clientMachine = setup({
     eof: { actions: 'assignInputDone' },
   },
   output: ({ context }) => ({ exitCode: context.emptyRounds >= 3 ? 1 : 0 }),
+  entry: 'linkRms',
   initial: 'running',
   states: {
     running: {

@@ -5,7 +5,7 @@
  * its own machine here (`watchedLfd`: alive, departed, expired), spawned at its first hello.
  */
 import { and, assertEvent, enqueueActions, setup, stateIn, type ActorRefFrom, type AnyActorRef } from 'xstate';
-import type { ClusterConfig } from '../config/types.js';
+import type { ClusterConfig, NamedEndpoint } from '../config/types.js';
 import type { Print } from '../log/events.js';
 import type { Frame, MembershipFrame } from '../protocol/frames.js';
 import { GFD_NAME } from '../protocol/links.js';
@@ -14,6 +14,7 @@ import type { ReplyTo } from '../core/effects.js';
 import { answer, print, runEffects, sendOn, transportSlots, type Effect, refusedLine } from './effects.js';
 import { linkTo, listenOn } from './wiring.js';
 import { watchedLfdMachine, type WatchedLfdReport } from './watched-lfd.js';
+import { noLeadership, type LeadEvent } from './leadership.js';
 
 export { GFD_NAME };
 
@@ -35,14 +36,21 @@ export interface GfdContext {
   epoch: number;
   /** `launch` commands for servers whose LFD had no link when they came: sent at its next hello. */
   launches: string[];
+  /**
+   * The RM this GFD links to: the one RM, or with `coordinator = etcd` the leader as observed in
+   * etcd (null until one is), so that only the leader is fed and heard.
+   */
+  rm: NamedEndpoint | null;
 }
 
-type GfdEvent = TransportEvent | WatchedLfdReport;
+type GfdEvent = TransportEvent | WatchedLfdReport | LeadEvent;
 
 type WatchedLfd = ActorRefFrom<typeof watchedLfdMachine>;
 
 const LISTENER = 'lfds';
 const RM_LINK = 'rm';
+/** The observer of the RMs' election (`coordinator = etcd`; a placeholder otherwise). */
+const RM_WATCH = 'rmWatch';
 const LFD_PREFIX = 'lfd:';
 const lfdId = (lfd: string) => `${LFD_PREFIX}${lfd}`;
 
@@ -77,10 +85,15 @@ function lfdOnLink(self: AnyActorRef, link: string): WatchedLfd | undefined {
   return watchedLfds(self).find((lfd) => lfd.getSnapshot().context.link.link === link);
 }
 
+/** A frame for the RM, if a link to one runs (with a coordinator: once a leader is known). */
+function toRm(self: AnyActorRef, frame: Frame): Effect[] {
+  return self.getSnapshot().matches({ rm: 'linked' }) ? [sendOn(RM_LINK, frame)] : [];
+}
+
 /** A change for the RM, once past the grace period (state `grace.over`): before it, changes are folded into the first `members`. */
-function toRm(self: AnyActorRef, server: string, change: MembershipFrame['change']): Effect[] {
+function changeToRm(self: AnyActorRef, server: string, change: MembershipFrame['change']): Effect[] {
   const graceOver = self.getSnapshot().matches({ grace: 'over' });
-  return graceOver ? [sendOn(RM_LINK, { kind: 'membership', from: GFD_NAME, server, change })] : [];
+  return graceOver ? toRm(self, { kind: 'membership', from: GFD_NAME, server, change }) : [];
 }
 
 function printMembers(members: string[]): Effect {
@@ -100,7 +113,7 @@ export const gfdMachine = setup({
     context: {} as GfdContext,
     events: {} as GfdEvent,
   },
-  actors: { ...transportSlots, watchedLfd: watchedLfdMachine },
+  actors: { ...transportSlots, watchedLfd: watchedLfdMachine, leadership: noLeadership },
   delays: {
     leaseTime: ({ context }) => context.config.cluster.heartbeatTimeoutMs,
   },
@@ -160,10 +173,10 @@ export const gfdMachine = setup({
       enqueue.assign({ members });
       const changed = context.members.includes(server) !== members.includes(server);
       if (changed) {
-        runEffects(enqueue, self, context.print, [printMembers(members), ...toRm(self, server, change)]);
+        runEffects(enqueue, self, context.print, [printMembers(members), ...changeToRm(self, server, change)]);
       } else if (change === 'add') {
         // A re-report (an LFD or its link came back): the RM checks whether it is a new process.
-        runEffects(enqueue, self, context.print, toRm(self, server, change));
+        runEffects(enqueue, self, context.print, changeToRm(self, server, change));
       }
     }),
     /** Held servers whose leases have run out: whatever was not reported again is deleted. */
@@ -172,7 +185,7 @@ export const gfdMachine = setup({
       const deleted = context.members.filter((s) => !members.includes(s));
       enqueue.assign({ members });
       if (deleted.length === 0) return;
-      runEffects(enqueue, self, context.print, [printMembers(members), ...deleted.flatMap((s) => toRm(self, s, 'delete'))]);
+      runEffects(enqueue, self, context.print, [printMembers(members), ...deleted.flatMap((s) => changeToRm(self, s, 'delete'))]);
     }),
     stopExpired: enqueueActions(({ enqueue, event }) => {
       assertEvent(event, 'lfd.expired');
@@ -180,7 +193,7 @@ export const gfdMachine = setup({
     }),
     passUp: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'frame.serving');
-      runEffects(enqueue, self, context.print, [sendOn(RM_LINK, event.frame)]);
+      runEffects(enqueue, self, context.print, toRm(self, event.frame));
     }),
     passDown: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, ['frame.ready', 'frame.sendCheckpoint', 'frame.launch']);
@@ -194,11 +207,16 @@ export const gfdMachine = setup({
         enqueue.assign({ launches: [...context.launches, frame.server] });
       }
     }),
+    /** Another RM leads: the link goes to it (the old one's frames are no longer heard). */
+    followRm: enqueueActions(({ enqueue, self, context, event }) => {
+      assertEvent(event, 'lead.leader');
+      const rm = context.config.rms.find((r) => r.name === event.name) ?? null;
+      enqueue.assign({ rm });
+      runEffects(enqueue, self, context.print, [print({ event: 'note', name: GFD_NAME, level: 'warn', text: `follows ${event.name}, the leading RM` })]);
+    }),
     /** The whole set, on every (re)connect to the RM once the grace period is over (SPEC §6 Restarts). */
     sendMembers: enqueueActions(({ enqueue, self, context }) =>
-      runEffects(enqueue, self, context.print, [
-        sendOn(RM_LINK, { kind: 'members', from: GFD_NAME, servers: context.members, epoch: context.epoch }),
-      ]),
+      runEffects(enqueue, self, context.print, toRm(self, { kind: 'members', from: GFD_NAME, servers: context.members, epoch: context.epoch })),
     ),
   },
   guards: {
@@ -207,7 +225,10 @@ export const gfdMachine = setup({
     /** An LFD reports only the server the configuration gives it (a wrong one would stall every sync write). */
     isOwnServer: ({ context, event }) =>
       event.type === 'frame.membership' && context.config.lfds.some((l) => l.name === event.origin.peer?.name && l.server === event.frame.server),
-    isRmUp: stateIn({ rm: 'up' }),
+    isRmUp: stateIn({ rm: { linked: 'up' } }),
+    knowsRm: ({ context }) => context.rm !== null,
+    isNewRmLeader: ({ context, event }) =>
+      event.type === 'lead.leader' && event.name !== null && event.name !== context.rm?.name && context.config.rms.some((r) => r.name === event.name),
     isGraceOver: stateIn({ grace: 'over' }),
     isFromRmAfterGrace: and(['isFromRm', 'isGraceOver']),
   },
@@ -219,6 +240,7 @@ export const gfdMachine = setup({
     members: [],
     epoch: 0,
     launches: [],
+    rm: input.config.etcd === null ? input.config.rms[0]! : null,
   }),
   entry: 'printMembers',
   invoke: [
@@ -234,17 +256,9 @@ export const gfdMachine = setup({
       ),
     },
     {
-      src: 'link',
-      id: RM_LINK,
-      input: ({ context }) =>
-        linkTo(
-          RM_LINK,
-          context.config.rm,
-          { name: GFD_NAME, role: 'gfd' },
-          'rm',
-          context.config.cluster,
-          { hello: true },
-        ),
+      src: 'leadership',
+      id: RM_WATCH,
+      input: ({ context }) => ({ etcd: context.config.etcd, role: 'rm', name: null }),
     },
   ],
   on: {
@@ -282,20 +296,35 @@ export const gfdMachine = setup({
         over: {},
       },
     },
-    /** The link to the RM: every time it comes up, the RM learns the whole set (once the grace is over). */
+    /**
+     * The link to the RM: every time it comes up, the RM learns the whole set (once the grace is
+     * over). With a coordinator it waits for a leader, and goes to each new one.
+     */
     rm: {
-      initial: 'down',
+      initial: 'choosing',
+      on: { 'lead.leader': { guard: 'isNewRmLeader', target: '.choosing', actions: 'followRm' } },
       states: {
-        down: {
-          on: {
-            'link.up': [
-              { guard: 'isFromRmAfterGrace', target: 'up', actions: 'sendMembers' },
-              { guard: 'isFromRm', target: 'up' },
-            ],
+        choosing: { always: { guard: 'knowsRm', target: 'linked' } },
+        linked: {
+          invoke: {
+            src: 'link',
+            id: RM_LINK,
+            input: ({ context }) => linkTo(RM_LINK, context.rm!, { name: GFD_NAME, role: 'gfd' }, 'rm', context.config.cluster, { hello: true }),
           },
-        },
-        up: {
-          on: { 'link.down': { guard: 'isFromRm', target: 'down' } },
+          initial: 'down',
+          states: {
+            down: {
+              on: {
+                'link.up': [
+                  { guard: 'isFromRmAfterGrace', target: 'up', actions: 'sendMembers' },
+                  { guard: 'isFromRm', target: 'up' },
+                ],
+              },
+            },
+            up: {
+              on: { 'link.down': { guard: 'isFromRm', target: 'down' } },
+            },
+          },
         },
       },
     },

@@ -132,9 +132,9 @@ export function commonFlags(values: Record<string, string | boolean | undefined>
 /** The configuration, with the TLS files of `role` (its section header: `server.S1`, `rm`, …) where it has its own. */
 export function configFrom(flags: CommonFlags, role?: string): ClusterConfig {
   const config = loadConfig({ path: flags.configPath, overrides: flags.overrides, ...(role !== undefined && { role }) });
-  // Read and checked, but not yet acted on: a cluster that asked for standbys must not run without them.
-  if (config.etcd !== null) {
-    throw new ConfigError(`${config.source}: [cluster] coordinator: etcd is not available yet (standby RMs and GFDs are being built; docs/coordination.md)`);
+  // Read and checked, but not yet acted on: a cluster that asked for standby GFDs must not run without them.
+  if (config.gfds.length > 1) {
+    throw new ConfigError(`${config.source}: several [gfd.NAME] sections are not available yet (standby GFDs are being built; docs/coordination.md)`);
   }
   return config;
 }

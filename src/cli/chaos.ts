@@ -22,8 +22,8 @@ import type { Mode, RmStatusFrame, ServerStatusFrame } from '../protocol/frames.
 import { COMMON_HELP, UsageError, commonFlags, parse, positive } from './args.js';
 import { configToIni } from './cluster/ini.js';
 import { pollUntil } from './cluster/liveness.js';
-import { freePorts, queryRm, queryServer } from '../transport/query.js';
-import { MAIN, StartError, reachable, startGfd, startLfd, startRm } from './cluster/start.js';
+import { freePorts, queryLeaderRm, queryServer, reachable } from '../transport/query.js';
+import { MAIN, StartError, startGfd, startLfd, startRm } from './cluster/start.js';
 import { Supervisor } from './cluster/supervisor.js';
 import { describeState, firstDifference, kvMix, type ChaosApp } from './chaos-describe.js';
 import { KvFeeder } from './chaos-feed.js';
@@ -117,7 +117,6 @@ export async function chaosCommand(argv: string[]): Promise<number> {
   const servers = config.servers.map((s) => s.name);
   const clients = config.clients.map((c) => c.name);
   const historyFile = (c: string) => path.join(dir, `${c}.history.jsonl`);
-  const rmAt = reachable(config.rm);
   const k = config.cluster;
   say(`steadfast chaos --mode ${mode} --app ${app} --seconds ${seconds} --seed ${seed}: ${servers.join(', ')}, clients ${clients.join(', ')} every ${intervalMs / 1000} s, ` +
     `heartbeat ${k.heartbeatFreqMs / 1000} s / timeout ${k.heartbeatTimeoutMs / 1000} s, checkpoint ${k.checkpointFreqMs / 1000} s; in ${dir}`);
@@ -132,7 +131,7 @@ export async function chaosCommand(argv: string[]): Promise<number> {
 
   const rmStatus = async (): Promise<RmStatusFrame | null> => {
     try {
-      return await queryRm(rmAt.host, rmAt.port, 1000, config.cluster.tls);
+      return await queryLeaderRm(config, 1000);
     } catch {
       return null;
     }
@@ -168,7 +167,7 @@ export async function chaosCommand(argv: string[]): Promise<number> {
   let verdictLines: string[] = [];
 
   try {
-    await startRm(sup, config, 10_000);
+    for (const rm of config.rms) await startRm(sup, config, rm.name, 10_000);
     await startGfd(sup, config, 10_000);
     await Promise.all(config.lfds.map((l) => startLfd(sup, config, l.name, 10_000)));
     if (!(await pollUntil(allServing, 20_000, 100))) throw new StartError('the cluster did not come up: not every server serves within 20 s');

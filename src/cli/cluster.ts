@@ -9,12 +9,12 @@ import type { App } from '../app/app.js';
 import { SINK_ENV } from '../inspect/env.js';
 import { overridesToArgs } from '../config/load.js';
 import type { ClusterConfig } from '../config/types.js';
-import type { RmStatusFrame, ServerStatusFrame } from '../protocol/frames.js';
+import type { ServerStatusFrame } from '../protocol/frames.js';
 import { COMMON_HELP, UsageError, appOf, childArgs, commonFlags, configFrom, parse } from './args.js';
 import { processState } from './cluster/liveness.js';
 import { Labeler, colourWanted, eventText, table } from './cluster/output.js';
-import { queryRm, queryServer } from '../transport/query.js';
-import { MAIN, StartError, reachable, startGfd, startLfd, startRm } from './cluster/start.js';
+import { queryAnyRm, queryServer, reachable } from '../transport/query.js';
+import { MAIN, StartError, startGfd, startLfd, startRm } from './cluster/start.js';
 import { Supervisor, type Member, type RoleKind } from './cluster/supervisor.js';
 
 export const CLUSTER_HELP = `steadfast cluster [--config FILE] [--mode active|passive] [--clients N]
@@ -76,7 +76,7 @@ export async function clusterCommand(argv: string[]): Promise<number> {
   const startTimeoutMs = seconds('--start-timeout', values['start-timeout'], 15) * 1000;
   const clients = config.clients.slice(0, clientCount).map((c) => c.name);
 
-  const names = ['cluster', 'RM', 'GFD', ...config.lfds.map((l) => l.name), ...config.servers.map((s) => s.name), ...config.clients.map((c) => c.name)];
+  const names = ['cluster', ...config.rms.map((r) => r.name), 'GFD', ...config.lfds.map((l) => l.name), ...config.servers.map((s) => s.name), ...config.clients.map((c) => c.name)];
   const labeler = new Labeler(names, colourWanted());
   // A closed standard output (`steadfast cluster | head`) stops the cluster instead of crashing.
   let outputOpen = true;
@@ -151,7 +151,7 @@ export async function clusterCommand(argv: string[]): Promise<number> {
   const started = (m: Member) => say(`started ${m.name} (pid ${m.pid})`);
   const paused = new Map<string, number>();
   const kinds = new Map<string, RoleKind>([
-    ['RM', 'rm'],
+    ...config.rms.map((r) => [r.name, 'rm'] as [string, RoleKind]),
     ['GFD', 'gfd'],
     ...config.lfds.map((l) => [l.name, 'lfd'] as [string, RoleKind]),
     ...config.clients.map((c) => [c.name, 'client'] as [string, RoleKind]),
@@ -160,7 +160,10 @@ export async function clusterCommand(argv: string[]): Promise<number> {
   const startAll = async () => {
     say(`starting the cluster of ${config.source}: mode ${config.cluster.mode}, app ${config.cluster.app}, ` +
       `${config.servers.length} servers, ${clients.length} clients`);
-    started(await startRm(sup, config, startTimeoutMs));
+    for (const rm of config.rms) {
+      if (stopping) return;
+      started(await startRm(sup, config, rm.name, startTimeoutMs));
+    }
     if (stopping) return;
     started(await startGfd(sup, config, startTimeoutMs));
     for (const lfd of config.lfds) {
@@ -225,7 +228,7 @@ export async function clusterCommand(argv: string[]): Promise<number> {
         if (running !== null) return say(`${name} runs already (pid ${running})`);
         const kind = kinds.get(name)!;
         try {
-          if (kind === 'rm') started(await startRm(sup, config, startTimeoutMs));
+          if (kind === 'rm') started(await startRm(sup, config, name, startTimeoutMs));
           else if (kind === 'gfd') started(await startGfd(sup, config, startTimeoutMs));
           else if (kind === 'lfd') started(await startLfd(sup, config, name, startTimeoutMs));
           else started(sup.start(name, 'client'));
@@ -275,22 +278,27 @@ async function statusRows(
     const pid = sup.pidOf(name);
     return { pid: pid === null ? '-' : String(pid), state: pid === null ? 'not running' : processState(pid) === 'stopped' ? 'paused' : processState(pid) };
   };
-  const rmAt = reachable(config.rm);
-  const [rm, ...servers] = await Promise.all([
-    queryRm(rmAt.host, rmAt.port, 1000, config.cluster.tls).catch((e: Error) => e),
-    ...config.servers.map((s) => {
+  const [rms, servers] = await Promise.all([
+    Promise.all(config.rms.map((rm) => {
+      const at = reachable(rm);
+      return queryAnyRm(at.host, at.port, 1000, config.cluster.tls).catch((e: Error) => e);
+    })),
+    Promise.all(config.servers.map((s) => {
       const at = reachable(s);
       return queryServer(at.host, at.port, s.name, 1000, config.cluster.tls).catch((e: Error) => e);
-    }),
+    })),
   ]);
   const rows: string[][] = [['member', 'pid', 'process', 'role', 'phase', 'epoch', 'state', 'ckpt', 'clients']];
-  const r = proc('RM');
-  if (rm instanceof Error) rows.push(['RM', r.pid, r.state, '-', '(no answer)']);
-  else {
-    const s = rm as RmStatusFrame;
-    const members = s.members.map((m) => `${m.server}:${m.phase}`).join(' ') || 'no members';
-    rows.push(['RM', r.pid, r.state, s.mode, '-', String(s.epoch), `${s.mode === 'active' ? 'sequencer' : 'primary'} ${s.primary ?? '-'}; ${members}`, '-', '-']);
-  }
+  config.rms.forEach(({ name }, i) => {
+    const r = proc(name);
+    const s = rms[i]!;
+    if (s instanceof Error) rows.push([name, r.pid, r.state, '-', '(no answer)']);
+    else if (s.kind === 'rmStandby') rows.push([name, r.pid, r.state, 'standby', '-', '-', `leader ${s.leader ?? 'unknown'}`, '-', '-']);
+    else {
+      const members = s.members.map((m) => `${m.server}:${m.phase}`).join(' ') || 'no members';
+      rows.push([name, r.pid, r.state, s.mode, '-', String(s.epoch), `${s.mode === 'active' ? 'sequencer' : 'primary'} ${s.primary ?? '-'}; ${members}`, '-', '-']);
+    }
+  });
   const g = proc('GFD');
   rows.push(['GFD', g.pid, g.state, '-', '-', '-', gfdMembers === null ? '-' : gfdMembers.length === 0 ? 'no members' : `members ${gfdMembers.join(', ')}`, '-', '-']);
   for (const l of config.lfds) {

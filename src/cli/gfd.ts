@@ -1,3 +1,4 @@
+import type { AnyActorLogic } from 'xstate';
 import { gfdMachine } from '../actors/gfd.js';
 import { createPrinter } from '../log/printer.js';
 import { COMMON_HELP, commonFlags, configFrom, parse } from './args.js';
@@ -15,5 +16,7 @@ export async function gfdCommand(argv: string[]): Promise<number> {
   if (flags.help) return void console.log(GFD_HELP), 0;
   const config = configFrom(flags, 'gfd');
   const print = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'gfd' });
-  return runRole(gfdMachine, { config, print }, { print, name: 'GFD', transport: transportFor(config.cluster), inspect: { address: flags.inspect, role: 'gfd' } });
+  // With a coordinator the GFD follows the RMs' election; etcd's client is loaded only then.
+  const actors: Record<string, AnyActorLogic> = config.etcd === null ? {} : { leadership: (await import('../actors/etcd-leadership.js')).etcdLeadership };
+  return runRole(gfdMachine, { config, print }, { print, name: 'GFD', transport: transportFor(config.cluster), actors, inspect: { address: flags.inspect, role: 'gfd' } });
 }

@@ -124,7 +124,7 @@ function setCell(tr, field, text) {
 }
 function rmPrimary() {
   var found = null;
-  procs.forEach(function (p) { if (p.role === 'rm' && p.summary) found = p.summary.primary; });
+  procs.forEach(function (p) { if (p.role === 'rm' && p.summary && !p.summary.standby) found = p.summary.primary; });
   return found;
 }
 function renderMember(name) {
@@ -147,7 +147,12 @@ function renderMember(name) {
   setCell(tr, 'role', p.role);
   setCell(tr, 'phase', p.up ? 'running' : 'down');
   setCell(tr, 'ckpt', '-');
-  if (s && s.kind === 'rm') {
+  if (s && s.kind === 'rm' && s.standby) {
+    setCell(tr, 'role', 'rm (standby)');
+    setCell(tr, 'epoch', '-');
+    setCell(tr, 'state', 'standby, leader ' + (s.leader || 'unknown'));
+  } else if (s && s.kind === 'rm') {
+    if (s.leader !== null) setCell(tr, 'role', 'rm (leader)');
     setCell(tr, 'epoch', s.epoch);
     var members = s.members.map(function (m) { return m.server + ':' + m.phase; }).join(' ') || 'no members';
     setCell(tr, 'state', s.mode + ', ' + (s.mode === 'active' ? 'sequencer ' : 'primary ') + (s.primary || '-') + '; ' + members);
@@ -212,7 +217,7 @@ function showSnapshot(p, r) {
   if (!a) return;
   a.value = r.value;
   if (r.summary) {
-    if (p.role === 'rm' && (!p.summary || p.summary.primary !== r.summary.primary)) rmChanged = true;
+    if (p.role === 'rm' && (!p.summary || p.summary.primary !== r.summary.primary || p.summary.standby !== r.summary.standby)) rmChanged = true;
     p.summary = r.summary;
   }
   dirtyActors.add(a);

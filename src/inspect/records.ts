@@ -8,7 +8,8 @@ import type { StateTree } from './graph.js';
 /** What the page's cluster view shows of a role, taken from its root machine's context. */
 export type Summary =
   | { kind: 'server'; mode: string | null; role: string | null; phase: string; epoch: number; checkpoint: number; state: string }
-  | { kind: 'rm'; mode: string; primary: string | null; epoch: number; members: { server: string; phase: string }[] }
+  /** `standby`: with `coordinator = etcd`, an RM that does not lead (`leader`: who does, if known). */
+  | { kind: 'rm'; mode: string; primary: string | null; epoch: number; members: { server: string; phase: string }[]; standby: boolean; leader: string | null }
   | { kind: 'gfd'; members: string[] };
 
 export type InspectRecord =

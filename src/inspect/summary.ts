@@ -16,8 +16,9 @@ export function summarize(machineId: string, value: unknown, context: unknown): 
     }
     if (machineId === 'rm') {
       const c = context as RmContext;
-      const f = statusFrame(c.membership, c.config.servers.map((s) => s.name));
-      return { kind: 'rm', mode: f.mode, primary: f.primary, epoch: f.epoch, members: f.members.map((m) => ({ server: m.server, phase: m.phase })) };
+      const f = statusFrame(c.membership, c.config.servers.map((s) => s.name), c.name);
+      const members = f.members.map((m) => ({ server: m.server, phase: m.phase }));
+      return { kind: 'rm', mode: f.mode, primary: f.primary, epoch: f.epoch, members, standby: value === 'standby', leader: c.leader };
     }
     if (machineId === 'gfd') return { kind: 'gfd', members: (context as GfdContext).members };
   } catch {

@@ -6,7 +6,8 @@
  */
 import net from 'node:net';
 import { decodeFrameText, encodeFrame } from '../protocol/codec.js';
-import type { DirectoryFrame, Frame, RmStatusFrame, ServerStatusFrame } from '../protocol/frames.js';
+import type { DirectoryFrame, Frame, RmStandbyFrame, RmStatusFrame, ServerStatusFrame } from '../protocol/frames.js';
+import type { ClusterConfig, Endpoint } from '../config/types.js';
 import { OPS } from '../protocol/links.js';
 import { FrameReader } from '../protocol/reader.js';
 import { dial, type TlsOptions } from './tcp.js';
@@ -58,6 +59,34 @@ export function queryServer(host: string, port: number, server: string, timeoutM
 /** `<ops, RM, status>` → `<RM, MODE, PRIMARY, EPOCH, S1:ready;S2:recovering, status>` */
 export function queryRm(host: string, port: number, timeoutMs = 2000, tls: TlsOptions | null = null): Promise<RmStatusFrame> {
   return ask(host, port, { kind: 'statusQuery', from: OPS, target: 'RM' }, (f) => (f.kind === 'rmStatus' ? f : null), timeoutMs, DEFAULT_LIMIT, tls);
+}
+
+/** Like `queryRm`, but a standby's answer (`<RM2, standby, RM1, status>`) counts too. */
+export function queryAnyRm(host: string, port: number, timeoutMs = 2000, tls: TlsOptions | null = null): Promise<RmStatusFrame | RmStandbyFrame> {
+  const accept = (f: Frame) => (f.kind === 'rmStatus' || f.kind === 'rmStandby' ? f : null);
+  return ask(host, port, { kind: 'statusQuery', from: OPS, target: 'RM' }, accept, timeoutMs, DEFAULT_LIMIT, tls);
+}
+
+/**
+ * The status of the RM that leads: each RM the configuration names is asked, and the first answer
+ * that is not a standby's is taken (with one RM, its answer). Rejects when none answers so.
+ */
+export async function queryLeaderRm(config: ClusterConfig, timeoutMs = 2000): Promise<RmStatusFrame> {
+  const answers = await Promise.allSettled(
+    config.rms.map((rm) => {
+      const { host, port } = reachable(rm);
+      return queryAnyRm(host, port, timeoutMs, config.cluster.tls);
+    }),
+  );
+  for (const a of answers) if (a.status === 'fulfilled' && a.value.kind === 'rmStatus') return a.value;
+  const why = answers.map((a, i) => `${config.rms[i]!.name}: ${a.status === 'rejected' ? (a.reason as Error).message : 'standby'}`);
+  throw new Error(`no RM leads (${why.join('; ')})`);
+}
+
+/** Where to connect to reach a listener bound to `host` (a wildcard address means this machine). */
+export function reachable(e: Endpoint): { host: string; port: number } {
+  const host = e.host === '0.0.0.0' ? '127.0.0.1' : e.host === '::' ? '::1' : e.host;
+  return { host, port: e.port };
 }
 
 /** `<C1, directory>` → `<RM, S1:HOST:PORT;…, directory>`: where each server takes clients. */

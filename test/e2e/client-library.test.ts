@@ -69,7 +69,8 @@ describe('e2e: the client library', function () {
 
   it('rejects with ClosedError what close() leaves unanswered, and refuses new calls', async () => {
     const [deadRm] = await freePorts(1);
-    const nowhere = await connect({ config: { ...loadConfig({ path: cluster.file }), rm: { host: '127.0.0.1', port: deadRm! } }, name: 'X2' });
+    const dead = { host: '127.0.0.1', port: deadRm! };
+    const nowhere = await connect({ config: { ...loadConfig({ path: cluster.file }), rm: dead, rms: [{ name: 'RM', ...dead }] }, name: 'X2' });
     const pending = nowhere.request('never');
     await nowhere.close();
     expect(await rejection(pending)).to.be.instanceOf(ClosedError);
@@ -80,7 +81,8 @@ describe('e2e: the client library', function () {
     const [deadRm] = await freePorts(1);
     const config = loadConfig({ path: cluster.file });
     // An RM nobody runs: the client never learns where to send.
-    const lost = await open({ config: { ...config, rm: { host: '127.0.0.1', port: deadRm! } }, name: 'T1' });
+    const dead = { host: '127.0.0.1', port: deadRm! };
+    const lost = await open({ config: { ...config, rm: dead, rms: [{ name: 'RM', ...dead }] }, name: 'T1' });
     const e1 = await rejection(lost.request('first', { timeoutMs: 300 }));
     expect(e1).to.be.instanceOf(TimeoutError);
     expect((e1 as TimeoutError).sent).to.equal(false);

@@ -98,6 +98,20 @@ export async function killMember(m: EtcdMember): Promise<void> {
   await gone;
 }
 
+/** The member that is etcd's own (raft) leader now: the one whose id its status names as leader. */
+export async function etcdLeader(cluster: EtcdCluster): Promise<EtcdMember> {
+  for (const m of cluster.members) {
+    const client = new Etcd3({ hosts: m.clientUrl });
+    try {
+      const status = await client.maintenance.status();
+      if (status.leader === status.header.member_id) return m;
+    } finally {
+      client.close();
+    }
+  }
+  throw new Error('no etcd member says it leads');
+}
+
 /** Every etcd member started since the last call: killed, and its folder removed. */
 export async function stopEtcd(): Promise<void> {
   for (const cluster of running.splice(0)) {

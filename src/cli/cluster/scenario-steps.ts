@@ -15,8 +15,8 @@ import { encodeFrame } from '../../protocol/codec.js';
 import type { Mode, RmStatusFrame, ServerStatusFrame } from '../../protocol/frames.js';
 import { isAlive, pollUntil, processState, signalPid } from './liveness.js';
 import { eventText } from './output.js';
-import { queryRm, queryServer } from '../../transport/query.js';
-import { StartError, reachable, startGfd, startLfd, startRm } from './start.js';
+import { queryLeaderRm, queryServer, reachable } from '../../transport/query.js';
+import { StartError, startGfd, startLfd, startRm } from './start.js';
 import type { RoleEvent, Supervisor } from './supervisor.js';
 
 export class StepFailure extends Error {
@@ -127,7 +127,7 @@ export class Scenario {
   }
 
   private async stepRm(): Promise<void> {
-    const m = await this.guardStart(() => startRm(this.sup, this.config, this.left()));
+    const m = await this.guardStart(() => startRm(this.sup, this.config, 'RM', this.left()));
     const rm = await this.rmStatus();
     this.note(`RM (pid ${m.pid}) answers ${encodeFrame(rm)}`);
     if (rm.mode !== this.mode) throw new StepFailure(`RM runs in ${rm.mode} mode, not ${this.mode}`);
@@ -362,8 +362,7 @@ export class Scenario {
   }
 
   private async rmStatus(): Promise<RmStatusFrame> {
-    const at = reachable(this.config.rm);
-    return queryRm(at.host, at.port, Math.min(2000, this.left()), this.config.cluster.tls);
+    return queryLeaderRm(this.config, Math.min(2000, this.left()));
   }
 
   private async serverStatus(name: string): Promise<ServerStatusFrame> {

@@ -5,19 +5,13 @@
  * bounded, and fails at once, with the process's last lines, if the process exits.
  */
 import { fileURLToPath } from 'node:url';
-import type { ClusterConfig, Endpoint } from '../../config/types.js';
+import type { ClusterConfig } from '../../config/types.js';
 import { pollUntil } from './liveness.js';
-import { canConnect, queryRm, queryServer } from '../../transport/query.js';
+import { canConnect, queryAnyRm, queryServer, reachable } from '../../transport/query.js';
 import type { Member, Supervisor } from './supervisor.js';
 
 /** `dist/cli/main.js`, the entry point every role process runs. */
 export const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
-
-/** Where to connect to reach a listener bound to `host` (a wildcard address means this machine). */
-export function reachable(e: Endpoint): { host: string; port: number } {
-  const host = e.host === '0.0.0.0' ? '127.0.0.1' : e.host === '::' ? '::1' : e.host;
-  return { host, port: e.port };
-}
 
 export class StartError extends Error {
   override name = 'StartError';
@@ -49,10 +43,13 @@ async function answers<T>(q: () => Promise<T>): Promise<boolean> {
   }
 }
 
-export async function startRm(sup: Supervisor, config: ClusterConfig, timeoutMs: number, extra: string[] = []): Promise<Member> {
-  const m = sup.start('RM', 'rm', extra);
-  const { host, port } = reachable(config.rm);
-  await waitForMember(m, 'answering status', () => answers(() => queryRm(host, port, 1000, config.cluster.tls)), timeoutMs);
+/** Starts the RM named `name` (`RM`, or one of several) and waits until it answers status, leading or standing by. */
+export async function startRm(sup: Supervisor, config: ClusterConfig, name: string, timeoutMs: number, extra: string[] = []): Promise<Member> {
+  const rm = config.rms.find((r) => r.name === name);
+  if (!rm) throw new StartError(`no RM named ${name} in ${config.source}`);
+  const m = sup.start(name, 'rm', [...(config.rms.length > 1 ? ['--name', name] : []), ...extra]);
+  const { host, port } = reachable(rm);
+  await waitForMember(m, 'answering status', () => answers(() => queryAnyRm(host, port, 1000, config.cluster.tls)), timeoutMs);
   return m;
 }
 

@@ -7,8 +7,9 @@
  * and is not paused, so the state is never lost by design. Then the faults stop, the cluster must
  * recover (every server serving), the clients stop, the replicas must agree, and the clients'
  * histories with the final state must be linearizable (`src/check/apps.ts`: the log as a list, kv
- * as a map checked per key; kv clients send generated requests, `chaos-feed.ts`). Prints the
- * operations, the faults by kind and the verdict; exit status 0 only on PASS.
+ * as a map checked per key; kv clients send generated requests, `chaos-feed.ts`). With
+ * `--coordinator etcd` it starts a local etcd and two RMs, and kills and freezes the leading RM too.
+ * Prints the operations, the faults by kind and the verdict; exit status 0 only on PASS.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -24,6 +25,7 @@ import { configToIni } from './cluster/ini.js';
 import { pollUntil } from './cluster/liveness.js';
 import { freePorts, queryLeaderRm, queryServer, reachable } from '../transport/query.js';
 import { MAIN, StartError, startGfd, startLfd, startRm } from './cluster/start.js';
+import { haveEtcd, startLocalEtcd, stopLocalEtcd, type EtcdCluster } from '../coordination/local-etcd.js';
 import { Supervisor } from './cluster/supervisor.js';
 import { describeState, firstDifference, kvMix, type ChaosApp } from './chaos-describe.js';
 import { KvFeeder } from './chaos-feed.js';
@@ -42,6 +44,8 @@ be linearizable. Prints operations, faults by kind and the verdict; exit status 
   --interval S        seconds between a client's requests (default 0.05)
   --every S           mean seconds between faults (default 1.5)
   --seed N            the fault schedule's seed (default: drawn and printed)
+  --coordinator none|etcd  etcd: a local etcd (Debian's etcd-server) and two RMs; the leading RM
+                      is killed -9 (and started again) or frozen past its lease too
   --heartbeat-freq S  (default 0.25)   --heartbeat-timeout S (default 1)   --checkpoint-freq S (default 1)
   --keep-dir          keep the temporary directory (ini file, histories)
   --verbose           print every role's lines as they come
@@ -50,17 +54,39 @@ ${COMMON_HELP}`;
 
 type FaultKind = 'kill' | 'stop-short' | 'stop-long' | 'term';
 
-/** The servers (up to three, each with its LFD) of the given or default file, on free local ports. */
-async function chaosConfig(base: ClusterConfig, app: ChaosApp, mode: Mode, clients: number, intervalMs: number, timing: { freq: number; timeout: number; checkpoint: number }): Promise<ClusterConfig> {
+/** Of the faults, the share aimed at the leading RM with a coordinator. */
+const RM_FAULTS = 0.2;
+/** The leaders' lease with a coordinator, in seconds. */
+const LEASE_TTL_S = 2;
+
+/**
+ * The servers (up to three, each with its LFD) of the given or default file, on free local ports;
+ * with `etcd`, two RMs coordinated by it.
+ */
+async function chaosConfig(
+  base: ClusterConfig,
+  app: ChaosApp,
+  mode: Mode,
+  clients: number,
+  intervalMs: number,
+  timing: { freq: number; timeout: number; checkpoint: number },
+  etcd: EtcdCluster | null,
+): Promise<ClusterConfig> {
   const host = '127.0.0.1';
   const servers = base.servers.filter((s) => base.lfds.some((l) => l.server === s.name)).slice(0, 3);
-  const ports = await freePorts(2 + 2 * servers.length, host);
+  const rmCount = etcd === null ? 1 : 2;
+  const ports = await freePorts(1 + rmCount + 2 * servers.length, host);
   const take = () => ports.shift()!;
+  const rms = Array.from({ length: rmCount }, (_, i) => ({ name: etcd === null ? 'RM' : `RM${i + 1}`, host, port: take() }));
+  const gfd = { host, port: take() };
   return {
     ...base,
     cluster: { ...base.cluster, mode, heartbeatFreqMs: timing.freq, heartbeatTimeoutMs: timing.timeout, checkpointFreqMs: timing.checkpoint, durability: 'sync', app },
-    rm: { host, port: take() },
-    gfd: { host, port: take() },
+    etcd: etcd === null ? null : { endpoints: etcd.endpoints, prefix: '/steadfast-chaos/', leaseTtlS: LEASE_TTL_S },
+    rm: rms[0]!,
+    rms,
+    gfds: [{ name: 'GFD', ...gfd }],
+    gfd,
     servers: servers.map((s) => ({ name: s.name, host, port: take(), peerHost: host, peerPort: take() })),
     lfds: base.lfds.filter((l) => servers.some((s) => s.name === l.server)),
     clients: Array.from({ length: clients }, (_, i) => ({ name: `C${i + 1}`, intervalMs, message: `c${i + 1}-` })),
@@ -76,6 +102,7 @@ export async function chaosCommand(argv: string[]): Promise<number> {
     seed: { type: 'string' },
     'keep-dir': { type: 'boolean' },
     verbose: { type: 'boolean' },
+    coordinator: { type: 'string' },
   });
   const flags = commonFlags(values);
   if (flags.help) return void console.log(CHAOS_HELP), 0;
@@ -94,13 +121,19 @@ export async function chaosCommand(argv: string[]): Promise<number> {
   if (app === 'status') throw new UsageError('chaos: a status history says too little (a register: only the final state is ever read); use --app log or --app kv');
   if (app !== 'log' && app !== 'kv') throw new UsageError(`chaos: checks the histories of log or kv, not ${app}`);
 
+  const coordinator = values.coordinator ?? 'none';
+  if (coordinator !== 'none' && coordinator !== 'etcd') throw new UsageError(`--coordinator: not none or etcd: '${coordinator}'`);
+  if (coordinator === 'etcd' && !haveEtcd()) throw new UsageError('chaos --coordinator etcd: no etcd here (install Debian\'s etcd-server)');
+
   const base = loadConfig({ path: flags.configPath });
   if (base.servers.filter((s) => base.lfds.some((l) => l.server === s.name)).length < 2) {
     throw new UsageError(`chaos: ${base.source} needs at least two servers, each with an LFD`);
   }
   const dir = mkdtempSync(path.join(os.tmpdir(), 'steadfast-chaos-'));
   const file = path.join(dir, 'cluster.ini');
-  writeFileSync(file, configToIni(await chaosConfig(base, app, mode, clientCount, intervalMs, timing), `steadfast chaos --mode ${mode} --app ${app}: a fresh local cluster`), { mode: 0o600 });
+  const etcd = coordinator === 'etcd' ? await startLocalEtcd(1) : null;
+  const chaos = await chaosConfig(base, app, mode, clientCount, intervalMs, timing, etcd);
+  writeFileSync(file, configToIni(chaos, `steadfast chaos --mode ${mode} --app ${app}: a fresh local cluster`), { mode: 0o600 });
   const config = loadConfig({ path: file });
   const say = (line = '') => void process.stdout.write(line + '\n');
   const feeder = app === 'kv' ? new KvFeeder(seed) : null;
@@ -108,7 +141,7 @@ export async function chaosCommand(argv: string[]): Promise<number> {
     main: MAIN,
     roleArgs: ['--config', file, '--log-format', 'json', '--log-level', 'info'],
     cwd: dir,
-    keep: (event) => event === 'rm.primary' || event === 'client.allDead' || event === 'lfd.launching',
+    keep: (event) => event === 'rm.primary' || event === 'client.allDead' || event === 'lfd.launching' || event === 'leadership',
     onLine: (name, raw, event) => {
       if (values.verbose) say(`${name} | ${raw}`);
       if (feeder && event) feeder.took(event.name, event.event, event.data);
@@ -162,6 +195,26 @@ export async function chaosCommand(argv: string[]): Promise<number> {
     paused.delete(server);
     sup.signal(server, 'SIGCONT');
   };
+  /**
+   * The leading RM killed -9 (started again a lease later, as a standby) or frozen past its lease
+   * (then thawed), only while the other RM runs, so that one can always take over.
+   */
+  const rmsDown = new Set<string>();
+  const leaderFault = async (leader: string, r: () => number): Promise<void> => {
+    const standby = config.rms.find((x) => x.name !== leader)!.name;
+    if (rmsDown.size > 0 || sup.stateOf(standby) !== 'running') return;
+    rmsDown.add(leader);
+    const leaseMs = LEASE_TTL_S * 1000;
+    if (r() < 0.5) {
+      sup.signal(leader, 'SIGKILL');
+      count('kill leading RM');
+      setTimeout(() => void startRm(sup, config, leader, 10_000).catch((err: Error) => problems.push(`${leader} did not start again: ${err.message}`)).finally(() => rmsDown.delete(leader)), leaseMs + 500);
+    } else {
+      sup.signal(leader, 'SIGSTOP');
+      count('stop leading RM');
+      setTimeout(() => (sup.signal(leader, 'SIGCONT'), rmsDown.delete(leader)), leaseMs + 1000 + r() * 1000);
+    }
+  };
   let ops = { total: 0, completed: 0, unknown: 0 };
   let mix = '';
   let verdictLines: string[] = [];
@@ -191,6 +244,10 @@ export async function chaosCommand(argv: string[]): Promise<number> {
       if (Date.now() >= end || interrupted) break;
       const rm = await rmStatus();
       if (!rm) continue;
+      if (etcd !== null && r() < RM_FAULTS) {
+        await leaderFault(rm.from, r);
+        continue;
+      }
       const healthy = (s: string) => rm.members.find((m) => m.server === s)?.phase === 'ready' && !paused.has(s) && sup.stateOf(s) === 'running';
       const primary = rm.primary !== null && servers.includes(rm.primary) ? rm.primary : null;
       const aimAtPrimary = primary !== null && r() < 0.7;
@@ -214,6 +271,8 @@ export async function chaosCommand(argv: string[]): Promise<number> {
       clearTimeout(timer);
       resume(server);
     }
+    for (const rm of config.rms) sup.signal(rm.name, 'SIGCONT');
+    await pollUntil(() => rmsDown.size === 0, 20_000, 100);
     if (interrupted) throw new StartError('interrupted before the checks');
 
     // ---------------------------------------------------------------------------------------
@@ -280,6 +339,7 @@ export async function chaosCommand(argv: string[]): Promise<number> {
   } finally {
     for (const timer of paused.values()) clearTimeout(timer);
     await sup.stopAll();
+    if (etcd !== null) await stopLocalEtcd(etcd);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
@@ -296,6 +356,11 @@ export async function chaosCommand(argv: string[]): Promise<number> {
   say(`operations: ${ops.total} (${ops.completed} completed, ${ops.unknown} unknown)${mix ? `: ${mix}` : ''}`);
   say(`faults: ${total}${kinds.length ? ` (${kinds.map((kd) => `${kd} ${faults[kd]}`).join(', ')})` : ''}`);
   say(`${seqWord} kills (kill -9): ${faults[`kill ${seqWord}`] ?? 0}; ${seqWord} changes: ${Math.max(0, failovers)}; relaunches: ${Math.max(0, launches)}`);
+  if (etcd !== null) {
+    const takeovers = sup.events((e) => e.event === 'leadership' && e.data.state === 'leading').length - 1;
+    const deposed = sup.events((e) => e.event === 'leadership' && e.data.reason !== undefined).length;
+    say(`RM takeovers: ${Math.max(0, takeovers)}; leaders deposed (frozen past the lease): ${deposed}`);
+  }
   for (const line of verdictLines) say(line);
   for (const p of problems) say(`problem: ${p}`);
   if (values['keep-dir']) say(`kept ${dir}`);

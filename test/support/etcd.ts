@@ -1,33 +1,14 @@
 /**
- * A real etcd for the tests (Debian's `etcd-server`; `.ci/run` installs it when missing): one
- * member or three, on free loopback ports, with a temporary data folder each, killed by pid and
- * removed by `stopEtcd` (call it in `afterEach`).
+ * A real etcd for the tests (`src/coordination/local-etcd.ts`; `.ci/run` installs Debian's
+ * `etcd-server` when missing): one member or three, stopped by `stopEtcd` (call it in `afterEach`).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
-import { freePorts } from '../../src/transport/query.js';
+import { haveEtcd, killEtcdMember, startLocalEtcd, stopLocalEtcd, type EtcdCluster, type EtcdMember } from '../../src/coordination/local-etcd.js';
 
-export interface EtcdMember {
-  name: string;
-  clientUrl: string;
-  process: ChildProcess;
-  dir: string;
-}
-
-export interface EtcdCluster {
-  members: EtcdMember[];
-  /** Every member's client URL, as `[etcd] endpoints` takes them. */
-  endpoints: string[];
-}
+export type { EtcdCluster, EtcdMember };
+export const killMember = killEtcdMember;
 
 const running: EtcdCluster[] = [];
-
-export function haveEtcd(): boolean {
-  return spawnSync('etcd', ['--version'], { stdio: 'ignore' }).status === 0;
-}
 
 /** In `before`: skips the suite where etcd is missing, except under CI, where that is a failure. */
 export function requireEtcd(suite: Mocha.Context): void {
@@ -39,63 +20,9 @@ export function requireEtcd(suite: Mocha.Context): void {
 
 /** Starts `size` members and resolves once the cluster answers (within `timeoutMs`). */
 export async function startEtcd(size = 1, timeoutMs = 20_000): Promise<EtcdCluster> {
-  const ports = await freePorts(2 * size);
-  const names = Array.from({ length: size }, (_, i) => `etcd${i + 1}`);
-  const peerUrl = (i: number) => `http://127.0.0.1:${ports[2 * i + 1]}`;
-  const initial = names.map((n, i) => `${n}=${peerUrl(i)}`).join(',');
-  const members = names.map((name, i): EtcdMember => {
-    const dir = mkdtempSync(join(tmpdir(), `steadfast-${name}-`));
-    const clientUrl = `http://127.0.0.1:${ports[2 * i]}`;
-    const child = spawn(
-      'etcd',
-      [
-        '--name', name,
-        '--data-dir', dir,
-        '--listen-client-urls', clientUrl,
-        '--advertise-client-urls', clientUrl,
-        '--listen-peer-urls', peerUrl(i),
-        '--initial-advertise-peer-urls', peerUrl(i),
-        '--initial-cluster', initial,
-        '--initial-cluster-state', 'new',
-        '--initial-cluster-token', `steadfast-test-${process.pid}-${ports[0]}`,
-        '--log-level', 'error',
-      ],
-      { stdio: 'ignore' },
-    );
-    return { name, clientUrl, process: child, dir };
-  });
-  const cluster: EtcdCluster = { members, endpoints: members.map((m) => m.clientUrl) };
+  const cluster = await startLocalEtcd(size, timeoutMs);
   running.push(cluster);
-  await untilServing(cluster, timeoutMs);
   return cluster;
-}
-
-async function untilServing(cluster: EtcdCluster, timeoutMs: number): Promise<void> {
-  const client = new Etcd3({ hosts: cluster.endpoints });
-  const deadline = Date.now() + timeoutMs;
-  try {
-    for (;;) {
-      const exited = cluster.members.find((m) => m.process.exitCode !== null || m.process.signalCode !== null);
-      if (exited) throw new Error(`etcd member ${exited.name} exited at start (code ${exited.process.exitCode})`);
-      try {
-        await client.put('steadfast-test-probe').value('up');
-        return;
-      } catch (err) {
-        if (Date.now() > deadline) throw new Error(`etcd did not answer within ${timeoutMs} ms: ${(err as Error).message}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-  } finally {
-    client.close();
-  }
-}
-
-/** Kills one member by pid (kill -9) and waits until it is gone. */
-export async function killMember(m: EtcdMember): Promise<void> {
-  if (m.process.exitCode !== null || m.process.signalCode !== null) return;
-  const gone = new Promise((r) => m.process.once('exit', r));
-  m.process.kill('SIGKILL');
-  await gone;
 }
 
 /** The member that is etcd's own (raft) leader now: the one whose id its status names as leader. */
@@ -114,10 +41,5 @@ export async function etcdLeader(cluster: EtcdCluster): Promise<EtcdMember> {
 
 /** Every etcd member started since the last call: killed, and its folder removed. */
 export async function stopEtcd(): Promise<void> {
-  for (const cluster of running.splice(0)) {
-    for (const m of cluster.members) {
-      await killMember(m);
-      rmSync(m.dir, { recursive: true, force: true });
-    }
-  }
+  for (const cluster of running.splice(0)) await stopLocalEtcd(cluster);
 }

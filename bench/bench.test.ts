@@ -198,6 +198,15 @@ const results: BenchResults = {
     trials: [restart('small', 1), restart('small', 2), { ...restart('small', 3), survivors: ['8518: server --name S1'] }, restart('10 MB', 1), { ...restart('10 MB', 2), reply: '7' }],
     errors: [],
   },
+  takeover: {
+    settings: { heartbeat_timeout: 3, durability: 'sync', lease_ttl: 2 },
+    trials: [
+      { kind: 'rm', trial: 1, leadsMs: 2100, firstReadyMs: 2150, gapMs: 30 },
+      { kind: 'rm', trial: 2, leadsMs: 1500, firstReadyMs: 1560, gapMs: 20 },
+      { kind: 'rm+primary', trial: 1, leadsMs: 2000, firstReadyMs: 2600, gapMs: 2200 },
+    ],
+    errors: ['takeover: Error: no primary'],
+  },
 };
 
 describe('bench: report writers', () => {
@@ -219,6 +228,10 @@ describe('bench: report writers', () => {
     expect(text).to.match(/^10 MB state: a client request answered\s+2\s+5001\s+5001\s+5002$/m);
     expect(text).to.match(/10 MB 2: the request was answered at position 7, 102 was due/);
     expect(text).to.match(/small 3: outlived the kill of everything .*: 8518: server --name S1\)$/m);
+    // Takeovers: each measure over its kind's trials, and a broken-off run said.
+    expect(text).to.match(/^kill -9 leading RM → the standby leads\s+2\s+1500\s+2100\s+2100$/m);
+    expect(text).to.match(/^kill -9 leading RM \+ primary → longest client gap\s+1\s+2200\s+2200\s+2200$/m);
+    expect(text).to.match(/^  \(takeover: Error: no primary\)$/m);
   });
 
   it('says why fsyncs were not counted instead of a figure', () => {
@@ -246,6 +259,7 @@ describe('bench: report writers', () => {
     expect(json.failover.crash).to.have.length(2);
     expect(json.failureSummaries.crashDetect).to.include({ n: 2, p50: 21 });
     expect(json.restartSummaries['small firstReplyMs']).to.include({ n: 3, p50: 3602 });
+    expect(json.takeoverSummaries.bothReady).to.include({ n: 1, p50: 2600 });
     expect(json.throughput.points[1].syncs.perRequest).to.equal(0.25);
     expect(json.targets).to.be.an('array').that.is.not.empty;
   });

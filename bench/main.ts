@@ -3,10 +3,11 @@
  * processes over loopback. Prints one table; writes bench/results/latest.json (raw samples, trial
  * counts, settings, machine) and the SVG charts beside it. See bench/README.md.
  *
- *   npm run bench [-- --quick] [--only throughput|failover|durable] [--out DIR]
+ *   npm run bench [-- --quick] [--only throughput|failover|durable|takeover] [--out DIR]
  *
  * `--only durable`: the data folder's points (throughput beside plain passive sync, fsyncs per
- * request, whole-cluster restarts).
+ * request, whole-cluster restarts). `--only takeover`: standby RMs through a local etcd (kill -9
+ * of the leading RM, alone and with the primary); in the full run where etcd is installed.
  *
  * Build first (`npm run bench` does): the roles run the compiled CLI. Every process started is
  * killed by pid at the end, and the whole run is bounded.
@@ -22,6 +23,8 @@ import { failoverSvg, latencySvg, table, toJson, type BenchResults } from './rep
 import { runRestart, type RestartOptions } from './restart.js';
 import { killSyscallCounters } from './syscalls.js';
 import { runThroughput, type ThroughputOptions } from './throughput.js';
+import { runTakeover } from './takeover.js';
+import { haveEtcd } from '../src/coordination/local-etcd.js';
 
 const { values } = parseArgs({
   options: {
@@ -32,8 +35,8 @@ const { values } = parseArgs({
 });
 const quick = values.quick!;
 const only = values.only;
-if (only !== undefined && !['throughput', 'failover', 'durable'].includes(only)) {
-  console.error(`bench: --only takes throughput, failover or durable, not '${only}'`);
+if (only !== undefined && !['throughput', 'failover', 'durable', 'takeover'].includes(only)) {
+  console.error(`bench: --only takes throughput, failover, durable or takeover, not '${only}'`);
   process.exit(2);
 }
 const outDir = values.out ?? path.join(ROOT, 'bench', 'results');
@@ -88,6 +91,7 @@ async function main(): Promise<void> {
     throughput: null,
     failover: null,
     restart: null,
+    takeover: null,
   };
   if (only === undefined || only === 'throughput' || only === 'durable') {
     log('throughput and latency …');
@@ -101,6 +105,12 @@ async function main(): Promise<void> {
   if (only === undefined || only === 'durable') {
     log('whole-cluster restarts …');
     results.restart = await runRestart({ ...restartOptions, log });
+  }
+  if (only === 'takeover' || (only === undefined && haveEtcd())) {
+    log('standby RMs …');
+    results.takeover = await runTakeover({ trials: quick ? 2 : 10, loadClients: 8, log });
+  } else if (only === undefined) {
+    log('standby RMs: skipped, no etcd here (Debian package etcd-server)');
   }
   results.machine.loadEnd = os.loadavg()[0]!;
   results.durationS = Math.round((Date.now() - started) / 1000);

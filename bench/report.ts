@@ -7,6 +7,7 @@
 import { median, summarize, type Summary } from './stats.js';
 import type { CrashTrial, FailoverResult } from './failover.js';
 import type { RestartResult, RestartTrial } from './restart.js';
+import type { TakeoverResult } from './takeover.js';
 import type { SyncCount, ThroughputResult } from './throughput.js';
 
 export interface Machine {
@@ -29,6 +30,8 @@ export interface BenchResults {
   failover: FailoverResult | null;
   /** Whole-cluster restarts with data folders (absent in results from before they were measured). */
   restart?: RestartResult | null;
+  /** Standby RMs through etcd (absent in results from before they were measured). */
+  takeover?: TakeoverResult | null;
 }
 
 export interface Target {
@@ -71,6 +74,18 @@ export function restartRows(r: RestartResult): { key: string; label: string; sam
     const trials = r.trials.filter((t) => t.state === state);
     return measures.map((m) => ({ key: `${state} ${m.key}`, label: `${state} state: ${m.what}`, samples: trials.map((t) => t[m.key]) }));
   });
+}
+
+/** Rows of takeover figures: label, samples (ms after the kill). */
+export function takeoverRows(r: TakeoverResult): { key: string; label: string; samples: number[] }[] {
+  const of = (kind: string) => r.trials.filter((t) => t.kind === kind);
+  return [
+    { key: 'rmLeads', label: 'kill -9 leading RM → the standby leads', samples: of('rm').map((t) => t.leadsMs) },
+    { key: 'rmReady', label: 'kill -9 leading RM → new leader\'s first ready', samples: of('rm').map((t) => t.firstReadyMs) },
+    { key: 'rmGap', label: 'kill -9 leading RM → longest client gap', samples: of('rm').map((t) => t.gapMs) },
+    { key: 'bothReady', label: 'kill -9 leading RM + primary → first ready', samples: of('rm+primary').map((t) => t.firstReadyMs) },
+    { key: 'bothGap', label: 'kill -9 leading RM + primary → longest client gap', samples: of('rm+primary').map((t) => t.gapMs) },
+  ];
 }
 
 function bigLabel(r: FailoverResult): string {
@@ -222,6 +237,22 @@ export function table(results: BenchResults): string {
     }
     for (const e of rs.errors) lines.push(`  (${e.split('\n')[0]})`);
   }
+  const tk = results.takeover;
+  if (tk) {
+    const s = tk.settings;
+    lines.push('');
+    lines.push(
+      `Standby RMs (coordinator = etcd, one local etcd member): passive, durability ${s.durability}, heartbeat_timeout ${s.heartbeat_timeout} s, ` +
+        `lease_ttl ${s.lease_ttl} s; closed-loop clients; ms after the kill`,
+    );
+    lines.push(`${'measure'.padEnd(58)}${'n'.padStart(5)}${'p50'.padStart(8)}${'p99'.padStart(8)}${'max'.padStart(8)}`);
+    for (const r of takeoverRows(tk)) {
+      const x = summarize(r.samples);
+      if (x.n === 0) continue;
+      lines.push(`${r.label.padEnd(58)}${String(x.n).padStart(5)}${f0(x.p50).padStart(8)}${f0(x.p99).padStart(8)}${f0(x.max).padStart(8)}`);
+    }
+    for (const e of tk.errors) lines.push(`  (${e.split('\n')[0]})`);
+  }
   const t = targets(results);
   if (t.length > 0) {
     lines.push('');
@@ -266,7 +297,8 @@ export function toJson(results: BenchResults, sampleCap = 10_000): string {
   }
   const summaries = slim.failover ? Object.fromEntries(failureRows(slim.failover).map((r) => [r.key, { label: r.label, ...summarize(r.samples) }])) : {};
   const restartSummaries = slim.restart ? Object.fromEntries(restartRows(slim.restart).map((r) => [r.key, { label: r.label, ...summarize(r.samples) }])) : {};
-  return JSON.stringify({ ...slim, failureSummaries: summaries, restartSummaries, targets: targets(results) }, null, 1) + '\n';
+  const takeoverSummaries = slim.takeover ? Object.fromEntries(takeoverRows(slim.takeover).map((r) => [r.key, { label: r.label, ...summarize(r.samples) }])) : {};
+  return JSON.stringify({ ...slim, failureSummaries: summaries, restartSummaries, takeoverSummaries, targets: targets(results) }, null, 1) + '\n';
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 /**
- * The RM with a coordinator (docs/coordination.md), its leadership events given by hand: a standby
- * redirects, elected it starts above etcd's counter, a new epoch's frames wait for their grant, and
- * a deposed leader sends none of what it held.
+ * The RM among several (SPEC §8, docs/coordination.md), its leadership events given by hand: it
+ * listens where its own section says and goes by its name; a standby redirects; elected it starts
+ * above etcd's counter, a new epoch's frames wait for their grant, and a deposed leader sends none
+ * of what it held.
  */
 import { expect } from 'chai';
 import { createActor, fromCallback } from 'xstate';
@@ -21,9 +22,9 @@ endpoints = http://127.0.0.1:2379
 host = 127.0.0.1
 port = 7000
 [rm.RM2]
-host = 127.0.0.1
+host = 127.0.0.2
 port = 7010
-[gfd]
+[gfd.GFD1]
 host = 127.0.0.1
 port = 7001
 [server.S1]
@@ -36,8 +37,33 @@ port = 7102
 peer_port = 7202
 `;
 
+describe('rm: by name', () => {
+  it('RM2 listens on [rm.RM2], accepts hellos from the configured RM and GFD names, asks and prints as RM2', () => {
+    const config = parseConfig(INI, 'named.ini');
+    let listener: ListenerInput | null = null;
+    let probes: LinksInput | null = null;
+    const printed: LogEvent[] = [];
+    const machine = rmMachine.provide({
+      actors: {
+        listener: fromCallback<TransportCommand, ListenerInput>(({ input }) => void (listener = input)),
+        links: fromCallback<TransportCommand, LinksInput>(({ input }) => void (probes = input)),
+      },
+    });
+    const rm = createActor(machine, { input: { config, print: (e: LogEvent) => void printed.push(e), name: 'RM2' } }).start();
+    try {
+      expect(listener).to.include({ host: '127.0.0.2', port: 7010 });
+      expect(listener!.self).to.deep.equal({ name: 'RM2', role: 'rm' });
+      expect(listener!.names).to.deep.include({ rm: ['RM1', 'RM2'], gfd: ['GFD1'] });
+      expect(probes!.self).to.deep.equal({ name: 'RM2', role: 'rm' });
+      expect(printed).to.deep.equal([{ event: 'members', name: 'RM2', members: [] }]);
+    } finally {
+      rm.stop();
+    }
+  });
+});
+
 const client = (link: string): Origin => ({ via: 'port', link, peer: null });
-const gfd = (link: string): Origin => ({ via: 'port', link, peer: { name: 'GFD', role: 'gfd' } });
+const gfd = (link: string): Origin => ({ via: 'port', link, peer: { name: 'GFD1', role: 'gfd' } });
 
 function start() {
   const sent: TransportCommand[] = [];
@@ -50,7 +76,7 @@ function start() {
       leadership: fromCallback<LeadCommand, LeadershipInput>(({ receive }) => receive((c) => void grants.push(c.epoch))),
     },
   });
-  const config = parseConfig(INI, 'ha.ini');
+  const config = parseConfig(INI, 'named.ini');
   const rm = createActor(machine, { input: { config, print: (e: LogEvent) => void printed.push(e), name: 'RM2' } }).start();
   /** The frames sent on a listener connection since `from`. */
   const framesTo = (link: string, from = 0): Frame[] =>

@@ -24,6 +24,7 @@ import {
   type RawConn,
   type Role,
   type TestCluster,
+  until,
 } from '../support/processes.js';
 
 const SECRET = 'the-cluster-secret-for-attacks';
@@ -85,6 +86,11 @@ async function startCluster(secret: string | null, keys: Record<string, string> 
   await waitForLine(rm, /RM: 3 members: S1, S2, S3$/, T);
   await waitForLine(rm, /RM: primary is S1$/, T);
   for (const [i, lfd] of lfds.entries()) await waitForLine(lfd, new RegExp(`S${i + 1} is ready \\[passive\\]`), T);
+  // A server says it is ready a moment before the RM hears that it serves: the pictures compare
+  // the RM's view too, so the first one waits for it.
+  const own = keys.tls_cert ? { cert: readFileSync(keys.tls_cert, 'utf8'), key: readFileSync(keys.tls_key!, 'utf8'), ca: readFileSync(keys.tls_ca!, 'utf8') } : null;
+  const everyServing = async () => (await queryRm('127.0.0.1', cluster.rmPort, 2000, own).catch(() => null))?.members.every((m) => m.phase === 'ready') === true;
+  await until(everyServing, T, () => 'the RM does not see every server serving');
   return { cluster, rm, lfds };
 }
 

@@ -11,6 +11,7 @@ import type { LeadCommand, LeadershipInput } from '../../src/actors/leadership.j
 import { parseConfig } from '../../src/config/load.js';
 import type { LogEvent } from '../../src/log/events.js';
 import type { Frame } from '../../src/protocol/frames.js';
+import { summarize } from '../../src/inspect/summary.js';
 import type { LinksInput, ListenerInput, Origin, TransportCommand } from '../../src/transport/types.js';
 
 const INI = `
@@ -98,6 +99,11 @@ describe('rm: standing by and leading through a coordinator', () => {
       rm.send({ type: 'frame.hello', frame: { kind: 'hello', name: 'GFD', role: 'gfd' }, origin: gfd('L3') } as never);
       expect(framesTo('L3')).to.deep.equal([{ kind: 'redirect', from: 'RM2', leader: 'RM1' }]);
       expect(sent.filter((c) => c.type === 'close')).to.deep.equal([{ type: 'close', link: 'L3' }]);
+      // The inspector's row says so too.
+      const summary = () => summarize('rm', rm.getSnapshot().value, rm.getSnapshot().context);
+      expect(summary()).to.include({ kind: 'rm', standby: true, leader: 'RM1' });
+      rm.send({ type: 'lead.elected', role: 'rm', floor: 3 });
+      expect(summary()).to.include({ kind: 'rm', standby: false, leader: 'RM2', epoch: 3 });
     } finally {
       rm.stop();
     }

@@ -21,11 +21,14 @@ export { GFD_NAME };
 export interface GfdInput {
   config: ClusterConfig;
   print: Print;
+  /** Its name in frames, hellos and printed lines: `GFD` for the one GFD, `[gfd.NAME]`'s with several (SPEC §8). */
+  name?: string;
 }
 
 export interface GfdContext {
   config: ClusterConfig;
   print: Print;
+  name: string;
   /**
    * The membership as last printed (and told the RM, past the grace): what the LFDs' machines
    * report or hold, sorted. A change is what differs from it: a machine's report reaches the GFD
@@ -91,13 +94,13 @@ function toRm(self: AnyActorRef, frame: Frame): Effect[] {
 }
 
 /** A change for the RM, once past the grace period (state `grace.over`): before it, changes are folded into the first `members`. */
-function changeToRm(self: AnyActorRef, server: string, change: MembershipFrame['change']): Effect[] {
+function changeToRm(self: AnyActorRef, ctx: GfdContext, server: string, change: MembershipFrame['change']): Effect[] {
   const graceOver = self.getSnapshot().matches({ grace: 'over' });
-  return graceOver ? toRm(self, { kind: 'membership', from: GFD_NAME, server, change }) : [];
+  return graceOver ? toRm(self, { kind: 'membership', from: ctx.name, server, change }) : [];
 }
 
-function printMembers(members: string[]): Effect {
-  return print({ event: 'members', name: 'GFD', members });
+function printMembers(ctx: GfdContext, members: string[]): Effect {
+  return print({ event: 'members', name: ctx.name, members });
 }
 
 /** The LFD that watches a server, by the configuration. */
@@ -105,7 +108,7 @@ function lfdOf(ctx: GfdContext, server: string): string | undefined {
   return ctx.config.lfds.find((l) => l.server === server)?.name;
 }
 
-const failed = (lfd: string, why: string): Effect => print({ event: 'note', name: GFD_NAME, level: 'warn', text: `${lfd} failed (${why})` });
+const failed = (ctx: GfdContext, lfd: string, why: string): Effect => print({ event: 'note', name: ctx.name, level: 'warn', text: `${lfd} failed (${why})` });
 
 export const gfdMachine = setup({
   types: {
@@ -120,10 +123,10 @@ export const gfdMachine = setup({
   actions: {
     logRefused: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'link.refused');
-      runEffects(enqueue, self, context.print, [refusedLine(GFD_NAME, event)]);
+      runEffects(enqueue, self, context.print, [refusedLine(context.name, event)]);
     }),
     printMembers: enqueueActions(({ enqueue, self, context }) =>
-      runEffects(enqueue, self, context.print, [printMembers(context.members)]),
+      runEffects(enqueue, self, context.print, [printMembers(context, context.members)]),
     ),
     /**
      * A hello from an LFD: its machine is spawned, or told (a restarted LFD keeps its servers, a
@@ -150,21 +153,21 @@ export const gfdMachine = setup({
     printNotOwnServer: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'frame.membership');
       const text = `${event.origin.peer?.name ?? 'an LFD'} reported ${event.frame.server}, which is not its server: ignored`;
-      runEffects(enqueue, self, context.print, [print({ event: 'note', name: GFD_NAME, level: 'warn', text })]);
+      runEffects(enqueue, self, context.print, [print({ event: 'note', name: context.name, level: 'warn', text })]);
     }),
     heartbeatLfd: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'lfd.heartbeat');
-      const frame: Frame = { kind: 'heartbeat', from: GFD_NAME, to: event.lfd, count: event.count };
+      const frame: Frame = { kind: 'heartbeat', from: context.name, to: event.lfd, count: event.count };
       runEffects(enqueue, self, context.print, [answer(event.link, frame)]);
     }),
     /** Its link is closed too: an LFD that still runs (only slow) connects again and says hello afresh. */
     closeSilentLfd: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'lfd.silent');
-      runEffects(enqueue, self, context.print, [failed(event.lfd, 'no heartbeat answer'), { kind: 'close', ...event.link }]);
+      runEffects(enqueue, self, context.print, [failed(context, event.lfd, 'no heartbeat answer'), { kind: 'close', ...event.link }]);
     }),
     printLostLfd: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'lfd.lost');
-      runEffects(enqueue, self, context.print, [failed(event.lfd, 'connection lost')]);
+      runEffects(enqueue, self, context.print, [failed(context, event.lfd, 'connection lost')]);
     }),
     changeMembership: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'lfd.reported');
@@ -173,10 +176,10 @@ export const gfdMachine = setup({
       enqueue.assign({ members });
       const changed = context.members.includes(server) !== members.includes(server);
       if (changed) {
-        runEffects(enqueue, self, context.print, [printMembers(members), ...changeToRm(self, server, change)]);
+        runEffects(enqueue, self, context.print, [printMembers(context, members), ...changeToRm(self, context, server, change)]);
       } else if (change === 'add') {
         // A re-report (an LFD or its link came back): the RM checks whether it is a new process.
-        runEffects(enqueue, self, context.print, changeToRm(self, server, change));
+        runEffects(enqueue, self, context.print, changeToRm(self, context, server, change));
       }
     }),
     /** Held servers whose leases have run out: whatever was not reported again is deleted. */
@@ -185,7 +188,7 @@ export const gfdMachine = setup({
       const deleted = context.members.filter((s) => !members.includes(s));
       enqueue.assign({ members });
       if (deleted.length === 0) return;
-      runEffects(enqueue, self, context.print, [printMembers(members), ...deleted.flatMap((s) => changeToRm(self, s, 'delete'))]);
+      runEffects(enqueue, self, context.print, [printMembers(context, members), ...deleted.flatMap((s) => changeToRm(self, context, s, 'delete'))]);
     }),
     stopExpired: enqueueActions(({ enqueue, event }) => {
       assertEvent(event, 'lfd.expired');
@@ -212,11 +215,11 @@ export const gfdMachine = setup({
       assertEvent(event, 'lead.leader');
       const rm = context.config.rms.find((r) => r.name === event.name) ?? null;
       enqueue.assign({ rm });
-      runEffects(enqueue, self, context.print, [print({ event: 'note', name: GFD_NAME, level: 'warn', text: `follows ${event.name}, the leading RM` })]);
+      runEffects(enqueue, self, context.print, [print({ event: 'note', name: context.name, level: 'warn', text: `follows ${event.name}, the leading RM` })]);
     }),
     /** The whole set, on every (re)connect to the RM once the grace period is over (SPEC §6 Restarts). */
     sendMembers: enqueueActions(({ enqueue, self, context }) =>
-      runEffects(enqueue, self, context.print, toRm(self, { kind: 'members', from: GFD_NAME, servers: context.members, epoch: context.epoch })),
+      runEffects(enqueue, self, context.print, toRm(self, { kind: 'members', from: context.name, servers: context.members, epoch: context.epoch })),
     ),
   },
   guards: {
@@ -237,6 +240,7 @@ export const gfdMachine = setup({
   context: ({ input }) => ({
     config: input.config,
     print: input.print,
+    name: input.name ?? GFD_NAME,
     members: [],
     epoch: 0,
     launches: [],
@@ -249,9 +253,9 @@ export const gfdMachine = setup({
       id: LISTENER,
       input: ({ context }) => listenOn(
         LISTENER,
-        context.config.gfd,
+        context.config.gfds.find((g) => g.name === context.name) ?? context.config.gfd,
         'gfd',
-        { name: GFD_NAME, role: 'gfd' },
+        { name: context.name, role: 'gfd' },
         context.config,
       ),
     },
@@ -309,7 +313,7 @@ export const gfdMachine = setup({
           invoke: {
             src: 'link',
             id: RM_LINK,
-            input: ({ context }) => linkTo(RM_LINK, context.rm!, { name: GFD_NAME, role: 'gfd' }, 'rm', context.config.cluster, { hello: true }),
+            input: ({ context }) => linkTo(RM_LINK, context.rm!, { name: context.name, role: 'gfd' }, 'rm', context.config.cluster, { hello: true }),
           },
           initial: 'down',
           states: {

@@ -221,7 +221,7 @@ export async function chaosCommand(argv: string[]): Promise<number> {
 
   try {
     for (const rm of config.rms) await startRm(sup, config, rm.name, 10_000);
-    await startGfd(sup, config, 10_000);
+    for (const gfd of config.gfds) await startGfd(sup, config, gfd.name, 10_000);
     await Promise.all(config.lfds.map((l) => startLfd(sup, config, l.name, 10_000)));
     if (!(await pollUntil(allServing, 20_000, 100))) throw new StartError('the cluster did not come up: not every server serves within 20 s');
     for (const c of config.clients) {

@@ -76,7 +76,7 @@ export async function clusterCommand(argv: string[]): Promise<number> {
   const startTimeoutMs = seconds('--start-timeout', values['start-timeout'], 15) * 1000;
   const clients = config.clients.slice(0, clientCount).map((c) => c.name);
 
-  const names = ['cluster', ...config.rms.map((r) => r.name), 'GFD', ...config.lfds.map((l) => l.name), ...config.servers.map((s) => s.name), ...config.clients.map((c) => c.name)];
+  const names = ['cluster', ...config.rms.map((r) => r.name), ...config.gfds.map((g) => g.name), ...config.lfds.map((l) => l.name), ...config.servers.map((s) => s.name), ...config.clients.map((c) => c.name)];
   const labeler = new Labeler(names, colourWanted());
   // A closed standard output (`steadfast cluster | head`) stops the cluster instead of crashing.
   let outputOpen = true;
@@ -109,7 +109,7 @@ export async function clusterCommand(argv: string[]): Promise<number> {
     roleArgs: childArgs({ ...flags, logFormat: 'json' }, overridesToArgs(flags.overrides)),
     keep: () => false,
     onLine: (name, raw, event) => {
-      if (event?.event === 'members' && name === 'GFD' && Array.isArray(event.data.members)) gfdMembers = event.data.members as string[];
+      if (event?.event === 'members' && config.gfds.some((g) => g.name === name) && Array.isArray(event.data.members)) gfdMembers = event.data.members as string[];
       if (event?.event === 'client.received') {
         const d = event.data as { request?: { num?: number; server?: string } };
         const p = progress.get(name) ?? { answered: 0, last: 0, from: '' };
@@ -152,7 +152,7 @@ export async function clusterCommand(argv: string[]): Promise<number> {
   const paused = new Map<string, number>();
   const kinds = new Map<string, RoleKind>([
     ...config.rms.map((r) => [r.name, 'rm'] as [string, RoleKind]),
-    ['GFD', 'gfd'],
+    ...config.gfds.map((g) => [g.name, 'gfd'] as [string, RoleKind]),
     ...config.lfds.map((l) => [l.name, 'lfd'] as [string, RoleKind]),
     ...config.clients.map((c) => [c.name, 'client'] as [string, RoleKind]),
   ]);
@@ -164,8 +164,10 @@ export async function clusterCommand(argv: string[]): Promise<number> {
       if (stopping) return;
       started(await startRm(sup, config, rm.name, startTimeoutMs));
     }
-    if (stopping) return;
-    started(await startGfd(sup, config, startTimeoutMs));
+    for (const gfd of config.gfds) {
+      if (stopping) return;
+      started(await startGfd(sup, config, gfd.name, startTimeoutMs));
+    }
     for (const lfd of config.lfds) {
       if (stopping) return;
       started(await startLfd(sup, config, lfd.name, startTimeoutMs));
@@ -229,7 +231,7 @@ export async function clusterCommand(argv: string[]): Promise<number> {
         const kind = kinds.get(name)!;
         try {
           if (kind === 'rm') started(await startRm(sup, config, name, startTimeoutMs));
-          else if (kind === 'gfd') started(await startGfd(sup, config, startTimeoutMs));
+          else if (kind === 'gfd') started(await startGfd(sup, config, name, startTimeoutMs));
           else if (kind === 'lfd') started(await startLfd(sup, config, name, startTimeoutMs));
           else started(sup.start(name, 'client'));
         } catch (err) {
@@ -299,8 +301,10 @@ async function statusRows(
       rows.push([name, r.pid, r.state, s.mode, '-', String(s.epoch), `${s.mode === 'active' ? 'sequencer' : 'primary'} ${s.primary ?? '-'}; ${members}`, '-', '-']);
     }
   });
-  const g = proc('GFD');
-  rows.push(['GFD', g.pid, g.state, '-', '-', '-', gfdMembers === null ? '-' : gfdMembers.length === 0 ? 'no members' : `members ${gfdMembers.join(', ')}`, '-', '-']);
+  for (const { name } of config.gfds) {
+    const g = proc(name);
+    rows.push([name, g.pid, g.state, '-', '-', '-', gfdMembers === null ? '-' : gfdMembers.length === 0 ? 'no members' : `members ${gfdMembers.join(', ')}`, '-', '-']);
+  }
   for (const l of config.lfds) {
     const p = proc(l.name);
     rows.push([l.name, p.pid, p.state, `watches ${l.server}`, '-', '-', '-', '-', '-']);

@@ -1,22 +1,26 @@
 import type { AnyActorLogic } from 'xstate';
 import { gfdMachine } from '../actors/gfd.js';
 import { createPrinter } from '../log/printer.js';
-import { COMMON_HELP, commonFlags, configFrom, parse } from './args.js';
+import { COMMON_HELP, commonFlags, configFrom, parse, requireName } from './args.js';
 import { runRole } from './run-role.js';
 import { transportFor } from '../transport/tcp.js';
 
-export const GFD_HELP = `steadfast gfd [--config FILE]
+export const GFD_HELP = `steadfast gfd [--name GFD1] [--config FILE]
 The global fault detector: heartbeats every LFD, keeps the membership, reports it to the RM.
+With several [gfd.NAME] sections (coordinator = etcd), --name says which one this is.
 
 ${COMMON_HELP}`;
 
 export async function gfdCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, {});
+  const { values } = parse(argv, { name: { type: 'string' } });
   const flags = commonFlags(values);
   if (flags.help) return void console.log(GFD_HELP), 0;
-  const config = configFrom(flags, 'gfd');
+  const named = values.name as string | undefined;
+  const config = configFrom(flags, named === undefined ? 'gfd' : `gfd.${named}`);
+  const names = config.gfds.map((g) => g.name);
+  const name = named === undefined && names.length === 1 ? names[0]! : requireName(named, 'GFD', names, config.source);
   const print = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'gfd' });
   // With a coordinator the GFD follows the RMs' election; etcd's client is loaded only then.
   const actors: Record<string, AnyActorLogic> = config.etcd === null ? {} : { leadership: (await import('../actors/etcd-leadership.js')).etcdLeadership };
-  return runRole(gfdMachine, { config, print }, { print, name: 'GFD', transport: transportFor(config.cluster), actors, inspect: { address: flags.inspect, role: 'gfd' } });
+  return runRole(gfdMachine, { config, print, name }, { print, name, transport: transportFor(config.cluster), actors, inspect: { address: flags.inspect, role: 'gfd' } });
 }

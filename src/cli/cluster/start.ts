@@ -53,9 +53,12 @@ export async function startRm(sup: Supervisor, config: ClusterConfig, name: stri
   return m;
 }
 
-export async function startGfd(sup: Supervisor, config: ClusterConfig, timeoutMs: number): Promise<Member> {
-  const m = sup.start('GFD', 'gfd');
-  const { host, port } = reachable(config.gfd);
+/** Starts the GFD named `name` (`GFD`, or one of several) and waits until it takes connections. */
+export async function startGfd(sup: Supervisor, config: ClusterConfig, name: string, timeoutMs: number): Promise<Member> {
+  const gfd = config.gfds.find((g) => g.name === name);
+  if (!gfd) throw new StartError(`no GFD named ${name} in ${config.source}`);
+  const m = sup.start(name, 'gfd', config.gfds.length > 1 ? ['--name', name] : []);
+  const { host, port } = reachable(gfd);
   await waitForMember(m, 'listening', () => canConnect(host, port, 1000), timeoutMs);
   return m;
 }

@@ -5,7 +5,7 @@ import { Leadership, raiseEpoch, type LeadershipEvent } from '../coordination/le
 import type { LeadCommand, LeadEvent, LeadershipInput } from './leadership.js';
 
 /** The key of a role's epoch counter, under the prefix. */
-export const epochKey = (role: string) => `${role}/epoch`;
+const epochKey = (role: string) => `${role}/epoch`;
 
 /** Between attempts while etcd does not answer. */
 const RETRY_MS = 200;

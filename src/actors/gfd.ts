@@ -231,7 +231,7 @@ export const gfdMachine = setup({
     isRmUp: stateIn({ rm: { linked: 'up' } }),
     knowsRm: ({ context }) => context.rm !== null,
     isNewRmLeader: ({ context, event }) =>
-      event.type === 'lead.leader' && event.name !== null && event.name !== context.rm?.name && context.config.rms.some((r) => r.name === event.name),
+      event.type === 'lead.leader' && event.role === 'rm' && event.name !== null && event.name !== context.rm?.name && context.config.rms.some((r) => r.name === event.name),
     isGraceOver: stateIn({ grace: 'over' }),
     isFromRmAfterGrace: and(['isFromRm', 'isGraceOver']),
   },

@@ -18,17 +18,25 @@ export const etcdLeadership = fromCallback<LeadCommand, LeadershipInput>(({ inpu
   const send = (e: LeadEvent) => {
     if (!stopped) sendBack(e);
   };
-  /** Retries `attempt` while etcd fails (not when it answers "not leading"), saying so once. */
+  // Failed calls and failed keep-alives both say etcd is in trouble: said once, until it answers.
+  let troubled = false;
+  const trouble = (reason: string) => {
+    if (!troubled) send({ type: 'lead.trouble', role, reason });
+    troubled = true;
+  };
+  const back = () => {
+    if (troubled) send({ type: 'lead.back', role });
+    troubled = false;
+  };
+  /** Retries `attempt` while etcd fails (not when it answers "not leading"). */
   async function persist<T>(attempt: () => Promise<T>): Promise<T | null> {
-    let troubled = false;
     while (!stopped) {
       try {
         const result = await attempt();
-        if (troubled) send({ type: 'lead.back', role });
+        back();
         return result;
       } catch (err) {
-        if (!troubled) send({ type: 'lead.trouble', role, reason: (err as Error).message });
-        troubled = true;
+        trouble((err as Error).message);
         await new Promise((r) => setTimeout(r, RETRY_MS));
       }
     }
@@ -38,8 +46,8 @@ export const etcdLeadership = fromCallback<LeadCommand, LeadershipInput>(({ inpu
   const onEvent = (e: LeadershipEvent) => {
     if (e.type === 'leader') send({ type: 'lead.leader', role, name: e.name });
     else if (e.type === 'deposed') send({ type: 'lead.deposed', role, reason: e.reason });
-    else if (e.type === 'trouble') send({ type: 'lead.trouble', role, reason: e.reason });
-    else if (e.type === 'back') send({ type: 'lead.back', role });
+    else if (e.type === 'trouble') trouble(e.reason);
+    else if (e.type === 'back') back();
     else if (e.type === 'elected') {
       void persist(() => leadership.read(epochKey(role))).then((seen) => {
         if (seen !== null && leadership.leading) send({ type: 'lead.elected', role, floor: Number(seen.value ?? 0) });

@@ -253,7 +253,7 @@ export const gfdMachine = setup({
       id: LISTENER,
       input: ({ context }) => listenOn(
         LISTENER,
-        context.config.gfds.find((g) => g.name === context.name) ?? context.config.gfd,
+        context.config.gfds.find((g) => g.name === context.name) ?? context.config.gfds[0]!,
         'gfd',
         { name: context.name, role: 'gfd' },
         context.config,

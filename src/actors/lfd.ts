@@ -273,7 +273,7 @@ export const lfdMachine = setup({
       input: ({ context }) =>
         linkTo(
           GFD_LINK,
-          context.config.gfd,
+          context.config.gfds[0]!,
           { name: context.name, role: 'lfd' },
           'gfd',
           context.config.cluster,

@@ -507,7 +507,7 @@ export const rmMachine = setup({
       id: LISTENER,
       input: ({ context }) => listenOn(
         LISTENER,
-        context.config.rms.find((r) => r.name === context.name) ?? context.config.rm,
+        context.config.rms.find((r) => r.name === context.name) ?? context.config.rms[0]!,
         'rm',
         { name: context.name, role: 'rm' },
         context.config,

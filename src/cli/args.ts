@@ -2,6 +2,7 @@
  * Command-line flags common to every role (SPEC §3), parsed with node:util's parseArgs. A mistake is
  * a `UsageError`: one line, exit status 2.
  */
+import type { AnyActorLogic } from 'xstate';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, loadConfig, parseOverrides } from '../config/load.js';
 import type { App } from '../app/app.js';
@@ -154,6 +155,18 @@ export function childArgs(flags: CommonFlags, overrideArgs: string[]): string[] 
     '--log-level',
     flags.logLevel,
   ];
+}
+
+/**
+ * An RM's or a GFD's configuration and name (`--name` among several `[rm.NAME]`, else the one),
+ * and with a coordinator the leadership actor over etcd, whose client is loaded only then.
+ */
+export async function leaderRole(flags: CommonFlags, kind: 'rm' | 'gfd', named: string | undefined) {
+  const config = configFrom(flags, named === undefined ? kind : `${kind}.${named}`);
+  const names = (kind === 'rm' ? config.rms : config.gfds).map((x) => x.name);
+  const name = named === undefined && names.length === 1 ? names[0]! : requireName(named, kind.toUpperCase(), names, config.source);
+  const actors: Record<string, AnyActorLogic> = config.etcd === null ? {} : { leadership: (await import('../actors/etcd-leadership.js')).etcdLeadership };
+  return { config, name, actors };
 }
 
 export function requireName(value: unknown, kind: string, names: string[], source: string): string {

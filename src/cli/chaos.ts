@@ -11,6 +11,7 @@
  * `--coordinator etcd` it starts a local etcd and two RMs, and kills and freezes the leading RM too.
  * Prints the operations, the faults by kind and the verdict; exit status 0 only on PASS.
  */
+import { GFD_NAME } from '../protocol/links.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -83,10 +84,8 @@ async function chaosConfig(
     ...base,
     cluster: { ...base.cluster, mode, heartbeatFreqMs: timing.freq, heartbeatTimeoutMs: timing.timeout, checkpointFreqMs: timing.checkpoint, durability: 'sync', app },
     etcd: etcd === null ? null : { endpoints: etcd.endpoints, prefix: '/steadfast-chaos/', leaseTtlS: LEASE_TTL_S },
-    rm: rms[0]!,
     rms,
-    gfds: [{ name: 'GFD', ...gfd }],
-    gfd,
+    gfds: [{ name: GFD_NAME, ...gfd }],
     servers: servers.map((s) => ({ name: s.name, host, port: take(), peerHost: host, peerPort: take() })),
     lfds: base.lfds.filter((l) => servers.some((s) => s.name === l.server)),
     clients: Array.from({ length: clients }, (_, i) => ({ name: `C${i + 1}`, intervalMs, message: `c${i + 1}-` })),

@@ -1,7 +1,6 @@
-import type { AnyActorLogic } from 'xstate';
 import { gfdMachine } from '../actors/gfd.js';
 import { createPrinter } from '../log/printer.js';
-import { COMMON_HELP, commonFlags, configFrom, parse, requireName } from './args.js';
+import { COMMON_HELP, commonFlags, leaderRole, parse } from './args.js';
 import { runRole } from './run-role.js';
 import { transportFor } from '../transport/tcp.js';
 
@@ -15,12 +14,8 @@ export async function gfdCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, { name: { type: 'string' } });
   const flags = commonFlags(values);
   if (flags.help) return void console.log(GFD_HELP), 0;
-  const named = values.name as string | undefined;
-  const config = configFrom(flags, named === undefined ? 'gfd' : `gfd.${named}`);
-  const names = config.gfds.map((g) => g.name);
-  const name = named === undefined && names.length === 1 ? names[0]! : requireName(named, 'GFD', names, config.source);
+  // With a coordinator the GFD follows the RMs' election.
+  const { config, name, actors } = await leaderRole(flags, 'gfd', values.name as string | undefined);
   const print = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'gfd' });
-  // With a coordinator the GFD follows the RMs' election; etcd's client is loaded only then.
-  const actors: Record<string, AnyActorLogic> = config.etcd === null ? {} : { leadership: (await import('../actors/etcd-leadership.js')).etcdLeadership };
   return runRole(gfdMachine, { config, print, name }, { print, name, transport: transportFor(config.cluster), actors, inspect: { address: flags.inspect, role: 'gfd' } });
 }

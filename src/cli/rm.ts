@@ -1,7 +1,6 @@
-import type { AnyActorLogic } from 'xstate';
 import { rmMachine } from '../actors/rm.js';
 import { createPrinter } from '../log/printer.js';
-import { COMMON_HELP, commonFlags, configFrom, parse, requireName } from './args.js';
+import { COMMON_HELP, commonFlags, leaderRole, parse } from './args.js';
 import { runRole } from './run-role.js';
 import { transportFor } from '../transport/tcp.js';
 
@@ -16,12 +15,7 @@ export async function rmCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, { name: { type: 'string' } });
   const flags = commonFlags(values);
   if (flags.help) return void console.log(RM_HELP), 0;
-  const named = values.name as string | undefined;
-  const config = configFrom(flags, named === undefined ? 'rm' : `rm.${named}`);
-  const names = config.rms.map((r) => r.name);
-  const name = named === undefined && names.length === 1 ? names[0]! : requireName(named, 'RM', names, config.source);
+  const { config, name, actors } = await leaderRole(flags, 'rm', values.name as string | undefined);
   const print = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'rm' });
-  // etcd's client is loaded only by a cluster that has a coordinator.
-  const actors: Record<string, AnyActorLogic> = config.etcd === null ? {} : { leadership: (await import('../actors/etcd-leadership.js')).etcdLeadership };
   return runRole(rmMachine, { config, print, name }, { print, name, transport: transportFor(config.cluster), actors, inspect: { address: flags.inspect, role: 'rm' } });
 }

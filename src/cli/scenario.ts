@@ -9,6 +9,7 @@
  * `app = log` and `durability = sync`. Each client's message is prefixed with its name
  * (`C1_hello_world`), so every log entry tells which client's request it is.
  */
+import { GFD_NAME, RM_NAME } from '../protocol/links.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -49,8 +50,8 @@ async function scenarioConfig(base: ClusterConfig, settings: Partial<ClusterConf
   return {
     ...base,
     cluster: { ...base.cluster, ...settings },
-    rm: { host, port: take() },
-    gfd: { host, port: take() },
+    rms: [{ name: RM_NAME, host, port: take() }],
+    gfds: [{ name: GFD_NAME, host, port: take() }],
     servers: base.servers.map((s) => ({ name: s.name, host, port: take(), peerHost: host, peerPort: take() })),
     clients: base.clients.map((c) => ({ name: c.name, intervalMs, message: `${c.name}_${c.message}` })),
   };
@@ -135,7 +136,7 @@ export async function scenarioCommand(argv: string[]): Promise<number> {
   const scenario = new Scenario(sup, { mode, config, app, stepTimeoutMs, progress });
   const k = config.cluster;
   say(`steadfast scenario ${mode}: ${config.servers.map((s) => s.name).join(', ')} with ${config.lfds.map((l) => l.name).join(', ')}, ` +
-    `clients ${scenario.clients.join(', ')}, on 127.0.0.1 (RM port ${config.rm.port}, GFD port ${config.gfd.port})`);
+    `clients ${scenario.clients.join(', ')}, on 127.0.0.1 (RM port ${config.rms[0]!.port}, GFD port ${config.gfds[0]!.port})`);
   say(`  app ${k.app}, durability ${k.durability}, heartbeat every ${k.heartbeatFreqMs / 1000} s (timeout ${k.heartbeatTimeoutMs / 1000} s), ` +
     `checkpoint every ${k.checkpointFreqMs / 1000} s, client interval ${intervalMs / 1000} s; config ${file}`);
 

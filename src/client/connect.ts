@@ -90,10 +90,8 @@ async function configFor(options: ConnectOptions): Promise<ClusterConfig> {
     appFrom: '',
     cluster: { ...DEFAULT_SETTINGS, mode: options.mode ?? 'passive', heartbeatTimeoutMs: options.resendAfterMs ?? DEFAULT_SETTINGS.heartbeatTimeoutMs, tls },
     etcd: null,
-    rm,
-    // A client never talks to the GFD.
-    gfd: rm,
     rms: [{ name: RM_NAME, ...rm }],
+    // A client never talks to the GFD.
     gfds: [],
     servers: directory.servers.map((s) => ({ name: s.server, host: s.host, port: s.port, peerHost: s.host, peerPort: 0 })),
     lfds: [],

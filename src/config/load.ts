@@ -173,8 +173,6 @@ export function parseConfig(text: string, source: string, overrides: ClusterOver
     appFrom: overrides.app !== undefined ? '--app' : where(source, 'cluster', 'app'),
     cluster,
     etcd,
-    rm: endpointOf(rms[0]!),
-    gfd: endpointOf(gfds[0]!),
     rms: rms.map(named),
     gfds: gfds.map(named),
     servers: servers.sort(byName),
@@ -467,7 +465,6 @@ function readPort(s: Section, key: string, at: At): number {
 /** A leader role's endpoints, remembering the section each came from (for error lines). */
 type LeaderEndpoint = NamedEndpoint & { section: string };
 
-const endpointOf = ({ host, port }: Endpoint): Endpoint => ({ host, port });
 const named = ({ name, host, port }: NamedEndpoint): NamedEndpoint => ({ name, host, port });
 
 /**

@@ -99,10 +99,7 @@ export interface ClusterConfig {
   cluster: ClusterSettings;
   /** `coordinator = etcd`: its `[etcd]`; null for `coordinator = none` (one RM, one GFD). */
   etcd: EtcdSettings | null;
-  /** The first of `rms` (with `coordinator = none`, the only one). */
-  rm: Endpoint;
-  gfd: Endpoint;
-  /** Sorted by name. */
+  /** Sorted by name; with `coordinator = none` the one RM (`RM`) and the one GFD (`GFD`). */
   rms: NamedEndpoint[];
   gfds: NamedEndpoint[];
   /** Sorted by name. */

@@ -95,7 +95,7 @@ describe('browser: the inspector page of steadfast cluster --inspect', function 
 
     // Three serving members and the primary.
     for (const s of ['S1', 'S2', 'S3']) await cellBecomes(page, s, 'phase', 'ready');
-    const rm = await queryRm('127.0.0.1', config.rm.port, 2000);
+    const rm = await queryRm('127.0.0.1', config.rms[0]!.port, 2000);
     const primary = rm.primary!;
     expect(primary).to.match(/^S[123]$/);
     await cellBecomes(page, primary, 'role', 'primary');

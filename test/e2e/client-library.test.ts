@@ -70,7 +70,7 @@ describe('e2e: the client library', function () {
   it('rejects with ClosedError what close() leaves unanswered, and refuses new calls', async () => {
     const [deadRm] = await freePorts(1);
     const dead = { host: '127.0.0.1', port: deadRm! };
-    const nowhere = await connect({ config: { ...loadConfig({ path: cluster.file }), rm: dead, rms: [{ name: 'RM', ...dead }] }, name: 'X2' });
+    const nowhere = await connect({ config: { ...loadConfig({ path: cluster.file }), rms: [{ name: 'RM', ...dead }] }, name: 'X2' });
     const pending = nowhere.request('never');
     await nowhere.close();
     expect(await rejection(pending)).to.be.instanceOf(ClosedError);
@@ -82,7 +82,7 @@ describe('e2e: the client library', function () {
     const config = loadConfig({ path: cluster.file });
     // An RM nobody runs: the client never learns where to send.
     const dead = { host: '127.0.0.1', port: deadRm! };
-    const lost = await open({ config: { ...config, rm: dead, rms: [{ name: 'RM', ...dead }] }, name: 'T1' });
+    const lost = await open({ config: { ...config, rms: [{ name: 'RM', ...dead }] }, name: 'T1' });
     const e1 = await rejection(lost.request('first', { timeoutMs: 300 }));
     expect(e1).to.be.instanceOf(TimeoutError);
     expect((e1 as TimeoutError).sent).to.equal(false);

@@ -15,7 +15,7 @@ interface FakeRm {
 }
 
 function rmFake(h: Harness, mode: Mode, servers: string[]): FakeRm {
-  const fake = h.fake('RM').listen('rm', h.config.rm.port, { name: 'RM', role: 'rm' });
+  const fake = h.fake('RM').listen('rm', h.config.rms[0]!.port, { name: 'RM', role: 'rm' });
   let current = { mode, servers };
   const clients: { client: string; origin: Origin }[] = [];
   const tell = (client: string, origin: Origin) => fake.reply(origin, { kind: 'clientView', client, ...current });

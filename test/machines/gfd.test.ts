@@ -9,11 +9,11 @@ import type { Frame } from '../../src/protocol/frames.js';
 import { answerHeartbeats, describeBoth, type Fake, type GfdActor, type Harness, type Role } from './harness.js';
 
 describeBoth('GFD', (harness, kind) => {
-  const rmFake = (h: Harness) => h.fake('RM').listen('rm', h.config.rm.port, { name: 'RM', role: 'rm' });
+  const rmFake = (h: Harness) => h.fake('RM').listen('rm', h.config.rms[0]!.port, { name: 'RM', role: 'rm' });
 
   /** A fake LFD on the GFD's port, answering heartbeats while `answering()`; resolves once greeted. */
   async function lfdFake(h: Harness, name: string, answering: () => boolean = () => true): Promise<Fake> {
-    const f = h.fake(name).link('gfd', h.config.gfd.port, { name, role: 'lfd' }, 'gfd', true);
+    const f = h.fake(name).link('gfd', h.config.gfds[0]!.port, { name, role: 'lfd' }, 'gfd', true);
     answerHeartbeats(f, name, answering);
     const greetings = () => f.of('frame.hello').length;
     await h.until(() => greetings() > 0, `${name} greeted by the GFD`);

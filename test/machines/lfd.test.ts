@@ -12,7 +12,7 @@ describeBoth('LFD', (harness, kind) => {
   /** Fake GFD and fake S1 (answering while `answering()` says so), then LFD1 watching S1. */
   function start(answering: () => boolean = () => true, launch = false) {
     const h = harness();
-    const gfd = h.fake('GFD').listen('gfd', h.config.gfd.port, { name: 'GFD', role: 'gfd' });
+    const gfd = h.fake('GFD').listen('gfd', h.config.gfds[0]!.port, { name: 'GFD', role: 'gfd' });
     const s1 = h.fake('S1').listen('server-peer', h.serverConfig('S1').peerPort, { name: 'S1', role: 'server' });
     answerHeartbeats(s1, 'S1', answering);
     const lfd = h.lfd('LFD1', launch);
@@ -161,7 +161,7 @@ describeBoth('LFD', (harness, kind) => {
     const h = harness();
     // S1 answers two heartbeats, then hangs.
     h.hangOnLaunch.set('S1', 2);
-    const gfd = h.fake('GFD').listen('gfd', h.config.gfd.port, { name: 'GFD', role: 'gfd' });
+    const gfd = h.fake('GFD').listen('gfd', h.config.gfds[0]!.port, { name: 'GFD', role: 'gfd' });
     h.lfd('LFD1', true);
     await h.until(() => membership(gfd).length === 2, 'delete at the GFD', 3000);
     expect(membership(gfd)).to.deep.equal(['<LFD1, S1, add, membership>', '<LFD1, S1, delete, membership>']);
@@ -190,7 +190,7 @@ describeBoth('LFD', (harness, kind) => {
   });
   it('on launch, does nothing while its server answers', async () => {
     const h = harness();
-    const gfd = h.fake('GFD').listen('gfd', h.config.gfd.port, { name: 'GFD', role: 'gfd' });
+    const gfd = h.fake('GFD').listen('gfd', h.config.gfds[0]!.port, { name: 'GFD', role: 'gfd' });
     h.lfd('LFD1', true);
     await h.until(() => membership(gfd).length === 1, 'add at the GFD', 3000);
     // Past the start-up time in which a launch is ignored anyway.
@@ -206,7 +206,7 @@ describeBoth('LFD', (harness, kind) => {
     const h = harness();
     h.hangOnLaunch.set('S1', 2);
     h.exitDelayMs = 50; // the kernel takes a while to report the SIGKILLed process gone
-    const gfd = h.fake('GFD').listen('gfd', h.config.gfd.port, { name: 'GFD', role: 'gfd' });
+    const gfd = h.fake('GFD').listen('gfd', h.config.gfds[0]!.port, { name: 'GFD', role: 'gfd' });
     // The RM answers delete with launch at once.
     gfd.onEvent = (event) => {
       if (event.type === 'frame.membership' && event.frame.change === 'delete') gfd.reply(event.origin, { kind: 'launch', server: 'S1' });
@@ -228,7 +228,7 @@ describeMemory('LFD: regressions', (harness) => {
   const membership = (gfd: Fake) => gfd.frames('membership').map((g) => encodeFrame(g.frame));
   const start = () => {
     const h = harness();
-    const gfd = h.fake('GFD').listen('gfd', h.config.gfd.port, { name: 'GFD', role: 'gfd' });
+    const gfd = h.fake('GFD').listen('gfd', h.config.gfds[0]!.port, { name: 'GFD', role: 'gfd' });
     return { h, gfd };
   };
 
@@ -292,7 +292,7 @@ describeMemory('LFD: regressions', (harness) => {
     await h.pass(2 * h.timeoutMs);
     expect(h.launched('S1'), 'no launch yet: none came').to.have.length(1);
     // The link breaks (a launch on it would be lost) and comes back.
-    expect(cutLinks(h, 'LFD1', `${h.host}:${h.config.gfd.port}`)).to.equal(1);
+    expect(cutLinks(h, 'LFD1', `${h.host}:${h.config.gfds[0]!.port}`)).to.equal(1);
     await h.until(() => h.launched('S1').length === 2, 'S1 started again', 3000);
     await h.until(() => membership(gfd).at(-1) === '<LFD1, S1, add, membership>', 'add of the new S1', 3000);
   });

@@ -31,7 +31,7 @@ describeBoth('regressions', (harness) => {
   // (e.g. guard `last >= context.num`), else just log it.
   it('a late `C1 last 15` does not move an active client back', async () => {
     const h = harness().use({ mode: 'active' });
-    const rm = h.fake('RM').listen('rm', h.config.rm.port, { name: 'RM', role: 'rm' });
+    const rm = h.fake('RM').listen('rm', h.config.rms[0]!.port, { name: 'RM', role: 'rm' });
     rm.onEvent = (e) => {
       if (e.type === 'frame.clientHello') rm.reply(e.origin, { kind: 'clientView', client: 'C1', mode: 'active', servers: ['S1', 'S2'] });
     };
@@ -72,7 +72,7 @@ describeBoth('regressions', (harness) => {
   it('a server that hangs before its first answer is killed and started again', async () => {
     const h = harness();
     h.hangOnLaunch.set('S1', 0);
-    h.fake('GFD').listen('gfd', h.config.gfd.port, { name: 'GFD', role: 'gfd' });
+    h.fake('GFD').listen('gfd', h.config.gfds[0]!.port, { name: 'GFD', role: 'gfd' });
     h.lfd('LFD1', true);
     await h.until(() => h.kills.length === 1, 'the hung S1 killed', 3000);
     h.hangOnLaunch.delete('S1');
@@ -96,7 +96,7 @@ describeBoth('regressions (LFD)', (harness) => {
       const beat = proc.hung!.frames('heartbeat').at(-1)!;
       proc.hung!.reply(beat.origin, { kind: 'heartbeat', from: 'S1', to: 'LFD1', count: beat.frame.count });
     };
-    const gfd = h.fake('GFD').listen('gfd', h.config.gfd.port, { name: 'GFD', role: 'gfd' });
+    const gfd = h.fake('GFD').listen('gfd', h.config.gfds[0]!.port, { name: 'GFD', role: 'gfd' });
     h.lfd('LFD1', true);
     await h.until(() => h.kills.length === 1, 'S1 killed', 3000);
     await h.pass(3 * h.freqMs);

@@ -92,7 +92,7 @@ describeMemory('restart: a repeated delete launches once (reconnect, repeated fr
     h.current('S2')!.kill();
     await h.until(() => launchesAt([cluster.gfd], 'S2').length === 1, 'launch S2', 3000);
     // A stand-in takes the GFD's place at the RM for a moment and reports the delete twice more.
-    const fake = h.fake('GFD').link('rm', h.config.rm.port, { name: 'GFD', role: 'gfd' }, 'rm', true);
+    const fake = h.fake('GFD').link('rm', h.config.rms[0]!.port, { name: 'GFD', role: 'gfd' }, 'rm', true);
     await h.until(() => fake.of('frame.hello').length > 0, 'the stand-in greeted');
     fake.send('rm', { kind: 'membership', from: 'GFD', server: 'S2', change: 'delete' });
     fake.send('rm', { kind: 'membership', from: 'GFD', server: 'S2', change: 'delete' });
@@ -105,7 +105,7 @@ describeMemory('restart: a repeated delete launches once (reconnect, repeated fr
     expect(launchesAt([cluster.gfd], 'S2'), 'launches of S2 at the GFD').to.have.length(2);
     // The GFD's link to the RM breaks on its own and comes back: `members` again, `launch` again.
     const membersBefore = cluster.rm.received.filter((r) => r.event.type === 'frame.members').length;
-    expect(cutLinks(h, 'GFD', `${h.host}:${h.config.rm.port}`)).to.equal(1);
+    expect(cutLinks(h, 'GFD', `${h.host}:${h.config.rms[0]!.port}`)).to.equal(1);
     await h.until(() => cluster.rm.received.filter((r) => r.event.type === 'frame.members').length > membersBefore, 'members after the reconnect', 3000);
     await h.pass(3 * h.timeoutMs);
     expect(launchesAt([cluster.gfd], 'S2')).to.have.length(3);
@@ -498,7 +498,7 @@ describeMemory('restart: regressions (lost commands)', (harness) => {
     const epoch = membershipOf(cluster).epoch;
     // LFD2 loses its GFD link just as S1, the primary, dies: the RM's new `ready` for S2 (the next
     // primary) reaches the GFD while LFD2 has no link.
-    expect(cutLinks(h, 'LFD2', `${h.host}:${h.config.gfd.port}`)).to.equal(1);
+    expect(cutLinks(h, 'LFD2', `${h.host}:${h.config.gfds[0]!.port}`)).to.equal(1);
     // S1 stays away meanwhile (its new processes hang), so no later change makes the RM send again.
     h.hangOnLaunch.set('S1', 0);
     h.current('S1')!.kill();

@@ -9,7 +9,7 @@ import { describeBoth, type Fake, type Harness } from './harness.js';
 describeBoth('RM client views', (harness) => {
   /** A connection to the RM port that asks for C1's view as soon as it is up. */
   function viewer(h: Harness, as: string): Fake {
-    const f = h.fake(as).link('rm', h.config.rm.port, { name: 'C1', role: 'client' }, 'rm', false);
+    const f = h.fake(as).link('rm', h.config.rms[0]!.port, { name: 'C1', role: 'client' }, 'rm', false);
     f.onEvent = (e) => {
       if (e.type === 'link.up') f.send('rm', { kind: 'clientHello', client: 'C1' });
     };

@@ -101,7 +101,7 @@ describeMemory('stale commands: RM', (harness) => {
   it('marks the ready of a serving member, and repeats send_checkpoint while a member does not serve', async () => {
     const h = harness().use({ mode: 'passive' });
     h.rm();
-    const gfd = h.fake('GFD').link('rm', h.config.rm.port, { name: 'GFD', role: 'gfd' }, 'rm', true);
+    const gfd = h.fake('GFD').link('rm', h.config.rms[0]!.port, { name: 'GFD', role: 'gfd' }, 'rm', true);
     await h.until(() => gfd.of('frame.hello').length > 0, 'the GFD stand-in greeted');
     gfd.send('rm', { kind: 'members', from: 'GFD', servers: [], epoch: 0 });
     gfd.send('rm', { kind: 'membership', from: 'GFD', server: 'S1', change: 'add' });

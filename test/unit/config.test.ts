@@ -59,8 +59,8 @@ describe('config', () => {
         tls: null,
         secret: null,
       });
-      expect(c.rm).to.deep.equal({ host: '127.0.0.1', port: 7000 });
-      expect(c.gfd).to.deep.equal({ host: '127.0.0.1', port: 7001 });
+      expect(c.rms).to.deep.equal([{ name: 'RM', host: '127.0.0.1', port: 7000 }]);
+      expect(c.gfds).to.deep.equal([{ name: 'GFD', host: '127.0.0.1', port: 7001 }]);
       expect(c.lfds).to.deep.equal([{ name: 'LFD1', server: 'S1' }]);
       expect(c.clients).to.deep.equal([]);
     });
@@ -377,7 +377,6 @@ describe('config', () => {
       expect(c.etcd).to.deep.equal({ endpoints: ['http://127.0.0.1:2379', 'https://etcd2.example:2379'], prefix: '/steadfast/', leaseTtlS: 2 });
       expect(c.rms).to.deep.equal([{ name: 'RM1', host: '127.0.0.1', port: 7000 }, { name: 'RM2', host: '127.0.0.1', port: 7010 }]);
       expect(c.gfds).to.deep.equal([{ name: 'GFD1', host: '127.0.0.1', port: 7001 }]);
-      expect([c.rm, c.gfd]).to.deep.equal([{ host: '127.0.0.1', port: 7000 }, { host: '127.0.0.1', port: 7001 }]);
       const again = parseConfig(configToIni(c, 'again'), 'again.ini');
       expect([again.etcd, again.rms, again.gfds]).to.deep.equal([c.etcd, c.rms, c.gfds]);
     });
@@ -461,8 +460,8 @@ describe('config', () => {
     it('the embedded default is SPEC §2 cluster', () => {
       const c = parseConfig(DEFAULT_CONFIG_TEXT, DEFAULT_CONFIG_SOURCE);
       expect(c.cluster.mode).to.equal('passive');
-      expect(c.rm).to.deep.equal({ host: '127.0.0.1', port: 7000 });
-      expect(c.gfd).to.deep.equal({ host: '127.0.0.1', port: 7001 });
+      expect(c.rms).to.deep.equal([{ name: 'RM', host: '127.0.0.1', port: 7000 }]);
+      expect(c.gfds).to.deep.equal([{ name: 'GFD', host: '127.0.0.1', port: 7001 }]);
       expect(c.servers).to.deep.equal([1, 2, 3].map((i) => ({ name: `S${i}`, host: '127.0.0.1', port: 7100 + i, peerHost: '127.0.0.1', peerPort: 7200 + i })));
       expect(c.lfds).to.deep.equal([1, 2, 3].map((i) => ({ name: `LFD${i}`, server: `S${i}` })));
       expect(c.clients).to.deep.equal([1, 2, 3].map((i) => ({ name: `C${i}`, intervalMs: 1000, message: 'hello_world' })));

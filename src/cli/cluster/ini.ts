@@ -29,7 +29,7 @@ function withTlsOverrides(lines: string[], overrides: ClusterConfig['tlsOverride
 function leaderSections(c: ClusterConfig, kind: 'rm' | 'gfd'): string[] {
   const all = kind === 'rm' ? c.rms : c.gfds;
   const bareName = kind === 'rm' ? RM_NAME : GFD_NAME;
-  if (c.etcd === null || (all.length === 1 && all[0]!.name === bareName)) return ['', `[${kind}]`, `host = ${c[kind].host}`, `port = ${c[kind].port}`];
+  if (c.etcd === null || (all.length === 1 && all[0]!.name === bareName)) return ['', `[${kind}]`, `host = ${all[0]!.host}`, `port = ${all[0]!.port}`];
   return all.flatMap((e) => ['', `[${kind}.${e.name}]`, `host = ${e.host}`, `port = ${e.port}`]);
 }
 

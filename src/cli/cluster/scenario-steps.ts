@@ -138,7 +138,7 @@ export class Scenario {
 
   private async stepGfd(): Promise<void> {
     const m = await this.guardStart(() => startGfd(this.sup, this.config, 'GFD', this.left()));
-    const at = reachable(this.config.gfd);
+    const at = reachable(this.config.gfds[0]!);
     this.note(`GFD (pid ${m.pid}) listens on ${at.host}:${at.port}`);
     await this.waitEvent('GFD to print "GFD: 0 members"', (e) => e.name === 'GFD' && e.event === 'members' && (e.data.members as string[]).length === 0);
     this.note(`GFD printed "${this.lastText('GFD', 'members')}"`);

@@ -3,6 +3,10 @@
  * servers each LFD reports alive), tells the RM of every change and the whole set on every
  * (re)connect, and passes the RM's commands down to the LFD of the server they name. Each LFD has
  * its own machine here (`watchedLfd`: alive, departed, expired), spawned at its first hello.
+ *
+ * With several GFDs (`coordinator = etcd`) they campaign in etcd, and every LFD reports to all of
+ * them: a standby watches and keeps the membership as the leader does, but does not talk to the
+ * RM, so that once elected it has the whole set to give (docs/coordination.md).
  */
 import { and, assertEvent, enqueueActions, setup, stateIn, type ActorRefFrom, type AnyActorRef } from 'xstate';
 import type { ClusterConfig, NamedEndpoint } from '../config/types.js';
@@ -54,6 +58,8 @@ const LISTENER = 'lfds';
 const RM_LINK = 'rm';
 /** The observer of the RMs' election (`coordinator = etcd`; a placeholder otherwise). */
 const RM_WATCH = 'rmWatch';
+/** This GFD's own campaign among the GFDs (`coordinator = etcd`; a placeholder otherwise). */
+const CAMPAIGN = 'campaign';
 const LFD_PREFIX = 'lfd:';
 const lfdId = (lfd: string) => `${LFD_PREFIX}${lfd}`;
 
@@ -88,7 +94,7 @@ function lfdOnLink(self: AnyActorRef, link: string): WatchedLfd | undefined {
   return watchedLfds(self).find((lfd) => lfd.getSnapshot().context.link.link === link);
 }
 
-/** A frame for the RM, if a link to one runs (with a coordinator: once a leader is known). */
+/** A frame for the RM, if a link to one runs (with a coordinator: while this GFD leads, once an RM does). */
 function toRm(self: AnyActorRef, frame: Frame): Effect[] {
   return self.getSnapshot().matches({ rm: 'linked' }) ? [sendOn(RM_LINK, frame)] : [];
 }
@@ -217,6 +223,26 @@ export const gfdMachine = setup({
       enqueue.assign({ rm });
       runEffects(enqueue, self, context.print, [print({ event: 'note', name: context.name, level: 'warn', text: `follows ${event.name}, the leading RM` })]);
     }),
+    printLeading: enqueueActions(({ enqueue, self, context }) =>
+      runEffects(enqueue, self, context.print, [print({ event: 'leadership', name: context.name, state: 'leading' })]),
+    ),
+    printStandby: enqueueActions(({ enqueue, self, context, event }) => {
+      assertEvent(event, 'lead.leader');
+      if (event.name === context.name) return; // it is elected: `leading` says so
+      runEffects(enqueue, self, context.print, [print({ event: 'leadership', name: context.name, state: 'standby', leader: event.name })]);
+    }),
+    /** Deposed: it watches on as a standby; launches owed for the RM it fed are the new leader's to send. */
+    stepDown: enqueueActions(({ enqueue, self, context, event }) => {
+      assertEvent(event, 'lead.deposed');
+      enqueue.assign({ launches: [] });
+      runEffects(enqueue, self, context.print, [print({ event: 'leadership', name: context.name, state: 'standby', leader: null, reason: event.reason })]);
+    }),
+    /** Said once, and again when etcd answers: detection goes on meanwhile, a leader stays one until its lease is gone. */
+    noteEtcd: enqueueActions(({ enqueue, self, context, event }) => {
+      assertEvent(event, ['lead.trouble', 'lead.back']);
+      const text = event.type === 'lead.trouble' ? `etcd does not answer (${event.reason}): watching on` : 'etcd answers again';
+      runEffects(enqueue, self, context.print, [print({ event: 'note', name: context.name, level: 'warn', text })]);
+    }),
     /** The whole set, on every (re)connect to the RM once the grace period is over (SPEC §6 Restarts). */
     sendMembers: enqueueActions(({ enqueue, self, context }) =>
       runEffects(enqueue, self, context.print, toRm(self, { kind: 'members', from: context.name, servers: context.members, epoch: context.epoch })),
@@ -232,6 +258,10 @@ export const gfdMachine = setup({
     knowsRm: ({ context }) => context.rm !== null,
     isNewRmLeader: ({ context, event }) =>
       event.type === 'lead.leader' && event.role === 'rm' && event.name !== null && event.name !== context.rm?.name && context.config.rms.some((r) => r.name === event.name),
+    isCoordinated: ({ context }) => context.config.etcd !== null,
+    isGfdElection: ({ event }) => 'role' in event && event.role === 'gfd',
+    isLeading: stateIn({ office: 'leading' }),
+    canLinkRm: and(['knowsRm', 'isLeading']),
     isGraceOver: stateIn({ grace: 'over' }),
     isFromRmAfterGrace: and(['isFromRm', 'isGraceOver']),
   },
@@ -264,6 +294,11 @@ export const gfdMachine = setup({
       id: RM_WATCH,
       input: ({ context }) => ({ etcd: context.config.etcd, role: 'rm', name: null }),
     },
+    {
+      src: 'leadership',
+      id: CAMPAIGN,
+      input: ({ context }) => ({ etcd: context.config.etcd, role: 'gfd', name: context.name }),
+    },
   ],
   on: {
     'link.refused': { actions: 'logRefused' },
@@ -284,6 +319,9 @@ export const gfdMachine = setup({
     'frame.ready': { guard: 'isFromRm', actions: 'passDown' },
     'frame.sendCheckpoint': { guard: 'isFromRm', actions: 'passDown' },
     'frame.launch': { guard: 'isFromRm', actions: 'passDown' },
+    // Told by its own campaign; the RMs' observer meets the same etcd.
+    'lead.trouble': { guard: 'isGfdElection', actions: 'noteEtcd' },
+    'lead.back': { guard: 'isGfdElection', actions: 'noteEtcd' },
   },
   type: 'parallel',
   states: {
@@ -301,14 +339,37 @@ export const gfdMachine = setup({
       },
     },
     /**
+     * With a coordinator, whether this GFD leads the GFDs: a standby watches every LFD (they report
+     * to all GFDs) but has no link to the RM. Without one, the one GFD leads.
+     */
+    office: {
+      initial: 'deciding',
+      states: {
+        deciding: { always: [{ guard: 'isCoordinated', target: 'standby' }, { target: 'leading' }] },
+        standby: {
+          on: {
+            'lead.elected': { guard: 'isGfdElection', target: 'leading', actions: 'printLeading' },
+            'lead.leader': { guard: 'isGfdElection', actions: 'printStandby' },
+          },
+        },
+        leading: {
+          on: { 'lead.deposed': { guard: 'isGfdElection', target: 'standby', actions: 'stepDown' } },
+        },
+      },
+    },
+    /**
      * The link to the RM: every time it comes up, the RM learns the whole set (once the grace is
-     * over). With a coordinator it waits for a leader, and goes to each new one.
+     * over). With a coordinator it waits until this GFD leads and an RM does, and goes to each new
+     * RM leader; a deposed GFD drops it.
      */
     rm: {
       initial: 'choosing',
-      on: { 'lead.leader': { guard: 'isNewRmLeader', target: '.choosing', actions: 'followRm' } },
+      on: {
+        'lead.leader': { guard: 'isNewRmLeader', target: '.choosing', actions: 'followRm' },
+        'lead.deposed': { guard: 'isGfdElection', target: '.choosing' },
+      },
       states: {
-        choosing: { always: { guard: 'knowsRm', target: 'linked' } },
+        choosing: { always: { guard: 'canLinkRm', target: 'linked' } },
         linked: {
           invoke: {
             src: 'link',

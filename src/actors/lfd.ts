@@ -1,15 +1,16 @@
 /**
  * Local fault detector: launches its server, heartbeats it, reports it to the GFD as added when it
  * first answers and as deleted when it fails, answers the GFD's heartbeats, and passes commands
- * down and `serving` up.
+ * down and `serving` up. With several GFDs it links to each and reports to all of them, so that a
+ * standby GFD knows the membership when it takes over (docs/coordination.md).
  */
 import { and, assertEvent, assign, enqueueActions, not, raise, sendTo, setup, stateIn } from 'xstate';
 import type { ClusterConfig, ServerConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
 import type { Frame } from '../protocol/frames.js';
 import type { TransportEvent } from '../transport/types.js';
-import { print, runEffects, sendOn, transportSlots, type Effect, refusedLine } from './effects.js';
-import { linkTo, peerPortOf } from './wiring.js';
+import { answer, print, runEffects, sendOn, transportSlots, type Effect, refusedLine } from './effects.js';
+import { linksOf, linkTo, peerPortOf } from './wiring.js';
 import { launcherSlot, type LauncherReport } from './launcher.js';
 import { heartbeatMonitor, type MonitorReport } from './monitor.js';
 
@@ -54,7 +55,8 @@ export function restartDelay(deaths: number): number {
 }
 
 const SERVER_LINK = 'server';
-const GFD_LINK = 'gfd';
+/** The links actor: a link to each GFD, by its name. */
+const GFD_LINKS = 'gfd';
 
 
 function serverOf(config: ClusterConfig, lfd: string): ServerConfig {
@@ -68,12 +70,17 @@ const failSilent = { type: 'failServer', params: { reason: 'no heartbeat answer'
 const failConnectionLost = { type: 'failServer', params: { reason: 'connection lost' } } as const;
 
 const fromServer = ({ event }: { event: LfdEvent }) => 'origin' in event && event.origin.via === SERVER_LINK;
-const fromGfd = ({ event }: { event: LfdEvent }) => 'origin' in event && event.origin.via === GFD_LINK;
+const fromGfd = ({ event }: { event: LfdEvent }) => 'origin' in event && event.origin.via === GFD_LINKS;
+
+/** A frame for every GFD (the leader passes it on; a standby keeps what it says). */
+function toGfds(ctx: LfdContext, frame: Frame): Effect[] {
+  return ctx.config.gfds.map((gfd) => sendOn(GFD_LINKS, frame, gfd.name));
+}
 
 function membership(ctx: LfdContext, change: 'add' | 'delete'): Effect[] {
   return [
     print({ event: 'lfd.membership', name: ctx.name, server: ctx.server.name, change }),
-    sendOn(GFD_LINK, { kind: 'membership', from: ctx.name, server: ctx.server.name, change }),
+    ...toGfds(ctx, { kind: 'membership', from: ctx.name, server: ctx.server.name, change }),
   ];
 }
 
@@ -137,12 +144,16 @@ export const lfdMachine = setup({
       enqueue.assign({ added: true });
       runEffects(enqueue, self, context.print, membership(context, 'add'));
     }),
-    /** A link to the GFD that comes (back) up learns again what this LFD knows. */
-    reportAddAgain: enqueueActions(({ enqueue, self, context }) =>
+    linkGfds: enqueueActions(({ enqueue, context }) => {
+      enqueue.sendTo(GFD_LINKS, { type: 'links.want', peers: context.config.gfds.map(({ name, host, port }) => ({ name, host, port })) });
+    }),
+    /** A link to a GFD that comes (back) up learns again what this LFD knows. */
+    reportAddAgain: enqueueActions(({ enqueue, self, context, event }) => {
+      assertEvent(event, 'link.up');
       runEffects(enqueue, self, context.print, [
-        sendOn(GFD_LINK, { kind: 'membership', from: context.name, server: context.server.name, change: 'add' }),
-      ]),
-    ),
+        answer(event.origin, { kind: 'membership', from: context.name, server: context.server.name, change: 'add' }),
+      ]);
+    }),
     /** The server failed: say why, and report it deleted. */
     failServer: enqueueActions(({ enqueue, self, context }, params: { reason: FailReason }) => {
       enqueue.assign({ deleted: true });
@@ -158,7 +169,7 @@ export const lfdMachine = setup({
     answerGfd: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'frame.heartbeat');
       const frame: Frame = { kind: 'heartbeat', from: context.name, to: event.frame.from, count: event.frame.count };
-      runEffects(enqueue, self, context.print, [sendOn(GFD_LINK, frame)]);
+      runEffects(enqueue, self, context.print, [answer(event.origin, frame)]);
     }),
     passDown: enqueueActions(({ enqueue, self, context, event }) => {
       if (!('frame' in event)) return;
@@ -166,7 +177,7 @@ export const lfdMachine = setup({
     }),
     passUp: enqueueActions(({ enqueue, self, context, event }) => {
       if (!('frame' in event)) return;
-      runEffects(enqueue, self, context.print, [sendOn(GFD_LINK, event.frame)]);
+      runEffects(enqueue, self, context.print, toGfds(context, event.frame));
     }),
     forwardAnswer: sendTo('monitor', { type: 'answer' }),
     killProcess: enqueueActions(({ enqueue, self }) => {
@@ -268,19 +279,12 @@ export const lfdMachine = setup({
         ),
     },
     {
-      src: 'link',
-      id: GFD_LINK,
-      input: ({ context }) =>
-        linkTo(
-          GFD_LINK,
-          context.config.gfds[0]!,
-          { name: context.name, role: 'lfd' },
-          'gfd',
-          context.config.cluster,
-          { hello: true },
-        ),
+      src: 'links',
+      id: GFD_LINKS,
+      input: ({ context }) => linksOf(GFD_LINKS, { name: context.name, role: 'lfd' }, 'gfd', context.config.cluster, { hello: true }),
     },
   ],
+  entry: 'linkGfds',
   type: 'parallel',
   on: {
     'link.refused': { actions: 'logRefused' },

@@ -38,6 +38,8 @@ const LISTENER = 'port';
 const PROBES = 'probes';
 /** The leadership actor (`coordinator = etcd`; a placeholder otherwise). */
 const LEADERSHIP = 'leadership';
+/** The observer of the GFDs' election (`coordinator = etcd`; a placeholder otherwise): only the leading GFD is heard. */
+const GFD_WATCH = 'gfdWatch';
 /** Every epoch counts as granted without a coordinator. */
 const ALWAYS = Number.MAX_SAFE_INTEGER;
 
@@ -70,6 +72,11 @@ export interface RmContext {
   recovering: string[];
   /** With `coordinator = etcd`: who leads, as last observed (null: nobody known). */
   leader: string | null;
+  /**
+   * With `coordinator = etcd`: the GFD that leads the GFDs, as last observed; only its hello is
+   * taken, so a deposed GFD (frozen past its lease, then thawed) is never heard.
+   */
+  gfdLeader: string | null;
   /**
    * The highest epoch etcd's counter was raised to for this leader (`ALWAYS` without a
    * coordinator): commands of a higher epoch wait in `held` until it is.
@@ -220,6 +227,8 @@ export const rmMachine = setup({
   actors: { ...transportSlots, leadership: noLeadership },
   guards: {
     isCoordinated: ({ context }) => context.config.etcd !== null,
+    isRmElection: ({ event }) => 'role' in event && event.role === 'rm',
+    isGfdElection: ({ event }) => 'role' in event && event.role === 'gfd',
     isFromGfd: ({ context, event }) => 'origin' in event && isGfdOrigin(context, event.origin),
     isFromProbe: ({ context, event }) => 'origin' in event && event.origin.via === PROBES && context.asking.includes(event.origin.link),
     isFromGfdWithMembers: ({ context, event }) =>
@@ -333,8 +342,23 @@ export const rmMachine = setup({
       enqueue.assign({ recovering: waiting });
       dispatch(enqueue, self, context, toGfd(context, commands), context.membership.epoch);
     }),
-    greetGfd: enqueueActions(({ enqueue, event }) => {
-      if (event.type === 'frame.hello' && event.origin.peer?.role === 'gfd') enqueue.assign({ gfdLink: event.origin.link });
+    /** The GFD's hello: its link is where members come from, if it is the leading GFD (always without a coordinator). */
+    greetGfd: enqueueActions(({ enqueue, self, context, event }) => {
+      assertEvent(event, 'frame.hello');
+      if (event.origin.peer?.role !== 'gfd') return;
+      if (context.config.etcd === null || event.frame.name === context.gfdLeader) return void enqueue.assign({ gfdLink: event.origin.link });
+      const text = `${event.frame.name} does not lead the GFDs (${context.gfdLeader ?? 'none known'} does): link closed`;
+      runEffects(enqueue, self, context.print, [
+        print({ event: 'note', name: context.name, level: 'warn', text }),
+        { kind: 'close', via: event.origin.via, link: event.origin.link },
+      ]);
+    }),
+    /** Another GFD leads: the old one's link is closed; the new one's hello brings its members. */
+    followGfd: enqueueActions(({ enqueue, self, context, event }) => {
+      assertEvent(event, 'lead.leader');
+      if (event.name === context.gfdLeader) return;
+      enqueue.assign({ gfdLeader: event.name, gfdLink: null });
+      if (context.gfdLink !== null) runEffects(enqueue, self, context.print, [{ kind: 'close', via: LISTENER, link: context.gfdLink }]);
     }),
     forgetLink: enqueueActions(({ enqueue, context, event }) => {
       assertEvent(event, 'link.down');
@@ -447,6 +471,7 @@ export const rmMachine = setup({
     asking: [],
     recovering: [],
     leader: null,
+    gfdLeader: null,
     granted: input.config.etcd === null ? ALWAYS : 0,
     held: [],
   }),
@@ -461,7 +486,10 @@ export const rmMachine = setup({
     standby: {
       on: {
         'lead.elected': { target: 'syncing', actions: 'takeOffice' },
-        'lead.leader': { actions: ['printStandby', 'takeLeader'] },
+        'lead.leader': [
+          { guard: 'isRmElection', actions: ['printStandby', 'takeLeader'] },
+          { guard: 'isGfdElection', actions: 'followGfd' },
+        ],
         'lead.deposed': {},
         'frame.clientHello': { actions: 'redirectClient' },
         'frame.statusQuery': { actions: 'answerStandby' },
@@ -523,13 +551,22 @@ export const rmMachine = setup({
       id: LEADERSHIP,
       input: ({ context }) => ({ etcd: context.config.etcd, role: 'rm', name: context.name }),
     },
+    {
+      src: 'leadership',
+      id: GFD_WATCH,
+      input: ({ context }) => ({ etcd: context.config.etcd, role: 'gfd', name: null }),
+    },
   ],
   on: {
-    'lead.leader': { actions: 'takeLeader' },
+    'lead.leader': [
+      { guard: 'isRmElection', actions: 'takeLeader' },
+      { guard: 'isGfdElection', actions: 'followGfd' },
+    ],
     'lead.deposed': { target: '.standby', actions: 'stepDown' },
     'lead.granted': { actions: 'takeGrant' },
-    'lead.trouble': { actions: 'noteEtcd' },
-    'lead.back': { actions: 'noteEtcd' },
+    // Told by its own campaign; the GFDs' observer meets the same etcd.
+    'lead.trouble': { guard: 'isRmElection', actions: 'noteEtcd' },
+    'lead.back': { guard: 'isRmElection', actions: 'noteEtcd' },
     'link.refused': { actions: 'logRefused' },
     'frame.hello': { actions: 'greetGfd' },
     'link.down': { actions: 'forgetLink' },

@@ -132,12 +132,7 @@ export function commonFlags(values: Record<string, string | boolean | undefined>
 
 /** The configuration, with the TLS files of `role` (its section header: `server.S1`, `rm`, …) where it has its own. */
 export function configFrom(flags: CommonFlags, role?: string): ClusterConfig {
-  const config = loadConfig({ path: flags.configPath, overrides: flags.overrides, ...(role !== undefined && { role }) });
-  // Read and checked, but not yet acted on: a cluster that asked for standby GFDs must not run without them.
-  if (config.gfds.length > 1) {
-    throw new ConfigError(`${config.source}: several [gfd.NAME] sections are not available yet (standby GFDs are being built; docs/coordination.md)`);
-  }
-  return config;
+  return loadConfig({ path: flags.configPath, overrides: flags.overrides, ...(role !== undefined && { role }) });
 }
 
 /** The configured application, loaded and checked before anything starts (a bad module: exit 2). */

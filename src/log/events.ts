@@ -37,10 +37,10 @@ export type LogEvent =
   | { event: 'members'; name: string; members: string[] }
   | { event: 'rm.primary'; name: string; mode: Mode; primary: string; epoch: number }
   /**
-   * With `coordinator = etcd`: this RM or GFD now leads (its epochs start above `floor`), or stands
+   * With `coordinator = etcd`: this RM or GFD now leads (an RM's epochs start above `floor`), or stands
    * by (`leader`: who leads, null while nobody is known; `reason`: why it no longer leads).
    */
-  | { event: 'leadership'; name: string; state: 'leading'; floor: number }
+  | { event: 'leadership'; name: string; state: 'leading'; floor?: number }
   | { event: 'leadership'; name: string; state: 'standby'; leader: string | null; reason?: string }
   // client
   /** `body`: the request's string (JSON lines and history files show it; the text line leaves it out). */

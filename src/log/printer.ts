@@ -169,7 +169,7 @@ function body(e: LogEvent): string {
     case 'rm.primary': // §5
       return e.name + ': ' + (e.mode === 'active' ? 'sequencer' : 'primary') + ' is ' + e.primary;
     case 'leadership': // SPEC §8: "RM2: standby, leader is RM1"
-      if (e.state === 'leading') return e.name + ': leading (epochs above ' + e.floor + ')';
+      if (e.state === 'leading') return e.name + ': leading' + (e.floor === undefined ? '' : ' (epochs above ' + e.floor + ')');
       return e.name + ': ' + (e.reason === undefined ? '' : 'deposed (' + e.reason + '), ') + 'standby, ' +
         (e.leader === null ? 'no leader known' : 'leader is ' + e.leader);
     case 'client.sent': // §5

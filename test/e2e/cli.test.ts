@@ -183,16 +183,6 @@ describe('e2e: the command line', function () {
         names: [/\[server\.S1\]/, /port/, new RegExp(`${escapeRegex(HOST)}:\\d+`)],
       },
       {
-        // Read and checked, but no GFD stands by yet (issue 18, docs/coordination.md).
-        what: 'several GFDs, which no role runs yet',
-        text: (p) =>
-          validIni(p)
-            .replace('mode = active', 'mode = active\ncoordinator = etcd\n[etcd]\nendpoints = http://127.0.0.1:2379')
-            .replace('[gfd]', '[gfd.GFD1]')
-            .replace('[server.S1]', `[gfd.GFD2]\nhost = ${HOST}\nport = 9\n\n[server.S1]`),
-        names: [/gfd\.NAME/, /not available yet/],
-      },
-      {
         what: 'a name that does not match',
         text: (p) => validIni(p).replace('[client.C1]', '[client.C 1]'),
         names: [/\[client\.C 1\]/, /name/],

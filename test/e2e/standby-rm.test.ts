@@ -8,26 +8,13 @@
  */
 import { expect } from 'chai';
 import { performance } from 'node:perf_hooks';
-import { checkLog, logOperations } from '../../src/check/linearizability.js';
-import { agreedLogs, Load } from '../support/durable-cluster.js';
+import { Load } from '../support/durable-cluster.js';
 import { etcdLeader, killMember, requireEtcd, startEtcd, stopEtcd } from '../support/etcd.js';
-import { primaryNow, startDetectors, startRm, writeHaConfig, type HaCluster } from '../support/ha-cluster.js';
+import { expectNothingLost, primaryNow, progress, startDetectors, startRm, writeHaConfig, type HaCluster } from '../support/ha-cluster.js';
 import { killAllAndCheck, queryStatus, until, waitForLine, type Role } from '../support/processes.js';
 
 const T = 20_000;
 const ROUNDS = 10;
-
-/** Every answered request once in the agreed log, where it was told; the history linearizable. */
-async function expectNothingLost(cluster: HaCluster, load: Load): Promise<void> {
-  await load.stop();
-  const final = await agreedLogs(cluster);
-  const answered = load.ops.filter((o) => o.reply !== null);
-  expect(final.filter((v, i) => final.indexOf(v) !== i), 'applied twice').to.deep.equal([]);
-  const lost = answered.filter((o) => final[Number(o.reply) - 1] !== o.value).map((o) => `${o.value} told ${o.reply}`);
-  expect(lost, 'answered but not at the position told').to.deep.equal([]);
-  const verdict = checkLog(logOperations(load.ops), { final });
-  expect(verdict.ok, JSON.stringify(verdict)).to.equal(true);
-}
 
 /** RM1 leads, RM2 stands by, the servers serve with a primary. */
 async function startCluster(cluster: HaCluster): Promise<Map<string, Role>> {
@@ -40,11 +27,6 @@ async function startCluster(cluster: HaCluster): Promise<Map<string, Role>> {
   await waitForLine(rms.get('RM1')!, /RM1: 3 members: S1, S2, S3/, T);
   await until(async () => (await primaryNow(cluster)) !== null, T, () => 'no primary');
   return rms;
-}
-
-async function progress(load: Load, what: string): Promise<void> {
-  const before = load.answered();
-  await until(() => load.answered() >= before + 5, T, () => `${what}: no answers (${load.answered()})`);
 }
 
 describe('e2e: standby RMs through etcd', function () {

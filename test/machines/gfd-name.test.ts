@@ -27,7 +27,7 @@ peer_port = 7201
 `;
 
 describe('gfd: by name', () => {
-  it('GFD2 listens on [gfd.GFD2], accepts the configured names, and prints, heartbeats and links to the leading RM as GFD2', () => {
+  it('GFD2 listens on [gfd.GFD2], accepts the configured names, stands by, and once elected links to the leading RM as GFD2', () => {
     const config = parseConfig(INI, 'named.ini');
     let listener: ListenerInput | null = null;
     let rmLink: LinkInput | null = null;
@@ -44,12 +44,17 @@ describe('gfd: by name', () => {
       expect(listener!.self).to.deep.equal({ name: 'GFD2', role: 'gfd' });
       expect(listener!.names).to.deep.include({ gfd: ['GFD1', 'GFD2'] });
       expect(printed).to.deep.equal([{ event: 'members', name: 'GFD2', members: [] }]);
-      // With a coordinator it links to no RM until the RMs' election names one.
+      // With a coordinator it links to no RM until the RMs' election names one and it leads the GFDs.
       expect(rmLink).to.equal(null);
       gfd.send({ type: 'lead.leader', role: 'rm', name: 'RM' });
+      expect(printed.at(-1)).to.deep.equal({ event: 'note', name: 'GFD2', level: 'warn', text: 'follows RM, the leading RM' });
+      gfd.send({ type: 'lead.leader', role: 'gfd', name: 'GFD1' });
+      expect(printed.at(-1)).to.deep.equal({ event: 'leadership', name: 'GFD2', state: 'standby', leader: 'GFD1' });
+      expect(rmLink, 'a standby has no link to the RM').to.equal(null);
+      gfd.send({ type: 'lead.elected', role: 'gfd', floor: 0 });
+      expect(printed.at(-1)).to.deep.equal({ event: 'leadership', name: 'GFD2', state: 'leading' });
       expect(rmLink).to.include({ host: '127.0.0.1', port: 7000 });
       expect(rmLink!.self).to.deep.equal({ name: 'GFD2', role: 'gfd' });
-      expect(printed.at(-1)).to.deep.equal({ event: 'note', name: 'GFD2', level: 'warn', text: 'follows RM, the leading RM' });
     } finally {
       gfd.stop();
     }

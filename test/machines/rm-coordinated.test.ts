@@ -28,6 +28,9 @@ port = 7010
 [gfd.GFD1]
 host = 127.0.0.1
 port = 7001
+[gfd.GFD2]
+host = 127.0.0.2
+port = 7011
 [server.S1]
 host = 127.0.0.1
 port = 7101
@@ -54,7 +57,7 @@ describe('rm: by name', () => {
     try {
       expect(listener).to.include({ host: '127.0.0.2', port: 7010 });
       expect(listener!.self).to.deep.equal({ name: 'RM2', role: 'rm' });
-      expect(listener!.names).to.deep.include({ rm: ['RM1', 'RM2'], gfd: ['GFD1'] });
+      expect(listener!.names).to.deep.include({ rm: ['RM1', 'RM2'], gfd: ['GFD1', 'GFD2'] });
       expect(probes!.self).to.deep.equal({ name: 'RM2', role: 'rm' });
       expect(printed).to.deep.equal([{ event: 'members', name: 'RM2', members: [] }]);
     } finally {
@@ -64,7 +67,8 @@ describe('rm: by name', () => {
 });
 
 const client = (link: string): Origin => ({ via: 'port', link, peer: null });
-const gfd = (link: string): Origin => ({ via: 'port', link, peer: { name: 'GFD1', role: 'gfd' } });
+const gfd = (link: string, name = 'GFD1'): Origin => ({ via: 'port', link, peer: { name, role: 'gfd' } });
+const gfdHello = (link: string, name = 'GFD1') => ({ type: 'frame.hello', frame: { kind: 'hello', name, role: 'gfd' }, origin: gfd(link, name) }) as never;
 
 function start() {
   const sent: TransportCommand[] = [];
@@ -96,7 +100,7 @@ describe('rm: standing by and leading through a coordinator', () => {
       expect(framesTo('L1')).to.deep.equal([{ kind: 'redirect', from: 'RM2', leader: 'RM1' }]);
       rm.send({ type: 'frame.statusQuery', frame: { kind: 'statusQuery', from: 'ops', target: 'RM' }, origin: client('L2') });
       expect(framesTo('L2')).to.deep.equal([{ kind: 'rmStandby', from: 'RM2', leader: 'RM1' }]);
-      rm.send({ type: 'frame.hello', frame: { kind: 'hello', name: 'GFD', role: 'gfd' }, origin: gfd('L3') } as never);
+      rm.send(gfdHello('L3'));
       expect(framesTo('L3')).to.deep.equal([{ kind: 'redirect', from: 'RM2', leader: 'RM1' }]);
       expect(sent.filter((c) => c.type === 'close')).to.deep.equal([{ type: 'close', link: 'L3' }]);
       // The inspector's row says so too.
@@ -116,7 +120,8 @@ describe('rm: standing by and leading through a coordinator', () => {
       const elected = sent.length;
       rm.send({ type: 'lead.elected', role: 'rm', floor: 7 });
       expect(printed.at(-1)).to.deep.equal({ event: 'leadership', name: 'RM2', state: 'leading', floor: 7 });
-      rm.send({ type: 'frame.hello', frame: { kind: 'hello', name: 'GFD', role: 'gfd' }, origin: gfd('G1') } as never);
+      rm.send({ type: 'lead.leader', role: 'gfd', name: 'GFD1' });
+      rm.send(gfdHello('G1'));
       rm.send({ type: 'frame.members', frame: { kind: 'members', from: 'GFD', servers: [], epoch: 0 }, origin: gfd('G1') });
       rm.send({ type: 'frame.membership', frame: { kind: 'membership', from: 'GFD', server: 'S1', change: 'add' }, origin: gfd('G1') });
       // S1 is primary of epoch 8, above the counter: nothing leaves before etcd grants 8.
@@ -146,6 +151,37 @@ describe('rm: standing by and leading through a coordinator', () => {
       expect(rm.getSnapshot().value).to.equal('standby');
       rm.send({ type: 'lead.granted', role: 'rm', epoch: 9 });
       expect(sent.slice(before)).to.have.length(1);
+    } finally {
+      rm.stop();
+    }
+  });
+
+  it('hears only the GFD that leads the GFDs: another one\'s link is closed, and a new leader\'s replaces the old one', () => {
+    const { rm, sent, printed, framesTo } = start();
+    try {
+      rm.send({ type: 'lead.elected', role: 'rm', floor: 0 });
+      rm.send({ type: 'lead.granted', role: 'rm', epoch: 10 });
+      rm.send({ type: 'lead.leader', role: 'gfd', name: 'GFD1' });
+      // GFD2, a standby (or a deposed leader thawed), is not heard.
+      rm.send(gfdHello('G2', 'GFD2'));
+      expect(sent.filter((c) => c.type === 'close')).to.deep.equal([{ type: 'close', link: 'G2' }]);
+      expect(printed.at(-1)).to.deep.equal({ event: 'note', name: 'RM2', level: 'warn', text: 'GFD2 does not lead the GFDs (GFD1 does): link closed' });
+      rm.send({ type: 'frame.members', frame: { kind: 'members', from: 'GFD2', servers: ['S1'], epoch: 0 }, origin: gfd('G2', 'GFD2') });
+      expect(rm.getSnapshot().value).to.equal('syncing');
+      rm.send(gfdHello('G1'));
+      rm.send({ type: 'frame.members', frame: { kind: 'members', from: 'GFD1', servers: [], epoch: 0 }, origin: gfd('G1') });
+      rm.send({ type: 'frame.membership', frame: { kind: 'membership', from: 'GFD1', server: 'S1', change: 'add' }, origin: gfd('G1') });
+      expect(framesTo('G1').filter((f) => f.kind === 'ready')).to.have.length(1);
+      // GFD2 is elected: GFD1's link is closed at once, and what comes on it is not heard any more.
+      rm.send({ type: 'lead.leader', role: 'gfd', name: 'GFD2' });
+      expect(sent.filter((c) => c.type === 'close').at(-1)).to.deep.equal({ type: 'close', link: 'G1' });
+      const membersBefore = printed.filter((e) => e.event === 'members').length;
+      rm.send({ type: 'frame.membership', frame: { kind: 'membership', from: 'GFD1', server: 'S1', change: 'delete' }, origin: gfd('G1') });
+      expect(printed.filter((e) => e.event === 'members')).to.have.length(membersBefore);
+      // GFD2's hello is taken, and its members are heard.
+      rm.send(gfdHello('G3', 'GFD2'));
+      rm.send({ type: 'frame.members', frame: { kind: 'members', from: 'GFD2', servers: ['S1', 'S2'], epoch: 1 }, origin: gfd('G3', 'GFD2') });
+      expect(printed.at(-1)).to.deep.equal({ event: 'members', name: 'RM2', members: ['S1', 'S2'] });
     } finally {
       rm.stop();
     }

@@ -8,7 +8,7 @@
  * them: a standby watches and keeps the membership as the leader does, but does not talk to the
  * RM, so that once elected it has the whole set to give (docs/coordination.md).
  */
-import { and, assertEvent, enqueueActions, setup, stateIn, type ActorRefFrom, type AnyActorRef } from 'xstate';
+import { and, assertEvent, assign, enqueueActions, setup, stateIn, type ActorRefFrom, type AnyActorRef } from 'xstate';
 import type { ClusterConfig, NamedEndpoint } from '../config/types.js';
 import type { Print } from '../log/events.js';
 import type { Frame, MembershipFrame } from '../protocol/frames.js';
@@ -48,6 +48,8 @@ export interface GfdContext {
    * etcd (null until one is), so that only the leader is fed and heard.
    */
   rm: NamedEndpoint | null;
+  /** With `coordinator = etcd`: the GFD that leads the GFDs, as last observed (null: none known). */
+  leader: string | null;
 }
 
 type GfdEvent = TransportEvent | WatchedLfdReport | LeadEvent;
@@ -228,7 +230,9 @@ export const gfdMachine = setup({
     ),
     printStandby: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'lead.leader');
-      if (event.name === context.name) return; // it is elected: `leading` says so
+      enqueue.assign({ leader: event.name });
+      // Its own name comes just before its election's own event: `leading` says so.
+      if (event.name === context.leader || event.name === context.name) return;
       runEffects(enqueue, self, context.print, [print({ event: 'leadership', name: context.name, state: 'standby', leader: event.name })]);
     }),
     /** Deposed: it watches on as a standby; launches owed for the RM it fed are the new leader's to send. */
@@ -275,6 +279,7 @@ export const gfdMachine = setup({
     epoch: 0,
     launches: [],
     rm: input.config.etcd === null ? input.config.rms[0]! : null,
+    leader: null,
   }),
   entry: 'printMembers',
   invoke: [
@@ -353,6 +358,7 @@ export const gfdMachine = setup({
           },
         },
         leading: {
+          entry: assign({ leader: ({ context }) => context.name }),
           on: { 'lead.deposed': { guard: 'isGfdElection', target: 'standby', actions: 'stepDown' } },
         },
       },

@@ -358,7 +358,9 @@ export const rmMachine = setup({
       assertEvent(event, 'lead.leader');
       if (event.name === context.gfdLeader) return;
       enqueue.assign({ gfdLeader: event.name, gfdLink: null });
-      if (context.gfdLink !== null) runEffects(enqueue, self, context.print, [{ kind: 'close', via: LISTENER, link: context.gfdLink }]);
+      const effects: Effect[] = context.gfdLink === null ? [] : [{ kind: 'close', via: LISTENER, link: context.gfdLink }];
+      if (event.name !== null) effects.push(print({ event: 'note', name: context.name, level: 'warn', text: `hears ${event.name}, the leading GFD` }));
+      runEffects(enqueue, self, context.print, effects);
     }),
     forgetLink: enqueueActions(({ enqueue, context, event }) => {
       assertEvent(event, 'link.down');

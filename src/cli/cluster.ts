@@ -86,8 +86,8 @@ export async function clusterCommand(argv: string[]): Promise<number> {
   const say = (text: string) => out('cluster', text);
 
   const progress = new Map<string, ClientProgress>();
-  /** What the GFD printed last (it has no status frame). */
-  let gfdMembers: string[] | null = null;
+  /** What each GFD printed last (a GFD has no status frame). */
+  const gfdSeen = new Map<string, GfdSeen>();
   let stopping = false;
   // The hub comes first: every role process streams to it from its first event.
   let hub: import('../inspect/hub.js').Hub | null = null;
@@ -109,7 +109,7 @@ export async function clusterCommand(argv: string[]): Promise<number> {
     roleArgs: childArgs({ ...flags, logFormat: 'json' }, overridesToArgs(flags.overrides)),
     keep: () => false,
     onLine: (name, raw, event) => {
-      if (event?.event === 'members' && config.gfds.some((g) => g.name === name) && Array.isArray(event.data.members)) gfdMembers = event.data.members as string[];
+      if (event && config.gfds.some((g) => g.name === name)) gfdSeen.set(name, seenOfGfd(gfdSeen.get(name), event.data));
       if (event?.event === 'client.received') {
         const d = event.data as { request?: { num?: number; server?: string } };
         const p = progress.get(name) ?? { answered: 0, last: 0, from: '' };
@@ -244,7 +244,7 @@ export async function clusterCommand(argv: string[]): Promise<number> {
 
   const printStatus = async () => {
     const repliesShown = flags.logLevel === 'info' || flags.logLevel === 'debug';
-    for (const row of table(await statusRows(config, app, sup, clients, progress, repliesShown, gfdMembers))) say(row);
+    for (const row of table(await statusRows(config, app, sup, clients, progress, repliesShown, gfdSeen))) say(row);
   };
 
   try {
@@ -267,6 +267,18 @@ export async function clusterCommand(argv: string[]): Promise<number> {
 const SHOWN_STATE = 32;
 
 /** The `status` table: every member, then the clients' progress. */
+/** A GFD's members and, with a coordinator, whether it leads, as its lines last said. */
+interface GfdSeen {
+  members?: string[];
+  office?: 'leader' | 'standby';
+}
+
+function seenOfGfd(seen: GfdSeen = {}, e: Record<string, unknown>): GfdSeen {
+  if (e.event === 'members' && Array.isArray(e.members)) return { ...seen, members: e.members as string[] };
+  if (e.event === 'leadership') return { ...seen, office: e.state === 'leading' ? 'leader' : 'standby' };
+  return seen;
+}
+
 async function statusRows(
   config: ClusterConfig,
   app: App<any>,
@@ -274,7 +286,7 @@ async function statusRows(
   clients: string[],
   progress: Map<string, ClientProgress>,
   repliesShown: boolean,
-  gfdMembers: string[] | null,
+  gfdSeen: Map<string, GfdSeen>,
 ): Promise<string[][]> {
   const proc = (name: string) => {
     const pid = sup.pidOf(name);
@@ -303,7 +315,10 @@ async function statusRows(
   });
   for (const { name } of config.gfds) {
     const g = proc(name);
-    rows.push([name, g.pid, g.state, '-', '-', '-', gfdMembers === null ? '-' : gfdMembers.length === 0 ? 'no members' : `members ${gfdMembers.join(', ')}`, '-', '-']);
+    const { members = null, office = '-' } = gfdSeen.get(name) ?? {};
+    // A GFD that is not running leads nothing, whatever it said last.
+    const role = g.pid === '-' ? '-' : office;
+    rows.push([name, g.pid, g.state, role, '-', '-', members === null ? '-' : members.length === 0 ? 'no members' : `members ${members.join(', ')}`, '-', '-']);
   }
   for (const l of config.lfds) {
     const p = proc(l.name);

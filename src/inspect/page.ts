@@ -157,8 +157,11 @@ function renderMember(name) {
     var members = s.members.map(function (m) { return m.server + ':' + m.phase; }).join(' ') || 'no members';
     setCell(tr, 'state', s.mode + ', ' + (s.mode === 'active' ? 'sequencer ' : 'primary ') + (s.primary || '-') + '; ' + members);
   } else if (s && s.kind === 'gfd') {
+    if (s.standby) setCell(tr, 'role', 'gfd (standby)');
+    else if (s.leader !== null) setCell(tr, 'role', 'gfd (leader)');
     setCell(tr, 'epoch', '-');
-    setCell(tr, 'state', s.members.length ? 'members ' + s.members.join(', ') : 'no members');
+    var seen = s.members.length ? 'members ' + s.members.join(', ') : 'no members';
+    setCell(tr, 'state', s.standby ? 'standby, leader ' + (s.leader || 'unknown') + '; ' + seen : seen);
   } else {
     setCell(tr, 'epoch', '-');
     var root = p.actors.get(name);

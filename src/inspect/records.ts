@@ -10,7 +10,8 @@ export type Summary =
   | { kind: 'server'; mode: string | null; role: string | null; phase: string; epoch: number; checkpoint: number; state: string }
   /** `standby`: with `coordinator = etcd`, an RM that does not lead (`leader`: who does, if known). */
   | { kind: 'rm'; mode: string; primary: string | null; epoch: number; members: { server: string; phase: string }[]; standby: boolean; leader: string | null }
-  | { kind: 'gfd'; members: string[] };
+  /** `standby`: with `coordinator = etcd`, a GFD that does not lead the GFDs (`leader`: who does, if known; null without a coordinator). */
+  | { kind: 'gfd'; members: string[]; standby: boolean; leader: string | null };
 
 export type InspectRecord =
   /** A process (re)appeared: everything the page knew of an earlier process of that name is dropped. */

@@ -20,7 +20,11 @@ export function summarize(machineId: string, value: unknown, context: unknown): 
       const members = f.members.map((m) => ({ server: m.server, phase: m.phase }));
       return { kind: 'rm', mode: f.mode, primary: f.primary, epoch: f.epoch, members, standby: value === 'standby', leader: c.leader };
     }
-    if (machineId === 'gfd') return { kind: 'gfd', members: (context as GfdContext).members };
+    if (machineId === 'gfd') {
+      const c = context as GfdContext;
+      const standby = (value as { office?: unknown }).office === 'standby';
+      return { kind: 'gfd', members: c.members, standby, leader: c.config.etcd === null ? null : c.leader };
+    }
   } catch {
     // A context of another shape (a newer machine): no summary rather than a crash of the role.
   }

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { createActor, fromCallback } from 'xstate';
 import { gfdMachine } from '../../src/actors/gfd.js';
 import { parseConfig } from '../../src/config/load.js';
+import { summarize } from '../../src/inspect/summary.js';
 import type { LogEvent } from '../../src/log/events.js';
 import type { LinkInput, ListenerInput, TransportCommand } from '../../src/transport/types.js';
 
@@ -51,7 +52,11 @@ describe('gfd: by name', () => {
       gfd.send({ type: 'lead.leader', role: 'gfd', name: 'GFD1' });
       expect(printed.at(-1)).to.deep.equal({ event: 'leadership', name: 'GFD2', state: 'standby', leader: 'GFD1' });
       expect(rmLink, 'a standby has no link to the RM').to.equal(null);
+      // The inspector's row says so too.
+      const summary = () => summarize('gfd', gfd.getSnapshot().value, gfd.getSnapshot().context);
+      expect(summary()).to.deep.equal({ kind: 'gfd', members: [], standby: true, leader: 'GFD1' });
       gfd.send({ type: 'lead.elected', role: 'gfd', floor: 0 });
+      expect(summary()).to.deep.equal({ kind: 'gfd', members: [], standby: false, leader: 'GFD2' });
       expect(printed.at(-1)).to.deep.equal({ event: 'leadership', name: 'GFD2', state: 'leading' });
       expect(rmLink).to.include({ host: '127.0.0.1', port: 7000 });
       expect(rmLink!.self).to.deep.equal({ name: 'GFD2', role: 'gfd' });

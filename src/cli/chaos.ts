@@ -8,7 +8,8 @@
  * recover (every server serving), the clients stop, the replicas must agree, and the clients'
  * histories with the final state must be linearizable (`src/check/apps.ts`: the log as a list, kv
  * as a map checked per key; kv clients send generated requests, `chaos-feed.ts`). With
- * `--coordinator etcd` it starts a local etcd and two RMs, and kills and freezes the leading RM too.
+ * `--coordinator etcd` it starts a local etcd, two RMs and two GFDs, and kills and freezes the leading
+ * RM and the leading GFD too.
  * Prints the operations, the faults by kind and the verdict; exit status 0 only on PASS.
  */
 import { GFD_NAME } from '../protocol/links.js';
@@ -45,8 +46,10 @@ be linearizable. Prints operations, faults by kind and the verdict; exit status 
   --interval S        seconds between a client's requests (default 0.05)
   --every S           mean seconds between faults (default 1.5)
   --seed N            the fault schedule's seed (default: drawn and printed)
-  --coordinator none|etcd  etcd: a local etcd (Debian's etcd-server) and two RMs; the leading RM
-                      is killed -9 (and started again) or frozen past its lease too
+  --coordinator none|etcd  etcd: a local etcd (Debian's etcd-server), two RMs and two GFDs; the
+                      leading RM and GFD are killed -9 (and started again) or frozen past their lease too,
+                      in turn
+  --leader-faults P   with etcd, the share of faults aimed at the leaders (default 0.2)
   --heartbeat-freq S  (default 0.25)   --heartbeat-timeout S (default 1)   --checkpoint-freq S (default 1)
   --keep-dir          keep the temporary directory (ini file, histories)
   --verbose           print every role's lines as they come
@@ -55,14 +58,14 @@ ${COMMON_HELP}`;
 
 type FaultKind = 'kill' | 'stop-short' | 'stop-long' | 'term';
 
-/** Of the faults, the share aimed at the leading RM with a coordinator. */
-const RM_FAULTS = 0.2;
+/** Of the faults, the share aimed at the leading RM or GFD (in turn) with a coordinator, by default. */
+const LEADER_FAULTS = 0.2;
 /** The leaders' lease with a coordinator, in seconds. */
 const LEASE_TTL_S = 2;
 
 /**
  * The servers (up to three, each with its LFD) of the given or default file, on free local ports;
- * with `etcd`, two RMs coordinated by it.
+ * with `etcd`, two RMs and two GFDs coordinated by it.
  */
 async function chaosConfig(
   base: ClusterConfig,
@@ -75,17 +78,17 @@ async function chaosConfig(
 ): Promise<ClusterConfig> {
   const host = '127.0.0.1';
   const servers = base.servers.filter((s) => base.lfds.some((l) => l.server === s.name)).slice(0, 3);
-  const rmCount = etcd === null ? 1 : 2;
-  const ports = await freePorts(1 + rmCount + 2 * servers.length, host);
+  const pairs = etcd === null ? 1 : 2;
+  const ports = await freePorts(2 * pairs + 2 * servers.length, host);
   const take = () => ports.shift()!;
-  const rms = Array.from({ length: rmCount }, (_, i) => ({ name: etcd === null ? 'RM' : `RM${i + 1}`, host, port: take() }));
-  const gfd = { host, port: take() };
+  const rms = Array.from({ length: pairs }, (_, i) => ({ name: etcd === null ? 'RM' : `RM${i + 1}`, host, port: take() }));
+  const gfds = Array.from({ length: pairs }, (_, i) => ({ name: etcd === null ? GFD_NAME : `GFD${i + 1}`, host, port: take() }));
   return {
     ...base,
     cluster: { ...base.cluster, mode, heartbeatFreqMs: timing.freq, heartbeatTimeoutMs: timing.timeout, checkpointFreqMs: timing.checkpoint, durability: 'sync', app },
     etcd: etcd === null ? null : { endpoints: etcd.endpoints, prefix: '/steadfast-chaos/', leaseTtlS: LEASE_TTL_S },
     rms,
-    gfds: [{ name: GFD_NAME, ...gfd }],
+    gfds,
     servers: servers.map((s) => ({ name: s.name, host, port: take(), peerHost: host, peerPort: take() })),
     lfds: base.lfds.filter((l) => servers.some((s) => s.name === l.server)),
     clients: Array.from({ length: clients }, (_, i) => ({ name: `C${i + 1}`, intervalMs, message: `c${i + 1}-` })),
@@ -98,6 +101,7 @@ export async function chaosCommand(argv: string[]): Promise<number> {
     clients: { type: 'string' },
     interval: { type: 'string' },
     every: { type: 'string' },
+    'leader-faults': { type: 'string' },
     seed: { type: 'string' },
     'keep-dir': { type: 'boolean' },
     verbose: { type: 'boolean' },
@@ -111,6 +115,8 @@ export async function chaosCommand(argv: string[]): Promise<number> {
   const clientCount = positive('--clients', values.clients, 3, true);
   const intervalMs = positive('--interval', values.interval, 0.05) * 1000;
   const everyMs = positive('--every', values.every, 1.5) * 1000;
+  const leaderShare = positive('--leader-faults', values['leader-faults'], LEADER_FAULTS);
+  if (leaderShare > 1) throw new UsageError(`--leader-faults: a share, at most 1: ${leaderShare}`);
   const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : positive('--seed', values.seed, 1, true);
   const o = flags.overrides;
   const timing = { freq: o.heartbeatFreqMs ?? 250, timeout: o.heartbeatTimeoutMs ?? 1000, checkpoint: o.checkpointFreqMs ?? 1000 };
@@ -195,24 +201,36 @@ export async function chaosCommand(argv: string[]): Promise<number> {
     sup.signal(server, 'SIGCONT');
   };
   /**
-   * The leading RM killed -9 (started again a lease later, as a standby) or frozen past its lease
-   * (then thawed), only while the other RM runs, so that one can always take over.
+   * The leading RM or GFD killed -9 (started again a lease later, as a standby) or frozen past its
+   * lease (then thawed), only while the other of its kind runs, so that one can always take over.
    */
-  const rmsDown = new Set<string>();
-  const leaderFault = async (leader: string, r: () => number): Promise<void> => {
-    const standby = config.rms.find((x) => x.name !== leader)!.name;
-    if (rmsDown.size > 0 || sup.stateOf(standby) !== 'running') return;
-    rmsDown.add(leader);
+  const leadersDown = { rm: new Set<string>(), gfd: new Set<string>() };
+  /** The kind the next leader fault hits: RM and GFD take turns, so that a short run meets both. */
+  let nextLeader: 'rm' | 'gfd' = 'rm';
+  const leaderFault = async (kind: 'rm' | 'gfd', leader: string | null, r: () => number): Promise<void> => {
+    if (leader === null) return;
+    const standby = (kind === 'rm' ? config.rms : config.gfds).find((x) => x.name !== leader)!.name;
+    const down = leadersDown[kind];
+    if (down.size > 0 || sup.stateOf(standby) !== 'running' || sup.stateOf(leader) !== 'running') return;
+    down.add(leader);
+    nextLeader = kind === 'rm' ? 'gfd' : 'rm';
     const leaseMs = LEASE_TTL_S * 1000;
+    const noun = kind.toUpperCase();
     if (r() < 0.5) {
       sup.signal(leader, 'SIGKILL');
-      count('kill leading RM');
-      setTimeout(() => void startRm(sup, config, leader, 10_000).catch((err: Error) => problems.push(`${leader} did not start again: ${err.message}`)).finally(() => rmsDown.delete(leader)), leaseMs + 500);
+      count(`kill leading ${noun}`);
+      const start = kind === 'rm' ? startRm : startGfd;
+      setTimeout(() => void start(sup, config, leader, 10_000).catch((err: Error) => problems.push(`${leader} did not start again: ${err.message}`)).finally(() => down.delete(leader)), leaseMs + 500);
     } else {
       sup.signal(leader, 'SIGSTOP');
-      count('stop leading RM');
-      setTimeout(() => (sup.signal(leader, 'SIGCONT'), rmsDown.delete(leader)), leaseMs + 1000 + r() * 1000);
+      count(`stop leading ${noun}`);
+      setTimeout(() => (sup.signal(leader, 'SIGCONT'), down.delete(leader)), leaseMs + 1000 + r() * 1000);
     }
+  };
+  /** The GFD whose latest leadership line says it leads. */
+  const leadingGfd = (): string | null => {
+    const latest = config.gfds.map((g) => sup.events((e) => e.event === 'leadership' && e.name === g.name).at(-1));
+    return latest.find((e) => e?.data.state === 'leading')?.name ?? null;
   };
   let ops = { total: 0, completed: 0, unknown: 0 };
   let mix = '';
@@ -243,8 +261,8 @@ export async function chaosCommand(argv: string[]): Promise<number> {
       if (Date.now() >= end || interrupted) break;
       const rm = await rmStatus();
       if (!rm) continue;
-      if (etcd !== null && r() < RM_FAULTS) {
-        await leaderFault(rm.from, r);
+      if (etcd !== null && r() < leaderShare) {
+        await leaderFault(nextLeader, nextLeader === 'rm' ? rm.from : leadingGfd(), r);
         continue;
       }
       const healthy = (s: string) => rm.members.find((m) => m.server === s)?.phase === 'ready' && !paused.has(s) && sup.stateOf(s) === 'running';
@@ -270,8 +288,8 @@ export async function chaosCommand(argv: string[]): Promise<number> {
       clearTimeout(timer);
       resume(server);
     }
-    for (const rm of config.rms) sup.signal(rm.name, 'SIGCONT');
-    await pollUntil(() => rmsDown.size === 0, 20_000, 100);
+    for (const leader of [...config.rms, ...config.gfds]) sup.signal(leader.name, 'SIGCONT');
+    await pollUntil(() => leadersDown.rm.size + leadersDown.gfd.size === 0, 20_000, 100);
     if (interrupted) throw new StartError('interrupted before the checks');
 
     // ---------------------------------------------------------------------------------------
@@ -356,9 +374,12 @@ export async function chaosCommand(argv: string[]): Promise<number> {
   say(`faults: ${total}${kinds.length ? ` (${kinds.map((kd) => `${kd} ${faults[kd]}`).join(', ')})` : ''}`);
   say(`${seqWord} kills (kill -9): ${faults[`kill ${seqWord}`] ?? 0}; ${seqWord} changes: ${Math.max(0, failovers)}; relaunches: ${Math.max(0, launches)}`);
   if (etcd !== null) {
-    const takeovers = sup.events((e) => e.event === 'leadership' && e.data.state === 'leading').length - 1;
-    const deposed = sup.events((e) => e.event === 'leadership' && e.data.reason !== undefined).length;
-    say(`RM takeovers: ${Math.max(0, takeovers)}; leaders deposed (frozen past the lease): ${deposed}`);
+    for (const [noun, names] of [['RM', config.rms], ['GFD', config.gfds]] as const) {
+      const of = (e: { event: string; name: string }) => e.event === 'leadership' && names.some((x) => x.name === e.name);
+      const takeovers = sup.events((e) => of(e) && e.data.state === 'leading').length - 1;
+      const deposed = sup.events((e) => of(e) && e.data.reason !== undefined).length;
+      say(`${noun} takeovers: ${Math.max(0, takeovers)}; leaders deposed (frozen past the lease): ${deposed}`);
+    }
   }
   for (const line of verdictLines) say(line);
   for (const p of problems) say(`problem: ${p}`);

@@ -3,8 +3,8 @@
  * processes, the primary (sequencer) most of all, then the replicas compared and the clients'
  * histories checked for linearizability. (The 2-minute runs are `npm run chaos -- --mode M
  * --seconds 120`; their results are in docs/chaos.md.) And a shorter run of the kv app: clients
- * send generated get/put/cas/del requests, checked per key. And a run with standby RMs through a
- * local etcd, whose leading RM is killed and frozen too.
+ * send generated get/put/cas/del requests, checked per key. And a run with standby RMs and GFDs
+ * through a local etcd, whose leading RM and GFD are killed and frozen too.
  */
 import { expect } from 'chai';
 import { killEverything, pidsIn, startSteadfast, until, type Steadfast } from './cluster-helpers.js';
@@ -78,17 +78,19 @@ describe('e2e: steadfast chaos (real processes, histories checked)', function ()
     expect(out).to.match(/^replicas: all 3 serve the same map of \d keys and the same client table$/m);
   });
 
-  it(`--coordinator etcd, passive: ${SECONDS} s of faults, the leading RM killed and frozen too; linearizable, the replicas agree`, async function () {
+  it(`--coordinator etcd, passive: ${SECONDS} s of faults, the leading RM and GFD killed and frozen too; linearizable, the replicas agree`, async function () {
     requireEtcd(this);
-    run = startSteadfast(['chaos', '--mode', 'passive', '--coordinator', 'etcd', '--seconds', String(SECONDS), '--every', '1']);
+    run = startSteadfast(['chaos', '--mode', 'passive', '--coordinator', 'etcd', '--seconds', String(SECONDS), '--every', '1', '--leader-faults', '0.4']);
     const exit = await run.ended(runMs(SECONDS));
     const out = run.lines.join('\n');
-    console.log(run.lines.filter((l) => /^(operations|faults:|primary|RM takeovers|linearizability|replicas|verdict|problem)/.test(l)).map((l) => `      ${l}`).join('\n'));
+    console.log(run.lines.filter((l) => /^(operations|faults:|primary|RM takeovers|GFD takeovers|linearizability|replicas|verdict|problem)/.test(l)).map((l) => `      ${l}`).join('\n'));
     expect(exit, `exit of chaos\n${run.tail(30)}`).to.deep.equal({ code: 0, signal: null });
     expect(out).to.match(/^verdict: PASS$/m);
-    const rmFaults = Number(/kill leading RM (\d+)/.exec(out)?.[1] ?? 0) + Number(/stop leading RM (\d+)/.exec(out)?.[1] ?? 0);
-    expect(rmFaults, 'faults at the leading RM').to.be.at.least(1);
-    expect(Number(/^RM takeovers: (\d+)/m.exec(out)?.[1]), 'RM takeovers').to.be.at.least(1);
+    for (const kind of ['RM', 'GFD']) {
+      const faults = Number(new RegExp(`kill leading ${kind} (\\d+)`).exec(out)?.[1] ?? 0) + Number(new RegExp(`stop leading ${kind} (\\d+)`).exec(out)?.[1] ?? 0);
+      expect(faults, `faults at the leading ${kind}`).to.be.at.least(1);
+      expect(Number(new RegExp(`^${kind} takeovers: (\\d+)`, 'm').exec(out)?.[1]), `${kind} takeovers`).to.be.at.least(1);
+    }
     expect(out).to.match(/^replicas: all 3 serve the same log of \d+ entries and the same client table$/m);
   });
 });

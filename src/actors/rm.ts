@@ -353,13 +353,17 @@ export const rmMachine = setup({
         { kind: 'close', via: event.origin.via, link: event.origin.link },
       ]);
     }),
-    /** Another GFD leads: the old one's link is closed; the new one's hello brings its members. */
+    /**
+     * Another GFD leads: the old one's link is closed; the new one's hello brings its members. No
+     * leader seen (a lost observation of etcd, the moment between two leaders) changes nothing: the
+     * GFD heard last goes on being heard until another one leads.
+     */
     followGfd: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'lead.leader');
-      if (event.name === context.gfdLeader) return;
+      if (event.name === null || event.name === context.gfdLeader) return;
       enqueue.assign({ gfdLeader: event.name, gfdLink: null });
       const effects: Effect[] = context.gfdLink === null ? [] : [{ kind: 'close', via: LISTENER, link: context.gfdLink }];
-      if (event.name !== null) effects.push(print({ event: 'note', name: context.name, level: 'warn', text: `hears ${event.name}, the leading GFD` }));
+      effects.push(print({ event: 'note', name: context.name, level: 'warn', text: `hears ${event.name}, the leading GFD` }));
       runEffects(enqueue, self, context.print, effects);
     }),
     forgetLink: enqueueActions(({ enqueue, context, event }) => {

@@ -172,6 +172,11 @@ describe('rm: standing by and leading through a coordinator', () => {
       rm.send({ type: 'frame.members', frame: { kind: 'members', from: 'GFD1', servers: [], epoch: 0 }, origin: gfd('G1') });
       rm.send({ type: 'frame.membership', frame: { kind: 'membership', from: 'GFD1', server: 'S1', change: 'add' }, origin: gfd('G1') });
       expect(framesTo('G1').filter((f) => f.kind === 'ready')).to.have.length(1);
+      // Between two leaders nobody leads for a moment: GFD1 is still heard.
+      const closes = () => sent.filter((c) => c.type === 'close').length;
+      const closedBefore = closes();
+      rm.send({ type: 'lead.leader', role: 'gfd', name: null });
+      expect(closes()).to.equal(closedBefore);
       // GFD2 is elected: GFD1's link is closed at once, and what comes on it is not heard any more.
       rm.send({ type: 'lead.leader', role: 'gfd', name: 'GFD2' });
       expect(sent.filter((c) => c.type === 'close').at(-1)).to.deep.equal({ type: 'close', link: 'G1' });

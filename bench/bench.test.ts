@@ -204,6 +204,7 @@ const results: BenchResults = {
       { kind: 'rm', trial: 1, leadsMs: 2100, firstReadyMs: 2150, gapMs: 30 },
       { kind: 'rm', trial: 2, leadsMs: 1500, firstReadyMs: 1560, gapMs: 20 },
       { kind: 'rm+primary', trial: 1, leadsMs: 2000, firstReadyMs: 2600, gapMs: 2200 },
+      { kind: 'gfd+primary', trial: 1, leadsMs: 1900, firstReadyMs: 1950, gapMs: 2050 },
     ],
     errors: ['takeover: Error: no primary'],
   },
@@ -231,6 +232,7 @@ describe('bench: report writers', () => {
     // Takeovers: each measure over its kind's trials, and a broken-off run said.
     expect(text).to.match(/^kill -9 leading RM → the standby leads\s+2\s+1500\s+2100\s+2100$/m);
     expect(text).to.match(/^kill -9 leading RM \+ primary → longest client gap\s+1\s+2200\s+2200\s+2200$/m);
+    expect(text).to.match(/^kill -9 leading GFD \+ primary → first ready\s+1\s+1950\s+1950\s+1950$/m);
     expect(text).to.match(/^  \(takeover: Error: no primary\)$/m);
   });
 

@@ -6,8 +6,8 @@
  *   npm run bench [-- --quick] [--only throughput|failover|durable|takeover] [--out DIR]
  *
  * `--only durable`: the data folder's points (throughput beside plain passive sync, fsyncs per
- * request, whole-cluster restarts). `--only takeover`: standby RMs through a local etcd (kill -9
- * of the leading RM, alone and with the primary); in the full run where etcd is installed.
+ * request, whole-cluster restarts). `--only takeover`: standby RMs and GFDs through a local etcd (kill -9
+ * of the leading RM, alone and with the primary, and of the leading GFD with the primary); in the full run where etcd is installed.
  *
  * Build first (`npm run bench` does): the roles run the compiled CLI. Every process started is
  * killed by pid at the end, and the whole run is bounded.
@@ -107,10 +107,10 @@ async function main(): Promise<void> {
     results.restart = await runRestart({ ...restartOptions, log });
   }
   if (only === 'takeover' || (only === undefined && haveEtcd())) {
-    log('standby RMs …');
+    log('standby RMs and GFDs …');
     results.takeover = await runTakeover({ trials: quick ? 2 : 10, loadClients: 8, log });
   } else if (only === undefined) {
-    log('standby RMs: skipped, no etcd here (Debian package etcd-server)');
+    log('standby RMs and GFDs: skipped, no etcd here (Debian package etcd-server)');
   }
   results.machine.loadEnd = os.loadavg()[0]!;
   results.durationS = Math.round((Date.now() - started) / 1000);

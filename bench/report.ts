@@ -85,6 +85,9 @@ export function takeoverRows(r: TakeoverResult): { key: string; label: string; s
     { key: 'rmGap', label: 'kill -9 leading RM → longest client gap', samples: of('rm').map((t) => t.gapMs) },
     { key: 'bothReady', label: 'kill -9 leading RM + primary → first ready', samples: of('rm+primary').map((t) => t.firstReadyMs) },
     { key: 'bothGap', label: 'kill -9 leading RM + primary → longest client gap', samples: of('rm+primary').map((t) => t.gapMs) },
+    { key: 'gfdLeads', label: 'kill -9 leading GFD + primary → the standby leads', samples: of('gfd+primary').map((t) => t.leadsMs) },
+    { key: 'gfdReady', label: 'kill -9 leading GFD + primary → first ready', samples: of('gfd+primary').map((t) => t.firstReadyMs) },
+    { key: 'gfdGap', label: 'kill -9 leading GFD + primary → longest client gap', samples: of('gfd+primary').map((t) => t.gapMs) },
   ];
 }
 
@@ -242,7 +245,7 @@ export function table(results: BenchResults): string {
     const s = tk.settings;
     lines.push('');
     lines.push(
-      `Standby RMs (coordinator = etcd, one local etcd member): passive, durability ${s.durability}, heartbeat_timeout ${s.heartbeat_timeout} s, ` +
+      `Standby RMs and GFDs (coordinator = etcd, one local etcd member): passive, durability ${s.durability}, heartbeat_timeout ${s.heartbeat_timeout} s, ` +
         `lease_ttl ${s.lease_ttl} s; closed-loop clients; ms after the kill`,
     );
     lines.push(`${'measure'.padEnd(58)}${'n'.padStart(5)}${'p50'.padStart(8)}${'p99'.padStart(8)}${'max'.padStart(8)}`);

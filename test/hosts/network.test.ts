@@ -1,0 +1,109 @@
+/**
+ * The test hosts themselves (`network.ts`): hosts reach each other and the test process reaches
+ * them; a cut drops what one host sends another and nothing else; a heal undoes it; a shaped host
+ * loses what it sends; and nothing is left once the network is removed.
+ */
+import { expect } from 'chai';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { requireHosts, TestNetwork, type TestHost } from './network.js';
+
+const PORT = 7400;
+
+/** A TCP listener on `host` that answers every connection with `ok`. */
+function listenIn(host: TestHost): Promise<ChildProcess> {
+  const script = `require('net').createServer((s) => s.end('ok')).listen(${PORT}, '${host.address}', () => console.log('up'))`;
+  const child = spawn('ip', ['netns', 'exec', host.ns, process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.stdout!.once('data', () => resolve(child));
+    child.once('exit', (code) => reject(new Error(`listener in ${host.name} exited (${code})`)));
+  });
+}
+
+/** Connects from `from` to `to` and reads the answer; the milliseconds it took, or null if it did not within `timeoutMs`. */
+function connectMs(from: TestHost, to: TestHost, timeoutMs = 600): number | null {
+  const script = `const t = Date.now(); const s = require('net').connect(${PORT}, '${to.address}');
+    s.setTimeout(${timeoutMs}, () => { console.log('none'); process.exit(0); });
+    s.on('data', () => { console.log(Date.now() - t); process.exit(0); }); s.on('error', () => { console.log('none'); process.exit(0); });`;
+  const out = execFileSync('ip', ['netns', 'exec', from.ns, process.execPath, '-e', script], { timeout: timeoutMs + 5000 }).toString().trim();
+  return out === 'none' ? null : Number(out);
+}
+
+/** The test process's own connection to `to`. */
+function reachFromHere(to: TestHost): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(PORT, to.address);
+    s.setTimeout(600, () => (s.destroy(), resolve(false)));
+    s.on('data', () => (s.destroy(), resolve(true)));
+    s.on('error', () => resolve(false));
+  });
+}
+
+describe('test hosts: network namespaces, cuts and netem', function () {
+  this.timeout(30_000);
+  let network: TestNetwork | null = null;
+  const listeners: ChildProcess[] = [];
+
+  before(function () {
+    requireHosts(this);
+  });
+  afterEach(() => {
+    for (const l of listeners.splice(0)) l.kill('SIGKILL');
+    network?.remove();
+    network = null;
+  });
+
+  it('hosts reach each other; a one-way cut drops what one host sends another, only that; a heal undoes it', async () => {
+    network = TestNetwork.create(3);
+    const [h1, h2, h3] = network.hosts as [TestHost, TestHost, TestHost];
+    listeners.push(await listenIn(h1), await listenIn(h2));
+    expect(connectMs(h2, h1), 'h2 → h1').to.be.a('number');
+    expect(connectMs(h3, h1), 'h3 → h1').to.be.a('number');
+    expect(await reachFromHere(h1), 'the test process → h1').to.equal(true);
+
+    network.cut(h2, h1);
+    expect(connectMs(h2, h1), 'h2 → h1, cut').to.equal(null);
+    // TCP needs both ways: h1's connection to h2 is answered into the cut.
+    expect(connectMs(h1, h2), 'h1 → h2, answers cut').to.equal(null);
+    expect(connectMs(h3, h1), 'h3 → h1, not cut').to.be.a('number');
+    expect(await reachFromHere(h1), 'the test process → h1, never cut').to.equal(true);
+
+    network.heal();
+    expect(connectMs(h2, h1, 3000), 'h2 → h1, healed').to.be.a('number');
+  });
+
+  it('isolates a host from all the others, the test process still reaching it', async () => {
+    network = TestNetwork.create(3);
+    const [h1, h2, h3] = network.hosts as [TestHost, TestHost, TestHost];
+    listeners.push(await listenIn(h1), await listenIn(h3));
+    network.isolate(h1);
+    expect(connectMs(h2, h1)).to.equal(null);
+    expect(connectMs(h2, h3), 'the others still reach each other').to.be.a('number');
+    expect(await reachFromHere(h1)).to.equal(true);
+  });
+
+  it('loses what a shaped host sends, at the rate asked, until unshaped', async () => {
+    network = TestNetwork.create(2);
+    const [h1, h2] = network.hosts as [TestHost, TestHost];
+    listeners.push(await listenIn(h1), await listenIn(h2));
+    network.shape({ lossPct: 100 }, [h2]);
+    expect(connectMs(h2, h1), 'all lost').to.equal(null);
+    expect(await reachFromHere(h2), 'what h2 sends the test process is never lost').to.equal(true);
+    // Half lost: of 20 connections (each a few packets each way), some get through and some do not.
+    network.shape({ lossPct: 50 }, [h2]);
+    const tries = Array.from({ length: 20 }, () => connectMs(h2, h1, 300));
+    expect(tries.filter((t) => t === null).length, 'lost at 50 %').to.be.above(0);
+    expect(tries.filter((t) => t !== null).length, 'through at 50 %').to.be.above(0);
+    network.unshape([h2]);
+    expect(connectMs(h2, h1, 3000), 'unshaped').to.be.a('number');
+  });
+
+  it('leaves no namespace and no bridge behind once removed', () => {
+    network = TestNetwork.create(2);
+    expect(TestNetwork.namespaces()).to.have.length(2);
+    network.remove();
+    expect(TestNetwork.namespaces()).to.deep.equal([]);
+    const bridges = execFileSync('ip', ['-o', 'link', 'show', 'type', 'bridge']).toString();
+    expect(bridges).to.not.include(`sf${process.pid}b`);
+  });
+});

@@ -1,0 +1,237 @@
+/**
+ * Test hosts (issue 19): network namespaces joined by veth pairs to one bridge, each with its own
+ * address in a private /24, so that roles run on "hosts" whose links can be cut and shaped while
+ * the processes go on. Needs root, iproute2 (`ip`) and nftables (`nft`); `requireHosts` skips
+ * otherwise (and fails under CI, whose `.ci/run` installs them and runs as root).
+ *
+ * Addresses: `10.231.N.0/24`, N from this process's pid, so that two runs at once do not meet;
+ * the hosts are .1, .2, …, and the bridge (the test process's own way in, never cut) is .254.
+ * Names carry the pid too (`sf<pid>h<i>`), so a run can tell its leftovers from another run's: a
+ * new network removes those whose process is gone, and every network is removed on exit.
+ *
+ * Links are cut and made lossy with nftables rules in each host's own namespace, on what it sends
+ * (the output hook): a cut from A to B drops what A sends to B, and what B sends A still arrives,
+ * so one-way cuts are possible; the rules go with the namespace. The test process's own address is
+ * never cut. Delay, jitter and reordering would need `tc qdisc … netem`, which the kernel of these
+ * machines lacks (docs/partitions.md); `shape` refuses them rather than pretend.
+ */
+import { execFileSync } from 'node:child_process';
+
+export interface TestHost {
+  /** `h1`, `h2`, …: for messages. */
+  name: string;
+  /** The network namespace it runs in. */
+  ns: string;
+  address: string;
+}
+
+export interface Shape {
+  /** Of what the shaped hosts send to other hosts, the share dropped at random (percent). */
+  lossPct: number;
+}
+
+const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+const inHost = (host: TestHost, cmd: string, ...args: string[]) => execFileSync('ip', ['netns', 'exec', host.ns, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+const quiet = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch {
+    // Already gone.
+  }
+};
+
+/** Why this process cannot make test hosts (null: it can): it must be root, with `ip` and `nft`. */
+export function canMakeHosts(): string | null {
+  if (process.getuid?.() !== 0) return 'not root';
+  for (const [tool, flag, pkg] of [['ip', '-V', 'iproute2'], ['nft', '--version', 'nftables']] as const) {
+    try {
+      execFileSync(tool, [flag], { stdio: 'ignore' });
+    } catch {
+      return `no ${tool} (Debian package ${pkg})`;
+    }
+  }
+  return null;
+}
+
+/** Skips the suite where test hosts cannot be made (one line says why); under CI that is a failure. */
+export function requireHosts(suite: Mocha.Context): void {
+  const missing = canMakeHosts();
+  if (missing === null) return;
+  if (process.env.CI) throw new Error(`test hosts need root, iproute2 and nftables: ${missing}`);
+  console.log(`      skipped: test hosts need root, iproute2 and nftables (${missing})`);
+  suite.skip();
+}
+
+const PREFIX = 'sf';
+const live = new Set<TestNetwork>();
+/** Networks made by this process so far: a new one never reuses a name (a removed one's links may linger a moment). */
+let made = 0;
+process.on('exit', () => {
+  for (const network of live) network.remove();
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Namespaces and bridges left by runs whose process is gone. */
+function removeLeftovers(): void {
+  const owner = (name: string) => new RegExp(`^${PREFIX}(\\d+)[hb]`).exec(name)?.[1];
+  for (const line of ip('netns', 'list').split('\n')) {
+    const ns = line.split(' ')[0] ?? '';
+    const pid = owner(ns);
+    if (pid !== undefined && !alive(Number(pid))) quiet(() => ip('netns', 'del', ns));
+  }
+  for (const line of ip('-o', 'link', 'show', 'type', 'bridge').split('\n')) {
+    const dev = /^\d+: ([^:@]+)/.exec(line)?.[1] ?? '';
+    const pid = owner(dev);
+    if (pid !== undefined && !alive(Number(pid))) quiet(() => ip('link', 'del', dev));
+  }
+}
+
+export class TestNetwork {
+  readonly hosts: TestHost[];
+  /** The bridge's address: where the test process itself is seen from the hosts. */
+  readonly observer: string;
+  private readonly bridge: string;
+  /** Destination addresses each host's packets to are dropped, by host name. */
+  private readonly cuts = new Map<string, Set<string>>();
+  /** The loss of each shaped host, percent, by host name. */
+  private readonly losses = new Map<string, number>();
+  private removed = false;
+
+  private constructor(count: number) {
+    const id = `${PREFIX}${process.pid}`;
+    const subnet = `10.231.${process.pid % 250}`;
+    const n = made++;
+    this.bridge = `${id}b${n}`;
+    this.observer = `${subnet}.254`;
+    this.hosts = Array.from({ length: count }, (_, i) => ({ name: `h${i + 1}`, ns: `${id}h${n}x${i + 1}`, address: `${subnet}.${i + 1}` }));
+  }
+
+  /** `count` hosts on one bridge, every link up and unshaped. */
+  static create(count: number): TestNetwork {
+    removeLeftovers();
+    const network = new TestNetwork(count);
+    live.add(network);
+    try {
+      network.build();
+    } catch (err) {
+      network.remove();
+      throw err;
+    }
+    return network;
+  }
+
+  private build(): void {
+    ip('link', 'add', this.bridge, 'type', 'bridge');
+    ip('addr', 'add', `${this.observer}/24`, 'dev', this.bridge);
+    ip('link', 'set', this.bridge, 'up');
+    this.hosts.forEach((host, i) => {
+      const outside = this.outside(i);
+      ip('netns', 'add', host.ns);
+      ip('link', 'add', outside, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', host.ns);
+      ip('link', 'set', outside, 'master', this.bridge, 'up');
+      ip('-n', host.ns, 'addr', 'add', `${host.address}/24`, 'dev', 'eth0');
+      ip('-n', host.ns, 'link', 'set', 'eth0', 'up');
+      ip('-n', host.ns, 'link', 'set', 'lo', 'up');
+      this.cuts.set(host.name, new Set());
+      this.applyRules(host);
+    });
+  }
+
+  host(name: string): TestHost {
+    const host = this.hosts.find((h) => h.name === name);
+    if (!host) throw new Error(`no test host ${name}`);
+    return host;
+  }
+
+  /** Drops what `from` sends to `to` (one way). */
+  cut(from: TestHost, to: TestHost): void {
+    this.cuts.get(from.name)!.add(to.address);
+    this.applyRules(from);
+  }
+
+  /** Cuts `host` from every other host, both ways (the test process still reaches it). */
+  isolate(host: TestHost): void {
+    for (const other of this.hosts) {
+      if (other === host) continue;
+      this.cut(host, other);
+      this.cut(other, host);
+    }
+  }
+
+  /** Every cut undone. */
+  heal(): void {
+    for (const host of this.hosts) {
+      this.cuts.get(host.name)!.clear();
+      this.applyRules(host);
+    }
+  }
+
+  /** What `hosts` (all by default) send to other hosts is lost at random, `lossPct` percent of it. */
+  shape(shape: Shape, hosts: TestHost[] = this.hosts): void {
+    for (const host of hosts) {
+      this.losses.set(host.name, shape.lossPct);
+      this.applyRules(host);
+    }
+  }
+
+  /** No loss any more. */
+  unshape(hosts: TestHost[] = this.hosts): void {
+    for (const host of hosts) {
+      this.losses.delete(host.name);
+      this.applyRules(host);
+    }
+  }
+
+  /** The host's whole rule set, replaced at once: its cuts, then its loss (never towards the test process). */
+  private applyRules(host: TestHost): void {
+    const rules = [...this.cuts.get(host.name)!].map((address) => `ip daddr ${address} drop`);
+    const loss = this.losses.get(host.name);
+    if (loss !== undefined && loss > 0) {
+      const chance = loss >= 100 ? '' : `numgen random mod 10000 < ${Math.round(loss * 100)} `;
+      rules.push(`ip daddr != ${this.observer} ${chance}drop`);
+    }
+    const ruleset = [
+      'table inet steadfast_test',
+      'delete table inet steadfast_test',
+      'table inet steadfast_test {',
+      '  chain out {',
+      '    type filter hook output priority 0; policy accept;',
+      ...rules.map((r) => `    ${r}`),
+      '  }',
+      '}',
+    ].join('\n');
+    execFileSync('ip', ['netns', 'exec', host.ns, 'nft', '-f', '-'], { input: ruleset, stdio: ['pipe', 'pipe', 'pipe'] });
+  }
+
+  /** The bridge's end of host `i`'s veth pair. */
+  private outside(i: number): string {
+    return `${this.bridge}v${i + 1}`;
+  }
+
+  /** Every namespace and the bridge gone (their veth pairs with them). Safe to call twice. */
+  remove(): void {
+    if (this.removed) return;
+    this.removed = true;
+    live.delete(this);
+    // The pair goes with its outer end at once; a namespace's own end only when the namespace is
+    // finally destroyed, which waits for the processes still in it.
+    this.hosts.forEach((host, i) => {
+      quiet(() => ip('link', 'del', this.outside(i)));
+      quiet(() => ip('netns', 'del', host.ns));
+    });
+    quiet(() => ip('link', 'del', this.bridge));
+  }
+
+  /** The namespaces of this network that exist now. */
+  static namespaces(): string[] {
+    return ip('netns', 'list').split('\n').map((l) => l.split(' ')[0] ?? '').filter((ns) => ns.startsWith(`${PREFIX}${process.pid}`));
+  }
+}

@@ -213,13 +213,19 @@ export interface StartOptions {
   script?: string;
   /** Keep its stdin open for the test to write to (`role.child.stdin`); default ignored. */
   input?: boolean;
+  /**
+   * The network namespace to run in (a test host, `test/hosts/network.ts`), through `ip netns
+   * exec`, which execs rather than forks: the pid is the role's own.
+   */
+  netns?: string;
 }
 
 /** `node bin/steadfast ARGS…` (or `node --import tsx SCRIPT ARGS…`), output captured line by line. */
 export function startRole(args: string[], opts: StartOptions = {}): Role {
   requireBuilt();
   const command = opts.script === undefined ? [BIN] : ['--import', 'tsx', opts.script];
-  const child = spawn(process.execPath, [...command, ...args], {
+  const argv = [...command, ...args];
+  const child = spawn(opts.netns === undefined ? process.execPath : 'ip', opts.netns === undefined ? argv : ['netns', 'exec', opts.netns, process.execPath, ...argv], {
     // A script finds tsx from the project's folder.
     cwd: opts.cwd ?? (opts.script === undefined ? tempDir() : ROOT),
     env: { ...process.env, ...opts.env },
@@ -610,8 +616,8 @@ export function logEntries(state: string): string[] {
 }
 
 /** Asks a server's client port for its status over a fresh connection. */
-export async function queryStatus(port: number, name: string, timeoutMs = 5000): Promise<ServerStatus> {
-  const conn = await connectRaw(port, timeoutMs, `${name} client port`);
+export async function queryStatus(port: number, name: string, timeoutMs = 5000, host = HOST): Promise<ServerStatus> {
+  const conn = await connectRaw(port, timeoutMs, `${name} client port`, host);
   try {
     conn.sendText(`<ops, ${name}, status>\n`);
     const [frame] = (await conn.readFramesUntil(/, status>$/, timeoutMs)).slice(-1);

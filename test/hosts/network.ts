@@ -16,6 +16,7 @@
  * machines lacks (docs/partitions.md); `shape` refuses them rather than pretend.
  */
 import { execFileSync } from 'node:child_process';
+import { isAlive } from '../support/processes.js';
 
 export interface TestHost {
   /** `h1`, `h2`, …: for messages. */
@@ -70,27 +71,18 @@ process.on('exit', () => {
   for (const network of live) network.remove();
 });
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Namespaces and bridges left by runs whose process is gone. */
 function removeLeftovers(): void {
   const owner = (name: string) => new RegExp(`^${PREFIX}(\\d+)[hb]`).exec(name)?.[1];
   for (const line of ip('netns', 'list').split('\n')) {
     const ns = line.split(' ')[0] ?? '';
     const pid = owner(ns);
-    if (pid !== undefined && !alive(Number(pid))) quiet(() => ip('netns', 'del', ns));
+    if (pid !== undefined && !isAlive(Number(pid))) quiet(() => ip('netns', 'del', ns));
   }
   for (const line of ip('-o', 'link', 'show', 'type', 'bridge').split('\n')) {
     const dev = /^\d+: ([^:@]+)/.exec(line)?.[1] ?? '';
     const pid = owner(dev);
-    if (pid !== undefined && !alive(Number(pid))) quiet(() => ip('link', 'del', dev));
+    if (pid !== undefined && !isAlive(Number(pid))) quiet(() => ip('link', 'del', dev));
   }
 }
 

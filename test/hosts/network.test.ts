@@ -39,7 +39,7 @@ function reachFromHere(to: TestHost): Promise<boolean> {
   });
 }
 
-describe('test hosts: network namespaces, cuts and netem', function () {
+describe('test hosts: network namespaces, cuts and loss', function () {
   this.timeout(30_000);
   let network: TestNetwork | null = null;
   const listeners: ChildProcess[] = [];

@@ -18,7 +18,7 @@ import type { ReplyTo } from '../core/effects.js';
 import { answer, print, runEffects, sendOn, transportSlots, type Effect, refusedLine } from './effects.js';
 import { linkTo, listenOn } from './wiring.js';
 import { watchedLfdMachine, type WatchedLfdReport } from './watched-lfd.js';
-import { noLeadership, type LeadEvent } from './leadership.js';
+import { noLeadership, ofElection, standbyLines, type LeadEvent } from './leadership.js';
 
 export { GFD_NAME };
 
@@ -231,9 +231,7 @@ export const gfdMachine = setup({
     printStandby: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'lead.leader');
       enqueue.assign({ leader: event.name });
-      // Its own name comes just before its election's own event: `leading` says so.
-      if (event.name === context.leader || event.name === context.name) return;
-      runEffects(enqueue, self, context.print, [print({ event: 'leadership', name: context.name, state: 'standby', leader: event.name })]);
+      runEffects(enqueue, self, context.print, standbyLines(context.name, context.leader, event.name));
     }),
     /** Deposed: it watches on as a standby; launches owed for the RM it fed are the new leader's to send. */
     stepDown: enqueueActions(({ enqueue, self, context, event }) => {
@@ -263,7 +261,7 @@ export const gfdMachine = setup({
     isNewRmLeader: ({ context, event }) =>
       event.type === 'lead.leader' && event.role === 'rm' && event.name !== null && event.name !== context.rm?.name && context.config.rms.some((r) => r.name === event.name),
     isCoordinated: ({ context }) => context.config.etcd !== null,
-    isGfdElection: ({ event }) => 'role' in event && event.role === 'gfd',
+    isGfdElection: ofElection('gfd'),
     isLeading: stateIn({ office: 'leading' }),
     canLinkRm: and(['knowsRm', 'isLeading']),
     isGraceOver: stateIn({ grace: 'over' }),

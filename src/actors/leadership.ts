@@ -8,6 +8,7 @@
  */
 import { fromCallback } from 'xstate';
 import type { EtcdSettings } from '../config/types.js';
+import { print, type Effect } from './effects.js';
 
 export interface LeadershipInput {
   /** Null (`coordinator = none`): the actor does nothing. */
@@ -32,3 +33,15 @@ export type LeadCommand = { type: 'lead.grant'; epoch: number };
 
 /** The placeholder machines carry: no election, nothing ever sent. */
 export const noLeadership = fromCallback<LeadCommand, LeadershipInput>(() => undefined);
+
+/** A guard: the event comes from the election of `role` (a machine may stand in one and observe another). */
+export const ofElection = (role: string) => ({ event }: { event: object }): boolean => 'role' in event && event.role === role;
+
+/**
+ * What a standby says when its election names a leader (`RM2: standby, leader is RM1`): nothing
+ * when the leader is the one it knew, or itself (its own name comes just before its election's
+ * own event, and `leading` says so).
+ */
+export function standbyLines(self: string, known: string | null, leader: string | null): Effect[] {
+  return leader === known || leader === self ? [] : [print({ event: 'leadership', name: self, state: 'standby', leader })];
+}

@@ -11,7 +11,7 @@ import { RM_NAME } from '../protocol/links.js';
 import type { Origin, TransportCommand, TransportEvent } from '../transport/types.js';
 import { answer, print, runEffects, sendOn, transportSlots, type Effect, refusedLine } from './effects.js';
 import { clientPortOf, linksOf, listenOn, wantServers } from './wiring.js';
-import { noLeadership, type LeadCommand, type LeadEvent } from './leadership.js';
+import { noLeadership, ofElection, standbyLines, type LeadCommand, type LeadEvent } from './leadership.js';
 import {
   clientServers,
   initialMembership,
@@ -227,8 +227,8 @@ export const rmMachine = setup({
   actors: { ...transportSlots, leadership: noLeadership },
   guards: {
     isCoordinated: ({ context }) => context.config.etcd !== null,
-    isRmElection: ({ event }) => 'role' in event && event.role === 'rm',
-    isGfdElection: ({ event }) => 'role' in event && event.role === 'gfd',
+    isRmElection: ofElection('rm'),
+    isGfdElection: ofElection('gfd'),
     isFromGfd: ({ context, event }) => 'origin' in event && isGfdOrigin(context, event.origin),
     isFromProbe: ({ context, event }) => 'origin' in event && event.origin.via === PROBES && context.asking.includes(event.origin.link),
     isFromGfdWithMembers: ({ context, event }) =>
@@ -419,9 +419,7 @@ export const rmMachine = setup({
     }),
     printStandby: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'lead.leader');
-      // Its own name comes just before its election's own event: that says it leads.
-      if (event.name === context.leader || event.name === context.name) return;
-      runEffects(enqueue, self, context.print, [print({ event: 'leadership', name: context.name, state: 'standby', leader: event.name })]);
+      runEffects(enqueue, self, context.print, standbyLines(context.name, context.leader, event.name));
     }),
     /** etcd raised the counter: the commands held for epochs up to it go out, in order. */
     takeGrant: enqueueActions(({ enqueue, self, context, event }) => {

@@ -14,7 +14,7 @@ export async function gfdCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, { name: { type: 'string' } });
   const flags = commonFlags(values);
   if (flags.help) return void console.log(GFD_HELP), 0;
-  // With a coordinator the GFD follows the RMs' election.
+  // With a coordinator the GFD campaigns among the GFDs and follows the RMs' election.
   const { config, name, actors } = await leaderRole(flags, 'gfd', values.name as string | undefined);
   const print = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'gfd' });
   return runRole(gfdMachine, { config, print, name }, { print, name, transport: transportFor(config.cluster), actors, inspect: { address: flags.inspect, role: 'gfd' } });

@@ -81,7 +81,6 @@ async function untilServing(cluster: EtcdCluster, timeoutMs: number): Promise<vo
 }
 
 /** Kills one member by pid (kill -9) and waits until it is gone. */
-
 export async function killEtcdMember(m: EtcdMember): Promise<void> {
   if (m.process.exitCode !== null || m.process.signalCode !== null) return;
   const gone = new Promise((r) => m.process.once('exit', r));

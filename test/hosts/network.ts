@@ -32,7 +32,6 @@ export interface Shape {
 }
 
 const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
-const inHost = (host: TestHost, cmd: string, ...args: string[]) => execFileSync('ip', ['netns', 'exec', host.ns, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
 const quiet = (fn: () => unknown) => {
   try {
     fn();

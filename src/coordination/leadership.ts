@@ -59,14 +59,35 @@ export class Leadership {
     await this.observe();
   }
 
-  /** Who leads, as it changes; an observation that fails says nobody is known and starts again. */
+  /**
+   * Who leads, as it changes; an observation that fails says nobody is known and starts again.
+   *
+   * etcd3's observer, while nobody leads, waits for the first key put and takes the *last* put of
+   * the batch that brings it: when two candidates campaign at once it may name the younger one and
+   * then watch that one's key, never learning of the real leader (etcd's Go client takes the
+   * first). So when somebody leads after nobody did, the observation starts afresh: a new observer
+   * reads the oldest key, which is the leader.
+   */
   private async observe(): Promise<void> {
     if (this.stopped) return;
     const observer = await this.space.election(this.role, this.leaseTtlS).observe();
     this.stopObserving = () => observer.cancel();
-    this.emit({ type: 'leader', name: observer.leader() ?? null });
-    observer.on('change', (leader) => this.emit({ type: 'leader', name: leader ?? null }));
+    let known = observer.leader() ?? null;
+    let retired = false;
+    this.emit({ type: 'leader', name: known });
+    observer.on('change', (leader) => {
+      if (retired) return;
+      if (known === null && leader !== undefined) {
+        retired = true;
+        // Not from inside its own event: the observer sets up its next watch right after it.
+        setImmediate(() => void observer.cancel().then(() => this.observe()).catch(() => undefined));
+        return;
+      }
+      known = leader ?? null;
+      this.emit({ type: 'leader', name: known });
+    });
     observer.on('error', () => {
+      if (retired) return;
       this.emit({ type: 'leader', name: null });
       setTimeout(() => void this.observe().catch(() => undefined), 200).unref();
     });

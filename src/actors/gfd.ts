@@ -165,7 +165,7 @@ export const gfdMachine = setup({
     }),
     heartbeatLfd: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'lfd.heartbeat');
-      const frame: Frame = { kind: 'heartbeat', from: context.name, to: event.lfd, count: event.count };
+      const frame: Frame = { kind: 'heartbeat', from: context.name, to: event.lfd, count: event.count, ...(event.answered !== null && { answered: event.answered }) };
       runEffects(enqueue, self, context.print, [answer(event.link, frame)]);
     }),
     /** Its link is closed too: an LFD that still runs (only slow) connects again and says hello afresh. */

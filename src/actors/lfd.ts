@@ -13,6 +13,7 @@ import { answer, print, runEffects, sendOn, transportSlots, type Effect, refused
 import { linksOf, linkTo, peerPortOf } from './wiring.js';
 import { launcherSlot, type LauncherReport } from './launcher.js';
 import { heartbeatMonitor, type MonitorReport } from './monitor.js';
+import { heartbeatFrom, linkUp, noContact, shownBy, type GfdContact } from './gfd-contact.js';
 
 export interface LfdInput {
   name: string;
@@ -39,6 +40,16 @@ interface LfdContext {
   added: boolean;
   /** The current process was reported deleted: the RM's `launch` that follows is meant for it. */
   deleted: boolean;
+  /**
+   * Heartbeats sent to the server since its last answer. Silent with fewer than two, it was not
+   * asked (its heartbeats were held back: no GFD heard this LFD), so its silence says nothing.
+   */
+  unanswered: number;
+  /** The last heartbeat due was held back: it goes as soon as a GFD shows it heard this LFD. */
+  owed: boolean;
+  /** Heartbeats sent to the current server process (their numbers). */
+  beats: number;
+  contact: GfdContact;
 }
 
 /** `lfd.renew`: the process on the server link answered `status`, so the watch starts afresh. */
@@ -52,6 +63,19 @@ const RESTART_CAP_MS = 30_000;
 /** The first relaunch is immediate; a server that keeps dying waits 0.5 s, 1 s, 2 s, … up to 30 s. */
 export function restartDelay(deaths: number): number {
   return deaths <= 1 ? 0 : Math.min(RESTART_CAP_MS, RESTART_BASE_MS * 2 ** (deaths - 2));
+}
+
+/**
+ * How long after a GFD last heard it this LFD still renews its server's lease: three quarters of a
+ * `heartbeat_timeout`. A cut-off server then stops answering at most 1.75 timeouts after that, a
+ * quarter of a timeout before the RM can name another primary (the GFD fails the LFD one timeout
+ * after its last answer and holds its servers for another: SPEC §6 Fencing). What a GFD heartbeat
+ * shows is one GFD period old already (it names the answer to the one before), so at the default
+ * three periods per timeout every beat renews; with fewer, a beat held back goes when the next GFD
+ * heartbeat comes (`sendOwedHeartbeat`).
+ */
+export function renewWindow(timeoutMs: number): number {
+  return 0.75 * timeoutMs;
 }
 
 const SERVER_LINK = 'server';
@@ -71,6 +95,7 @@ const failConnectionLost = { type: 'failServer', params: { reason: 'connection l
 
 const fromServer = ({ event }: { event: LfdEvent }) => 'origin' in event && event.origin.via === SERVER_LINK;
 const fromGfd = ({ event }: { event: LfdEvent }) => 'origin' in event && event.origin.via === GFD_LINKS;
+const gfdHeartbeat = (event: LfdEvent): event is Extract<LfdEvent, { type: 'frame.heartbeat' }> => event.type === 'frame.heartbeat' && fromGfd({ event });
 
 /** A frame for every GFD (the leader passes it on; a standby keeps what it says). */
 function toGfds(ctx: LfdContext, frame: Frame): Effect[] {
@@ -101,6 +126,16 @@ function failed(ctx: LfdContext, reason: FailReason): Effect {
   });
 }
 
+/** The next heartbeat to the server (a renewal of its lease), numbered and printed. */
+function heartbeatServer(enqueue: Parameters<typeof runEffects>[0] & { assign(update: Partial<LfdContext>): void }, self: Parameters<typeof runEffects>[1], ctx: LfdContext): void {
+  const count = ctx.beats + 1;
+  enqueue.assign({ beats: count, owed: false, unanswered: ctx.unanswered + 1 });
+  runEffects(enqueue, self, ctx.print, [
+    print({ event: 'lfd.heartbeat', name: ctx.name, server: ctx.server.name, count }),
+    sendOn(SERVER_LINK, { kind: 'heartbeat', from: ctx.name, to: ctx.server.name, count }),
+  ]);
+}
+
 export const lfdMachine = setup({
   types: {
     input: {} as LfdInput,
@@ -114,6 +149,10 @@ export const lfdMachine = setup({
     restartDelay: ({ context }) => restartDelay(context.deaths),
     stableTime: ({ context }) => 2 * context.config.cluster.heartbeatTimeoutMs,
     heartbeatFreq: ({ context }) => context.config.cluster.heartbeatFreqMs,
+    untilLost: ({ context }) => {
+      const timeout = context.config.cluster.heartbeatTimeoutMs;
+      return context.contact.at === null ? timeout : Math.max(0, context.contact.at + timeout - Date.now());
+    },
   },
   guards: {
     isFromServer: fromServer,
@@ -129,8 +168,26 @@ export const lfdMachine = setup({
     isKillable: and(['isLaunching', stateIn('#lfdRunning')]),
     /** The process lost is the one reported added, and this LFD can kill it. */
     isReportedKillable: and(['isKillable', ({ context }) => context.added]),
-    isBootingStatus: and(['isFromServer', ({ event }) => event.type === 'frame.serverStatus' && event.frame.phase === 'booting']),
+    /** Its lease ran out: it boots again, or (it served) is suspended until the RM assigns it anew. */
+    isLapsedStatus: and(['isFromServer', ({ event }) => event.type === 'frame.serverStatus' && (event.frame.phase === 'booting' || event.frame.phase === 'suspended')]),
     isStartedByHand: not('isLaunching'),
+    /**
+     * A heartbeat to the server renews its lease: it goes only within `renewWindow` of the latest
+     * time a GFD is shown to have heard this LFD (docs/partitions.md).
+     */
+    mayRenew: ({ context }) => context.contact.at !== null && Date.now() < context.contact.at + renewWindow(context.config.cluster.heartbeatTimeoutMs),
+    showsLaterContact: ({ context, event }) => {
+      const shown = gfdHeartbeat(event) && shownBy(context.contact, event.origin.link, event.frame);
+      return typeof shown === 'number' && (context.contact.at === null || shown > context.contact.at);
+    },
+    showsRecentContact: ({ context, event }) => {
+      const shown = gfdHeartbeat(event) && shownBy(context.contact, event.origin.link, event.frame);
+      return typeof shown === 'number' && Date.now() < shown + context.config.cluster.heartbeatTimeoutMs;
+    },
+    wasNotAsked: ({ context }) => context.unanswered < 2,
+    /** A heartbeat due to a watched server was held back. */
+    isOwed: and([({ context }) => context.owed, stateIn('#lfdConnected')]),
+    isSuspendedStatus: and(['isFromServer', ({ event }) => event.type === 'frame.serverStatus' && event.frame.phase === 'suspended']),
     isLostByHand: and(['isFromServer', not('isLaunching')]),
   },
   actions: {
@@ -159,17 +216,21 @@ export const lfdMachine = setup({
       enqueue.assign({ deleted: true });
       runEffects(enqueue, self, context.print, [failed(context, params.reason), ...membership(context, 'delete')]);
     }),
-    sendHeartbeat: enqueueActions(({ enqueue, self, context, event }) => {
-      assertEvent(event, 'monitor.beat');
-      runEffects(enqueue, self, context.print, [
-        print({ event: 'lfd.heartbeat', name: context.name, server: context.server.name, count: event.count }),
-        sendOn(SERVER_LINK, { kind: 'heartbeat', from: context.name, to: context.server.name, count: event.count }),
-      ]);
+    sendHeartbeat: enqueueActions(({ enqueue, self, context }) => heartbeatServer(enqueue, self, context)),
+    /** A heartbeat held back goes once a GFD heartbeat shows recent contact (so renewals keep pace with the GFD's). */
+    sendOwedHeartbeat: enqueueActions(({ enqueue, self, context, check }) => {
+      if (check('isOwed') && check('mayRenew')) heartbeatServer(enqueue, self, context);
     }),
-    answerGfd: enqueueActions(({ enqueue, self, context, event }) => {
+    /** A GFD heartbeat: answered on its link, and what it shows of the GFD's contact taken. */
+    takeGfdHeartbeat: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'frame.heartbeat');
       const frame: Frame = { kind: 'heartbeat', from: context.name, to: event.frame.from, count: event.frame.count };
+      enqueue.assign({ contact: heartbeatFrom(context.contact, event.origin.link, event.frame, Date.now()) });
       runEffects(enqueue, self, context.print, [answer(event.origin, frame)]);
+    }),
+    assignGfdLinkUp: assign(({ context, event }) => {
+      assertEvent(event, 'link.up');
+      return { contact: linkUp(context.contact, event.origin.link, Date.now()) };
     }),
     passDown: enqueueActions(({ enqueue, self, context, event }) => {
       if (!('frame' in event)) return;
@@ -179,7 +240,25 @@ export const lfdMachine = setup({
       if (!('frame' in event)) return;
       runEffects(enqueue, self, context.print, toGfds(context, event.frame));
     }),
-    forwardAnswer: sendTo('monitor', { type: 'answer' }),
+    forwardAnswer: enqueueActions(({ enqueue, context }) => {
+      if (context.unanswered > 0) enqueue.assign({ unanswered: 0 });
+      enqueue.sendTo('monitor', { type: 'answer' });
+    }),
+    assignOwed: assign({ owed: true }),
+    /** Silent, but not asked: the watch starts again from now. */
+    rearmWatch: sendTo('monitor', { type: 'answer' }),
+    printGfdLost: enqueueActions(({ enqueue, self, context }) =>
+      runEffects(enqueue, self, context.print, [
+        warn(context, `hears no GFD for ${context.config.cluster.heartbeatTimeoutMs / 1000} s: ${context.server.name}'s lease is not renewed`),
+      ]),
+    ),
+    printGfdBack: enqueueActions(({ enqueue, self, context }) =>
+      runEffects(enqueue, self, context.print, [warn(context, `hears a GFD again: ${context.server.name}'s lease is renewed`)]),
+    ),
+    /** Its server's lease ran out and is renewed again: reported again, the RM assigns it anew. */
+    reportSuspended: enqueueActions(({ enqueue, self, context }) =>
+      runEffects(enqueue, self, context.print, toGfds(context, { kind: 'membership', from: context.name, server: context.server.name, change: 'add' })),
+    ),
     killProcess: enqueueActions(({ enqueue, self }) => {
       if ('process' in self.getSnapshot().children) enqueue.sendTo('process', { type: 'kill' });
     }),
@@ -199,7 +278,7 @@ export const lfdMachine = setup({
     assignRelaunch: assign({ relaunch: true }),
     printFenced: enqueueActions(({ enqueue, self, context }) =>
       runEffects(enqueue, self, context.print, [
-        warn(context, `${context.server.name} was reported deleted and this LFD cannot kill it: no heartbeats until its lease has run out and it boots again`),
+        warn(context, `${context.server.name} was reported deleted and this LFD cannot kill it: no heartbeats until its lease has run out`),
       ]),
     ),
     renewWatch: raise({ type: 'lfd.renew' }),
@@ -263,6 +342,10 @@ export const lfdMachine = setup({
     relaunch: false,
     added: false,
     deleted: false,
+    unanswered: 0,
+    owed: false,
+    beats: 0,
+    contact: noContact,
   }),
   invoke: [
     {
@@ -288,7 +371,6 @@ export const lfdMachine = setup({
   type: 'parallel',
   on: {
     'link.refused': { actions: 'logRefused' },
-    'frame.heartbeat': { guard: 'isFromGfd', actions: 'answerGfd' },
     'frame.ready': { guard: 'isFromGfd', actions: 'passDown' },
     'frame.sendCheckpoint': { guard: 'isFromGfd', actions: 'passDown' },
     'frame.serving': { guard: 'isFromServer', actions: 'passUp' },
@@ -393,14 +475,15 @@ export const lfdMachine = setup({
          * The server was reported deleted while it may still run with its role and state (this LFD
          * could not kill it). Heartbeats would renew its lease, and reported added again it would
          * confirm its old `ready` and count as serving without the requests it missed meanwhile. So
-         * it gets none until its status says `booting`: then it is a member like a new process.
+         * it gets none until its status says its lease ran out (`booting`, or `suspended`: it then
+         * recovers on its next `ready`): then it is a member like a new process.
          */
         fencing: {
           entry: 'printFenced',
-          on: { 'frame.serverStatus': { guard: 'isBootingStatus', target: 'connected' } },
+          on: { 'frame.serverStatus': { guard: 'isLapsedStatus', target: 'connected' } },
           initial: 'asking',
           states: {
-            /** Its status, every `heartbeat_freq`, until it says `booting`. */
+            /** Its status, every `heartbeat_freq`, until it says its lease ran out. */
             asking: {
               entry: 'askStatus',
               after: { heartbeatFreq: { target: 'asking', reenter: true } },
@@ -414,6 +497,8 @@ export const lfdMachine = setup({
         },
         connected: {
           id: 'lfdConnected',
+          // A new watch: heartbeats held back from an earlier process say nothing of this one.
+          entry: assign({ unanswered: 0, owed: false, beats: 0 }),
           invoke: {
             src: 'monitor',
             id: 'monitor',
@@ -424,7 +509,7 @@ export const lfdMachine = setup({
             }),
           },
           on: {
-            'monitor.beat': { actions: 'sendHeartbeat' },
+            'monitor.beat': [{ guard: 'mayRenew', actions: 'sendHeartbeat' }, { actions: 'assignOwed' }],
           },
           initial: 'unconfirmed',
           states: {
@@ -433,6 +518,7 @@ export const lfdMachine = setup({
               on: {
                 'frame.heartbeat': { guard: 'isFromServer', target: 'alive', actions: ['forwardAnswer', 'reportAdd'] },
                 'monitor.silent': [
+                  { guard: 'wasNotAsked', actions: 'rearmWatch' },
                   { guard: 'isKillable', target: 'hung', actions: ['killProcess', 'printSilent'] },
                   { target: 'silent', actions: 'printSilent' },
                 ],
@@ -446,6 +532,7 @@ export const lfdMachine = setup({
                 'frame.heartbeat': { guard: 'isFromServer', actions: 'forwardAnswer' },
                 // SIGKILL before `delete`: a hung server must never answer again once replaced.
                 'monitor.silent': [
+                  { guard: 'wasNotAsked', actions: 'rearmWatch' },
                   { guard: 'isKillable', target: 'hung', actions: ['killProcess', failSilent] },
                   { guard: 'isStartedByHand', target: '#lfd.watch.fencing', actions: failSilent },
                   { target: 'silent', actions: failSilent },
@@ -460,6 +547,7 @@ export const lfdMachine = setup({
                   { guard: 'isFromServer', target: '#lfd.watch.disconnected', actions: failConnectionLost },
                 ],
                 'link.up': { guard: 'isFromGfd', actions: 'reportAddAgain' },
+                'frame.serverStatus': { guard: 'isSuspendedStatus', actions: 'reportSuspended' },
               },
             },
             /** Killed for silence: its last words, still on their way, are ignored. */
@@ -480,6 +568,37 @@ export const lfdMachine = setup({
                 'link.down': { guard: 'isFromServer', target: '#lfd.watch.disconnected' },
               },
             },
+          },
+        },
+      },
+    },
+    /**
+     * Whether a GFD hears this LFD (any of them: each heartbeats every LFD), which the server's
+     * lease follows (`mayRenew`, docs/partitions.md). Each GFD heartbeat is answered on its own link
+     * and shows when that GFD last heard this LFD (`gfd-contact.ts`).
+     */
+    gfd: {
+      initial: 'hearing',
+      on: { 'link.up': { guard: 'isFromGfd', actions: 'assignGfdLinkUp' } },
+      states: {
+        /** Some GFD heard this LFD within `heartbeat_timeout` (or it started less than that ago). */
+        hearing: {
+          on: {
+            'frame.heartbeat': [
+              { guard: and(['isFromGfd', 'showsLaterContact']), target: 'hearing', reenter: true, actions: ['takeGfdHeartbeat', 'sendOwedHeartbeat'] },
+              { guard: 'isFromGfd', actions: 'takeGfdHeartbeat' },
+            ],
+          },
+          after: { untilLost: 'lost' },
+        },
+        /** No GFD has heard it for `heartbeat_timeout`: they have given it up, or soon will. */
+        lost: {
+          entry: 'printGfdLost',
+          on: {
+            'frame.heartbeat': [
+              { guard: and(['isFromGfd', 'showsRecentContact']), target: 'hearing', actions: ['takeGfdHeartbeat', 'printGfdBack', 'sendOwedHeartbeat'] },
+              { guard: 'isFromGfd', actions: 'takeGfdHeartbeat' },
+            ],
           },
         },
       },

@@ -4,7 +4,7 @@
  * snapshot first. Serving means: `ready.active` (every replica executes), `ready.primary` (executes,
  * checkpoints to its backups) or `ready.backup` (takes checkpoints, refuses clients).
  */
-import { and, assertEvent, assign, enqueueActions, raise, setup } from 'xstate';
+import { and, assertEvent, assign, enqueueActions, not, raise, setup, stateIn } from 'xstate';
 import type { App } from '../app/index.js';
 import type { ClusterConfig, ServerConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
@@ -84,6 +84,11 @@ export interface ServerContext extends ReplicaData {
   listening: string[];
   /** Peer frames of an epoch newer than our latest `ready`, replayed when such a `ready` arrives. */
   future: Extract<FrameEvent, { frame: PeerFrame }>[];
+  /**
+   * Serving, its lease ran out (docs/partitions.md): it keeps its state and goes on with its peers,
+   * but answers no client until the RM's next `ready` says whether it serves on or recovers.
+   */
+  suspended: boolean;
 }
 
 /** A peer frame of this replica's current epoch: past the epoch gate (the `role` region's `frame.*`). */
@@ -131,10 +136,11 @@ function snapshotFor(ctx: ServerContext, to: string): Step {
   return checkpointTo(ctx, [to]);
 }
 
-/** The role region's value is `booting`, `recovering` or `{ ready: … }`. */
-export function phaseOf(value: unknown): Phase {
-  const role = (value as { role?: unknown } | null)?.role;
-  return role === 'booting' || role === 'recovering' ? role : 'ready';
+/** From the role region's value (`booting`, `recovering` or `{ ready: … }`) and the lease's say. */
+export function phaseOf(snapshot: { value: unknown; context: Pick<ServerContext, 'suspended'> }): Phase {
+  const role = (snapshot.value as { role?: unknown } | null)?.role;
+  if (role === 'booting' || role === 'recovering') return role;
+  return snapshot.context.suspended ? 'suspended' : 'ready';
 }
 
 /**
@@ -155,9 +161,17 @@ function recoverFrom(context: ServerContext, f: RecoveryFrame, adopt: (restored:
 /** What `perform` needs of xstate's `enqueue`: running effects, and assigning a step's data. */
 type StepEnqueue = Parameters<typeof runEffects>[0] & { assign(update: () => ReplicaData): void };
 
+/** A reply to a client's request (not a refusal, not a status). */
+const isAnswer = (e: Effect): boolean => e.kind === 'reply' && (e.frame.kind === 'reply' || e.frame.kind === 'failed');
+
+/** What goes out of a step: nothing answers a client while suspended (it resends, and is answered once served again). */
+function outgoing(context: ServerContext, effects: Effect[]): Effect[] {
+  return context.suspended ? effects.filter((e) => !isAnswer(e)) : effects;
+}
+
 /** Carries out effects; with a data folder, through it (answers once durable). */
 function carry(enqueue: Parameters<typeof runEffects>[0], self: Parameters<typeof runEffects>[1], context: ServerContext, effects: Effect[]): void {
-  runEffects(enqueue, self, context.print, effects, context.disk?.store ?? null);
+  runEffects(enqueue, self, context.print, outgoing(context, effects), context.disk?.store ?? null);
 }
 
 /** Carries out a step: its data (if any: a snapshot that did not decode has none) becomes the context, its effects run. */
@@ -205,7 +219,7 @@ const epochGate = (holdsFuture = true) => [
  */
 const adoptReady = () => ['assignReady' as const, 'wantPeers' as const, 'replayHeld' as const, 'retargetPending' as const, 'orderEpoch' as const];
 
-/** The lease ran out: the replica forgets, drops its peer links, and boots again. */
+/** The lease ran out while recovering: the replica forgets, drops its peer links, and boots again. */
 const leaseExpired = () => ({ target: 'booting' as const, actions: ['assignForgotten' as const, 'wantPeers' as const, 'startOver' as const] });
 
 export const serverMachine = setup({
@@ -230,6 +244,8 @@ export const serverMachine = setup({
     isStale: ({ context, event }) => 'frame' in event && hasEpoch(event.frame) && event.frame.epoch < context.epoch,
     isFuture: ({ context, event }) => 'frame' in event && hasEpoch(event.frame) && event.frame.epoch > context.epoch,
     isPrimaryReady: ({ event }) => event.type === 'frame.ready' && event.frame.role === 'primary',
+    isSuspended: ({ context }) => context.suspended,
+    isLeaseHeld: stateIn({ lease: 'held' }),
     /** The RM counts this server as serving already: not meant for a process that does not serve. */
     isReadyForServing: ({ event }) => event.type === 'frame.ready' && event.frame.serving === true,
     hasPeers: ({ event }) => event.type === 'frame.ready' && event.frame.peers.length > 0,
@@ -283,7 +299,7 @@ export const serverMachine = setup({
     }),
     answerStatus: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'frame.statusQuery');
-      const phase = phaseOf(self.getSnapshot().value);
+      const phase = phaseOf({ value: self.getSnapshot().value, context });
       carry(enqueue, self, context, [answer(event.origin, statusOf(context, phase, event.frame.from, context.disk && { taken: context.disk.history.taken ?? 0 }))]);
     }),
     holdRequest: enqueueActions(({ enqueue, context, event }) => {
@@ -294,6 +310,27 @@ export const serverMachine = setup({
       assertEvent(event, 'frame.request');
       carry(enqueue, self, context, refuse(context, event.origin, 'not primary'));
     }),
+    refuseSuspended: enqueueActions(({ enqueue, self, context, event }) => {
+      assertEvent(event, 'frame.request');
+      carry(enqueue, self, context, refuse(context, event.origin, 'suspended: its lease ran out'));
+    }),
+    /** The lease ran out while serving: no client is answered until the RM's next `ready`. */
+    suspend: enqueueActions(({ enqueue, self, context }) => {
+      enqueue.assign({ suspended: true });
+      carry(enqueue, self, context, [
+        print({ event: 'server.phase', name: context.name, phase: 'suspended', reason: 'no heartbeat from the LFD: lease expired, answers no client until the RM assigns it again' }),
+      ]);
+    }),
+    resume: assign({ suspended: false }),
+    /**
+     * Suspended, and its lease renewed: its LFD hears a GFD again. Its status tells the LFD, which
+     * reports it again, so that the RM's `ready` says whether it serves on or recovers.
+     */
+    tellSuspended: enqueueActions(({ enqueue, self, context, event }) => {
+      assertEvent(event, 'frame.heartbeat');
+      if (!context.suspended) return;
+      carry(enqueue, self, context, [answer(event.origin, statusOf(context, 'suspended', event.frame.from))]);
+    }),
     /** Active, ordered: a request waits for its position (ordering.ts). */
     orderRequest: enqueueActions(({ enqueue, self, context, event }) => {
       const req = requestOf(event);
@@ -303,7 +340,7 @@ export const serverMachine = setup({
     }),
     /** `order` and `commit` from the sequencer; while recovering they are only kept. */
     takeOrdering: enqueueActions(({ enqueue, self, context, event }) => {
-      const serving = phaseOf(self.getSnapshot().value) === 'ready';
+      const serving = phaseOf({ value: self.getSnapshot().value, context }) !== 'recovering';
       if (event.type === 'peer.order') perform(enqueue, self, context, takeOrder(context, event.frame, serving));
       if (event.type === 'peer.commit') perform(enqueue, self, context, takeCommit(context, event.frame, serving));
     }),
@@ -438,7 +475,7 @@ export const serverMachine = setup({
       perform(enqueue, self, context, step);
     }),
     /** The lease ran out: whatever this process holds may be stale (its assignment too). */
-    assignForgotten: assign(({ context }) => ({ ...forget(context), up: [], owed: [], future: [] })),
+    assignForgotten: assign(({ context }) => ({ ...forget(context), up: [], owed: [], future: [], suspended: false })),
     /** Booting again, said and shown to the LFD. */
     startOver: enqueueActions(({ enqueue, self, context }) => {
       // Closing the LFD's link makes the loss visible: the LFD reports delete, reconnects, reports
@@ -473,7 +510,7 @@ export const serverMachine = setup({
       // A passive primary made a backup while its answers waited answers no client any more (as
       // it drops those waiting for acks): the client resends to the new primary.
       const deposed = context.mode === 'passive' && context.role !== 'primary';
-      const effects = deposed ? event.effects.filter((e) => !(e.kind === 'reply' && (e.frame.kind === 'reply' || e.frame.kind === 'failed'))) : event.effects;
+      const effects = deposed ? event.effects.filter((e) => !isAnswer(e)) : outgoing(context, event.effects);
       runEffects(enqueue, self, context.print, effects);
     }),
     dropFuture: enqueueActions(({ enqueue, context }) => {
@@ -517,6 +554,7 @@ export const serverMachine = setup({
     owed: [],
     future: [],
     listening: [],
+    suspended: false,
   }),
 
   invoke: [
@@ -618,11 +656,20 @@ export const serverMachine = setup({
         ready: {
           initial: 'deciding',
           on: {
-            'lease.expired': leaseExpired(),
+            'lease.expired': { guard: not('isSuspended'), actions: 'suspend' },
             'frame.ready': [
               { guard: 'isStale' },
-              { guard: 'isRoleChange', target: '.deciding', actions: adoptReady() },
-              { actions: [...adoptReady(), 'confirmServing' as const] },
+              // Not before its lease is renewed: when it is, the LFD has the RM assign it again.
+              { guard: and(['isSuspended', not('isLeaseHeld')]) },
+              // Suspended: the RM no longer counts it as serving (it was deleted meanwhile and may
+              // have missed updates), so unless it is to serve with what it holds, it recovers.
+              {
+                guard: and(['isSuspended', not('isReadyForServing'), not('isPrimaryReady')]),
+                target: 'recovering',
+                actions: ['assignForgotten', ...adoptReady()],
+              },
+              { guard: 'isRoleChange', target: '.deciding', actions: ['resume', ...adoptReady()] },
+              { actions: ['resume', ...adoptReady(), 'confirmServing' as const] },
             ],
             'frame.sendCheckpoint': { actions: 'sendSnapshot' },
           },
@@ -637,7 +684,11 @@ export const serverMachine = setup({
             active: {
               entry: ['printReady', 'confirmServing', 'releaseHeld'],
               on: {
-                'frame.request': [{ guard: 'isOrdered', actions: 'orderRequest' }, { actions: 'executeRequest' }],
+                'frame.request': [
+                  { guard: 'isSuspended', actions: 'refuseSuspended' },
+                  { guard: 'isOrdered', actions: 'orderRequest' },
+                  { actions: 'executeRequest' },
+                ],
                 'peer.forward': [
                   { guard: and(['isFromMyPeer', 'isOrdered']), actions: 'orderRequest' },
                   { guard: 'isFromMyPeer', actions: 'executeRequest' },
@@ -651,7 +702,7 @@ export const serverMachine = setup({
             primary: {
               entry: ['printReady', 'confirmServing', 'releaseHeld', 'oweSnapshots'],
               on: {
-                'frame.request': { actions: 'executeRequest' },
+                'frame.request': [{ guard: 'isSuspended', actions: 'refuseSuspended' }, { actions: 'executeRequest' }],
                 'peer.ack': { guard: 'isFromMyPeer', actions: 'takeAck' },
               },
               initial: 'checkpointing',
@@ -676,14 +727,16 @@ export const serverMachine = setup({
     },
     /**
      * The lease (SPEC §6 Fencing): a replica serves only within `heartbeat_timeout` of its LFD's
-     * last heartbeat, so a process that was frozen and thawed drops what it held instead of serving
-     * it stale. It starts with the first heartbeat: a server driven by hand has none to lose.
+     * last heartbeat, and its LFD renews it only while it hears a GFD (docs/partitions.md). Past
+     * it a serving replica is suspended (a frozen and thawed one, or one cut off from the GFD: it
+     * answers no client, the RM may have named another primary); one that recovers boots again.
+     * It starts with the first heartbeat: a server driven by hand has none to lose.
      */
     lease: {
       initial: 'none',
       states: {
         none: {
-          on: { 'frame.heartbeat': { guard: 'isFromLfd', target: 'held', actions: 'answerHeartbeat' } },
+          on: { 'frame.heartbeat': { guard: 'isFromLfd', target: 'held', actions: ['answerHeartbeat', 'tellSuspended'] } },
         },
         held: {
           on: { 'frame.heartbeat': { guard: 'isFromLfd', target: 'held', reenter: true, actions: 'answerHeartbeat' } },

@@ -8,7 +8,7 @@
  * It touches no link and prints nothing: it tells the GFD what to send and what changed, and the GFD,
  * which keeps the whole membership, carries it out.
  */
-import { assertEvent, assign, enqueueActions, sendParent, sendTo, setup } from 'xstate';
+import { assertEvent, assign, enqueueActions, sendParent, setup } from 'xstate';
 import type { ReplyTo } from '../core/effects.js';
 import type { MembershipFrame } from '../protocol/frames.js';
 import type { TransportEvent } from '../transport/types.js';
@@ -30,6 +30,8 @@ export interface WatchedLfdContext extends WatchedLfdInput {
    * runs out, even once it is back, unless it reports them again.
    */
   held: string[];
+  /** The last heartbeat the LFD answered on its current link (its lease counts from that answer). */
+  answered: number | null;
 }
 
 /** What the GFD passes on from the LFD's link. */
@@ -39,8 +41,8 @@ export type WatchedLfdEvent = LinkEvent | MonitorReport | { type: 'lease.over' }
 
 /** What it tells the GFD. */
 export type WatchedLfdReport =
-  /** Heartbeat `count` is due on the LFD's link. */
-  | { type: 'lfd.heartbeat'; lfd: string; link: ReplyTo; count: number }
+  /** Heartbeat `count` is due on the LFD's link; the LFD answered heartbeat `answered` there last. */
+  | { type: 'lfd.heartbeat'; lfd: string; link: ReplyTo; count: number; answered: number | null }
   /** It departed for silence: the GFD closes its link. */
   | { type: 'lfd.silent'; lfd: string; link: ReplyTo }
   /** It departed because its link closed. */
@@ -65,17 +67,20 @@ export const watchedLfdMachine = setup({
     leaseTime: ({ context }) => context.timeoutMs,
   },
   actions: {
-    assignLink: assign({
-      link: ({ event }) => {
-        assertEvent(event, 'frame.hello');
-        return { via: event.origin.via, link: event.origin.link };
-      },
+    /** A new link: its heartbeats count from 1 again. */
+    assignLink: assign(({ event }) => {
+      assertEvent(event, 'frame.hello');
+      return { link: { via: event.origin.via, link: event.origin.link }, answered: null };
     }),
     askHeartbeat: sendParent(({ context, event }): WatchedLfdReport => {
       assertEvent(event, 'monitor.beat');
-      return { type: 'lfd.heartbeat', lfd: context.lfd, link: context.link, count: event.count };
+      return { type: 'lfd.heartbeat', lfd: context.lfd, link: context.link, count: event.count, answered: context.answered };
     }),
-    forwardAnswer: sendTo('monitor', { type: 'answer' }),
+    forwardAnswer: enqueueActions(({ enqueue, event }) => {
+      assertEvent(event, 'frame.heartbeat');
+      enqueue.assign({ answered: event.frame.count });
+      enqueue.sendTo('monitor', { type: 'answer' });
+    }),
     assignReport: assign(({ context, event }) => {
       assertEvent(event, 'frame.membership');
       const { server, change } = event.frame;
@@ -106,7 +111,7 @@ export const watchedLfdMachine = setup({
   },
 }).createMachine({
   id: 'watchedLfd',
-  context: ({ input }) => ({ ...input, servers: [], held: [] }),
+  context: ({ input }) => ({ ...input, servers: [], held: [], answered: null }),
   initial: 'alive',
   states: {
     alive: {

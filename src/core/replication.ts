@@ -299,13 +299,14 @@ export function onRejoin(m: Membership, server: string): Decision {
  * its `status` (null: none in time). Booting: a new process (`onRejoin`). Otherwise the same
  * process, which may have missed what was passed down while its LFD could not take it: its `ready`
  * and the recovery orders it was to carry out or wait for go again (`ready` is idempotent at a
- * server, and its answer `serving` also stands in for one lost on the way up). A server counted as
- * serving whose status is not `ready` starts its assignment over, as a new process would.
+ * server, and its answer `serving` also stands in for one lost on the way up; a suspended server
+ * serves again on it). A server counted as serving whose status says `recovering` starts its
+ * assignment over, as a new process would.
  */
 export function onRereport(m: Membership, server: string, status: ServerStatusFrame | null): Decision {
   const member = m.members[server];
   if (!member || status === null) return { next: m, commands: [], warnings: [] };
-  if (status.phase === 'booting' || (status.phase !== 'ready' && member.serving)) return onRejoin(m, server);
+  if (status.phase === 'booting' || (status.phase === 'recovering' && member.serving)) return onRejoin(m, server);
   const commands = announce(m).filter(
     (c) => c.server === server || (c.kind === 'sendCheckpoint' && c.to === server),
   );
@@ -326,7 +327,15 @@ export function onRestart(
 ): Decision {
   const known = servers.map((s) => statuses[s]).filter((st): st is ServerStatusFrame => st != null);
   const seen = Math.max(m.epoch, gfdEpoch, ...known.map((st) => Math.max(st.epoch, st.durable?.taken ?? 0)));
-  const serving = (s: string) => statuses[s]?.phase === 'ready' && statuses[s]?.mode === m.mode;
+  // A suspended primary of the latest epoch any member took holds all that epoch committed: it
+  // serves on once its `ready` comes. Any other suspended member may have missed updates (it was
+  // deleted meanwhile, or deposed) and recovers.
+  const latest = Math.max(0, ...known.filter((st) => st.phase !== 'booting').map((st) => st.epoch));
+  const serving = (s: string) => {
+    const st = statuses[s];
+    if (!st || st.mode !== m.mode) return false;
+    return st.phase === 'ready' || (st.phase === 'suspended' && st.role === 'primary' && st.epoch === latest);
+  };
   const primaries = known
     .filter((st) => serving(st.server) && st.role === 'primary')
     .sort((a, b) => b.epoch - a.epoch || a.server.localeCompare(b.server));

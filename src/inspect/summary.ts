@@ -12,7 +12,7 @@ export function summarize(machineId: string, value: unknown, context: unknown): 
   try {
     if (machineId === 'server') {
       const c = context as ServerContext;
-      return { kind: 'server', mode: c.mode, role: c.role, phase: phaseOf(value), epoch: c.epoch, checkpoint: c.checkpoint, state: c.app.show(c.state) };
+      return { kind: 'server', mode: c.mode, role: c.role, phase: phaseOf({ value, context: c }), epoch: c.epoch, checkpoint: c.checkpoint, state: c.app.show(c.state) };
     }
     if (machineId === 'rm') {
       const c = context as RmContext;

@@ -165,7 +165,7 @@ export function frameFields(f: Frame): string[] {
     case 'clientView':
       return [f.client, f.mode, list(f.servers), f.servers.length === 0 ? 'wait' : 'ready'];
     case 'heartbeat':
-      return [f.from, f.to, num(f.count), 'heartbeat'];
+      return f.answered === undefined ? [f.from, f.to, num(f.count), 'heartbeat'] : [f.from, f.to, num(f.count), num(f.answered), 'heartbeat'];
     case 'membership':
       return [f.from, f.server, f.change, 'membership'];
     case 'members':
@@ -219,7 +219,7 @@ const DIGITS = /^[0-9]+$/;
 
 export const MODES: readonly Mode[] = ['active', 'passive'];
 export const REPLICA_ROLES: readonly ReplicaRole[] = ['primary', 'backup'];
-export const PHASES: readonly Phase[] = ['booting', 'recovering', 'ready'];
+export const PHASES: readonly Phase[] = ['booting', 'recovering', 'ready', 'suspended'];
 export const MEMBER_PHASES: readonly MemberPhase[] = [...PHASES, 'down'];
 export const ROLES: readonly RoleKind[] = ['server', 'lfd', 'gfd', 'rm', 'client'];
 
@@ -497,6 +497,7 @@ const parsers: Record<string, Record<number, Parser>> = {
   },
   heartbeat: {
     4: (r) => ({ kind: 'heartbeat', from: r.name(), to: r.name(), count: r.number('count') }),
+    5: (r) => ({ kind: 'heartbeat', from: r.name(), to: r.name(), count: r.number('count'), answered: r.number('answered') }),
   },
   membership: {
     4: (r) => ({

@@ -11,7 +11,7 @@ export const PROTOCOL_VERSION = 1;
 export type RoleKind = 'server' | 'lfd' | 'gfd' | 'rm' | 'client';
 export type Mode = 'active' | 'passive';
 export type ReplicaRole = 'primary' | 'backup';
-export type Phase = 'booting' | 'recovering' | 'ready';
+export type Phase = 'booting' | 'recovering' | 'ready' | 'suspended';
 /** What the RM knows of a configured server. */
 export type MemberPhase = Phase | 'down';
 
@@ -188,12 +188,17 @@ export interface ClientViewFrame {
   servers: string[];
 }
 
-/** `<LFD1, S1, 8, heartbeat>`, answered `<S1, LFD1, 8, heartbeat>` (and GFD ↔ LFD alike). */
+/**
+ * `<LFD1, S1, 8, heartbeat>`, answered `<S1, LFD1, 8, heartbeat>` (and GFD ↔ LFD alike). A GFD's
+ * heartbeat to an LFD also names the last of its heartbeats the LFD answered on this link, once
+ * there is one: `<GFD, LFD1, 8, 7, heartbeat>` (docs/partitions.md: the LFD's lease follows it).
+ */
 export interface HeartbeatFrame {
   kind: 'heartbeat';
   from: string;
   to: string;
   count: number;
+  answered?: number;
 }
 
 /** `<LFD1, S1, add, membership>` (LFD → GFD) and `<GFD, S1, add, membership>` (GFD → RM). */

@@ -12,7 +12,7 @@ import { gfdMachine } from '../actors/gfd.js';
 import type { LauncherCommand, LauncherInput, LauncherReport } from '../actors/launcher.js';
 import { lfdMachine } from '../actors/lfd.js';
 import { rmMachine } from '../actors/rm.js';
-import { phaseOf, serverMachine, type ServerDisk } from '../actors/server.js';
+import { phaseOf, serverMachine, type ServerContext, type ServerDisk } from '../actors/server.js';
 import type { App } from '../app/index.js';
 import type { ClusterConfig, Endpoint, ServerConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
@@ -103,8 +103,8 @@ export function startRole<K extends RoleKind>(
 }
 
 /** A server machine's phase, from its role region (null once it stopped). */
-export function serverPhase(snapshot: { status: string; value: unknown }): Phase | null {
-  return snapshot.status === 'active' ? phaseOf(snapshot.value) : null;
+export function serverPhase(snapshot: { status: string; value: unknown; context: Pick<ServerContext, 'suspended'> }): Phase | null {
+  return snapshot.status === 'active' ? phaseOf(snapshot) : null;
 }
 
 /** The transport with what its actors send back (`event`) and are told (`command`) shown to `tap` first. */

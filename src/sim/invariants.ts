@@ -8,7 +8,7 @@
  * - `no-deposed-reply`: passive mode: once the primary of an epoch replied to a client, no primary
  *   of an older epoch replies any more; and a server that is not the primary never replies.
  * - `no-stale-serving`: a server thawed after its lease ran out answers no client and reports no
- *   `serving` before it went back to booting.
+ *   `serving` before its expired lease took effect (suspended, or back to booting).
  * - `applied-once`: app = log: no replica's log ever holds a request twice (every request body is
  *   unique). kv requests repeat (two gets of one key), so there a request applied twice shows up
  *   in `linearizable` instead (a write applied again later undoes the writes between).
@@ -182,7 +182,7 @@ export class Checker implements Observer {
       this.phases.set(proc, phase);
       if (before === 'recovering' && phase === 'ready') this.recoveries += 1;
     }
-    if (phase === 'booting') this.stale.delete(proc);
+    if (phase === 'booting' || phase === 'suspended') this.stale.delete(proc);
     const held = this.held.get(proc);
     if (phase === 'ready' && held && held.length > 0) this.checkReleased(proc, held, ctx);
     this.held.set(proc, phase === 'ready' ? [] : ctx.held);
@@ -215,7 +215,7 @@ export class Checker implements Observer {
   serverSends(proc: ServerProc, frame: Frame): void {
     if (frame.kind === 'serving') this.announced.add(frame.epoch);
     if (this.stale.has(proc) && SERVES.has(frame.kind)) {
-      this.violate('no-stale-serving', `${proc.key} sends ${frame.kind} after a thaw, before its expired lease took it back to booting`, `stale ${proc.key}`);
+      this.violate('no-stale-serving', `${proc.key} sends ${frame.kind} after a thaw, before its expired lease suspended it`, `stale ${proc.key}`);
     }
     if (frame.kind !== 'reply') return;
     const ctx = proc.actor.getSnapshot().context as ServerContext;
@@ -281,10 +281,10 @@ export class Checker implements Observer {
     this.violate('no-crash', `${who} crashed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   }
 
-  /** A hung server runs again: if its lease ran out meanwhile, it must boot before it serves. */
+  /** A hung server runs again: if its lease ran out meanwhile, it must be suspended (or boot) before it serves. */
   thawed(proc: ServerProc): void {
     const lease = this.world.config.cluster.heartbeatTimeoutMs;
-    if (proc.lastLease !== null && this.now >= proc.lastLease + lease && proc.phase !== 'booting') this.stale.add(proc);
+    if (proc.lastLease !== null && this.now >= proc.lastLease + lease && proc.phase !== 'booting' && proc.phase !== 'suspended') this.stale.add(proc);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -148,6 +148,24 @@ describeBoth('GFD', (harness, kind) => {
 
   const stateOf = (gfd: Role<GfdActor>, lfd: string) => watchedLfd(gfd.actor, lfd)?.getSnapshot().value ?? null;
 
+  it('names in each heartbeat the last one the LFD answered on its link (none before the first answer, and afresh on a new link)', async () => {
+    const h = harness();
+    h.gfd();
+    let answering = false;
+    const first = await lfdFake(h, 'LFD1', () => answering);
+    await h.until(() => first.frames('heartbeat').length >= 2, 'two heartbeats');
+    expect(first.frames('heartbeat').map((f) => f.frame.answered), 'nothing answered yet').to.deep.equal([undefined, undefined]);
+    answering = true;
+    await h.until(() => first.frames('heartbeat').length >= 5, 'five heartbeats');
+    const beats = first.frames('heartbeat').map((f) => f.frame);
+    // Each answer is named by the next heartbeat: the one before it.
+    for (const beat of beats.slice(3)) expect(beat.answered, `heartbeat ${beat.count}`).to.equal(beat.count - 1);
+    first.stopChild('gfd');
+    const again = await lfdFake(h, 'LFD1');
+    await h.until(() => again.frames('heartbeat').length >= 2, 'heartbeats on the new link');
+    expect(again.frames('heartbeat').slice(0, 2).map((f) => [f.frame.count, f.frame.answered])).to.deep.equal([[1, undefined], [2, 1]]);
+  });
+
   it("an LFD's machine: alive, departed when its link closes, alive again at its hello within the lease", async () => {
     const h = harness();
     const rm = rmFake(h);

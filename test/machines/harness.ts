@@ -621,6 +621,26 @@ export class Harness {
     return lfd;
   }
 
+  /**
+   * A stand-in GFD on the GFD's port: it heartbeats every LFD that said hello, every
+   * `heartbeat_freq`, naming the last heartbeat the LFD answered on that link, as a real GFD does
+   * (an LFD renews its server's lease only while a GFD shows it heard it).
+   */
+  fakeGfd(beating: () => boolean = () => true): Fake {
+    const gfd = this.fake('GFD').listen('gfd', this.config.gfds[0]!.port, { name: 'GFD', role: 'gfd' });
+    let count = 0;
+    this.every(this.freqMs, () => {
+      if (!beating()) return;
+      count += 1;
+      const lfds = new Map(gfd.of('frame.hello').map((e) => [e.event.origin.peer?.name ?? '', e.event.origin]));
+      for (const [lfd, origin] of lfds) {
+        const answered = gfd.frames('heartbeat').filter((f) => f.origin.link === origin.link).at(-1)?.frame.count;
+        gfd.reply(origin, { kind: 'heartbeat', from: 'GFD', to: lfd, count, ...(answered !== undefined && { answered }) });
+      }
+    });
+    return gfd;
+  }
+
   /** The processes launched for a server, oldest first. */
   launched(server: string): Launched[] {
     return this.procs.of(server);

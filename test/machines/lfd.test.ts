@@ -12,7 +12,7 @@ describeBoth('LFD', (harness, kind) => {
   /** Fake GFD and fake S1 (answering while `answering()` says so), then LFD1 watching S1. */
   function start(answering: () => boolean = () => true, launch = false) {
     const h = harness();
-    const gfd = h.fake('GFD').listen('gfd', h.config.gfds[0]!.port, { name: 'GFD', role: 'gfd' });
+    const gfd = h.fakeGfd();
     const s1 = h.fake('S1').listen('server-peer', h.serverConfig('S1').peerPort, { name: 'S1', role: 'server' });
     answerHeartbeats(s1, 'S1', answering);
     const lfd = h.lfd('LFD1', launch);
@@ -45,6 +45,53 @@ describeBoth('LFD', (harness, kind) => {
     await h.until(() => membership(gfd).length === 2, 'delete at the GFD');
     expect(membership(gfd)).to.deep.equal(['<LFD1, S1, add, membership>', '<LFD1, S1, delete, membership>']);
     expect(h.lines('LFD1').filter((l) => /^LFD1: (add|delete) S1$/.test(l))).to.deep.equal(['LFD1: add S1', 'LFD1: delete S1']);
+  });
+
+  it('renews its server`s lease only while a GFD hears it: no heartbeat 0.75 × heartbeat_timeout after the GFD last heard it, and no failure for the silence that follows', async () => {
+    const h = harness();
+    let gfdBeating = true;
+    h.fakeGfd(() => gfdBeating);
+    let answering = true;
+    const s1 = h.fake('S1').listen('server-peer', h.serverConfig('S1').peerPort, { name: 'S1', role: 'server' });
+    answerHeartbeats(s1, 'S1', () => answering);
+    const lfd = h.lfd('LFD1', false);
+    await h.until(() => answers(lfd).length >= 3, 'three answers');
+    const fromGfd = () =>
+      lfd.received.flatMap((r) => (r.event.type === 'frame.heartbeat' && r.event.origin?.via === 'gfd' ? [{ at: r.at, frame: r.event.frame }] : []));
+    gfdBeating = false;
+    await h.pass(h.freqMs);
+    // The GFD's last heartbeat names the answer LFD1 sent to the one before: the GFD heard LFD1 then.
+    const acked = fromGfd().at(-1)!.frame.answered;
+    const heardAt = fromGfd().find((r) => r.frame.count === acked)!.at;
+    await h.pass(4 * h.timeoutMs);
+    const renewals = s1.frames('heartbeat').filter((f) => f.at > heardAt).map((f) => f.at - heardAt);
+    const window = 0.75 * h.timeoutMs;
+    if (kind === 'memory') expect(Math.max(...renewals), 'last renewal after the GFD last heard LFD1').to.be.below(window);
+    else expect(Math.max(...renewals)).to.be.below(window + 100);
+    const lost = h.lines('LFD1').filter((l) => l.includes('hears no GFD'));
+    expect(lost).to.deep.equal(['LFD1: hears no GFD for 0.3 s: S1\'s lease is not renewed']);
+    // The silence it caused is no failure: no delete, nothing killed.
+    expect(h.logged('lfd.failed')).to.deep.equal([]);
+    // Heard again: renewals resume, and the watch works again.
+    gfdBeating = true;
+    await h.until(() => h.lines('LFD1').some((l) => l.includes('hears a GFD again')), 'heard again');
+    const back = s1.frames('heartbeat').length;
+    await h.until(() => s1.frames('heartbeat').length > back, 'a renewal');
+    answering = false;
+    await h.until(() => h.logged('lfd.failed').length > 0, 'the silent server failed', 3000);
+  });
+
+  it('reports its server again when the server says it is suspended (its lease renewed after it ran out)', async () => {
+    const { h, gfd, s1, lfd } = start();
+    await h.until(() => membership(gfd).length === 1 && answers(lfd).length > 0, 'add at the GFD');
+    const link = s1.of('frame.hello').at(-1)!.event.origin;
+    s1.reply(link, { kind: 'serverStatus', server: 'S1', mode: 'passive', role: 'primary', phase: 'suspended', state: '', clients: [], checkpoint: 0, epoch: 1, pid: 4242 });
+    await h.until(() => membership(gfd).length === 2, 'add again at the GFD');
+    expect(membership(gfd)).to.deep.equal(['<LFD1, S1, add, membership>', '<LFD1, S1, add, membership>']);
+    // Any other status told is only an answer.
+    s1.reply(link, { kind: 'serverStatus', server: 'S1', mode: 'passive', role: 'primary', phase: 'ready', state: '', clients: [], checkpoint: 0, epoch: 1, pid: 4242 });
+    await h.pass(3 * h.freqMs);
+    expect(membership(gfd)).to.have.length(2);
   });
 
   it('keeps a server that answers in time: no failure over many timeouts', async () => {
@@ -107,7 +154,7 @@ describeBoth('LFD', (harness, kind) => {
 
   it('numbers its heartbeats 1, 2, 3, one every heartbeat_freq, and prints each', async () => {
     const { h, s1 } = start();
-    await h.until(() => s1.frames('heartbeat').length >= 3, 'three heartbeats');
+    await h.until(() => s1.frames('heartbeat').length >= 5, 'five heartbeats');
     const got = s1.frames('heartbeat').slice(0, 3);
     expect(got.map((g) => encodeFrame(g.frame))).to.deep.equal([
       '<LFD1, S1, 1, heartbeat>',
@@ -120,8 +167,10 @@ describeBoth('LFD', (harness, kind) => {
       '[2] LFD1 sending heartbeat to S1',
       '[3] LFD1 sending heartbeat to S1',
     ]);
-    const gaps = [printed[1]!.at - printed[0]!.at, printed[2]!.at - printed[1]!.at];
-    for (const gap of gaps) h.took(gap, h.freqMs, 'heartbeat_freq');
+    // The first one goes when the GFD's first heartbeat shows it heard this LFD (held back until
+    // then), so the regular pace shows from the second.
+    const steady = h.logged('lfd.heartbeat').slice(1, 5).map((l) => l.at);
+    for (let i = 1; i < steady.length; i++) h.took(steady[i]! - steady[i - 1]!, h.freqMs, 'heartbeat_freq');
   });
 
   it("answers the GFD's heartbeats on its GFD link", async () => {
@@ -161,7 +210,7 @@ describeBoth('LFD', (harness, kind) => {
     const h = harness();
     // S1 answers two heartbeats, then hangs.
     h.hangOnLaunch.set('S1', 2);
-    const gfd = h.fake('GFD').listen('gfd', h.config.gfds[0]!.port, { name: 'GFD', role: 'gfd' });
+    const gfd = h.fakeGfd();
     h.lfd('LFD1', true);
     await h.until(() => membership(gfd).length === 2, 'delete at the GFD', 3000);
     expect(membership(gfd)).to.deep.equal(['<LFD1, S1, add, membership>', '<LFD1, S1, delete, membership>']);
@@ -190,7 +239,7 @@ describeBoth('LFD', (harness, kind) => {
   });
   it('on launch, does nothing while its server answers', async () => {
     const h = harness();
-    const gfd = h.fake('GFD').listen('gfd', h.config.gfds[0]!.port, { name: 'GFD', role: 'gfd' });
+    const gfd = h.fakeGfd();
     h.lfd('LFD1', true);
     await h.until(() => membership(gfd).length === 1, 'add at the GFD', 3000);
     // Past the start-up time in which a launch is ignored anyway.
@@ -206,7 +255,7 @@ describeBoth('LFD', (harness, kind) => {
     const h = harness();
     h.hangOnLaunch.set('S1', 2);
     h.exitDelayMs = 50; // the kernel takes a while to report the SIGKILLed process gone
-    const gfd = h.fake('GFD').listen('gfd', h.config.gfds[0]!.port, { name: 'GFD', role: 'gfd' });
+    const gfd = h.fakeGfd();
     // The RM answers delete with launch at once.
     gfd.onEvent = (event) => {
       if (event.type === 'frame.membership' && event.frame.change === 'delete') gfd.reply(event.origin, { kind: 'launch', server: 'S1' });
@@ -228,7 +277,7 @@ describeMemory('LFD: regressions', (harness) => {
   const membership = (gfd: Fake) => gfd.frames('membership').map((g) => encodeFrame(g.frame));
   const start = () => {
     const h = harness();
-    const gfd = h.fake('GFD').listen('gfd', h.config.gfds[0]!.port, { name: 'GFD', role: 'gfd' });
+    const gfd = h.fakeGfd();
     return { h, gfd };
   };
 

@@ -72,7 +72,7 @@ describeBoth('regressions', (harness) => {
   it('a server that hangs before its first answer is killed and started again', async () => {
     const h = harness();
     h.hangOnLaunch.set('S1', 0);
-    h.fake('GFD').listen('gfd', h.config.gfds[0]!.port, { name: 'GFD', role: 'gfd' });
+    h.fakeGfd();
     h.lfd('LFD1', true);
     await h.until(() => h.kills.length === 1, 'the hung S1 killed', 3000);
     h.hangOnLaunch.delete('S1');
@@ -96,7 +96,7 @@ describeBoth('regressions (LFD)', (harness) => {
       const beat = proc.hung!.frames('heartbeat').at(-1)!;
       proc.hung!.reply(beat.origin, { kind: 'heartbeat', from: 'S1', to: 'LFD1', count: beat.frame.count });
     };
-    const gfd = h.fake('GFD').listen('gfd', h.config.gfds[0]!.port, { name: 'GFD', role: 'gfd' });
+    const gfd = h.fakeGfd();
     h.lfd('LFD1', true);
     await h.until(() => h.kills.length === 1, 'S1 killed', 3000);
     await h.pass(3 * h.freqMs);

@@ -241,7 +241,7 @@ describeBoth('restart: the lease', (harness) => {
     return text;
   }
 
-  it('a server whose LFD stops heartbeating drops role and state after heartbeat_timeout, is booting, and never answers from it', async () => {
+  it('a server whose LFD stops heartbeating is suspended after heartbeat_timeout: it keeps role and state, answers no client, and recovers once watched again', async () => {
     // S1 is started by hand and watched by an LFD with --no-launch: stopping LFD1 leaves S1 running.
     const h = harness().use({ mode: 'passive', durability: 'sync', app: 'log' });
     const cluster = await startCluster(h, { byHand: ['LFD1'] });
@@ -250,28 +250,31 @@ describeBoth('restart: the lease', (harness) => {
     await moreAnswers(h, ['C1', 'C2'], 3);
     expect(s1.actor.getSnapshot().context.role).to.equal('primary');
     const lastBeat = () => s1.received.filter((r) => r.event.type === 'frame.heartbeat').at(-1)!.at;
+    const held = s1.actor.getSnapshot().context.state;
     cluster.lfds['LFD1']!.stop();
-    await h.until(() => phaseOfServer(h, 'S1') === 'booting', 'S1 booting', 3000);
+    await h.until(() => phaseOfServer(h, 'S1') === 'suspended', 'S1 suspended', 3000);
     const dropped = h.logged('server.phase', 'S1').at(-1)!;
     h.took(dropped.at - lastBeat(), h.timeoutMs, 'lease after the last heartbeat');
     const c = s1.actor.getSnapshot().context;
-    expect([c.mode, c.role, c.state, c.clients.entries(), c.peers]).to.deep.equal([null, null, [], [], []]);
-    expect(await statusOf(h, 'S1')).to.match(/^<S1, -, -, booting, , , 0, \d+, \d+, status>$/);
+    expect([c.mode, c.role, c.state]).to.deep.equal(['passive', 'primary', held]);
+    expect(await statusOf(h, 'S1')).to.match(/^<S1, passive, primary, suspended, /);
     // The GFD deletes S1 (its lease has run out by then) and the RM promotes S2; clients go on.
     await h.until(() => membershipOf(cluster).primary === 'S2' && phaseOfServer(h, 'S2') === 'ready', 'S2 primary', 3000);
     await moreAnswers(h, ['C1', 'C2'], 3);
     const fromS1 = () => answers(h).filter((a) => a.server === 'S1' && a.seq > dropped.seq);
     expect(fromS1(), 'answers from S1 after its lease ran out').to.deep.equal([]);
-    // A new LFD1 watches S1 again: S1 rejoins as a backup with S2's log.
+    // A new LFD1 watches S1 again: deleted meanwhile, S1 rejoins as a backup and recovers S2's log.
     cluster.lfds['LFD1'] = h.lfd('LFD1', false);
     await h.until(() => allBack(h, cluster.rm), 'S1 back as a backup', 5000);
     expect(s1.actor.getSnapshot().context.role).to.equal('backup');
+    const recovered = h.logged('checkpoint.taken', 'S1').filter((l) => l.seq > dropped.seq);
+    expect(recovered.map((l) => l.event.from), 'recovered from S2').to.include('S2');
     await moreAnswers(h, ['C1', 'C2'], 3);
     expect(fromS1()).to.deep.equal([]);
     checkAnswered(h, await settle(h, clients), 'after the lease ran out');
   });
 
-  it('a server frozen and thawed after its replacement is booting at once and never serves what it held', async () => {
+  it('a server frozen and thawed after its replacement is suspended at once and never serves what it held', async () => {
     // Durability checkpoint: a stale primary would answer at once, without its (new-epoch) backups.
     // S1 by hand under an LFD with --no-launch: its LFD reports it but cannot kill it.
     const h = harness().use({ mode: 'passive', durability: 'checkpoint', app: 'log' });
@@ -286,10 +289,9 @@ describeBoth('restart: the lease', (harness) => {
     expect(frozen.waiting()).to.be.greaterThan(0);
     const thawedAt = h.logs.length;
     frozen.thaw();
-    // At once, before anything else: its lease had run out; role, state and clients are gone.
-    expect(phaseOfServer(h, 'S1')).to.equal('booting');
-    const c = s1.actor.getSnapshot().context;
-    expect([c.role, c.state, c.clients.entries()]).to.deep.equal([null, [], []]);
+    // At once, before anything else: its lease had run out, so it answers no client until the RM
+    // assigns it again.
+    expect(phaseOfServer(h, 'S1')).to.equal('suspended');
     await h.until(() => allBack(h, cluster.rm), 'S1 back as a backup', 5000);
     await moreAnswers(h, ['C1', 'C2'], 3);
     // Nothing it held was served: no reply from S1, nothing applied by it; it is S2's backup now.

@@ -320,7 +320,7 @@ describeBoth('server', (harness, kind) => {
     await h.until(() => h.logged('checkpoint.taken', 'S2').length === 1, 'the held checkpoint taken');
     expect(await status(h, client, 'S2')).to.equal('<S2, passive, backup, ready, new, , 2, 3, 4243, status>');
   });
-  it('drops its role and state when its LFD heartbeats stop for heartbeat_timeout (the lease), and holds requests again', async () => {
+  it('is suspended when its LFD heartbeats stop for heartbeat_timeout (the lease): it keeps role and state and answers no client', async () => {
     const h = harness();
     let beating = true;
     const { server, lfd, client } = await boot(h, 'S1', 4242, () => beating);
@@ -335,17 +335,56 @@ describeBoth('server', (harness, kind) => {
       await h.tickTo(last + h.timeoutMs - 1);
       expect(phaseOf(server)).to.equal('ready');
       await h.pass(1);
-      expect(phaseOf(server)).to.equal('booting');
+      expect(phaseOf(server)).to.equal('suspended');
     } else {
-      await h.until(() => phaseOf(server) === 'booting', 'booting again', 3000);
+      await h.until(() => phaseOf(server) === 'suspended', 'suspended', 3000);
     }
-    const dropped = h.logged('server.phase', 'S1')[0]!;
-    expect(dropped.line).to.match(/ S1: booting \(.*lease.*\)$/);
-    h.took(dropped.at - last, h.timeoutMs, 'lease after the last heartbeat');
-    expect(await status(h, client)).to.equal('<S1, -, -, booting, , , 0, 1, 4242, status>');
+    const suspended = h.logged('server.phase', 'S1')[0]!;
+    expect(suspended.line).to.match(/ S1: suspended \(.*lease.*\)$/);
+    h.took(suspended.at - last, h.timeoutMs, 'lease after the last heartbeat');
+    expect(await status(h, client)).to.equal('<S1, passive, primary, suspended, one, C1:1:one, 0, 1, 4242, status>');
     client.send('srv', request('S1', 2, 'two'));
+    await h.until(() => answers(client).length === 2, 'refusal');
+    expect(answers(client)[1]).to.equal('<S1, suspended: its lease ran out, error>');
+    // A `ready` before its lease is renewed changes nothing: its LFD may still hear no GFD.
+    lfd.send('server', ready('S1', 'passive', 'primary', 1, [], true));
     await h.pass(3 * h.freqMs);
-    expect(answers(client)).to.have.length(1);
+    expect(phaseOf(server)).to.equal('suspended');
+    // Renewed, it tells its LFD (which reports it again); the RM's `ready` makes it serve on.
+    expect(lfd.frames('serverStatus'), 'nothing told while no heartbeat came').to.deep.equal([]);
+    beating = true;
+    await h.until(() => lfd.frames('serverStatus').length > 0, 'its status told to the LFD');
+    expect(lfd.frames('serverStatus').map((f) => f.frame.phase)).to.deep.equal(['suspended']);
+    lfd.send('server', ready('S1', 'passive', 'primary', 1, [], true));
+    await h.until(() => phaseOf(server) === 'ready', 'serving again');
+    client.send('srv', request('S1', 2, 'two'));
+    await h.until(() => answers(client).length === 3, 'reply');
+    expect(answers(client)[2]).to.equal('<C1, S1, 2, two, reply>');
+    expect(await status(h, client)).to.equal('<S1, passive, primary, ready, two, C1:2:two, 0, 1, 4242, status>');
+  });
+
+  it('suspended, and no longer counted as serving by the RM: a backup`s `ready` makes it recover, a primary`s makes it serve what it holds', async () => {
+    const h = harness();
+    let beating = true;
+    const { server, lfd, client } = await boot(h, 'S1', 4242, () => beating);
+    lfd.send('server', ready('S1', 'passive', 'primary', 1, []));
+    client.send('srv', request('S1', 1, 'one'));
+    await h.until(() => answers(client).length === 1, 'reply');
+    await h.until(() => server.received.some((r) => r.event.type === 'frame.heartbeat'), 'a heartbeat (the lease starts)');
+    beating = false;
+    await h.until(() => phaseOf(server) === 'suspended', 'suspended', 3000);
+    beating = true;
+    await h.until(() => lfd.frames('serverStatus').length > 0, 'its status told to the LFD');
+    // Deleted and added again meanwhile: a backup of S2's epoch, not serving. It may have missed
+    // updates, so it waits for S2's checkpoint and holds what it is sent.
+    lfd.send('server', ready('S1', 'passive', 'backup', 2, ['S2']));
+    await h.until(() => phaseOf(server) === 'recovering', 'recovering');
+    expect(await status(h, client)).to.equal('<S1, passive, backup, recovering, , , 0, 2, 4242, status>');
+    // The same again, named primary with nobody serving: it serves its own state.
+    beating = false;
+    lfd.send('server', ready('S1', 'passive', 'primary', 3, []));
+    await h.until(() => phaseOf(server) === 'ready', 'serving');
+    expect(server.actor.getSnapshot().context.role).to.equal('primary');
   });
 
   it('serves on without a lease when no LFD ever heartbeated it (started by hand)', async () => {

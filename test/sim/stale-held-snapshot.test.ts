@@ -22,8 +22,8 @@ import { bootingGotSnapshot } from './paths.js';
 describe('simulator regression: stale-held-snapshot', function () {
   this.timeout(120_000);
 
-  it('seed 216: no replica recovers from a snapshot sent for an earlier assignment', () => {
-    const res = runSeed({ seed: 216, events: true, keepTrace: true });
+  it('seed 5: no replica recovers from a snapshot sent for an earlier assignment', () => {
+    const res = runSeed({ seed: 5, events: true, keepTrace: true });
     expect(res.violations.map((v) => `${v.invariant}: ${v.detail}`)).to.deep.equal([]);
     expect(bootingGotSnapshot(res, 'checkpoint'), 'a booting server gets a checkpoint').to.not.be.empty;
   });

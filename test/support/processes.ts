@@ -126,6 +126,8 @@ export interface Exit {
 export class Role {
   /** stdout and stderr lines in arrival order. */
   readonly lines: string[] = [];
+  /** When each of `lines` arrived (`performance.now()`). */
+  readonly times: number[] = [];
   readonly stdout: string[] = [];
   readonly stderr: string[] = [];
   /** Set when the process exited and its output is fully read. */
@@ -156,6 +158,7 @@ export class Role {
       rl.on('line', (line) => {
         into.push(line);
         this.lines.push(line);
+        this.times.push(performance.now());
         this.wake();
       });
       rl.on('close', () => {

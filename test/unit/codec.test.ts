@@ -36,7 +36,7 @@ const hex = (digits: number) => fc.stringMatching(new RegExp(`^[0-9a-f]{${digits
 const nat = fc.oneof(fc.nat(100), fc.integer({ min: 0, max: MAX_WIRE_NUMBER }));
 const mode = fc.constantFrom('active', 'passive' as const);
 const replicaRole = fc.constantFrom('primary', 'backup' as const);
-const phase = fc.constantFrom('booting', 'recovering', 'ready' as const);
+const phase = fc.constantFrom('booting', 'recovering', 'ready', 'suspended' as const);
 const clients: fc.Arbitrary<ClientEntry[]> = fc.array(
   fc.oneof(fc.record({ client: name, num: nat, reply: text }), fc.record({ client: name, num: nat, reply: text, failed: fc.constant(true) })),
   { maxLength: 4 },
@@ -94,7 +94,7 @@ const frames: { [K in FrameKind]: fc.Arbitrary<FrameOf<K>> } = {
     primary: fc.option(name.filter((n) => n !== '-')),
     epoch: nat,
     members: fc.array(
-      fc.record({ server: name, phase: fc.constantFrom('booting', 'recovering', 'ready', 'down' as const) }),
+      fc.record({ server: name, phase: fc.constantFrom('booting', 'recovering', 'ready', 'suspended', 'down' as const) }),
       { maxLength: 4 },
     ),
   }),
@@ -102,7 +102,7 @@ const frames: { [K in FrameKind]: fc.Arbitrary<FrameOf<K>> } = {
   redirect: fc.record({ kind: fc.constant('redirect'), from: name, leader: fc.option(name) }),
   clientHello: fc.record({ kind: fc.constant('clientHello'), client: name }),
   clientView: fc.record({ kind: fc.constant('clientView'), client: name, mode, servers: names }),
-  heartbeat: fc.record({ kind: fc.constant('heartbeat'), from: name, to: name, count: nat }),
+  heartbeat: fc.record({ kind: fc.constant('heartbeat'), from: name, to: name, count: nat, answered: nat }, { requiredKeys: ['kind', 'from', 'to', 'count'] }),
   membership: fc.record({
     kind: fc.constant('membership'),
     from: name,
@@ -357,6 +357,7 @@ describe('codec', () => {
       ['<C1, passive, S2, ready>', { kind: 'clientView', client: 'C1', mode: 'passive', servers: ['S2'] }],
       ['<C1, passive, , wait>', { kind: 'clientView', client: 'C1', mode: 'passive', servers: [] }],
       ['<LFD1, S1, 8, heartbeat>', { kind: 'heartbeat', from: 'LFD1', to: 'S1', count: 8 }],
+      ['<GFD, LFD1, 8, 7, heartbeat>', { kind: 'heartbeat', from: 'GFD', to: 'LFD1', count: 8, answered: 7 }],
       ['<LFD1, S1, add, membership>', { kind: 'membership', from: 'LFD1', server: 'S1', change: 'add' }],
       ['<GFD, S1, delete, membership>', { kind: 'membership', from: 'GFD', server: 'S1', change: 'delete' }],
       ['<GFD, S1;S2, 9, members>', { kind: 'members', from: 'GFD', servers: ['S1', 'S2'], epoch: 9 }],

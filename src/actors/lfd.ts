@@ -78,6 +78,14 @@ export function renewWindow(timeoutMs: number): number {
   return 0.75 * timeoutMs;
 }
 
+/**
+ * How long after a GFD last heard it this LFD counts itself lost: `heartbeat_timeout`, plus the
+ * GFD period by which what a heartbeat shows is always late.
+ */
+function lostAfter(settings: { heartbeatTimeoutMs: number; heartbeatFreqMs: number }): number {
+  return settings.heartbeatTimeoutMs + settings.heartbeatFreqMs;
+}
+
 const SERVER_LINK = 'server';
 /** The links actor: a link to each GFD, by its name. */
 const GFD_LINKS = 'gfd';
@@ -151,7 +159,7 @@ export const lfdMachine = setup({
     heartbeatFreq: ({ context }) => context.config.cluster.heartbeatFreqMs,
     untilLost: ({ context }) => {
       const timeout = context.config.cluster.heartbeatTimeoutMs;
-      return context.contact.at === null ? timeout : Math.max(0, context.contact.at + timeout - Date.now());
+      return context.contact.at === null ? timeout : Math.max(0, context.contact.at + lostAfter(context.config.cluster) - Date.now());
     },
   },
   guards: {
@@ -182,7 +190,7 @@ export const lfdMachine = setup({
     },
     showsRecentContact: ({ context, event }) => {
       const shown = gfdHeartbeat(event) && shownBy(context.contact, event.origin.link, event.frame);
-      return typeof shown === 'number' && Date.now() < shown + context.config.cluster.heartbeatTimeoutMs;
+      return typeof shown === 'number' && Date.now() < shown + lostAfter(context.config.cluster);
     },
     wasNotAsked: ({ context }) => context.unanswered < 2,
     /** A heartbeat due to a watched server was held back. */

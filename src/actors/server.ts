@@ -662,11 +662,12 @@ export const serverMachine = setup({
               // Not before its lease is renewed: when it is, the LFD has the RM assign it again.
               { guard: and(['isSuspended', not('isLeaseHeld')]) },
               // Suspended: the RM no longer counts it as serving (it was deleted meanwhile and may
-              // have missed updates), so unless it is to serve with what it holds, it recovers.
+              // have missed updates), so unless it is to serve with what it holds, it recovers (its
+              // peer links stay: a snapshot comes on them as on any).
               {
                 guard: and(['isSuspended', not('isReadyForServing'), not('isPrimaryReady')]),
                 target: 'recovering',
-                actions: ['assignForgotten', ...adoptReady()],
+                actions: ['resume', ...adoptReady()],
               },
               { guard: 'isRoleChange', target: '.deciding', actions: ['resume', ...adoptReady()] },
               { actions: ['resume', ...adoptReady(), 'confirmServing' as const] },

@@ -39,14 +39,21 @@ export interface Membership {
 
 /**
  * How far a member's history on disk goes (the epoch it was last written in, the position), and
- * the highest epoch it took, from its `status`; null: it did not answer in time.
+ * the highest epoch it took, from its `status`; whether it holds a state it served (serving or
+ * suspended) and as primary; null: it did not answer in time.
  */
-export type Reach = { epoch: number; position: number; taken: number } | null;
+export type Reach = { epoch: number; position: number; taken: number; holds: boolean; primary: boolean } | null;
 
 export interface Choosing {
   reports: Record<string, Reach>;
   /** The wait for configured servers that are not members is over (`heartbeat_timeout`). */
   due: boolean;
+  /**
+   * Without data folders: the replicas that served when the last of them went. The RM waits for one
+   * of them to come back holding its state (a partition ends), or for each to come back without
+   * it (a new process: the state is lost), and names none before. Null with data folders.
+   */
+  holders: string[] | null;
 }
 
 export type Command = ReadyFrame | SendCheckpointFrame | LaunchFrame;
@@ -62,7 +69,7 @@ export interface Decision {
 export function initialMembership(mode: Mode, durable: string[] | null = null): Membership {
   return {
     mode, epoch: 0, primary: null, members: {}, launched: [], unverified: [], durable,
-    choosing: durable === null ? null : { reports: {}, due: false },
+    choosing: durable === null ? null : { reports: {}, due: false, holders: null },
   };
 }
 
@@ -157,10 +164,16 @@ export function onDelete(m: Membership, server: string): Decision {
   const { [server]: _, ...members } = m.members;
   let next: Membership = { ...m, members, launched: [...m.launched, server], choosing: withoutReport(m.choosing, server) };
   const warnings: string[] = [];
+  const holders = servingNames(m);
   if (m.primary === server && m.durable && servingNames(next).length === 0) {
     // The others' histories on disk may go further than what they serve from: choose among them.
     next = startChoosing(next, {});
     if (m.members[server]!.serving) warnings.push('no replica serves any more: the RM names the one whose history on disk goes furthest');
+  } else if (servingNames(next).length === 0 && holders.length > 0) {
+    // The replicas that served may be cut off, not gone: a member that never held the state (a new
+    // process) must not start over from its own while one of them may come back with it.
+    next = startChoosing(next, {}, holders);
+    warnings.push(`no replica serves any more: the RM waits for one that held the state (${holders.join(', ')}) before it names a primary`);
   } else if (m.primary === server) {
     const serving = servingNames(next);
     const successor = serving[0] ?? memberNames(next)[0] ?? null;
@@ -182,22 +195,32 @@ function withoutReport(c: Choosing | null, server: string): Choosing | null {
   return { ...c, reports };
 }
 
-/** No member serves: none is primary until the RM has chosen the furthest history. */
-function startChoosing(m: Membership, reports: Record<string, Reach>): Membership {
+/** No member serves: none is primary until the RM has chosen the furthest history (or found a holder). */
+function startChoosing(m: Membership, reports: Record<string, Reach>, holders: string[] | null = null): Membership {
   const members = Object.fromEntries(memberNames(m).map((s) => [s, { serving: false, recovered: false }]));
-  return { ...m, members, primary: null, choosing: { reports, due: false } };
+  return { ...m, members, primary: null, choosing: { reports, due: false, holders } };
 }
 
 /** A member's answer to the question how far its history goes (null: none in time). */
 export function onReport(m: Membership, server: string, status: ServerStatusFrame | null): Decision {
   if (!m.choosing || !m.members[server]) return { next: m, commands: [], warnings: [] };
-  const reports = { ...m.choosing.reports, [server]: reachOf(status) };
+  // Waiting for a holder, an answer that did not come says nothing: it is asked again.
+  if (m.choosing.holders && status === null) return { next: m, commands: [], warnings: [] };
+  const reports = { ...m.choosing.reports, [server]: reachOf(status, m.mode) };
   return settle({ next: { ...m, choosing: { ...m.choosing, reports } }, commands: [], warnings: [] });
 }
 
 /** A status without a position (no data folder) ranks below every history on disk. */
-const reachOf = (status: ServerStatusFrame | null | undefined): Reach =>
-  status == null ? null : { epoch: status.durable?.epoch ?? status.epoch, position: status.durable?.position ?? -1, taken: status.durable?.taken ?? status.epoch };
+const reachOf = (status: ServerStatusFrame | null | undefined, mode: Mode): Reach =>
+  status == null
+    ? null
+    : {
+        epoch: status.durable?.epoch ?? status.epoch,
+        position: status.durable?.position ?? -1,
+        taken: status.durable?.taken ?? status.epoch,
+        holds: status.mode === mode && (status.phase === 'ready' || status.phase === 'suspended'),
+        primary: status.role === 'primary',
+      };
 
 /**
  * The wait for configured servers that did not join is over: the members that did are enough. With
@@ -213,8 +236,17 @@ export function awaitingReports(m: Membership): string[] {
   return m.choosing ? memberNames(m).filter((s) => !(s in m.choosing!.reports)) : [];
 }
 
-/** Furthest first: the highest epoch, then the highest position; a member that did not answer last. */
-const rank = (r: Reach): [number, number] => (r === null ? [-1, -2] : [r.epoch, r.position]);
+/** Furthest first: the highest epoch, then the highest position, then a primary; a member that did not answer last. */
+const rank = (r: Reach): [number, number, number] => (r === null ? [-1, -2, 0] : [r.epoch, r.position, Number(r.primary)]);
+
+/** The best of `names` by their reports (`rank`), then by name. */
+function furthest(names: string[], reports: Record<string, Reach>): string {
+  return [...names].sort((a, b) => {
+    const [ea, pa, ra] = rank(reports[a] ?? null);
+    const [eb, pb, rb] = rank(reports[b] ?? null);
+    return eb - ea || pb - pa || rb - ra || a.localeCompare(b);
+  })[0]!;
+}
 
 /**
  * Chooses once every member answered and every configured server is a member (or the wait is due):
@@ -224,14 +256,12 @@ const rank = (r: Reach): [number, number] => (r === null ? [-1, -2] : [r.epoch, 
 function settle(d: Decision): Decision {
   const m = d.next;
   const names = memberNames(m);
-  if (!m.choosing || names.length === 0 || awaitingReports(m).length > 0) return d;
+  if (!m.choosing || names.length === 0) return d;
+  if (m.choosing.holders) return settleHolders(d, m.choosing.holders);
+  if (awaitingReports(m).length > 0) return d;
   if (!m.choosing.due && !(m.durable ?? []).every((s) => m.members[s])) return d;
   const { reports } = m.choosing;
-  const [primary] = [...names].sort((a, b) => {
-    const [ea, pa] = rank(reports[a]!);
-    const [eb, pb] = rank(reports[b]!);
-    return eb - ea || pb - pa || a.localeCompare(b);
-  }) as [string];
+  const primary = furthest(names, reports);
   // Above every epoch any member took, even one it never wrote a request in: no epoch twice.
   const epoch = Math.max(m.epoch, ...names.map((s) => reports[s]?.taken ?? 0)) + 1;
   const next: Membership = { ...m, primary, epoch, choosing: null };
@@ -243,6 +273,27 @@ function settle(d: Decision): Decision {
       ? [`${primary} has the furthest history on disk (epoch ${reach.epoch}, position ${reach.position}): it serves first, the others recover from it`]
       : [];
   return { next, commands: [...d.commands, ...announce(next)], warnings: [...d.warnings, ...line] };
+}
+
+/**
+ * Without data folders: the first holder back with its state serves first (the best of them, if
+ * several answered), the others recover from it. Once each holder came back without it, the state
+ * is lost: the furthest member left serves its own.
+ */
+function settleHolders(d: Decision, holders: string[]): Decision {
+  const m = d.next;
+  const { reports } = m.choosing!;
+  const back = holders.filter((s) => reports[s]?.holds);
+  const gone = holders.every((s) => reports[s] != null && !reports[s]!.holds);
+  if (back.length === 0 && !gone) return d;
+  const names = memberNames(m);
+  const primary = back.length > 0 ? furthest(back, reports) : furthest(names.filter((s) => s in reports), reports);
+  const epoch = Math.max(m.epoch, ...names.map((s) => reports[s]?.taken ?? 0)) + 1;
+  const next: Membership = { ...m, primary, epoch, choosing: null };
+  const line = back.length > 0
+    ? `${primary} held the state and is back: it serves first, the others recover from it`
+    : `no replica that held the state came back with it (${holders.join(', ')}): the state is lost; ${primary} starts from its own`;
+  return { next, commands: [...d.commands, ...announce(next)], warnings: [...d.warnings, line] };
 }
 
 export function onServing(m: Membership, server: string, epoch: number): Decision {
@@ -327,23 +378,22 @@ export function onRestart(
 ): Decision {
   const known = servers.map((s) => statuses[s]).filter((st): st is ServerStatusFrame => st != null);
   const seen = Math.max(m.epoch, gfdEpoch, ...known.map((st) => Math.max(st.epoch, st.durable?.taken ?? 0)));
-  // A suspended primary of the latest epoch any member took holds all that epoch committed: it
-  // serves on once its `ready` comes. Any other suspended member may have missed updates (it was
-  // deleted meanwhile, or deposed) and recovers.
-  const latest = Math.max(0, ...known.filter((st) => st.phase !== 'booting').map((st) => st.epoch));
-  const serving = (s: string) => {
-    const st = statuses[s];
-    if (!st || st.mode !== m.mode) return false;
-    return st.phase === 'ready' || (st.phase === 'suspended' && st.role === 'primary' && st.epoch === latest);
-  };
-  const primaries = known
-    .filter((st) => serving(st.server) && st.role === 'primary')
-    .sort((a, b) => b.epoch - a.epoch || a.server.localeCompare(b.server));
+  const ready = (s: string) => statuses[s]?.phase === 'ready' && statuses[s]?.mode === m.mode;
+  // Who holds the state, best first: the latest epoch, its primary before its backups, serving
+  // before suspended (a suspended replica keeps its state; one not chosen recovers, as it may have
+  // missed updates while deleted). Never a booting process while one of them is there.
+  const holders = known
+    .filter((st) => st.mode === m.mode && (st.phase === 'ready' || st.phase === 'suspended'))
+    .sort((a, b) =>
+      b.epoch - a.epoch ||
+      Number(b.role === 'primary') - Number(a.role === 'primary') ||
+      Number(b.phase === 'ready') - Number(a.phase === 'ready') ||
+      a.server.localeCompare(b.server));
+  const primary = holders[0]?.server ?? [...servers].sort()[0] ?? null;
+  const serving = (s: string) => ready(s) || (s === primary && holders.length > 0);
   const members: Record<string, Member> = Object.fromEntries(
     servers.map((s) => [s, { serving: serving(s), recovered: serving(s) }]),
   );
-  const sorted = [...servers].sort();
-  const primary = primaries[0]?.server ?? sorted.find(serving) ?? sorted[0] ?? null;
   // Members that all boot are a fresh cluster, not a loss.
   const hadState = known.some((st) => st.phase !== 'booting');
   const warnings =
@@ -352,9 +402,9 @@ export function onRestart(
       : [];
   const launched = configured.filter((s) => !servers.includes(s));
   const launches: Command[] = launched.map((server) => ({ kind: 'launch', server }));
-  if (m.durable && !servers.some(serving)) {
+  if (m.durable && !servers.some(ready)) {
     // Every replica restarted: the one whose history on disk goes furthest serves first.
-    const reports = Object.fromEntries(servers.map((s) => [s, reachOf(statuses[s])]));
+    const reports = Object.fromEntries(servers.map((s) => [s, reachOf(statuses[s], m.mode)]));
     const next = startChoosing({ ...m, members, epoch: seen, launched, unverified: [] }, reports);
     return settle({ next, commands: launches, warnings: [] });
   }

@@ -67,9 +67,9 @@ export interface RunOptions {
   /** Keep the trace in the result (default: only when the run failed). */
   keepTrace?: boolean;
   /**
-   * Cut off servers' and the GFD's hosts for longer than failure detection takes. Beyond the SPEC
-   * (§1: partitions are later work): a server whose LFD the GFD failed keeps its lease, so a
-   * deposed primary may go on serving. For exploring, not for the CI batch.
+   * Cut off servers' and the GFD's hosts for longer than failure detection takes (issue 19,
+   * docs/partitions.md): a cut-off server's lease then runs out (it is suspended), and the RM may
+   * lose every member it counted. Its own part of the CI batch (`test/sim/ci.ts`).
    */
   longPartitions?: boolean;
   /** S1 is started by hand and its LFD runs with `--no-launch` (`WorldOptions.byHand`). */
@@ -352,11 +352,10 @@ export function runSeed(options: RunOptions, app: App<any> = builtInApp(options.
         if (world.net.isolated.has(host)) return;
         const server = world.servers.find((s) => hostOfServer(s) === host);
         if (server && !mayHit(server)) return;
-        // SPEC §1: the guarantees cover crashes and hangs; partitions are later work. A server's or
-        // the GFD's host is cut off only for less than failure detection takes (beyond that, a
-        // failed LFD's server keeps its lease: see `options.longPartitions`); a client's or the RM's
-        // host for up to 4 × heartbeat_timeout (a long cut of the RM's delays its commands past a
-        // relaunch: `ready` frames marked `serving` keep them from a fresh process).
+        // A server's or the GFD's host is cut off for less than failure detection takes, or with
+        // `options.longPartitions` for up to 4 × heartbeat_timeout, as a client's or the RM's host
+        // always is (a long cut of the RM's delays its commands past a relaunch: `ready` frames
+        // marked `serving` keep them from a fresh process).
         const detected = host === GFD_HOST || server !== undefined;
         const ms = Math.round(
           detected && !options.longPartitions ? between(r, 0.2 * (T - F), 0.8 * (T - F)) : between(r, 0.3 * T, 4 * T),

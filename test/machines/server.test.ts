@@ -376,10 +376,10 @@ describeBoth('server', (harness, kind) => {
     beating = true;
     await h.until(() => lfd.frames('serverStatus').length > 0, 'its status told to the LFD');
     // Deleted and added again meanwhile: a backup of S2's epoch, not serving. It may have missed
-    // updates, so it waits for S2's checkpoint and holds what it is sent.
+    // updates, so it waits for S2's checkpoint (which replaces its state) and holds what it is sent.
     lfd.send('server', ready('S1', 'passive', 'backup', 2, ['S2']));
     await h.until(() => phaseOf(server) === 'recovering', 'recovering');
-    expect(await status(h, client)).to.equal('<S1, passive, backup, recovering, , , 0, 2, 4242, status>');
+    expect(await status(h, client)).to.equal('<S1, passive, backup, recovering, one, C1:1:one, 0, 2, 4242, status>');
     // The same again, named primary with nobody serving: it serves its own state.
     beating = false;
     lfd.send('server', ready('S1', 'passive', 'primary', 3, []));

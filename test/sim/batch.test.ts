@@ -1,6 +1,7 @@
 /**
- * The CI batch: 160 log seeds and 40 kv seeds, 5 simulated minutes each, spread over the machine's
- * cores; then 20 with a server started by hand and 40 with disks and power cuts. Every fault kind
+ * The CI batch: 140 log seeds and 40 kv seeds, 5 simulated minutes each, spread over the machine's
+ * cores; then 20 with a server started by hand, 30 with long partitions and 40 with disks and power
+ * cuts. Every fault kind
  * must come up, failovers and recoveries must complete, and every invariant must hold (a run that
  * hits a pending bug the simulator cannot steer around is reported, not counted:
  * src/sim/pending.ts). A failing seed prints its violations, its faults and the end of its trace,
@@ -10,7 +11,7 @@ import { expect } from 'chai';
 import { campaign } from '../../src/sim/pool.js';
 import { failureReport, formatSummary } from '../../src/sim/report.js';
 import { FAULT_KINDS } from '../../src/sim/run.js';
-import { CI_BY_HAND_SEEDS, CI_DISK_KV_SEEDS, CI_DISK_SEEDS, CI_KV_SEEDS, CI_SEEDS } from './ci.js';
+import { CI_BY_HAND_SEEDS, CI_DISK_KV_SEEDS, CI_DISK_SEEDS, CI_KV_SEEDS, CI_LONG_PARTITION_SEEDS, CI_SEEDS } from './ci.js';
 
 describe('simulator: the CI batch', function () {
   // The 200 runs together take about 1.5 minutes of wall time on 2 cores; the limit is 3 for each.
@@ -45,6 +46,16 @@ describe('simulator: the CI batch', function () {
     for (const f of c.failures.slice(0, 3)) console.log(failureReport(f, { last: 120 }));
     expect(c.failures.map((f) => `${f.seed}: ${f.violations.map((v) => v.invariant).join(', ')}`), 'failing seeds').to.deep.equal([]);
     expect(c.summary.runs).to.equal(CI_BY_HAND_SEEDS.runs);
+    expect(c.summary.failovers, 'failovers completed').to.be.above(0);
+  });
+
+  it(`${CI_LONG_PARTITION_SEEDS.runs} seeds with long partitions (hosts cut off past failure detection): every invariant holds`, async () => {
+    const c = await campaign(CI_LONG_PARTITION_SEEDS);
+    console.log(formatSummary(c.summary, CI_LONG_PARTITION_SEEDS.first).replace(/^/gm, '      '));
+    for (const f of c.failures.slice(0, 3)) console.log(failureReport(f, { last: 120 }));
+    expect(c.failures.map((f) => `${f.seed}: ${f.violations.map((v) => v.invariant).join(', ')}`), 'failing seeds').to.deep.equal([]);
+    expect(c.summary.runs).to.equal(CI_LONG_PARTITION_SEEDS.runs);
+    expect(c.summary.faults['partition'], 'partitions').to.be.above(CI_LONG_PARTITION_SEEDS.runs);
     expect(c.summary.failovers, 'failovers completed').to.be.above(0);
   });
 

@@ -20,16 +20,35 @@ function run(steps: ((m: Membership) => Decision)[], start = initialMembership('
 }
 
 describe('replication decisions: the state lost', () => {
-  it('warns when the serving primary goes and only a recovering server is left, which then starts from its own state', () => {
-    const { m, warnings } = run([(m) => onAdd(m, 'S1'), (m) => onServing(m, 'S1', 1), (m) => onAdd(m, 'S2'), (m) => onDelete(m, 'S1')]);
-    expect(warnings).to.deep.equal(['no replica serves any more: the state is lost; S2 starts from its own']);
-    expect([m.primary, m.epoch]).to.deep.equal(['S2', 2]);
+  const status = (server: string, phase: ServerStatusFrame['phase'], epoch = 1, role: 'primary' | 'backup' | null = null): ServerStatusFrame => ({
+    kind: 'serverStatus', server, mode: role === null ? null : 'passive', role, phase, state: '', clients: [], checkpoint: 0, epoch, pid: 1,
   });
 
-  it('warns when the last replica goes with nobody left', () => {
-    const { m, warnings } = run([(m) => onAdd(m, 'S1'), (m) => onServing(m, 'S1', 1), (m) => onDelete(m, 'S1')]);
-    expect(warnings).to.deep.equal(['no replica serves any more: the state is lost; the next server to join starts from its own']);
+  it('when the serving primary goes and only a recovering server is left, waits for the primary; the state is lost only once it is back without it', () => {
+    const { m, warnings } = run([(m) => onAdd(m, 'S1'), (m) => onServing(m, 'S1', 1), (m) => onAdd(m, 'S2'), (m) => onDelete(m, 'S1')]);
+    expect(warnings).to.deep.equal(['no replica serves any more: the RM waits for one that held the state (S1) before it names a primary']);
     expect(m.primary).to.equal(null);
+    // S2 never held it: nothing is named.
+    const waiting = run([(x) => onReport(x, 'S2', status('S2', 'recovering', 1, 'backup'))], m);
+    expect([waiting.m.primary, waiting.warnings]).to.deep.equal([null, []]);
+    // S1 back as a new process (booting): its state is gone with the old one.
+    const lost = run([(x) => onAdd(x, 'S1'), (x) => onReport(x, 'S1', status('S1', 'booting', 1))], waiting.m);
+    expect(lost.warnings).to.deep.equal(['no replica that held the state came back with it (S1): the state is lost; S1 starts from its own']);
+    expect([lost.m.primary, lost.m.epoch]).to.deep.equal(['S1', 2]);
+  });
+
+  it('when the last replica goes, names nobody who joins until it is back with its state (it was cut off, not gone)', () => {
+    const { m, warnings } = run([(m) => onAdd(m, 'S1'), (m) => onServing(m, 'S1', 1), (m) => onDelete(m, 'S1')]);
+    expect(warnings).to.deep.equal(['no replica serves any more: the RM waits for one that held the state (S1) before it names a primary']);
+    // Simulator seed 20216 (long partitions): a relaunched, empty S2 joined first and was named;
+    // S1, suspended with the state, recovered from it and every answered request went.
+    const back = run([
+      (x) => onAdd(x, 'S2'), (x) => onReport(x, 'S2', status('S2', 'booting', 0)),
+      (x) => onAdd(x, 'S1'), (x) => onReport(x, 'S1', status('S1', 'suspended', 1, 'primary')),
+    ], m);
+    expect(back.warnings).to.deep.equal(['S1 held the state and is back: it serves first, the others recover from it']);
+    expect([back.m.primary, back.m.epoch]).to.deep.equal(['S1', 2]);
+    expect(back.commands).to.deep.equal(['ready S1 primary 2', 'ready S2 backup 2']);
   });
 
   it('says nothing when a serving backup takes over, or when a primary that never served goes', () => {
@@ -71,7 +90,7 @@ describe('replication decisions: with data folders, the furthest history serves 
     expect(run([(m) => onReport(m, 'S2', null)], due.m).m.primary).to.equal('S1');
     // Equal histories: the first name.
     expect(run([(m) => onReport(m, 'S2', status('S2', 2, 7))], due.m).m.primary).to.equal('S1');
-    expect(run([onChoiceDue], initialMembership('passive', ['S1'])).m.choosing, 'due with no member: still waiting').to.deep.equal({ reports: {}, due: false });
+    expect(run([onChoiceDue], initialMembership('passive', ['S1'])).m.choosing, 'due with no member: still waiting').to.deep.equal({ reports: {}, due: false, holders: null });
   });
 
   it('chooses again when the serving replicas are all gone, counting the recovering ones too', () => {
@@ -116,5 +135,35 @@ describe('replication decisions: with data folders, the furthest history serves 
     expect(run([(x) => onAdd(x, 'S3'), (x) => onReport(x, 'S3', status('S3', 3, 99))], kept.next).m.primary).to.equal('S2');
     // Without data folders the first name serves, as before.
     expect(onRestart(initialMembership('passive'), ['S1', 'S2'], 3, { S1: status('S1', 3), S2: status('S2', 3) }, ['S1', 'S2']).next.primary).to.equal('S1');
+  });
+});
+
+describe('replication decisions: a restarted RM and suspended replicas', () => {
+  const st = (server: string, epoch: number, role: 'primary' | 'backup' | null, phase: ServerStatusFrame['phase']): ServerStatusFrame => ({
+    kind: 'serverStatus', server, mode: role === null ? null : 'passive', role, phase, state: '', clients: [], checkpoint: 0, epoch, pid: 1,
+  });
+  const restart = (statuses: Record<string, ServerStatusFrame>) =>
+    onRestart(initialMembership('passive'), Object.keys(statuses), 0, statuses, Object.keys(statuses));
+
+  it('names a suspended replica primary rather than a booting one, and says nothing is lost', () => {
+    // Simulator seed 20049 (long partitions): S1 and S2 relaunched, S3 suspended with the state; the
+    // RM named S1 ("the state is lost") and every answered request went.
+    const d = restart({ S1: st('S1', 0, null, 'booting'), S2: st('S2', 0, null, 'booting'), S3: st('S3', 4, 'backup', 'suspended') });
+    expect([d.next.primary, d.warnings]).to.deep.equal(['S3', []]);
+    expect(d.next.members['S3']).to.deep.equal({ serving: true, recovered: true });
+  });
+
+  it('ranks the latest epoch first, its primary before its backups, serving before suspended', () => {
+    expect(restart({ S1: st('S1', 4, 'primary', 'suspended'), S2: st('S2', 4, 'backup', 'ready') }).next.primary).to.equal('S1');
+    expect(restart({ S1: st('S1', 4, 'primary', 'suspended'), S2: st('S2', 5, 'backup', 'suspended') }).next.primary).to.equal('S2');
+    expect(restart({ S1: st('S1', 4, 'backup', 'suspended'), S2: st('S2', 4, 'backup', 'ready') }).next.primary).to.equal('S2');
+  });
+
+  it('a suspended replica not chosen recovers: it may have missed updates while deleted', () => {
+    // Simulator seed 14: S2, a suspended backup deleted before the RM restarted, was counted as
+    // serving and later promoted without the updates S1 made after its deletion.
+    const d = restart({ S1: st('S1', 4, 'primary', 'suspended'), S2: st('S2', 4, 'backup', 'suspended') });
+    expect(d.next.primary).to.equal('S1');
+    expect(d.next.members['S2']).to.deep.equal({ serving: false, recovered: false });
   });
 });

@@ -138,7 +138,9 @@ describe('rm: standing by and leading through a coordinator', () => {
       rm.send({ type: 'frame.membership', frame: { kind: 'membership', from: 'GFD', server: 'S2', change: 'add' }, origin: gfd('G1') });
       expect(readies(mark)).to.deep.include(['S2', 'backup', 8]);
       expect(grants).to.deep.equal([8]);
-      // S1 dies: S2 would be primary of epoch 9, which etcd never grants: deposed, nothing of 9 left.
+      // S2 serves too; S1 dies: S2 would be primary of epoch 9, which etcd never grants: deposed,
+      // nothing of 9 left.
+      rm.send({ type: 'frame.serving', frame: { kind: 'serving', server: 'S2', epoch: 8 }, origin: gfd('G1') } as never);
       const before = sent.length;
       rm.send({ type: 'frame.membership', frame: { kind: 'membership', from: 'GFD', server: 'S1', change: 'delete' }, origin: gfd('G1') });
       expect(grants).to.deep.equal([8, 9]);

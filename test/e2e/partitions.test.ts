@@ -33,6 +33,8 @@ function report(what: string, facts: string[]): void {
   console.log(`      ${what}: ${facts.join('; ')}`);
 }
 
+const linearizable = (ops: { operations: number; answered: number }) => `${ops.answered} of ${ops.operations} operations answered, linearizable`;
+
 describe('e2e: partitions across test hosts', function () {
   this.timeout(120_000);
   let network: TestNetwork | null = null;
@@ -85,17 +87,19 @@ describe('e2e: partitions across test hosts', function () {
     return { primary, successor, lastAnswer: oldLast - cutAt, firstAnswer: newFirst - cutAt };
   }
 
+  /** What a primary cut off and the heal measured, for the report. */
+  const cutOffFacts = (t: Awaited<ReturnType<typeof primaryCutOff>>, healMs: number) => [
+    `${t.primary}'s last answer ${ms(t.lastAnswer)} after the cut`,
+    `${t.successor}'s first ${ms(t.firstAnswer)}`,
+    `heal → all serving ${ms(healMs)}`,
+  ];
+
   it('the primary`s host cut off (sync): it answers nothing more, a primary on the other side serves, and once healed all serve one log', async () => {
     const c = await start('sync');
     const t = await primaryCutOff(c, (host) => c.network.isolate(host));
     const tookMs = await healed(c);
     const ops = await checkHistories(c);
-    report('primary`s host cut (sync)', [
-      `${t.primary}'s last answer ${ms(t.lastAnswer)} after the cut`,
-      `${t.successor}'s first ${ms(t.firstAnswer)}`,
-      `heal → all serving ${ms(tookMs)}`,
-      `${ops.answered} of ${ops.operations} operations answered, linearizable`,
-    ]);
+    report('primary`s host cut (sync)', [...cutOffFacts(t, tookMs), linearizable(ops)]);
   });
 
   it('the primary`s host cut off (checkpoint): it stops answering before the new primary answers', async () => {
@@ -105,11 +109,7 @@ describe('e2e: partitions across test hosts', function () {
     const t = await primaryCutOff(c, (host) => c.network.isolate(host));
     expect(answersFrom(c, t.primary).length, `${t.primary} answered before the cut`).to.be.greaterThan(0);
     const tookMs = await healed(c);
-    report('primary`s host cut (checkpoint)', [
-      `${t.primary}'s last answer ${ms(t.lastAnswer)} after the cut`,
-      `${t.successor}'s first ${ms(t.firstAnswer)}`,
-      `heal → all serving ${ms(tookMs)}`,
-    ]);
+    report('primary`s host cut (checkpoint)', cutOffFacts(t, tookMs));
   });
 
   it('an asymmetric cut (the GFD reaches the primary`s host, not the other way): as if cut off, never two primaries', async () => {
@@ -117,12 +117,7 @@ describe('e2e: partitions across test hosts', function () {
     const t = await primaryCutOff(c, (host) => c.network.cut(host, c.gfdHost));
     const tookMs = await healed(c);
     const ops = await checkHistories(c);
-    report('asymmetric cut, primary → GFD', [
-      `${t.primary}'s last answer ${ms(t.lastAnswer)} after the cut`,
-      `${t.successor}'s first ${ms(t.firstAnswer)}`,
-      `heal → all serving ${ms(tookMs)}`,
-      `${ops.answered} of ${ops.operations} operations answered, linearizable`,
-    ]);
+    report('asymmetric cut, primary → GFD', [...cutOffFacts(t, tookMs), linearizable(ops)]);
   });
 
   it('the RM`s host cut off: the replicas serve on unchanged; once healed all serve one log', async () => {
@@ -137,7 +132,7 @@ describe('e2e: partitions across test hosts', function () {
     const tookMs = await healed(c);
     expect(primaryNamed(c.rm)).to.equal(primary);
     const ops = await checkHistories(c);
-    report('RM`s host cut', [`${primary} answered throughout`, `heal → all serving ${ms(tookMs)}`, `${ops.answered} of ${ops.operations} operations answered, linearizable`]);
+    report('RM`s host cut', [`${primary} answered throughout`, `heal → all serving ${ms(tookMs)}`, linearizable(ops)]);
   });
 
   it('the GFD`s host cut off: every replica is suspended (no GFD hears their LFDs), and once healed all serve one log again', async () => {
@@ -155,7 +150,7 @@ describe('e2e: partitions across test hosts', function () {
     expect(lastAnswer, 'an answer after every replica was suspended').to.be.below(suspendedAt);
     const tookMs = await healed(c);
     const ops = await checkHistories(c);
-    report('GFD`s host cut', [`last answer ${ms(lastAnswer - cutAt)} after the cut`, `heal → all serving ${ms(tookMs)}`, `${ops.answered} of ${ops.operations} operations answered, linearizable`]);
+    report('GFD`s host cut', [`last answer ${ms(lastAnswer - cutAt)} after the cut`, `heal → all serving ${ms(tookMs)}`, linearizable(ops)]);
   });
 
   it('a flapping link (the primary`s host cut and healed every 500 ms for 5 s): once healed all serve one log, the history linearizable', async () => {
@@ -170,7 +165,7 @@ describe('e2e: partitions across test hosts', function () {
     }
     const tookMs = await healed(c);
     const ops = await checkHistories(c);
-    report('flapping primary host', [`${namedSince(c.rm, since).length} primaries named meanwhile`, `heal → all serving ${ms(tookMs)}`, `${ops.answered} of ${ops.operations} operations answered, linearizable`]);
+    report('flapping primary host', [`${namedSince(c.rm, since).length} primaries named meanwhile`, `heal → all serving ${ms(tookMs)}`, linearizable(ops)]);
   });
 
   it('2 % loss on every link at the default timings: no failure detected, nothing lost', async () => {
@@ -188,6 +183,6 @@ describe('e2e: partitions across test hosts', function () {
     expect(namedSince(c.rm, since.rm), 'primaries named').to.deep.equal([]);
     expect(during, 'answers under loss').to.be.greaterThan(0);
     const ops = await checkHistories(c);
-    report('2 % loss, 15 s', [`${during} answers from ${primary}`, `${falseDetections.length} false detections`, `${ops.answered} of ${ops.operations} operations answered, linearizable`]);
+    report('2 % loss, 15 s', [`${during} answers from ${primary}`, `${falseDetections.length} false detections`, linearizable(ops)]);
   });
 });

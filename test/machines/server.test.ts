@@ -320,16 +320,22 @@ describeBoth('server', (harness, kind) => {
     await h.until(() => h.logged('checkpoint.taken', 'S2').length === 1, 'the held checkpoint taken');
     expect(await status(h, client, 'S2')).to.equal('<S2, passive, backup, ready, new, , 2, 3, 4243, status>');
   });
-  it('is suspended when its LFD heartbeats stop for heartbeat_timeout (the lease): it keeps role and state and answers no client', async () => {
-    const h = harness();
-    let beating = true;
-    const { server, lfd, client } = await boot(h, 'S1', 4242, () => beating);
+  /** S1, a primary that answered request 1, heartbeated by its (fake) LFD while `beats.on`. */
+  async function answeredPrimary(h: Harness) {
+    const beats = { on: true };
+    const { server, lfd, client } = await boot(h, 'S1', 4242, () => beats.on);
     lfd.send('server', ready('S1', 'passive', 'primary', 1, []));
     client.send('srv', request('S1', 1, 'one'));
     await h.until(() => answers(client).length === 1, 'reply');
+    return { server, lfd, client, beats };
+  }
+
+  it('is suspended when its LFD heartbeats stop for heartbeat_timeout (the lease): it keeps role and state and answers no client', async () => {
+    const h = harness();
+    const { server, lfd, client, beats } = await answeredPrimary(h);
     const heartbeats = () => server.received.filter((r) => r.event.type === 'frame.heartbeat');
     await h.until(() => heartbeats().length >= 2, 'two heartbeats');
-    beating = false;
+    beats.on = false;
     const last = heartbeats().at(-1)!.at;
     if (kind === 'memory') {
       await h.tickTo(last + h.timeoutMs - 1);
@@ -352,7 +358,7 @@ describeBoth('server', (harness, kind) => {
     expect(phaseOf(server)).to.equal('suspended');
     // Renewed, it tells its LFD (which reports it again); the RM's `ready` makes it serve on.
     expect(lfd.frames('serverStatus'), 'nothing told while no heartbeat came').to.deep.equal([]);
-    beating = true;
+    beats.on = true;
     await h.until(() => lfd.frames('serverStatus').length > 0, 'its status told to the LFD');
     expect(lfd.frames('serverStatus').map((f) => f.frame.phase)).to.deep.equal(['suspended']);
     lfd.send('server', ready('S1', 'passive', 'primary', 1, [], true));
@@ -365,15 +371,11 @@ describeBoth('server', (harness, kind) => {
 
   it('suspended, and no longer counted as serving by the RM: a backup`s `ready` makes it recover, a primary`s makes it serve what it holds', async () => {
     const h = harness();
-    let beating = true;
-    const { server, lfd, client } = await boot(h, 'S1', 4242, () => beating);
-    lfd.send('server', ready('S1', 'passive', 'primary', 1, []));
-    client.send('srv', request('S1', 1, 'one'));
-    await h.until(() => answers(client).length === 1, 'reply');
+    const { server, lfd, client, beats } = await answeredPrimary(h);
     await h.until(() => server.received.some((r) => r.event.type === 'frame.heartbeat'), 'a heartbeat (the lease starts)');
-    beating = false;
+    beats.on = false;
     await h.until(() => phaseOf(server) === 'suspended', 'suspended', 3000);
-    beating = true;
+    beats.on = true;
     await h.until(() => lfd.frames('serverStatus').length > 0, 'its status told to the LFD');
     // Deleted and added again meanwhile: a backup of S2's epoch, not serving. It may have missed
     // updates, so it waits for S2's checkpoint (which replaces its state) and holds what it is sent.
@@ -381,7 +383,7 @@ describeBoth('server', (harness, kind) => {
     await h.until(() => phaseOf(server) === 'recovering', 'recovering');
     expect(await status(h, client)).to.equal('<S1, passive, backup, recovering, one, C1:1:one, 0, 2, 4242, status>');
     // The same again, named primary with nobody serving: it serves its own state.
-    beating = false;
+    beats.on = false;
     lfd.send('server', ready('S1', 'passive', 'primary', 3, []));
     await h.until(() => phaseOf(server) === 'ready', 'serving');
     expect(server.actor.getSnapshot().context.role).to.equal('primary');

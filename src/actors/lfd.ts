@@ -74,7 +74,7 @@ export function restartDelay(deaths: number): number {
  * three periods per timeout every beat renews; with fewer, a beat held back goes when the next GFD
  * heartbeat comes (`sendOwedHeartbeat`).
  */
-export function renewWindow(timeoutMs: number): number {
+function renewWindow(timeoutMs: number): number {
   return 0.75 * timeoutMs;
 }
 

@@ -377,7 +377,10 @@ export function onRestart(
   configured: string[],
 ): Decision {
   const known = servers.map((s) => statuses[s]).filter((st): st is ServerStatusFrame => st != null);
-  const seen = Math.max(m.epoch, gfdEpoch, ...known.map((st) => Math.max(st.epoch, st.durable?.taken ?? 0)));
+  // Every status that came counts for the epoch, a deleted member's too: its process may still run
+  // in that epoch and would drop a `ready` of a lower one (simulator seed 30660, long partitions).
+  const answered = Object.values(statuses).filter((st): st is ServerStatusFrame => st != null);
+  const seen = Math.max(m.epoch, gfdEpoch, ...answered.map((st) => Math.max(st.epoch, st.durable?.taken ?? 0)));
   const ready = (s: string) => statuses[s]?.phase === 'ready' && statuses[s]?.mode === m.mode;
   // Who holds the state, best first: the latest epoch, its primary before its backups, serving
   // before suspended (a suspended replica keeps its state; one not chosen recovers, as it may have

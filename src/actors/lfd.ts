@@ -103,7 +103,9 @@ const failConnectionLost = { type: 'failServer', params: { reason: 'connection l
 
 const fromServer = ({ event }: { event: LfdEvent }) => 'origin' in event && event.origin.via === SERVER_LINK;
 const fromGfd = ({ event }: { event: LfdEvent }) => 'origin' in event && event.origin.via === GFD_LINKS;
-const gfdHeartbeat = (event: LfdEvent): event is Extract<LfdEvent, { type: 'frame.heartbeat' }> => event.type === 'frame.heartbeat' && fromGfd({ event });
+/** When a GFD heartbeat shows its GFD last heard this LFD (null: not a GFD heartbeat, or it shows nothing). */
+const contactShown = (ctx: LfdContext, event: LfdEvent): number | null =>
+  event.type === 'frame.heartbeat' && fromGfd({ event }) ? shownBy(ctx.contact, event.origin.link, event.frame) : null;
 
 /** A frame for every GFD (the leader passes it on; a standby keeps what it says). */
 function toGfds(ctx: LfdContext, frame: Frame): Effect[] {
@@ -185,12 +187,12 @@ export const lfdMachine = setup({
      */
     mayRenew: ({ context }) => context.contact.at !== null && Date.now() < context.contact.at + renewWindow(context.config.cluster.heartbeatTimeoutMs),
     showsLaterContact: ({ context, event }) => {
-      const shown = gfdHeartbeat(event) && shownBy(context.contact, event.origin.link, event.frame);
-      return typeof shown === 'number' && (context.contact.at === null || shown > context.contact.at);
+      const shown = contactShown(context, event);
+      return shown !== null && (context.contact.at === null || shown > context.contact.at);
     },
     showsRecentContact: ({ context, event }) => {
-      const shown = gfdHeartbeat(event) && shownBy(context.contact, event.origin.link, event.frame);
-      return typeof shown === 'number' && Date.now() < shown + lostAfter(context.config.cluster);
+      const shown = contactShown(context, event);
+      return shown !== null && Date.now() < shown + lostAfter(context.config.cluster);
     },
     wasNotAsked: ({ context }) => context.unanswered < 2,
     /** A heartbeat due to a watched server was held back. */

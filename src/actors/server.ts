@@ -475,7 +475,7 @@ export const serverMachine = setup({
       perform(enqueue, self, context, step);
     }),
     /** The lease ran out: whatever this process holds may be stale (its assignment too). */
-    assignForgotten: assign(({ context }) => ({ ...forget(context), up: [], owed: [], future: [], suspended: false })),
+    assignForgotten: assign(({ context }) => ({ ...forget(context), up: [], owed: [], future: [] })),
     /** Booting again, said and shown to the LFD. */
     startOver: enqueueActions(({ enqueue, self, context }) => {
       // Closing the LFD's link makes the loss visible: the LFD reports delete, reconnects, reports

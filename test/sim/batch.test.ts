@@ -13,27 +13,29 @@ import { failureReport, formatSummary } from '../../src/sim/report.js';
 import { FAULT_KINDS } from '../../src/sim/run.js';
 import { CI_BY_HAND_SEEDS, CI_DISK_KV_SEEDS, CI_DISK_SEEDS, CI_KV_SEEDS, CI_LONG_PARTITION_SEEDS, CI_SEEDS } from './ci.js';
 
+/** Runs the seeds, prints the summary (and the first failures), and checks every run passed. */
+async function passingCampaign(seeds: Parameters<typeof campaign>[0] & { first: number; runs: number }) {
+  const c = await campaign(seeds);
+  console.log(formatSummary(c.summary, seeds.first).replace(/^/gm, '      '));
+  for (const f of c.failures.slice(0, 3)) console.log(failureReport(f, { last: 120 }));
+  expect(c.failures.map((f) => `${f.seed}: ${f.violations.map((v) => v.invariant).join(', ')}`), 'failing seeds').to.deep.equal([]);
+  expect(c.summary.runs).to.equal(seeds.runs);
+  return c;
+}
+
 describe('simulator: the CI batch', function () {
-  // The 200 runs together take about 1.5 minutes of wall time on 2 cores; the limit is 3 for each.
+  // The 290 runs together take about 3 minutes of wall time on 2 cores; the limit is 10 for each part.
   this.timeout(600_000);
 
   it(`${CI_SEEDS.runs} log seeds × ${CI_SEEDS.minutes} simulated minutes: every fault kind, failovers, recoveries, and every invariant holds`, async () => {
-    const c = await campaign({ first: CI_SEEDS.first, runs: CI_SEEDS.runs, minutes: CI_SEEDS.minutes });
-    console.log(formatSummary(c.summary, CI_SEEDS.first).replace(/^/gm, '      '));
-    for (const f of c.failures.slice(0, 3)) console.log(failureReport(f, { last: 120 }));
-    expect(c.failures.map((f) => `${f.seed}: ${f.violations.map((v) => v.invariant).join(', ')}`), 'failing seeds').to.deep.equal([]);
-    expect(c.summary.runs).to.equal(CI_SEEDS.runs);
+    const c = await passingCampaign(CI_SEEDS);
     for (const kind of FAULT_KINDS) expect(c.summary.faults[kind], `${kind} faults`).to.be.above(0);
     expect(c.summary.failovers, 'failovers completed').to.be.above(0);
     expect(c.summary.recoveries, 'recoveries completed').to.be.above(0);
   });
 
   it(`${CI_KV_SEEDS.runs} kv seeds × ${CI_KV_SEEDS.minutes} simulated minutes: generated get/put/cas/del, linearizable per key, replicas equal`, async () => {
-    const c = await campaign(CI_KV_SEEDS);
-    console.log(formatSummary(c.summary, CI_KV_SEEDS.first).replace(/^/gm, '      '));
-    for (const f of c.failures.slice(0, 3)) console.log(failureReport(f, { last: 120 }));
-    expect(c.failures.map((f) => `${f.seed}: ${f.violations.map((v) => v.invariant).join(', ')}`), 'failing seeds').to.deep.equal([]);
-    expect(c.summary.runs).to.equal(CI_KV_SEEDS.runs);
+    const c = await passingCampaign(CI_KV_SEEDS);
     expect(Object.keys(c.summary.modes).every((m) => m.startsWith('kv ')), 'every run replicates kv').to.equal(true);
     expect(c.summary.failovers, 'failovers completed').to.be.above(0);
     expect(c.summary.recoveries, 'recoveries completed').to.be.above(0);
@@ -41,20 +43,12 @@ describe('simulator: the CI batch', function () {
   });
 
   it(`${CI_BY_HAND_SEEDS.runs} seeds with S1 started by hand (its LFD --no-launch): every invariant holds`, async () => {
-    const c = await campaign(CI_BY_HAND_SEEDS);
-    console.log(formatSummary(c.summary, CI_BY_HAND_SEEDS.first).replace(/^/gm, '      '));
-    for (const f of c.failures.slice(0, 3)) console.log(failureReport(f, { last: 120 }));
-    expect(c.failures.map((f) => `${f.seed}: ${f.violations.map((v) => v.invariant).join(', ')}`), 'failing seeds').to.deep.equal([]);
-    expect(c.summary.runs).to.equal(CI_BY_HAND_SEEDS.runs);
+    const c = await passingCampaign(CI_BY_HAND_SEEDS);
     expect(c.summary.failovers, 'failovers completed').to.be.above(0);
   });
 
   it(`${CI_LONG_PARTITION_SEEDS.runs} seeds with long partitions (hosts cut off past failure detection): every invariant holds`, async () => {
-    const c = await campaign(CI_LONG_PARTITION_SEEDS);
-    console.log(formatSummary(c.summary, CI_LONG_PARTITION_SEEDS.first).replace(/^/gm, '      '));
-    for (const f of c.failures.slice(0, 3)) console.log(failureReport(f, { last: 120 }));
-    expect(c.failures.map((f) => `${f.seed}: ${f.violations.map((v) => v.invariant).join(', ')}`), 'failing seeds').to.deep.equal([]);
-    expect(c.summary.runs).to.equal(CI_LONG_PARTITION_SEEDS.runs);
+    const c = await passingCampaign(CI_LONG_PARTITION_SEEDS);
     expect(c.summary.faults['partition'], 'partitions').to.be.above(CI_LONG_PARTITION_SEEDS.runs);
     expect(c.summary.failovers, 'failovers completed').to.be.above(0);
   });
@@ -62,11 +56,7 @@ describe('simulator: the CI batch', function () {
   for (const seeds of [CI_DISK_SEEDS, CI_DISK_KV_SEEDS]) {
     const app = 'app' in seeds ? seeds.app : 'log';
     it(`${seeds.runs} ${app} seeds with disks: whole-cluster power cuts, and every answer given before one is kept`, async () => {
-      const c = await campaign(seeds);
-      console.log(formatSummary(c.summary, seeds.first).replace(/^/gm, '      '));
-      for (const f of c.failures.slice(0, 3)) console.log(failureReport(f, { last: 120 }));
-      expect(c.failures.map((f) => `${f.seed}: ${f.violations.map((v) => v.invariant).join(', ')}`), 'failing seeds').to.deep.equal([]);
-      expect(c.summary.runs).to.equal(seeds.runs);
+      const c = await passingCampaign(seeds);
       expect(c.summary.faults['power-cut'], 'power cuts').to.be.above(seeds.runs);
       expect(c.summary.recoveries, 'recoveries completed').to.be.above(0);
       expect(c.summary.clientsGaveUp, 'clients that gave up').to.equal(0);

@@ -178,8 +178,9 @@ function decide(enqueue: DecideEnqueue, self: AnyActorRef, context: RmContext, d
   }
 }
 
-/** With data folders, a (re)started RM first chooses who serves from their reports: of these servers. */
-const startsChoosing = (config: ClusterConfig) => (config.servers.some((s) => s.dataDir !== undefined) ? config.servers.map((s) => s.name) : null);
+/** What a (re)started RM knows: nothing but its configuration. */
+const freshMembership = (config: ClusterConfig, mode: Mode) =>
+  initialMembership(mode, config.servers.map((s) => s.name), config.servers.some((s) => s.dataDir !== undefined));
 
 const isGfdOrigin = (ctx: RmContext, origin: Origin) => ctx.gfdLink !== null && origin.link === ctx.gfdLink;
 
@@ -409,7 +410,7 @@ export const rmMachine = setup({
       enqueue.cancel(CHOICE_TIMER);
       enqueue.sendTo(PROBES, wantProbes(context, []));
       enqueue.assign({
-        membership: initialMembership(context.membership.mode, startsChoosing(context.config)),
+        membership: freshMembership(context.config, context.membership.mode),
         gfdLink: null, restart: null, probes: {}, asking: [], recovering: [], held: [], granted: 0, leader,
       });
     }),
@@ -467,7 +468,7 @@ export const rmMachine = setup({
     config: input.config,
     print: input.print,
     name: input.name ?? RM_NAME,
-    membership: initialMembership(input.mode ?? input.config.cluster.mode, startsChoosing(input.config)),
+    membership: freshMembership(input.config, input.mode ?? input.config.cluster.mode),
     gfdLink: null,
     clients: {},
     restart: null,

@@ -22,18 +22,29 @@ export interface Membership {
   /** Servers deleted and sent `launch`, until they are added again: repeated deletes launch once. */
   launched: string[];
   /**
+   * Serving members deleted while others served on, the latest last, until they join again: a
+   * deletion may be a cut, not a death, so each may still hold the state as it was when it went.
+   * Should every replica that served after them come back without it, the latest of these is the
+   * best state left (see `Choosing.holders`).
+   */
+  lapsed: string[];
+  /**
    * Members the GFD listed in a `members` whose process may have been replaced meanwhile: no
    * `ready` goes out until each one's status says what it is (a new, booting process named primary
    * would serve its empty state).
    */
   unverified: string[];
+  /** Every configured server: a fresh RM waits for each (or `heartbeat_timeout`) before it chooses. */
+  configured: string[];
   /**
-   * With data folders (docs/durability.md): every configured server. While no member serves, the
-   * RM then names the member with the furthest history on disk, once each of these servers reported
-   * or the wait ran out (`choosing`), not the first to join. Null: state in memory only.
+   * The servers have data folders (docs/durability.md): whenever no member serves, the RM names the
+   * member with the furthest history on disk, not the first to join. False: state in memory only.
    */
-  durable: string[] | null;
-  /** With data folders, while no member serves: what the members said of their histories so far. */
+  durable: boolean;
+  /**
+   * While no member serves and the RM does not know who holds the state (it started afresh, or,
+   * with data folders, no member serves): what the members said of their state so far.
+   */
   choosing: Choosing | null;
 }
 
@@ -49,11 +60,13 @@ export interface Choosing {
   /** The wait for configured servers that are not members is over (`heartbeat_timeout`). */
   due: boolean;
   /**
-   * Without data folders: the replicas that served when the last of them went. The RM waits for one
-   * of them to come back holding its state (a partition ends), or for each to come back without
-   * it (a new process: the state is lost), and names none before. Null with data folders.
+   * Without data folders: who may hold the state, freshest first: the replicas that served when the
+   * last of them went, then each lapsed one (the latest deleted first). The RM waits for one of the
+   * first group to come back holding its state (a partition ends); only once each came back without
+   * it (a new process) does it turn to the next group, and so on; when none is left the state is
+   * lost. Null with data folders.
    */
-  holders: string[] | null;
+  holders: string[][] | null;
 }
 
 export type Command = ReadyFrame | SendCheckpointFrame | LaunchFrame;
@@ -65,11 +78,16 @@ export interface Decision {
   warnings: string[];
 }
 
-/** `durable`: the configured servers when they have data folders (see `Membership.durable`). */
-export function initialMembership(mode: Mode, durable: string[] | null = null): Membership {
+/**
+ * A fresh RM knows nothing of what the servers hold: the GFD and the RM may both have restarted
+ * while the replicas kept their state (a partition) and their epoch. So it chooses, as from disk:
+ * it asks each member, waits for every configured server (or `heartbeat_timeout`), and names the one
+ * with the most state in an epoch above every one they took (simulator seed 30306, long partitions).
+ */
+export function initialMembership(mode: Mode, configured: string[] = [], durable = false): Membership {
   return {
-    mode, epoch: 0, primary: null, members: {}, launched: [], unverified: [], durable,
-    choosing: durable === null ? null : { reports: {}, due: false, holders: null },
+    mode, epoch: 0, primary: null, members: {}, launched: [], lapsed: [], unverified: [], configured, durable,
+    choosing: { reports: {}, due: false, holders: null },
   };
 }
 
@@ -147,9 +165,10 @@ export function onAdd(m: Membership, server: string): Decision {
   const next: Membership = {
     ...m,
     launched,
+    lapsed: m.lapsed.filter((s) => s !== server),
     members: { ...m.members, [server]: { serving: false, recovered: false } },
-    // The first replica serves with the state it holds, as the primary of a new epoch; with data
-    // folders the RM first asks how far its history goes (`choosing`).
+    // Once the RM knows the epoch, the first replica after a loss serves with the state it holds, as
+    // the primary of a new epoch; while the RM chooses, it first asks what each one holds.
     ...(m.primary !== null || m.choosing ? {} : { primary: server, epoch: m.epoch + 1 }),
   };
   return { next, commands: announce(next), warnings: [] };
@@ -165,6 +184,7 @@ export function onDelete(m: Membership, server: string): Decision {
   let next: Membership = { ...m, members, launched: [...m.launched, server], choosing: withoutReport(m.choosing, server) };
   const warnings: string[] = [];
   const holders = servingNames(m);
+  if (m.members[server]!.serving && holders.length > 1) next = { ...next, lapsed: [...m.lapsed, server] };
   if (m.primary === server && m.durable && servingNames(next).length === 0) {
     // The others' histories on disk may go further than what they serve from: choose among them.
     next = startChoosing(next, {});
@@ -172,7 +192,7 @@ export function onDelete(m: Membership, server: string): Decision {
   } else if (servingNames(next).length === 0 && holders.length > 0) {
     // The replicas that served may be cut off, not gone: a member that never held the state (a new
     // process) must not start over from its own while one of them may come back with it.
-    next = startChoosing(next, {}, holders);
+    next = startChoosing(next, {}, [holders, ...[...next.lapsed].reverse().map((s) => [s])]);
     warnings.push(`no replica serves any more: the RM waits for one that held the state (${holders.join(', ')}) before it names a primary`);
   } else if (m.primary === server) {
     const serving = servingNames(next);
@@ -196,7 +216,7 @@ function withoutReport(c: Choosing | null, server: string): Choosing | null {
 }
 
 /** No member serves: none is primary until the RM has chosen the furthest history (or found a holder). */
-function startChoosing(m: Membership, reports: Record<string, Reach>, holders: string[] | null = null): Membership {
+function startChoosing(m: Membership, reports: Record<string, Reach>, holders: string[][] | null = null): Membership {
   const members = Object.fromEntries(memberNames(m).map((s) => [s, { serving: false, recovered: false }]));
   return { ...m, members, primary: null, choosing: { reports, due: false, holders } };
 }
@@ -236,16 +256,17 @@ export function awaitingReports(m: Membership): string[] {
   return m.choosing ? memberNames(m).filter((s) => !(s in m.choosing!.reports)) : [];
 }
 
-/** Furthest first: the highest epoch, then the highest position, then a primary; a member that did not answer last. */
-const rank = (r: Reach): [number, number, number] => (r === null ? [-1, -2, 0] : [r.epoch, r.position, Number(r.primary)]);
+/**
+ * Furthest first: any state before none (a history on disk, or one held in memory), then the highest
+ * epoch, then the highest position, then a primary; a member that did not answer last.
+ */
+const rank = (r: Reach): number[] =>
+  r === null ? [-1, -1, -2, 0] : [Number(r.holds || r.position >= 0), r.epoch, r.position, Number(r.primary)];
 
 /** The best of `names` by their reports (`rank`), then by name. */
 function furthest(names: string[], reports: Record<string, Reach>): string {
-  return [...names].sort((a, b) => {
-    const [ea, pa, ra] = rank(reports[a] ?? null);
-    const [eb, pb, rb] = rank(reports[b] ?? null);
-    return eb - ea || pb - pa || rb - ra || a.localeCompare(b);
-  })[0]!;
+  const order = (a: number[], b: number[]) => b.reduce((d, x, i) => d || x - a[i]!, 0);
+  return [...names].sort((a, b) => order(rank(reports[a] ?? null), rank(reports[b] ?? null)) || a.localeCompare(b))[0]!;
 }
 
 /**
@@ -259,40 +280,50 @@ function settle(d: Decision): Decision {
   if (!m.choosing || names.length === 0) return d;
   if (m.choosing.holders) return settleHolders(d, m.choosing.holders);
   if (awaitingReports(m).length > 0) return d;
-  if (!m.choosing.due && !(m.durable ?? []).every((s) => m.members[s])) return d;
+  if (!m.choosing.due && !m.configured.every((s) => m.members[s])) return d;
   const { reports } = m.choosing;
   const primary = furthest(names, reports);
   // Above every epoch any member took, even one it never wrote a request in: no epoch twice.
   const epoch = Math.max(m.epoch, ...names.map((s) => reports[s]?.taken ?? 0)) + 1;
   const next: Membership = { ...m, primary, epoch, choosing: null };
   const reach = reports[primary] ?? null;
-  // Nothing on any disk (a fresh cluster): nothing to say.
-  const line = reach === null || reach.position < 0
-    ? [`no member said how far its history goes: ${primary} serves first`]
-    : reach.position > 0
-      ? [`${primary} has the furthest history on disk (epoch ${reach.epoch}, position ${reach.position}): it serves first, the others recover from it`]
-      : [];
-  return { next, commands: [...d.commands, ...announce(next)], warnings: [...d.warnings, ...line] };
+  return { next, commands: [...d.commands, ...announce(next)], warnings: [...d.warnings, ...choiceLine(m, primary, reach)] };
+}
+
+/** What the choice says: nothing for a fresh cluster (nothing on any disk, nobody holding a state). */
+function choiceLine(m: Membership, primary: string, reach: Reach): string[] {
+  if (!m.durable) return reach?.holds ? [`${primary} holds the state (epoch ${reach.epoch}): it serves first, the others recover from it`] : [];
+  if (reach === null || reach.position < 0) return [`no member said how far its history goes: ${primary} serves first`];
+  if (reach.position > 0) return [`${primary} has the furthest history on disk (epoch ${reach.epoch}, position ${reach.position}): it serves first, the others recover from it`];
+  return [];
 }
 
 /**
- * Without data folders: the first holder back with its state serves first (the best of them, if
- * several answered), the others recover from it. Once each holder came back without it, the state
- * is lost: the furthest member left serves its own.
+ * Without data folders: the first holder of the freshest group back with its state serves first
+ * (the best of them, if several answered), the others recover from it. Once each of a group came
+ * back without it, the next group's turn; once every group did, the state is lost: the furthest
+ * member left serves its own.
  */
-function settleHolders(d: Decision, holders: string[]): Decision {
+function settleHolders(d: Decision, groups: string[][]): Decision {
   const m = d.next;
   const { reports } = m.choosing!;
-  const back = holders.filter((s) => reports[s]?.holds);
-  const gone = holders.every((s) => reports[s] != null && !reports[s]!.holds);
-  if (back.length === 0 && !gone) return d;
+  const gone = (s: string) => reports[s] != null && !reports[s]!.holds;
+  let back: string[] = [];
+  const without: string[] = [];
+  for (const group of groups) {
+    back = group.filter((s) => reports[s]?.holds);
+    if (back.length > 0) break;
+    if (!group.every(gone)) return d;
+    without.push(...group);
+  }
   const names = memberNames(m);
   const primary = back.length > 0 ? furthest(back, reports) : furthest(names.filter((s) => s in reports), reports);
   const epoch = Math.max(m.epoch, ...names.map((s) => reports[s]?.taken ?? 0)) + 1;
-  const next: Membership = { ...m, primary, epoch, choosing: null };
-  const line = back.length > 0
-    ? `${primary} held the state and is back: it serves first, the others recover from it`
-    : `no replica that held the state came back with it (${holders.join(', ')}): the state is lost; ${primary} starts from its own`;
+  const next: Membership = { ...m, primary, epoch, choosing: null, lapsed: back.length > 0 ? m.lapsed : [] };
+  let line: string;
+  if (back.length === 0) line = `no replica that held the state came back with it (${without.join(', ')}): the state is lost; ${primary} starts from its own`;
+  else if (without.length === 0) line = `${primary} held the state and is back: it serves first, the others recover from it`;
+  else line = `the replicas that served last came back without the state (${without.join(', ')}); ${primary} held it when it was deleted and is back: it serves first, and what they answered without it may be lost`;
   return { next, commands: [...d.commands, ...announce(next)], warnings: [...d.warnings, line] };
 }
 

@@ -89,6 +89,16 @@ function start() {
   return { rm, sent, grants, printed, framesTo };
 }
 
+/** A fresh RM asks each joining server what it holds: `server` answers as a new process. */
+function answerFresh(rm: ReturnType<typeof start>['rm'], server: string): void {
+  const origin: Origin = { via: 'probes', link: server, peer: null };
+  rm.send({ type: 'link.up', origin } as never);
+  rm.send({
+    type: 'frame.serverStatus', origin,
+    frame: { kind: 'serverStatus', server, mode: null, role: null, phase: 'booting', state: '', clients: [], checkpoint: 0, epoch: 0, pid: 1 },
+  } as never);
+}
+
 describe('rm: standing by and leading through a coordinator', () => {
   it('a standby redirects clients and the GFD, answers status as standby, and says who leads', () => {
     const { rm, sent, printed, framesTo } = start();
@@ -124,6 +134,10 @@ describe('rm: standing by and leading through a coordinator', () => {
       rm.send(gfdHello('G1'));
       rm.send({ type: 'frame.members', frame: { kind: 'members', from: 'GFD', servers: [], epoch: 0 }, origin: gfd('G1') });
       rm.send({ type: 'frame.membership', frame: { kind: 'membership', from: 'GFD', server: 'S1', change: 'add' }, origin: gfd('G1') });
+      answerFresh(rm, 'S1');
+      // S2, configured, has not joined: the RM waits for it (or for the time to run out).
+      expect(grants).to.deep.equal([]);
+      rm.send({ type: 'choice.due' } as never);
       // S1 is primary of epoch 8, above the counter: nothing leaves before etcd grants 8.
       expect(grants).to.deep.equal([8]);
       const readies = (from = 0) => framesTo('G1', from).flatMap((f) => (f.kind === 'ready' ? [[f.server, f.role, f.epoch]] : []));
@@ -173,6 +187,8 @@ describe('rm: standing by and leading through a coordinator', () => {
       rm.send(gfdHello('G1'));
       rm.send({ type: 'frame.members', frame: { kind: 'members', from: 'GFD1', servers: [], epoch: 0 }, origin: gfd('G1') });
       rm.send({ type: 'frame.membership', frame: { kind: 'membership', from: 'GFD1', server: 'S1', change: 'add' }, origin: gfd('G1') });
+      answerFresh(rm, 'S1');
+      rm.send({ type: 'choice.due' } as never);
       expect(framesTo('G1').filter((f) => f.kind === 'ready')).to.have.length(1);
       // Between two leaders nobody leads for a moment: GFD1 is still heard.
       const closes = () => sent.filter((c) => c.type === 'close').length;

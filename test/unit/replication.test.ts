@@ -24,8 +24,15 @@ describe('replication decisions: the state lost', () => {
     kind: 'serverStatus', server, mode: role === null ? null : 'passive', role, phase, state: '', clients: [], checkpoint: 0, epoch, pid: 1,
   });
 
+  /** A server joins (`add`) and answers the RM's question with a fresh process's status. */
+  const join = (server: string) => (m: Membership): Decision => {
+    const added = onAdd(m, server);
+    const told = onReport(added.next, server, status(server, 'booting', 0));
+    return { next: told.next, commands: [...added.commands, ...told.commands], warnings: [...added.warnings, ...told.warnings] };
+  };
+
   it('when the serving primary goes and only a recovering server is left, waits for the primary; the state is lost only once it is back without it', () => {
-    const { m, warnings } = run([(m) => onAdd(m, 'S1'), (m) => onServing(m, 'S1', 1), (m) => onAdd(m, 'S2'), (m) => onDelete(m, 'S1')]);
+    const { m, warnings } = run([join('S1'), (m) => onServing(m, 'S1', 1), join('S2'), (m) => onDelete(m, 'S1')]);
     expect(warnings).to.deep.equal(['no replica serves any more: the RM waits for one that held the state (S1) before it names a primary']);
     expect(m.primary).to.equal(null);
     // S2 never held it: nothing is named.
@@ -38,7 +45,7 @@ describe('replication decisions: the state lost', () => {
   });
 
   it('when the last replica goes, names nobody who joins until it is back with its state (it was cut off, not gone)', () => {
-    const { m, warnings } = run([(m) => onAdd(m, 'S1'), (m) => onServing(m, 'S1', 1), (m) => onDelete(m, 'S1')]);
+    const { m, warnings } = run([join('S1'), (m) => onServing(m, 'S1', 1), (m) => onDelete(m, 'S1')]);
     expect(warnings).to.deep.equal(['no replica serves any more: the RM waits for one that held the state (S1) before it names a primary']);
     // Simulator seed 20216 (long partitions): a relaunched, empty S2 joined first and was named;
     // S1, suspended with the state, recovered from it and every answered request went.
@@ -51,16 +58,43 @@ describe('replication decisions: the state lost', () => {
     expect(back.commands).to.deep.equal(['ready S1 primary 2', 'ready S2 backup 2']);
   });
 
+  it('when the replicas that served last come back without the state, turns to the latest deleted before them', () => {
+    // `chaos --hosts 4 --partitions`: the RM's host was cut off just as S3, the primary, was killed;
+    // S3's delete was lost with the cut, so S1 and S2 (suspended, holding every answered request)
+    // were deleted before it. S3 came back as a new process, and the RM started over from it.
+    const serving = run([
+      join('S1'), (m) => onServing(m, 'S1', 1), join('S2'), (m) => onServing(m, 'S2', 1), join('S3'), (m) => onServing(m, 'S3', 1),
+      (m) => onDelete(m, 'S1'), (m) => onDelete(m, 'S2'), (m) => onDelete(m, 'S3'),
+    ]);
+    expect(serving.warnings).to.deep.equal(['no replica serves any more: the RM waits for one that held the state (S3) before it names a primary']);
+    const s3Empty = run([(x) => onAdd(x, 'S3'), (x) => onReport(x, 'S3', status('S3', 'booting', 0))], serving.m);
+    // S1 is back holding, but S2 went after it and may hold more: S2 is waited for.
+    const s1Back = run([(x) => onAdd(x, 'S1'), (x) => onReport(x, 'S1', status('S1', 'suspended', 3, 'backup'))], s3Empty.m);
+    expect([s3Empty.m.primary, s1Back.m.primary]).to.deep.equal([null, null]);
+    const s2Back = run([(x) => onAdd(x, 'S2'), (x) => onReport(x, 'S2', status('S2', 'suspended', 3, 'backup'))], s1Back.m);
+    expect([s2Back.m.primary, s2Back.m.epoch]).to.deep.equal(['S2', 4]);
+    expect(s2Back.warnings).to.deep.equal([
+      'the replicas that served last came back without the state (S3); S2 held it when it was deleted and is back: it serves first, and what they answered without it may be lost',
+    ]);
+    // Had every one of them come back without it, the state would be lost.
+    const allEmpty = run([
+      (x) => onAdd(x, 'S2'), (x) => onReport(x, 'S2', status('S2', 'booting', 0)),
+      (x) => onAdd(x, 'S1'), (x) => onReport(x, 'S1', status('S1', 'booting', 0)),
+    ], s3Empty.m);
+    expect(allEmpty.warnings).to.deep.equal(['no replica that held the state came back with it (S3, S2, S1): the state is lost; S1 starts from its own']);
+    expect(allEmpty.m.lapsed).to.deep.equal([]);
+  });
+
   it('says nothing when a serving backup takes over, or when a primary that never served goes', () => {
-    const served = run([(m) => onAdd(m, 'S1'), (m) => onServing(m, 'S1', 1), (m) => onAdd(m, 'S2'), (m) => onServing(m, 'S2', 1), (m) => onDelete(m, 'S1')]);
+    const served = run([join('S1'), (m) => onServing(m, 'S1', 1), join('S2'), (m) => onServing(m, 'S2', 1), (m) => onDelete(m, 'S1')]);
     expect(served.warnings).to.deep.equal([]);
     expect(served.m.primary).to.equal('S2');
-    expect(run([(m) => onAdd(m, 'S1'), (m) => onDelete(m, 'S1')]).warnings).to.deep.equal([]);
+    expect(run([join('S1'), (m) => onDelete(m, 'S1')]).warnings).to.deep.equal([]);
   });
 });
 
 describe('replication decisions: with data folders, the furthest history serves first', () => {
-  const durable = () => initialMembership('passive', ['S1', 'S2', 'S3']);
+  const durable = () => initialMembership('passive', ['S1', 'S2', 'S3'], true);
   /** A booting server's status as a server with a data folder answers it. */
   const status = (server: string, epoch: number, position?: number, taken = epoch): ServerStatusFrame => ({
     kind: 'serverStatus', server, mode: null, role: null, phase: 'booting', state: '', clients: [], checkpoint: 0, epoch, pid: 1,
@@ -90,7 +124,7 @@ describe('replication decisions: with data folders, the furthest history serves 
     expect(run([(m) => onReport(m, 'S2', null)], due.m).m.primary).to.equal('S1');
     // Equal histories: the first name.
     expect(run([(m) => onReport(m, 'S2', status('S2', 2, 7))], due.m).m.primary).to.equal('S1');
-    expect(run([onChoiceDue], initialMembership('passive', ['S1'])).m.choosing, 'due with no member: still waiting').to.deep.equal({ reports: {}, due: false, holders: null });
+    expect(run([onChoiceDue], initialMembership('passive', ['S1'], true)).m.choosing, 'due with no member: still waiting').to.deep.equal({ reports: {}, due: false, holders: null });
   });
 
   it('chooses again when the serving replicas are all gone, counting the recovering ones too', () => {
@@ -120,7 +154,7 @@ describe('replication decisions: with data folders, the furthest history serves 
     // A member recovering in a newer epoch still ranks by the epoch its history was written in
     // (simulator seed 44 with disks: S1 recovering in epoch 4 with a history of epoch 3 outranked S2).
     const recovering: ServerStatusFrame = { ...status('S1', 4, 304, 4), phase: 'recovering', durable: { position: 304, epoch: 3, taken: 4 } };
-    const two = initialMembership('passive', ['S1', 'S2']);
+    const two = initialMembership('passive', ['S1', 'S2'], true);
     const chosen = run([(x) => onAdd(x, 'S1'), (x) => onReport(x, 'S1', recovering), (x) => onAdd(x, 'S2'), (x) => onReport(x, 'S2', status('S2', 3, 310))], two);
     expect([chosen.m.primary, chosen.m.epoch]).to.deep.equal(['S2', 5]);
   });
@@ -165,5 +199,41 @@ describe('replication decisions: a restarted RM and suspended replicas', () => {
     const d = restart({ S1: st('S1', 4, 'primary', 'suspended'), S2: st('S2', 4, 'backup', 'suspended') });
     expect(d.next.primary).to.equal('S1');
     expect(d.next.members['S2']).to.deep.equal({ serving: false, recovered: false });
+  });
+});
+
+describe('replication decisions: a fresh RM', () => {
+  const st = (server: string, epoch: number, role: 'primary' | 'backup' | null, phase: ServerStatusFrame['phase']): ServerStatusFrame => ({
+    kind: 'serverStatus', server, mode: role === null ? null : 'passive', role, phase, state: '', clients: [], checkpoint: 0, epoch, pid: 1,
+  });
+  const fresh = () => initialMembership('passive', ['S1', 'S2', 'S3']);
+
+  it('names a replica that holds the state, in an epoch above the one it served in, once every configured server answered', () => {
+    // Simulator seed 30306 (long partitions): the GFD and the RM both restarted while S1 and S3 were
+    // suspended in epoch 1; the fresh RM named the first to join, S3, primary of epoch 1, S1's epoch.
+    const { m, commands } = run([
+      (x) => onAdd(x, 'S3'), (x) => onReport(x, 'S3', st('S3', 1, 'backup', 'suspended')),
+      (x) => onAdd(x, 'S2'), (x) => onReport(x, 'S2', st('S2', 0, null, 'booting')),
+      (x) => onAdd(x, 'S1'),
+    ], fresh());
+    expect([m.primary, commands], 'S1 has not answered').to.deep.equal([null, []]);
+    const chosen = run([(x) => onReport(x, 'S1', st('S1', 1, 'primary', 'suspended'))], m);
+    expect([chosen.m.primary, chosen.m.epoch]).to.deep.equal(['S1', 2]);
+    expect(chosen.warnings).to.deep.equal(['S1 holds the state (epoch 1): it serves first, the others recover from it']);
+    expect(chosen.commands).to.deep.equal(['ready S1 primary 2', 'ready S2 backup 2', 'ready S3 backup 2']);
+  });
+
+  it('ranks any state above none, whatever the epoch: a recovering process holds nothing yet', () => {
+    const { m } = run([
+      (x) => onAdd(x, 'S1'), (x) => onReport(x, 'S1', st('S1', 5, 'backup', 'recovering')),
+      (x) => onAdd(x, 'S2'), (x) => onReport(x, 'S2', st('S2', 4, 'backup', 'suspended')),
+      onChoiceDue,
+    ], fresh());
+    expect([m.primary, m.epoch]).to.deep.equal(['S2', 6]);
+  });
+
+  it('starts a fresh cluster with the first name and says nothing', () => {
+    const { m, warnings } = run(['S2', 'S1', 'S3'].flatMap((s) => [(x: Membership) => onAdd(x, s), (x: Membership) => onReport(x, s, st(s, 0, null, 'booting'))]), fresh());
+    expect([m.primary, m.epoch, warnings]).to.deep.equal(['S1', 1, []]);
   });
 });

@@ -9,7 +9,8 @@
  * histories with the final state must be linearizable (`src/check/apps.ts`: the log as a list, kv
  * as a map checked per key; kv clients send generated requests, `chaos-feed.ts`). With
  * `--coordinator etcd` it starts a local etcd, two RMs and two GFDs, and kills and freezes the leading
- * RM and the leading GFD too.
+ * RM and the leading GFD too. With `--hosts N` the roles run on test hosts, and with `--partitions`
+ * the network between them fails too (`chaos-hosts.ts`).
  * Prints the operations, the faults by kind and the verdict; exit status 0 only on PASS.
  */
 import { GFD_NAME } from '../protocol/links.js';
@@ -31,6 +32,8 @@ import { haveEtcd, startLocalEtcd, stopLocalEtcd, type EtcdCluster } from '../co
 import { Supervisor } from './cluster/supervisor.js';
 import { describeState, firstDifference, kvMix, type ChaosApp } from './chaos-describe.js';
 import { KvFeeder } from './chaos-feed.js';
+import { LOSS_PCT, NetworkFaults, placeOnHosts, type Placement } from './chaos-hosts.js';
+import { canMakeHosts, TestNetwork } from '../hosts/network.js';
 
 export const CHAOS_HELP = `steadfast chaos --mode active|passive --seconds N [options]
 Runs a cluster of real processes on free ports of 127.0.0.1 (the first three servers of the file
@@ -50,6 +53,11 @@ be linearizable. Prints operations, faults by kind and the verdict; exit status 
                       leading RM and GFD are killed -9 (and started again) or frozen past their lease too,
                       in turn
   --leader-faults P   with etcd, the share of faults aimed at the leaders (default 0.2)
+  --hosts N           run on N test hosts (network namespaces; root, iproute2 and nftables): the RM
+                      and GFD on the first, a server and its LFD on each other (N >= 3); the
+                      clients reach every host
+  --partitions        with --hosts, network faults too: a host cut off (a server's, the primary's
+                      most of all, or the RM's and GFD's), a one-way cut, ${LOSS_PCT}% loss on every link
   --heartbeat-freq S  (default 0.25)   --heartbeat-timeout S (default 1)   --checkpoint-freq S (default 1)
   --keep-dir          keep the temporary directory (ini file, histories)
   --verbose           print every role's lines as they come
@@ -57,6 +65,9 @@ be linearizable. Prints operations, faults by kind and the verdict; exit status 
 ${COMMON_HELP}`;
 
 type FaultKind = 'kill' | 'stop-short' | 'stop-long' | 'term';
+
+/** Of the faults with `--partitions`, the share that fails the network. */
+const NETWORK_FAULTS = 0.35;
 
 /** Of the faults, the share aimed at the leading RM or GFD (in turn) with a coordinator, by default. */
 const LEADER_FAULTS = 0.2;
@@ -106,6 +117,8 @@ export async function chaosCommand(argv: string[]): Promise<number> {
     'keep-dir': { type: 'boolean' },
     verbose: { type: 'boolean' },
     coordinator: { type: 'string' },
+    hosts: { type: 'string' },
+    partitions: { type: 'boolean' },
   });
   const flags = commonFlags(values);
   if (flags.help) return void console.log(CHAOS_HELP), 0;
@@ -129,6 +142,14 @@ export async function chaosCommand(argv: string[]): Promise<number> {
   const coordinator = values.coordinator ?? 'none';
   if (coordinator !== 'none' && coordinator !== 'etcd') throw new UsageError(`--coordinator: not none or etcd: '${coordinator}'`);
   if (coordinator === 'etcd' && !haveEtcd()) throw new UsageError('chaos --coordinator etcd: no etcd here (install Debian\'s etcd-server)');
+  const hostCount = values.hosts === undefined ? 0 : positive('--hosts', values.hosts, 0, true);
+  if (values.hosts !== undefined) {
+    if (hostCount < 3) throw new UsageError(`--hosts: at least 3 (the RM's and GFD's, and two servers'): ${hostCount}`);
+    if (coordinator === 'etcd') throw new UsageError('chaos: --hosts with --coordinator etcd is not supported yet (etcd would run outside the hosts)');
+    const missing = canMakeHosts();
+    if (missing !== null) throw new UsageError(`chaos --hosts: test hosts need root, iproute2 and nftables: ${missing}`);
+  }
+  if (values.partitions && hostCount === 0) throw new UsageError('chaos --partitions: say --hosts N (partitions need hosts to cut apart)');
 
   const base = loadConfig({ path: flags.configPath });
   if (base.servers.filter((s) => base.lfds.some((l) => l.server === s.name)).length < 2) {
@@ -137,7 +158,10 @@ export async function chaosCommand(argv: string[]): Promise<number> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'steadfast-chaos-'));
   const file = path.join(dir, 'cluster.ini');
   const etcd = coordinator === 'etcd' ? await startLocalEtcd(1) : null;
-  const chaos = await chaosConfig(base, app, mode, clientCount, intervalMs, timing, etcd);
+  const network = hostCount > 0 ? TestNetwork.create(hostCount) : null;
+  let chaos = await chaosConfig(base, app, mode, clientCount, intervalMs, timing, etcd);
+  let placement: Placement | null = null;
+  if (network !== null) ({ config: chaos, placement } = placeOnHosts(chaos, network));
   writeFileSync(file, configToIni(chaos, `steadfast chaos --mode ${mode} --app ${app}: a fresh local cluster`), { mode: 0o600 });
   const config = loadConfig({ path: file });
   const say = (line = '') => void process.stdout.write(line + '\n');
@@ -147,6 +171,7 @@ export async function chaosCommand(argv: string[]): Promise<number> {
     roleArgs: ['--config', file, '--log-format', 'json', '--log-level', 'info'],
     cwd: dir,
     keep: (event) => event === 'rm.primary' || event === 'client.allDead' || event === 'lfd.launching' || event === 'leadership',
+    ...(placement && { hostOf: placement.hostOf }),
     onLine: (name, raw, event) => {
       if (values.verbose) say(`${name} | ${raw}`);
       if (feeder && event) feeder.took(event.name, event.event, event.data);
@@ -158,6 +183,10 @@ export async function chaosCommand(argv: string[]): Promise<number> {
   const k = config.cluster;
   say(`steadfast chaos --mode ${mode} --app ${app} --seconds ${seconds} --seed ${seed}: ${servers.join(', ')}, clients ${clients.join(', ')} every ${intervalMs / 1000} s, ` +
     `heartbeat ${k.heartbeatFreqMs / 1000} s / timeout ${k.heartbeatTimeoutMs / 1000} s, checkpoint ${k.checkpointFreqMs / 1000} s; in ${dir}`);
+  if (placement) {
+    const onHosts = [...placement.serverHosts].map(([server, host]) => `${server} ${host.address}`);
+    say(`on ${hostCount} test hosts: RM and GFD ${placement.control.address}, ${onHosts.join(', ')}; clients from ${network!.observer}${values.partitions ? '; with partitions' : ''}`);
+  }
 
   let interrupted = false;
   const onSignal = () => {
@@ -235,16 +264,20 @@ export async function chaosCommand(argv: string[]): Promise<number> {
   let ops = { total: 0, completed: 0, unknown: 0 };
   let mix = '';
   let verdictLines: string[] = [];
+  const r = mulberry32(seed);
+  const netFaults = values.partitions ? new NetworkFaults(network!, placement!, k.heartbeatTimeoutMs, r) : null;
 
   try {
     for (const rm of config.rms) await startRm(sup, config, rm.name, 10_000);
     for (const gfd of config.gfds) await startGfd(sup, config, gfd.name, 10_000);
     await Promise.all(config.lfds.map((l) => startLfd(sup, config, l.name, 10_000)));
     if (!(await pollUntil(allServing, 20_000, 100))) throw new StartError('the cluster did not come up: not every server serves within 20 s');
+    // A partition may suspend every replica for a while: the clients wait it out.
+    const patience = netFaults ? ['--no-give-up'] : [];
     for (const c of config.clients) {
-      if (!feeder) sup.start(c.name, 'client', ['--history', historyFile(c.name)]);
+      if (!feeder) sup.start(c.name, 'client', ['--history', historyFile(c.name), ...patience]);
       else {
-        const m = sup.start(c.name, 'client', ['--history', historyFile(c.name), '--stdin'], { stdin: true });
+        const m = sup.start(c.name, 'client', ['--history', historyFile(c.name), '--stdin', ...patience], { stdin: true });
         feeder.add(c.name, c.message, m.child.stdin!);
       }
     }
@@ -253,8 +286,13 @@ export async function chaosCommand(argv: string[]): Promise<number> {
 
     // ---------------------------------------------------------------------------------------
     // Faults
-    const r = mulberry32(seed);
     const T = k.heartbeatTimeoutMs;
+    /**
+     * Under partitions the RM's view may be stale (it is cut off, or not told yet): a server counts
+     * as holding the state only if it says so itself too (a suspended one may lack what was
+     * answered since; a relaunched one holds nothing).
+     */
+    const saysReady = async (s: string) => !netFaults || (await serverStatus(s))?.phase === 'ready';
     const end = Date.now() + seconds * 1000;
     while (Date.now() < end && !interrupted) {
       await new Promise((res) => setTimeout(res, everyMs * (0.5 + r())));
@@ -265,8 +303,17 @@ export async function chaosCommand(argv: string[]): Promise<number> {
         await leaderFault(nextLeader, nextLeader === 'rm' ? rm.from : leadingGfd(), r);
         continue;
       }
-      const healthy = (s: string) => rm.members.find((m) => m.server === s)?.phase === 'ready' && !paused.has(s) && sup.stateOf(s) === 'running';
       const primary = rm.primary !== null && servers.includes(rm.primary) ? rm.primary : null;
+      if (netFaults && !netFaults.active && r() < NETWORK_FAULTS) {
+        count(netFaults.strike(primary, mode === 'active' ? 'sequencer' : 'primary')!);
+        continue;
+      }
+      const holding = new Set<string>();
+      for (const s of servers) {
+        const ready = rm.members.find((m) => m.server === s)?.phase === 'ready' && !paused.has(s) && sup.stateOf(s) === 'running';
+        if (ready && (await saysReady(s))) holding.add(s);
+      }
+      const healthy = (s: string) => holding.has(s);
       const aimAtPrimary = primary !== null && r() < 0.7;
       const target = aimAtPrimary ? primary : servers[Math.floor(r() * servers.length)]!;
       const role = target === primary ? (mode === 'active' ? 'sequencer' : 'primary') : 'backup';
@@ -284,6 +331,7 @@ export async function chaosCommand(argv: string[]): Promise<number> {
       }
       count(`${kind} ${role}`);
     }
+    netFaults?.healAll();
     for (const [server, timer] of paused) {
       clearTimeout(timer);
       resume(server);
@@ -355,7 +403,9 @@ export async function chaosCommand(argv: string[]): Promise<number> {
     problems.push(err instanceof StartError ? err.message : String((err as Error)?.stack ?? err));
   } finally {
     for (const timer of paused.values()) clearTimeout(timer);
+    netFaults?.healAll();
     await sup.stopAll();
+    network?.remove();
     if (etcd !== null) await stopLocalEtcd(etcd);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

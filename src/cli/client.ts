@@ -7,7 +7,7 @@ import { historyTap } from './history-tap.js';
 import { runRole } from './run-role.js';
 import { transportFor } from '../transport/tcp.js';
 
-export const CLIENT_HELP = `steadfast client --name C1 [--config FILE] [--count N] [--interval SECONDS] [--stdin] [--history FILE]
+export const CLIENT_HELP = `steadfast client --name C1 [--config FILE] [--count N] [--interval SECONDS] [--stdin] [--history FILE] [--no-give-up]
 A client: sends numbered requests (message + number, or each line typed with --stdin), prints the
 replies, discards duplicates, follows the RM to the serving replicas. Any name will do; a
 [client.NAME] section gives it its message and interval.
@@ -17,6 +17,8 @@ replies, discards duplicates, follows the RM to the serving replicas. Any name w
   --history FILE append every operation to FILE as JSON lines for the linearizability checker:
                  invoke (first send, the request) and complete (first reply, its string), timed
                  in microseconds of this host's monotonic clock
+  --no-give-up   never exit for lack of a serving replica: wait out a pause of the whole cluster
+                 (a partition that suspends every replica) however long it lasts
 
 ${COMMON_HELP}`;
 
@@ -36,6 +38,7 @@ export async function clientCommand(argv: string[]): Promise<number> {
     interval: { type: 'string' },
     stdin: { type: 'boolean' },
     history: { type: 'string' },
+    'no-give-up': { type: 'boolean' },
   });
   const flags = commonFlags(values);
   if (flags.help) return void console.log(CLIENT_HELP), 0;
@@ -49,7 +52,7 @@ export async function clientCommand(argv: string[]): Promise<number> {
   const tap = values.history === undefined ? null : historyTap(values.history);
   const printer = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'client' });
   const print = tap ? tap.wrap(printer) : printer;
-  const input = { name, config, print, count, intervalMs: interval === undefined ? undefined : interval * 1000, stdin: values.stdin };
+  const input = { name, config, print, count, intervalMs: interval === undefined ? undefined : interval * 1000, stdin: values.stdin, giveUp: !values['no-give-up'] };
   const code = await runRole(clientMachine, input, {
     transport: transportFor(config.cluster),
     print,

@@ -4,15 +4,19 @@
  * histories checked for linearizability. (The 2-minute runs are `npm run chaos -- --mode M
  * --seconds 120`; their results are in docs/chaos.md.) And a shorter run of the kv app: clients
  * send generated get/put/cas/del requests, checked per key. And a run with standby RMs and GFDs
- * through a local etcd, whose leading RM and GFD are killed and frozen too.
+ * through a local etcd, whose leading RM and GFD are killed and frozen too. And one on four test
+ * hosts whose network is cut and made lossy too.
  */
 import { expect } from 'chai';
 import { killEverything, pidsIn, startSteadfast, until, type Steadfast } from './cluster-helpers.js';
 import { isGone } from '../support/processes.js';
 import { requireEtcd } from '../support/etcd.js';
+import { requireHosts } from '../support/hosts.js';
+import { execFileSync } from 'node:child_process';
 
 const SECONDS = 30;
 const KV_SECONDS = 15;
+const HOSTS_SECONDS = 20;
 // Faults, then up to 30 s to recover, 10 s to settle, the stop: generous for a loaded machine.
 const runMs = (seconds: number) => (seconds + 75) * 1000;
 
@@ -51,9 +55,15 @@ describe('e2e: steadfast chaos (real processes, histories checked)', function ()
     });
   }
 
-  it('refuses --app status (a register history shows too little) and apps it has no model for, with one line', async () => {
-    for (const [app, why] of [['status', /a status history says too little/], ['./mine.js', /checks the histories of log or kv/]] as const) {
-      run = startSteadfast(['chaos', '--mode', 'passive', '--app', app, '--seconds', '1']);
+  it('refuses --app status (a register history shows too little), apps it has no model for, and partitions without hosts, with one line', async () => {
+    const refused = [
+      [['--app', 'status'], /a status history says too little/],
+      [['--app', './mine.js'], /checks the histories of log or kv/],
+      [['--partitions'], /say --hosts N/],
+      [['--hosts', '2'], /--hosts: at least 3/],
+    ] as const;
+    for (const [args, why] of refused) {
+      run = startSteadfast(['chaos', '--mode', 'passive', ...args, '--seconds', '1']);
       const exit = await run.ended(20_000);
       expect(exit, run.tail(5)).to.deep.equal({ code: 2, signal: null });
       expect(run.tail(5)).to.match(why);
@@ -92,5 +102,22 @@ describe('e2e: steadfast chaos (real processes, histories checked)', function ()
       expect(Number(new RegExp(`^${kind} takeovers: (\\d+)`, 'm').exec(out)?.[1]), `${kind} takeovers`).to.be.at.least(1);
     }
     expect(out).to.match(/^replicas: all 3 serve the same log of \d+ entries and the same client table$/m);
+  });
+
+  it(`--hosts 4 --partitions, passive: ${HOSTS_SECONDS} s of process and network faults; linearizable, the replicas agree, no host left`, async function () {
+    requireHosts(this);
+    run = startSteadfast(['chaos', '--mode', 'passive', '--hosts', '4', '--partitions', '--seconds', String(HOSTS_SECONDS), '--every', '1']);
+    const exit = await run.ended(runMs(HOSTS_SECONDS));
+    const out = run.lines.join('\n');
+    console.log(run.lines.filter((l) => /^(on 4 test hosts|operations|faults:|primary|linearizability|replicas|verdict|problem)/.test(l)).map((l) => `      ${l}`).join('\n'));
+    expect(exit, `exit of chaos\n${run.tail(30)}`).to.deep.equal({ code: 0, signal: null });
+    expect(out).to.match(/^on 4 test hosts: RM and GFD 10\.231\.\d+\.1, S1 10\.231\.\d+\.2, S2 10\.231\.\d+\.3, S3 10\.231\.\d+\.4; clients from 10\.231\.\d+\.254; with partitions$/m);
+    expect(out).to.match(/^verdict: PASS$/m);
+    const faults = /^faults: \d+ \((.*)\)$/m.exec(out)?.[1] ?? '';
+    const network = [...faults.matchAll(/(?:isolate [\w/]+ host|one-way cut|\d+% loss) (\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+    expect(network, `network faults in: ${faults}`).to.be.at.least(2);
+    expect(out).to.match(/^replicas: all 3 serve the same log of \d+ entries and the same client table$/m);
+    const left = execFileSync('ip', ['netns', 'list']).toString().split('\n').filter((l) => l.startsWith(`sf${run!.child.pid}h`));
+    expect(left, 'namespaces left').to.deep.equal([]);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * Partitions between real hosts (issue 19, docs/partitions.md): the RM, the GFD and each replica on
- * a test host of its own (`test/hosts/network.ts`), clients on the RM's host, on the first
+ * a test host of its own (`src/hosts/network.ts`), clients on the RM's host, on the first
  * primary's, on a backup's, and one in the test's own namespace that reaches every host whatever is
  * cut. Each scenario cuts, heals, and then checks that every replica serves one log and that the
  * clients' histories are linearizable with it (nothing answered lost, nothing applied twice).
@@ -8,7 +8,8 @@
  * primaries answering. The times each scenario measured are printed (the issue's note lists them).
  */
 import { expect } from 'chai';
-import { requireHosts, TestNetwork, type TestHost } from '../hosts/network.js';
+import { TestNetwork, type TestHost } from '../../src/hosts/network.js';
+import { requireHosts } from '../support/hosts.js';
 import { allServing, answersFrom, checkHistories, startHostCluster, statusOf, type HostCluster } from '../support/host-cluster.js';
 import { killAllAndCheck, requireBuilt, until, waitForLine, type Role } from '../support/processes.js';
 

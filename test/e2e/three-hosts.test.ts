@@ -1,5 +1,5 @@
 /**
- * `examples/three-hosts.ini` for real, on test hosts (`test/hosts/network.ts`): its four addresses
+ * `examples/three-hosts.ini` for real, on test hosts (`src/hosts/network.ts`): its four addresses
  * (the RM and GFD's host and the three replica hosts) become four network namespaces, and each
  * role runs on its host as the file's comment says. The servers listen on the same ports on three
  * hosts; a client on the RM's host is answered; the primary killed -9 fails over across hosts.
@@ -7,7 +7,8 @@
 import { expect } from 'chai';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { requireHosts, TestNetwork } from '../hosts/network.js';
+import { TestNetwork } from '../../src/hosts/network.js';
+import { requireHosts } from '../support/hosts.js';
 import { killAllAndCheck, queryStatus, ROOT, startRole, tempDir, until, waitForLine, type Role } from '../support/processes.js';
 
 const T = 30_000;

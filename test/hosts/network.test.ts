@@ -1,12 +1,13 @@
 /**
- * The test hosts themselves (`network.ts`): hosts reach each other and the test process reaches
+ * The test hosts themselves (`src/hosts/network.ts`): hosts reach each other and the test process reaches
  * them; a cut drops what one host sends another and nothing else; a heal undoes it; a shaped host
  * loses what it sends; and nothing is left once the network is removed.
  */
 import { expect } from 'chai';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
-import { requireHosts, TestNetwork, type TestHost } from './network.js';
+import { TestNetwork, type TestHost } from '../../src/hosts/network.js';
+import { requireHosts } from '../support/hosts.js';
 
 const PORT = 7400;
 

@@ -1,5 +1,5 @@
 /**
- * A cluster on test hosts (`test/hosts/network.ts`) for the partition tests: the RM, the GFD and
+ * A cluster on test hosts (`src/hosts/network.ts`) for the partition tests: the RM, the GFD and
  * each replica with its LFD on a host of its own, and `steadfast client` processes with histories
  * on the hosts a test names (`null`: the test process's own namespace, which reaches every host
  * whatever is cut: a client on both sides). Every client's answers come with their arrival times,
@@ -10,7 +10,7 @@ import path from 'node:path';
 import { checkHistory } from '../../src/check/apps.js';
 import { operationsOf, parseHistory } from '../../src/check/history.js';
 import { clusterIni } from '../../src/sim/cluster.js';
-import type { TestHost, TestNetwork } from '../hosts/network.js';
+import type { TestHost, TestNetwork } from '../../src/hosts/network.js';
 import { logEntries, queryStatus, startRole, tempDir, until, waitForLine, FAST, type Role, type ServerStatus } from './processes.js';
 
 const PORTS = { rm: 7000, gfd: 7001, client: 7101, peer: 7201 } as const;

@@ -217,7 +217,7 @@ export interface StartOptions {
   /** Keep its stdin open for the test to write to (`role.child.stdin`); default ignored. */
   input?: boolean;
   /**
-   * The network namespace to run in (a test host, `test/hosts/network.ts`), through `ip netns
+   * The network namespace to run in (a test host, `src/hosts/network.ts`), through `ip netns
    * exec`, which execs rather than forks: the pid is the role's own.
    */
   netns?: string;

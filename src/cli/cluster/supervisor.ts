@@ -71,6 +71,8 @@ export interface SupervisorOptions {
   onExit?: (member: Member) => void;
   /** Which events are kept in `history` (default: all but heartbeats). */
   keep?: (event: string) => boolean;
+  /** The network namespace a member runs in (`ip netns exec`: a test host), if any. */
+  hostOf?: (name: string) => string | null;
 }
 
 const TAIL = 40;
@@ -100,7 +102,10 @@ export class Supervisor {
    */
   start(name: string, kind: RoleKind, extraArgs: string[] = [], options: { stdin?: boolean } = {}): Member {
     const args = [kind, ...(kind === 'lfd' || kind === 'client' ? ['--name', name] : []), ...extraArgs, ...this.opts.roleArgs];
-    const child = spawn(process.execPath, [this.opts.main, ...args], {
+    const netns = this.opts.hostOf?.(name) ?? null;
+    // `ip netns exec` execs node in place: the pid is still the role's own.
+    const argv = [process.execPath, this.opts.main, ...args];
+    const child = spawn(netns === null ? argv[0]! : 'ip', netns === null ? argv.slice(1) : ['netns', 'exec', netns, ...argv], {
       cwd: this.opts.cwd,
       ...(this.opts.env ? { env: { ...process.env, ...this.opts.env } } : {}),
       stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],

@@ -1,8 +1,8 @@
 /**
- * Test hosts (issue 19): network namespaces joined by veth pairs to one bridge, each with its own
- * address in a private /24, so that roles run on "hosts" whose links can be cut and shaped while
- * the processes go on. Needs root, iproute2 (`ip`) and nftables (`nft`); `requireHosts` skips
- * otherwise (and fails under CI, whose `.ci/run` installs them and runs as root).
+ * Test hosts (docs/partitions.md): network namespaces joined by veth pairs to one bridge, each with
+ * its own address in a private /24, so that roles run on "hosts" whose links can be cut and shaped
+ * while the processes go on; for the partition tests and `steadfast chaos --hosts`. Needs root,
+ * iproute2 (`ip`) and nftables (`nft`): `canMakeHosts` says what is missing.
  *
  * Addresses: `10.231.N.0/24`, N from this process's pid, so that two runs at once do not meet;
  * the hosts are .1, .2, …, and the bridge (the test process's own way in, never cut) is .254.
@@ -16,7 +16,7 @@
  * machines lacks (docs/partitions.md); `shape` refuses them rather than pretend.
  */
 import { execFileSync } from 'node:child_process';
-import { isAlive } from '../support/processes.js';
+import { isAlive } from '../cli/cluster/liveness.js';
 
 export interface TestHost {
   /** `h1`, `h2`, …: for messages. */
@@ -51,15 +51,6 @@ export function canMakeHosts(): string | null {
     }
   }
   return null;
-}
-
-/** Skips the suite where test hosts cannot be made (one line says why); under CI that is a failure. */
-export function requireHosts(suite: Mocha.Context): void {
-  const missing = canMakeHosts();
-  if (missing === null) return;
-  if (process.env.CI) throw new Error(`test hosts need root, iproute2 and nftables: ${missing}`);
-  console.log(`      skipped: test hosts need root, iproute2 and nftables (${missing})`);
-  suite.skip();
 }
 
 const PREFIX = 'sf';

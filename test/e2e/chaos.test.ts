@@ -1,5 +1,5 @@
 /**
- * `steadfast chaos`: 30 seconds of kill -9, SIGSTOP/SIGCONT and SIGTERM against a cluster of real
+ * `steadfast chaos`: 20 seconds of kill -9, SIGSTOP/SIGCONT and SIGTERM against a cluster of real
  * processes, the primary (sequencer) most of all, then the replicas compared and the clients'
  * histories checked for linearizability. (The 2-minute runs are `npm run chaos -- --mode M
  * --seconds 120`; their results are in docs/chaos.md.) And a shorter run of the kv app: clients
@@ -14,7 +14,7 @@ import { requireEtcd } from '../support/etcd.js';
 import { requireHosts } from '../support/hosts.js';
 import { execFileSync } from 'node:child_process';
 
-const SECONDS = 30;
+const SECONDS = 20;
 const KV_SECONDS = 15;
 const HOSTS_SECONDS = 20;
 // Faults, then up to 30 s to recover, 10 s to settle, the stop: generous for a loaded machine.
@@ -106,7 +106,8 @@ describe('e2e: steadfast chaos (real processes, histories checked)', function ()
 
   it(`--hosts 4 --partitions, passive: ${HOSTS_SECONDS} s of process and network faults; linearizable, the replicas agree, no host left`, async function () {
     requireHosts(this);
-    run = startSteadfast(['chaos', '--mode', 'passive', '--hosts', '4', '--partitions', '--seconds', String(HOSTS_SECONDS), '--every', '1']);
+    // Seed 29's first fault cuts the primary's host off for 1.4 timeouts, past failure detection.
+    run = startSteadfast(['chaos', '--mode', 'passive', '--hosts', '4', '--partitions', '--seconds', String(HOSTS_SECONDS), '--every', '1', '--seed', '29']);
     const exit = await run.ended(runMs(HOSTS_SECONDS));
     const out = run.lines.join('\n');
     console.log(run.lines.filter((l) => /^(on 4 test hosts|operations|faults:|primary|linearizability|replicas|verdict|problem)/.test(l)).map((l) => `      ${l}`).join('\n'));
@@ -114,8 +115,7 @@ describe('e2e: steadfast chaos (real processes, histories checked)', function ()
     expect(out).to.match(/^on 4 test hosts: RM and GFD 10\.231\.\d+\.1, S1 10\.231\.\d+\.2, S2 10\.231\.\d+\.3, S3 10\.231\.\d+\.4; clients from 10\.231\.\d+\.254; with partitions$/m);
     expect(out).to.match(/^verdict: PASS$/m);
     const faults = /^faults: \d+ \((.*)\)$/m.exec(out)?.[1] ?? '';
-    const network = [...faults.matchAll(/(?:isolate [\w/]+ host|one-way cut|\d+% loss) (\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
-    expect(network, `network faults in: ${faults}`).to.be.at.least(2);
+    expect(faults, 'the primary\'s host cut off').to.match(/isolate primary host [1-9]/);
     expect(out).to.match(/^replicas: all 3 serve the same log of \d+ entries and the same client table$/m);
     const left = execFileSync('ip', ['netns', 'list']).toString().split('\n').filter((l) => l.startsWith(`sf${run!.child.pid}h`));
     expect(left, 'namespaces left').to.deep.equal([]);

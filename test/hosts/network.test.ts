@@ -13,7 +13,8 @@ const PORT = 7400;
 
 /** A TCP listener on `host` that answers every connection with `ok`. */
 function listenIn(host: TestHost): Promise<ChildProcess> {
-  const script = `require('net').createServer((s) => s.end('ok')).listen(${PORT}, '${host.address}', () => console.log('up'))`;
+  // Under loss a connection may be reset: that must not end the listener.
+  const script = `require('net').createServer((s) => { s.on('error', () => {}); s.end('ok'); }).listen(${PORT}, '${host.address}', () => console.log('up'))`;
   const child = spawn('ip', ['netns', 'exec', host.ns, process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     child.stdout!.once('data', () => resolve(child));

@@ -516,6 +516,16 @@ export const serverMachine = setup({
     dropFuture: enqueueActions(({ enqueue, context }) => {
       if (context.future.length > 0) enqueue.assign({ future: [] });
     }),
+    /**
+     * A suspended replica's `ready` that makes it recover: it was deleted meanwhile, so the
+     * primary's periodic checkpoints it held for this `ready`'s epoch may have been sent before
+     * that, and the primary went on without it; recovering from one would miss what came between
+     * (simulator seed 31684, long partitions). The snapshot to recover from comes after the `ready`.
+     * (A recovering replica cannot be deleted without losing its lease, and booting forgets all.)
+     */
+    dropHeldCheckpoints: enqueueActions(({ enqueue, context }) => {
+      if (context.future.some((e) => e.frame.kind === 'checkpoint')) enqueue.assign({ future: context.future.filter((e) => e.frame.kind !== 'checkpoint') });
+    }),
     takeCheckpoint: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'peer.checkpoint');
       const f = event.frame;
@@ -667,7 +677,7 @@ export const serverMachine = setup({
               {
                 guard: and(['isSuspended', not('isReadyForServing'), not('isPrimaryReady')]),
                 target: 'recovering',
-                actions: ['resume', ...adoptReady()],
+                actions: ['resume', 'dropHeldCheckpoints', ...adoptReady()],
               },
               { guard: 'isRoleChange', target: '.deciding', actions: ['resume', ...adoptReady()] },
               { actions: ['resume', ...adoptReady(), 'confirmServing' as const] },

@@ -160,3 +160,34 @@ export function powerCutInFreshEpoch(res: RunResult): { t: number; epoch: number
   }
   return found;
 }
+
+/**
+ * A suspended replica held the primary's periodic checkpoints of a later epoch (they came before
+ * its `ready`), then that epoch's `ready` sent it to recover (held-checkpoint-recovery): it must wait
+ * for a snapshot sent after the `ready`.
+ */
+export function recoveredPastHeldCheckpoint(res: RunResult): { t: number; who: string }[] {
+  const found: { t: number; who: string }[] = [];
+  const suspended = new Set<string>();
+  /** The epochs of the checkpoints each process got since its last `ready`. */
+  const checkpointEpochs = new Map<string, Set<number>>();
+  const recoveringOn = new Map<string, number>();
+  for (const r of records(res)) {
+    if (r.kind === 'print' && r.event.event === 'server.phase' && r.event.phase === 'suspended') suspended.add(r.who);
+    else if (r.kind === 'event') {
+      const checkpoint = /^frame\.checkpoint from \S+ n\d+ e(\d+)/.exec(r.event);
+      const ready = /^frame\.ready \S+ \S+ e(\d+)/.exec(r.event);
+      if (checkpoint) checkpointEpochs.set(r.who, (checkpointEpochs.get(r.who) ?? new Set()).add(Number(checkpoint[1])));
+      else if (ready) {
+        if (suspended.has(r.who) && checkpointEpochs.get(r.who)?.has(Number(ready[1]))) recoveringOn.set(r.who, r.t);
+        checkpointEpochs.delete(r.who);
+      }
+    } else if (r.kind === 'state' && !r.state.startsWith('{role:{ready')) {
+      const t = recoveringOn.get(r.who);
+      if (t !== undefined && r.state.startsWith('{role:recovering')) found.push({ t, who: r.who });
+      recoveringOn.delete(r.who);
+      suspended.delete(r.who);
+    }
+  }
+  return found;
+}

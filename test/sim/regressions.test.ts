@@ -16,7 +16,7 @@
  */
 import { expect } from 'chai';
 import { runSeed } from '../../src/sim/run.js';
-import { launchBeforeExit, relaunchedInGfdGrace } from './paths.js';
+import { launchBeforeExit, recoveredPastHeldCheckpoint, relaunchedInGfdGrace } from './paths.js';
 
 describe('simulator regressions', function () {
   this.timeout(120_000);
@@ -48,5 +48,18 @@ describe('simulator regressions', function () {
     const res = runSeed({ seed: 34, keepTrace: true, events: true });
     expect(res.violations.map((v) => `${v.invariant}: ${v.detail}`)).to.deep.equal([]);
     expect(launchBeforeExit(res), 'a launch reaches an LFD that reported delete before it saw the exit').to.not.be.empty;
+  });
+
+  // held-checkpoint-recovery (found in the 1,000-seed long-partition campaign 31000–31999, with
+  // 31718). Seed 31684, passive sync: S2 was suspended (its LFD killed) and never got the restarted
+  // RM's `ready` of epoch 8, so it held S1's periodic checkpoints of epoch 8 (state 549). The RM
+  // deleted S2, S1 answered on without it (C1:279 as entry 550), then S2's LFD came back and the RM
+  // sent S2 the `ready` to recover: it recovered from the held checkpoint and missed 550 onwards
+  // (answered-kept, linearizable). Fixed: a `ready` that makes a replica recover drops the periodic
+  // checkpoints it held; it recovers from a snapshot sent after it.
+  it('seed 31684 (long partitions): a suspended replica sent to recover does not recover from checkpoints it held', () => {
+    const res = runSeed({ seed: 31684, longPartitions: true, keepTrace: true, events: true });
+    expect(res.violations.map((v) => `${v.invariant}: ${v.detail}`)).to.deep.equal([]);
+    expect(recoveredPastHeldCheckpoint(res), 'a suspended replica holding checkpoints of its new epoch recovers').to.not.be.empty;
   });
 });

@@ -12,11 +12,13 @@
  * Links are cut and made lossy with nftables rules in each host's own namespace, on what it sends
  * (the output hook): a cut from A to B drops what A sends to B, and what B sends A still arrives,
  * so one-way cuts are possible; the rules go with the namespace. The test process's own address is
- * never cut. Delay, jitter and reordering would need `tc qdisc … netem`, which the kernel of these
- * machines lacks (docs/partitions.md); `shape` refuses them rather than pretend.
+ * never cut. Delay and jitter would need `tc qdisc … netem`, which the kernel of these machines
+ * lacks (docs/partitions.md): `delay` relays the hosts' TCP connections through this process
+ * instead (`delay-relay.ts`).
  */
 import { execFileSync } from 'node:child_process';
 import { isAlive } from '../cli/cluster/liveness.js';
+import { DelayRelay, type Delay } from './delay-relay.js';
 
 export interface TestHost {
   /** `h1`, `h2`, …: for messages. */
@@ -81,6 +83,9 @@ export class TestNetwork {
   /** The bridge's address: where the test process itself is seen from the hosts. */
   readonly observer: string;
   private readonly bridge: string;
+  private readonly subnet: string;
+  /** While links are delayed: the relay every host's connections go through. */
+  private relay: DelayRelay | null = null;
   /** Destination addresses each host's packets to are dropped, by host name. */
   private readonly cuts = new Map<string, Set<string>>();
   /** The loss of each shaped host, percent, by host name. */
@@ -91,6 +96,7 @@ export class TestNetwork {
     const id = `${PREFIX}${process.pid}`;
     const subnet = `10.231.${process.pid % 250}`;
     const n = made++;
+    this.subnet = subnet;
     this.bridge = `${id}b${n}`;
     this.observer = `${subnet}.254`;
     this.hosts = Array.from({ length: count }, (_, i) => ({ name: `h${i + 1}`, ns: `${id}h${n}x${i + 1}`, address: `${subnet}.${i + 1}` }));
@@ -135,6 +141,8 @@ export class TestNetwork {
 
   /** Drops what `from` sends to `to` (one way). */
   cut(from: TestHost, to: TestHost): void {
+    // The relay's own leg (this process to the host) cannot be cut: a delayed link would stay up.
+    if (this.relay) throw new Error('test hosts: cuts and delay do not combine');
     this.cuts.get(from.name)!.add(to.address);
     this.applyRules(from);
   }
@@ -172,7 +180,43 @@ export class TestNetwork {
     }
   }
 
-  /** The host's whole rule set, replaced at once: its cuts, then its loss (never towards the test process). */
+  /**
+   * Every host's TCP connections to the other hosts, from now on, go through a relay in this
+   * process that passes each chunk on `delay` later, both ways. Connections open already stay
+   * direct (their addresses are settled), so this comes before the roles start; `ports` are those
+   * the roles listen on (the same on every host). Loss (`shape`) still applies, on the way to the relay.
+   */
+  async delay(delay: Delay, ports: number[]): Promise<void> {
+    if (this.relay) throw new Error('test hosts: delayed already');
+    const relay = new DelayRelay(delay);
+    this.relay = relay;
+    for (const [i, host] of this.hosts.entries()) {
+      ip('addr', 'add', `${this.relayAddress(i)}/24`, 'dev', this.bridge);
+      for (const port of ports) await relay.listen(this.relayAddress(i), host.address, port);
+    }
+    for (const host of this.hosts) {
+      const redirects = this.hosts.flatMap((other, j) => (other === host ? [] : [`    ip daddr ${other.address} tcp dport { ${ports.join(', ')} } dnat to ${this.relayAddress(j)}`]));
+      const ruleset = [
+        'table ip steadfast_delay {',
+        '  chain out {',
+        '    type nat hook output priority -100; policy accept;',
+        ...redirects,
+        '  }',
+        '}',
+      ].join('\n');
+      execFileSync('ip', ['netns', 'exec', host.ns, 'nft', '-f', '-'], { input: ruleset, stdio: ['pipe', 'pipe', 'pipe'] });
+    }
+  }
+
+  /** Where host `i`'s relay listens: an address of the bridge's own. */
+  private relayAddress(i: number): string {
+    return `${this.subnet}.${101 + i}`;
+  }
+
+  /**
+   * The host's whole rule set, replaced at once: its cuts, then its loss (never towards the test
+   * process). Ahead of any redirect to the relay (`delay`), so that they see where a packet goes.
+   */
   private applyRules(host: TestHost): void {
     const rules = [...this.cuts.get(host.name)!].map((address) => `ip daddr ${address} drop`);
     const loss = this.losses.get(host.name);
@@ -185,7 +229,7 @@ export class TestNetwork {
       'delete table inet steadfast_test',
       'table inet steadfast_test {',
       '  chain out {',
-      '    type filter hook output priority 0; policy accept;',
+      '    type filter hook output priority -150; policy accept;',
       ...rules.map((r) => `    ${r}`),
       '  }',
       '}',
@@ -203,6 +247,7 @@ export class TestNetwork {
     if (this.removed) return;
     this.removed = true;
     live.delete(this);
+    this.relay?.close();
     // The pair goes with its outer end at once; a namespace's own end only when the namespace is
     // finally destroyed, which waits for the processes still in it.
     this.hosts.forEach((host, i) => {

@@ -4,7 +4,8 @@
  * loses what it sends; and nothing is left once the network is removed.
  */
 import { expect } from 'chai';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, execFile, execFileSync, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import net from 'node:net';
 import { TestNetwork, type TestHost } from '../../src/hosts/network.js';
 import { requireHosts } from '../support/hosts.js';
@@ -22,13 +23,23 @@ function listenIn(host: TestHost): Promise<ChildProcess> {
   });
 }
 
-/** Connects from `from` to `to` and reads the answer; the milliseconds it took, or null if it did not within `timeoutMs`. */
-function connectMs(from: TestHost, to: TestHost, timeoutMs = 600): number | null {
+/** A script for `from` that connects to `to`, reads the answer and prints the milliseconds it took, or `none` past `timeoutMs`. */
+function connectArgs(from: TestHost, to: TestHost, timeoutMs: number): string[] {
   const script = `const t = Date.now(); const s = require('net').connect(${PORT}, '${to.address}');
     s.setTimeout(${timeoutMs}, () => { console.log('none'); process.exit(0); });
     s.on('data', () => { console.log(Date.now() - t); process.exit(0); }); s.on('error', () => { console.log('none'); process.exit(0); });`;
-  const out = execFileSync('ip', ['netns', 'exec', from.ns, process.execPath, '-e', script], { timeout: timeoutMs + 5000 }).toString().trim();
-  return out === 'none' ? null : Number(out);
+  return ['netns', 'exec', from.ns, process.execPath, '-e', script];
+}
+const msOf = (out: string): number | null => (out.trim() === 'none' ? null : Number(out));
+
+/** Connects from `from` to `to` and reads the answer; the milliseconds it took, or null if it did not within `timeoutMs`. */
+function connectMs(from: TestHost, to: TestHost, timeoutMs = 600): number | null {
+  return msOf(execFileSync('ip', connectArgs(from, to, timeoutMs), { timeout: timeoutMs + 5000 }).toString());
+}
+
+/** The same without blocking this process (a relay in it must go on: `TestNetwork.delay`). */
+async function connectMsAsync(from: TestHost, to: TestHost, timeoutMs: number): Promise<number | null> {
+  return msOf((await promisify(execFile)('ip', connectArgs(from, to, timeoutMs), { timeout: timeoutMs + 5000 })).stdout);
 }
 
 /** The test process's own connection to `to`. */
@@ -41,7 +52,7 @@ function reachFromHere(to: TestHost): Promise<boolean> {
   });
 }
 
-describe('test hosts: network namespaces, cuts and loss', function () {
+describe('test hosts: network namespaces, cuts, loss and delay', function () {
   this.timeout(30_000);
   let network: TestNetwork | null = null;
   const listeners: ChildProcess[] = [];
@@ -100,6 +111,17 @@ describe('test hosts: network namespaces, cuts and loss', function () {
     const tries = Array.from({ length: 20 }, () => connectMs(h2, h1, 300));
     expect(tries.filter((t) => t === null).length, 'lost at 50 %').to.be.above(0);
     expect(tries.filter((t) => t !== null).length, 'through at 50 %').to.be.above(0);
+  });
+
+  it('delays what one host sends another, through a relay here, and not what the test process sends; no cut meanwhile', async () => {
+    network = TestNetwork.create(2);
+    const [h1, h2] = network.hosts as [TestHost, TestHost];
+    await network.delay({ meanMs: 150, jitterMs: 0 }, [PORT]);
+    listeners.push(await listenIn(h2));
+    // h2's answer comes back through the relay, one delay later.
+    expect(await connectMsAsync(h1, h2, 3000), 'h1 → h2, delayed').to.be.at.least(140);
+    expect(await reachFromHere(h2), 'the test process → h2, direct').to.equal(true);
+    expect(() => network!.cut(h1, h2)).to.throw(/cuts and delay do not combine/);
   });
 
   it('leaves no namespace and no bridge behind once removed', () => {

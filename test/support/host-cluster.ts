@@ -11,6 +11,7 @@ import { checkHistory } from '../../src/check/apps.js';
 import { operationsOf, parseHistory } from '../../src/check/history.js';
 import { clusterIni } from '../../src/sim/cluster.js';
 import type { TestHost, TestNetwork } from '../../src/hosts/network.js';
+import type { Delay } from '../../src/hosts/delay-relay.js';
 import { logEntries, queryStatus, startRole, tempDir, until, waitForLine, FAST, type Role, type ServerStatus } from './processes.js';
 
 const PORTS = { rm: 7000, gfd: 7001, client: 7101, peer: 7201 } as const;
@@ -36,7 +37,7 @@ export interface HostCluster {
  */
 export async function startHostCluster(
   network: TestNetwork,
-  opts: { cluster?: Record<string, string | number>; clients: Record<string, TestHost | null> },
+  opts: { cluster?: Record<string, string | number>; clients: Record<string, TestHost | null>; delay?: Delay },
 ): Promise<HostCluster> {
   const [rmHost, gfdHost, ...replicaHosts] = network.hosts as [TestHost, TestHost, ...TestHost[]];
   const hostOf = Object.fromEntries(SERVERS.map((s, i) => [s, replicaHosts[i]!]));
@@ -50,6 +51,8 @@ export async function startHostCluster(
     servers: SERVERS.map((name) => ({ name, host: hostOf[name]!.address, port: PORTS.client, peerPort: PORTS.peer })),
     clients: clientKeys,
   }));
+  // Every link delayed from the start: connections open before would stay direct.
+  if (opts.delay) await network.delay(opts.delay, Object.values(PORTS));
   const on = (host: TestHost | null, args: string[]): Role =>
     startRole([...args, '--config', file], { cwd: dir, ...(host === null ? {} : { netns: host.ns }) });
   const rm = on(rmHost, ['rm']);

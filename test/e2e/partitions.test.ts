@@ -178,7 +178,7 @@ describe('e2e: partitions across test hosts', function () {
     const primary = primaryNamed(c.rm);
     c.network.shape({ lossPct: 2 });
     const before = answersFrom(c, primary).length;
-    await sleep(15_000);
+    await sleep(10_000);
     const during = answersFrom(c, primary).length - before;
     c.network.unshape();
     const falseDetections = c.gfd.lines.slice(since.gfd).filter((l) => / failed \(/.test(l));
@@ -186,6 +186,6 @@ describe('e2e: partitions across test hosts', function () {
     expect(namedSince(c.rm, since.rm), 'primaries named').to.deep.equal([]);
     expect(during, 'answers under loss').to.be.greaterThan(0);
     const ops = await checkHistories(c);
-    report('100 ms ± 50 ms delay, 2 % loss, 15 s', [`${during} answers from ${primary}`, `${falseDetections.length} false detections`, linearizable(ops)]);
+    report('100 ms ± 50 ms delay, 2 % loss, 10 s', [`${during} answers from ${primary}`, `${falseDetections.length} false detections`, linearizable(ops)]);
   });
 });

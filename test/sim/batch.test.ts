@@ -1,6 +1,6 @@
 /**
- * The CI batch: 100 log seeds and 30 kv seeds, 5 simulated minutes each, spread over the machine's
- * cores; then 15 with a server started by hand, 30 with long partitions and 30 with disks and power
+ * The CI batch: 70 log seeds and 20 kv seeds, 5 simulated minutes each, spread over the machine's
+ * cores; then 10 with a server started by hand, 25 with long partitions and 20 with disks and power
  * cuts. Every fault kind
  * must come up, failovers and recoveries must complete, and every invariant must hold (a run that
  * hits a pending bug the simulator cannot steer around is reported, not counted:
@@ -24,7 +24,7 @@ async function passingCampaign(seeds: Parameters<typeof campaign>[0] & { first: 
 }
 
 describe('simulator: the CI batch', function () {
-  // The 205 runs together take about 3.5 minutes of wall time on 2 cores; the limit is 10 for each part.
+  // The 145 runs together take about 2.5 minutes of wall time on 2 cores; the limit is 10 for each part.
   this.timeout(600_000);
 
   it(`${CI_SEEDS.runs} log seeds × ${CI_SEEDS.minutes} simulated minutes: every fault kind, failovers, recoveries, and every invariant holds`, async () => {

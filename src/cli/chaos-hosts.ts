@@ -9,10 +9,7 @@
  * (docs/partitions.md): loss is what the network can do here.
  */
 import type { ClusterConfig } from '../config/types.js';
-import type { TestHost, TestNetwork } from '../hosts/network.js';
-
-/** Ports on every host: each host has its own addresses, so they never collide. */
-const PORTS = { rm: 7000, gfd: 7001, client: 7101, peer: 7201 } as const;
+import { HOST_PORTS as PORTS, type TestHost, type TestNetwork } from '../hosts/network.js';
 
 /** The share of what each host sends that a loss fault drops, percent. */
 export const LOSS_PCT = 5;

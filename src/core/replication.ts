@@ -281,13 +281,19 @@ function settle(d: Decision): Decision {
   if (m.choosing.holders) return settleHolders(d, m.choosing.holders);
   if (awaitingReports(m).length > 0) return d;
   if (!m.choosing.due && !m.configured.every((s) => m.members[s])) return d;
-  const { reports } = m.choosing;
-  const primary = furthest(names, reports);
-  // Above every epoch any member took, even one it never wrote a request in: no epoch twice.
-  const epoch = Math.max(m.epoch, ...names.map((s) => reports[s]?.taken ?? 0)) + 1;
-  const next: Membership = { ...m, primary, epoch, choosing: null };
-  const reach = reports[primary] ?? null;
-  return { next, commands: [...d.commands, ...announce(next)], warnings: [...d.warnings, ...choiceLine(m, primary, reach)] };
+  const primary = furthest(names, m.choosing.reports);
+  return named(d, primary, {}, choiceLine(m, primary, m.choosing.reports[primary] ?? null));
+}
+
+/**
+ * The choice made: `primary` serves first, in an epoch above every one any member took (even one it
+ * never wrote a request in: no epoch twice), and every `ready` goes out.
+ */
+function named(d: Decision, primary: string, change: Partial<Membership>, lines: string[]): Decision {
+  const m = d.next;
+  const taken = memberNames(m).map((s) => m.choosing?.reports[s]?.taken ?? 0);
+  const next: Membership = { ...m, ...change, primary, epoch: Math.max(m.epoch, ...taken) + 1, choosing: null };
+  return { next, commands: [...d.commands, ...announce(next)], warnings: [...d.warnings, ...lines] };
 }
 
 /** What the choice says: nothing for a fresh cluster (nothing on any disk, nobody holding a state). */
@@ -316,15 +322,14 @@ function settleHolders(d: Decision, groups: string[][]): Decision {
     if (!group.every(gone)) return d;
     without.push(...group);
   }
-  const names = memberNames(m);
-  const primary = back.length > 0 ? furthest(back, reports) : furthest(names.filter((s) => s in reports), reports);
-  const epoch = Math.max(m.epoch, ...names.map((s) => reports[s]?.taken ?? 0)) + 1;
-  const next: Membership = { ...m, primary, epoch, choosing: null, lapsed: back.length > 0 ? m.lapsed : [] };
-  let line: string;
-  if (back.length === 0) line = `no replica that held the state came back with it (${without.join(', ')}): the state is lost; ${primary} starts from its own`;
-  else if (without.length === 0) line = `${primary} held the state and is back: it serves first, the others recover from it`;
-  else line = `the replicas that served last came back without the state (${without.join(', ')}); ${primary} held it when it was deleted and is back: it serves first, and what they answered without it may be lost`;
-  return { next, commands: [...d.commands, ...announce(next)], warnings: [...d.warnings, line] };
+  if (back.length === 0) {
+    const primary = furthest(memberNames(m).filter((s) => s in reports), reports);
+    return named(d, primary, { lapsed: [] }, [`no replica that held the state came back with it (${without.join(', ')}): the state is lost; ${primary} starts from its own`]);
+  }
+  const primary = furthest(back, reports);
+  return named(d, primary, {}, [without.length === 0
+    ? `${primary} held the state and is back: it serves first, the others recover from it`
+    : `the replicas that served last came back without the state (${without.join(', ')}); ${primary} held it when it was deleted and is back: it serves first, and what they answered without it may be lost`]);
 }
 
 export function onServing(m: Membership, server: string, epoch: number): Decision {

@@ -33,6 +33,9 @@ export interface Shape {
   lossPct: number;
 }
 
+/** The ports roles listen on, the same on every host (each host has its own addresses). */
+export const HOST_PORTS = { rm: 7000, gfd: 7001, client: 7101, peer: 7201 } as const;
+
 const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
 const quiet = (fn: () => unknown) => {
   try {

@@ -10,11 +10,10 @@ import path from 'node:path';
 import { checkHistory } from '../../src/check/apps.js';
 import { operationsOf, parseHistory } from '../../src/check/history.js';
 import { clusterIni } from '../../src/sim/cluster.js';
-import type { TestHost, TestNetwork } from '../../src/hosts/network.js';
+import { HOST_PORTS as PORTS, type TestHost, type TestNetwork } from '../../src/hosts/network.js';
 import type { Delay } from '../../src/hosts/delay-relay.js';
 import { logEntries, queryStatus, startRole, tempDir, until, waitForLine, FAST, type Role, type ServerStatus } from './processes.js';
 
-const PORTS = { rm: 7000, gfd: 7001, client: 7101, peer: 7201 } as const;
 const SERVERS = ['S1', 'S2', 'S3'] as const;
 
 export interface HostCluster {

@@ -78,6 +78,8 @@ export function runEffects(enqueue: Enqueue, self: AnyActorRef, printer: Print, 
   // The lines of one step go out in one action; those the printer's level drops are not scheduled.
   let lines: LogEvent[] | null = null;
   const waiting: Effect[] = [];
+  // A step's commands to one transport actor go as one (`batch`): one xstate send however many frames.
+  const commands = new Map<string, TransportCommand[]>();
   for (const effect of effects) {
     if (effect.kind === 'persist' || effect.kind === 'snapshot' || effect.kind === 'epoch') {
       if (store === null) continue;
@@ -92,7 +94,10 @@ export function runEffects(enqueue: Enqueue, self: AnyActorRef, printer: Print, 
     }
     if (effect.kind !== 'print') {
       const [via, command] = transportCommand(effect);
-      if (reachable(via)) enqueue.sendTo(via, command);
+      if (!reachable(via)) continue;
+      const list = commands.get(via);
+      if (list) list.push(command);
+      else commands.set(via, [command]);
       continue;
     }
     if (printer.wants && !printer.wants(effect.event)) continue;
@@ -102,6 +107,7 @@ export function runEffects(enqueue: Enqueue, self: AnyActorRef, printer: Print, 
     }
     lines.push(effect.event);
   }
+  for (const [via, list] of commands) enqueue.sendTo(via, list.length === 1 ? list[0]! : { type: 'batch', commands: list });
   if (waiting.length > 0) {
     enqueue(() => store!.whenDurable((err) => self.send({ type: 'storage.durable', effects: waiting, error: err ? err.message : null } satisfies DurableEvent)));
   }

@@ -9,12 +9,13 @@ import type { App } from '../app/index.js';
 import type { ClusterConfig, ServerConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
 import { isPeerFrame, type Frame, type FrameOf, type PeerFrame, type Phase, type ReadyFrame, type RecoveryFrame } from '../protocol/frames.js';
-import type { FrameEvent, Origin, TransportEvent } from '../transport/types.js';
+import type { BatchEvent, FrameEvent, Origin, TransportEvent } from '../transport/types.js';
 import { answer, PEER_LINKS, print, runEffects, transportSlots, type DurableEvent, type DurableStore, type Effect, refusedLine } from './effects.js';
 import { linksOf, listenOn, peerPortOf, wantServers } from './wiring.js';
 import {
   checkpointTo,
   execute,
+  foldSteps,
   hold,
   initialData,
   forget,
@@ -83,7 +84,7 @@ export interface ServerContext extends ReplicaData {
   /** Which of the two ports are bound. */
   listening: string[];
   /** Peer frames of an epoch newer than our latest `ready`, replayed when such a `ready` arrives. */
-  future: Extract<FrameEvent, { frame: PeerFrame }>[];
+  future: FutureEvent[];
   /**
    * Serving, its lease ran out (docs/partitions.md): it keeps its state and goes on with its peers,
    * but answers no client until the RM's next `ready` says whether it serves on or recovers.
@@ -94,7 +95,20 @@ export interface ServerContext extends ReplicaData {
 /** A peer frame of this replica's current epoch: past the epoch gate (the `role` region's `frame.*`). */
 type PeerEvent = { [K in PeerFrame['kind']]: { type: `peer.${K}`; frame: FrameOf<K>; origin: Origin } }[PeerFrame['kind']];
 
-type ServerEvent = TransportEvent | PeerEvent | DurableEvent | { type: 'lease.expired' };
+/** A primary's updates that came together, past the epoch gate (`batch.update`, one sender, one epoch). */
+type UpdatesEvent = { type: 'peer.updates'; events: UpdateBatch['events'] };
+type UpdateBatch = Extract<BatchEvent, { type: 'batch.update' }>;
+
+/** A peer frame, or a run of updates, held for the `ready` of its (later) epoch. */
+type FutureEvent = Extract<FrameEvent, { frame: PeerFrame }> | UpdateBatch;
+
+type ServerEvent = TransportEvent | PeerEvent | UpdatesEvent | DurableEvent | { type: 'lease.expired' };
+
+/** The epoch a peer frame, a run of updates or a `ready` carries; null for anything else. */
+function epochOf(event: ServerEvent): number | null {
+  if (event.type === 'batch.update') return event.events[0]!.frame.epoch;
+  return 'frame' in event && hasEpoch(event.frame) ? event.frame.epoch : null;
+}
 
 function serverOf(config: ClusterConfig, name: string): ServerConfig {
   const server = config.servers.find((s) => s.name === name);
@@ -114,20 +128,25 @@ function primaryOf(ctx: ServerContext): string | null {
   return ctx.mode === 'passive' ? (ctx.peers[0] ?? null) : null;
 }
 
-function requestOf(event: ServerEvent): Request | null {
-  if (event.type === 'frame.request') {
-    const f = event.frame;
-    return { client: f.client, num: f.num, body: f.body, origin: event.origin, update: null };
+/** The requests an event brings, in order: clients' (a batch), a peer's `forward`, a primary's updates (a batch). */
+function requestsOf(event: ServerEvent): Request[] {
+  switch (event.type) {
+    case 'batch.request':
+      return event.events.map(({ frame: f, origin }) => ({ client: f.client, num: f.num, body: f.body, origin, update: null }));
+    case 'peer.forward': {
+      const f = event.frame;
+      return [{ client: f.client, num: f.num, body: f.body, origin: null, update: null }];
+    }
+    case 'peer.updates':
+      return event.events.map(({ frame: f, origin }) => ({ client: f.client, num: f.num, body: f.body, origin: null, update: { seq: f.seq, primary: f.from, origin } }));
+    default:
+      return [];
   }
-  if (event.type === 'peer.forward') {
-    const f = event.frame;
-    return { client: f.client, num: f.num, body: f.body, origin: null, update: null };
-  }
-  if (event.type === 'peer.update') {
-    const f = event.frame;
-    return { client: f.client, num: f.num, body: f.body, origin: null, update: { seq: f.seq, primary: f.from, origin: event.origin } };
-  }
-  return null;
+}
+
+/** The client connections of a batch of requests, each to be answered (here: refused). */
+function originsOf(event: ServerEvent): Origin[] {
+  return event.type === 'batch.request' ? event.events.map((e) => e.origin) : [];
 }
 
 /** A snapshot for a peer: a checkpoint when passive, a recovery frame when active. */
@@ -195,8 +214,14 @@ function frameBytes(f: PeerFrame): number {
   return text + 64;
 }
 
+/** The frames a held event carries. */
+const framesOf = (e: FutureEvent): PeerFrame[] => (e.type === 'batch.update' ? e.events.map((u) => u.frame) : [e.frame]);
+
 /** What the held frames of a later epoch take (at most MAX_FUTURE_FRAMES of them to add up). */
-const heldBytes = (future: ServerContext['future']): number => future.reduce((n, e) => n + frameBytes(e.frame), 0);
+const heldBytes = (future: readonly FutureEvent[]): number => future.reduce((n, e) => n + framesOf(e).reduce((m, f) => m + frameBytes(f), 0), 0);
+
+/** How many frames are held. */
+const heldFrames = (future: readonly FutureEvent[]): number => future.reduce((n, e) => n + framesOf(e).length, 0);
 
 /** The sequencer's `order` and `commit` (of the current epoch): taken from the current peer while ordered. */
 const takeOrderingFrame = () => ({ guard: and(['isFromMyPeer', 'isOrdered']), actions: 'takeOrdering' as const });
@@ -241,8 +266,8 @@ export const serverMachine = setup({
     isFromLfdLink: ({ context, event }) =>
       'origin' in event && event.origin.via === PEER_PORT && event.origin.link === context.lfd?.link,
     /** Peer frames carry the sender's epoch: older ones are dropped, newer ones wait for their `ready`. */
-    isStale: ({ context, event }) => 'frame' in event && hasEpoch(event.frame) && event.frame.epoch < context.epoch,
-    isFuture: ({ context, event }) => 'frame' in event && hasEpoch(event.frame) && event.frame.epoch > context.epoch,
+    isStale: ({ context, event }) => (epochOf(event) ?? context.epoch) < context.epoch,
+    isFuture: ({ context, event }) => (epochOf(event) ?? context.epoch) > context.epoch,
     isPrimaryReady: ({ event }) => event.type === 'frame.ready' && event.frame.role === 'primary',
     isSuspended: ({ context }) => context.suspended,
     isLeaseHeld: stateIn({ lease: 'held' }),
@@ -257,7 +282,8 @@ export const serverMachine = setup({
     isPrimary: ({ context }) => context.role === 'primary',
     /** A passive backup takes checkpoints only from the primary of its current `ready`. */
     isFromMyPrimary: ({ context, event }) =>
-      (event.type === 'peer.checkpoint' || event.type === 'peer.update') && event.frame.from === primaryOf(context),
+      (event.type === 'peer.checkpoint' && event.frame.from === primaryOf(context)) ||
+      (event.type === 'peer.updates' && event.events[0]!.frame.from === primaryOf(context)),
     isFromMyPeer: ({ context, event }) =>
       (event.type === 'peer.recovery' || event.type === 'peer.forward' || event.type === 'peer.ack' ||
         event.type === 'peer.order' || event.type === 'peer.commit') &&
@@ -302,17 +328,15 @@ export const serverMachine = setup({
       const phase = phaseOf({ value: self.getSnapshot().value, context });
       carry(enqueue, self, context, [answer(event.origin, statusOf(context, phase, event.frame.from, context.disk && { taken: context.disk.history.taken ?? 0 }))]);
     }),
-    holdRequest: enqueueActions(({ enqueue, context, event }) => {
-      const req = requestOf(event);
-      if (req) enqueue.assign(() => hold(context, req));
+    holdRequests: enqueueActions(({ enqueue, context, event }) => {
+      const reqs = requestsOf(event);
+      if (reqs.length > 0) enqueue.assign(() => hold(context, reqs));
     }),
     refuseNotPrimary: enqueueActions(({ enqueue, self, context, event }) => {
-      assertEvent(event, 'frame.request');
-      carry(enqueue, self, context, refuse(context, event.origin, 'not primary'));
+      carry(enqueue, self, context, originsOf(event).flatMap((origin) => refuse(context, origin, 'not primary')));
     }),
     refuseSuspended: enqueueActions(({ enqueue, self, context, event }) => {
-      assertEvent(event, 'frame.request');
-      carry(enqueue, self, context, refuse(context, event.origin, 'suspended: its lease ran out'));
+      carry(enqueue, self, context, originsOf(event).flatMap((origin) => refuse(context, origin, 'suspended: its lease ran out')));
     }),
     /** The lease ran out while serving: no client is answered until the RM's next `ready`. */
     suspend: enqueueActions(({ enqueue, self, context }) => {
@@ -331,12 +355,10 @@ export const serverMachine = setup({
       if (!context.suspended) return;
       carry(enqueue, self, context, [answer(event.origin, statusOf(context, 'suspended', event.frame.from))]);
     }),
-    /** Active, ordered: a request waits for its position (ordering.ts). */
-    orderRequest: enqueueActions(({ enqueue, self, context, event }) => {
-      const req = requestOf(event);
-      if (!req) return;
-      const step = takeRequest(context, req);
-      perform(enqueue, self, context, step);
+    /** Active, ordered: each request waits for its position (ordering.ts). */
+    orderRequests: enqueueActions(({ enqueue, self, context, event }) => {
+      const reqs = requestsOf(event);
+      if (reqs.length > 0) perform(enqueue, self, context, foldSteps(context, reqs, takeRequest));
     }),
     /** `order` and `commit` from the sequencer; while recovering they are only kept. */
     takeOrdering: enqueueActions(({ enqueue, self, context, event }) => {
@@ -356,14 +378,13 @@ export const serverMachine = setup({
       const step = recoverFrom(context, event.frame, (restored) => takeCatchUpSnapshot(context, restored));
       perform(enqueue, self, context, step);
     }),
-    executeRequest: enqueueActions(({ enqueue, self, context, event }) => {
-      const req = requestOf(event);
-      if (!req) return;
-      const step = execute(context, req);
-      perform(enqueue, self, context, step);
+    executeRequests: enqueueActions(({ enqueue, self, context, event }) => {
+      const reqs = requestsOf(event);
+      if (reqs.length > 0) perform(enqueue, self, context, foldSteps(context, reqs, execute));
     }),
     /** A peer frame of the current epoch goes on as `peer.*` (after this step, before any other event). */
     passGate: enqueueActions(({ enqueue, event }) => {
+      if (event.type === 'batch.update') enqueue.raise({ type: 'peer.updates', events: event.events });
       if (!('frame' in event) || !isPeerFrame(event.frame) || !event.type.startsWith('frame.')) return;
       enqueue.raise({ ...event, type: `peer.${event.frame.kind}` } as PeerEvent);
     }),
@@ -374,17 +395,19 @@ export const serverMachine = setup({
      * acknowledged (as after any lost link).
      */
     holdFuture: enqueueActions(({ enqueue, self, context, event }) => {
-      if (!('frame' in event) || !isPeerFrame(event.frame)) return;
-      const held = event as ServerContext['future'][number];
-      if (context.future.length < MAX_FUTURE_FRAMES && heldBytes(context.future) + frameBytes(held.frame) <= context.cluster.maxStateFrame) {
+      if (event.type !== 'batch.update' && !('frame' in event && isPeerFrame(event.frame))) return;
+      const held = event as FutureEvent;
+      const frames = heldFrames(context.future);
+      if (frames + framesOf(held).length <= MAX_FUTURE_FRAMES && heldBytes([...context.future, held]) <= context.cluster.maxStateFrame) {
         enqueue.assign({ future: [...context.future, held] });
         return;
       }
-      const from = held.origin.peer?.name ?? held.origin.link;
-      const text = `holds ${context.future.length} frames of a later epoch already; drops ${held.frame.kind} from ${from} and closes its link`;
+      const origin = held.type === 'batch.update' ? held.events[0]!.origin : held.origin;
+      const from = origin.peer?.name ?? origin.link;
+      const text = `holds ${frames} frames of a later epoch already; drops ${framesOf(held)[0]!.kind} from ${from} and closes its link`;
       carry(enqueue, self, context, [
         print({ event: 'note', name: context.name, level: 'warn', text }),
-        { kind: 'close', via: held.origin.via, link: held.origin.link },
+        { kind: 'close', via: origin.via, link: origin.link },
       ]);
     }),
     /** The assignment a `ready` names: mode, role, epoch, peers. */
@@ -404,8 +427,8 @@ export const serverMachine = setup({
     }),
     /** The peer frames held for this epoch go through the gate again, in the order they came. */
     replayHeld: enqueueActions(({ enqueue, context }) => {
-      enqueue.assign({ future: context.future.filter((e) => e.frame.epoch > context.epoch) });
-      for (const e of context.future.filter((e) => e.frame.epoch <= context.epoch)) enqueue.raise(e);
+      enqueue.assign({ future: context.future.filter((e) => epochOf(e)! > context.epoch) });
+      for (const e of context.future.filter((e) => epochOf(e)! <= context.epoch)) enqueue.raise(e);
     }),
     /** The replies waiting for backups' acks follow the new assignment (`retarget`). */
     retargetPending: enqueueActions(({ enqueue, self, context }) => perform(enqueue, self, context, retarget(context))),
@@ -524,7 +547,8 @@ export const serverMachine = setup({
      * (A recovering replica cannot be deleted without losing its lease, and booting forgets all.)
      */
     dropHeldCheckpoints: enqueueActions(({ enqueue, context }) => {
-      if (context.future.some((e) => e.frame.kind === 'checkpoint')) enqueue.assign({ future: context.future.filter((e) => e.frame.kind !== 'checkpoint') });
+      const isCheckpoint = (e: FutureEvent) => e.type === 'frame.checkpoint';
+      if (context.future.some(isCheckpoint)) enqueue.assign({ future: context.future.filter((e) => !isCheckpoint(e)) });
     }),
     takeCheckpoint: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'peer.checkpoint');
@@ -577,6 +601,7 @@ export const serverMachine = setup({
         'server-client',
         { name: context.name, role: 'server' },
         context.config,
+        ['request'],
       ),
     },
     {
@@ -588,6 +613,7 @@ export const serverMachine = setup({
         'server-peer',
         { name: context.name, role: 'server' },
         context.config,
+        ['update'],
       ),
     },
     {
@@ -614,7 +640,7 @@ export const serverMachine = setup({
         'frame.checkpoint': epochGate(),
         'frame.recovery': epochGate(),
         'frame.forward': epochGate(),
-        'frame.update': epochGate(),
+        'batch.update': epochGate(),
         'frame.order': epochGate(),
         'frame.commit': epochGate(),
         'frame.ack': epochGate(false),
@@ -630,7 +656,7 @@ export const serverMachine = setup({
             // came after. The RM repeats `send_checkpoint` while a member does not serve.
             'frame.checkpoint': {},
             'frame.recovery': {},
-            'frame.request': { actions: 'holdRequest' },
+            'batch.request': { actions: 'holdRequests' },
             'frame.ready': [
               { guard: 'isStale' },
               // Sent for a process that served under this name (relaunched since, or this one before
@@ -646,9 +672,9 @@ export const serverMachine = setup({
         recovering: {
           on: {
             'lease.expired': leaseExpired(),
-            'frame.request': { actions: 'holdRequest' },
-            'peer.forward': { guard: 'isFromMyPeer', actions: 'holdRequest' },
-            'peer.update': { guard: 'isFromMyPrimary', actions: 'holdRequest' },
+            'batch.request': { actions: 'holdRequests' },
+            'peer.forward': { guard: 'isFromMyPeer', actions: 'holdRequests' },
+            'peer.updates': { guard: 'isFromMyPrimary', actions: 'holdRequests' },
             'frame.ready': [
               { guard: 'isStale' },
               { guard: 'isReadyForServing', actions: 'ignoreReady' },
@@ -695,14 +721,14 @@ export const serverMachine = setup({
             active: {
               entry: ['printReady', 'confirmServing', 'releaseHeld'],
               on: {
-                'frame.request': [
+                'batch.request': [
                   { guard: 'isSuspended', actions: 'refuseSuspended' },
-                  { guard: 'isOrdered', actions: 'orderRequest' },
-                  { actions: 'executeRequest' },
+                  { guard: 'isOrdered', actions: 'orderRequests' },
+                  { actions: 'executeRequests' },
                 ],
                 'peer.forward': [
-                  { guard: and(['isFromMyPeer', 'isOrdered']), actions: 'orderRequest' },
-                  { guard: 'isFromMyPeer', actions: 'executeRequest' },
+                  { guard: and(['isFromMyPeer', 'isOrdered']), actions: 'orderRequests' },
+                  { guard: 'isFromMyPeer', actions: 'executeRequests' },
                 ],
                 'peer.order': takeOrderingFrame(),
                 'peer.commit': takeOrderingFrame(),
@@ -713,7 +739,7 @@ export const serverMachine = setup({
             primary: {
               entry: ['printReady', 'confirmServing', 'releaseHeld', 'oweSnapshots'],
               on: {
-                'frame.request': [{ guard: 'isSuspended', actions: 'refuseSuspended' }, { actions: 'executeRequest' }],
+                'batch.request': [{ guard: 'isSuspended', actions: 'refuseSuspended' }, { actions: 'executeRequests' }],
                 'peer.ack': { guard: 'isFromMyPeer', actions: 'takeAck' },
               },
               initial: 'checkpointing',
@@ -727,9 +753,9 @@ export const serverMachine = setup({
             backup: {
               entry: ['printReady', 'confirmServing', 'refuseHeld'],
               on: {
-                'frame.request': { actions: 'refuseNotPrimary' },
+                'batch.request': { actions: 'refuseNotPrimary' },
                 'peer.checkpoint': { guard: 'isFromMyPrimary', actions: 'takeCheckpoint' },
-                'peer.update': { guard: 'isFromMyPrimary', actions: 'executeRequest' },
+                'peer.updates': { guard: 'isFromMyPrimary', actions: 'executeRequests' },
               },
             },
           },

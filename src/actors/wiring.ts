@@ -1,14 +1,14 @@
 /** The inputs of transport actors, built in one place: every link and listener carries the same limits. */
 import type { ClusterConfig, ClusterSettings, Endpoint, ServerConfig } from '../config/types.js';
 import type { RoleKind } from '../protocol/frames.js';
-import type { Limits, LinkInput, LinksInput, ListenerInput, Peer, PortKind, TransportCommand } from '../transport/types.js';
+import type { BatchKind, Limits, LinkInput, LinksInput, ListenerInput, Peer, PortKind, TransportCommand } from '../transport/types.js';
 
 export function limitsOf(cluster: ClusterSettings): Limits {
   return { maxFrame: cluster.maxFrame, maxStateFrame: cluster.maxStateFrame };
 }
 
-/** A listener: who may say hello on it is who the configuration names for each role. */
-export function listenOn(id: string, at: Endpoint, kind: PortKind, self: Peer, config: ClusterConfig): ListenerInput {
+/** A listener: who may say hello on it is who the configuration names for each role; frames of `batch` kinds come in batches. */
+export function listenOn(id: string, at: Endpoint, kind: PortKind, self: Peer, config: ClusterConfig, batch?: readonly BatchKind[]): ListenerInput {
   const { cluster } = config;
   return {
     id,
@@ -22,6 +22,7 @@ export function listenOn(id: string, at: Endpoint, kind: PortKind, self: Peer, c
     maxConnections: cluster.maxConnections,
     // No byte inside a frame for as long as a heartbeat may take: the peer is gone, or holding the connection.
     stallMs: cluster.heartbeatTimeoutMs,
+    ...(batch && { batch }),
   };
 }
 

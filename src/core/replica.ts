@@ -326,13 +326,20 @@ function releaseWaiting(step: Step): Step {
   return releaseWaiting({ data: next.data, effects: [...step.effects, ...next.effects] });
 }
 
-export function executeAll(d: ReplicaData, requests: Request[]): Step {
-  let step: Step = { data: d, effects: [] };
+/** Requests taken one after the other by `take`, as one step: the last data, every effect in order. */
+export function foldSteps(d: ReplicaData, requests: readonly Request[], take: (d: ReplicaData, req: Request) => Step): Step {
+  let data = d;
+  const effects: Effect[] = [];
   for (const req of requests) {
-    const r = execute(step.data, req);
-    step = { data: r.data, effects: [...step.effects, ...r.effects] };
+    const step = take(data, req);
+    data = step.data;
+    for (const effect of step.effects) effects.push(effect);
   }
-  return step;
+  return { data, effects };
+}
+
+export function executeAll(d: ReplicaData, requests: readonly Request[]): Step {
+  return foldSteps(d, requests, execute);
 }
 
 /** Held requests once this replica may serve them. */
@@ -352,8 +359,8 @@ export function refuseHeld(d: ReplicaData): Step {
   return { data: applied.data, effects: [...refused, ...applied.effects] };
 }
 
-export function hold(d: ReplicaData, req: Request): ReplicaData {
-  return { ...d, held: [...d.held, req] };
+export function hold(d: ReplicaData, reqs: readonly Request[]): ReplicaData {
+  return { ...d, held: [...d.held, ...reqs] };
 }
 
 /**

@@ -30,6 +30,7 @@ import type { Auth } from '../protocol/auth.js';
 import { helloFrame, LinkSession, type SessionStep } from '../protocol/session.js';
 import { frameEncoder } from '../protocol/transfer.js';
 import type { Conn, Driver, ListenHandle, Outgoing } from './connection.js';
+import { Inbox } from './inbox.js';
 import type {
   FrameEvent,
   LinkInput,
@@ -89,6 +90,20 @@ export function makeTransport(driver: Driver): Transport {
 
 type SendBack = (event: TransportEvent) => void;
 type Receive = (listener: (command: TransportCommand) => void) => void;
+type Single = Exclude<TransportCommand, { type: 'batch' }>;
+
+/** The single commands a command stands for: itself, or those of a `batch` in order. */
+export function eachCommand(command: TransportCommand): Single[] {
+  return command.type === 'batch' ? command.commands.flatMap(eachCommand) : [command];
+}
+
+/** Takes commands one at a time, those of a `batch` in order. */
+function receiveEach(receive: Receive, handle: (command: Single) => void): void {
+  receive((command) => {
+    if (command.type === 'batch') for (const c of eachCommand(command)) handle(c);
+    else handle(command);
+  });
+}
 
 function authOf(driver: Driver, secret: string | null | undefined): Auth | null {
   return secret ? { secret, nonce: () => driver.nonce() } : null;
@@ -129,9 +144,21 @@ function runListener(driver: Driver, input: ListenerInput, sendBack: SendBack, r
   const links = new Map<string, { conn: Conn; session: LinkSession }>();
   const encode = frameEncoder(input.limits.maxFrame);
 
-  const emit: SendBack = (event) => {
+  const deliver: SendBack = (event) => {
     if (!stopped) sendBack(event);
   };
+  // Without batch kinds every event goes at once, as it always did.
+  const inbox = input.batch ? new Inbox(deliver, input.batch, driver.atTurnEnd ?? null) : null;
+  const emit: SendBack = inbox
+    ? (event) => {
+        inbox.push(event);
+        inbox.settle();
+      }
+    : deliver;
+  /** The events of one session step, settled together (so that a step's frames form one batch without turns). */
+  const emitStep: { send: SendBack; done(): void } = inbox
+    ? { send: (event) => inbox.push(event), done: () => inbox.settle() }
+    : { send: deliver, done: () => {} };
 
   const accept = (conn: Conn): void => {
     if (stopped) {
@@ -173,7 +200,7 @@ function runListener(driver: Driver, input: ListenerInput, sendBack: SendBack, r
       if (stopped || conn.closed) return;
       const step = session.receive(chunk);
       watchStall();
-      applyStep(conn, step, origin, emit, () => {
+      applyStep(conn, step, origin, emitStep.send, () => {
         // SPEC §4: a new hello under a name that already has a link replaces that link.
         if (step.hello === null) return;
         const name = step.hello.name;
@@ -181,6 +208,7 @@ function runListener(driver: Driver, input: ListenerInput, sendBack: SendBack, r
           if (other !== link && entry.session.peer?.name === name) entry.conn.close(CLOSE_REASONS.replaced);
         }
       });
+      emitStep.done();
     });
   };
 
@@ -197,7 +225,7 @@ function runListener(driver: Driver, input: ListenerInput, sendBack: SendBack, r
     }
   });
 
-  receive((command) => {
+  receiveEach(receive, (command) => {
     if (stopped) return;
     if (command.type === 'send') {
       if (command.link === undefined) return;
@@ -218,13 +246,13 @@ function runListener(driver: Driver, input: ListenerInput, sendBack: SendBack, r
 
 /** An outbound link while it runs: it takes `send` and `close`, and `stop` ends it for good. */
 interface OpenLink {
-  command(command: TransportCommand): void;
+  command(command: Single): void;
   stop(): void;
 }
 
 function runLink(driver: Driver, input: LinkInput, sendBack: SendBack, receive: Receive): () => void {
   const link = openLink(driver, input, '', sendBack);
-  receive((command) => link.command(command));
+  receiveEach(receive, (command) => link.command(command));
   return () => link.stop();
 }
 
@@ -250,7 +278,7 @@ function runLinks(driver: Driver, input: LinksInput, sendBack: SendBack, receive
   };
 
   let stopped = false;
-  receive((command) => {
+  receiveEach(receive, (command) => {
     if (stopped) return;
     if (command.type === 'links.want') want(command.peers);
     else if (command.link !== undefined) links.get(command.link)?.link.command(command);

@@ -55,6 +55,12 @@ export interface Driver {
   random(): number;
   /** A fresh nonce for an authenticated hello: 32 hex digits, unpredictable outside tests. */
   nonce(): string;
+  /**
+   * Runs work at the end of the event loop's turn, where this transport's writes go out: a batching
+   * listener delivers there what its connections read during the turn. Absent: no turns to gather
+   * over (the in-memory network delivers each write as its own event).
+   */
+  atTurnEnd?: (work: () => void) => void;
 }
 
 /**

@@ -28,6 +28,11 @@ export interface MemoryNetworkOptions {
   latencyMs?: Latency;
   /** Sees everything the network does (for debugging simulation tests). */
   trace?: (event: NetworkTrace) => void;
+  /**
+   * Turns as TCP has them: what a batching listener reads at one instant reaches its machine
+   * together, in a zero-delay timer (`Driver.atTurnEnd`). Default off: each write is its own delivery.
+   */
+  turns?: boolean;
 }
 
 export interface MemoryTransportOptions {
@@ -157,11 +162,13 @@ export class MemoryNetwork {
   private nextWire = 0;
   private nextName = 0;
   private nonces = 0;
+  private readonly turns: boolean;
 
   constructor(options: MemoryNetworkOptions = {}) {
     this.random = options.random ?? mulberry32(1);
     this.latencyOption = options.latencyMs ?? 1;
     this.trace = options.trace;
+    this.turns = options.turns ?? false;
   }
 
   /** A transport for one process on this network. */
@@ -178,6 +185,7 @@ export class MemoryNetwork {
       // Counted, not drawn: the in-memory network is for tests and the simulator, whose seeds must
       // replay alike whether or not the cluster has a secret.
       nonce: () => (++this.nonces).toString(16).padStart(32, '0'),
+      ...(this.turns && { atTurnEnd: (work: () => void) => void later(0, work) }),
       listen: (listenHost, port, onConnection, done) => {
         const bound = port === 0 ? this.freePort(listenHost) : port;
         const address = `${listenHost}:${bound}`;

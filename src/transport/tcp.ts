@@ -5,11 +5,12 @@
  * `link.down` with a short reason.
  *
  * Frames written to one socket during one turn of the event loop go out as one write, at the end
- * of that turn (`setImmediate`): a primary that takes requests from many clients in one turn sends
+ * of that turn (`atTurnEnd`, turn.ts): a primary that takes requests from many clients in one turn sends
  * each backup one write of many updates instead of a system call per frame, and the backup answers
  * with one write of many acks. Order and bytes are unchanged; the delay is the rest of the turn,
  * except that of the frames written with one `coalesce` key in a turn only the last is sent
- * (cumulative acknowledgements: the last says everything the earlier ones said).
+ * (cumulative acknowledgements: the last says everything the earlier ones said). A batching
+ * listener's frames reach its machine at the same turn end, just before these writes.
  */
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
@@ -17,6 +18,7 @@ import tls from 'node:tls';
 import { clearTimeout as realClearTimeout, setImmediate as realSetImmediate, setTimeout as realSetTimeout } from 'node:timers';
 import { makeTransport } from './actors.js';
 import { certNamesOf } from './cert-names.js';
+import { atTurnEnd } from './turn.js';
 import { BaseConn, type Driver, type Outgoing } from './connection.js';
 import type { Transport } from './types.js';
 
@@ -120,7 +122,7 @@ class SocketConn extends BaseConn {
     }
     if (this.flushing || this.streaming !== null) return;
     this.flushing = true;
-    realSetImmediate(this.flush);
+    atTurnEnd(this.flush);
   }
 
   /**
@@ -233,6 +235,7 @@ export function tcpDriver(options: TcpOptions = {}): Driver {
   return {
     random,
     nonce: () => randomBytes(16).toString('hex'),
+    atTurnEnd,
     listen(host, port, onConnection, done) {
       const accept = (socket: net.Socket) => onConnection(new SocketConn(socket));
       // With TLS a connection counts once its handshake passed: one without a certificate signed by

@@ -24,8 +24,20 @@ export type FrameEvent = {
   [K in FrameKind]: { type: `frame.${K}`; frame: FrameOf<K>; origin: Origin };
 }[FrameKind];
 
+/** Frame kinds a listener may deliver in batches (`ListenerInput.batch`). */
+export type BatchKind = 'request' | 'update';
+
+/**
+ * `batch.request`, `batch.update`: consecutive frames of one kind as one event, in the order they
+ * came (src/transport/inbox.ts says which go together). Never empty.
+ */
+export type BatchEvent = {
+  [K in BatchKind]: { type: `batch.${K}`; events: Extract<FrameEvent, { type: `frame.${K}` }>[] };
+}[BatchKind];
+
 export type TransportEvent =
   | FrameEvent
+  | BatchEvent
   /** A listener is accepting (port is the real one, useful with port 0). */
   | { type: 'listen.ready'; via: string; port: number }
   /** A listener could not bind: fatal for the role. */
@@ -56,7 +68,9 @@ export type TransportCommand =
    * To a links actor: the peers it links to from now on. Links to peers no longer listed stop
    * (reporting nothing more), links to new ones start, the others go on as they are.
    */
-  | { type: 'links.want'; peers: WantedPeer[] };
+  | { type: 'links.want'; peers: WantedPeer[] }
+  /** Several commands to one actor, carried out in order (what one step of a machine sends it). */
+  | { type: 'batch'; commands: TransportCommand[] };
 
 /** A peer a links actor links to: its name (the `origin.link` of its events) and where it listens. */
 export interface WantedPeer {
@@ -81,6 +95,12 @@ export interface ListenerInput {
   maxConnections?: number;
   /** A connection that stops this long inside a frame is closed. Absent: never. */
   stallMs?: number;
+  /**
+   * Frames of these kinds reach the parent only in `batch.*` events, those of one turn of the event
+   * loop together (src/transport/inbox.ts); everything this listener reports then waits for the
+   * turn's end, so its order is kept. Absent: every frame is its own `frame.*` event, at once.
+   */
+  batch?: readonly BatchKind[];
 }
 
 /** Input of an outbound link actor; it connects, says hello (unless `hello` is false), reconnects. */

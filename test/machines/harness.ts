@@ -331,7 +331,7 @@ export class Harness {
     const h = new Harness(kind);
     if (kind === 'memory') {
       h.clock = sinon.useFakeTimers({ toFake: [...FAKE_TIMERS] });
-      h.network = new MemoryNetwork({ latencyMs: (from, to) => 1 + h.extraLatency(from, to) });
+      h.network = new MemoryNetwork({ latencyMs: (from, to) => 1 + h.extraLatency(from, to), turns: true });
       // Any ports do on the in-memory network; these are the default file's.
       h.ports = [7000, 7001, 7101, 7201, 7102, 7202, 7103, 7203];
     } else {

@@ -12,6 +12,7 @@ import { parseConfig } from '../../src/config/load.js';
 import type { LogEvent } from '../../src/log/events.js';
 import type { Frame } from '../../src/protocol/frames.js';
 import { summarize } from '../../src/inspect/summary.js';
+import { eachCommand } from '../../src/transport/actors.js';
 import type { LinksInput, ListenerInput, Origin, TransportCommand } from '../../src/transport/types.js';
 
 const INI = `
@@ -76,7 +77,7 @@ function start() {
   const printed: LogEvent[] = [];
   const machine = rmMachine.provide({
     actors: {
-      listener: fromCallback<TransportCommand, ListenerInput>(({ receive }) => receive((c) => void sent.push(c))),
+      listener: fromCallback<TransportCommand, ListenerInput>(({ receive }) => receive((c) => void sent.push(...eachCommand(c)))),
       links: fromCallback<TransportCommand, LinksInput>(() => undefined),
       leadership: fromCallback<LeadCommand, LeadershipInput>(({ receive }) => receive((c) => void grants.push(c.epoch))),
     },

@@ -12,6 +12,7 @@ import { lfdMachine } from '../../src/actors/lfd.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { LogEvent } from '../../src/log/events.js';
 import type { Frame } from '../../src/protocol/frames.js';
+import { eachCommand } from '../../src/transport/actors.js';
 import type { LinkInput, LinksInput, ListenerInput, Origin, TransportCommand } from '../../src/transport/types.js';
 
 const INI = `
@@ -56,7 +57,7 @@ describe('standby GFDs: the LFD reports to every GFD', () => {
       actors: {
         links: fromCallback<TransportCommand, LinksInput>(({ input, receive }) => {
           gfdLinks = input;
-          receive((c) => void commands.push(c));
+          receive((c) => void commands.push(...eachCommand(c)));
         }),
         link: fromCallback<TransportCommand, LinkInput>(() => undefined),
       },
@@ -107,17 +108,19 @@ describe('standby GFDs: a standby keeps the membership', () => {
     const machine = gfdMachine.provide({
       actors: {
         listener: fromCallback<TransportCommand, ListenerInput>(({ receive }) =>
-          receive((c) => {
-            toLfds.push(c);
-            if (c.type !== 'send' || c.frame.kind !== 'heartbeat' || c.link === undefined) return;
-            const { to, count } = c.frame;
-            const n = Number(c.link.slice(1));
-            queueMicrotask(() => gfd?.send({ type: 'frame.heartbeat', frame: { kind: 'heartbeat', from: to, to: 'GFD2', count }, origin: lfdOrigin(n) }));
+          receive((command) => {
+            for (const c of eachCommand(command)) {
+              toLfds.push(c);
+              if (c.type !== 'send' || c.frame.kind !== 'heartbeat' || c.link === undefined) continue;
+              const { to, count } = c.frame;
+              const n = Number(c.link.slice(1));
+              queueMicrotask(() => gfd?.send({ type: 'frame.heartbeat', frame: { kind: 'heartbeat', from: to, to: 'GFD2', count }, origin: lfdOrigin(n) }));
+            }
           }),
         ),
         link: fromCallback<TransportCommand, LinkInput>(({ input, receive }) => {
           rmLinks.push(input);
-          receive((c) => void toRm.push(c));
+          receive((c) => void toRm.push(...eachCommand(c)));
         }),
       },
     });

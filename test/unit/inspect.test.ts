@@ -45,7 +45,7 @@ describe('inspect: a machine as a tree and as diagrams', () => {
     const booting = [...states(tree)].find((s) => s.id === 'server.role.booting')!;
     expect(booting.transitions).to.deep.include({ event: 'frame.ready', target: 'server.role.recovering', guard: 'hasPeers' });
     // Action-only transitions (a request held) change no state and are left out.
-    expect(booting.transitions.map((t) => t.event)).not.to.include('frame.request');
+    expect(booting.transitions.map((t) => t.event)).not.to.include('batch.request');
     const role = [...states(tree)].find((s) => s.id === 'server.role')!;
     expect(role.initial).to.equal('booting');
     const deciding = [...states(tree)].find((s) => s.id === 'server.role.ready.deciding')!;

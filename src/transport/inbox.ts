@@ -1,0 +1,72 @@
+/**
+ * What a listener tells its parent, in order, with the frames of its batch kinds gathered: a run of
+ * consecutive requests (from any connection) reaches the machine as one `batch.request`, a run of
+ * one peer's updates of one epoch on one connection as one `batch.update`, so the machine takes
+ * the run in one step instead of one event each. With a turn to wait for (`atTurnEnd`, TCP), what
+ * arrived on every connection during the turn is delivered at its end; without one (the in-memory
+ * network), each session step is delivered as it is made.
+ */
+import type { BatchEvent, BatchKind, FrameEvent, TransportEvent } from './types.js';
+
+type Batchable = Extract<FrameEvent, { type: `frame.${BatchKind}` }>;
+
+export class Inbox {
+  private waiting: TransportEvent[] = [];
+  private scheduled = false;
+  private readonly kinds: ReadonlySet<string>;
+
+  constructor(
+    private readonly deliver: (event: TransportEvent) => void,
+    kinds: readonly BatchKind[],
+    private readonly atTurnEnd: ((work: () => void) => void) | null,
+  ) {
+    this.kinds = new Set(kinds.map((k) => `frame.${k}`));
+  }
+
+  push(event: TransportEvent): void {
+    this.waiting.push(event);
+  }
+
+  /** A step is complete: its events go now, or at the end of the turn. */
+  settle(): void {
+    if (this.waiting.length === 0 || this.scheduled) return;
+    if (this.atTurnEnd === null) return this.flush();
+    this.scheduled = true;
+    this.atTurnEnd(this.flush);
+  }
+
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    const events = this.waiting;
+    this.waiting = [];
+    let batch: Batchable[] | null = null;
+    for (const event of events) {
+      if (!this.kinds.has(event.type)) {
+        if (batch !== null) this.deliver(batchOf(batch));
+        batch = null;
+        this.deliver(event);
+        continue;
+      }
+      const frame = event as Batchable;
+      if (batch !== null && joins(batch[0] as Batchable, frame)) batch.push(frame);
+      else {
+        if (batch !== null) this.deliver(batchOf(batch));
+        batch = [frame];
+      }
+    }
+    if (batch !== null) this.deliver(batchOf(batch));
+  };
+}
+
+/** Requests from any connection go together; updates only from one sender, on one connection, of one epoch. */
+function joins(first: Batchable, next: Batchable): boolean {
+  if (first.type !== next.type) return false;
+  if (first.type === 'frame.request') return true;
+  const a = first.frame as Extract<Batchable, { type: 'frame.update' }>['frame'];
+  const b = next.frame as typeof a;
+  return first.origin.link === next.origin.link && a.epoch === b.epoch && a.from === b.from;
+}
+
+function batchOf(events: Batchable[]): BatchEvent {
+  return { type: `batch.${events[0]!.frame.kind}`, events } as BatchEvent;
+}

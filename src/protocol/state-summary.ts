@@ -3,7 +3,7 @@
  * state's size"): its length and a CRC-32C of its UTF-8, so that such a status never costs a copy
  * of the state nor outgrows a frame, and equal states still read alike.
  */
-import { crc32c } from '@node-rs/crc32';
+import { crc32c } from './crc32c.js';
 import { crcText } from './codec.js';
 import { cutText, textLength, type StateText } from './state-text.js';
 

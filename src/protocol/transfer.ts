@@ -6,7 +6,7 @@
  * (nor blocks the event loop while it is encoded); the receiving session checks them and hands the
  * machine the frame with their texts as its state, as if it had come in one piece.
  */
-import { crc32c } from '@node-rs/crc32';
+import { crc32c } from './crc32c.js';
 import { crcText, encodeFrame } from './codec.js';
 import type { CheckpointFrame, Frame, RecoveryFrame, StateEndFrame, StatePartFrame } from './frames.js';
 import { cutText, textLength } from './state-text.js';

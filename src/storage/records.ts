@@ -5,7 +5,7 @@
  * says what cut it short: the end of a write that a crash tore (`torn`: the last record is short
  * or fails its check), or damage with more records after it (`corrupt`).
  */
-import { crc32c } from '@node-rs/crc32';
+import { crc32c } from '../protocol/crc32c.js';
 
 /** A record's length and checksum. */
 const RECORD_HEAD = 8;

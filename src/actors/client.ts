@@ -3,7 +3,7 @@
  * (active: to every serving replica, keeping the first reply; passive: to the primary, resending the
  * same number after a failover); gives up only after three empty rounds with nowhere to send.
  */
-import { assertEvent, assign, emit, enqueueActions, setup } from 'xstate';
+import { assertEvent, assign, emit, enqueueActions, raise, setup } from 'xstate';
 import type { ClientConfig, ClusterConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
 import { lastNumberOf } from '../protocol/codec.js';
@@ -86,7 +86,18 @@ interface ClientContext {
   emptyRounds: number;
 }
 
-type ClientEvent = TransportEvent | ClientLineEvent | { type: 'service.seen' };
+type ClientEvent = TransportEvent | ClientLineEvent | { type: 'service.seen' } | { type: 'refusal.retry'; num: number };
+
+/**
+ * Passive: a refusal that the primary of the RM's latest view is about to lift. The RM tells its
+ * clients of a new primary directly, but the primary hears its `ready` through the GFD and its
+ * LFD, so a client can get there first and be told `not primary`; a replica whose lease ran out
+ * says `suspended` until the RM assigns it again or names another. Either way the same number goes
+ * again after `REFUSAL_RETRY_MS` (to the primary of the RM's view by then), not after a whole
+ * `heartbeat_timeout` without a reply.
+ */
+const PASSING_REFUSALS = ['not primary', 'suspended: its lease ran out'];
+export const REFUSAL_RETRY_MS = 20;
 type Answer = ReplyFrame | FailedFrame;
 const resultOf = (f: Answer): string => (f.kind === 'reply' ? f.result : f.message);
 const isAnswer = (e: ClientEvent): e is Extract<ClientEvent, { type: 'frame.reply' | 'frame.failed' }> =>
@@ -154,6 +165,10 @@ export const clientMachine = setup({
     isInputDone: ({ context }) => context.stdin && context.inputDone && context.lines.length === 0,
     isPassive: ({ context }) => context.mode === 'passive',
     isEveryServerDead: ({ context }) => context.giveUp && context.emptyRounds >= 3,
+    isPassingRefusal: ({ context, event }) =>
+      event.type === 'frame.error' && context.mode === 'passive' && context.servers.includes(event.frame.name) && PASSING_REFUSALS.includes(event.frame.message),
+    /** The retry of the number still being sent (a late one, for a number since answered, is not). */
+    isRetryOfCurrent: ({ context, event }) => event.type === 'refusal.retry' && event.num === context.num,
     /** `<S1, C1 last 15, error>`: this name was used before; go on above its last number. */
     isLastNumber: ({ context, event }) => {
       assertEvent(event, 'frame.error');
@@ -257,6 +272,7 @@ export const clientMachine = setup({
       const last = lastNumberOf(event.frame.message, context.name)!;
       return { num: last + 1, body: context.stdin ? context.body : `${context.message}${last + 1}`, sentTo: [] };
     }),
+    retrySoon: raise(({ context }) => ({ type: 'refusal.retry' as const, num: context.num }), { delay: REFUSAL_RETRY_MS }),
     noteError: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'frame.error');
       runEffects(enqueue, self, context.print, [
@@ -373,8 +389,10 @@ export const clientMachine = setup({
                 'request.cancel': [{ guard: 'isCurrentUnsent', target: 'waiting', actions: 'assignCurrentDropped' }, { actions: 'assignQueuedDropped' }],
                 'frame.error': [
                   { guard: 'isLastNumber', target: 'sending', reenter: true, actions: ['noteError', 'assignAfterLast'] },
+                  { guard: 'isPassingRefusal', actions: ['noteError', 'retrySoon'] },
                   { actions: 'noteError' },
                 ],
+                'refusal.retry': { guard: 'isRetryOfCurrent', target: 'sending', reenter: true, actions: 'resend' },
               },
               after: {
                 // Passive: no reply in time means the primary may be gone; the same number goes again

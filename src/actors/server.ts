@@ -95,20 +95,28 @@ export interface ServerContext extends ReplicaData {
 /** A peer frame of this replica's current epoch: past the epoch gate (the `role` region's `frame.*`). */
 type PeerEvent = { [K in PeerFrame['kind']]: { type: `peer.${K}`; frame: FrameOf<K>; origin: Origin } }[PeerFrame['kind']];
 
-/** A primary's updates that came together, past the epoch gate (`batch.update`, one sender, one epoch). */
-type UpdatesEvent = { type: 'peer.updates'; events: UpdateBatch['events'] };
-type UpdateBatch = Extract<BatchEvent, { type: 'batch.update' }>;
+/** One peer's frames of one kind and epoch that came together (`batch.update`, `batch.order`, `batch.forward`). */
+type PeerBatch = Exclude<BatchEvent, { type: 'batch.request' }>;
 
-/** A peer frame, or a run of updates, held for the `ready` of its (later) epoch. */
-type FutureEvent = Extract<FrameEvent, { frame: PeerFrame }> | UpdateBatch;
+/** A peer batch of the current epoch, past the epoch gate: `peer.updates`, `peer.orders`, `peer.forwards`. */
+type PeerBatchEvent = { [B in PeerBatch as B['type']]: { type: `peer.${B['events'][number]['frame']['kind']}s`; events: B['events'] } }[PeerBatch['type']];
 
-type ServerEvent = TransportEvent | PeerEvent | UpdatesEvent | DurableEvent | { type: 'lease.expired' };
+const isPeerBatch = (event: { type: string }): event is PeerBatch =>
+  event.type === 'batch.update' || event.type === 'batch.order' || event.type === 'batch.forward';
 
-/** The epoch a peer frame, a run of updates or a `ready` carries; null for anything else. */
+/** A peer frame, or a peer batch, held for the `ready` of its (later) epoch. */
+type FutureEvent = Extract<FrameEvent, { frame: PeerFrame }> | PeerBatch;
+
+type ServerEvent = TransportEvent | PeerEvent | PeerBatchEvent | DurableEvent | { type: 'lease.expired' };
+
+/** The epoch a peer frame, a peer batch or a `ready` carries; null for anything else. */
 function epochOf(event: ServerEvent): number | null {
-  if (event.type === 'batch.update') return event.events[0]!.frame.epoch;
+  if (isPeerBatch(event)) return event.events[0]!.frame.epoch;
   return 'frame' in event && hasEpoch(event.frame) ? event.frame.epoch : null;
 }
+
+/** The sender of a peer batch (one sender per batch, src/transport/inbox.ts). */
+const senderOf = (event: PeerBatchEvent): string => event.events[0]!.frame.from;
 
 function serverOf(config: ClusterConfig, name: string): ServerConfig {
   const server = config.servers.find((s) => s.name === name);
@@ -133,10 +141,8 @@ function requestsOf(event: ServerEvent): Request[] {
   switch (event.type) {
     case 'batch.request':
       return event.events.map(({ frame: f, origin }) => ({ client: f.client, num: f.num, body: f.body, origin, update: null }));
-    case 'peer.forward': {
-      const f = event.frame;
-      return [{ client: f.client, num: f.num, body: f.body, origin: null, update: null }];
-    }
+    case 'peer.forwards':
+      return event.events.map(({ frame: f }) => ({ client: f.client, num: f.num, body: f.body, origin: null, update: null }));
     case 'peer.updates':
       return event.events.map(({ frame: f, origin }) => ({ client: f.client, num: f.num, body: f.body, origin: null, update: { seq: f.seq, primary: f.from, origin } }));
     default:
@@ -215,7 +221,7 @@ function frameBytes(f: PeerFrame): number {
 }
 
 /** The frames a held event carries. */
-const framesOf = (e: FutureEvent): PeerFrame[] => (e.type === 'batch.update' ? e.events.map((u) => u.frame) : [e.frame]);
+const framesOf = (e: FutureEvent): PeerFrame[] => (isPeerBatch(e) ? e.events.map((u) => u.frame) : [e.frame]);
 
 /** What the held frames of a later epoch take (at most MAX_FUTURE_FRAMES of them to add up). */
 const heldBytes = (future: readonly FutureEvent[]): number => future.reduce((n, e) => n + framesOf(e).reduce((m, f) => m + frameBytes(f), 0), 0);
@@ -283,11 +289,10 @@ export const serverMachine = setup({
     /** A passive backup takes checkpoints only from the primary of its current `ready`. */
     isFromMyPrimary: ({ context, event }) =>
       (event.type === 'peer.checkpoint' && event.frame.from === primaryOf(context)) ||
-      (event.type === 'peer.updates' && event.events[0]!.frame.from === primaryOf(context)),
+      (event.type === 'peer.updates' && senderOf(event) === primaryOf(context)),
     isFromMyPeer: ({ context, event }) =>
-      (event.type === 'peer.recovery' || event.type === 'peer.forward' || event.type === 'peer.ack' ||
-        event.type === 'peer.order' || event.type === 'peer.commit') &&
-      context.peers.includes(event.frame.from),
+      ((event.type === 'peer.recovery' || event.type === 'peer.ack' || event.type === 'peer.commit') && context.peers.includes(event.frame.from)) ||
+      ((event.type === 'peer.forwards' || event.type === 'peer.orders') && context.peers.includes(senderOf(event))),
   },
   actions: {
     logRefused: enqueueActions(({ enqueue, self, context, event }) => {
@@ -363,7 +368,7 @@ export const serverMachine = setup({
     /** `order` and `commit` from the sequencer; while recovering they are only kept. */
     takeOrdering: enqueueActions(({ enqueue, self, context, event }) => {
       const serving = phaseOf({ value: self.getSnapshot().value, context }) !== 'recovering';
-      if (event.type === 'peer.order') perform(enqueue, self, context, takeOrder(context, event.frame, serving));
+      if (event.type === 'peer.orders') perform(enqueue, self, context, foldSteps(context, event.events, (d, { frame }) => takeOrder(d, frame, serving)));
       if (event.type === 'peer.commit') perform(enqueue, self, context, takeCommit(context, event.frame, serving));
     }),
     takeOrderAck: enqueueActions(({ enqueue, self, context, event }) => {
@@ -384,7 +389,7 @@ export const serverMachine = setup({
     }),
     /** A peer frame of the current epoch goes on as `peer.*` (after this step, before any other event). */
     passGate: enqueueActions(({ enqueue, event }) => {
-      if (event.type === 'batch.update') enqueue.raise({ type: 'peer.updates', events: event.events });
+      if (isPeerBatch(event)) enqueue.raise({ type: `peer.${event.events[0]!.frame.kind}s`, events: event.events } as PeerBatchEvent);
       if (!('frame' in event) || !isPeerFrame(event.frame) || !event.type.startsWith('frame.')) return;
       enqueue.raise({ ...event, type: `peer.${event.frame.kind}` } as PeerEvent);
     }),
@@ -395,14 +400,14 @@ export const serverMachine = setup({
      * acknowledged (as after any lost link).
      */
     holdFuture: enqueueActions(({ enqueue, self, context, event }) => {
-      if (event.type !== 'batch.update' && !('frame' in event && isPeerFrame(event.frame))) return;
+      if (!isPeerBatch(event) && !('frame' in event && isPeerFrame(event.frame))) return;
       const held = event as FutureEvent;
       const frames = heldFrames(context.future);
       if (frames + framesOf(held).length <= MAX_FUTURE_FRAMES && heldBytes([...context.future, held]) <= context.cluster.maxStateFrame) {
         enqueue.assign({ future: [...context.future, held] });
         return;
       }
-      const origin = held.type === 'batch.update' ? held.events[0]!.origin : held.origin;
+      const origin = isPeerBatch(held) ? held.events[0]!.origin : held.origin;
       const from = origin.peer?.name ?? origin.link;
       const text = `holds ${frames} frames of a later epoch already; drops ${framesOf(held)[0]!.kind} from ${from} and closes its link`;
       carry(enqueue, self, context, [
@@ -468,6 +473,9 @@ export const serverMachine = setup({
       if (!sendsTo(context).includes(to)) return;
       if (!context.up.includes(to)) {
         if (!context.owed.includes(to)) enqueue.assign({ owed: [...context.owed, to] });
+        // The RM orders it once the peer answered its LFD, so the peer listens: no need to wait
+        // out a backoff grown while it was down and starting again.
+        enqueue.sendTo(PEER_LINKS, { type: 'links.retry', link: to });
         return;
       }
       const step = snapshotFor(context, to);
@@ -613,7 +621,7 @@ export const serverMachine = setup({
         'server-peer',
         { name: context.name, role: 'server' },
         context.config,
-        ['update'],
+        ['update', 'order', 'forward'],
       ),
     },
     {
@@ -639,9 +647,9 @@ export const serverMachine = setup({
       on: {
         'frame.checkpoint': epochGate(),
         'frame.recovery': epochGate(),
-        'frame.forward': epochGate(),
+        'batch.forward': epochGate(),
         'batch.update': epochGate(),
-        'frame.order': epochGate(),
+        'batch.order': epochGate(),
         'frame.commit': epochGate(),
         'frame.ack': epochGate(false),
       },
@@ -673,7 +681,7 @@ export const serverMachine = setup({
           on: {
             'lease.expired': leaseExpired(),
             'batch.request': { actions: 'holdRequests' },
-            'peer.forward': { guard: 'isFromMyPeer', actions: 'holdRequests' },
+            'peer.forwards': { guard: 'isFromMyPeer', actions: 'holdRequests' },
             'peer.updates': { guard: 'isFromMyPrimary', actions: 'holdRequests' },
             'frame.ready': [
               { guard: 'isStale' },
@@ -685,7 +693,7 @@ export const serverMachine = setup({
             'peer.checkpoint': { guard: 'isFromMyPrimary', target: 'ready', actions: 'takeCheckpoint' },
             'peer.recovery': { guard: 'isFromMyPeer', target: 'ready', actions: 'takeRecovery' },
             // Active: the sequencer's order is kept for after the snapshot (nothing applied before it).
-            'peer.order': takeOrderingFrame(),
+            'peer.orders': takeOrderingFrame(),
             'peer.commit': takeOrderingFrame(),
           },
         },
@@ -726,11 +734,11 @@ export const serverMachine = setup({
                   { guard: 'isOrdered', actions: 'orderRequests' },
                   { actions: 'executeRequests' },
                 ],
-                'peer.forward': [
+                'peer.forwards': [
                   { guard: and(['isFromMyPeer', 'isOrdered']), actions: 'orderRequests' },
                   { guard: 'isFromMyPeer', actions: 'executeRequests' },
                 ],
-                'peer.order': takeOrderingFrame(),
+                'peer.orders': takeOrderingFrame(),
                 'peer.commit': takeOrderingFrame(),
                 'peer.ack': { guard: and(['isFromMyPeer', 'isOrdered']), actions: 'takeOrderAck' },
                 'peer.recovery': { guard: and(['isFromMyPeer', 'isOrdered']), actions: 'takeCatchUp' },

@@ -326,12 +326,12 @@ function releaseWaiting(step: Step): Step {
   return releaseWaiting({ data: next.data, effects: [...step.effects, ...next.effects] });
 }
 
-/** Requests taken one after the other by `take`, as one step: the last data, every effect in order. */
-export function foldSteps(d: ReplicaData, requests: readonly Request[], take: (d: ReplicaData, req: Request) => Step): Step {
+/** Items (requests, frames) taken one after the other by `take`, as one step: the last data, every effect in order. */
+export function foldSteps<T>(d: ReplicaData, items: readonly T[], take: (d: ReplicaData, item: T) => Step): Step {
   let data = d;
   const effects: Effect[] = [];
-  for (const req of requests) {
-    const step = take(data, req);
+  for (const item of items) {
+    const step = take(data, item);
     data = step.data;
     for (const effect of step.effects) effects.push(effect);
   }

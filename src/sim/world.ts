@@ -239,7 +239,9 @@ export class World {
     };
     if (this.options.events) {
       hooks.onEvent = (e: any) => {
-        const kind = e.frame?.kind ? `${e.type} ${summary(e.frame)}` : e.type;
+        // A batch (`batch.order`, …) shows each of its frames, as the single events did.
+        const frames = e.frame?.kind ? [e.frame] : Array.isArray(e.events) ? e.events.map((x: any) => x.frame) : [];
+        const kind = frames.length > 0 ? `${e.type} ${frames.map(summary).join(' | ')}` : e.type;
         trace.add({ t: sched.now, who, kind: 'event', event: kind });
       };
     }

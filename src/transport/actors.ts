@@ -247,6 +247,8 @@ function runListener(driver: Driver, input: ListenerInput, sendBack: SendBack, r
 /** An outbound link while it runs: it takes `send` and `close`, and `stop` ends it for good. */
 interface OpenLink {
   command(command: Single): void;
+  /** Waiting to reconnect: try now, with the backoff started over. */
+  retryNow(): void;
   stop(): void;
 }
 
@@ -281,6 +283,7 @@ function runLinks(driver: Driver, input: LinksInput, sendBack: SendBack, receive
   receiveEach(receive, (command) => {
     if (stopped) return;
     if (command.type === 'links.want') want(command.peers);
+    else if (command.type === 'links.retry') links.get(command.link)?.link.retryNow();
     else if (command.link !== undefined) links.get(command.link)?.link.command(command);
   });
 
@@ -383,6 +386,12 @@ function openLink(driver: Driver, input: LinkInput, link: string, sendBack: Send
         }
       } else if (command.type === 'send') conn.write(encode(command.frame), command.coalesce);
       else if (command.type === 'close') conn.close(CLOSE_REASONS.requested);
+    },
+    retryNow() {
+      if (stopped || timer === undefined) return; // connected, or a connect under way
+      globalThis.clearTimeout(timer);
+      retries = 0;
+      attempt();
     },
     stop() {
       stopped = true;

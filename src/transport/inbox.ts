@@ -1,7 +1,8 @@
 /**
  * What a listener tells its parent, in order, with the frames of its batch kinds gathered: a run of
  * consecutive requests (from any connection) reaches the machine as one `batch.request`, a run of
- * one peer's updates of one epoch on one connection as one `batch.update`, so the machine takes
+ * one peer's updates (orders, forwards) of one epoch on one connection as one `batch.update`
+ * (`batch.order`, `batch.forward`), so the machine takes
  * the run in one step instead of one event each. With a turn to wait for (`atTurnEnd`, TCP), what
  * arrived on every connection during the turn is delivered at its end; without one (the in-memory
  * network), each session step is delivered as it is made.
@@ -58,13 +59,11 @@ export class Inbox {
   };
 }
 
-/** Requests from any connection go together; updates only from one sender, on one connection, of one epoch. */
+/** Requests from any connection go together; a peer's frames only from one sender, on one connection, of one epoch. */
 function joins(first: Batchable, next: Batchable): boolean {
   if (first.type !== next.type) return false;
-  if (first.type === 'frame.request') return true;
-  const a = first.frame as Extract<Batchable, { type: 'frame.update' }>['frame'];
-  const b = next.frame as typeof a;
-  return first.origin.link === next.origin.link && a.epoch === b.epoch && a.from === b.from;
+  if (first.frame.kind === 'request' || next.frame.kind === 'request') return true;
+  return first.origin.link === next.origin.link && first.frame.epoch === next.frame.epoch && first.frame.from === next.frame.from;
 }
 
 function batchOf(events: Batchable[]): BatchEvent {

@@ -25,7 +25,7 @@ export type FrameEvent = {
 }[FrameKind];
 
 /** Frame kinds a listener may deliver in batches (`ListenerInput.batch`). */
-export type BatchKind = 'request' | 'update';
+export type BatchKind = 'request' | 'update' | 'order' | 'forward';
 
 /**
  * `batch.request`, `batch.update`: consecutive frames of one kind as one event, in the order they
@@ -69,6 +69,11 @@ export type TransportCommand =
    * (reporting nothing more), links to new ones start, the others go on as they are.
    */
   | { type: 'links.want'; peers: WantedPeer[] }
+  /**
+   * To a links actor: the link to the peer `link`, if it is waiting out a reconnect backoff, tries
+   * at once (its parent knows the peer listens again: a relaunched server it must send to).
+   */
+  | { type: 'links.retry'; link: string }
   /** Several commands to one actor, carried out in order (what one step of a machine sends it). */
   | { type: 'batch'; commands: TransportCommand[] };
 

@@ -3,6 +3,7 @@
  * fake servers on the servers' client ports (which reply with the request's string, when told to).
  */
 import { expect } from 'chai';
+import { REFUSAL_RETRY_MS } from '../../src/actors/client.js';
 import { encodeFrame } from '../../src/protocol/codec.js';
 import type { Frame, Mode, RequestFrame } from '../../src/protocol/frames.js';
 import type { Origin } from '../../src/transport/types.js';
@@ -160,6 +161,41 @@ describeBoth('client', (harness, kind) => {
       '<C1, S1, 17, hello_world17, request>',
     ]);
     expect(h.lines('C1').filter((l) => l.startsWith('Received'))).to.deep.equal(['Received <C1, S1, 16, reply>', 'Received <C1, S1, 17, reply>']);
+  });
+
+  it('passive: the named primary\'s `not primary` (its `ready` not there yet) or `suspended` is sent again within milliseconds, not after heartbeat_timeout', async () => {
+    const h = harness();
+    rmFake(h, 'passive', ['S1']);
+    const s1 = serverFake(h, 'S1');
+    const refusals = ['not primary', 'not primary', 'suspended: its lease ran out'];
+    let refused = 0;
+    s1.answer = (req) => (req.num === 1 && refused < refusals.length ? { kind: 'error', name: 'S1', message: refusals[refused++]! } : null);
+    const c1 = h.client('C1', { count: 1 });
+    await h.until(() => c1.actor.getSnapshot().status === 'done', 'the client done', h.timeoutMs / 2);
+    expect(s1.requests().map((r) => r.num)).to.deep.equal([1, 1, 1, 1]);
+    expect(h.lines('C1').filter((l) => l.startsWith('Received'))).to.deep.equal(['Received <C1, S1, 1, reply>']);
+    if (kind === 'memory') {
+      const at = s1.fake.frames('request').map((r) => r.at);
+      // Each refusal takes a millisecond back, then the retry waits REFUSAL_RETRY_MS and takes one there.
+      expect(at.slice(1).map((t, i) => t - at[i]!)).to.deep.equal(refusals.map(() => REFUSAL_RETRY_MS + 2));
+    }
+  });
+
+  it('passive: another server\'s `not primary` is not sent again before heartbeat_timeout', async () => {
+    const h = harness();
+    const rm = rmFake(h, 'passive', ['S1']);
+    const s1 = serverFake(h, 'S1');
+    serverFake(h, 'S2');
+    s1.answering = false;
+    const c1 = h.client('C1', { count: 1 });
+    await h.until(() => s1.requests().length === 1, 'the request at S1');
+    // A refusal from a server the view does not name (a stale one) changes nothing.
+    s1.fake.reply(s1.fake.frames('request')[0]!.origin, { kind: 'error', name: 'S2', message: 'not primary' });
+    await h.pass(10 * REFUSAL_RETRY_MS);
+    expect(s1.requests()).to.have.length(1);
+    s1.answering = true;
+    rm.view('passive', ['S1']);
+    await h.until(() => c1.actor.getSnapshot().status === 'done', 'the client done', h.timeoutMs);
   });
 
   it('gives up (all servers are dead, exit 1) after three empty rounds while the RM offers no serving replica', async () => {

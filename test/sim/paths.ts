@@ -96,7 +96,7 @@ export function staleForwardDropped(res: RunResult): { t: number; who: string; e
   const found: { t: number; who: string; event: string }[] = [];
   for (const r of records(res)) {
     if (r.kind !== 'event') continue;
-    const epoch = /^frame\.(ready|forward|order) .* e(\d+)/.exec(r.event);
+    const epoch = /^(?:frame|batch)\.(ready|forward|order) .* e(\d+)/.exec(r.event);
     if (!epoch) continue;
     const e = Number(epoch[2]);
     if (epoch[1] === 'ready') epochOf.set(r.who, Math.max(e, epochOf.get(r.who) ?? 0));

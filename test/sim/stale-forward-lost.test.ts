@@ -7,7 +7,8 @@
  * epoch, and the others get it as an `order`.
  *
  * Seed 866 (active, 3 servers), found by the simulator on commit 2ef6865 (the leases of issue 19
- * moved it off the path; the test runs seed 2, on which the trigger happens now):
+ * moved it off the path, and the faster reconnects of issue 20 seed 2; the test runs seed 4, on
+ * which the trigger happens now):
  *   npm run sim -- --seed 866
  *
  *   135.618 s RM     RM: sequencer is S2 (epoch 10); the ready frames go out
@@ -25,8 +26,8 @@ import { staleForwardDropped } from './paths.js';
 describe('simulator regression: stale-forward-lost', function () {
   this.timeout(120_000);
 
-  it('seed 2: a request forwarded across an epoch change reaches every replica', () => {
-    const res = runSeed({ seed: 2, keepTrace: true, events: true });
+  it('seed 4: a request forwarded across an epoch change reaches every replica', () => {
+    const res = runSeed({ seed: 4, keepTrace: true, events: true });
     expect(res.violations.map((v) => `${v.invariant}: ${v.detail}`)).to.deep.equal([]);
     expect(staleForwardDropped(res), 'a replica drops a forward or order of an older epoch').to.not.be.empty;
   });

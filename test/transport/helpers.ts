@@ -123,6 +123,11 @@ export class Proc {
     this.actor.send({ type: 'cmd', to, command: link === undefined ? { type: 'send', frame } : { type: 'send', link, frame } });
   }
 
+  /** Tell the links actor `to` that the peer `link` listens again. */
+  retry(to: string, link: string): void {
+    this.actor.send({ type: 'cmd', to, command: { type: 'links.retry', link } });
+  }
+
   close(to: string, link: string): void {
     this.actor.send({ type: 'cmd', to, command: { type: 'close', link } });
   }

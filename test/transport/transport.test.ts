@@ -407,6 +407,25 @@ function transportSuite(h: Harness): void {
       expect(s3.events).to.have.length(seen);
     });
 
+    it('links.retry: a link waiting out its backoff connects at once', async () => {
+      const s1 = proc('S1');
+      const port = await listening(s1, 'server-peer', 0, S1);
+      s1.stopChild('port');
+      await h.until(() => h.portFree(port), 'port free', 2000);
+      const s3 = proc('S3');
+      // A backoff of a minute: only the retry can bring the link up within the test.
+      s3.links({ id: 'peers', self: S3, target: 'server', hello: true, backoff: { initialMs: 60_000, maxMs: 60_000 } });
+      s3.want('peers', [{ name: 'S1', host: h.host, port }]);
+      await h.pass(100); // the first attempt refused
+      await listening(s1, 'server-peer', port, S1);
+      s3.retry('peers', 'S1');
+      await h.until(() => s3.of('frame.hello').length === 1, 'linked after the retry', 1000);
+      // A retry while linked changes nothing.
+      s3.retry('peers', 'S1');
+      await h.pass(100);
+      expect(s1.of('link.up')).to.have.length(1);
+    });
+
     it('stopping the actors closes the listener and every connection', async () => {
       const s1 = proc('S1');
       const port = await listening(s1, 'server-peer');

@@ -102,16 +102,25 @@ export function targets(results: BenchResults): Target[] {
   if (tp) {
     const top = Math.max(...tp.points.map((p) => p.clients));
     for (const [config, goal] of [
-      ['passive sync', 0.4],
-      ['active', 0.3],
-      ['passive checkpoint', 0.6],
+      ['passive sync', 0.45],
+      ['active', 0.25],
+      ['passive checkpoint', 0.8],
     ] as const) {
       const p = tp.points.find((x) => x.config === config && x.clients === top);
       if (p) out.push({ what: `${config} throughput at ${top} clients / echo`, goal: `≥ ${goal * 100} %`, value: p.ratio * 100, unit: '%', met: p.ratio >= goal });
     }
+    for (const [config, stat, limit] of [
+      ['passive sync', 'p50', 0.25],
+      ['passive sync', 'p99', 1],
+      ['active', 'p99', 2],
+    ] as const) {
+      const p = tp.points.find((x) => x.config === config && x.clients === 1);
+      const value = p?.latency[stat];
+      if (value !== undefined) out.push({ what: `${config} latency at 1 client`, goal: `${stat} ≤ ${limit} ms`, value, unit: 'ms', met: value <= limit });
+    }
     if (tp.memory) {
       const worst = Math.max(...Object.values(tp.memory.idle));
-      out.push({ what: 'idle resident memory, largest role', goal: '≤ 80 MB', value: worst, unit: 'MB', met: worst <= 80 });
+      out.push({ what: 'idle resident memory, largest role', goal: '≤ 60 MB', value: worst, unit: 'MB', met: worst <= 60 });
     }
   }
   const fo = results.failover;
@@ -126,8 +135,8 @@ export function targets(results: BenchResults): Target[] {
     push('crashDetect', 'crash detection', 'p99', 100);
     push('hangDetect', 'hang detection', 'max', hb + to + 100);
     push('gap', 'passive failover gap', 'p50', 200);
-    push('gap', 'passive failover gap', 'p99', 500);
-    push('relaunchSmall', 'relaunch to serving, small state', 'p50', 1000);
+    push('gap', 'passive failover gap', 'p99', 120);
+    push('relaunchSmall', 'relaunch to serving, small state', 'p50', 300);
   }
   return out;
 }
@@ -259,7 +268,7 @@ export function table(results: BenchResults): string {
   const t = targets(results);
   if (t.length > 0) {
     lines.push('');
-    lines.push('Targets (issue 8)');
+    lines.push('Targets (issues 8 and 20)');
     for (const x of t) lines.push(`${x.met ? 'met   ' : 'MISSED'}  ${x.what}: ${x.unit === '%' ? f0(x.value) : f0(x.value)} ${x.unit} (goal ${x.goal})`);
   }
   return lines.join('\n');

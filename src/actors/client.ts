@@ -7,7 +7,7 @@ import { assertEvent, assign, emit, enqueueActions, raise, setup } from 'xstate'
 import type { ClientConfig, ClusterConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
 import { lastNumberOf } from '../protocol/codec.js';
-import type { FailedFrame, Mode, ReplyFrame, RequestFrame } from '../protocol/frames.js';
+import { PASSING_REFUSALS, type FailedFrame, type Mode, type ReplyFrame, type RequestFrame } from '../protocol/frames.js';
 import type { TransportEvent } from '../transport/types.js';
 import { print, runEffects, sendOn, transportSlots, type Effect, refusedLine } from './effects.js';
 import { clientPortOf, linksOf, wantServers } from './wiring.js';
@@ -89,15 +89,15 @@ interface ClientContext {
 type ClientEvent = TransportEvent | ClientLineEvent | { type: 'service.seen' } | { type: 'refusal.retry'; num: number };
 
 /**
- * Passive: a refusal that the primary of the RM's latest view is about to lift. The RM tells its
- * clients of a new primary directly, but the primary hears its `ready` through the GFD and its
- * LFD, so a client can get there first and be told `not primary`; a replica whose lease ran out
- * says `suspended` until the RM assigns it again or names another. Either way the same number goes
- * again after `REFUSAL_RETRY_MS` (to the primary of the RM's view by then), not after a whole
- * `heartbeat_timeout` without a reply.
+ * Passive: after a refusal that the primary of the RM's latest view is about to lift, the same
+ * number goes again this much later (to the primary of the RM's view by then), not after a whole
+ * `heartbeat_timeout` without a reply. The RM tells its clients of a new primary directly, but the
+ * primary hears its `ready` through the GFD and its LFD, so a client can get there first and be
+ * told `not primary`; a replica whose lease ran out says `suspended` until the RM assigns it again
+ * or names another.
  */
-const PASSING_REFUSALS = ['not primary', 'suspended: its lease ran out'];
 export const REFUSAL_RETRY_MS = 20;
+const passing: readonly string[] = Object.values(PASSING_REFUSALS);
 type Answer = ReplyFrame | FailedFrame;
 const resultOf = (f: Answer): string => (f.kind === 'reply' ? f.result : f.message);
 const isAnswer = (e: ClientEvent): e is Extract<ClientEvent, { type: 'frame.reply' | 'frame.failed' }> =>
@@ -166,7 +166,7 @@ export const clientMachine = setup({
     isPassive: ({ context }) => context.mode === 'passive',
     isEveryServerDead: ({ context }) => context.giveUp && context.emptyRounds >= 3,
     isPassingRefusal: ({ context, event }) =>
-      event.type === 'frame.error' && context.mode === 'passive' && context.servers.includes(event.frame.name) && PASSING_REFUSALS.includes(event.frame.message),
+      event.type === 'frame.error' && context.mode === 'passive' && context.servers.includes(event.frame.name) && passing.includes(event.frame.message),
     /** The retry of the number still being sent (a late one, for a number since answered, is not). */
     isRetryOfCurrent: ({ context, event }) => event.type === 'refusal.retry' && event.num === context.num,
     /** `<S1, C1 last 15, error>`: this name was used before; go on above its last number. */

@@ -8,7 +8,7 @@ import { and, assertEvent, assign, enqueueActions, not, raise, setup, stateIn } 
 import type { App } from '../app/index.js';
 import type { ClusterConfig, ServerConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
-import { isPeerFrame, type Frame, type FrameOf, type PeerFrame, type Phase, type ReadyFrame, type RecoveryFrame } from '../protocol/frames.js';
+import { isPeerFrame, PASSING_REFUSALS, type Frame, type FrameOf, type PeerFrame, type Phase, type ReadyFrame, type RecoveryFrame } from '../protocol/frames.js';
 import type { BatchEvent, FrameEvent, Origin, TransportEvent } from '../transport/types.js';
 import { answer, PEER_LINKS, print, runEffects, transportSlots, type DurableEvent, type DurableStore, type Effect, refusedLine } from './effects.js';
 import { linksOf, listenOn, peerPortOf, wantServers } from './wiring.js';
@@ -338,10 +338,10 @@ export const serverMachine = setup({
       if (reqs.length > 0) enqueue.assign(() => hold(context, reqs));
     }),
     refuseNotPrimary: enqueueActions(({ enqueue, self, context, event }) => {
-      carry(enqueue, self, context, originsOf(event).flatMap((origin) => refuse(context, origin, 'not primary')));
+      carry(enqueue, self, context, originsOf(event).flatMap((origin) => refuse(context, origin, PASSING_REFUSALS.notPrimary)));
     }),
     refuseSuspended: enqueueActions(({ enqueue, self, context, event }) => {
-      carry(enqueue, self, context, originsOf(event).flatMap((origin) => refuse(context, origin, 'suspended: its lease ran out')));
+      carry(enqueue, self, context, originsOf(event).flatMap((origin) => refuse(context, origin, PASSING_REFUSALS.suspended)));
     }),
     /** The lease ran out while serving: no client is answered until the RM's next `ready`. */
     suspend: enqueueActions(({ enqueue, self, context }) => {

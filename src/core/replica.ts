@@ -7,7 +7,7 @@
 import type { App } from '../app/index.js';
 import type { ClusterSettings } from '../config/types.js';
 import { lastNumberError } from '../protocol/codec.js';
-import type { ClientEntry, Frame, Mode, Phase, ReplicaRole, ServerStatusFrame } from '../protocol/frames.js';
+import { PASSING_REFUSALS, type ClientEntry, type Frame, type Mode, type Phase, type ReplicaRole, type ServerStatusFrame } from '../protocol/frames.js';
 import { OPS } from '../protocol/links.js';
 import { joinText, textLength, type StateText } from '../protocol/state-text.js';
 import { summarizeState } from '../protocol/state-summary.js';
@@ -354,7 +354,7 @@ export function releaseHeld(d: ReplicaData): Step {
 export function refuseHeld(d: ReplicaData): Step {
   const clients = d.held.filter((r) => !r.update);
   const updates = d.held.filter((r) => r.update);
-  const refused = clients.flatMap((r) => refuse(d, r.origin, 'not primary'));
+  const refused = clients.flatMap((r) => refuse(d, r.origin, PASSING_REFUSALS.notPrimary));
   const applied = executeAll({ ...d, held: [] }, updates);
   return { data: applied.data, effects: [...refused, ...applied.effects] };
 }

@@ -95,6 +95,12 @@ export interface ErrorFrame {
   message: string;
 }
 
+/**
+ * A server's refusals of a client request that a passive client sends again soon: the RM may
+ * already have named this server primary (its `ready` not there yet), or assign it again shortly.
+ */
+export const PASSING_REFUSALS = { notPrimary: 'not primary', suspended: 'suspended: its lease ran out' } as const;
+
 /** `<ops, S1, status>` or `<ops, RM, status>` */
 export interface StatusQueryFrame {
   kind: 'statusQuery';

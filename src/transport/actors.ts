@@ -99,10 +99,7 @@ export function eachCommand(command: TransportCommand): Single[] {
 
 /** Takes commands one at a time, those of a `batch` in order. */
 function receiveEach(receive: Receive, handle: (command: Single) => void): void {
-  receive((command) => {
-    if (command.type === 'batch') for (const c of eachCommand(command)) handle(c);
-    else handle(command);
-  });
+  receive((command) => eachCommand(command).forEach(handle));
 }
 
 function authOf(driver: Driver, secret: string | null | undefined): Auth | null {
@@ -147,18 +144,15 @@ function runListener(driver: Driver, input: ListenerInput, sendBack: SendBack, r
   const deliver: SendBack = (event) => {
     if (!stopped) sendBack(event);
   };
-  // Without batch kinds every event goes at once, as it always did.
+  // Without batch kinds every event goes at once, as it always did. With them, the events of one
+  // session step are settled together (so that its frames form one batch even without turns).
   const inbox = input.batch ? new Inbox(deliver, input.batch, driver.atTurnEnd ?? null) : null;
-  const emit: SendBack = inbox
-    ? (event) => {
-        inbox.push(event);
-        inbox.settle();
-      }
-    : deliver;
-  /** The events of one session step, settled together (so that a step's frames form one batch without turns). */
-  const emitStep: { send: SendBack; done(): void } = inbox
-    ? { send: (event) => inbox.push(event), done: () => inbox.settle() }
-    : { send: deliver, done: () => {} };
+  const push: SendBack = inbox ? (event) => inbox.push(event) : deliver;
+  const settle = (): void => inbox?.settle();
+  const emit: SendBack = (event) => {
+    push(event);
+    settle();
+  };
 
   const accept = (conn: Conn): void => {
     if (stopped) {
@@ -200,7 +194,7 @@ function runListener(driver: Driver, input: ListenerInput, sendBack: SendBack, r
       if (stopped || conn.closed) return;
       const step = session.receive(chunk);
       watchStall();
-      applyStep(conn, step, origin, emitStep.send, () => {
+      applyStep(conn, step, origin, push, () => {
         // SPEC §4: a new hello under a name that already has a link replaces that link.
         if (step.hello === null) return;
         const name = step.hello.name;
@@ -208,7 +202,7 @@ function runListener(driver: Driver, input: ListenerInput, sendBack: SendBack, r
           if (other !== link && entry.session.peer?.name === name) entry.conn.close(CLOSE_REASONS.replaced);
         }
       });
-      emitStep.done();
+      settle();
     });
   };
 

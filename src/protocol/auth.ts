@@ -4,7 +4,7 @@
  * the protocol version. A proof made for one connection is worthless on another (other nonces), and
  * one side's proof cannot stand for the other's (the side is in the text).
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { crypto } from '../lazy-builtins.js';
 import type { Peer } from './links.js';
 
 /** What a session needs to authenticate hellos: the secret, and fresh nonces (32 hex digits). */
@@ -36,11 +36,11 @@ export function proofOf(secret: string, side: Side, h: Handshake): string {
     h.listener.name,
     h.listener.role,
   ].join('\n');
-  return createHmac('sha256', secret).update(text).digest('hex');
+  return crypto().createHmac('sha256', secret).update(text).digest('hex');
 }
 
 export function proofHolds(secret: string, side: Side, h: Handshake, proof: string): boolean {
   const expected = Buffer.from(proofOf(secret, side, h), 'hex');
   const given = Buffer.from(proof, 'hex');
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  return given.length === expected.length && crypto().timingSafeEqual(given, expected);
 }

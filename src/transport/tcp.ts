@@ -12,11 +12,11 @@
  * (cumulative acknowledgements: the last says everything the earlier ones said). A batching
  * listener's frames reach its machine at the same turn end, just before these writes.
  */
-import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import tls from 'node:tls';
+import type { SecureContextOptions, TLSSocket } from 'node:tls';
 import { clearTimeout as realClearTimeout, setImmediate as realSetImmediate, setTimeout as realSetTimeout } from 'node:timers';
 import { makeTransport } from './actors.js';
+import { crypto, tls } from '../lazy-builtins.js';
 import { certNamesOf } from './cert-names.js';
 import { atTurnEnd } from './turn.js';
 import { BaseConn, type Driver, type Outgoing } from './connection.js';
@@ -76,11 +76,14 @@ class SocketConn extends BaseConn {
   /** A state in parts being written: its next part goes when the socket has drained. */
   private streaming: Iterator<string> | null = null;
 
-  constructor(private readonly socket: net.Socket) {
+  constructor(
+    private readonly socket: net.Socket,
+    secure: boolean,
+  ) {
     super();
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     // A TLS socket reaches here only once its handshake checked the peer's certificate against the CA.
-    this.certNames = socket instanceof tls.TLSSocket ? certNamesOf(socket) : null;
+    this.certNames = secure ? certNamesOf(socket as TLSSocket) : null;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.received(chunk));
     socket.on('drain', () => {
@@ -219,12 +222,12 @@ export interface TcpOptions {
  */
 export function dial(host: string, port: number, options: TlsOptions | null = null): { socket: net.Socket; ready: 'connect' | 'secureConnect' } {
   if (options === null) return { socket: net.connect({ host, port }), ready: 'connect' };
-  const socket = tls.connect({ host, port, ...secureContext(options), ...(net.isIP(host) ? {} : { servername: host }) });
+  const socket = tls().connect({ host, port, ...secureContext(options), ...(net.isIP(host) ? {} : { servername: host }) });
   return { socket, ready: 'secureConnect' };
 }
 
 /** What both ends of a TLS connection use: the PEM files and TLS 1.2 or later. */
-function secureContext({ cert, key, ca }: TlsOptions): tls.SecureContextOptions {
+function secureContext({ cert, key, ca }: TlsOptions): SecureContextOptions {
   return { cert, key, ca, minVersion: 'TLSv1.2' };
 }
 
@@ -234,14 +237,14 @@ export function tcpDriver(options: TcpOptions = {}): Driver {
   const secure = options.tls ?? null;
   return {
     random,
-    nonce: () => randomBytes(16).toString('hex'),
+    nonce: () => crypto().randomBytes(16).toString('hex'),
     atTurnEnd,
     listen(host, port, onConnection, done) {
-      const accept = (socket: net.Socket) => onConnection(new SocketConn(socket));
+      const accept = (socket: net.Socket) => onConnection(new SocketConn(socket, secure !== null));
       // With TLS a connection counts once its handshake passed: one without a certificate signed by
       // the CA never reaches a role (`tlsClientError`, nothing to do).
       const server = secure
-        ? tls.createServer({ ...secureContext(secure), requestCert: true, rejectUnauthorized: true }, accept).on('tlsClientError', () => {})
+        ? tls().createServer({ ...secureContext(secure), requestCert: true, rejectUnauthorized: true }, accept).on('tlsClientError', () => {})
         : net.createServer(accept);
       let listening = false;
       server.on('error', (err) => {
@@ -277,7 +280,7 @@ export function tcpDriver(options: TcpOptions = {}): Driver {
         socket.removeAllListeners('timeout');
         socket.removeAllListeners('error');
         socket.removeAllListeners('close');
-        done({ ok: true, conn: new SocketConn(socket) });
+        done({ ok: true, conn: new SocketConn(socket, secure !== null) });
       });
     },
   };

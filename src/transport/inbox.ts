@@ -2,10 +2,10 @@
  * What a listener tells its parent, in order, with the frames of its batch kinds gathered: a run of
  * consecutive requests (from any connection) reaches the machine as one `batch.request`, a run of
  * one peer's updates (orders, forwards) of one epoch on one connection as one `batch.update`
- * (`batch.order`, `batch.forward`), so the machine takes
- * the run in one step instead of one event each. With a turn to wait for (`atTurnEnd`, TCP), what
- * arrived on every connection during the turn is delivered at its end; without one (the in-memory
- * network), each session step is delivered as it is made.
+ * (`batch.order`, `batch.forward`), so the machine takes the run in one step instead of one event
+ * each. With a turn to wait for (`atTurnEnd`, TCP), what arrived on every connection during the
+ * turn is delivered at its end; without one (the in-memory network), each session step is
+ * delivered as it is made.
  */
 import type { BatchEvent, BatchKind, FrameEvent, TransportEvent } from './types.js';
 
@@ -40,28 +40,24 @@ export class Inbox {
     this.scheduled = false;
     const events = this.waiting;
     this.waiting = [];
-    let batch: Batchable[] | null = null;
+    let batch: Batchable[] = [];
     for (const event of events) {
-      if (!this.kinds.has(event.type)) {
-        if (batch !== null) this.deliver(batchOf(batch));
-        batch = null;
-        this.deliver(event);
-        continue;
+      const frame = this.kinds.has(event.type) ? (event as Batchable) : null;
+      if (batch.length > 0 && (frame === null || !joins(batch[0]!, frame))) {
+        this.deliver(batchOf(batch));
+        batch = [];
       }
-      const frame = event as Batchable;
-      if (batch !== null && joins(batch[0] as Batchable, frame)) batch.push(frame);
-      else {
-        if (batch !== null) this.deliver(batchOf(batch));
-        batch = [frame];
-      }
+      if (frame === null) this.deliver(event);
+      else batch.push(frame);
     }
-    if (batch !== null) this.deliver(batchOf(batch));
+    if (batch.length > 0) this.deliver(batchOf(batch));
   };
 }
 
 /** Requests from any connection go together; a peer's frames only from one sender, on one connection, of one epoch. */
 function joins(first: Batchable, next: Batchable): boolean {
   if (first.type !== next.type) return false;
+  // (The second test only narrows the type: both are of one kind by now.)
   if (first.frame.kind === 'request' || next.frame.kind === 'request') return true;
   return first.origin.link === next.origin.link && first.frame.epoch === next.frame.epoch && first.frame.from === next.frame.from;
 }

@@ -101,8 +101,11 @@ type PeerBatch = Exclude<BatchEvent, { type: 'batch.request' }>;
 /** A peer batch of the current epoch, past the epoch gate: `peer.updates`, `peer.orders`, `peer.forwards`. */
 type PeerBatchEvent = { [B in PeerBatch as B['type']]: { type: `peer.${B['events'][number]['frame']['kind']}s`; events: B['events'] } }[PeerBatch['type']];
 
-const isPeerBatch = (event: { type: string }): event is PeerBatch =>
-  event.type === 'batch.update' || event.type === 'batch.order' || event.type === 'batch.forward';
+/** What the peer port delivers in batches: a primary's updates, a sequencer's orders, peers' forwards. */
+const PEER_BATCH_KINDS = ['update', 'order', 'forward'] as const satisfies readonly PeerBatch['events'][number]['frame']['kind'][];
+const PEER_BATCH_TYPES: ReadonlySet<string> = new Set(PEER_BATCH_KINDS.map((k) => `batch.${k}`));
+
+const isPeerBatch = (event: { type: string }): event is PeerBatch => PEER_BATCH_TYPES.has(event.type);
 
 /** A peer frame, or a peer batch, held for the `ready` of its (later) epoch. */
 type FutureEvent = Extract<FrameEvent, { frame: PeerFrame }> | PeerBatch;
@@ -390,8 +393,7 @@ export const serverMachine = setup({
     /** A peer frame of the current epoch goes on as `peer.*` (after this step, before any other event). */
     passGate: enqueueActions(({ enqueue, event }) => {
       if (isPeerBatch(event)) enqueue.raise({ type: `peer.${event.events[0]!.frame.kind}s`, events: event.events } as PeerBatchEvent);
-      if (!('frame' in event) || !isPeerFrame(event.frame) || !event.type.startsWith('frame.')) return;
-      enqueue.raise({ ...event, type: `peer.${event.frame.kind}` } as PeerEvent);
+      else if ('frame' in event && isPeerFrame(event.frame) && event.type.startsWith('frame.')) enqueue.raise({ ...event, type: `peer.${event.frame.kind}` } as PeerEvent);
     }),
     /**
      * Held until a `ready` of its epoch, within bounds: a peer that floods frames of a future epoch
@@ -621,7 +623,7 @@ export const serverMachine = setup({
         'server-peer',
         { name: context.name, role: 'server' },
         context.config,
-        ['update', 'order', 'forward'],
+        PEER_BATCH_KINDS,
       ),
     },
     {

@@ -37,6 +37,9 @@ export interface Shape {
 export const HOST_PORTS = { rm: 7000, gfd: 7001, client: 7101, peer: 7201 } as const;
 
 const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+/** Loads nftables rules, line by line, in the host's own namespace (one transaction). */
+const loadRules = (host: TestHost, lines: string[]) =>
+  execFileSync('ip', ['netns', 'exec', host.ns, 'nft', '-f', '-'], { input: lines.join('\n'), stdio: ['pipe', 'pipe', 'pipe'] });
 const quiet = (fn: () => unknown) => {
   try {
     fn();
@@ -199,15 +202,7 @@ export class TestNetwork {
     }
     for (const host of this.hosts) {
       const redirects = this.hosts.flatMap((other, j) => (other === host ? [] : [`    ip daddr ${other.address} tcp dport { ${ports.join(', ')} } dnat to ${this.relayAddress(j)}`]));
-      const ruleset = [
-        'table ip steadfast_delay {',
-        '  chain out {',
-        '    type nat hook output priority -100; policy accept;',
-        ...redirects,
-        '  }',
-        '}',
-      ].join('\n');
-      execFileSync('ip', ['netns', 'exec', host.ns, 'nft', '-f', '-'], { input: ruleset, stdio: ['pipe', 'pipe', 'pipe'] });
+      loadRules(host, ['table ip steadfast_delay {', '  chain out {', '    type nat hook output priority -100; policy accept;', ...redirects, '  }', '}']);
     }
   }
 
@@ -227,7 +222,7 @@ export class TestNetwork {
       const chance = loss >= 100 ? '' : `numgen random mod 10000 < ${Math.round(loss * 100)} `;
       rules.push(`ip daddr != ${this.observer} ${chance}drop`);
     }
-    const ruleset = [
+    loadRules(host, [
       'table inet steadfast_test',
       'delete table inet steadfast_test',
       'table inet steadfast_test {',
@@ -236,8 +231,7 @@ export class TestNetwork {
       ...rules.map((r) => `    ${r}`),
       '  }',
       '}',
-    ].join('\n');
-    execFileSync('ip', ['netns', 'exec', host.ns, 'nft', '-f', '-'], { input: ruleset, stdio: ['pipe', 'pipe', 'pipe'] });
+    ]);
   }
 
   /** The bridge's end of host `i`'s veth pair. */

@@ -4,7 +4,7 @@
  * the protocol version. A proof made for one connection is worthless on another (other nonces), and
  * one side's proof cannot stand for the other's (the side is in the text).
  */
-import { crypto } from '../lazy-builtins.js';
+import { crypto } from '../lazy-modules.js';
 import type { Peer } from './links.js';
 
 /** What a session needs to authenticate hellos: the secret, and fresh nonces (32 hex digits). */

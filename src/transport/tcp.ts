@@ -16,7 +16,7 @@ import net from 'node:net';
 import type { SecureContextOptions, TLSSocket } from 'node:tls';
 import { clearTimeout as realClearTimeout, setImmediate as realSetImmediate, setTimeout as realSetTimeout } from 'node:timers';
 import { makeTransport } from './actors.js';
-import { crypto, tls } from '../lazy-builtins.js';
+import { crypto, tls } from '../lazy-modules.js';
 import { certNamesOf } from './cert-names.js';
 import { atTurnEnd } from './turn.js';
 import { BaseConn, type Driver, type Outgoing } from './connection.js';

@@ -45,9 +45,9 @@ import {
   restoreOrder,
   takeCatchUpSnapshot,
   takeCommit,
-  takeOrder,
+  takeOrders,
   takeOrderAck,
-  takeRequest,
+  takeRequests,
 } from '../core/ordering.js';
 
 /** The server's two listeners (transport actor ids). */
@@ -366,12 +366,12 @@ export const serverMachine = setup({
     /** Active, ordered: each request waits for its position (ordering.ts). */
     orderRequests: enqueueActions(({ enqueue, self, context, event }) => {
       const reqs = requestsOf(event);
-      if (reqs.length > 0) perform(enqueue, self, context, foldSteps(context, reqs, takeRequest));
+      if (reqs.length > 0) perform(enqueue, self, context, takeRequests(context, reqs));
     }),
     /** `order` and `commit` from the sequencer; while recovering they are only kept. */
     takeOrdering: enqueueActions(({ enqueue, self, context, event }) => {
       const serving = phaseOf({ value: self.getSnapshot().value, context }) !== 'recovering';
-      if (event.type === 'peer.orders') perform(enqueue, self, context, foldSteps(context, event.events, (d, { frame }) => takeOrder(d, frame, serving)));
+      if (event.type === 'peer.orders') perform(enqueue, self, context, takeOrders(context, event.events.map((e) => e.frame), serving));
       if (event.type === 'peer.commit') perform(enqueue, self, context, takeCommit(context, event.frame, serving));
     }),
     takeOrderAck: enqueueActions(({ enqueue, self, context, event }) => {

@@ -16,8 +16,8 @@ import { lastNumberError } from '../protocol/codec.js';
 import type { Frame } from '../protocol/frames.js';
 import { print, replyTo, toPeer, type Effect, type ReplyTo } from './effects.js';
 import { seen, type Result } from './exactly-once.js';
-import { answerFrame, applyEntry, persistAt, recoveryFrame, type ReplicaData, type Request, type Step } from './replica.js';
-import { RETAIN, type OrderEntry, type OrderState, type Past } from './order-state.js';
+import { answerFrame, applyEntry, foldSteps, persistAt, recoveryFrame, type ReplicaData, type Request, type Step } from './replica.js';
+import { RETAIN, type OrderEntry, type OrderState, type Past, type Unordered } from './order-state.js';
 import { plant } from './switches.js';
 
 /** Active mode with ordering on (the test-only switch `unorderedActive` turns it off). */
@@ -29,6 +29,8 @@ const isSequencer = (d: ReplicaData) => d.role === 'primary';
 const end = (d: ReplicaData) => d.applied + d.order.log.length;
 const same = (a: OrderEntry, b: OrderEntry) => a.client === b.client && a.num === b.num && a.body === b.body;
 const withOrder = (d: ReplicaData, patch: Partial<OrderState>): ReplicaData => ({ ...d, order: { ...d.order, ...patch } });
+/** A request's identity in the lookups below (names and numbers hold no control characters). */
+const keyOf = (e: { client: string; num: number }) => `${e.client}\u0000${e.num}`;
 
 function then(step: Step, next: (d: ReplicaData) => Step): Step {
   const b = next(step.data);
@@ -115,28 +117,43 @@ export function adoptEpoch(d: ReplicaData): Step {
 }
 
 /**
- * A client request (with `origin`) or a peer's `forward`. Numbers the client table already has are
- * answered from it or refused, as ever; anything else waits, unordered, for its position. A peer
- * passes client requests on to its sequencer.
+ * Client requests (with `origin`) and peers' `forward`s, in one step. Numbers the client table
+ * already has are answered from it or refused, as ever; anything else waits, unordered, for its
+ * position. A peer passes client requests on to its sequencer; a sequencer orders what became
+ * orderable once, after all of them (with peers, nothing is committed in this step, so the client
+ * table cannot change between the requests).
  */
-export function takeRequest(d: ReplicaData, req: Request): Step {
-  const s = seen(d.clients, req.client, req.num);
-  if (s.kind !== 'new') {
-    const ref = { client: req.client, server: d.name, num: req.num };
-    if (!req.origin) return { data: d, effects: [] };
-    if (s.kind === 'older') return { data: d, effects: [replyTo(req.origin, { kind: 'error', name: d.name, message: lastNumberError(req.client, s.last) })] };
-    return { data: d, effects: [print({ event: 'server.duplicate', name: d.name, request: ref }), ...reply(d, [req.origin], req, s.record)] };
+export function takeRequests(d: ReplicaData, reqs: readonly Request[]): Step {
+  // Alone, a sequencer commits and applies each request as it orders it: a later one may be its resend.
+  if (isSequencer(d) && d.peers.length === 0 && reqs.length > 1) return foldSteps(d, reqs, (x, req) => takeRequests(x, [req]));
+  const effects: Effect[] = [];
+  let unordered: Unordered[] | null = null;
+  let index: Map<string, number> | null = null;
+  for (const req of reqs) {
+    const s = seen(d.clients, req.client, req.num);
+    if (s.kind !== 'new') {
+      if (!req.origin) continue;
+      if (s.kind === 'older') effects.push(replyTo(req.origin, { kind: 'error', name: d.name, message: lastNumberError(req.client, s.last) }));
+      else effects.push(print({ event: 'server.duplicate', name: d.name, request: { client: req.client, server: d.name, num: req.num } }), ...reply(d, [req.origin], req, s.record));
+      continue;
+    }
+    unordered ??= [...d.order.unordered];
+    index ??= new Map(unordered.map((u, i) => [keyOf(u), i]));
+    const at = index.get(keyOf(req));
+    // A forward of a request already waiting here changes nothing.
+    if (at !== undefined && !req.origin) continue;
+    const origins = req.origin ? [req.origin] : [];
+    if (at !== undefined) unordered[at] = { ...unordered[at]!, origins: [...unordered[at]!.origins, ...origins] };
+    else {
+      index.set(keyOf(req), unordered.length);
+      unordered.push({ client: req.client, num: req.num, body: req.body, origins });
+    }
+    if (req.origin && !isSequencer(d)) effects.push(...passOn(d, req));
   }
-  const known = d.order.unordered.find((u) => u.client === req.client && u.num === req.num);
-  // A forward of a request already waiting here changes nothing.
-  if (known && !req.origin) return { data: d, effects: [] };
-  const origins = req.origin ? [req.origin] : [];
-  const unordered = known
-    ? d.order.unordered.map((u) => (u === known ? { ...u, origins: [...u.origins, ...origins] } : u))
-    : [...d.order.unordered, { client: req.client, num: req.num, body: req.body, origins }];
+  if (unordered === null) return { data: d, effects };
   const data = withOrder(d, { unordered });
-  if (!isSequencer(data)) return { data, effects: req.origin ? passOn(data, req) : [] };
-  return then(sequence(data), maybeCommit);
+  if (!isSequencer(data)) return { data, effects };
+  return then({ data, effects }, (x) => then(sequence(x), maybeCommit));
 }
 
 /**
@@ -152,40 +169,60 @@ function passOn(d: ReplicaData, req: OrderEntry): Effect[] {
 
 /** Requests held while booting or recovering, once the replica serves. */
 export function releaseHeldOrdered(d: ReplicaData): Step {
-  let step: Step = { data: { ...d, held: [] }, effects: [] };
-  for (const req of plant.dropHeldOnRecovery ? [] : d.held) step = then(step, (x) => takeRequest(x, req));
+  const step = takeRequests({ ...d, held: [] }, plant.dropHeldOnRecovery ? [] : d.held);
   return then(step, catchUp);
 }
 
 /**
- * Sequencer: every unordered request that is its client's next gets the next position. A client
- * that neither the client table nor the log knows (new, or forgotten by the bounded table) may
- * start at any number: its lowest waiting one.
+ * Sequencer: every unordered request that is its client's next gets the next position, the first
+ * such in `unordered` each time. A client that neither the client table nor the log knows (new, or
+ * forgotten by the bounded table) may start at any number: its lowest waiting one.
  */
 function sequence(d: ReplicaData): Step {
-  let data = d;
+  const { unordered } = d.order;
+  if (unordered.length === 0) return { data: d, effects: [] };
+  const log = [...d.order.log];
+  const inLog = new Set(log.map(keyOf));
+  const highest = new Map<string, number>();
+  for (const e of log) highest.set(e.client, Math.max(highest.get(e.client) ?? 0, e.num));
+  const lowestWaiting = new Map<string, number>();
+  for (const u of unordered) lowestWaiting.set(u.client, Math.min(lowestWaiting.get(u.client) ?? Infinity, u.num));
+  const orderable = (x: OrderEntry): boolean => {
+    if (inLog.has(keyOf(x))) return false;
+    const last = d.clients.get(x.client)?.num;
+    const logged = highest.get(x.client);
+    if (last === undefined && logged === undefined) return x.num === lowestWaiting.get(x.client);
+    return x.num === Math.max(last ?? 0, logged ?? 0) + 1;
+  };
+  const at = new Map(unordered.map((u, i) => [keyOf(u), i]));
   const effects: Effect[] = [];
+  const sent = { ...d.order.sent };
+  let position = end(d);
+  // Entries before `scanned` were not orderable when last looked at; ordering a request can make
+  // only its client's next one orderable, so that one is the only one to look back for.
+  let scanned = 0;
+  let next: number | undefined;
   for (;;) {
-    const inLog = (u: OrderEntry) => data.order.log.some((e) => e.client === u.client && e.num === u.num);
-    const isNext = (x: OrderEntry): boolean => {
-      const numbers = data.order.log.filter((e) => e.client === x.client).map((e) => e.num);
-      const last = data.clients.get(x.client)?.num;
-      if (last === undefined && numbers.length === 0) return !data.order.unordered.some((y) => y.client === x.client && y.num < x.num);
-      return x.num === Math.max(last ?? 0, ...numbers) + 1;
-    };
-    const u = data.order.unordered.find((x) => !inLog(x) && isNext(x));
-    if (!u) break;
+    if (next === undefined || next >= scanned || !orderable(unordered[next]!)) {
+      while (scanned < unordered.length && !orderable(unordered[scanned]!)) scanned++;
+      if (scanned === unordered.length) break;
+      next = scanned;
+    }
+    const u = unordered[next]!;
     const entry: OrderEntry = { client: u.client, num: u.num, body: u.body };
-    const position = end(data) + 1;
-    const sent = { ...data.order.sent };
-    for (const p of data.peers) {
+    position++;
+    for (const p of d.peers) {
       if (sent[p] !== position - 1) continue;
-      effects.push(orderFrame(data, p, position, entry));
+      effects.push(orderFrame(d, p, position, entry));
       sent[p] = position;
     }
-    data = withOrder(data, { log: [...data.order.log, entry], confirmed: position, sent });
+    log.push(entry);
+    inLog.add(keyOf(entry));
+    highest.set(entry.client, Math.max(highest.get(entry.client) ?? 0, entry.num));
+    next = at.get(keyOf({ client: entry.client, num: entry.num + 1 }));
   }
-  return { data, effects };
+  if (position === end(d)) return { data: d, effects };
+  return { data: withOrder(d, { log, confirmed: position, sent }), effects };
 }
 
 /** Sequencer: the positions every peer holds are committed; tell the peers and apply them. */
@@ -198,34 +235,40 @@ function maybeCommit(d: ReplicaData): Step {
 
 /** Applies the log's committed positions in order; each request's waiting clients get its result. */
 function applyUpTo(d: ReplicaData, upto: number): Step {
-  let data = d;
+  const count = Math.min(upto - d.applied, d.order.log.length);
+  if (count <= 0) return { data: d, effects: [] };
+  // A fresh copy, changed in place below: `d` itself stays as it was.
+  const data: ReplicaData = { ...d };
   const effects: Effect[] = [];
-  const done: OrderEntry[] = [];
-  while (data.applied < upto && data.order.log.length > 0) {
-    const [e, ...log] = data.order.log as [OrderEntry, ...OrderEntry[]];
-    const waiting = data.order.unordered.filter((u) => u.client === e.client && u.num === e.num).flatMap((u) => u.origins);
-    let next: ReplicaData;
+  const waitingAt = new Map(d.order.unordered.map((u) => [keyOf(u), u]));
+  // Per client, the number up to which its waiting requests are done (applied, or ordered twice).
+  const doneUpTo = new Map<string, number>();
+  let past = d.order.past;
+  for (const e of d.order.log.slice(0, count)) {
+    const u = waitingAt.get(keyOf(e));
+    const waiting = u && u.num > (doneUpTo.get(e.client) ?? -Infinity) ? u.origins : [];
+    const position = data.applied + 1;
     const s = seen(data.clients, e.client, e.num);
     if (s.kind !== 'new') {
       // Ordered twice (a request re-sent to a new sequencer): every replica skips it alike.
       if (s.kind === 'repeat') effects.push(...reply(data, waiting, e, s.record));
       // Logged all the same: replay skips it alike, and the positions run on without a gap.
-      effects.push(persistAt(data, e, data.applied + 1));
-      next = { ...data, applied: data.applied + 1, written: data.epoch };
+      effects.push(persistAt(data, e, position));
     } else {
-      const { state, size, result, effects: lines } = applyEntry(data, e, data.applied + 1);
-      next = { ...data, state, size, applied: data.applied + 1, written: data.epoch };
+      const { state, size, result, effects: lines } = applyEntry(data, e, position);
+      data.state = state;
+      data.size = size;
       effects.push(...lines, ...reply(data, waiting, e, result));
     }
-    const had = next.clients.get(e.client)?.num ?? 0;
-    done.push(e);
-    data = withOrder(next, { log, unordered: data.order.unordered.filter((u) => u.client !== e.client || u.num > had) });
+    data.applied = position;
+    data.written = data.epoch;
+    doneUpTo.set(e.client, data.clients.get(e.client)?.num ?? 0);
+    past = { entry: e, before: past, length: (past?.length ?? 0) + 1 };
   }
-  if (done.length === 0) return { data, effects };
-  let past = data.order.past;
-  for (const entry of done) past = { entry, before: past, length: (past?.length ?? 0) + 1 };
+  const unordered = d.order.unordered.filter((u) => u.num > (doneUpTo.get(u.client) ?? -Infinity));
   // Trimmed only now and then, so that trimming costs O(1) an entry.
-  return { data: withOrder(data, { past: past!.length > 2 * RETAIN ? trimPast(past, RETAIN) : past }), effects };
+  if (past!.length > 2 * RETAIN) past = trimPast(past, RETAIN);
+  return { data: withOrder(data, { log: d.order.log.slice(count), unordered, past }), effects };
 }
 
 /** A peer applies what is both committed and its sequencer's, and (unless told not to) says how far it holds. */
@@ -243,23 +286,33 @@ function learnSequencer(d: ReplicaData, from: string): Step {
 }
 
 /**
- * `order` from the sequencer: position P is taken if it follows what this replica holds of the
- * sequencer's order (an older epoch's entry there, and everything after it, gives way). A gap
- * (a lost link, a new epoch) is left for the `ack` to reveal. `serving` is false while recovering:
- * then nothing is applied or acknowledged before the snapshot.
+ * `order` frames from the sequencer, in one step: position P is taken if it follows what this
+ * replica holds of the sequencer's order (an older epoch's entry there, and everything after it,
+ * gives way). A gap (a lost link, a new epoch) is left for the `ack` to reveal. `serving` is false
+ * while recovering: then nothing is applied or acknowledged before the snapshot.
  */
-export function takeOrder(d: ReplicaData, f: Extract<Frame, { kind: 'order' }>, serving: boolean): Step {
-  const learned = learnSequencer(d, f.from);
+export function takeOrders(d: ReplicaData, frames: readonly Extract<Frame, { kind: 'order' }>[], serving: boolean): Step {
+  if (frames.length === 0) return { data: d, effects: [] };
+  // The listener batches only one sender's frames.
+  const learned = learnSequencer(d, frames[0]!.from);
   let data = learned.data;
-  if (data.order.sequencer !== f.from || isSequencer(data)) return learned;
-  const p = f.position;
-  if (p === data.order.confirmed + 1 && p > data.applied) {
+  if (data.order.sequencer !== frames[0]!.from || isSequencer(data)) return learned;
+  let log: OrderEntry[] | null = null;
+  let confirmed = data.order.confirmed;
+  for (const f of frames) {
+    const p = f.position;
+    if (p !== confirmed + 1 || p <= data.applied) continue;
     const i = p - data.applied - 1;
     const entry: OrderEntry = { client: f.client, num: f.num, body: f.body };
-    const old = data.order.log[i];
-    const log = old && same(old, entry) ? data.order.log : [...data.order.log.slice(0, i), entry];
-    data = withOrder(data, { log, confirmed: p });
+    log ??= [...data.order.log];
+    const old = log[i];
+    if (!old || !same(old, entry)) {
+      log.length = i;
+      log.push(entry);
+    }
+    confirmed = p;
   }
+  if (log !== null) data = withOrder(data, { log, confirmed });
   if (!serving) return { data, effects: learned.effects };
   return then({ data, effects: learned.effects }, catchUp);
 }

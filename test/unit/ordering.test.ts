@@ -5,9 +5,11 @@
  * sequencer too), the RM's rule for the successor (the serving replica that sorts first, a new
  * epoch). After every run: the survivors hold the same log and client table, every request a client
  * saw answered is at the position its reply named, none twice, and every client got all its answers.
+ * With `batches`, a delivery may hand a replica a run of one connection's requests, forwards or
+ * orders at once, as the server's listeners do (src/transport/inbox.ts).
  */
 import { expect } from 'chai';
-import { adoptEpoch, takeCatchUpSnapshot, takeCommit, takeOrder, takeOrderAck, takeRequest } from '../../src/core/ordering.js';
+import { adoptEpoch, takeCatchUpSnapshot, takeCommit, takeOrderAck, takeOrders, takeRequests } from '../../src/core/ordering.js';
 import { initialData, restore, type ReplicaData, type Step } from '../../src/core/replica.js';
 import type { Effect } from '../../src/core/effects.js';
 import { logApp } from '../../src/app/log.js';
@@ -49,12 +51,15 @@ class Model {
   /** Each client's current number (all answered below it). */
   readonly current = new Map<string, number>();
   deliveries = 0;
+  /** Deliveries of more than one frame at once. */
+  runsOfMany = 0;
   epoch = 1;
 
   constructor(
     readonly names: string[],
     private readonly pick: () => number,
     cluster: ClusterSettings = settings,
+    private readonly batches = false,
   ) {
     for (const n of names) this.replicas.set(n, initialData(n, 1, logApp, cluster));
     this.assign();
@@ -107,37 +112,49 @@ class Model {
     this.assign();
   }
 
-  /** Delivers one message (which connection: the seed's pick); false when nothing is in flight. */
+  /**
+   * Delivers one message, or with `batches` a run of one kind and epoch (which connection and how
+   * many: the seed's picks); false when nothing is in flight.
+   */
   deliverOne(): boolean {
     const ready = [...this.queues.entries()].filter(([, q]) => q.length > 0);
     if (ready.length === 0) return false;
     const [key, q] = ready[Math.floor(this.pick() * ready.length)]!;
-    const [m, ...rest] = q as [Message, ...Message[]];
-    this.queues.set(key, rest);
-    this.deliveries += 1;
-    const d = this.replicas.get(m.to);
+    const head = q[0]!.frame;
+    const most = this.batches && ['request', 'forward', 'order'].includes(head.kind) ? 1 + Math.floor(this.pick() * q.length) : 1;
+    const epochOf = (f: Frame) => ('epoch' in f ? f.epoch : null);
+    let n = 1;
+    while (n < most && q[n]!.frame.kind === head.kind && epochOf(q[n]!.frame) === epochOf(head)) n++;
+    const run = q.slice(0, n);
+    this.queues.set(key, q.slice(n));
+    this.deliveries += n;
+    if (n > 1) this.runsOfMany += 1;
+    const to = run[0]!.to;
+    const d = this.replicas.get(to);
     if (!d) return true;
-    const f = m.frame;
+    const frames = run.map((m) => m.frame);
     const origin = { via: 'clients', link: key.split('>')[0]!, peer: null };
-    if ('epoch' in f && f.kind !== 'ready' && f.epoch < d.epoch) return true; // SPEC §6 Epochs
-    switch (f.kind) {
+    if ('epoch' in head && head.kind !== 'ready' && head.epoch < d.epoch) return true; // SPEC §6 Epochs
+    const request = (f: Frame, o: typeof origin | null) =>
+      f.kind === 'request' || f.kind === 'forward' ? [{ client: f.client, num: f.num, body: f.body, origin: o, update: null }] : [];
+    switch (head.kind) {
       case 'request':
-        this.step(m.to, takeRequest(d, { client: f.client, num: f.num, body: f.body, origin, update: null }));
+        this.step(to, takeRequests(d, frames.flatMap((f) => request(f, origin))));
         break;
       case 'forward':
-        this.step(m.to, takeRequest(d, { client: f.client, num: f.num, body: f.body, origin: null, update: null }));
+        this.step(to, takeRequests(d, frames.flatMap((f) => request(f, null))));
         break;
       case 'order':
-        this.step(m.to, takeOrder(d, f, true));
+        this.step(to, takeOrders(d, frames.filter((f) => f.kind === 'order'), true));
         break;
       case 'commit':
-        this.step(m.to, takeCommit(d, f, true));
+        this.step(to, takeCommit(d, head, true));
         break;
       case 'ack':
-        this.step(m.to, takeOrderAck(d, f.from, f.seq));
+        this.step(to, takeOrderAck(d, head.from, head.seq));
         break;
       case 'recovery':
-        if (f.applied > d.applied) this.step(m.to, takeCatchUpSnapshot(d, restore(d, f.state, f.clients, f.applied)));
+        if (head.applied > d.applied) this.step(to, takeCatchUpSnapshot(d, restore(d, head.state, head.clients, head.applied)));
         break;
       default:
         break;
@@ -169,18 +186,19 @@ function run(
   seed: number,
   kills: { after: number; dropInFlight: boolean }[],
   cluster = settings,
-): { deliveries: number; problems: string[] } {
-  const m = new Model(names, mulberry32(seed), cluster);
+  batches = false,
+): { deliveries: number; runsOfMany: number; problems: string[] } {
+  const m = new Model(names, mulberry32(seed), cluster, batches);
   const pending = [...kills];
   const killNext = () => m.kill([...m.replicas.keys()].sort()[0]!, pending.shift()!.dropInFlight);
   for (let guard = 0; guard < 100_000; guard++) {
     while (pending.length > 0 && m.deliveries >= pending[0]!.after) killNext();
     if (m.deliverOne()) continue;
     // Nothing in flight: a kill point beyond the end is a kill of the settled cluster.
-    if (pending.length === 0) return { deliveries: m.deliveries, problems: m.problems() };
+    if (pending.length === 0) return { deliveries: m.deliveries, runsOfMany: m.runsOfMany, problems: m.problems() };
     killNext();
   }
-  return { deliveries: m.deliveries, problems: ['did not settle'] };
+  return { deliveries: m.deliveries, runsOfMany: m.runsOfMany, problems: ['did not settle'] };
 }
 
 describe('ordering (active mode): exhaustive sequencer kills over the pure functions', () => {
@@ -205,6 +223,25 @@ describe('ordering (active mode): exhaustive sequencer kills over the pure funct
       }
     }
     expect(runs).to.be.greaterThan(500);
+  });
+
+  it('runs of requests, forwards and orders taken in one step, the sequencer killed after every possible delivery: the survivors agree and keep every answer', () => {
+    let runs = 0;
+    let runsOfMany = 0;
+    for (let seed = 1; seed <= 12; seed++) {
+      const whole = run(['S1', 'S2', 'S3'], seed, [], settings, true);
+      const total = whole.deliveries;
+      runsOfMany += whole.runsOfMany;
+      for (let after = 0; after <= total; after++) {
+        for (const dropInFlight of [false, true]) {
+          const r = run(['S1', 'S2', 'S3'], seed, [{ after, dropInFlight }], settings, true);
+          expect(r.problems, `seed ${seed}, S1 killed after ${after} deliveries${dropInFlight ? ', its frames lost' : ''}`).to.deep.equal([]);
+          runs += 1;
+        }
+      }
+    }
+    expect(runs).to.be.greaterThan(500);
+    expect(runsOfMany).to.be.greaterThan(12);
   });
 
   it('with a client table of one client (each request forgets the other client), the sequencer killed at every point: the survivors still agree, table order included, and no client is stuck', () => {
@@ -248,7 +285,7 @@ describe('ordering (active mode): exhaustive sequencer kills over the pure funct
     // older than the retained entries (1000 to 2000 of them), so it gets a recovery frame.
     let s1: ReplicaData = { ...initialData('S1', 1, logApp, settings), mode: 'active', role: 'primary', epoch: 1, peers: [] };
     s1 = adoptEpoch(s1).data;
-    for (let n = 1; n <= 2500; n++) s1 = takeRequest(s1, { client: 'C1', num: n, body: body('C1', n), origin: null, update: null }).data;
+    for (let n = 1; n <= 2500; n++) s1 = takeRequests(s1, [{ client: 'C1', num: n, body: body('C1', n), origin: null, update: null }]).data;
     expect(s1.applied).to.equal(2500);
     expect(s1.order.past?.length).to.be.within(1000, 2000);
     s1 = adoptEpoch({ ...s1, peers: ['S2'] }).data;

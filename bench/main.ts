@@ -46,6 +46,7 @@ const log = (line: string) => console.error(line);
 const throughputOptions: Omit<ThroughputOptions, 'log'> = {
   concurrency: [1, 8, 32],
   warmupMs: quick ? 300 : 1000,
+  jitWarmupMs: quick ? 1000 : 8000,
   durationMs: quick ? 1000 : 3000,
   bodySize: 32,
   manyClients: 1000,

@@ -154,7 +154,9 @@ export function table(results: BenchResults): string {
     const o = results.options;
     lines.push('');
     lines.push(
-      `Throughput and latency: ${o.bodySize} B requests, one outstanding per client, ${Number(o.warmupMs) / 1000} s warm-up + ` +
+      `Throughput and latency: ${o.bodySize} B requests, one outstanding per client` +
+        (o.jitWarmupMs === undefined ? '' : `; each cluster (and the echo) first loaded for ${Number(o.jitWarmupMs) / 1000} s, unmeasured`) +
+        `; ${Number(o.warmupMs) / 1000} s warm-up + ` +
         `${Number(o.durationMs) / 1000} s measured per point; roles at --log-level warn; an echo point before each cluster point; ratio to the median echo`,
     );
     lines.push(

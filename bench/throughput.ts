@@ -19,7 +19,15 @@ import { countSyscalls, probeSyncCounting, type SyscallCounter } from './syscall
 
 export interface ThroughputOptions {
   concurrency: number[];
+  /** Unmeasured load before each point. */
   warmupMs: number;
+  /**
+   * Unmeasured load at the highest concurrency on each fresh cluster (and on the echo once) before
+   * its first point: V8 compiles a role's hot paths only after many calls, and a cluster's
+   * throughput climbs for its first 5–10 s of load (2–4× at 32 clients), the echo's for well under
+   * one; without it the first points measure the compiler, not the steady state a service runs in.
+   */
+  jitWarmupMs: number;
   durationMs: number;
   /** Bytes of each request's string (the reply carries as many: the `status` app echoes it). */
   bodySize: number;
@@ -165,6 +173,17 @@ async function measure(
   }
 }
 
+/** Closed-loop load for `ms`, nothing measured (`ThroughputOptions.jitWarmupMs`). */
+async function jitWarmUp(open: (client: string) => Promise<Channel>, clients: number, ms: number): Promise<void> {
+  if (ms <= 0) return;
+  const channels = await Promise.all(Array.from({ length: clients }, (_, i) => open(`W${++pointId}x${i + 1}`)));
+  try {
+    await closedLoop(channels, ms, 0);
+  } finally {
+    for (const c of channels) c.close();
+  }
+}
+
 function rolePids(cluster: BenchCluster, primary: string): Record<string, number> {
   const pids: Record<string, number> = { RM: cluster.rm.pid, GFD: cluster.gfd.pid };
   cluster.lfds.forEach((l, i) => (pids[`LFD${i + 1}`] = l.pid));
@@ -210,6 +229,8 @@ async function holdConnections(
 
 export async function runThroughput(opts: ThroughputOptions): Promise<ThroughputResult> {
   const echo: EchoProcess = await startEchoProcess();
+  const highest = Math.max(...opts.concurrency);
+  await jitWarmUp((name) => socketChannel([{ server: 'E', port: echo.port }], name, opts.bodySize), highest, opts.jitWarmupMs);
   const points: LoadPoint[] = [];
   const echoPoints: EchoPoint[] = [];
   const settings: ThroughputResult['settings'] = {};
@@ -256,6 +277,7 @@ export async function runThroughput(opts: ThroughputOptions): Promise<Throughput
       await sleep(2000);
       idle = { ...rssOf(pids), 'client C1': rssMb(client.pid) };
     }
+    await jitWarmUp((name) => socketChannel(targets, name, opts.bodySize, config.body, tls), highest, opts.jitWarmupMs);
     let load: Record<string, number> = {};
     for (const clients of opts.concurrency.filter((n) => config.concurrency?.includes(n) ?? true)) {
       const e = await measure((name) => socketChannel([{ server: 'E', port: echo.port }], name, opts.bodySize), clients, opts, { echo: echo.pid });

@@ -82,17 +82,21 @@ export interface BenchCluster {
   lfdOf(server: string): Role;
 }
 
-/** Starts RM, LFDs (which launch S1–S3) and GFD, and waits until the RM shows all three ready. */
+/**
+ * Starts RM, LFDs (which launch S1–S3) and GFD, and waits until the RM shows all three ready. The
+ * LFDs keep a warm spare (`--spare`, how a relaunch is fast) unless `spare` is false.
+ */
 export async function startCluster(
   settings: Record<string, string | number>,
   clients: Record<string, Record<string, string | number>> = {},
   tls: TlsOptions | null = null,
+  spare = true,
 ): Promise<BenchCluster> {
   const config = await writeConfig({ cluster: { ...DEFAULT_SETTINGS, ...settings }, clients });
   const args = ['--config', config.file, '--log-level', 'warn'];
   const rm = stamp(startRole(['rm', ...args]));
   await waitForLine(rm, /RM: 0 members$/, WAIT_MS);
-  const lfds = [1, 2, 3].map((i) => stamp(startRole(['lfd', '--name', `LFD${i}`, ...args])));
+  const lfds = [1, 2, 3].map((i) => stamp(startRole(['lfd', '--name', `LFD${i}`, ...args, ...(spare ? ['--spare'] : [])])));
   const pids = new Map<string, number>();
   const addedAt = new Map<string, number>();
   // Every launch, the first and each relaunch, updates the server's pid; every `add`, the time it

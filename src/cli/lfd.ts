@@ -7,16 +7,19 @@ import { processLauncher } from './process-launcher.js';
 import { runRole } from './run-role.js';
 import { transportFor } from '../transport/tcp.js';
 
-export const LFD_HELP = `steadfast lfd --name LFD1 [--config FILE] [--no-launch]
+export const LFD_HELP = `steadfast lfd --name LFD1 [--config FILE] [--no-launch] [--spare]
 A local fault detector: starts its server (unless --no-launch), heartbeats it, reports it to the
 GFD, passes commands down.
+
+  --spare     keep a warm spare server process (started, modules loaded, waiting): a relaunch
+              then skips node's start and the loading, about 250 ms; it costs one idle process (53 MB)
 
 ${COMMON_HELP}`;
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 
 export async function lfdCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { name: { type: 'string' }, 'no-launch': { type: 'boolean' } });
+  const { values } = parse(argv, { name: { type: 'string' }, 'no-launch': { type: 'boolean' }, spare: { type: 'boolean' } });
   const flags = commonFlags(values);
   if (flags.help) return void console.log(LFD_HELP), 0;
   const config = configFrom(flags, `lfd.${values.name}`);
@@ -26,7 +29,7 @@ export async function lfdCommand(argv: string[]): Promise<number> {
   const print = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'lfd' });
   // With its own --inspect, the LFD's page shows its server too: the server streams to it.
   let childEnv: Record<string, string> = {};
-  const launcher = processLauncher(MAIN, () => childArgs(flags, overridesToArgs(flags.overrides)), () => childEnv);
+  const launcher = processLauncher(MAIN, () => childArgs(flags, overridesToArgs(flags.overrides)), () => childEnv, values.spare === true);
   const input = { name, config, launch: !values['no-launch'], print };
   const inspect = { address: flags.inspect, role: 'lfd', onStart: (i: { childEnv: Record<string, string> }) => (childEnv = i.childEnv) };
   return runRole(lfdMachine, input, { print, name, transport: transportFor(config.cluster), actors: { launcher }, inspect });

@@ -3,8 +3,13 @@
  * the pid printed is the server's own), copies its lines into the LFD's output, kills it on order
  * (SIGKILL) and when the LFD stops (SIGTERM, so it closes its sockets). A server found already
  * running is watched by pid instead.
+ *
+ * With a warm spare (`steadfast lfd --spare`), a launch takes a server process started earlier
+ * with `--standby`, its modules loaded, and tells it to start: node's own start and the loading of
+ * the modules (about 250 ms here) are then not on the way from a crash back to a full cluster.
+ * Another spare is started a while after each launch, out of the way of the recovery.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fromCallback } from 'xstate';
@@ -67,21 +72,77 @@ function attach(server: string, pid: number, sendBack: (e: LauncherReport) => vo
   return () => clearInterval(poll);
 }
 
-/** `env`: variables added to the server's environment (the inspector's sink), read at each start. */
-export function processLauncher(mainScript: string, args: (server: string) => string[], env: () => Record<string, string> = () => ({})) {
+/** How long after a launch the next spare is started, so that it does not compete with the recovery. */
+const SPARE_DELAY_MS = 2000;
+
+/** A started child process and what it was started with. */
+interface Started {
+  child: ChildProcess;
+  /** Its arguments and environment, compared before a spare is used. */
+  how: string;
+}
+
+function spawnServer(mainScript: string, argv: string[], extra: Record<string, string>, standby: boolean): Started {
+  const child = spawn(process.execPath, [mainScript, 'server', ...argv, ...(standby ? ['--standby'] : [])], {
+    stdio: [standby ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    ...(Object.keys(extra).length > 0 ? { env: { ...process.env, ...extra } } : {}),
+  });
+  // Line by line, so a server line is never cut in two by one of the LFD's own.
+  for (const stream of [child.stdout!, child.stderr!]) {
+    createInterface({ input: stream }).on('line', (line) => process.stdout.write(line + '\n'));
+  }
+  // Whatever the state of its child's input, it never ends this process (EPIPE from a spare that died).
+  child.stdin?.on('error', () => {});
+  return { child, how: JSON.stringify([argv, extra]) };
+}
+
+/**
+ * `env`: variables added to the server's environment (the inspector's sink), read at each start.
+ * `spare`: keep a warm spare (see above).
+ */
+export function processLauncher(
+  mainScript: string,
+  args: (server: string) => string[],
+  env: () => Record<string, string> = () => ({}),
+  spare = false,
+) {
+  let standby: Started | null = null;
+  let standbyTimer: NodeJS.Timeout | null = null;
+  // A spare still waiting when this process exits is stopped (its input closing would stop it too).
+  process.once('exit', () => standby?.child.kill('SIGKILL'));
+
+  const prepareSpare = (argv: string[], extra: Record<string, string>) => {
+    if (standbyTimer !== null) clearTimeout(standbyTimer);
+    standbyTimer = setTimeout(() => {
+      standbyTimer = null;
+      const next = spawnServer(mainScript, argv, extra, true);
+      next.child.once('exit', () => {
+        if (standby === next) standby = null;
+      });
+      standby = next;
+    }, SPARE_DELAY_MS).unref();
+  };
+
+  /** The waiting spare, told to start, if one was started the same way; else a new process. */
+  const start = (argv: string[], extra: Record<string, string>): { child: ChildProcess; warm: boolean } => {
+    const waiting = standby;
+    standby = null;
+    if (waiting !== null && waiting.how === JSON.stringify([argv, extra]) && waiting.child.exitCode === null && waiting.child.signalCode === null) {
+      waiting.child.stdin!.end('start\n');
+      return { child: waiting.child, warm: true };
+    }
+    waiting?.child.kill('SIGKILL');
+    return { child: spawnServer(mainScript, argv, extra, false).child, warm: false };
+  };
+
   return fromCallback<LauncherCommand, LauncherInput>(({ input, sendBack, receive }) => {
     if (input.attachPid !== null) return attach(input.server, input.attachPid, sendBack, receive);
+    const argv = ['--name', input.server, ...args(input.server)];
     const extra = env();
-    const child = spawn(process.execPath, [mainScript, 'server', '--name', input.server, ...args(input.server)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      ...(Object.keys(extra).length > 0 ? { env: { ...process.env, ...extra } } : {}),
-    });
+    const { child, warm } = start(argv, extra);
+    if (spare) prepareSpare(argv, extra);
     let exited = false;
     const pid = child.pid ?? -1;
-    // Line by line, so a server line is never cut in two by one of the LFD's own.
-    for (const stream of [child.stdout, child.stderr]) {
-      createInterface({ input: stream }).on('line', (line) => process.stdout.write(line + '\n'));
-    }
     // A child still running when this process exits (a frozen one ignores SIGTERM) is killed.
     const killOnExit = () => child.kill('SIGKILL');
     process.once('exit', killOnExit);
@@ -91,7 +152,9 @@ export function processLauncher(mainScript: string, args: (server: string) => st
       process.off('exit', killOnExit);
       sendBack({ type: 'process.exited', pid, how });
     };
-    child.on('spawn', () => sendBack({ type: 'process.started', pid }));
+    // A spare was spawned long ago: it counts as started now.
+    if (warm) queueMicrotask(() => sendBack({ type: 'process.started', pid }));
+    else child.on('spawn', () => sendBack({ type: 'process.started', pid }));
     child.on('error', (err) => exit(`could not start: ${err.message}`));
     child.on('exit', (code, signal) => exit(signal ? `signal ${signal}` : `exit code ${code}`));
     receive((command) => {

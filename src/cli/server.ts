@@ -1,3 +1,4 @@
+import { createInterface } from 'node:readline';
 import { openDataFolder } from '../actors/data-folder.js';
 import { serverMachine, type ServerDisk } from '../actors/server.js';
 import { ConfigError } from '../config/load.js';
@@ -10,16 +11,20 @@ import { COMMON_HELP, appOf, commonFlags, configFrom, parse, requireName } from 
 import { runRole } from './run-role.js';
 import { transportFor } from '../transport/tcp.js';
 
-export const SERVER_HELP = `steadfast server --name S1 [--config FILE]
+export const SERVER_HELP = `steadfast server --name S1 [--config FILE] [--standby]
 A replica: serves client requests on its port, heartbeats and peers on its peer_port. Usually
 started by its LFD.
+
+  --standby   load, then wait for a line \`start\` on standard input before reading the
+              configuration (an LFD's warm spare, \`steadfast lfd --spare\`); exit 0 at its end
 
 ${COMMON_HELP}`;
 
 export async function serverCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { name: { type: 'string' } });
+  const { values } = parse(argv, { name: { type: 'string' }, standby: { type: 'boolean' } });
   const flags = commonFlags(values);
   if (flags.help) return void console.log(SERVER_HELP), 0;
+  if (values.standby && !(await told('start'))) return 0;
   const config = configFrom(flags, `server.${values.name}`);
   const name = requireName(values.name, 'server', config.servers.map((s) => s.name), config.source);
   const app = await appOf(config);
@@ -27,6 +32,22 @@ export async function serverCommand(argv: string[]): Promise<number> {
   const disk = dataFolder(config.servers.find((s) => s.name === name)!, print);
   const input = { name, config, app, pid: process.pid, print, ...(disk && { disk }) };
   return runRole(serverMachine, input, { print, name, transport: transportFor(config.cluster), inspect: { address: flags.inspect, role: 'server' } });
+}
+
+/**
+ * Waits for the line `word` on standard input: true when it comes, false at the input's end (the
+ * LFD that keeps this spare is gone). The configuration is read only after it, so a spare started
+ * long ago still starts from the file as it is now.
+ */
+async function told(word: string): Promise<boolean> {
+  const lines = createInterface({ input: process.stdin });
+  try {
+    for await (const line of lines) if (line.trim() === word) return true;
+    return false;
+  } finally {
+    lines.close();
+    process.stdin.destroy();
+  }
 }
 
 /**

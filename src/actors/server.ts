@@ -95,14 +95,17 @@ export interface ServerContext extends ReplicaData {
 /** A peer frame of this replica's current epoch: past the epoch gate (the `role` region's `frame.*`). */
 type PeerEvent = { [K in PeerFrame['kind']]: { type: `peer.${K}`; frame: FrameOf<K>; origin: Origin } }[PeerFrame['kind']];
 
-/** One peer's frames of one kind and epoch that came together (`batch.update`, `batch.order`, `batch.forward`). */
+/** Peer frames of one kind and epoch that came together (`batch.update`, `batch.order`, `batch.forward` from one peer; `batch.ack` from any). */
 type PeerBatch = Exclude<BatchEvent, { type: 'batch.request' }>;
 
-/** A peer batch of the current epoch, past the epoch gate: `peer.updates`, `peer.orders`, `peer.forwards`. */
+/** A peer batch of the current epoch, past the epoch gate: `peer.updates`, `peer.orders`, `peer.forwards`, `peer.acks`. */
 type PeerBatchEvent = { [B in PeerBatch as B['type']]: { type: `peer.${B['events'][number]['frame']['kind']}s`; events: B['events'] } }[PeerBatch['type']];
 
-/** What the peer port delivers in batches: a primary's updates, a sequencer's orders, peers' forwards. */
-const PEER_BATCH_KINDS = ['update', 'order', 'forward'] as const satisfies readonly PeerBatch['events'][number]['frame']['kind'][];
+/**
+ * What the peer port delivers in batches: a primary's updates, a sequencer's orders, peers'
+ * forwards, and (active) peers' acks. The peer links deliver their acks (passive) in batches too.
+ */
+const PEER_BATCH_KINDS = ['update', 'order', 'forward', 'ack'] as const satisfies readonly PeerBatch['events'][number]['frame']['kind'][];
 const PEER_BATCH_TYPES: ReadonlySet<string> = new Set(PEER_BATCH_KINDS.map((k) => `batch.${k}`));
 
 const isPeerBatch = (event: { type: string }): event is PeerBatch => PEER_BATCH_TYPES.has(event.type);
@@ -118,8 +121,12 @@ function epochOf(event: ServerEvent): number | null {
   return 'frame' in event && hasEpoch(event.frame) ? event.frame.epoch : null;
 }
 
-/** The sender of a peer batch (one sender per batch, src/transport/inbox.ts). */
-const senderOf = (event: PeerBatchEvent): string => event.events[0]!.frame.from;
+/** The sender of a peer batch other than acks (one sender per batch, src/transport/inbox.ts). */
+const senderOf = (event: Exclude<PeerBatchEvent, { type: 'peer.acks' }>): string => event.events[0]!.frame.from;
+
+/** The acks of a batch that come from this replica's peers. */
+const peerAcks = (context: ServerContext, event: Extract<PeerBatchEvent, { type: 'peer.acks' }>) =>
+  event.events.filter(({ frame }) => context.peers.includes(frame.from)).map(({ frame }) => frame);
 
 function serverOf(config: ClusterConfig, name: string): ServerConfig {
   const server = config.servers.find((s) => s.name === name);
@@ -294,7 +301,7 @@ export const serverMachine = setup({
       (event.type === 'peer.checkpoint' && event.frame.from === primaryOf(context)) ||
       (event.type === 'peer.updates' && senderOf(event) === primaryOf(context)),
     isFromMyPeer: ({ context, event }) =>
-      ((event.type === 'peer.recovery' || event.type === 'peer.ack' || event.type === 'peer.commit') && context.peers.includes(event.frame.from)) ||
+      ((event.type === 'peer.recovery' || event.type === 'peer.commit') && context.peers.includes(event.frame.from)) ||
       ((event.type === 'peer.forwards' || event.type === 'peer.orders') && context.peers.includes(senderOf(event))),
   },
   actions: {
@@ -374,10 +381,9 @@ export const serverMachine = setup({
       if (event.type === 'peer.orders') perform(enqueue, self, context, takeOrders(context, event.events.map((e) => e.frame), serving));
       if (event.type === 'peer.commit') perform(enqueue, self, context, takeCommit(context, event.frame, serving));
     }),
-    takeOrderAck: enqueueActions(({ enqueue, self, context, event }) => {
-      assertEvent(event, 'peer.ack');
-      const step = takeOrderAck(context, event.frame.from, event.frame.seq);
-      perform(enqueue, self, context, step);
+    takeOrderAcks: enqueueActions(({ enqueue, self, context, event }) => {
+      assertEvent(event, 'peer.acks');
+      perform(enqueue, self, context, foldSteps(context, peerAcks(context, event), (d, ack) => takeOrderAck(d, ack.from, ack.seq)));
     }),
     /** A serving active replica that lags past what its sequencer retains gets a snapshot. */
     takeCatchUp: enqueueActions(({ enqueue, self, context, event }) => {
@@ -502,10 +508,9 @@ export const serverMachine = setup({
       return { up: context.up.filter((p) => p !== event.origin.link) };
     }),
     assignNoLfd: assign({ lfd: null }),
-    takeAck: enqueueActions(({ enqueue, self, context, event }) => {
-      assertEvent(event, 'peer.ack');
-      const step = takeAck(context, event.frame.from, event.frame.seq);
-      perform(enqueue, self, context, step);
+    takeAcks: enqueueActions(({ enqueue, self, context, event }) => {
+      assertEvent(event, 'peer.acks');
+      perform(enqueue, self, context, foldSteps(context, peerAcks(context, event), (d, ack) => takeAck(d, ack.from, ack.seq)));
     }),
     /** The lease ran out: whatever this process holds may be stale (its assignment too). */
     assignForgotten: assign(({ context }) => ({ ...forget(context), up: [], owed: [], future: [] })),
@@ -629,7 +634,8 @@ export const serverMachine = setup({
     {
       src: 'links',
       id: PEER_LINKS,
-      input: ({ context }) => linksOf(PEER_LINKS, { name: context.name, role: 'server' }, 'server', context.cluster, { hello: true }),
+      // A passive primary's backups answer its updates with acks on these links.
+      input: ({ context }) => ({ ...linksOf(PEER_LINKS, { name: context.name, role: 'server' }, 'server', context.cluster, { hello: true }), batch: ['ack'] }),
     },
   ],
   on: {
@@ -653,7 +659,7 @@ export const serverMachine = setup({
         'batch.update': epochGate(),
         'batch.order': epochGate(),
         'frame.commit': epochGate(),
-        'frame.ack': epochGate(false),
+        'batch.ack': epochGate(false),
       },
       states: {
         booting: {
@@ -742,7 +748,7 @@ export const serverMachine = setup({
                 ],
                 'peer.orders': takeOrderingFrame(),
                 'peer.commit': takeOrderingFrame(),
-                'peer.ack': { guard: and(['isFromMyPeer', 'isOrdered']), actions: 'takeOrderAck' },
+                'peer.acks': { guard: 'isOrdered', actions: 'takeOrderAcks' },
                 'peer.recovery': { guard: and(['isFromMyPeer', 'isOrdered']), actions: 'takeCatchUp' },
               },
             },
@@ -750,7 +756,7 @@ export const serverMachine = setup({
               entry: ['printReady', 'confirmServing', 'releaseHeld', 'oweSnapshots'],
               on: {
                 'batch.request': [{ guard: 'isSuspended', actions: 'refuseSuspended' }, { actions: 'executeRequests' }],
-                'peer.ack': { guard: 'isFromMyPeer', actions: 'takeAck' },
+                'peer.acks': { actions: 'takeAcks' },
               },
               initial: 'checkpointing',
               states: {

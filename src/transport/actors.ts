@@ -259,6 +259,18 @@ function runLink(driver: Driver, input: LinkInput, sendBack: SendBack, receive: 
 function runLinks(driver: Driver, input: LinksInput, sendBack: SendBack, receive: Receive): () => void {
   const links = new Map<string, { to: WantedPeer; link: OpenLink }>();
   const same = (a: WantedPeer, b: WantedPeer) => a.host === b.host && a.port === b.port;
+  let stopped = false;
+  const deliver: SendBack = (event) => {
+    if (!stopped) sendBack(event);
+  };
+  // As a listener's (runListener): with batch kinds, what every link read in a turn goes at its end.
+  const inbox = input.batch ? new Inbox(deliver, input.batch, driver.atTurnEnd ?? null) : null;
+  const emit: SendBack = inbox
+    ? (event) => {
+        inbox.push(event);
+        inbox.settle();
+      }
+    : deliver;
 
   const want = (peers: readonly WantedPeer[]): void => {
     for (const [name, { to, link }] of [...links]) {
@@ -269,11 +281,10 @@ function runLinks(driver: Driver, input: LinksInput, sendBack: SendBack, receive
     }
     for (const to of peers) {
       if (links.has(to.name)) continue;
-      links.set(to.name, { to, link: openLink(driver, { ...input, host: to.host, port: to.port }, to.name, sendBack) });
+      links.set(to.name, { to, link: openLink(driver, { ...input, host: to.host, port: to.port }, to.name, emit) });
     }
   };
 
-  let stopped = false;
   receiveEach(receive, (command) => {
     if (stopped) return;
     if (command.type === 'links.want') want(command.peers);

@@ -1,7 +1,8 @@
 /**
- * What a listener tells its parent, in order, with the frames of its batch kinds gathered: a run of
- * consecutive requests (from any connection) reaches the machine as one `batch.request`, a run of
- * one peer's updates (orders, forwards) of one epoch on one connection as one `batch.update`
+ * What a listener (or a links actor) tells its parent, in order, with the frames of its batch kinds
+ * gathered: a run of consecutive requests (from any connection) reaches the machine as one
+ * `batch.request`, a run of acks of one epoch (from any peer) as one `batch.ack`, a run of one
+ * peer's updates (orders, forwards) of one epoch on one connection as one `batch.update`
  * (`batch.order`, `batch.forward`), so the machine takes the run in one step instead of one event
  * each. With a turn to wait for (`atTurnEnd`, TCP), what arrived on every connection during the
  * turn is delivered at its end; without one (the in-memory network), each session step is
@@ -54,11 +55,16 @@ export class Inbox {
   };
 }
 
-/** Requests from any connection go together; a peer's frames only from one sender, on one connection, of one epoch. */
+/**
+ * Requests from any connection go together, and acks of one epoch from any peer (each is a peer's
+ * word on how far it is, taken one after the other); other peer frames only from one sender, on one
+ * connection, of one epoch.
+ */
 function joins(first: Batchable, next: Batchable): boolean {
   if (first.type !== next.type) return false;
-  // (The second test only narrows the type: both are of one kind by now.)
+  // (The second tests only narrow the type: both are of one kind by now.)
   if (first.frame.kind === 'request' || next.frame.kind === 'request') return true;
+  if (first.frame.kind === 'ack' || next.frame.kind === 'ack') return first.frame.epoch === next.frame.epoch;
   return first.origin.link === next.origin.link && first.frame.epoch === next.frame.epoch && first.frame.from === next.frame.from;
 }
 

@@ -24,8 +24,8 @@ export type FrameEvent = {
   [K in FrameKind]: { type: `frame.${K}`; frame: FrameOf<K>; origin: Origin };
 }[FrameKind];
 
-/** Frame kinds a listener may deliver in batches (`ListenerInput.batch`). */
-export type BatchKind = 'request' | 'update' | 'order' | 'forward';
+/** Frame kinds a listener or a links actor may deliver in batches (`ListenerInput.batch`, `LinksInput.batch`). */
+export type BatchKind = 'request' | 'update' | 'order' | 'forward' | 'ack';
 
 /**
  * `batch.request`, `batch.update`: consecutive frames of one kind as one event, in the order they
@@ -131,7 +131,10 @@ export interface LinkInput {
  * Input of a links actor: one outbound link (as a link actor's) to each wanted peer, all to the same
  * role with the same hello and backoff; which peers, and where, come by `links.want`.
  */
-export type LinksInput = Omit<LinkInput, 'host' | 'port'>;
+export type LinksInput = Omit<LinkInput, 'host' | 'port'> & {
+  /** As a listener's `batch`: the frames of these kinds that its links read in one turn come as `batch.*` events. */
+  batch?: readonly BatchKind[];
+};
 
 /** The transport actors a role needs; given to machines through `machine.provide({ actors })`. */
 export interface Transport {

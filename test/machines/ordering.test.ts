@@ -45,6 +45,9 @@ describeBoth('ordering: concurrent clients', (harness, kind) => {
       // The sequencer's orders of one instant reached each peer as one batch (the same log all the same).
       const batches = ['S2', 'S3'].flatMap((s) => h.current(s)!.role!.received.filter((r) => r.event.type === 'batch.order').map((r) => (r.event.events as unknown[]).length));
       expect(Math.max(...batches), 'the most orders a peer took in one step').to.be.greaterThan(1);
+      // And the peers' acks of one instant reached the sequencer as one batch.
+      const senders = h.current('S1')!.role!.received.filter((r) => r.event.type === 'batch.ack').map((r) => new Set((r.event.events as { frame: { from: string } }[]).map((e) => e.frame.from)).size);
+      expect(Math.max(...senders), 'the most peers whose acks the sequencer took in one step').to.equal(2);
     }
   });
 });

@@ -514,4 +514,25 @@ describeBoth('server: batches', (harness) => {
     // The replies waited for the backup's acks of these updates, sent in the order applied.
     expect(s2.frames('update').map((f) => [f.frame.seq, f.frame.client])).to.deep.equal([[1, 'C1'], [2, 'C2'], [3, 'C3']]);
   });
+
+  it('takes the acks of both backups that come back in one turn in one step', async () => {
+    const h = harness().use({ durability: 'sync' });
+    const server = h.server('S1', 4242);
+    const lfd = h.fakeLfd('S1', () => true);
+    const client = h.fake('C1-S1').link('srv', h.serverConfig('S1').port, { name: 'C1', role: 'client' }, 'server', false);
+    const backups = ['S2', 'S3'].map((name) => {
+      const b = h.fake(name).listen('server-peer', h.serverConfig(name).peerPort, { name, role: 'server' });
+      b.onEvent = (event) => {
+        if (event.type === 'frame.update') b.reply(event.origin, { kind: 'ack', from: name, to: 'S1', seq: event.frame.seq, epoch: event.frame.epoch });
+      };
+      return b;
+    });
+    await h.until(() => lfd.of('frame.hello').length > 0 && client.of('link.up').length > 0, 'links to S1');
+    lfd.send('server', ready('S1', 'passive', 'primary', 1, ['S2', 'S3']));
+    await h.until(() => backups.every((b) => b.frames('checkpoint').length === 1), 'the first checkpoints');
+    client.send('srv', request('S1', 1, 'one', 'C1'));
+    await h.until(() => client.frames('reply').length === 1, 'the answer');
+    const acks = server.received.filter((r) => r.event.type === 'batch.ack').map((r) => (r.event.events as { frame: { from: string } }[]).map((e) => e.frame.from).sort());
+    expect(acks).to.deep.equal([['S2', 'S3']]);
+  });
 }, ['memory']);

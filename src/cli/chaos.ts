@@ -23,7 +23,7 @@ import { operationsOf, parseHistory } from '../check/history.js';
 import { loadConfig } from '../config/load.js';
 import type { ClusterConfig } from '../config/types.js';
 import type { Mode, RmStatusFrame, ServerStatusFrame } from '../protocol/frames.js';
-import { COMMON_HELP, UsageError, commonFlags, parse, positive } from './args.js';
+import { COMMON_HELP, UsageError, commonFlags, parse, positive, type Options } from './args.js';
 import { configToIni } from './cluster/ini.js';
 import { pollUntil } from './cluster/liveness.js';
 import { freePorts, queryLeaderRm, queryServer, reachable } from '../transport/query.js';
@@ -106,20 +106,23 @@ async function chaosConfig(
   };
 }
 
+/** The flags of this command besides the common ones (docs/configuration.md lists them). */
+export const CHAOS_OPTIONS = {
+  seconds: { type: 'string' },
+  clients: { type: 'string' },
+  interval: { type: 'string' },
+  every: { type: 'string' },
+  'leader-faults': { type: 'string' },
+  seed: { type: 'string' },
+  'keep-dir': { type: 'boolean' },
+  verbose: { type: 'boolean' },
+  coordinator: { type: 'string' },
+  hosts: { type: 'string' },
+  partitions: { type: 'boolean' },
+} as const satisfies Options;
+
 export async function chaosCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, {
-    seconds: { type: 'string' },
-    clients: { type: 'string' },
-    interval: { type: 'string' },
-    every: { type: 'string' },
-    'leader-faults': { type: 'string' },
-    seed: { type: 'string' },
-    'keep-dir': { type: 'boolean' },
-    verbose: { type: 'boolean' },
-    coordinator: { type: 'string' },
-    hosts: { type: 'string' },
-    partitions: { type: 'boolean' },
-  });
+  const { values } = parse(argv, CHAOS_OPTIONS);
   const flags = commonFlags(values);
   if (flags.help) return void console.log(CHAOS_HELP), 0;
   const mode = flags.overrides.mode;

@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import { clientMachine, type ClientOutput } from '../actors/client.js';
 import { createPrinter } from '../log/printer.js';
 import { NAME_PATTERN } from '../config/load.js';
-import { COMMON_HELP, UsageError, commonFlags, configFrom, parse } from './args.js';
+import { COMMON_HELP, UsageError, commonFlags, configFrom, parse, type Options } from './args.js';
 import { historyTap } from './history-tap.js';
 import { runRole } from './run-role.js';
 import { transportFor } from '../transport/tcp.js';
@@ -31,15 +31,18 @@ function positiveNumber(flag: string, value: string | undefined, integer: boolea
   return n;
 }
 
+/** The flags of this command besides the common ones (docs/configuration.md lists them). */
+export const CLIENT_OPTIONS = {
+  name: { type: 'string' },
+  count: { type: 'string' },
+  interval: { type: 'string' },
+  stdin: { type: 'boolean' },
+  history: { type: 'string' },
+  'no-give-up': { type: 'boolean' },
+} as const satisfies Options;
+
 export async function clientCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, {
-    name: { type: 'string' },
-    count: { type: 'string' },
-    interval: { type: 'string' },
-    stdin: { type: 'boolean' },
-    history: { type: 'string' },
-    'no-give-up': { type: 'boolean' },
-  });
+  const { values } = parse(argv, CLIENT_OPTIONS);
   const flags = commonFlags(values);
   if (flags.help) return void console.log(CLIENT_HELP), 0;
   const config = configFrom(flags, `client.${values.name}`);

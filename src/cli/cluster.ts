@@ -10,7 +10,7 @@ import { SINK_ENV } from '../inspect/env.js';
 import { overridesToArgs } from '../config/load.js';
 import type { ClusterConfig } from '../config/types.js';
 import type { ServerStatusFrame } from '../protocol/frames.js';
-import { COMMON_HELP, UsageError, appOf, childArgs, commonFlags, configFrom, parse } from './args.js';
+import { COMMON_HELP, UsageError, appOf, childArgs, commonFlags, configFrom, parse, type Options } from './args.js';
 import { processState } from './cluster/liveness.js';
 import { Labeler, colourWanted, eventText, table } from './cluster/output.js';
 import { queryAnyRm, queryServer, reachable } from '../transport/query.js';
@@ -59,8 +59,11 @@ interface ClientProgress {
   from: string;
 }
 
+/** The flags of this command besides the common ones (docs/configuration.md lists them). */
+export const CLUSTER_OPTIONS = { clients: { type: 'string' }, 'start-timeout': { type: 'string' } } as const satisfies Options;
+
 export async function clusterCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { clients: { type: 'string' }, 'start-timeout': { type: 'string' } });
+  const { values } = parse(argv, CLUSTER_OPTIONS);
   const flags = commonFlags(values);
   if (flags.help) return void console.log(CLUSTER_HELP), 0;
   const config = configFrom(flags);

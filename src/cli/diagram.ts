@@ -6,7 +6,7 @@ import { machineTree } from '../inspect/graph.js';
 import { ROLE_MACHINES } from '../inspect/machines.js';
 import { toMermaidSheet } from '../inspect/mermaid.js';
 import { toSvg, toSvgSheet } from '../inspect/svg.js';
-import { UsageError, parse } from './args.js';
+import { UsageError, parse, type Options } from './args.js';
 
 const ROLES = Object.keys(ROLE_MACHINES);
 
@@ -17,8 +17,11 @@ Prints a role's state machines (every role's without ROLE), drawn from their def
   --format mermaid     a mermaid stateDiagram-v2 per machine (default)
   --format svg         one SVG image (several machines one below the other)`;
 
+/** The flags of this command besides the common ones (docs/configuration.md lists them). */
+export const DIAGRAM_OPTIONS = { format: { type: 'string' } } as const satisfies Options;
+
 export async function diagramCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { format: { type: 'string' } }, true);
+  const { values, positionals } = parse(argv, DIAGRAM_OPTIONS, true);
   if (values.help) return void console.log(DIAGRAM_HELP), 0;
   if (positionals.length > 1) throw new UsageError(`diagram takes one ROLE at most (one of: ${ROLES.join(', ')})`);
   const role = positionals[0];

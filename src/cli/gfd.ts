@@ -1,6 +1,6 @@
 import { gfdMachine } from '../actors/gfd.js';
 import { createPrinter } from '../log/printer.js';
-import { COMMON_HELP, commonFlags, leaderRole, parse } from './args.js';
+import { COMMON_HELP, commonFlags, leaderRole, parse, type Options } from './args.js';
 import { runRole } from './run-role.js';
 import { transportFor } from '../transport/tcp.js';
 
@@ -10,8 +10,11 @@ With several [gfd.NAME] sections (coordinator = etcd), --name says which one thi
 
 ${COMMON_HELP}`;
 
+/** The flags of this command besides the common ones (docs/configuration.md lists them). */
+export const GFD_OPTIONS = { name: { type: 'string' } } as const satisfies Options;
+
 export async function gfdCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { name: { type: 'string' } });
+  const { values } = parse(argv, GFD_OPTIONS);
   const flags = commonFlags(values);
   if (flags.help) return void console.log(GFD_HELP), 0;
   // With a coordinator the GFD campaigns among the GFDs and follows the RMs' election.

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { lfdMachine } from '../actors/lfd.js';
 import { overridesToArgs } from '../config/load.js';
 import { createPrinter } from '../log/printer.js';
-import { COMMON_HELP, appOf, childArgs, commonFlags, configFrom, parse, requireName } from './args.js';
+import { COMMON_HELP, appOf, childArgs, commonFlags, configFrom, parse, requireName, type Options } from './args.js';
 import { processLauncher } from './process-launcher.js';
 import { runRole } from './run-role.js';
 import { transportFor } from '../transport/tcp.js';
@@ -18,8 +18,11 @@ ${COMMON_HELP}`;
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 
+/** The flags of this command besides the common ones (docs/configuration.md lists them). */
+export const LFD_OPTIONS = { name: { type: 'string' }, 'no-launch': { type: 'boolean' }, spare: { type: 'boolean' } } as const satisfies Options;
+
 export async function lfdCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { name: { type: 'string' }, 'no-launch': { type: 'boolean' }, spare: { type: 'boolean' } });
+  const { values } = parse(argv, LFD_OPTIONS);
   const flags = commonFlags(values);
   if (flags.help) return void console.log(LFD_HELP), 0;
   const config = configFrom(flags, `lfd.${values.name}`);

@@ -1,6 +1,6 @@
 import { rmMachine } from '../actors/rm.js';
 import { createPrinter } from '../log/printer.js';
-import { COMMON_HELP, commonFlags, leaderRole, parse } from './args.js';
+import { COMMON_HELP, commonFlags, leaderRole, parse, type Options } from './args.js';
 import { runRole } from './run-role.js';
 import { transportFor } from '../transport/tcp.js';
 
@@ -11,8 +11,11 @@ recovery and relaunch, tells clients where to send. With several [rm.NAME] secti
 
 ${COMMON_HELP}`;
 
+/** The flags of this command besides the common ones (docs/configuration.md lists them). */
+export const RM_OPTIONS = { name: { type: 'string' } } as const satisfies Options;
+
 export async function rmCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { name: { type: 'string' } });
+  const { values } = parse(argv, RM_OPTIONS);
   const flags = commonFlags(values);
   if (flags.help) return void console.log(RM_HELP), 0;
   const { config, name, actors } = await leaderRole(flags, 'rm', values.name as string | undefined);

@@ -17,7 +17,7 @@ import { loadConfig } from '../config/load.js';
 import type { ClusterConfig } from '../config/types.js';
 import type { Mode } from '../protocol/frames.js';
 import { loadApp } from '../app/load.js';
-import { COMMON_HELP, UsageError, commonFlags, parse, positive } from './args.js';
+import { COMMON_HELP, UsageError, commonFlags, parse, positive, type Options } from './args.js';
 import { configToIni } from './cluster/ini.js';
 import { Labeler, colourWanted, eventText, table } from './cluster/output.js';
 import { freePorts } from '../transport/query.js';
@@ -64,18 +64,17 @@ interface Result {
   ms: number;
 }
 
+/** The flags of this command besides the common ones (docs/configuration.md lists them). */
+export const SCENARIO_OPTIONS = {
+  'step-timeout': { type: 'string' },
+  interval: { type: 'string' },
+  progress: { type: 'string' },
+  verbose: { type: 'boolean' },
+  'keep-dir': { type: 'boolean' },
+} as const satisfies Options;
+
 export async function scenarioCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(
-    argv,
-    {
-      'step-timeout': { type: 'string' },
-      interval: { type: 'string' },
-      progress: { type: 'string' },
-      verbose: { type: 'boolean' },
-      'keep-dir': { type: 'boolean' },
-    },
-    true,
-  );
+  const { values, positionals } = parse(argv, SCENARIO_OPTIONS, true);
   const flags = commonFlags(values);
   if (flags.help) return void console.log(SCENARIO_HELP), 0;
   const [modeArg, ...extra] = positionals;

@@ -7,7 +7,7 @@ import type { Print } from '../log/events.js';
 import { createPrinter } from '../log/printer.js';
 import { DataDirError, openDataDir } from '../storage/node-disk.js';
 import { FormatError } from '../storage/records.js';
-import { COMMON_HELP, appOf, commonFlags, configFrom, parse, requireName } from './args.js';
+import { COMMON_HELP, appOf, commonFlags, configFrom, parse, requireName, type Options } from './args.js';
 import { runRole } from './run-role.js';
 import { transportFor } from '../transport/tcp.js';
 
@@ -20,8 +20,11 @@ started by its LFD.
 
 ${COMMON_HELP}`;
 
+/** The flags of this command besides the common ones (docs/configuration.md lists them). */
+export const SERVER_OPTIONS = { name: { type: 'string' }, standby: { type: 'boolean' } } as const satisfies Options;
+
 export async function serverCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { name: { type: 'string' }, standby: { type: 'boolean' } });
+  const { values } = parse(argv, SERVER_OPTIONS);
   const flags = commonFlags(values);
   if (flags.help) return void console.log(SERVER_HELP), 0;
   if (values.standby && !(await told('start'))) return 0;

@@ -15,7 +15,7 @@ import { campaign, type RunShared } from '../sim/pool.js';
 import { failureReport, isFailure, type Summary } from '../sim/report.js';
 import { describeConfig, FAULT_KINDS, replayFlags, runSeed, type RunOptions } from '../sim/run.js';
 import { shrink, totalFaults } from '../sim/shrink.js';
-import { UsageError, parse, positive } from './args.js';
+import { UsageError, parse, positive, type Options } from './args.js';
 
 export const VERIFY_HELP = `steadfast verify [--config FILE | --app PATH|NAME] [options]
 Replicates the app on whole simulated clusters (RM, GFD, LFDs, servers, clients: the real machines on
@@ -45,26 +45,24 @@ const CHECKS: [Invariant, string][] = [
 ];
 const FRAMEWORK = INVARIANTS.filter((i) => !CHECKS.some(([c]) => c === i));
 
+/** The flags of this command besides the common ones (docs/configuration.md lists them). */
+export const VERIFY_OPTIONS = {
+  config: { type: 'string' },
+  app: { type: 'string' },
+  mode: { type: 'string' },
+  seeds: { type: 'string' },
+  first: { type: 'string' },
+  seed: { type: 'string' },
+  minutes: { type: 'string' },
+  requests: { type: 'string' },
+  workers: { type: 'string' },
+  'max-faults': { type: 'string' },
+  'max-requests': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies Options;
+
 export async function verifyCommand(argv: string[]): Promise<number> {
-  const { values } = parse(
-    argv,
-    {
-      config: { type: 'string' },
-      app: { type: 'string' },
-      mode: { type: 'string' },
-      seeds: { type: 'string' },
-      first: { type: 'string' },
-      seed: { type: 'string' },
-      minutes: { type: 'string' },
-      requests: { type: 'string' },
-      workers: { type: 'string' },
-      'max-faults': { type: 'string' },
-      'max-requests': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    false,
-    false,
-  );
+  const { values } = parse(argv, VERIFY_OPTIONS, false, false);
   if (values.help) {
     console.log(VERIFY_HELP);
     return 0;

@@ -70,8 +70,8 @@ export const DEFAULT_SETTINGS: ClusterSettings = {
 };
 const CLIENT_DEFAULTS = { intervalMs: 1000, message: 'hello_world' };
 
-type Kind = 'cluster' | 'etcd' | 'rm' | 'gfd' | 'server' | 'lfd' | 'client';
-const KEYS: Record<Kind, readonly string[]> = {
+export type Kind = 'cluster' | 'etcd' | 'rm' | 'gfd' | 'server' | 'lfd' | 'client';
+export const KEYS: Record<Kind, readonly string[]> = {
   cluster: [
     'mode', 'heartbeat_freq', 'heartbeat_timeout', 'checkpoint_freq', 'durability', 'app',
     'max_frame', 'max_state_frame', 'max_connections', 'max_clients', 'secret', 'secret_file', 'tls_cert', 'tls_key', 'tls_ca', 'data_dir',

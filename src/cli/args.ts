@@ -29,11 +29,14 @@ export const commonOptions = {
   'log-level': { type: 'string' },
   quiet: { type: 'boolean' },
   inspect: { type: 'string' },
+  admin: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies Options;
 
 /** `--inspect` alone. */
 export const DEFAULT_INSPECT_PORT = 7070;
+/** `--admin` alone: the port Prometheus exporters commonly take. */
+export const DEFAULT_ADMIN_PORT = 9464;
 
 export const COMMON_HELP = `Options for every command:
   --config FILE              the cluster's ini file (default: ./cluster.ini, else the embedded default)
@@ -42,6 +45,8 @@ export const COMMON_HELP = `Options for every command:
   --log-format text|json     --log-level error|warn|info|debug   --quiet (= --log-level warn)
   --inspect [[HOST:]PORT]    a live page of the machines and events (default 127.0.0.1:${DEFAULT_INSPECT_PORT};
                              port 0: any free one; the address is printed)
+  --admin [[HOST:]PORT]      /healthz, /readyz and /metrics for an orchestrator and Prometheus
+                             (default 127.0.0.1:${DEFAULT_ADMIN_PORT}; docs/operations.md)
   -h, --help`;
 
 export interface CommonFlags {
@@ -51,6 +56,8 @@ export interface CommonFlags {
   logLevel: LogLevel;
   /** `--inspect`: where the page is served, or null when off. */
   inspect: { host: string; port: number } | null;
+  /** `--admin`: where /healthz, /readyz and /metrics are served, or null when off. */
+  admin: { host: string; port: number } | null;
   help: boolean;
 }
 
@@ -58,27 +65,30 @@ export interface CommonFlags {
 const INSPECT_VALUE = /^(?:(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):)?\d+$/;
 
 /**
- * `--inspect` takes an optional value, which parseArgs cannot say: a bare `--inspect` (followed by
- * another flag, a positional that is not an address, or nothing) becomes `--inspect=` + the default.
+ * `--inspect` and `--admin` take an optional value, which parseArgs cannot say: a bare one (followed
+ * by another flag, a positional that is not an address, or nothing) becomes `--inspect=` (`--admin=`)
+ * + its default.
  */
 export function expandInspect(argv: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--') return [...out, ...argv.slice(i)];
-    if (a === '--inspect' && !(i + 1 < argv.length && INSPECT_VALUE.test(argv[i + 1]!))) out.push(`--inspect=${DEFAULT_INSPECT_PORT}`);
+    const bare = !(i + 1 < argv.length && INSPECT_VALUE.test(argv[i + 1]!));
+    if (a === '--inspect' && bare) out.push(`--inspect=${DEFAULT_INSPECT_PORT}`);
+    else if (a === '--admin' && bare) out.push(`--admin=${DEFAULT_ADMIN_PORT}`);
     else out.push(a);
   }
   return out;
 }
 
-export function inspectAddress(value: string | undefined): { host: string; port: number } | null {
+export function inspectAddress(value: string | undefined, flag = '--inspect'): { host: string; port: number } | null {
   if (value === undefined) return null;
-  if (!INSPECT_VALUE.test(value)) throw new UsageError(`--inspect: not PORT or HOST:PORT: '${value}'`);
+  if (!INSPECT_VALUE.test(value)) throw new UsageError(`${flag}: not PORT or HOST:PORT: '${value}'`);
   const colon = value.lastIndexOf(':');
   const host = colon < 0 ? '127.0.0.1' : value.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
   const port = Number(colon < 0 ? value : value.slice(colon + 1));
-  if (port > 65535) throw new UsageError(`--inspect: not a port (0 to 65535): '${value}'`);
+  if (port > 65535) throw new UsageError(`${flag}: not a port (0 to 65535): '${value}'`);
   return { host, port };
 }
 
@@ -126,6 +136,7 @@ export function commonFlags(values: Record<string, string | boolean | undefined>
     logFormat,
     logLevel: level as LogLevel,
     inspect: inspectAddress(values.inspect as string | undefined),
+    admin: inspectAddress(values.admin as string | undefined, '--admin'),
     help: Boolean(values.help),
   };
 }

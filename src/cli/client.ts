@@ -61,6 +61,7 @@ export async function clientCommand(argv: string[]): Promise<number> {
     print,
     name,
     inspect: { address: flags.inspect, role: 'client' },
+    admin: flags.admin,
     exitCode: (output) => (output as ClientOutput | undefined)?.exitCode ?? 0,
     attach: (actor) => {
       if (!values.stdin) return;

@@ -20,5 +20,5 @@ export async function gfdCommand(argv: string[]): Promise<number> {
   // With a coordinator the GFD campaigns among the GFDs and follows the RMs' election.
   const { config, name, actors } = await leaderRole(flags, 'gfd', values.name as string | undefined);
   const print = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'gfd' });
-  return runRole(gfdMachine, { config, print, name }, { print, name, transport: transportFor(config.cluster), actors, inspect: { address: flags.inspect, role: 'gfd' } });
+  return runRole(gfdMachine, { config, print, name }, { print, name, transport: transportFor(config.cluster), actors, inspect: { address: flags.inspect, role: 'gfd' }, admin: flags.admin });
 }

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { lfdMachine } from '../actors/lfd.js';
-import { overridesToArgs } from '../config/load.js';
+import { formatEndpoint, overridesToArgs } from '../config/load.js';
 import { createPrinter } from '../log/printer.js';
 import { COMMON_HELP, appOf, childArgs, commonFlags, configFrom, parse, requireName, type Options } from './args.js';
 import { processLauncher } from './process-launcher.js';
@@ -32,8 +32,10 @@ export async function lfdCommand(argv: string[]): Promise<number> {
   const print = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'lfd' });
   // With its own --inspect, the LFD's page shows its server too: the server streams to it.
   let childEnv: Record<string, string> = {};
-  const launcher = processLauncher(MAIN, () => childArgs(flags, overridesToArgs(flags.overrides)), () => childEnv, values.spare === true);
+  // With --admin, its server serves its own at the next port (any free one when the LFD's is 0).
+  const serverAdmin = flags.admin ? ['--admin', formatEndpoint(flags.admin.host, flags.admin.port === 0 ? 0 : flags.admin.port + 1)] : [];
+  const launcher = processLauncher(MAIN, () => [...childArgs(flags, overridesToArgs(flags.overrides)), ...serverAdmin], () => childEnv, values.spare === true);
   const input = { name, config, launch: !values['no-launch'], print };
   const inspect = { address: flags.inspect, role: 'lfd', onStart: (i: { childEnv: Record<string, string> }) => (childEnv = i.childEnv) };
-  return runRole(lfdMachine, input, { print, name, transport: transportFor(config.cluster), actors: { launcher }, inspect });
+  return runRole(lfdMachine, input, { print, name, transport: transportFor(config.cluster), actors: { launcher }, inspect, admin: flags.admin });
 }

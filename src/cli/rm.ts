@@ -20,5 +20,5 @@ export async function rmCommand(argv: string[]): Promise<number> {
   if (flags.help) return void console.log(RM_HELP), 0;
   const { config, name, actors } = await leaderRole(flags, 'rm', values.name as string | undefined);
   const print = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'rm' });
-  return runRole(rmMachine, { config, print, name }, { print, name, transport: transportFor(config.cluster), actors, inspect: { address: flags.inspect, role: 'rm' } });
+  return runRole(rmMachine, { config, print, name }, { print, name, transport: transportFor(config.cluster), actors, inspect: { address: flags.inspect, role: 'rm' }, admin: flags.admin });
 }

@@ -22,6 +22,36 @@ export interface RunOptions {
   exitCode?: (output: unknown) => number;
   /** `--inspect` and this role's kind; the inspector also runs when a parent's hub is in SINK_ENV. */
   inspect?: { address: { host: string; port: number } | null; role: string; onStart?: (inspection: RoleInspection) => void };
+  /** `--admin`: where /healthz, /readyz and /metrics are served (src/admin), for the role `inspect.role`. */
+  admin?: { host: string; port: number } | null;
+}
+
+type AdminStart = (actor: AnyActorRef) => Promise<{ close(): Promise<void> }>;
+
+/**
+ * With `--admin`: the role's metrics, counting every event printed from now on (before the actor
+ * starts), and what serves them once the actor runs. Without it the admin modules (and prom-client)
+ * are not loaded at all.
+ */
+async function prepareAdmin(opts: RunOptions): Promise<AdminStart | null> {
+  const address = opts.admin;
+  if (!address) return null;
+  const [{ createRoleMetrics }, { READINESS }, { startAdmin }, { observeEvents }] = await Promise.all([
+    import('../admin/metrics.js'),
+    import('../admin/readiness.js'),
+    import('../admin/http.js'),
+    import('../log/printer.js'),
+  ]);
+  const role = opts.inspect?.role ?? 'role';
+  const metrics = createRoleMetrics(role, opts.name);
+  observeEvents(metrics);
+  return async (actor) => {
+    const endpoint = await startAdmin({ ...address, actor, metrics, ready: READINESS[role] ?? (() => ({ ready: true, reason: 'running' })) });
+    // Straight to standard error, like the inspector's address: it must show even under --quiet.
+    const host = address.host.includes(':') ? `[${address.host}]` : address.host;
+    process.stderr.write(`${opts.name}: admin endpoint on http://${host}:${endpoint.port} (/healthz, /readyz, /metrics)\n`);
+    return endpoint;
+  };
 }
 
 /**
@@ -83,7 +113,7 @@ export async function runRole(machine: AnyStateMachine, input: unknown, opts: Ru
   }
   if (inspection) opts.inspect?.onStart?.(inspection);
   try {
-    return await runActor(machine, input, opts, inspection?.inspect);
+    return await runActor(machine, input, opts, inspection?.inspect, await prepareAdmin(opts));
   } finally {
     await inspection?.close();
   }
@@ -94,13 +124,21 @@ export function actorOptions(input: unknown, inspect: RoleInspection['inspect'] 
   return inspect ? { input, inspect } : { input };
 }
 
-function runActor(machine: AnyStateMachine, input: unknown, opts: RunOptions, inspect: RoleInspection['inspect'] | undefined): Promise<number> {
+function runActor(
+  machine: AnyStateMachine,
+  input: unknown,
+  opts: RunOptions,
+  inspect: RoleInspection['inspect'] | undefined,
+  serveAdmin: AdminStart | null,
+): Promise<number> {
   return new Promise((resolve) => {
     let done = false;
+    let admin: Promise<{ close(): Promise<void> } | null> = Promise.resolve(null);
     const finish = (code: number) => {
       if (done) return;
       done = true;
       actor.stop();
+      void admin.then((a) => a?.close());
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       resolve(code);
@@ -129,6 +167,12 @@ function runActor(machine: AnyStateMachine, input: unknown, opts: RunOptions, in
       },
     });
     actor.start();
+    if (serveAdmin) {
+      admin = serveAdmin(actor).catch((err: Error) => {
+        fatal(`--admin: cannot serve on ${opts.admin!.host}:${opts.admin!.port}: ${err.message}`);
+        return null;
+      });
+    }
     opts.attach?.(actor);
   });
 }

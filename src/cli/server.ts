@@ -34,7 +34,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
   const print = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'server' });
   const disk = dataFolder(config.servers.find((s) => s.name === name)!, print);
   const input = { name, config, app, pid: process.pid, print, ...(disk && { disk }) };
-  return runRole(serverMachine, input, { print, name, transport: transportFor(config.cluster), inspect: { address: flags.inspect, role: 'server' } });
+  return runRole(serverMachine, input, { print, name, transport: transportFor(config.cluster), inspect: { address: flags.inspect, role: 'server' }, admin: flags.admin });
 }
 
 /**

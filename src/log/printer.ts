@@ -22,8 +22,26 @@ export interface PrinterOptions {
 /** Refused-frame lines a role prints in one second at most; a flood of bad frames is a count. */
 export const REFUSALS_PER_SECOND = 10;
 
+/** Who sees the events of this process's printers besides its output, whatever their level (the admin endpoint's metrics). */
+export interface EventObserver {
+  wants: (event: LogEvent) => boolean;
+  observe: (event: LogEvent) => void;
+}
+
+let observer: EventObserver | null = null;
+
+/** Every printer of this process shows its events to `o` too, from now on (null: nobody). */
+export function observeEvents(o: EventObserver | null): void {
+  observer = o;
+}
+
 export function createPrinter(opts: PrinterOptions): Print {
-  return limitRefusals(createUnlimitedPrinter(opts), opts.now ?? (() => new Date()));
+  const print = limitRefusals(createUnlimitedPrinter(opts), opts.now ?? (() => new Date()));
+  const observed = (e: LogEvent) => {
+    if (observer?.wants(e)) observer.observe(e);
+    print(e);
+  };
+  return Object.assign(observed, { wants: (e: LogEvent) => (observer?.wants(e) ?? false) || (print.wants?.(e) ?? true) });
 }
 
 /**

@@ -6,6 +6,7 @@ import { createActor, fromCallback, type AnyActorLogic, type AnyActorRef, type A
 import type { ListenerInput, TransportCommand } from '../transport/types.js';
 import type { Transport } from '../transport/types.js';
 import type { Print } from '../log/events.js';
+import { observeEvents } from '../log/printer.js';
 import { SINK_ENV } from '../inspect/env.js';
 import type { RoleInspection } from '../inspect/role.js';
 
@@ -36,11 +37,10 @@ type AdminStart = (actor: AnyActorRef) => Promise<{ close(): Promise<void> }>;
 async function prepareAdmin(opts: RunOptions): Promise<AdminStart | null> {
   const address = opts.admin;
   if (!address) return null;
-  const [{ createRoleMetrics }, { READINESS }, { startAdmin }, { observeEvents }] = await Promise.all([
+  const [{ createRoleMetrics }, { READINESS }, { startAdmin }] = await Promise.all([
     import('../admin/metrics.js'),
     import('../admin/readiness.js'),
     import('../admin/http.js'),
-    import('../log/printer.js'),
   ]);
   const role = opts.inspect?.role ?? 'role';
   const metrics = createRoleMetrics(role, opts.name);

@@ -42,7 +42,7 @@ export type DurableEvent = { type: 'storage.durable'; effects: Effect[]; error: 
 function waitsForDisk(effect: Effect): boolean {
   return (effect.kind === 'reply' || effect.kind === 'peer') && DURABLE_PROMISES.has(effect.frame.kind);
 }
-const DURABLE_PROMISES: ReadonlySet<string> = new Set(['reply', 'failed', 'ack', 'serving']);
+const DURABLE_PROMISES: ReadonlySet<string> = new Set(['reply', 'failed', 'ack', 'serving', 'leaving']);
 
 /** The transport actor an effect goes to, and the command it gets. */
 function transportCommand(effect: Extract<Effect, { kind: 'peer' | 'reply' | 'send' | 'close' }>): [via: string, command: TransportCommand] {

@@ -203,11 +203,11 @@ export const gfdMachine = setup({
       enqueue.stopChild(lfdId(event.lfd));
     }),
     passUp: enqueueActions(({ enqueue, self, context, event }) => {
-      assertEvent(event, 'frame.serving');
+      assertEvent(event, ['frame.serving', 'frame.leaving']);
       runEffects(enqueue, self, context.print, toRm(self, event.frame));
     }),
     passDown: enqueueActions(({ enqueue, self, context, event }) => {
-      assertEvent(event, ['frame.ready', 'frame.sendCheckpoint', 'frame.launch']);
+      assertEvent(event, ['frame.ready', 'frame.sendCheckpoint', 'frame.launch', 'frame.drain', 'frame.released']);
       const frame = event.frame;
       if (frame.kind === 'ready' && frame.epoch > context.epoch) enqueue.assign({ epoch: frame.epoch });
       const lfd = lfdOf(context, frame.server);
@@ -319,6 +319,9 @@ export const gfdMachine = setup({
     'lfd.released': { actions: 'deleteReleased' },
     'lfd.expired': { actions: ['deleteReleased', 'stopExpired'] },
     'frame.serving': { guard: 'isFromLfds', actions: 'passUp' },
+    'frame.leaving': { guard: 'isFromLfds', actions: 'passUp' },
+    'frame.drain': { guard: 'isFromRm', actions: 'passDown' },
+    'frame.released': { guard: 'isFromRm', actions: 'passDown' },
     'frame.ready': { guard: 'isFromRm', actions: 'passDown' },
     'frame.sendCheckpoint': { guard: 'isFromRm', actions: 'passDown' },
     'frame.launch': { guard: 'isFromRm', actions: 'passDown' },

@@ -11,8 +11,11 @@ export interface LauncherInput {
   attachPid: number | null;
 }
 
-/** Sent to the launcher. `kill` is SIGKILL: a hung server gets no chance to answer again. */
-export type LauncherCommand = { type: 'kill' };
+/**
+ * Sent to the launcher. `kill` is SIGKILL: a hung server gets no chance to answer again. `term` is
+ * SIGTERM: the server drains (hands its role over) and exits.
+ */
+export type LauncherCommand = { type: 'kill' } | { type: 'term' };
 
 /** Sent back to the LFD. */
 export type LauncherReport =

@@ -50,10 +50,17 @@ interface LfdContext {
   /** Heartbeats sent to the current server process (their numbers). */
   beats: number;
   contact: GfdContact;
+  /** Told to stop gracefully (SIGTERM): its server drains, and this LFD ends once it is gone. */
+  stopping: boolean;
+  /** The current process said it leaves (drained): its exit is not a failure. */
+  leaving: boolean;
 }
 
 /** `lfd.renew`: the process on the server link answered `status`, so the watch starts afresh. */
-type LfdEvent = TransportEvent | MonitorReport | LauncherReport | { type: 'lfd.renew' };
+type LfdEvent = TransportEvent | MonitorReport | LauncherReport | { type: 'lfd.renew' } | { type: 'lfd.stop' } | { type: 'lfd.overdue' };
+
+/** Every region's end: the LFD's machine is done. */
+const STOPPED = ['#lfd.process.stopped', '#lfd.watch.unwatched', '#lfd.gfd.unheard'];
 
 /** How long a first connection attempt may take before the LFD concludes nothing runs there. */
 const PROBE_MS = 150;
@@ -165,6 +172,8 @@ export const lfdMachine = setup({
     leaseTime: ({ context }) => context.config.cluster.heartbeatTimeoutMs,
     restartDelay: ({ context }) => restartDelay(context.deaths),
     stableTime: ({ context }) => 2 * context.config.cluster.heartbeatTimeoutMs,
+    /** A draining server stops within 3 timeouts (its own bound); past 4 this LFD kills it. */
+    stopWait: ({ context }) => 4 * context.config.cluster.heartbeatTimeoutMs,
     heartbeatFreq: ({ context }) => context.config.cluster.heartbeatFreqMs,
     untilLost: ({ context }) => {
       const timeout = context.config.cluster.heartbeatTimeoutMs;
@@ -173,6 +182,8 @@ export const lfdMachine = setup({
   },
   guards: {
     isFromServer: fromServer,
+    isStopping: ({ context }) => context.stopping,
+    isLeaving: ({ context }) => context.leaving,
     isRelaunchPending: ({ context }) => context.relaunch,
     isLaunchForDeleted: and(['isFromGfd', ({ context }) => context.deleted]),
     /** On `launch`, an LFD whose server answers does nothing (the RM will hear `add`). */
@@ -228,6 +239,14 @@ export const lfdMachine = setup({
         answer(event.origin, { kind: 'membership', from: context.name, server: context.server.name, change: 'add' }),
       ]);
     }),
+    /** A drained server stopped: reported deleted (the RM orders its relaunch), with no kill and no failure. */
+    reportLeft: enqueueActions(({ enqueue, self, context }) => {
+      enqueue.assign({ deleted: true });
+      runEffects(enqueue, self, context.print, [
+        print({ event: 'note', name: context.name, level: 'info', text: `${context.server.name} left after its drain` }),
+        ...membership(context, 'delete'),
+      ]);
+    }),
     /** The server failed: say why, and report it deleted. */
     failServer: enqueueActions(({ enqueue, self, context }, params: { reason: FailReason }) => {
       enqueue.assign({ deleted: true });
@@ -279,6 +298,13 @@ export const lfdMachine = setup({
     killProcess: enqueueActions(({ enqueue, self }) => {
       if ('process' in self.getSnapshot().children) enqueue.sendTo('process', { type: 'kill' });
     }),
+    /** SIGTERM to its server, which drains; this LFD waits for it to exit (at most `stopWait`). */
+    drainProcess: enqueueActions(({ enqueue, self, context }) => {
+      enqueue.assign({ stopping: true });
+      enqueue.sendTo('process', { type: 'term' });
+      enqueue.raise({ type: 'lfd.overdue' }, { delay: 'stopWait' });
+      runEffects(enqueue, self, context.print, [warn(context, `stops: drains ${context.server.name} first`)]);
+    }),
     askStatus: enqueueActions(({ enqueue, self, context }) =>
       runEffects(enqueue, self, context.print, [
         sendOn(SERVER_LINK, { kind: 'statusQuery', from: context.name, target: context.server.name }),
@@ -303,7 +329,7 @@ export const lfdMachine = setup({
      * Another process to watch: not reported deleted; a fresh one has not answered yet, an attached
      * one may have (while this LFD probed, on the same link).
      */
-    assignNotAddedIfNew: assign(({ context }) => (context.attachPid === null ? { added: false, deleted: false } : { deleted: false })),
+    assignNotAddedIfNew: assign(({ context }) => (context.attachPid === null ? { added: false, deleted: false, leaving: false } : { deleted: false, leaving: false })),
     printHeld: enqueueActions(({ enqueue, self, context }) =>
       runEffects(enqueue, self, context.print, [
         warn(context, `${context.server.name}'s ports are held by a process that does not answer; waiting for it (a new one could not bind)`),
@@ -363,6 +389,8 @@ export const lfdMachine = setup({
     owed: false,
     beats: 0,
     contact: noContact,
+    stopping: false,
+    leaving: false,
   }),
   invoke: [
     {
@@ -391,6 +419,12 @@ export const lfdMachine = setup({
     'frame.ready': { guard: 'isFromGfd', actions: 'passDown' },
     'frame.sendCheckpoint': { guard: 'isFromGfd', actions: 'passDown' },
     'frame.serving': { guard: 'isFromServer', actions: 'passUp' },
+    'frame.leaving': { guard: 'isFromServer', actions: ['passUp', assign({ leaving: true })] },
+    'frame.drain': { guard: 'isFromGfd', actions: 'passDown' },
+    'frame.released': { guard: 'isFromGfd', actions: 'passDown' },
+    // SIGTERM: a server it runs drains first; otherwise it just stops. Again: at once.
+    'lfd.stop': [{ guard: and(['isKillable', not('isStopping')]), actions: 'drainProcess' }, { target: STOPPED }],
+    'lfd.overdue': { actions: 'killProcess' },
   },
   states: {
     process: {
@@ -439,7 +473,7 @@ export const lfdMachine = setup({
           },
           on: {
             'process.started': { actions: ['assignPid', 'printLaunching'] },
-            'process.exited': { target: 'dead', actions: ['printExited', 'assignDeath'] },
+            'process.exited': [{ guard: 'isStopping', target: STOPPED, actions: 'printExited' }, { target: 'dead', actions: ['printExited', 'assignDeath'] }],
             // The `launch` for a process this LFD reported deleted, come before its exit did (an
             // attached one's exit is seen at the next poll): start again once it is gone.
             'frame.launch': { guard: 'isLaunchForDeleted', actions: ['killProcess', 'assignRelaunch'] },
@@ -480,11 +514,13 @@ export const lfdMachine = setup({
         },
         /** `--no-launch`: the server was started by hand; this LFD cannot start or kill it. */
         external: {},
+        stopped: { type: 'final' },
       },
     },
     watch: {
       initial: 'disconnected',
       states: {
+        unwatched: { type: 'final' },
         disconnected: {
           on: { 'link.up': { guard: 'isFromServer', target: 'connected' } },
         },
@@ -559,6 +595,7 @@ export const lfdMachine = setup({
                 // One started by hand cannot be killed: it is fenced instead (`fencing`). A launching
                 // LFD's process is gone or being replaced, and what it starts next boots afresh.
                 'link.down': [
+                  { guard: and(['isFromServer', 'isLeaving']), target: '#lfd.watch.disconnected', actions: 'reportLeft' },
                   { guard: and(['isFromServer', 'isReportedKillable']), target: '#lfd.watch.disconnected', actions: ['killProcess', failConnectionLost] },
                   { guard: 'isLostByHand', target: '#lfd.watch.fencing.unreachable', actions: failConnectionLost },
                   { guard: 'isFromServer', target: '#lfd.watch.disconnected', actions: failConnectionLost },
@@ -598,6 +635,7 @@ export const lfdMachine = setup({
       initial: 'hearing',
       on: { 'link.up': { guard: 'isFromGfd', actions: 'assignGfdLinkUp' } },
       states: {
+        unheard: { type: 'final' },
         /** Some GFD heard this LFD within `heartbeat_timeout` (or it started less than that ago). */
         hearing: {
           on: {

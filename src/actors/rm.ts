@@ -20,6 +20,7 @@ import {
   onAdd,
   onChoiceDue,
   onDelete,
+  onLeave,
   onReport,
   onMembers,
   onRereport,
@@ -84,6 +85,8 @@ export interface RmContext {
   granted: number;
   /** Commands for the GFD and views for clients waiting for their epoch's grant, in order. */
   held: Effect[];
+  /** Servers that left (drained) and wait for `released`: sent once a primary serves (or nobody is left). */
+  leaving: string[];
 }
 
 /**
@@ -164,6 +167,7 @@ function decide(enqueue: DecideEnqueue, self: AnyActorRef, context: RmContext, d
   enqueue.assign(() => ({ membership: next }));
   runEffects(enqueue, self, context.print, announce(context, decision));
   dispatch(enqueue, self, context, [...toGfd(context, decision.commands), ...tellClients(context, next)], next.epoch);
+  releaseLeft(enqueue, self, context, next);
   const ask = awaitingReports(next);
   if (ask.length > 0) {
     enqueue.assign(({ context: now }) => ({
@@ -176,6 +180,35 @@ function decide(enqueue: DecideEnqueue, self: AnyActorRef, context: RmContext, d
   } else if (prev.choosing && !next.choosing) {
     enqueue.cancel(CHOICE_TIMER);
   }
+}
+
+/**
+ * The servers that left may stop once clients have somewhere to send (a primary serves, or, active,
+ * a replica does) or nobody is left to hand over to. `released` carries no epoch and changes no
+ * state, so it goes out at once, behind whatever this decision sent.
+ */
+function releaseLeft(enqueue: DecideEnqueue, self: AnyActorRef, context: RmContext, next: Membership): void {
+  if (context.leaving.length === 0) return;
+  if (clientServers(next).length === 0 && memberNames(next).length > 0) return;
+  enqueue.assign(() => ({ leaving: [] }));
+  const frames: Frame[] = context.leaving.map((server) => ({ kind: 'released', server }));
+  runEffects(enqueue, self, context.print, toGfd(context, frames));
+}
+
+/**
+ * Whether the RM takes a tool's `drain` on this connection: only on a link as trusted as the
+ * cluster's own. With a `secret` but no TLS, a tool's connection is not authenticated (tools send
+ * no hello), and a drain is a stop: the operator sends SIGTERM on the server's host instead.
+ */
+function drainRefusal(ctx: RmContext, server: string, running: boolean): string | null {
+  if (ctx.config.cluster.secret !== null && ctx.config.cluster.tls === null) {
+    return `no drain over an unauthenticated link (a secret is set, TLS is not): send SIGTERM to ${server} or its LFD on its host`;
+  }
+  if (ctx.config.etcd !== null && ctx.leader !== ctx.name) return `standby: ask the leader (${ctx.leader ?? 'none known'})`;
+  if (!running) return 'still learning the membership: try again in a moment';
+  if (!ctx.membership.members[server]) return `${server} is not a member`;
+  if (ctx.gfdLink === null) return 'no GFD link to pass the drain down';
+  return null;
 }
 
 /** What a (re)started RM knows: nothing but its configuration. */
@@ -284,6 +317,30 @@ export const rmMachine = setup({
       const verify = Object.fromEntries(decision.next.unverified.map((s) => [s, 'verify' as const]));
       enqueue.assign({ probes: { ...context.probes, ...verify } });
       decide(enqueue, self, context, decision);
+    }),
+    /**
+     * A tool's `<ops, S1, drain>`: passed down to S1 (through the GFD and its LFD), and answered with
+     * this RM's status; the tool then watches S1 leave. Refused with an error frame otherwise.
+     */
+    takeDrain: enqueueActions(({ enqueue, self, context, event }) => {
+      assertEvent(event, 'frame.drain');
+      const server = event.frame.server;
+      const refusal = drainRefusal(context, server, self.getSnapshot().matches('running'));
+      if (refusal !== null) return void runEffects(enqueue, self, context.print, [answer(event.origin, { kind: 'error', name: context.name, message: refusal })]);
+      const configured = context.config.servers.map((s) => s.name);
+      runEffects(enqueue, self, context.print, [
+        print({ event: 'note', name: context.name, level: 'info', text: `drains ${server}, as ${event.frame.from} asked` }),
+        ...toGfd(context, [{ kind: 'drain', from: context.name, server }]),
+        answer(event.origin, statusFrame(context.membership, configured, context.name)),
+      ]);
+    }),
+    /** A draining server left: it goes from the membership (no `launch`), and is released once a primary serves. */
+    takeLeaving: enqueueActions(({ enqueue, self, context, event }) => {
+      assertEvent(event, 'frame.leaving');
+      const { server, handedTo } = event.frame;
+      const leaving = [...new Set([...context.leaving, server])];
+      enqueue.assign({ leaving });
+      decide(enqueue, self, { ...context, leaving }, onLeave(context.membership, server, handedTo));
     }),
     takeServing: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'frame.serving');
@@ -411,7 +468,7 @@ export const rmMachine = setup({
       enqueue.sendTo(PROBES, wantProbes(context, []));
       enqueue.assign({
         membership: freshMembership(context.config, context.membership.mode),
-        gfdLink: null, restart: null, probes: {}, asking: [], recovering: [], held: [], granted: 0, leader,
+        gfdLink: null, restart: null, probes: {}, asking: [], recovering: [], held: [], granted: 0, leader, leaving: [],
       });
     }),
     takeLeader: enqueueActions(({ enqueue, event }) => {
@@ -479,6 +536,7 @@ export const rmMachine = setup({
     gfdLeader: null,
     granted: input.config.etcd === null ? ALWAYS : 0,
     held: [],
+    leaving: [],
   }),
   entry: 'printMembers',
   initial: 'starting',
@@ -530,6 +588,8 @@ export const rmMachine = setup({
       on: {
         'frame.members': { guard: 'isFromGfd', actions: ['takeMembers', 'launchProbes'] },
         'frame.membership': { guard: 'isFromGfd', actions: ['takeMembership', 'launchProbes'] },
+        // Elsewhere a leaving server stops when its wait for `released` runs out, as after a crash.
+        'frame.leaving': { guard: 'isFromGfd', actions: 'takeLeaving' },
       },
       after: { recoveryRetry: { target: 'running', reenter: true, actions: 'retryRecoveries' } },
     },
@@ -584,5 +644,6 @@ export const rmMachine = setup({
     'frame.clientHello': { actions: 'registerClient' },
     'frame.directoryQuery': { actions: 'answerDirectory' },
     'frame.statusQuery': { actions: 'answerStatus' },
+    'frame.drain': { actions: 'takeDrain' },
   },
 });

@@ -8,10 +8,13 @@ import { and, assertEvent, assign, enqueueActions, not, raise, setup, stateIn } 
 import type { App } from '../app/index.js';
 import type { ClusterConfig, ServerConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
-import { isPeerFrame, PASSING_REFUSALS, type Frame, type FrameOf, type PeerFrame, type Phase, type ReadyFrame, type RecoveryFrame } from '../protocol/frames.js';
+import { isPeerFrame, PASSING_REFUSALS, type Frame, type FrameOf, type PeerFrame, type ReadyFrame, type RecoveryFrame } from '../protocol/frames.js';
 import type { BatchEvent, FrameEvent, Origin, TransportEvent } from '../transport/types.js';
 import { answer, PEER_LINKS, print, runEffects, transportSlots, type DurableEvent, type DurableStore, type Effect, refusedLine } from './effects.js';
 import { linksOf, listenOn, peerPortOf, wantServers } from './wiring.js';
+import { phaseOf } from './server-phase.js';
+
+export { phaseOf };
 import {
   checkpointTo,
   execute,
@@ -35,7 +38,7 @@ import {
   type Request,
   type Step,
 } from '../core/replica.js';
-import { toPeer, type History } from '../core/effects.js';
+import { replyTo, toPeer, type History } from '../core/effects.js';
 import { textLength } from '../protocol/state-text.js';
 import {
   adoptEpoch,
@@ -90,6 +93,14 @@ export interface ServerContext extends ReplicaData {
    * but answers no client until the RM's next `ready` says whether it serves on or recovers.
    */
   suspended: boolean;
+  /**
+   * Draining with `durability = checkpoint` as passive primary (docs/operations.md): the backups sent
+   * the final checkpoint whose answer is awaited, and those that answered (they hold everything this
+   * replica answered).
+   */
+  handover: { awaiting: string[]; confirmed: string[] };
+  /** Reported `leaving` while it serves on, until `released` (docs/operations.md). */
+  leaving: boolean;
 }
 
 /** A peer frame of this replica's current epoch: past the epoch gate (the `role` region's `frame.*`). */
@@ -113,7 +124,19 @@ const isPeerBatch = (event: { type: string }): event is PeerBatch => PEER_BATCH_
 /** A peer frame, or a peer batch, held for the `ready` of its (later) epoch. */
 type FutureEvent = Extract<FrameEvent, { frame: PeerFrame }> | PeerBatch;
 
-type ServerEvent = TransportEvent | PeerEvent | PeerBatchEvent | DurableEvent | { type: 'lease.expired' };
+/**
+ * `drain`: SIGTERM (or a test); `drain.overdue`: no `released` in time; `server.left`: the drain is
+ * over, the lease region ends too.
+ */
+type ServerEvent =
+  | TransportEvent
+  | PeerEvent
+  | PeerBatchEvent
+  | DurableEvent
+  | { type: 'lease.expired' }
+  | { type: 'drain' }
+  | { type: 'drain.overdue' }
+  | { type: 'server.left' };
 
 /** The epoch a peer frame, a peer batch or a `ready` carries; null for anything else. */
 function epochOf(event: ServerEvent): number | null {
@@ -171,12 +194,6 @@ function snapshotFor(ctx: ServerContext, to: string): Step {
   return checkpointTo(ctx, [to]);
 }
 
-/** From the role region's value (`booting`, `recovering` or `{ ready: … }`) and the lease's say. */
-export function phaseOf(snapshot: { value: unknown; context: Pick<ServerContext, 'suspended'> }): Phase {
-  const role = (snapshot.value as { role?: unknown } | null)?.role;
-  if (role === 'booting' || role === 'recovering') return role;
-  return snapshot.context.suspended ? 'suspended' : 'ready';
-}
 
 /**
  * This replica's data after a `recovery` snapshot, as `adopt` makes it from the restored state,
@@ -261,6 +278,18 @@ const epochGate = (holdsFuture = true) => [
 const adoptReady = () => ['assignReady' as const, 'wantPeers' as const, 'replayHeld' as const, 'retargetPending' as const, 'orderEpoch' as const];
 
 /** The lease ran out while recovering: the replica forgets, drops its peer links, and boots again. */
+/**
+ * A drain (SIGTERM, or the RM's): once only; a passive primary answering before its backups stops
+ * and flushes first (`draining`); a replica that has a place to hand over reports `leaving` and
+ * serves on; one without (booting, suspended, or no LFD to tell the RM) stops at once.
+ */
+const drainTransitions = () => [
+  { guard: 'isLeaving' as const },
+  { guard: and(['mayHandOver', 'mustStopToHandOver']), target: '.draining' as const },
+  { guard: and(['mayHandOver', 'hasLfd']), actions: ['leaveServing' as const, 'reportLeaving' as const] },
+  { target: '.stopped' as const },
+];
+
 const leaseExpired = () => ({ target: 'booting' as const, actions: ['assignForgotten' as const, 'wantPeers' as const, 'startOver' as const] });
 
 export const serverMachine = setup({
@@ -273,6 +302,8 @@ export const serverMachine = setup({
   delays: {
     checkpointFreq: ({ context }) => context.cluster.checkpointFreqMs,
     leaseTime: ({ context }) => context.cluster.heartbeatTimeoutMs,
+    /** How long a draining server waits for `released` before it stops anyway (as if it had crashed). */
+    drainWait: ({ context }) => 3 * context.cluster.heartbeatTimeoutMs,
   },
   guards: {
     isFromLfd: ({ event }) => 'origin' in event && event.origin.peer?.role === 'lfd',
@@ -293,6 +324,25 @@ export const serverMachine = setup({
     isRoleChange: ({ context, event }) =>
       event.type === 'frame.ready' && (event.frame.role !== context.role || event.frame.mode !== context.mode),
     isActive: ({ context }) => context.mode === 'active',
+    /** A heartbeat from a peer server on the peer port: a draining primary's marker after its final checkpoint. */
+    isFromServerPeer: ({ event }) => 'origin' in event && event.origin.via === PEER_PORT && event.origin.peer?.role === 'server',
+    /** Serving or recovering, within its lease: it has a place in the membership to hand over. */
+    mayHandOver: and([not('isSuspended'), not(stateIn({ role: 'booting' }))]),
+    /** A passive primary with backups linked: they get its final checkpoint before it leaves. */
+    /**
+     * A passive primary that answers before its backups took the request (`durability = checkpoint`),
+     * with backups linked: it must stop answering and give them its final state before it leaves.
+     * Any other replica serves on until it is released: everything it answered is at the others
+     * already (sync: the backups acknowledged it; active: every replica took it in order), and what
+     * it answers meanwhile is acknowledged the same way, or not answered at all once they moved on.
+     */
+    mustStopToHandOver: ({ context }) =>
+      context.mode === 'passive' && context.role === 'primary' && context.cluster.durability === 'checkpoint' && context.up.some((p) => context.peers.includes(p)),
+    isLeaving: ({ context }) => context.leaving,
+    isFlushAnswer: ({ context, event }) =>
+      event.type === 'frame.heartbeat' && 'origin' in event && event.origin.via === PEER_LINKS && context.handover.awaiting.includes(event.frame.from),
+    isFlushed: ({ context }) => context.handover.awaiting.length === 0,
+    hasLfd: ({ context }) => context.lfd !== null,
     /** Active mode under the sequencer's total order (ordering.ts); off only by a test switch. */
     isOrdered: ({ context }) => isOrdered(context),
     isPrimary: ({ context }) => context.role === 'primary',
@@ -551,6 +601,50 @@ export const serverMachine = setup({
       const effects = deposed ? event.effects.filter((e) => !isAnswer(e)) : outgoing(context, event.effects);
       runEffects(enqueue, self, context.print, effects);
     }),
+    printDraining: enqueueActions(({ enqueue, self, context }) =>
+      carry(enqueue, self, context, [
+        print({ event: 'server.phase', name: context.name, phase: 'draining', reason: 'takes no more requests, hands its role over, then stops' }),
+      ]),
+    ),
+    /** The final checkpoint to every linked backup, each followed on its link by a heartbeat whose answer shows it was taken. */
+    flushToBackups: enqueueActions(({ enqueue, self, context }) => {
+      const backups = context.peers.filter((p) => context.up.includes(p));
+      const step = checkpointTo(context, backups);
+      const marks = backups.map((to) => toPeer(to, { kind: 'heartbeat', from: context.name, to, count: step.data.checkpoint }));
+      enqueue.assign(() => ({ ...step.data, handover: { awaiting: backups, confirmed: [] } }));
+      carry(enqueue, self, context, [...step.effects, ...marks]);
+    }),
+    takeFlushAnswer: assign(({ context, event }) => {
+      assertEvent(event, 'frame.heartbeat');
+      const from = event.frame.from;
+      return { handover: { awaiting: context.handover.awaiting.filter((p) => p !== from), confirmed: [...context.handover.confirmed, from] } };
+    }),
+    /** A backup whose link went down before it answered holds no final checkpoint. */
+    dropFlushPeer: assign(({ context, event }) => {
+      assertEvent(event, 'link.down');
+      return { handover: { ...context.handover, awaiting: context.handover.awaiting.filter((p) => p !== event.origin.link) } };
+    }),
+    /** Leaving while it serves on: the RM hears it now, and `released` (or `drainWait`) ends it. */
+    leaveServing: enqueueActions(({ enqueue, self, context }) => {
+      enqueue.assign({ leaving: true });
+      enqueue.raise({ type: 'drain.overdue' }, { delay: 'drainWait' });
+      carry(enqueue, self, context, [
+        print({ event: 'server.phase', name: context.name, phase: 'leaving', reason: 'hands its role over, serves until the RM names another, then stops' }),
+      ]);
+    }),
+    reportLeaving: enqueueActions(({ enqueue, self, context }) => {
+      if (!context.lfd) return;
+      const frame: Frame = { kind: 'leaving', server: context.name, epoch: context.epoch, handedTo: context.handover.confirmed };
+      carry(enqueue, self, context, [replyTo(context.lfd, frame)]);
+    }),
+    printLeft: enqueueActions(({ enqueue, self, context, event }) => {
+      const reason =
+        event.type === 'frame.released' ? 'released: a primary serves without it'
+        : context.lfd === null ? 'no LFD to tell the RM'
+        : event.type === 'drain' || event.type === 'frame.drain' ? 'nothing to hand over'
+        : 'no release from the RM in time';
+      carry(enqueue, self, context, [print({ event: 'server.phase', name: context.name, phase: 'stopped', reason })]);
+    }),
     dropFuture: enqueueActions(({ enqueue, context }) => {
       if (context.future.length > 0) enqueue.assign({ future: [] });
     }),
@@ -604,6 +698,8 @@ export const serverMachine = setup({
     future: [],
     listening: [],
     suspended: false,
+    handover: { awaiting: [], confirmed: [] },
+    leaving: false,
   }),
 
   invoke: [
@@ -647,6 +743,8 @@ export const serverMachine = setup({
     'link.down': [{ guard: 'isFromPeerLink', actions: 'assignPeerDown' }, { guard: 'isFromLfdLink', actions: 'assignNoLfd' }],
     'frame.statusQuery': { actions: 'answerStatus' },
     'storage.durable': { actions: 'answerDurable' },
+    // The lease region takes its LFD's; a peer's is answered (and renews nothing).
+    'frame.heartbeat': { guard: 'isFromServerPeer', actions: 'answerHeartbeat' },
   },
   type: 'parallel',
   states: {
@@ -660,6 +758,10 @@ export const serverMachine = setup({
         'batch.order': epochGate(),
         'frame.commit': epochGate(),
         'batch.ack': epochGate(false),
+        drain: drainTransitions(),
+        'frame.drain': drainTransitions(),
+        'frame.released': { guard: 'isLeaving', target: '.stopped' },
+        'drain.overdue': { target: '.stopped' },
       },
       states: {
         booting: {
@@ -776,6 +878,45 @@ export const serverMachine = setup({
             },
           },
         },
+        /**
+         * Graceful hand-over of a passive primary with `durability = checkpoint` (docs/operations.md):
+         * no more requests are taken (clients resend to the primary the RM names next), its linked
+         * backups get its final state; then the RM hears `leaving`, takes the replica out of the
+         * membership and, once a primary serves, answers `released`. Without an answer in
+         * `drainWait` it stops all the same: to the others that is a crash, which they survive.
+         */
+        draining: {
+          entry: 'printDraining',
+          initial: 'flushing',
+          on: {
+            drain: {},
+            'frame.drain': {},
+            // Replies that waited for backups' acks still go out.
+            'peer.acks': { guard: 'isPrimary', actions: 'takeAcks' },
+            'frame.released': { target: 'stopped' },
+          },
+          after: { drainWait: 'stopped' },
+          states: {
+            flushing: {
+              entry: 'flushToBackups',
+              always: { guard: 'isFlushed', target: 'leaving' },
+              on: {
+                'frame.heartbeat': { guard: 'isFlushAnswer', actions: 'takeFlushAnswer' },
+                'link.down': [{ guard: 'isFromPeerLink', actions: ['assignPeerDown', 'dropFlushPeer'] }, { guard: 'isFromLfdLink', actions: 'assignNoLfd' }],
+              },
+              // A backup that does not answer in time is not handed to (the RM picks among those that did).
+              after: { leaseTime: 'leaving' },
+            },
+            leaving: {
+              entry: 'reportLeaving',
+              always: { guard: not('hasLfd'), target: '#server.role.stopped' },
+            },
+          },
+        },
+        stopped: {
+          type: 'final',
+          entry: ['printLeft', raise({ type: 'server.left' })],
+        },
       },
     },
     /**
@@ -787,7 +928,9 @@ export const serverMachine = setup({
      */
     lease: {
       initial: 'none',
+      on: { 'server.left': '.ended' },
       states: {
+        ended: { type: 'final' },
         none: {
           on: { 'frame.heartbeat': { guard: 'isFromLfd', target: 'held', actions: ['answerHeartbeat', 'tellSuspended'] } },
         },

@@ -5,7 +5,7 @@
 import type { AnyMachineSnapshot } from 'xstate';
 import type { GfdContext } from '../actors/gfd.js';
 import type { RmContext } from '../actors/rm.js';
-import { phaseOf } from '../actors/server.js';
+import { isDraining, phaseOf } from '../actors/server-phase.js';
 
 export interface Readiness {
   ready: boolean;
@@ -16,6 +16,7 @@ type Judge = (snapshot: AnyMachineSnapshot) => Readiness;
 
 /** A server: serving (ready, and within its lease). */
 const server: Judge = (snapshot) => {
+  if (isDraining(snapshot)) return { ready: false, reason: 'draining: hands its role over, then stops' };
   const phase = phaseOf(snapshot as never);
   const { role, epoch, mode } = snapshot.context as { role: string | null; epoch: number; mode: string | null };
   return phase === 'ready' ? { ready: true, reason: `ready, ${mode} ${role}, epoch ${epoch}` } : { ready: false, reason: phase };

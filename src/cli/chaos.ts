@@ -2,7 +2,7 @@
  * `steadfast chaos --mode active|passive --seconds N [--app log|kv]`: a cluster of real processes
  * on free local ports, several clients recording their histories (`client --history`), and N
  * seconds of faults against the servers — kill -9, SIGSTOP then SIGCONT (short, or past the
- * heartbeat timeout so the LFD kills the process), SIGTERM (a clean stop the LFD restarts) — aimed
+ * heartbeat timeout so the LFD kills the process), SIGTERM (a drain the LFD restarts) — aimed
  * at the primary (the sequencer) most of all. A fault hits a server only while another one serves
  * and is not paused, so the state is never lost by design. Then the faults stop, the cluster must
  * recover (every server serving), the clients stop, the replicas must agree, and the clients'
@@ -39,8 +39,8 @@ export const CHAOS_HELP = `steadfast chaos --mode active|passive --seconds N [op
 Runs a cluster of real processes on free ports of 127.0.0.1 (the first three servers of the file
 with their LFDs, default S1-S3; RM, GFD; app = log or kv, durability = sync), several clients recording their histories, and N seconds of
 faults against the servers, the primary (sequencer) most of all: kill -9, SIGSTOP then SIGCONT,
-SIGTERM. Then the cluster must recover, the replicas must agree and the clients' histories must
-be linearizable. Prints operations, faults by kind and the verdict; exit status 0 only on PASS.
+SIGTERM (a drain: the server hands its role over, stops, and its LFD starts it again). Then the
+cluster must recover, the replicas must agree and the clients' histories must be linearizable. Prints operations, faults by kind and the verdict; exit status 0 only on PASS.
   --app log|kv        the application (default log): kv clients send generated get/put/cas/del
                       requests on a few keys, checked per key (status is refused: a register's
                       history shows too little)

@@ -7,7 +7,7 @@
 import { createInterface } from 'node:readline';
 import type { App } from '../app/app.js';
 import { SINK_ENV } from '../inspect/env.js';
-import { overridesToArgs } from '../config/load.js';
+import { formatEndpoint, overridesToArgs } from '../config/load.js';
 import type { ClusterConfig } from '../config/types.js';
 import type { ServerStatusFrame } from '../protocol/frames.js';
 import { COMMON_HELP, UsageError, appOf, childArgs, commonFlags, configFrom, parse, type Options } from './args.js';
@@ -15,6 +15,7 @@ import { processState } from './cluster/liveness.js';
 import { Labeler, colourWanted, eventText, table } from './cluster/output.js';
 import { queryAnyRm, queryServer, reachable } from '../transport/query.js';
 import { MAIN, StartError, startGfd, startLfd, startRm } from './cluster/start.js';
+import { drainServer } from './drain.js';
 import { Supervisor, type Member, type RoleKind } from './cluster/supervisor.js';
 
 export const CLUSTER_HELP = `steadfast cluster [--config FILE] [--mode active|passive] [--clients N]
@@ -25,6 +26,8 @@ is printed as NAME | followed by the role's own line.
   --start-timeout S    seconds each role may take to come up (default 15)
   --inspect [[HOST:]PORT]  one page for the whole cluster: every process streams its machines'
                        events to this one, which serves the page
+  --admin [[HOST:]PORT]    each role its own /healthz, /readyz and /metrics, from PORT on: the
+                       RMs, the GFDs, each LFD (its server at the next port), the clients
 
 Commands on standard input:
 ${commandHelp('  ')}
@@ -36,13 +39,34 @@ function commandHelp(indent: string): string {
     'kill NAME     kill -9 (a server: its LFD reports it, the RM has it relaunched)',
     'pause NAME    SIGSTOP (a server paused past heartbeat_timeout is killed by its LFD)',
     'resume NAME   SIGCONT',
-    'stop NAME     SIGTERM, a clean stop',
+    'stop NAME     SIGTERM, a clean stop (a server hands its role over first; an LFD drains its server)',
+    'drain NAME    hand server NAME\'s role over and stop it; its LFD starts it again (docs/operations.md)',
     'start NAME    start a stopped RM, GFD, LFD or client again (servers: their LFD does)',
     'status        a table: every member, its role, phase, epoch, state, last checkpoint; client progress',
     'quit          stop everything and exit (so do Ctrl-C, SIGTERM and SIGHUP)',
   ]
     .map((l) => indent + l)
     .join('\n');
+}
+
+/**
+ * `cluster --admin [HOST:]PORT`: each role its own endpoint, in the order they start: the RMs, the
+ * GFDs, each LFD (its server at the LFD's port + 1, which the LFD passes on), then the clients.
+ * Port 0: every role any free port (each prints its own).
+ */
+export function adminPortsOf(config: ClusterConfig, clients: string[], first: number): Map<string, number> {
+  const ports = new Map<string, number>();
+  let next = first;
+  const take = (name: string, width = 1) => {
+    ports.set(name, first === 0 ? 0 : next);
+    next += width;
+  };
+  for (const r of config.rms) take(r.name);
+  for (const g of config.gfds) take(g.name);
+  for (const l of config.lfds) take(l.name, 2);
+  for (const c of clients) take(c);
+  if (next - 1 > 65535) throw new UsageError(`--admin: ${ports.size} roles from port ${first} go past 65535`);
+  return ports;
 }
 
 /** How many seconds, as a positive number. */
@@ -105,11 +129,17 @@ export async function clusterCommand(argv: string[]): Promise<number> {
     }
     say(`inspector at ${hub.url}`);
   }
+  const adminPorts = flags.admin ? adminPortsOf(config, clients, flags.admin.port) : new Map<string, number>();
+  if (flags.admin) say(`admin endpoints on ${flags.admin.host}: ${[...adminPorts].map(([n, p]) => `${n} ${p === 0 ? 'any free port' : p}`).join(', ')} (each LFD's server at the next port)`);
   const sup = new Supervisor({
     main: MAIN,
     ...(hub ? { env: { [SINK_ENV]: hub.ingestUrl } } : {}),
     // The roles print JSON so that each line tells who printed it; it is shown in the form asked for.
     roleArgs: childArgs({ ...flags, logFormat: 'json' }, overridesToArgs(flags.overrides)),
+    argsOf: (name) => {
+      const port = adminPorts.get(name);
+      return port === undefined ? [] : ['--admin', formatEndpoint(flags.admin!.host, port)];
+    },
     keep: () => false,
     onLine: (name, raw, event) => {
       if (event && config.gfds.some((g) => g.name === name)) gfdSeen.set(name, seenOfGfd(gfdSeen.get(name), event.data));
@@ -197,11 +227,17 @@ export async function clusterCommand(argv: string[]): Promise<number> {
       return;
     }
     if (verb === 'status') return printStatus();
-    if (!['kill', 'pause', 'resume', 'stop', 'start'].includes(verb)) return say(`unknown command '${line.trim()}' (try help)`);
+    if (!['kill', 'pause', 'resume', 'stop', 'start', 'drain'].includes(verb)) return say(`unknown command '${line.trim()}' (try help)`);
     if (name === '' || rest.length > 0) return say(`usage: ${verb} NAME (one of: ${[...kinds.keys(), ...config.servers.map((s) => s.name)].join(', ')})`);
     const isServer = config.servers.some((s) => s.name === name);
     if (!isServer && !kinds.has(name)) return say(`no member named '${name}'`);
     switch (verb) {
+      case 'drain': {
+        const server = config.servers.find((s) => s.name === name);
+        if (!server) return say(`drain takes a server (one of: ${config.servers.map((s) => s.name).join(', ')})`);
+        say(`draining ${name}`);
+        return drainServer(config, server, 30_000).then(say, (err: Error) => say(`drain ${name}: ${err.message}`));
+      }
       case 'kill': {
         const pid = sup.signal(name, 'SIGKILL');
         return say(pid === null ? `${name} is not running` : `kill -9 ${name} (pid ${pid})`);

@@ -37,5 +37,5 @@ export async function lfdCommand(argv: string[]): Promise<number> {
   const launcher = processLauncher(MAIN, () => [...childArgs(flags, overridesToArgs(flags.overrides)), ...serverAdmin], () => childEnv, values.spare === true);
   const input = { name, config, launch: !values['no-launch'], print };
   const inspect = { address: flags.inspect, role: 'lfd', onStart: (i: { childEnv: Record<string, string> }) => (childEnv = i.childEnv) };
-  return runRole(lfdMachine, input, { print, name, transport: transportFor(config.cluster), actors: { launcher }, inspect, admin: flags.admin });
+  return runRole(lfdMachine, input, { print, name, transport: transportFor(config.cluster), actors: { launcher }, inspect, admin: flags.admin, termEvent: { type: 'lfd.stop' } });
 }

@@ -14,6 +14,7 @@ const USAGE = `usage: steadfast COMMAND [options]   (steadfast COMMAND --help fo
   lfd      --name LFD1 [--config FILE] [--no-launch]      a local fault detector (starts its server)
   server   --name S1 [--config FILE]                      a replica server
   client   --name C1 [--config FILE] [--count N] [--interval S] [--stdin]
+  drain    NAME [--config FILE]                           hand server NAME's role over and stop it
   cluster  [--config FILE] [--mode M] [--clients N]      the whole cluster here, one process per role
   scenario active|passive [--config FILE]                the seed's eight steps against a fresh cluster
   chaos    --mode active|passive --seconds N             faults against a fresh cluster, histories checked
@@ -35,6 +36,7 @@ const commands: Record<string, () => Promise<Command>> = {
   lfd: async () => (await import('./lfd.js')).lfdCommand,
   server: async () => (await import('./server.js')).serverCommand,
   client: async () => (await import('./client.js')).clientCommand,
+  drain: async () => (await import('./drain.js')).drainCommand,
   cluster: async () => (await import('./cluster.js')).clusterCommand,
   scenario: async () => (await import('./scenario.js')).scenarioCommand,
   chaos: async () => (await import('./chaos.js')).chaosCommand,

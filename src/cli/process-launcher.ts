@@ -1,8 +1,8 @@
 /**
  * The LFD's launcher in production: starts `steadfast server` as a child process (node itself, so
  * the pid printed is the server's own), copies its lines into the LFD's output, kills it on order
- * (SIGKILL) and when the LFD stops (SIGTERM, so it closes its sockets). A server found already
- * running is watched by pid instead.
+ * (SIGKILL), drains it on order (SIGTERM) and stops it when the LFD stops at once (SIGINT, so it
+ * closes its sockets). A server found already running is watched by pid instead.
  *
  * With a warm spare (`steadfast lfd --spare`), a launch takes a server process started earlier
  * with `--standby`, its modules loaded, and tells it to start: node's own start and the loading of
@@ -66,7 +66,7 @@ function attach(server: string, pid: number, sendBack: (e: LauncherReport) => vo
   sendBack({ type: 'process.started', pid });
   receive((command) => {
     // Checked again: the pid may have been reused since.
-    if (command.type === 'kill' && !exited && isSteadfastServer(pid, server) !== false) process.kill(pid, 'SIGKILL');
+    if (!exited && isSteadfastServer(pid, server) !== false) process.kill(pid, command.type === 'kill' ? 'SIGKILL' : 'SIGTERM');
   });
   // Not our child: stopping the LFD leaves it running, as it found it.
   return () => clearInterval(poll);
@@ -158,12 +158,14 @@ export function processLauncher(
     child.on('error', (err) => exit(`could not start: ${err.message}`));
     child.on('exit', (code, signal) => exit(signal ? `signal ${signal}` : `exit code ${code}`));
     receive((command) => {
-      if (command.type === 'kill' && !exited) child.kill('SIGKILL');
+      if (exited) return;
+      child.kill(command.type === 'kill' ? 'SIGKILL' : 'SIGTERM');
+      if (command.type === 'term') child.kill('SIGCONT'); // a paused server drains only once it runs again
     });
     return () => {
       if (exited) return;
-      child.kill('SIGTERM');
-      child.kill('SIGCONT'); // a paused server acts on SIGTERM only once it runs again
+      child.kill('SIGINT');
+      child.kill('SIGCONT'); // a paused server acts on SIGINT only once it runs again
     };
   });
 }

@@ -1,6 +1,7 @@
 /**
  * Runs one role's machine in this process over TCP: the printer, the transport, a clean stop on
- * Ctrl-C or SIGTERM, and exit status 1 when a listener cannot bind.
+ * Ctrl-C (SIGINT) or SIGTERM (graceful where the role has a way: `termEvent`), and exit status 1
+ * when a listener cannot bind.
  */
 import { createActor, fromCallback, type AnyActorLogic, type AnyActorRef, type AnyStateMachine } from 'xstate';
 import type { ListenerInput, TransportCommand } from '../transport/types.js';
@@ -9,6 +10,7 @@ import type { Print } from '../log/events.js';
 import { observeEvents } from '../log/printer.js';
 import { SINK_ENV } from '../inspect/env.js';
 import type { RoleInspection } from '../inspect/role.js';
+import type { RoleMetrics } from '../admin/metrics.js';
 
 export interface RunOptions {
   print: Print;
@@ -25,33 +27,48 @@ export interface RunOptions {
   inspect?: { address: { host: string; port: number } | null; role: string; onStart?: (inspection: RoleInspection) => void };
   /** `--admin`: where /healthz, /readyz and /metrics are served (src/admin), for the role `inspect.role`. */
   admin?: { host: string; port: number } | null;
+  /** With `--admin`: the metrics, when the command made them first (`roleMetrics`, to time its data folder). */
+  metrics?: RoleMetrics | null;
+  /**
+   * SIGTERM as a request to stop gracefully (a server drains, an LFD drains its server): this event
+   * goes to the machine, which ends when done. Without it, and on SIGINT or a second SIGTERM, the
+   * role stops at once.
+   */
+  termEvent?: { type: string };
 }
 
 type AdminStart = (actor: AnyActorRef) => Promise<{ close(): Promise<void> }>;
 
+/** With `--admin`: the role's metrics (prom-client is loaded only then); null without. */
+export async function roleMetrics(admin: RunOptions['admin'], role: string, name: string): Promise<RoleMetrics | null> {
+  if (!admin) return null;
+  const { createRoleMetrics } = await import('../admin/metrics.js');
+  return createRoleMetrics(role, name);
+}
+
 /**
  * With `--admin`: the role's metrics, counting every event printed from now on (before the actor
- * starts), and what serves them once the actor runs. Without it the admin modules (and prom-client)
- * are not loaded at all.
+ * starts) and watching its transport, and what serves them once the actor runs. Without it the
+ * admin modules (and prom-client) are not loaded at all.
  */
-async function prepareAdmin(opts: RunOptions): Promise<AdminStart | null> {
+async function prepareAdmin(opts: RunOptions): Promise<{ serve: AdminStart; transport: Transport } | null> {
   const address = opts.admin;
   if (!address) return null;
-  const [{ createRoleMetrics }, { READINESS }, { startAdmin }] = await Promise.all([
-    import('../admin/metrics.js'),
+  const role = opts.inspect?.role ?? 'role';
+  const [metrics, { READINESS }, { startAdmin }] = await Promise.all([
+    opts.metrics ?? roleMetrics(address, role, opts.name),
     import('../admin/readiness.js'),
     import('../admin/http.js'),
   ]);
-  const role = opts.inspect?.role ?? 'role';
-  const metrics = createRoleMetrics(role, opts.name);
-  observeEvents(metrics);
-  return async (actor) => {
-    const endpoint = await startAdmin({ ...address, actor, metrics, ready: READINESS[role] ?? (() => ({ ready: true, reason: 'running' })) });
+  observeEvents(metrics!);
+  const serve: AdminStart = async (actor) => {
+    const endpoint = await startAdmin({ ...address, actor, metrics: metrics!, ready: READINESS[role] ?? (() => ({ ready: true, reason: 'running' })) });
     // Straight to standard error, like the inspector's address: it must show even under --quiet.
     const host = address.host.includes(':') ? `[${address.host}]` : address.host;
     process.stderr.write(`${opts.name}: admin endpoint on http://${host}:${endpoint.port} (/healthz, /readyz, /metrics)\n`);
     return endpoint;
   };
+  return { serve, transport: metrics!.watch(opts.transport) };
 }
 
 /**
@@ -113,7 +130,8 @@ export async function runRole(machine: AnyStateMachine, input: unknown, opts: Ru
   }
   if (inspection) opts.inspect?.onStart?.(inspection);
   try {
-    return await runActor(machine, input, opts, inspection?.inspect, await prepareAdmin(opts));
+    const admin = await prepareAdmin(opts);
+    return await runActor(machine, input, admin ? { ...opts, transport: admin.transport } : opts, inspection?.inspect, admin?.serve ?? null);
   } finally {
     await inspection?.close();
   }
@@ -140,7 +158,7 @@ function runActor(
       actor.stop();
       void admin.then((a) => a?.close());
       process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      process.off('SIGTERM', onTerm);
       resolve(code);
     };
     const fatal = (reason: string) => {
@@ -157,8 +175,14 @@ function runActor(
     });
     const actor = createActor(provided, actorOptions(input, inspect));
     const onSignal = () => finish(0);
+    let terminating = false;
+    const onTerm = () => {
+      if (!opts.termEvent || terminating) return finish(0);
+      terminating = true;
+      actor.send(opts.termEvent);
+    };
     process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    process.on('SIGTERM', onTerm);
     actor.subscribe({
       complete: () => finish(opts.exitCode ? opts.exitCode(actor.getSnapshot().output) : 0),
       error: (err) => {

@@ -8,7 +8,8 @@ import { createPrinter } from '../log/printer.js';
 import { DataDirError, openDataDir } from '../storage/node-disk.js';
 import { FormatError } from '../storage/records.js';
 import { COMMON_HELP, appOf, commonFlags, configFrom, parse, requireName, type Options } from './args.js';
-import { runRole } from './run-role.js';
+import { roleMetrics, runRole } from './run-role.js';
+import type { Disk } from '../storage/disk.js';
 import { transportFor } from '../transport/tcp.js';
 
 export const SERVER_HELP = `steadfast server --name S1 [--config FILE] [--standby]
@@ -32,9 +33,11 @@ export async function serverCommand(argv: string[]): Promise<number> {
   const name = requireName(values.name, 'server', config.servers.map((s) => s.name), config.source);
   const app = await appOf(config);
   const print = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'server' });
-  const disk = dataFolder(config.servers.find((s) => s.name === name)!, print);
+  const metrics = await roleMetrics(flags.admin, 'server', name);
+  const disk = dataFolder(config.servers.find((s) => s.name === name)!, print, metrics ? (d) => metrics.timeDisk(d) : (d) => d);
   const input = { name, config, app, pid: process.pid, print, ...(disk && { disk }) };
-  return runRole(serverMachine, input, { print, name, transport: transportFor(config.cluster), inspect: { address: flags.inspect, role: 'server' }, admin: flags.admin });
+  const inspect = { address: flags.inspect, role: 'server' };
+  return runRole(serverMachine, input, { print, name, transport: transportFor(config.cluster), inspect, admin: flags.admin, metrics, termEvent: { type: 'drain' } });
 }
 
 /**
@@ -55,12 +58,13 @@ async function told(word: string): Promise<boolean> {
 
 /**
  * With a `data_dir`: the folder (made and checked now: one line and exit 2 if it cannot be used),
- * what it holds (restored before the server answers anything), and fail-stop on a failed write.
+ * what it holds (restored before the server answers anything), and fail-stop on a failed write;
+ * `watch` wraps the folder (`--admin` times its syncs).
  */
-function dataFolder(server: ServerConfig, print: Print): ServerDisk | null {
+function dataFolder(server: ServerConfig, print: Print, watch: (disk: Disk) => Disk): ServerDisk | null {
   if (server.dataDir === undefined) return null;
   try {
-    return openDataFolder(openDataDir(server.dataDir), { server: server.name, print, failStop: () => process.exit(1) });
+    return openDataFolder(watch(openDataDir(server.dataDir)), { server: server.name, print, failStop: () => process.exit(1) });
   } catch (err) {
     if (err instanceof DataDirError) throw new ConfigError(`${server.dataDirFrom}: ${err.message}`);
     if (err instanceof FormatError) throw new ConfigError(`${server.dataDirFrom}: ${server.dataDir}: ${err.message}`);

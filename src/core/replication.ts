@@ -180,8 +180,26 @@ export function onDelete(m: Membership, server: string): Decision {
     if (m.launched.includes(server)) return { next: m, commands: [], warnings: [] };
     return { next: { ...m, launched: [...m.launched, server] }, commands: [{ kind: 'launch', server }], warnings: [] };
   }
+  const { next, warnings } = withoutMember(m, server, []);
+  return settle({ next: { ...next, launched: [...m.launched, server] }, commands: [...announce(next), { kind: 'launch', server }], warnings });
+}
+
+/**
+ * A member drained (`<S1, 4, S2;S3, leaving>`): it takes no more requests, and `handedTo` hold all it
+ * answered. It goes as on a deletion, with a successor among `handedTo` when there is one, but no
+ * `launch`: its process is still there, to stop once a primary serves (docs/operations.md). When it
+ * has stopped, its LFD reports it deleted and the RM orders its relaunch as after any exit.
+ */
+export function onLeave(m: Membership, server: string, handedTo: string[]): Decision {
+  if (!m.members[server]) return { next: m, commands: [], warnings: [] };
+  const { next, warnings } = withoutMember(m, server, handedTo);
+  return settle({ next, commands: announce(next), warnings });
+}
+
+/** The membership without `server`, a successor named if it was the primary (one of `preferred` if any serves). */
+function withoutMember(m: Membership, server: string, preferred: string[]): { next: Membership; warnings: string[] } {
   const { [server]: _, ...members } = m.members;
-  let next: Membership = { ...m, members, launched: [...m.launched, server], choosing: withoutReport(m.choosing, server) };
+  let next: Membership = { ...m, members, choosing: withoutReport(m.choosing, server) };
   const warnings: string[] = [];
   const holders = servingNames(m);
   if (m.members[server]!.serving && holders.length > 1) next = { ...next, lapsed: [...m.lapsed, server] };
@@ -196,7 +214,7 @@ export function onDelete(m: Membership, server: string): Decision {
     warnings.push(`no replica serves any more: the RM waits for one that held the state (${holders.join(', ')}) before it names a primary`);
   } else if (m.primary === server) {
     const serving = servingNames(next);
-    const successor = serving[0] ?? memberNames(next)[0] ?? null;
+    const successor = preferred.find((s) => serving.includes(s)) ?? serving[0] ?? memberNames(next)[0] ?? null;
     if (successor !== null && serving.length === 0) {
       warnings.push(`no replica serves any more: the state is lost; ${successor} starts from its own`);
       // It will serve with what it holds, as if it were the first.
@@ -206,7 +224,7 @@ export function onDelete(m: Membership, server: string): Decision {
     }
     next = { ...next, primary: successor, epoch: successor === null || plant.promoteWithoutEpoch ? next.epoch : next.epoch + 1 };
   }
-  return settle({ next, commands: [...announce(next), { kind: 'launch', server }], warnings });
+  return { next, warnings };
 }
 
 function withoutReport(c: Choosing | null, server: string): Choosing | null {

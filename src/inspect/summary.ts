@@ -5,7 +5,8 @@
 import type { GfdContext } from '../actors/gfd.js';
 import { statusFrame } from '../core/replication.js';
 import type { RmContext } from '../actors/rm.js';
-import { phaseOf, type ServerContext } from '../actors/server.js';
+import { phaseOf } from '../actors/server-phase.js';
+import type { ServerContext } from '../actors/server.js';
 import type { Summary } from './records.js';
 
 export function summarize(machineId: string, value: unknown, context: unknown): Summary | null {

@@ -180,6 +180,12 @@ export function frameFields(f: Frame): string[] {
       return [f.server, 'launch'];
     case 'serving':
       return [f.server, num(f.epoch), 'serving'];
+    case 'drain':
+      return [f.from, f.server, 'drain'];
+    case 'leaving':
+      return [f.server, num(f.epoch), list(f.handedTo), 'leaving'];
+    case 'released':
+      return [f.server, 'released'];
     case 'checkpoint':
       return f.applied === undefined
         ? [f.from, f.to, num(f.number), joinText(f.state), clientsField(f.clients), num(f.epoch), 'checkpoint']
@@ -518,6 +524,15 @@ const parsers: Record<string, Record<number, Parser>> = {
   },
   serving: {
     3: (r) => ({ kind: 'serving', server: r.name(), epoch: r.number('epoch') }),
+  },
+  drain: {
+    3: (r) => ({ kind: 'drain', from: r.name(), server: r.name() }),
+  },
+  leaving: {
+    4: (r) => ({ kind: 'leaving', server: r.name(), epoch: r.number('epoch'), handedTo: r.names() }),
+  },
+  released: {
+    2: (r) => ({ kind: 'released', server: r.name() }),
   },
   // The seed's form, and the form with the primary's position (docs/protocol.md).
   checkpoint: { 7: checkpointParser(false), 8: checkpointParser(true) },

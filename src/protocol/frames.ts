@@ -261,6 +261,33 @@ export interface ServingFrame {
 }
 
 /**
+ * `<ops, S1, drain>` (a tool → the RM) and `<RM, S1, drain>` (RM → GFD → LFD → server): S1, hand
+ * your role over and stop (docs/operations.md, "Graceful hand-over").
+ */
+export interface DrainFrame {
+  kind: 'drain';
+  from: string;
+  server: string;
+}
+
+/**
+ * `<S1, 4, S2;S3, leaving>` (server → LFD → GFD → RM): S1, draining in epoch 4, takes no more
+ * requests; the peers named hold everything it answered (a passive primary's final checkpoint).
+ */
+export interface LeavingFrame {
+  kind: 'leaving';
+  server: string;
+  epoch: number;
+  handedTo: string[];
+}
+
+/** `<S1, released>` (RM → GFD → LFD → server): S1 left the membership and a primary serves: S1 may stop. */
+export interface ReleasedFrame {
+  kind: 'released';
+  server: string;
+}
+
+/**
  * `<S1, S2, 8, STATE, CLIENTS, 31, 4, checkpoint>`: checkpoint 8 of S1's state after the 31st
  * request of the replicated history (its position, docs/protocol.md). The seed's form without the
  * position (`<S1, S2, 8, STATE, CLIENTS, 4, checkpoint>`) is still read, without `applied`.
@@ -403,6 +430,9 @@ export type Frame =
   | SendCheckpointFrame
   | LaunchFrame
   | ServingFrame
+  | DrainFrame
+  | LeavingFrame
+  | ReleasedFrame
   | CheckpointFrame
   | UpdateFrame
   | AckFrame

@@ -33,30 +33,32 @@ const beforeHello: Record<PortKind, Allowed> = {
   'server-client': ['request', 'statusQuery'],
   'server-peer': ['hello', 'statusQuery'],
   gfd: ['hello'],
-  rm: ['hello', 'clientHello', 'directoryQuery', 'statusQuery'],
+  // A drain from a tool: the RM takes it only from a link as trusted as the cluster's own (docs/operations.md).
+  rm: ['hello', 'clientHello', 'directoryQuery', 'statusQuery', 'drain'],
 };
 
 /** Frames a listener takes after a hello from a given role (roles not listed may not say hello there). */
 const afterHello: Record<PortKind, Partial<Record<RoleKind, Allowed>>> = {
   'server-client': {},
   'server-peer': {
-    lfd: ['heartbeat', 'ready', 'sendCheckpoint', 'statusQuery'],
-    server: ['statePart', 'stateEnd', 'checkpoint', 'update', 'recovery', 'forward', 'order', 'commit', 'ack', 'statusQuery'],
+    lfd: ['heartbeat', 'ready', 'sendCheckpoint', 'statusQuery', 'drain', 'released'],
+    // A heartbeat from a primary handing over marks the end of its final checkpoint.
+    server: ['statePart', 'stateEnd', 'checkpoint', 'update', 'recovery', 'forward', 'order', 'commit', 'ack', 'statusQuery', 'heartbeat'],
   },
   gfd: {
-    lfd: ['heartbeat', 'membership', 'serving'],
+    lfd: ['heartbeat', 'membership', 'serving', 'leaving'],
   },
   rm: {
-    gfd: ['membership', 'members', 'serving', 'statusQuery'],
+    gfd: ['membership', 'members', 'serving', 'leaving', 'statusQuery'],
   },
 };
 
 /** Frames an outbound link takes from the role it connected to. */
 const fromListener: Record<RoleKind, Allowed> = {
-  server: ['hello', 'reply', 'failed', 'serverStatus', 'heartbeat', 'serving', 'ack'],
+  server: ['hello', 'reply', 'failed', 'serverStatus', 'heartbeat', 'serving', 'leaving', 'ack'],
   lfd: [],
-  gfd: ['hello', 'heartbeat', 'ready', 'sendCheckpoint', 'launch'],
-  rm: ['hello', 'clientView', 'directory', 'rmStatus', 'rmStandby', 'redirect', 'ready', 'sendCheckpoint', 'launch'],
+  gfd: ['hello', 'heartbeat', 'ready', 'sendCheckpoint', 'launch', 'drain', 'released'],
+  rm: ['hello', 'clientView', 'directory', 'rmStatus', 'rmStandby', 'redirect', 'ready', 'sendCheckpoint', 'launch', 'drain', 'released'],
   client: [],
 };
 
@@ -92,7 +94,8 @@ export function senderOf(frame: Frame): string | null {
  */
 export function recipientOf(frame: Frame, port: PortKind | null): string | null {
   if (isPeerFrame(frame) || isStatePiece(frame) || frame.kind === 'heartbeat') return frame.to;
-  return port === 'server-peer' && (frame.kind === 'ready' || frame.kind === 'sendCheckpoint') ? frame.server : null;
+  const command = frame.kind === 'ready' || frame.kind === 'sendCheckpoint' || frame.kind === 'drain' || frame.kind === 'released';
+  return port === 'server-peer' && command ? frame.server : null;
 }
 
 /** A frame is decoded as one string; V8 strings stop near 2^29 characters, so stay well below. */

@@ -17,7 +17,8 @@ import type { App } from '../app/index.js';
 import type { ClusterConfig, Endpoint, ServerConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
 import type { Phase } from '../protocol/frames.js';
-import type { Transport, TransportCommand, TransportEvent } from '../transport/types.js';
+import type { Transport } from '../transport/types.js';
+import { tapTransport } from '../transport/tap.js';
 
 // ---------------------------------------------------------------------------------------------
 // The cluster file
@@ -107,27 +108,7 @@ export function serverPhase(snapshot: { status: string; value: unknown; context:
   return snapshot.status === 'active' ? phaseOf(snapshot) : null;
 }
 
-/** The transport with what its actors send back (`event`) and are told (`command`) shown to `tap` first. */
-export function tapTransport(transport: Transport, tap: { event?: (event: TransportEvent) => void; command?: (command: TransportCommand) => void }): Transport {
-  const wrap = (logic: unknown) => {
-    const inner = (logic as { config: (args: any) => unknown }).config;
-    return fromCallback<TransportCommand, any>((args: any) =>
-      inner({
-        ...args,
-        sendBack: (event: TransportEvent) => {
-          tap.event?.(event);
-          args.sendBack(event);
-        },
-        receive: (listener: (command: TransportCommand) => void) =>
-          args.receive((command: TransportCommand) => {
-            tap.command?.(command);
-            listener(command);
-          }),
-      }) as any,
-    );
-  };
-  return Object.fromEntries(Object.entries(transport).map(([name, logic]) => [name, wrap(logic)])) as unknown as Transport;
-}
+export { tapTransport };
 
 // ---------------------------------------------------------------------------------------------
 // Server processes and the LFDs' launcher
@@ -180,7 +161,10 @@ export function startServerProcess(
       if (event.type === 'listen.failed') queueMicrotask(() => proc.end('exit code 1'));
     },
   });
-  return startRole('server', { ...env, transport }, { name: proc.server, pid: proc.pid, app, ...(disk && { disk }) }, hooks);
+  const actor = startRole('server', { ...env, transport }, { name: proc.server, pid: proc.pid, app, ...(disk && { disk }) }, hooks);
+  // A drained server's machine ends (`stopped`): `steadfast server` then exits 0.
+  actor.subscribe({ complete: () => queueMicrotask(() => proc.end('exit code 0')) });
+  return actor;
 }
 
 /** The server processes of a cluster, by server name, oldest first; pids count from 4242. */
@@ -230,11 +214,13 @@ export interface ProcessHost<P extends ServerProcess> {
   attach(server: string, pid: number): P | null;
   /** The LFD kills it (SIGKILL). */
   kill(proc: P): void;
+  /** The LFD drains it (SIGTERM, when the LFD itself is told to stop gracefully); none: it cannot. */
+  term?(proc: P): void;
   /** How long after a process ends its launcher hears it (`attached`: not its child, so it polls). */
   exitDelayMs(attached: boolean): number;
   /**
    * What becomes of the launcher's child when the LFD's actor stops: `terminate` (the LFD stops
-   * cleanly and SIGTERMs it, as production does) or `orphan` (the LFD was killed: it runs on).
+   * at once and stops it, SIGINT, as production does) or `orphan` (the LFD was killed: it runs on).
    * A process it attached to is not its child and runs on either way.
    */
   onStop: 'terminate' | 'orphan';
@@ -264,12 +250,14 @@ export function inProcessLauncher<P extends ServerProcess>(host: ProcessHost<P>)
     if (proc === null) queueMicrotask(() => exited('gone'));
     else proc.onExit = exited;
     receive((command) => {
-      if (command.type === 'kill' && proc?.alive) host.kill(proc);
+      if (!proc?.alive) return;
+      if (command.type === 'kill') host.kill(proc);
+      else host.term?.(proc);
     });
     return () => {
       stopped = true;
       if (proc?.onExit === exited) proc.onExit = null;
-      if (proc && !attached && host.onStop === 'terminate') proc.end('signal SIGTERM');
+      if (proc && !attached && host.onStop === 'terminate') proc.end('signal SIGINT');
     };
   });
 }

@@ -83,6 +83,14 @@ export async function queryLeaderRm(config: ClusterConfig, timeoutMs = 2000): Pr
   throw new Error(`no RM leads (${why.join('; ')})`);
 }
 
+/**
+ * `<ops, S1, drain>` to an RM → its `<RM, …, status>` when it took the drain (it passes it down to
+ * S1); rejects with its error frame's text when it did not (docs/operations.md).
+ */
+export function askDrain(host: string, port: number, server: string, timeoutMs = 2000, tls: TlsOptions | null = null): Promise<RmStatusFrame> {
+  return ask(host, port, { kind: 'drain', from: OPS, server }, (f) => (f.kind === 'rmStatus' ? f : null), timeoutMs, DEFAULT_LIMIT, tls);
+}
+
 /** Where to connect to reach a listener bound to `host` (a wildcard address means this machine). */
 export function reachable(e: Endpoint): { host: string; port: number } {
   const host = e.host === '0.0.0.0' ? '127.0.0.1' : e.host === '::' ? '::1' : e.host;

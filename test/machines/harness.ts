@@ -660,7 +660,7 @@ export class Harness {
   /**
    * The LFDs' launcher: a server machine (or a hung stand-in) per launch. A killed process is heard
    * exited after `exitDelayMs`; stopping an LFD stops the server it launched (production sends
-   * SIGTERM), not one it attached to.
+   * SIGINT), not one it attached to; its `term` drains the server.
    */
   private launcher() {
     return inProcessLauncher<Launched>({
@@ -671,6 +671,7 @@ export class Harness {
         this.onKill?.(proc);
         proc.kill();
       },
+      term: (proc) => proc.role?.actor.send({ type: 'drain' }),
       exitDelayMs: () => this.exitDelayMs,
       onStop: 'terminate',
     });

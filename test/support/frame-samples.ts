@@ -43,6 +43,12 @@ export const FRAME_SAMPLES: { [K in FrameKind]: FrameOf<K>[] } = {
   sendCheckpoint: [{ kind: 'sendCheckpoint', server: 'S1', to: 'S2' }],
   launch: [{ kind: 'launch', server: 'S1' }],
   serving: [{ kind: 'serving', server: 'S2', epoch: 4 }],
+  drain: [
+    { kind: 'drain', from: 'ops', server: 'S1' },
+    { kind: 'drain', from: 'RM', server: 'S1' },
+  ],
+  leaving: [{ kind: 'leaving', server: 'S1', epoch: 4, handedTo: ['S2', 'S3'] }],
+  released: [{ kind: 'released', server: 'S1' }],
   checkpoint: [{ kind: 'checkpoint', from: 'S1', to: 'S2', number: 8, state: 'hello_world8', clients: [{ client: 'C1', num: 8, reply: 'hello_world8' }], applied: 31, epoch: 4 }],
   statePart: [{ kind: 'statePart', from: 'S1', to: 'S2', transfer: 12, index: 3, text: 'world' }],
   stateEnd: [{ kind: 'stateEnd', from: 'S1', to: 'S2', transfer: 12, parts: 50, bytes: 209715200, crc: 0x3a9f01c2 }],

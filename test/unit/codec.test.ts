@@ -117,6 +117,9 @@ const frames: { [K in FrameKind]: fc.Arbitrary<FrameOf<K>> } = {
   sendCheckpoint: fc.record({ kind: fc.constant('sendCheckpoint'), server: name, to: name }),
   launch: fc.record({ kind: fc.constant('launch'), server: name }),
   serving: fc.record({ kind: fc.constant('serving'), server: name, epoch: nat }),
+  drain: fc.record({ kind: fc.constant('drain'), from: name, server: name }),
+  leaving: fc.record({ kind: fc.constant('leaving'), server: name, epoch: nat, handedTo: names }),
+  released: fc.record({ kind: fc.constant('released'), server: name }),
   checkpoint: fc.record(
     {
       kind: fc.constant('checkpoint'),
@@ -375,6 +378,11 @@ describe('codec', () => {
       ['<S1, S2, send_checkpoint>', { kind: 'sendCheckpoint', server: 'S1', to: 'S2' }],
       ['<S1, launch>', { kind: 'launch', server: 'S1' }],
       ['<S2, 4, serving>', { kind: 'serving', server: 'S2', epoch: 4 }],
+      // Beyond the SPEC: the graceful hand-over (docs/operations.md).
+      ['<ops, S1, drain>', { kind: 'drain', from: 'ops', server: 'S1' }],
+      ['<S1, 4, S2;S3, leaving>', { kind: 'leaving', server: 'S1', epoch: 4, handedTo: ['S2', 'S3'] }],
+      ['<S1, 4, , leaving>', { kind: 'leaving', server: 'S1', epoch: 4, handedTo: [] }],
+      ['<S1, released>', { kind: 'released', server: 'S1' }],
       [
         '<S1, S2, 8, hello_world8, C1:8:hello_world8, 4, checkpoint>',
         {

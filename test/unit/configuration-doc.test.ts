@@ -11,6 +11,7 @@ import { CHAOS_OPTIONS } from '../../src/cli/chaos.js';
 import { CLIENT_OPTIONS } from '../../src/cli/client.js';
 import { CLUSTER_OPTIONS } from '../../src/cli/cluster.js';
 import { DIAGRAM_OPTIONS } from '../../src/cli/diagram.js';
+import { DRAIN_OPTIONS } from '../../src/cli/drain.js';
 import { GFD_OPTIONS } from '../../src/cli/gfd.js';
 import { LFD_OPTIONS } from '../../src/cli/lfd.js';
 import { RM_OPTIONS } from '../../src/cli/rm.js';
@@ -61,6 +62,7 @@ describe('docs/configuration.md', () => {
       scenario: SCENARIO_OPTIONS,
       chaos: CHAOS_OPTIONS,
       diagram: DIAGRAM_OPTIONS,
+      drain: DRAIN_OPTIONS,
       verify: VERIFY_OPTIONS,
     };
     for (const [command, options] of Object.entries(commands)) {

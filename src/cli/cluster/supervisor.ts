@@ -14,7 +14,9 @@
  *   runs on, and only the supervisor still knows to stop it.
  * - Stopping (`stopAll`): clients; RM and GFD (so that no `launch` is ordered any more); the servers,
  *   while their LFDs still run and reap them; the LFDs; then anything still alive gets SIGKILL. A
- *   stopped (paused) process gets SIGCONT after SIGTERM, or it would never see the SIGTERM.
+ *   stopped (paused) process gets SIGCONT after its signal, or it would never see it. Servers and
+ *   LFDs get SIGINT, which stops them at once: SIGTERM would have each server hand its role over
+ *   (docs/operations.md), to nobody, since the whole cluster stops.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -71,6 +73,8 @@ export interface SupervisorOptions {
   onExit?: (member: Member) => void;
   /** Which events are kept in `history` (default: all but heartbeats). */
   keep?: (event: string) => boolean;
+  /** Arguments for one role besides everybody's (`cluster --admin`: each role's own port). */
+  argsOf?: (name: string) => string[];
   /** The network namespace a member runs in (`ip netns exec`: a test host), if any. */
   hostOf?: (name: string) => string | null;
 }
@@ -101,7 +105,7 @@ export class Supervisor {
    * standard input (`member.child.stdin`), for a client with `--stdin` that the caller feeds.
    */
   start(name: string, kind: RoleKind, extraArgs: string[] = [], options: { stdin?: boolean } = {}): Member {
-    const args = [kind, ...(kind === 'lfd' || kind === 'client' ? ['--name', name] : []), ...extraArgs, ...this.opts.roleArgs];
+    const args = [kind, ...(kind === 'lfd' || kind === 'client' ? ['--name', name] : []), ...extraArgs, ...(this.opts.argsOf?.(name) ?? []), ...this.opts.roleArgs];
     const netns = this.opts.hostOf?.(name) ?? null;
     // `ip netns exec` execs node in place: the pid is still the role's own.
     const argv = [process.execPath, this.opts.main, ...args];
@@ -186,8 +190,8 @@ export class Supervisor {
     await terminate([...running('rm'), ...running('gfd')], graceMs);
     const lfdPids = new Set([...this.members.values()].filter((m) => m.kind === 'lfd').map((m) => m.pid));
     const servers = [...this.pids].filter((p) => !this.rolePids.has(p) && isAlive(p));
-    await terminate(servers, graceMs);
-    await terminate([...lfdPids].filter(isAlive), graceMs);
+    await terminate(servers, graceMs, 'SIGINT');
+    await terminate([...lfdPids].filter(isAlive), graceMs, 'SIGINT');
     await terminate(this.alivePids(), 0);
     // Let the last lines arrive before the caller prints its own.
     await Promise.race([Promise.all([...this.members.values()].map((m) => m.closed)), new Promise((r) => setTimeout(r, 2000))]);
@@ -249,13 +253,13 @@ export class Supervisor {
   }
 }
 
-/** SIGTERM (and SIGCONT), wait up to `graceMs`, then SIGKILL what is left and wait for it. */
-async function terminate(pids: number[], graceMs: number): Promise<void> {
+/** `signal` (and SIGCONT), wait up to `graceMs`, then SIGKILL what is left and wait for it. */
+async function terminate(pids: number[], graceMs: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   const live = pids.filter(isAlive);
   if (live.length === 0) return;
   if (graceMs > 0) {
     for (const pid of live) {
-      signalPid(pid, 'SIGTERM');
+      signalPid(pid, signal);
       signalPid(pid, 'SIGCONT');
     }
     if (await pollUntil(() => live.every((p) => !isAlive(p)), graceMs)) return;

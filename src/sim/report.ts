@@ -3,7 +3,7 @@
  * a campaign's summary (seeds, simulated time, faults by kind, failovers, recoveries, invariants).
  */
 import { INVARIANTS, type Invariant } from './invariants.js';
-import { describeConfig, DISK_FAULT_KINDS, FAULT_KINDS, type FaultKind, type RunResult } from './run.js';
+import { ALL_FAULT_KINDS, describeConfig, FAULT_KINDS, type FaultKind, type RunResult } from './run.js';
 import { formatRecord, isLifecycle, type TraceRecord } from './trace.js';
 
 /**
@@ -86,7 +86,7 @@ export function emptySummary(): Summary {
     wallMs: 0,
     cpuMs: 0,
     workers: 0,
-    faults: Object.fromEntries(DISK_FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>,
+    faults: Object.fromEntries(ALL_FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>,
     failovers: 0,
     recoveries: 0,
     answered: 0,
@@ -104,7 +104,7 @@ export function addRun(s: Summary, r: RunResult): void {
   s.simulatedMs += r.simulatedMs;
   s.cpuMs += r.wallMs;
   s.slowestRunMs = Math.max(s.slowestRunMs, r.wallMs);
-  for (const k of DISK_FAULT_KINDS) s.faults[k] += r.faults[k];
+  for (const k of ALL_FAULT_KINDS) s.faults[k] += r.faults[k];
   s.failovers += r.failovers;
   s.recoveries += r.recoveries;
   s.answered += r.answered;
@@ -149,8 +149,8 @@ export function formatSummary(s: Summary, firstSeed: number): string {
   return lines.join('\n');
 }
 
-/** Faults by kind; a power cut only where there were some (runs with disks). */
+/** Faults by kind; power cuts and drains only where there were some (runs with disks, with drains). */
 export function faultCounts(faults: Record<FaultKind, number>): string {
-  const kinds = faults['power-cut'] > 0 ? DISK_FAULT_KINDS : FAULT_KINDS;
+  const kinds = ALL_FAULT_KINDS.filter((k) => (FAULT_KINDS as readonly string[]).includes(k) || faults[k] > 0);
   return kinds.map((k) => `${k} ${faults[k]}`).join(', ');
 }

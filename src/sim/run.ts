@@ -36,7 +36,10 @@ export const FAULT_KINDS = [
  * too. A separate list, so that a run without disks draws its faults as it always did.
  */
 export const DISK_FAULT_KINDS = [...FAULT_KINDS, 'power-cut'] as const;
-export type FaultKind = (typeof DISK_FAULT_KINDS)[number];
+/** With drains (`RunOptions.drains`): a server told to hand its role over and stop (SIGTERM), too. */
+export const DRAIN_FAULT_KINDS = [...FAULT_KINDS, 'drain-server'] as const;
+export const ALL_FAULT_KINDS = [...DISK_FAULT_KINDS, 'drain-server'] as const;
+export type FaultKind = (typeof ALL_FAULT_KINDS)[number];
 
 export interface RunOptions {
   seed: number;
@@ -83,6 +86,8 @@ export interface RunOptions {
   disks?: boolean;
   /** With disks: a power cut empties every disk instead (test only: the checker must see answers lost). */
   diskLoss?: boolean;
+  /** The schedule drains servers too (`drain-server`: SIGTERM, a graceful hand-over, docs/operations.md). */
+  drains?: boolean;
 }
 
 /** What every run of a campaign shares (its seed is the campaign's to give). */
@@ -191,8 +196,8 @@ export function runSeed(options: RunOptions, app: App<any> = builtInApp(options.
     disks: rand.disk,
   });
   checker.world = world;
-  const faults = Object.fromEntries(DISK_FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
-  const kinds = options.disks ? DISK_FAULT_KINDS : FAULT_KINDS;
+  const faults = Object.fromEntries(ALL_FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
+  const kinds = options.disks ? DISK_FAULT_KINDS : options.drains ? DRAIN_FAULT_KINDS : FAULT_KINDS;
   const schedule: string[] = [];
   const T = world.config.cluster.heartbeatTimeoutMs;
   const F = world.config.cluster.heartbeatFreqMs;
@@ -280,6 +285,14 @@ export function runSeed(options: RunOptions, app: App<any> = builtInApp(options.
         }
         fault(kind, `kill -9 ${p.key}`);
         p.kill();
+        return;
+      }
+      case 'drain-server': {
+        const server = pick(r, world.servers);
+        const p = world.procs.current(server);
+        if (!p || p.hungSince !== null || !mayHit(server)) return;
+        fault(kind, `drain ${p.key} (SIGTERM)`);
+        p.actor.send({ type: 'drain' });
         return;
       }
       case 'hang-server': {
@@ -498,5 +511,6 @@ export function replayFlags(o: RunOptions): string[] {
   if (o.byHand) flags.push('--by-hand');
   if (o.disks) flags.push('--disks');
   if (o.diskLoss) flags.push('--disk-loss');
+  if (o.drains) flags.push('--drains');
   return flags;
 }

@@ -11,7 +11,7 @@ import { expect } from 'chai';
 import { campaign } from '../../src/sim/pool.js';
 import { failureReport, formatSummary } from '../../src/sim/report.js';
 import { FAULT_KINDS } from '../../src/sim/run.js';
-import { CI_BY_HAND_SEEDS, CI_DISK_KV_SEEDS, CI_DISK_SEEDS, CI_KV_SEEDS, CI_LONG_PARTITION_SEEDS, CI_SEEDS } from './ci.js';
+import { CI_BY_HAND_SEEDS, CI_DISK_KV_SEEDS, CI_DISK_SEEDS, CI_DRAIN_SEEDS, CI_KV_SEEDS, CI_LONG_PARTITION_SEEDS, CI_SEEDS } from './ci.js';
 
 /** Runs the seeds, prints the summary (and the first failures), and checks every run passed. */
 async function passingCampaign(seeds: Parameters<typeof campaign>[0] & { first: number; runs: number }) {
@@ -50,6 +50,12 @@ describe('simulator: the CI batch', function () {
   it(`${CI_LONG_PARTITION_SEEDS.runs} seeds with long partitions (hosts cut off past failure detection): every invariant holds`, async () => {
     const c = await passingCampaign(CI_LONG_PARTITION_SEEDS);
     expect(c.summary.faults['partition'], 'partitions').to.be.above(CI_LONG_PARTITION_SEEDS.runs);
+    expect(c.summary.failovers, 'failovers completed').to.be.above(0);
+  });
+
+  it(`${CI_DRAIN_SEEDS.runs} seeds with drains (a graceful hand-over among the faults): every invariant holds`, async () => {
+    const c = await passingCampaign(CI_DRAIN_SEEDS);
+    expect(c.summary.faults['drain-server'], 'drains').to.be.above(CI_DRAIN_SEEDS.runs);
     expect(c.summary.failovers, 'failovers completed').to.be.above(0);
   });
 

@@ -26,6 +26,7 @@
  *   --disks       every server has a data folder on a simulated disk; the whole cluster loses power
  *                 now and then (fault power-cut)
  *   --disk-loss   with --disks: a power cut empties the disks (test only: the checker must object)
+ *   --drains      servers are drained too (SIGTERM: a graceful hand-over, docs/operations.md)
  */
 import { writeFileSync } from 'node:fs';
 import { plant, type PlantedBug } from '../../src/core/switches.js';
@@ -40,7 +41,7 @@ function usage(message?: string): never {
   if (message) console.error(`sim: ${message}`);
   console.error('usage: npm run sim -- --seed N [--minutes M] [--events] [--all] [--who A,B] [--from S] [--to S] [--last N] [--out FILE] [--plant BUG]');
   console.error('       npm run sim -- --runs N [--first S] [--workers W] [--minutes M] [--plant BUG]');
-  console.error('       either: [--app SPEC] [--mode active|passive] [--allow PENDING|all] [--long-partitions] [--by-hand] [--secret] [--disks [--disk-loss]]');
+  console.error('       either: [--app SPEC] [--mode active|passive] [--allow PENDING|all] [--long-partitions] [--by-hand] [--secret] [--disks [--disk-loss]] [--drains]');
   process.exit(2);
 }
 
@@ -50,7 +51,7 @@ for (let i = 0; i < args.length; i++) {
   const a = args[i]!;
   if (!a.startsWith('--')) usage(`unexpected ${a}`);
   const key = a.slice(2);
-  const flag = ['events', 'all', 'help', 'long-partitions', 'by-hand', 'secret', 'disks', 'disk-loss'].includes(key);
+  const flag = ['events', 'all', 'help', 'long-partitions', 'by-hand', 'secret', 'disks', 'disk-loss', 'drains'].includes(key);
   if (flag) opts[key] = true;
   else {
     const value = args[++i];
@@ -96,10 +97,12 @@ const byHand = opts['by-hand'] === true;
 const disks = opts.disks === true;
 const diskLoss = opts['disk-loss'] === true;
 if (diskLoss && !disks) usage('--disk-loss needs --disks');
+const drains = opts.drains === true;
+if (drains && disks) usage('--drains and --disks draw from different fault lists: one of them');
 
 if (opts.seed !== undefined) {
   const seed = num('seed');
-  const res = await runAppSeed({ seed, app, minutes, mode, maxFaults, maxRequests, secret, events: opts.events === true, plant: planted, keepTrace: true, allow, longPartitions, byHand, disks, diskLoss });
+  const res = await runAppSeed({ seed, app, minutes, mode, maxFaults, maxRequests, secret, events: opts.events === true, plant: planted, keepTrace: true, allow, longPartitions, byHand, disks, diskLoss, drains });
   const view: TraceView = {
     all: opts.all === true || opts.events === true,
     who: typeof opts.who === 'string' ? opts.who.split(',') : undefined,
@@ -145,6 +148,7 @@ if (opts.seed !== undefined) {
     byHand,
     disks,
     diskLoss,
+    drains,
     onResult: (r) => {
       done += 1;
       if (r.violations.length > 0) {

@@ -15,6 +15,7 @@ import { hostOf } from './net.js';
 import { Scheduler, streams, type Timer } from './scheduler.js';
 import { Trace } from './trace.js';
 import type { ServerContext } from '../actors/server.js';
+import { isDraining } from '../actors/server-phase.js';
 import type { Mode } from '../protocol/frames.js';
 import type { App } from '../app/app.js';
 import { BUILT_IN_APPS, isBuiltInApp } from '../app/index.js';
@@ -224,13 +225,17 @@ export function runSeed(options: RunOptions, app: App<any> = builtInApp(options.
 
   const lfdOf = (server: string) => world.lfds.get(`LFD${server.slice(1)}`)!;
   const hostOfServer = (server: string) => serverHost(Number(server.slice(1)));
-  /** Serving, watched, reachable: a replica that certainly holds the state. */
+  /**
+   * Serving, watched, reachable, staying: a replica that certainly holds the state. One that drains
+   * does not count: it stops on its own, soon (and without the RM's release, after a wait).
+   */
   const healthy = (server: string): boolean => {
     const p = world.procs.current(server);
     return (
       p !== null &&
       p.hungSince === null &&
       p.phase === 'ready' &&
+      !isDraining(p.actor.getSnapshot()) &&
       lfdOf(server).alive &&
       !undo.has(`lfd ${server}`) &&
       !world.net.isolated.has(hostOfServer(server))

@@ -10,7 +10,7 @@ import { lastNumberOf } from '../protocol/codec.js';
 import { PASSING_REFUSALS, type FailedFrame, type Mode, type ReplyFrame, type RequestFrame } from '../protocol/frames.js';
 import type { TransportEvent } from '../transport/types.js';
 import { print, runEffects, sendOn, transportSlots, type Effect, refusedLine } from './effects.js';
-import { clientPortOf, linksOf, wantServers } from './wiring.js';
+import { clientPortOf, configNaming, linksOf, wantServers } from './wiring.js';
 
 export interface ClientInput {
   name: string;
@@ -24,6 +24,8 @@ export interface ClientInput {
   stdin?: boolean;
   /** Give up after three empty rounds (SPEC §6 Clients); the library waits for its callers' timeouts instead. */
   giveUp?: boolean;
+  /** The configuration as its file says now (null: unreadable), for servers a reload added since the start. */
+  reloadConfig?: () => ClusterConfig | null;
 }
 
 /**
@@ -55,6 +57,7 @@ interface Fed {
 interface ClientContext {
   name: string;
   config: ClusterConfig;
+  reloadConfig: (() => ClusterConfig | null) | null;
   print: Print;
   message: string;
   intervalMs: number;
@@ -193,10 +196,11 @@ export const clientMachine = setup({
     takeView: enqueueActions(({ enqueue, context, event }) => {
       assertEvent(event, 'frame.clientView');
       const { mode, servers } = event.frame;
-      enqueue.sendTo(SERVER_LINKS, wantServers(context.config.servers, servers, clientPortOf));
+      const config = configNaming(context.config, servers, context.reloadConfig);
+      enqueue.sendTo(SERVER_LINKS, wantServers(config.servers, servers, clientPortOf));
       // Told only by an event of its own: a second region taking `frame.clientView` would pre-empt this.
       if (servers.length > 0) enqueue.raise({ type: 'service.seen' });
-      enqueue.assign({ mode, servers, up: context.up.filter((s) => servers.includes(s)) });
+      enqueue.assign({ mode, servers, up: context.up.filter((s) => servers.includes(s)), config });
     }),
     assignRmUp: assign(({ context, event }) => {
       assertEvent(event, 'link.up');
@@ -295,6 +299,7 @@ export const clientMachine = setup({
     return {
       name: input.name,
       config: input.config,
+      reloadConfig: input.reloadConfig ?? null,
       print: input.print,
       message: own?.message ?? 'hello_world',
       intervalMs: input.intervalMs ?? own?.intervalMs ?? 1000,

@@ -16,7 +16,7 @@ import { GFD_NAME } from '../protocol/links.js';
 import type { TransportEvent } from '../transport/types.js';
 import type { ReplyTo } from '../core/effects.js';
 import { answer, print, runEffects, sendOn, transportSlots, type Effect, refusedLine } from './effects.js';
-import { linkTo, listenOn } from './wiring.js';
+import { linkTo, listenOn, roleNames } from './wiring.js';
 import { watchedLfdMachine, type WatchedLfdReport } from './watched-lfd.js';
 import { noLeadership, ofElection, standbyLines, type LeadEvent } from './leadership.js';
 
@@ -52,7 +52,8 @@ export interface GfdContext {
   leader: string | null;
 }
 
-type GfdEvent = TransportEvent | WatchedLfdReport | LeadEvent;
+/** A reload of the configuration (SIGHUP): only servers, with their LFDs, came or went. */
+type GfdEvent = TransportEvent | WatchedLfdReport | LeadEvent | { type: 'config.reload'; config: ClusterConfig };
 
 type WatchedLfd = ActorRefFrom<typeof watchedLfdMachine>;
 
@@ -157,6 +158,20 @@ export const gfdMachine = setup({
       assertEvent(event, ['frame.heartbeat', 'frame.membership', 'link.down']);
       const lfd = lfdOnLink(self, event.origin.link);
       if (lfd) enqueue.sendTo(lfd, event);
+    }),
+    /**
+     * The LFDs configured now: a new one's reports are taken. A removed one that is still linked is
+     * kept until the next reload: the RM drains its server through it, and hears it leave.
+     */
+    takeReload: enqueueActions(({ enqueue, self, context, event }) => {
+      assertEvent(event, 'config.reload');
+      const named = new Set(event.config.lfds.map((l) => l.name));
+      const linked = context.config.lfds.filter((l) => !named.has(l.name) && watchedLfd(self, l.name) !== undefined);
+      const config = { ...event.config, lfds: [...event.config.lfds, ...linked] };
+      enqueue.assign({ config });
+      enqueue.sendTo(LISTENER, { type: 'names', names: roleNames(config) });
+      const lfds = event.config.lfds.map((l) => l.name).join(', ');
+      runEffects(enqueue, self, context.print, [print({ event: 'note', name: context.name, level: 'info', text: `reloads ${event.config.source}: LFDs ${lfds}` })]);
     }),
     printNotOwnServer: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'frame.membership');
@@ -320,6 +335,7 @@ export const gfdMachine = setup({
     'lfd.expired': { actions: ['deleteReleased', 'stopExpired'] },
     'frame.serving': { guard: 'isFromLfds', actions: 'passUp' },
     'frame.leaving': { guard: 'isFromLfds', actions: 'passUp' },
+    'config.reload': { actions: 'takeReload' },
     'frame.drain': { guard: 'isFromRm', actions: 'passDown' },
     'frame.released': { guard: 'isFromRm', actions: 'passDown' },
     'frame.ready': { guard: 'isFromRm', actions: 'passDown' },

@@ -21,6 +21,7 @@ import {
   onChoiceDue,
   onDelete,
   onLeave,
+  onReconfigure,
   onReport,
   onMembers,
   onRereport,
@@ -95,7 +96,10 @@ export interface RmContext {
  */
 type Probe = 'restart' | 'rejoin' | 'verify' | 'choose';
 
-type RmEvent = TransportEvent | LeadEvent | { type: 'probe.timeout'; server: string } | { type: 'choice.due' };
+/** A reload of the configuration (SIGHUP, checked first by `reloadConfig`: only servers came or went). */
+export type ReloadEvent = { type: 'config.reload'; config: ClusterConfig; added: string[]; removed: string[] };
+
+type RmEvent = TransportEvent | LeadEvent | ReloadEvent | { type: 'probe.timeout'; server: string } | { type: 'choice.due' };
 
 /** The id of a probe's timeout. */
 const probeTimer = (server: string) => `probe:${server}`;
@@ -341,6 +345,22 @@ export const rmMachine = setup({
       const leaving = [...new Set([...context.leaving, server])];
       enqueue.assign({ leaving });
       decide(enqueue, self, { ...context, leaving }, onLeave(context.membership, server, handedTo));
+    }),
+    /**
+     * The servers configured now: a new one is taken as a member once its LFD reports it (as any);
+     * a member no longer configured is drained (it hands its role over and stops) and never launched again.
+     */
+    takeReload: enqueueActions(({ enqueue, self, context, event }) => {
+      assertEvent(event, 'config.reload');
+      const { config, added, removed } = event;
+      const membership = onReconfigure(context.membership, config.servers.map((s) => s.name));
+      enqueue.assign({ config, membership });
+      const draining = removed.filter((s) => context.membership.members[s] !== undefined);
+      const said = [added.length > 0 && `${added.join(', ')} added`, removed.length > 0 && `${removed.join(', ')} removed${draining.length > 0 ? ` (drains ${draining.join(', ')})` : ''}`];
+      runEffects(enqueue, self, context.print, [
+        print({ event: 'note', name: context.name, level: 'info', text: `reloads ${config.source}: ${said.filter(Boolean).join('; ') || 'no server added or removed'}` }),
+        ...toGfd(context, draining.map((server) => ({ kind: 'drain', from: context.name, server }) as Frame)),
+      ]);
     }),
     takeServing: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'frame.serving');
@@ -645,5 +665,6 @@ export const rmMachine = setup({
     'frame.directoryQuery': { actions: 'answerDirectory' },
     'frame.statusQuery': { actions: 'answerStatus' },
     'frame.drain': { actions: 'takeDrain' },
+    'config.reload': { actions: 'takeReload' },
   },
 });

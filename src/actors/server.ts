@@ -11,7 +11,7 @@ import type { Print } from '../log/events.js';
 import { isPeerFrame, PASSING_REFUSALS, type Frame, type FrameOf, type PeerFrame, type ReadyFrame, type RecoveryFrame } from '../protocol/frames.js';
 import type { BatchEvent, FrameEvent, Origin, TransportEvent } from '../transport/types.js';
 import { answer, PEER_LINKS, print, runEffects, transportSlots, type DurableEvent, type DurableStore, type Effect, refusedLine } from './effects.js';
-import { linksOf, listenOn, peerPortOf, wantServers } from './wiring.js';
+import { configNaming, linksOf, listenOn, peerPortOf, roleNames, wantServers } from './wiring.js';
 import { phaseOf } from './server-phase.js';
 
 export { phaseOf };
@@ -65,6 +65,8 @@ export interface ServerInput {
   print: Print;
   /** The data folder (`data_dir`); absent: the state lives in memory only. */
   disk?: ServerDisk;
+  /** The configuration as its file says now (null: unreadable), for peers a reload added since the start. */
+  reloadConfig?: () => ClusterConfig | null;
 }
 
 /** A server's data folder, what it held at start, and how the process ends when a write fails. */
@@ -80,6 +82,7 @@ export interface ServerContext extends ReplicaData {
   disk: ServerDisk | null;
   server: ServerConfig;
   config: ClusterConfig;
+  reloadConfig: (() => ClusterConfig | null) | null;
   /** Peers whose link is up (links go to the peers this replica sends to, `sendsTo`). */
   up: string[];
   /** Peers owed a snapshot (a checkpoint or a recovery frame) as soon as their link is up. */
@@ -485,7 +488,13 @@ export const serverMachine = setup({
      */
     wantPeers: enqueueActions(({ enqueue, context }) => {
       const wanted = sendsTo(context);
-      enqueue.sendTo(PEER_LINKS, wantServers(context.config.servers, wanted, peerPortOf));
+      // A peer this server has not heard of: a reload added it; the file says where it listens.
+      const config = configNaming(context.config, context.peers, context.reloadConfig);
+      if (config !== context.config) {
+        enqueue.assign({ config });
+        enqueue.sendTo(PEER_PORT, { type: 'names', names: roleNames(config) });
+      }
+      enqueue.sendTo(PEER_LINKS, wantServers(config.servers, wanted, peerPortOf));
       enqueue.assign({ up: context.up.filter((p) => wanted.includes(p)), owed: context.owed.filter((p) => wanted.includes(p)) });
     }),
     /** The peer frames held for this epoch go through the gate again, in the order they came. */
@@ -693,6 +702,7 @@ export const serverMachine = setup({
     disk: input.disk ?? null,
     server: serverOf(input.config, input.name),
     config: input.config,
+    reloadConfig: input.reloadConfig ?? null,
     up: [],
     owed: [],
     future: [],

@@ -57,6 +57,18 @@ export function wantServers(servers: readonly ServerConfig[], names: readonly st
 }
 
 /**
+ * The configuration that names every server in `names`: `config` when it does; else the file as
+ * `reload` reads it now (a reload of the RM added them since this role started), if that does;
+ * else `config` (an unknown name is then left out, as before).
+ */
+export function configNaming(config: ClusterConfig, names: readonly string[], reload: (() => ClusterConfig | null) | null): ClusterConfig {
+  const namesAll = (c: ClusterConfig) => names.every((n) => c.servers.some((s) => s.name === n));
+  if (namesAll(config) || reload === null) return config;
+  const fresh = reload();
+  return fresh !== null && namesAll(fresh) ? fresh : config;
+}
+
+/**
  * Reconnect backoff of control links: capped well below `heartbeat_timeout`, so that after a GFD or
  * RM restart every live peer is back within the grace period it is given (SPEC §6 Restarts).
  */

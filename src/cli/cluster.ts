@@ -7,7 +7,7 @@
 import { createInterface } from 'node:readline';
 import type { App } from '../app/app.js';
 import { SINK_ENV } from '../inspect/env.js';
-import { formatEndpoint, overridesToArgs } from '../config/load.js';
+import { configFile, formatEndpoint, membershipChanges, overridesToArgs, readConfigText } from '../config/load.js';
 import type { ClusterConfig } from '../config/types.js';
 import type { ServerStatusFrame } from '../protocol/frames.js';
 import { COMMON_HELP, UsageError, appOf, childArgs, commonFlags, configFrom, parse, type Options } from './args.js';
@@ -41,6 +41,7 @@ function commandHelp(indent: string): string {
     'resume NAME   SIGCONT',
     'stop NAME     SIGTERM, a clean stop (a server hands its role over first; an LFD drains its server)',
     'drain NAME    hand server NAME\'s role over and stop it; its LFD starts it again (docs/operations.md)',
+    'reload        read the ini file again: servers added are started, servers removed drained and stopped',
     'start NAME    start a stopped RM, GFD, LFD or client again (servers: their LFD does)',
     'status        a table: every member, its role, phase, epoch, state, last checkpoint; client progress',
     'quit          stop everything and exit (so do Ctrl-C, SIGTERM and SIGHUP)',
@@ -90,7 +91,9 @@ export async function clusterCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, CLUSTER_OPTIONS);
   const flags = commonFlags(values);
   if (flags.help) return void console.log(CLUSTER_HELP), 0;
-  const config = configFrom(flags);
+  let config = configFrom(flags);
+  const file = configFile({ path: flags.configPath });
+  let configText = file === null ? null : readConfigText(file);
   const app = await appOf(config);
   let clientCount = config.clients.length;
   if (values.clients !== undefined) {
@@ -227,6 +230,7 @@ export async function clusterCommand(argv: string[]): Promise<number> {
       return;
     }
     if (verb === 'status') return printStatus();
+    if (verb === 'reload') return reload();
     if (!['kill', 'pause', 'resume', 'stop', 'start', 'drain'].includes(verb)) return say(`unknown command '${line.trim()}' (try help)`);
     if (name === '' || rest.length > 0) return say(`usage: ${verb} NAME (one of: ${[...kinds.keys(), ...config.servers.map((s) => s.name)].join(', ')})`);
     const isServer = config.servers.some((s) => s.name === name);
@@ -277,6 +281,49 @@ export async function clusterCommand(argv: string[]): Promise<number> {
           say(`could not start ${name}: ${(err as Error).message}`);
         }
         return;
+      }
+    }
+  };
+
+  /**
+   * `reload`: the ini file again (docs/operations.md, "Membership without a restart"). Checked here
+   * first, as the RM and the GFD check it on SIGHUP: only servers, with their LFDs, may come or go.
+   * The RM and the GFD are told (SIGHUP); an added server's LFD is started, which starts it; a
+   * removed server's LFD is stopped with SIGTERM, which drains its server first (the RM drains it too).
+   */
+  const reload = async () => {
+    if (file === null || configText === null) return say('reload refused: the cluster runs on the embedded default: there is no file to read again');
+    let next: ClusterConfig;
+    let changes: ReturnType<typeof membershipChanges>;
+    let text: string;
+    try {
+      text = readConfigText(file);
+      changes = membershipChanges(configText, text, file.shown);
+      if (changes.fixed.length > 0) return say(`reload refused: these cannot change while the cluster runs: ${changes.fixed.join(', ')} (nothing changed)`);
+      next = configFrom(flags);
+    } catch (err) {
+      return say(`reload refused: ${(err as Error).message} (nothing changed)`);
+    }
+    const before = config;
+    configText = text;
+    config = next;
+    for (const leader of [...next.rms, ...next.gfds]) sup.signal(leader.name, 'SIGHUP');
+    say(`reloading ${file.shown}: ${changes.added.length + changes.removed.length === 0 ? 'no server added or removed' : [...changes.added.map((s) => `${s} added`), ...changes.removed.map((s) => `${s} removed`)].join(', ')}`);
+    for (const server of changes.removed) {
+      const lfd = before.lfds.find((l) => l.server === server)?.name;
+      if (lfd === undefined) continue;
+      kinds.delete(lfd);
+      const pid = sup.signal(lfd, 'SIGTERM');
+      if (pid !== null) say(`stopping ${lfd} (pid ${pid}); it drains ${server} first`);
+    }
+    for (const server of changes.added) {
+      const lfd = next.lfds.find((l) => l.server === server)?.name;
+      if (lfd === undefined) continue;
+      kinds.set(lfd, 'lfd');
+      try {
+        started(await startLfd(sup, next, lfd, startTimeoutMs));
+      } catch (err) {
+        say(`could not start ${lfd}: ${(err as Error).message}`);
       }
     }
   };

@@ -115,6 +115,52 @@ export interface LoadOptions {
   role?: string;
 }
 
+/** The file `loadConfig` reads (`--config FILE`, else `./cluster.ini`), or null for the embedded default. */
+export function configFile(opts: LoadOptions = {}): { file: string; shown: string } | null {
+  const cwd = opts.cwd ?? process.cwd();
+  if (opts.path !== undefined) return { file: resolve(cwd, opts.path), shown: opts.path };
+  const local = resolve(cwd, 'cluster.ini');
+  return isFile(local) ? { file: local, shown: 'cluster.ini' } : null;
+}
+
+/** A file's text, as `loadConfig` reads it (a ConfigError when it cannot). */
+export function readConfigText(file: { file: string; shown: string }): string {
+  return readText(file.file, file.shown);
+}
+
+/**
+ * What a new text of the configuration changes against the old one, for a reload (docs/operations.md,
+ * "Membership without a restart"): servers added and removed (with their LFDs), and the keys that
+ * cannot change while the cluster runs (anything else: `[cluster]`, `[etcd]`, the RMs and GFDs, a
+ * server's or LFD's own keys), each as `[section] key`. `[client.*]` sections are the clients'.
+ */
+export function membershipChanges(oldText: string, newText: string, source: string): { added: string[]; removed: string[]; fixed: string[] } {
+  const before = new Map(scan(oldText, source).map((s) => [s.header, s]));
+  const after = new Map(scan(newText, source).map((s) => [s.header, s]));
+  const added: string[] = [];
+  const removed: string[] = [];
+  const fixed: string[] = [];
+  for (const header of new Set([...before.keys(), ...after.keys()])) {
+    const a = before.get(header);
+    const b = after.get(header);
+    const kind = (a ?? b)!.kind;
+    if (kind === 'client') continue;
+    if (a === undefined || b === undefined) {
+      if (kind === 'server') (a === undefined ? added : removed).push((a ?? b)!.name);
+      else if (kind !== 'lfd') fixed.push(`[${header}]`);
+      continue;
+    }
+    for (const key of new Set([...a.values.keys(), ...b.values.keys()])) {
+      if (a.values.get(key) !== b.values.get(key)) fixed.push(`[${header}] ${key}`);
+    }
+  }
+  // An LFD comes and goes with its server.
+  for (const [header, section] of [...after].filter(([h]) => !before.has(h)).concat([...before].filter(([h]) => !after.has(h)))) {
+    if (section.kind === 'lfd' && ![...added, ...removed].includes(section.values.get('server') ?? '')) fixed.push(`[${header}]`);
+  }
+  return { added: added.sort(), removed: removed.sort(), fixed };
+}
+
 /** SPEC §2: `--config FILE`, else `./cluster.ini` when present, else the embedded default. */
 export function loadConfig(opts: LoadOptions = {}): ClusterConfig {
   const cwd = opts.cwd ?? process.cwd();

@@ -36,6 +36,8 @@ export interface Membership {
   unverified: string[];
   /** Every configured server: a fresh RM waits for each (or `heartbeat_timeout`) before it chooses. */
   configured: string[];
+  /** Servers a reload took out of the configuration: drained, and never launched again. */
+  retired: string[];
   /**
    * The servers have data folders (docs/durability.md): whenever no member serves, the RM names the
    * member with the furthest history on disk, not the first to join. False: state in memory only.
@@ -86,7 +88,7 @@ export interface Decision {
  */
 export function initialMembership(mode: Mode, configured: string[] = [], durable = false): Membership {
   return {
-    mode, epoch: 0, primary: null, members: {}, launched: [], lapsed: [], unverified: [], configured, durable,
+    mode, epoch: 0, primary: null, members: {}, launched: [], lapsed: [], unverified: [], configured, retired: [], durable,
     choosing: { reports: {}, due: false, holders: null },
   };
 }
@@ -175,13 +177,25 @@ export function onAdd(m: Membership, server: string): Decision {
 }
 
 export function onDelete(m: Membership, server: string): Decision {
+  // A retired server (a reload removed it) is not started again.
+  const launch: Command[] = m.retired.includes(server) ? [] : [{ kind: 'launch', server }];
   if (!m.members[server]) {
     // A repeated delete of one failure, or of a server never added: launch at most once.
     if (m.launched.includes(server)) return { next: m, commands: [], warnings: [] };
-    return { next: { ...m, launched: [...m.launched, server] }, commands: [{ kind: 'launch', server }], warnings: [] };
+    return { next: { ...m, launched: [...m.launched, server] }, commands: launch, warnings: [] };
   }
   const { next, warnings } = withoutMember(m, server, []);
-  return settle({ next: { ...next, launched: [...m.launched, server] }, commands: [...announce(next), { kind: 'launch', server }], warnings });
+  return settle({ next: { ...next, launched: [...m.launched, server] }, commands: [...announce(next), ...launch], warnings });
+}
+
+/**
+ * A reload of the configuration (docs/operations.md): `configured` is the new list of servers;
+ * those it no longer names are retired (never launched again; the RM drains those that are members),
+ * and one named again is not.
+ */
+export function onReconfigure(m: Membership, configured: string[]): Membership {
+  const retired = [...new Set([...m.retired, ...m.configured])].filter((s) => !configured.includes(s));
+  return { ...m, configured, retired, launched: m.launched.filter((s) => configured.includes(s)) };
 }
 
 /**

@@ -154,6 +154,7 @@ function runListener(driver: Driver, input: ListenerInput, sendBack: SendBack, r
     settle();
   };
 
+  let names = input.names;
   const accept = (conn: Conn): void => {
     if (stopped) {
       conn.close(CLOSE_REASONS.stopped);
@@ -169,7 +170,7 @@ function runListener(driver: Driver, input: ListenerInput, sendBack: SendBack, r
       side: { port: input.kind },
       limits: input.limits,
       auth: authOf(driver, input.secret),
-      names: input.names,
+      names,
       certNames: conn.certNames ?? null,
     });
     const origin = (): Origin => ({ via: input.id, link, peer: session.peer });
@@ -226,6 +227,8 @@ function runListener(driver: Driver, input: ListenerInput, sendBack: SendBack, r
       links.get(command.link)?.conn.write(encode(command.frame), command.coalesce);
     } else if (command.type === 'close') {
       links.get(command.link)?.conn.close(CLOSE_REASONS.requested);
+    } else if (command.type === 'names') {
+      names = command.names;
     }
   });
 
@@ -289,7 +292,7 @@ function runLinks(driver: Driver, input: LinksInput, sendBack: SendBack, receive
     if (stopped) return;
     if (command.type === 'links.want') want(command.peers);
     else if (command.type === 'links.retry') links.get(command.link)?.link.retryNow();
-    else if (command.link !== undefined) links.get(command.link)?.link.command(command);
+    else if (command.type !== 'names' && command.link !== undefined) links.get(command.link)?.link.command(command);
   });
 
   return () => {

@@ -74,6 +74,11 @@ export type TransportCommand =
    * at once (its parent knows the peer listens again: a relaunched server it must send to).
    */
   | { type: 'links.retry'; link: string }
+  /**
+   * To a listener: the names each role may say hello under from now on (the configuration was
+   * reloaded: a server or an LFD added); connections open already stay as they are.
+   */
+  | { type: 'names'; names: Partial<Record<RoleKind, readonly string[]>> }
   /** Several commands to one actor, carried out in order (what one step of a machine sends it). */
   | { type: 'batch'; commands: TransportCommand[] };
 

@@ -7,6 +7,7 @@
  * (that is what a longer pause does: SPEC §6 Fencing); a kill -9 is seen at once anyway
  * (connection lost).
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { killEverything, pidsIn, startSteadfast, until, writeClusterIni, type Steadfast } from './cluster-helpers.js';
 import { isGone } from '../support/processes.js';
@@ -35,7 +36,7 @@ describe('e2e: steadfast cluster, driven through standard input', function () {
 
   afterEach(killEverything);
 
-  it('starts every role, answers status, survives kill/pause/resume, and quits leaving no process behind', async () => {
+  it('starts every role, answers status, survives kill/pause/resume, drains, refuses a bad reload, and quits leaving no process behind', async () => {
     const file = await writeClusterIni(
       { mode: 'passive', app: 'log', heartbeat_freq: 0.5, heartbeat_timeout: 3, checkpoint_freq: 1 },
       { C1: 0.3, C2: 0.3 },
@@ -91,6 +92,17 @@ describe('e2e: steadfast cluster, driven through standard input', function () {
     await cluster.waitFor(new RegExp(`^cluster +\\| resumed S3 \\(pid ${s3}\\)$`), T, beforePause);
     const resumed = await status(cluster);
     expect(resumed.get('S3')).to.match(new RegExp(`^${s3} +running +passive backup +ready +1 `));
+
+    // drain S1: the primary hands its role over and stops; LFD1 starts it again, as a backup.
+    const beforeDrain = cluster.mark();
+    cluster.send('drain S1');
+    await cluster.waitFor(/^cluster +\| S1 drained: its process \(pid \d+\) stopped; passive primary S[23], epoch \d+$/, T, beforeDrain);
+    await cluster.waitFor(/^S1 +\| \[\d\d:\d\d:\d\d\] S1 is ready \[passive\] \[backup\]/, T, beforeDrain);
+
+    // reload: a key that cannot change while the cluster runs is refused, and nothing changes.
+    writeFileSync(file, readFileSync(file, 'utf8').replace('heartbeat_timeout = 3', 'heartbeat_timeout = 4'));
+    cluster.send('reload');
+    await cluster.waitFor(/^cluster +\| reload refused: these cannot change while the cluster runs: \[cluster\] heartbeat_timeout \(nothing changed\)$/, T, beforeDrain);
 
     // quit: everything stops, in order, and nothing is left.
     const beforeQuit = cluster.mark();

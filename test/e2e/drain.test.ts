@@ -7,52 +7,13 @@
  */
 import { expect } from 'chai';
 import { connect, type Client } from '../../src/client/index.js';
-import { killAllAndCheck, logEntries, queryStatus, startRole, until, waitForLine, writeConfig, type ServerStatus } from '../support/processes.js';
+import { agreedLog, checkAnswers, load, longestSilence } from '../support/load.js';
+import { killAllAndCheck, queryStatus, startRole, until, waitForLine, writeConfig } from '../support/processes.js';
 
 const T = 15_000;
 const CLIENTS = 8;
 /** The silences compared: from the drain (or the kill), this long. */
 const WINDOW_MS = 3000;
-
-interface Load {
-  /** Per client: the positions it was told, in order, and when (performance.now()). */
-  answers: { body: string; position: number; at: number }[][];
-  errors: string[];
-  stop(): Promise<void>;
-}
-
-/** The longest time any client went without an answer between `from` and `to` (performance.now()). */
-function longestSilence(run: Load, from: number, to: number): number {
-  let longest = 0;
-  for (const answers of run.answers) {
-    const times = answers.map((a) => a.at).filter((t) => t >= from && t <= to);
-    for (let i = 1; i < times.length; i++) longest = Math.max(longest, times[i]! - times[i - 1]!);
-  }
-  return longest;
-}
-
-/** Every client sends one request after another until stopped, timing the gaps between answers. */
-function load(clients: Client[]): Load {
-  let running = true;
-  const out: Load = { answers: clients.map(() => []), errors: [], stop: async () => {} };
-  const loops = clients.map(async (c, i) => {
-    for (let n = 1; running; n++) {
-      const body = `${c.name}_${n}`;
-      try {
-        const reply = await c.request(body, { timeoutMs: T });
-        out.answers[i]!.push({ body, position: Number(reply), at: performance.now() });
-      } catch (err) {
-        out.errors.push(`${c.name} ${body}: ${(err as Error).message}`);
-        return;
-      }
-    }
-  });
-  out.stop = async () => {
-    running = false;
-    await Promise.all(loops);
-  };
-  return out;
-}
 
 describe('e2e: drain (a planned hand-over)', function () {
   this.timeout(90_000);
@@ -95,23 +56,7 @@ describe('e2e: drain (a planned hand-over)', function () {
     await goOn(killAt, WINDOW_MS);
     await running.stop();
 
-    expect(running.errors, 'requests that failed').to.deep.equal([]);
-    let statuses: ServerStatus[] = [];
-    await until(
-      async () => {
-        statuses = await Promise.all(cluster.servers.map((s) => queryStatus(s.port, s.name)));
-        return statuses.every((s) => s.phase === 'ready' && s.state === statuses[0]!.state);
-      },
-      T,
-      () => `replicas disagree: ${statuses.map((s) => `${s.server} ${s.phase} ${logEntries(s.state).length}`).join(', ')}`,
-    );
-    const log = logEntries(statuses[0]!.state);
-    expect(new Set(log).size, 'no entry twice').to.equal(log.length);
-    for (const [i, c] of clients.entries()) {
-      for (const a of running.answers[i]!) expect(log[a.position - 1], `${a.body} at the position it was told`).to.equal(a.body);
-      const mine = log.filter((e) => e.startsWith(`${c.name}_`));
-      expect(mine, `${c.name}'s entries, in order, once each`).to.deep.equal(running.answers[i]!.map((a) => a.body));
-    }
+    checkAnswers(await agreedLog(cluster.servers), running, clients);
     const silence = (from: number) => longestSilence(running, from, from + WINDOW_MS).toFixed(1);
     console.log(`      longest client silence within ${WINDOW_MS} ms: ${silence(drainAt)} ms from the drain, ${silence(killAt)} ms from a kill -9 of the primary`);
   });

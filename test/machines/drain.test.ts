@@ -4,6 +4,7 @@
  * it stops once a primary serves, and its LFD starts it again as after any exit.
  */
 import { expect } from 'chai';
+import { parseConfig } from '../../src/config/load.js';
 import { describeBoth, type Harness } from './harness.js';
 import {
   allBack,
@@ -101,6 +102,27 @@ describeBoth('drain: a planned hand-over', (harness) => {
     await h.until(() => !proc.alive, 'S1 stopped', 5000);
     expect(proc.how).to.equal('exit code 0');
     expect(h.lines('RM').some((l) => /RM: drains S1, as ops asked/.test(l))).to.equal(true);
+  });
+
+  it('a reload without S3 drains it through its LFD, and nothing starts it again', async () => {
+    const h = harness().use({ mode: 'passive', durability: 'sync', app: 'log' });
+    const { rm, gfd } = await startCluster(h);
+    const clients = names.map((n) => h.client(n));
+    await moreAnswers(h, names, 3);
+    const text = h.iniText();
+    const without = text.slice(0, text.indexOf('[server.S3]')) + text.slice(text.indexOf('[client.'));
+    const config = parseConfig(without, 'machines.ini');
+    const proc = h.current('S3')!;
+    rm.actor.send({ type: 'config.reload', config, added: [], removed: ['S3'] });
+    gfd.actor.send({ type: 'config.reload', config });
+    await h.until(() => !proc.alive, 'S3 stopped', 5000);
+    expect(proc.how).to.equal('exit code 0');
+    await moreAnswers(h, names, 5, 5000);
+    expect(h.launched('S3')).to.have.length(1);
+    expect(rm.actor.getSnapshot().context.membership.retired).to.deep.equal(['S3']);
+    expect(h.members('RM')).to.deep.equal(['S1', 'S2']);
+    const views = await settle(h, clients);
+    checkAnswered(h, views, 'after S3 was removed');
   });
 
   it('with no RM to answer, a draining primary stops after its wait, as after a crash', async () => {

@@ -1,0 +1,60 @@
+/**
+ * A reload of the configuration (SIGHUP, docs/operations.md): what a new text changes, and what the
+ * RM makes of it (servers retired are drained by the machine and never launched again).
+ */
+import { expect } from 'chai';
+import { membershipChanges } from '../../src/config/load.js';
+import { clusterIni } from '../../src/sim/cluster.js';
+import { initialMembership, onAdd, onDelete, onReconfigure, onServing } from '../../src/core/replication.js';
+
+const ini = (servers: number, cluster: Record<string, string | number> = {}) =>
+  clusterIni({
+    cluster: { mode: 'active', ...cluster },
+    rm: { host: '127.0.0.1', port: 7000 },
+    gfd: { host: '127.0.0.1', port: 7001 },
+    servers: Array.from({ length: servers }, (_, i) => ({ name: `S${i + 1}`, host: '127.0.0.1', port: 7101 + i, peerPort: 7201 + i })),
+    clients: { C1: { interval: 1 } },
+  });
+
+describe('reload: what a new text of the ini changes', () => {
+  it('servers added and removed, with their LFDs, are the membership; nothing is fixed', () => {
+    expect(membershipChanges(ini(3), ini(4), 'c.ini')).to.deep.equal({ added: ['S4'], removed: [], fixed: [] });
+    expect(membershipChanges(ini(4), ini(2), 'c.ini')).to.deep.equal({ added: [], removed: ['S3', 'S4'], fixed: [] });
+  });
+
+  it("names every key that cannot change at run time, a server's own included; clients may change", () => {
+    const changed = ini(3, { heartbeat_timeout: 2 }).replace('port = 7102', 'port = 7999').replace('interval = 1', 'interval = 5');
+    expect(membershipChanges(ini(3), changed, 'c.ini').fixed).to.deep.equal(['[cluster] heartbeat_timeout', '[server.S2] port']);
+  });
+
+  it('an LFD that comes or goes without its server, or watches another, is a fixed change', () => {
+    const moved = ini(3).replace('[lfd.LFD3]\nserver = S3', '[lfd.LFD3]\nserver = S2');
+    expect(membershipChanges(ini(3), moved, 'c.ini').fixed).to.deep.equal(['[lfd.LFD3] server']);
+    const extra = ini(3) + '[lfd.LFD9]\nserver = S1\n';
+    expect(membershipChanges(ini(3), extra, 'c.ini').fixed).to.deep.equal(['[lfd.LFD9]']);
+  });
+
+  it('a text that does not parse is an error, as at start', () => {
+    expect(() => membershipChanges(ini(3), ini(3).replace('[server.S1]', '[server.S1'), 'c.ini')).to.throw(/not a \[section\] header/);
+  });
+});
+
+describe('reload: the RM retires servers the configuration no longer names', () => {
+  const serving = (names: string[]) => {
+    let m = initialMembership('passive', names);
+    m = { ...m, choosing: null };
+    for (const s of names) m = onAdd(m, s).next;
+    for (const s of names) m = onServing(m, s, m.epoch).next;
+    return m;
+  };
+
+  it('a retired server is not launched when it goes, a configured one is; named again, it is launched again', () => {
+    let m = onReconfigure(serving(['S1', 'S2', 'S3']), ['S1', 'S2']);
+    expect(m.retired).to.deep.equal(['S3']);
+    expect(onDelete(m, 'S3').commands.filter((c) => c.kind === 'launch')).to.deep.equal([]);
+    expect(onDelete(m, 'S2').commands.filter((c) => c.kind === 'launch')).to.deep.equal([{ kind: 'launch', server: 'S2' }]);
+    m = onReconfigure(m, ['S1', 'S2', 'S3']);
+    expect(m.retired).to.deep.equal([]);
+    expect(onDelete(m, 'S3').commands.filter((c) => c.kind === 'launch')).to.deep.equal([{ kind: 'launch', server: 'S3' }]);
+  });
+});

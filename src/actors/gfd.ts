@@ -52,7 +52,7 @@ export interface GfdContext {
   leader: string | null;
 }
 
-/** A reload of the configuration (SIGHUP): only servers, with their LFDs, came or went. */
+/** A reload of the configuration (SIGHUP, or etcd's members changed): only servers, with their LFDs, came or went. */
 type GfdEvent = TransportEvent | WatchedLfdReport | LeadEvent | { type: 'config.reload'; config: ClusterConfig };
 
 type WatchedLfd = ActorRefFrom<typeof watchedLfdMachine>;

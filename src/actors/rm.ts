@@ -96,7 +96,10 @@ export interface RmContext {
  */
 type Probe = 'restart' | 'rejoin' | 'verify' | 'choose';
 
-/** A reload of the configuration (SIGHUP, checked first by `reloadConfig`: only servers came or went). */
+/**
+ * A reload of the configuration (SIGHUP, or etcd's members changed), checked first by the role's
+ * command (`src/cli/reload.ts`): only servers, with their LFDs, came or went.
+ */
 export type ReloadEvent = { type: 'config.reload'; config: ClusterConfig; added: string[]; removed: string[] };
 
 type RmEvent = TransportEvent | LeadEvent | ReloadEvent | { type: 'probe.timeout'; server: string } | { type: 'choice.due' };

@@ -13,8 +13,6 @@ import type { BatchEvent, FrameEvent, Origin, TransportEvent } from '../transpor
 import { answer, PEER_LINKS, print, runEffects, transportSlots, type DurableEvent, type DurableStore, type Effect, refusedLine } from './effects.js';
 import { configNaming, linksOf, listenOn, peerPortOf, roleNames, wantServers } from './wiring.js';
 import { phaseOf } from './server-phase.js';
-
-export { phaseOf };
 import {
   checkpointTo,
   execute,
@@ -197,7 +195,6 @@ function snapshotFor(ctx: ServerContext, to: string): Step {
   return checkpointTo(ctx, [to]);
 }
 
-
 /**
  * This replica's data after a `recovery` snapshot, as `adopt` makes it from the restored state,
  * with the line that says so; a snapshot that does not decode changes nothing and is reported.
@@ -280,7 +277,6 @@ const epochGate = (holdsFuture = true) => [
  */
 const adoptReady = () => ['assignReady' as const, 'wantPeers' as const, 'replayHeld' as const, 'retargetPending' as const, 'orderEpoch' as const];
 
-/** The lease ran out while recovering: the replica forgets, drops its peer links, and boots again. */
 /**
  * A drain (SIGTERM, or the RM's): once only; a passive primary answering before its backups stops
  * and flushes first (`draining`); a replica that has a place to hand over reports `leaving` and
@@ -293,6 +289,7 @@ const drainTransitions = () => [
   { target: '.stopped' as const },
 ];
 
+/** The lease ran out while recovering: the replica forgets, drops its peer links, and boots again. */
 const leaseExpired = () => ({ target: 'booting' as const, actions: ['assignForgotten' as const, 'wantPeers' as const, 'startOver' as const] });
 
 export const serverMachine = setup({
@@ -331,7 +328,6 @@ export const serverMachine = setup({
     isFromServerPeer: ({ event }) => 'origin' in event && event.origin.via === PEER_PORT && event.origin.peer?.role === 'server',
     /** Serving or recovering, within its lease: it has a place in the membership to hand over. */
     mayHandOver: and([not('isSuspended'), not(stateIn({ role: 'booting' }))]),
-    /** A passive primary with backups linked: they get its final checkpoint before it leaves. */
     /**
      * A passive primary that answers before its backups took the request (`durability = checkpoint`),
      * with backups linked: it must stop answering and give them its final state before it leaves.
@@ -952,6 +948,8 @@ export const serverMachine = setup({
     },
   },
 });
+
+export { phaseOf };
 
 function hasEpoch(f: Frame): f is PeerFrame | ReadyFrame {
   return isPeerFrame(f) || f.kind === 'ready';

@@ -15,6 +15,7 @@ const USAGE = `usage: steadfast COMMAND [options]   (steadfast COMMAND --help fo
   server   --name S1 [--config FILE]                      a replica server
   client   --name C1 [--config FILE] [--count N] [--interval S] [--stdin]
   drain    NAME [--config FILE]                           hand server NAME's role over and stop it
+  members  [list | add NAME | remove NAME]                the servers etcd holds as members
   cluster  [--config FILE] [--mode M] [--clients N]      the whole cluster here, one process per role
   scenario active|passive [--config FILE]                the seed's eight steps against a fresh cluster
   chaos    --mode active|passive --seconds N             faults against a fresh cluster, histories checked
@@ -37,6 +38,7 @@ const commands: Record<string, () => Promise<Command>> = {
   server: async () => (await import('./server.js')).serverCommand,
   client: async () => (await import('./client.js')).clientCommand,
   drain: async () => (await import('./drain.js')).drainCommand,
+  members: async () => (await import('./members.js')).membersCommand,
   cluster: async () => (await import('./cluster.js')).clusterCommand,
   scenario: async () => (await import('./scenario.js')).scenarioCommand,
   chaos: async () => (await import('./chaos.js')).chaosCommand,

@@ -12,6 +12,7 @@ import { CLIENT_OPTIONS } from '../../src/cli/client.js';
 import { CLUSTER_OPTIONS } from '../../src/cli/cluster.js';
 import { DIAGRAM_OPTIONS } from '../../src/cli/diagram.js';
 import { DRAIN_OPTIONS } from '../../src/cli/drain.js';
+import { MEMBERS_OPTIONS } from '../../src/cli/members.js';
 import { GFD_OPTIONS } from '../../src/cli/gfd.js';
 import { LFD_OPTIONS } from '../../src/cli/lfd.js';
 import { RM_OPTIONS } from '../../src/cli/rm.js';
@@ -63,6 +64,7 @@ describe('docs/configuration.md', () => {
       chaos: CHAOS_OPTIONS,
       diagram: DIAGRAM_OPTIONS,
       drain: DRAIN_OPTIONS,
+      members: MEMBERS_OPTIONS,
       verify: VERIFY_OPTIONS,
     };
     for (const [command, options] of Object.entries(commands)) {

@@ -2,8 +2,14 @@
  * A reload of the configuration (SIGHUP, docs/operations.md): what a new text changes, and what the
  * RM makes of it (servers retired are drained by the machine and never launched again).
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
-import { membershipChanges } from '../../src/config/load.js';
+import { Reloader } from '../../src/cli/reload.js';
+import { loadConfig, membershipChanges } from '../../src/config/load.js';
+import { parseMembers, withMembers } from '../../src/coordination/members.js';
+import type { LogEvent } from '../../src/log/events.js';
 import { clusterIni } from '../../src/sim/cluster.js';
 import { initialMembership, onAdd, onDelete, onReconfigure, onServing } from '../../src/core/replication.js';
 
@@ -56,5 +62,52 @@ describe('reload: the RM retires servers the configuration no longer names', () 
     m = onReconfigure(m, ['S1', 'S2', 'S3']);
     expect(m.retired).to.deep.equal([]);
     expect(onDelete(m, 'S3').commands.filter((c) => c.kind === 'launch')).to.deep.equal([{ kind: 'launch', server: 'S3' }]);
+  });
+});
+
+describe('reload: the file read again by a running RM or GFD', () => {
+  const dirs: string[] = [];
+  after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  const setUp = (servers: number) => {
+    const dir = mkdtempSync(join(tmpdir(), 'steadfast-reload-'));
+    dirs.push(dir);
+    const file = join(dir, 'cluster.ini');
+    writeFileSync(file, ini(servers));
+    const lines: string[] = [];
+    const print = (e: LogEvent) => void lines.push(e.event === 'note' ? e.text : e.event);
+    const reloader = new Reloader({ path: file }, loadConfig({ path: file }), print, 'RM');
+    return { file, lines, reloader };
+  };
+
+  it('says which servers came and went since the last read, and refuses a fixed change with nothing changed', () => {
+    const { file, lines, reloader } = setUp(3);
+    writeFileSync(file, ini(4));
+    const added = reloader.next(null)!;
+    expect([added.added, added.removed, added.config.servers.map((s) => s.name)]).to.deep.equal([['S4'], [], ['S1', 'S2', 'S3', 'S4']]);
+    writeFileSync(file, ini(3, { mode: 'passive' }));
+    expect(reloader.next(null)).to.equal(null);
+    expect(lines).to.deep.equal(['reload refused: these cannot change while the cluster runs: [cluster] mode (nothing changed)']);
+    writeFileSync(file, ini(3));
+    const removed = reloader.next(null)!;
+    expect([removed.added, removed.removed]).to.deep.equal([[], ['S4']]);
+  });
+
+  it("with etcd's members: the file cut to them; a member the file does not describe is refused", () => {
+    const { file, lines, reloader } = setUp(3);
+    writeFileSync(file, ini(4));
+    const cut = reloader.next(['S1', 'S2', 'S3'])!;
+    expect([cut.added, cut.removed]).to.deep.equal([[], []]);
+    expect(reloader.next(['S1', 'S2', 'S3', 'S4'])!.added).to.deep.equal(['S4']);
+    expect(reloader.next(['S1', 'S5'])).to.equal(null);
+    expect(lines[0]).to.match(/^reload refused: members in etcd that .* does not describe: S5 \(nothing changed\)$/);
+  });
+
+  it("etcd's value: a list of names, or nothing usable", () => {
+    expect(parseMembers('["S2","S1","S2"]')).to.deep.equal(['S1', 'S2']);
+    expect(parseMembers('{"S1":1}')).to.equal(null);
+    expect(parseMembers('not json')).to.equal(null);
+    const config = loadConfig({ path: setUp(3).file });
+    const { config: cut, unknown } = withMembers(config, ['S1', 'S9']);
+    expect([cut.servers.map((s) => s.name), cut.lfds.map((l) => l.name), unknown]).to.deep.equal([['S1'], ['LFD1'], ['S9']]);
   });
 });

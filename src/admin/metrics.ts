@@ -22,6 +22,18 @@ export interface RoleMetrics extends EventObserver {
   timeDisk(disk: Disk): Disk;
 }
 
+/**
+ * A refusal's reason (free text, src/protocol/session.ts) as one of a few kinds, so that the series
+ * has a handful of labels, not one per peer name.
+ */
+export function refusalKind(reason: string): string {
+  if (/^authentication failed|^the certificate does not name/.test(reason)) return 'unauthenticated';
+  if (/^no \w+ named .* in the configuration/.test(reason)) return 'unknown name';
+  if (/^protocol version/.test(reason)) return 'version';
+  if (/not allowed|not expected|second hello|may not say hello|expected a|'s link$| reached /.test(reason)) return 'not allowed';
+  return 'malformed';
+}
+
 /** Requests waiting for their answer that are remembered at most (one never answered is forgotten, oldest first). */
 const MAX_WAITING = 4096;
 
@@ -38,7 +50,12 @@ export function createRoleMetrics(role: string, name: string, now: () => number 
   const relaunches = new Counter({ name: 'steadfast_relaunches_total', help: 'Starts of its server by this LFD after its first', registers: [registry] });
   const detections = new Counter({ name: 'steadfast_detections_total', help: 'Failures of its server this LFD detected, by kind: crash (connection lost) or hang (no heartbeat answer)', labelNames: ['kind'], registers: [registry] });
   const checkpoints = new Counter({ name: 'steadfast_checkpoints_total', help: 'Checkpoints sent (primary) and taken (backup), and recoveries taken', labelNames: ['direction'], registers: [registry] });
-  const refused = new Counter({ name: 'steadfast_refused_frames_total', help: 'Frames refused on any link (malformed, not allowed there, unauthenticated)', registers: [registry] });
+  const refused = new Counter({
+    name: 'steadfast_refused_frames_total',
+    help: 'Frames refused on any link, by reason: malformed, not allowed (there, or from that sender), unauthenticated, unknown name, version',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
   const leading = new Gauge({ name: 'steadfast_leading', help: 'With coordinator = etcd: 1 while this RM or GFD leads, 0 while it stands by', registers: [registry] });
   const answered = new Counter({ name: 'steadfast_client_requests_total', help: "A client's requests answered, by outcome: reply or failed", labelNames: ['outcome'], registers: [registry] });
   const latency = new Histogram({ name: 'steadfast_client_request_seconds', help: "From a client's first send of a request to its first answer", buckets: SECONDS, registers: [registry] });
@@ -114,7 +131,7 @@ export function createRoleMetrics(role: string, name: string, now: () => number 
       sentAt.delete(e.request.num);
       if (at !== undefined) latency.observe((now() - at) / 1000);
     },
-    'link.refused': () => refused.inc(),
+    'link.refused': (e) => refused.inc({ reason: refusalKind(e.reason) }),
   };
   const observe = (e: LogEvent): void => (handlers[e.event] as ((e: LogEvent) => void) | undefined)?.(e);
 

@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
-import { createRoleMetrics, type RoleMetrics } from '../../src/admin/metrics.js';
+import { createRoleMetrics, refusalKind, type RoleMetrics } from '../../src/admin/metrics.js';
 import { READINESS } from '../../src/admin/readiness.js';
 import type { LogEvent } from '../../src/log/events.js';
 import { fromCallback } from 'xstate';
@@ -69,6 +69,22 @@ describe('admin: metrics from printed events', () => {
     const family = parsePrometheusTextFormat(await m.registry.metrics()).find((f) => f.name === 'steadfast_client_request_seconds')!;
     // 7 ms: above the 5 ms bucket, within the 10 ms one.
     expect(family.metrics[0]!.buckets).to.include({ '0.005': '0', '0.01': '1', '+Inf': '1' });
+  });
+
+  it('counts refused frames by kind of reason, from what the sessions say', async () => {
+    const m = createRoleMetrics('server', 'S1');
+    const reasons = [
+      "frame 'ready' not allowed on this link",
+      "frame 'checkpoint' from S3 on S2's link",
+      'authentication failed: lfd LFD9 did not prove the cluster\'s secret',
+      'no server named S4 in the configuration (S1, S2, S3)',
+      'protocol version 2 not supported',
+      'unterminated frame: more than 1048576 characters',
+    ];
+    expect(reasons.map(refusalKind)).to.deep.equal(['not allowed', 'not allowed', 'unauthenticated', 'unknown name', 'version', 'malformed']);
+    feed(m, reasons.map((reason) => ({ event: 'link.refused', name: 'S1', peer: 'L1', reason })));
+    expect((await sample(m, 'steadfast_refused_frames_total', { reason: 'not allowed' }))?.value).to.equal('2');
+    expect((await sample(m, 'steadfast_refused_frames_total', { reason: 'malformed' }))?.value).to.equal('1');
   });
 
   it('wants only the events it counts, so a quiet role builds no per-request line for nothing', () => {

@@ -7,7 +7,7 @@
 import { createInterface } from 'node:readline';
 import type { App } from '../app/app.js';
 import { SINK_ENV } from '../inspect/env.js';
-import { configFile, formatEndpoint, membershipChanges, overridesToArgs, readConfigText } from '../config/load.js';
+import { formatEndpoint, overridesToArgs } from '../config/load.js';
 import type { ClusterConfig } from '../config/types.js';
 import type { ServerStatusFrame } from '../protocol/frames.js';
 import { COMMON_HELP, UsageError, appOf, childArgs, commonFlags, configFrom, parse, type Options } from './args.js';
@@ -16,6 +16,7 @@ import { Labeler, colourWanted, eventText, table } from './cluster/output.js';
 import { queryAnyRm, queryServer, reachable } from '../transport/query.js';
 import { MAIN, StartError, startGfd, startLfd, startRm } from './cluster/start.js';
 import { drainServer } from './drain.js';
+import { Reloader } from './reload.js';
 import { Supervisor, type Member, type RoleKind } from './cluster/supervisor.js';
 
 export const CLUSTER_HELP = `steadfast cluster [--config FILE] [--mode active|passive] [--clients N]
@@ -92,8 +93,6 @@ export async function clusterCommand(argv: string[]): Promise<number> {
   const flags = commonFlags(values);
   if (flags.help) return void console.log(CLUSTER_HELP), 0;
   let config = configFrom(flags);
-  const file = configFile({ path: flags.configPath });
-  let configText = file === null ? null : readConfigText(file);
   const app = await appOf(config);
   let clientCount = config.clients.length;
   if (values.clients !== undefined) {
@@ -114,6 +113,8 @@ export async function clusterCommand(argv: string[]): Promise<number> {
     if (outputOpen) process.stdout.write(labeler.line(name, text) + '\n');
   };
   const say = (text: string) => out('cluster', text);
+  // The cluster's own check of the file before it tells the RM and GFD: the same as theirs.
+  const reloader = new Reloader({ path: flags.configPath, overrides: flags.overrides }, config, (e) => say(e.event === 'note' ? e.text : e.event), 'cluster');
 
   const progress = new Map<string, ClientProgress>();
   /** What each GFD printed last (a GFD has no status frame). */
@@ -292,23 +293,15 @@ export async function clusterCommand(argv: string[]): Promise<number> {
    * removed server's LFD is stopped with SIGTERM, which drains its server first (the RM drains it too).
    */
   const reload = async () => {
-    if (file === null || configText === null) return say('reload refused: the cluster runs on the embedded default: there is no file to read again');
-    let next: ClusterConfig;
-    let changes: ReturnType<typeof membershipChanges>;
-    let text: string;
-    try {
-      text = readConfigText(file);
-      changes = membershipChanges(configText, text, file.shown);
-      if (changes.fixed.length > 0) return say(`reload refused: these cannot change while the cluster runs: ${changes.fixed.join(', ')} (nothing changed)`);
-      next = configFrom(flags);
-    } catch (err) {
-      return say(`reload refused: ${(err as Error).message} (nothing changed)`);
-    }
+    if (config.etcd !== null) return say('reload: with coordinator = etcd the members are etcd\'s: steadfast members add|remove NAME');
+    const event = reloader.next(null);
+    if (event === null) return;
     const before = config;
-    configText = text;
-    config = next;
-    for (const leader of [...next.rms, ...next.gfds]) sup.signal(leader.name, 'SIGHUP');
-    say(`reloading ${file.shown}: ${changes.added.length + changes.removed.length === 0 ? 'no server added or removed' : [...changes.added.map((s) => `${s} added`), ...changes.removed.map((s) => `${s} removed`)].join(', ')}`);
+    config = event.config;
+    const changes = event;
+    for (const leader of [...config.rms, ...config.gfds]) sup.signal(leader.name, 'SIGHUP');
+    const said = [...changes.added.map((s) => `${s} added`), ...changes.removed.map((s) => `${s} removed`)];
+    say(`reloading ${config.source}: ${said.length === 0 ? 'no server added or removed' : said.join(', ')}`);
     for (const server of changes.removed) {
       const lfd = before.lfds.find((l) => l.server === server)?.name;
       if (lfd === undefined) continue;
@@ -317,11 +310,11 @@ export async function clusterCommand(argv: string[]): Promise<number> {
       if (pid !== null) say(`stopping ${lfd} (pid ${pid}); it drains ${server} first`);
     }
     for (const server of changes.added) {
-      const lfd = next.lfds.find((l) => l.server === server)?.name;
+      const lfd = config.lfds.find((l) => l.server === server)?.name;
       if (lfd === undefined) continue;
       kinds.set(lfd, 'lfd');
       try {
-        started(await startLfd(sup, next, lfd, startTimeoutMs));
+        started(await startLfd(sup, config, lfd, startTimeoutMs));
       } catch (err) {
         say(`could not start ${lfd}: ${(err as Error).message}`);
       }

@@ -56,19 +56,19 @@ async function prepareAdmin(opts: RunOptions): Promise<{ serve: AdminStart; tran
   if (!address) return null;
   const role = opts.inspect?.role ?? 'role';
   const [metrics, { READINESS }, { startAdmin }] = await Promise.all([
-    opts.metrics ?? roleMetrics(address, role, opts.name),
+    opts.metrics ?? import('../admin/metrics.js').then((m) => m.createRoleMetrics(role, opts.name)),
     import('../admin/readiness.js'),
     import('../admin/http.js'),
   ]);
-  observeEvents(metrics!);
+  observeEvents(metrics);
   const serve: AdminStart = async (actor) => {
-    const endpoint = await startAdmin({ ...address, actor, metrics: metrics!, ready: READINESS[role] ?? (() => ({ ready: true, reason: 'running' })) });
+    const endpoint = await startAdmin({ ...address, actor, metrics, ready: READINESS[role] ?? (() => ({ ready: true, reason: 'running' })) });
     // Straight to standard error, like the inspector's address: it must show even under --quiet.
     const host = address.host.includes(':') ? `[${address.host}]` : address.host;
     process.stderr.write(`${opts.name}: admin endpoint on http://${host}:${endpoint.port} (/healthz, /readyz, /metrics)\n`);
     return endpoint;
   };
-  return { serve, transport: metrics!.watch(opts.transport) };
+  return { serve, transport: metrics.watch(opts.transport) };
 }
 
 /**

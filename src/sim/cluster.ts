@@ -108,8 +108,6 @@ export function serverPhase(snapshot: { status: string; value: unknown; context:
   return snapshot.status === 'active' ? phaseOf(snapshot) : null;
 }
 
-export { tapTransport };
-
 // ---------------------------------------------------------------------------------------------
 // Server processes and the LFDs' launcher
 

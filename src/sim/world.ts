@@ -12,6 +12,7 @@ import type { ServerContext } from '../actors/server.js';
 import type { App } from '../app/index.js';
 import { KvWorkload } from '../check/kv-workload.js';
 import { parseConfig } from '../config/load.js';
+import { tapTransport } from '../transport/tap.js';
 import type { ClusterConfig } from '../config/types.js';
 import type { LogEvent, Print } from '../log/events.js';
 import type { Frame, Mode, Phase } from '../protocol/frames.js';
@@ -288,7 +289,7 @@ export class World {
     const proc = this.procs.add(new ServerProc(server, this.procs.newPid(), this.sched, this.net, host, (p) => this.halt(p)));
     const env = this.env(proc.key, proc.net, proc);
     // Observe what it sends; a server that cannot bind its ports exits, as `steadfast server` does.
-    const transport = cluster.tapTransport(env.transport, {
+    const transport = tapTransport(env.transport, {
       command: (command) => {
         if (command.type === 'send') this.observer.serverSends(proc, command.frame);
       },

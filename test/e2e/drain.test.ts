@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import { connect, type Client } from '../../src/client/index.js';
-import { agreedLog, checkAnswers, load, longestSilence } from '../support/load.js';
+import { agreedLog, answeredMore, checkAnswers, load, longestSilence } from '../support/load.js';
 import { killAllAndCheck, queryStatus, startRole, until, waitForLine, writeConfig } from '../support/processes.js';
 
 const T = 15_000;
@@ -38,8 +38,8 @@ describe('e2e: drain (a planned hand-over)', function () {
 
     /** Waits until `ms` after `from`, and until every client was answered 10 more times. */
     const goOn = async (from: number, ms: number) => {
-      const counts = running.answers.map((a) => a.length);
-      await until(async () => performance.now() >= from + ms && running.answers.every((a, i) => a.length >= counts[i]! + 10), T, () => 'every client answered 10 more times');
+      await answeredMore(running, 10);
+      await until(async () => performance.now() >= from + ms, T, () => `${ms} ms after it`);
     };
 
     const drainAt = performance.now();

@@ -9,8 +9,8 @@ import { expect } from 'chai';
 import { connect, type Client } from '../../src/client/index.js';
 import { requireEtcd, startEtcd, stopEtcd } from '../support/etcd.js';
 import { startRm, writeHaConfig } from '../support/ha-cluster.js';
-import { agreedLog, checkAnswers, load, together } from '../support/load.js';
-import { killAllAndCheck, startRole, until, waitForLine, type Role } from '../support/processes.js';
+import { agreedLog, answeredMore, checkAnswers, load, together } from '../support/load.js';
+import { killAllAndCheck, startRole, waitForLine, type Role } from '../support/processes.js';
 
 const T = 20_000;
 
@@ -45,10 +45,7 @@ describe('e2e: members in etcd (steadfast members add|remove)', function () {
     await waitForLine(rm, /RM1: primary is S1$/, T);
     for (let i = 0; i < 2; i++) clients.push(await connect({ config: cluster.file, name: `E${i + 1}` }));
     let running = load(clients, 'a');
-    const more = async (n: number) => {
-      const counts = running.answers.map((a) => a.length);
-      await until(async () => running.answers.every((a, i) => a.length >= counts[i]! + n), T, () => `every client answered ${n} more times`);
-    };
+    const more = (n: number) => answeredMore(running, n);
     await more(10);
 
     const wrong = await members('add', 'S9');

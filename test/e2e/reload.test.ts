@@ -9,8 +9,8 @@ import { writeFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { connect, type Client } from '../../src/client/index.js';
 import { clusterIni } from '../../src/sim/cluster.js';
-import { agreedLog, checkAnswers, load, together } from '../support/load.js';
-import { FAST, HOST, killAllAndCheck, startRole, until, waitForLine, writeConfig, type Role } from '../support/processes.js';
+import { agreedLog, answeredMore, checkAnswers, load, together } from '../support/load.js';
+import { FAST, HOST, killAllAndCheck, startRole, waitForLine, writeConfig, type Role } from '../support/processes.js';
 
 const T = 15_000;
 
@@ -41,10 +41,7 @@ describe('e2e: reload (SIGHUP) adds and removes a server under load', function (
     await waitForLine(rm, /RM: 3 members: S1, S2, S3$/, T);
     for (let i = 0; i < 4; i++) clients.push(await connect({ config: cluster.file, name: `L${i + 1}` }));
     let running = load(clients, 'a');
-    const more = async (n: number) => {
-      const counts = running.answers.map((a) => a.length);
-      await until(async () => running.answers.every((a, i) => a.length >= counts[i]! + n), T, () => `every client answered ${n} more times`);
-    };
+    const more = (n: number) => answeredMore(running, n);
     const hangUp = (...roles: Role[]) => roles.forEach((r) => process.kill(r.pid, 'SIGHUP'));
     await more(10);
 

@@ -16,6 +16,12 @@ export interface Load {
   stop(): Promise<void>;
 }
 
+/** Waits (bounded) until every client of `run` was answered `n` more times than now. */
+export async function answeredMore(run: Load, n: number): Promise<void> {
+  const counts = run.answers.map((a) => a.length);
+  await until(async () => run.answers.every((a, i) => a.length >= counts[i]! + n), T, () => `every client answered ${n} more times`);
+}
+
 /** The longest time any client went without an answer between `from` and `to` (performance.now()). */
 export function longestSilence(run: Load, from: number, to: number): number {
   let longest = 0;

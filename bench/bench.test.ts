@@ -188,6 +188,7 @@ const results: BenchResults = {
     settings: { heartbeat_freq: 1, heartbeat_timeout: 3, checkpoint_freq: 5, durability: 'sync' },
     loadClients: 2,
     crash: [crash(1), crash(2)],
+    drain: [{ ...crash(3), lfdFailedMs: NaN }],
     hang: [{ trial: 1, victim: 'S2', lfdFailedMs: 3000, rmDeleteMs: 3010, relaunchedReadyMs: 3600 }],
     bigSettings: {},
     big: [],

@@ -12,6 +12,8 @@
  *   heartbeat_timeout, SIGKILLs the process, reports delete), then the relaunch as above.
  * - recovery with a 10 MB state (`app = log`, 100 entries of 100 KB): kill -9 of a backup → the
  *   relaunched replica serving.
+ * - drain: SIGTERM to the primary (a graceful hand-over, docs/operations.md), measured as the crash
+ *   is (its LFD prints no `failed`): what the clients see of a planned stop, beside an unplanned one.
  *
  * The kill comes at a random moment. Before each trial the victim has answered its LFD's
  * heartbeats for at least 2 × heartbeat_timeout + 0.5 s, so the LFDs' restart-storm guard (a server
@@ -28,7 +30,7 @@ export interface CrashTrial {
   trial: number;
   victim: string;
   newPrimary: string;
-  /** Milliseconds after the SIGKILL was sent. */
+  /** Milliseconds after the SIGKILL (a drain: SIGTERM) was sent. NaN for a drain (no failure). */
   lfdFailedMs: number;
   rmDeleteMs: number;
   rmPrimaryMs: number;
@@ -63,6 +65,7 @@ export interface RecoveryTrial {
 
 export interface FailoverOptions {
   crashTrials: number;
+  drainTrials: number;
   hangTrials: number;
   bigTrials: number;
   loadClients: number;
@@ -77,6 +80,8 @@ export interface FailoverResult {
   settings: Record<string, string | number>;
   loadClients: number;
   crash: CrashTrial[];
+  /** SIGTERM to the primary: the same measures as a crash. */
+  drain: CrashTrial[];
   hang: HangTrial[];
   bigSettings: Record<string, string | number>;
   big: RecoveryTrial[];
@@ -161,7 +166,11 @@ async function crashTrials(cluster: BenchCluster, opts: FailoverOptions, out: Fa
       w();
     });
   try {
-    for (let trial = 1; trial <= opts.crashTrials; trial++) {
+    const primaryTrials = [
+      ...Array.from({ length: opts.crashTrials }, (_, i) => ({ trial: i + 1, signal: 'SIGKILL' as const })),
+      ...Array.from({ length: opts.drainTrials }, (_, i) => ({ trial: i + 1, signal: 'SIGTERM' as const })),
+    ];
+    for (const { trial, signal } of primaryTrials) {
       const victim = (await cluster.status()).primary;
       await stable(cluster, victim);
       await replied(() => last.every((l) => l.server === victim), `every client served by ${victim}`);
@@ -170,9 +179,9 @@ async function crashTrials(cluster: BenchCluster, opts: FailoverOptions, out: Fa
       const marks = { rm: cluster.rm.mark(), lfd: lfd.mark(), lfds: cluster.lfds.map((l) => l.mark()) };
       const before = last.map((l) => l.at);
       const t0 = performance.now();
-      kill(cluster.pids.get(victim)!, 'SIGKILL');
+      kill(cluster.pids.get(victim)!, signal);
       const rmDelete = await lineAt(cluster.rm, /RM: 2 members/, marks.rm);
-      const failed = await lineAt(lfd, new RegExp(`: ${victim} failed \\(`), marks.lfd);
+      const failed = signal === 'SIGKILL' ? await lineAt(lfd, new RegExp(`: ${victim} failed \\(`), marks.lfd) : NaN;
       const primaryLine = await waitForLine(cluster.rm, /RM: primary is (S\d+)$/, WAIT_MS, marks.rm);
       const newPrimary = primaryLine.match[1]!;
       // Each client's first reply from the new primary after the kill.
@@ -199,10 +208,11 @@ async function crashTrials(cluster: BenchCluster, opts: FailoverOptions, out: Fa
         relaunchedReadyMs: ready - t0,
         rmShowsReadyMs: rmReadyAt - t0,
       };
-      out.crash.push(t);
+      (signal === 'SIGKILL' ? out.crash : out.drain).push(t);
       opts.log(
-        `  crash ${trial}: kill -9 ${victim} → RM delete ${t.rmDeleteMs.toFixed(0)} ms, ${newPrimary} replies ` +
-          `${t.firstReplyMs.toFixed(0)}–${t.allRepliedMs.toFixed(0)} ms, ${victim} serving again ${t.relaunchedReadyMs.toFixed(0)} ms`,
+        `  ${signal === 'SIGKILL' ? 'crash' : 'drain'} ${trial}: ${signal === 'SIGKILL' ? 'kill -9' : 'SIGTERM'} ${victim} → RM delete ${t.rmDeleteMs.toFixed(0)} ms, ` +
+          `${newPrimary} replies ${t.firstReplyMs.toFixed(0)}–${t.allRepliedMs.toFixed(0)} ms (longest silence ${t.maxClientGapMs.toFixed(0)} ms), ` +
+          `${victim} serving again ${t.relaunchedReadyMs.toFixed(0)} ms`,
       );
     }
     for (let trial = 1; trial <= opts.hangTrials; trial++) {
@@ -260,7 +270,7 @@ async function bigStateTrials(opts: FailoverOptions, out: FailoverResult): Promi
 
 export async function runFailover(opts: FailoverOptions): Promise<FailoverResult> {
   const cluster = await startCluster({ mode: 'passive', durability: 'sync' });
-  const out: FailoverResult = { settings: cluster.settings, loadClients: opts.loadClients, crash: [], hang: [], bigSettings: {}, big: [], errors: [] };
+  const out: FailoverResult = { settings: cluster.settings, loadClients: opts.loadClients, crash: [], drain: [], hang: [], bigSettings: {}, big: [], errors: [] };
   const broke = (phase: string) => (err: Error) => {
     const first = (err.stack ?? err.message).split('\n').slice(0, 8).join('\n');
     out.errors.push(`${phase}: ${first}`);
@@ -275,7 +285,7 @@ export async function runFailover(opts: FailoverOptions): Promise<FailoverResult
   try {
     if (opts.hangTrials > 0) {
       const fresh = await startCluster({ mode: 'passive', durability: 'sync' });
-      await crashTrials(fresh, { ...opts, crashTrials: 0 }, out).catch(broke('hang trials'));
+      await crashTrials(fresh, { ...opts, crashTrials: 0, drainTrials: 0 }, out).catch(broke('hang trials'));
     }
   } catch (err) {
     broke('hang trials')(err as Error);

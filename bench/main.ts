@@ -53,6 +53,7 @@ const throughputOptions: Omit<ThroughputOptions, 'log'> = {
 };
 const failoverOptions: Omit<FailoverOptions, 'log'> = {
   crashTrials: quick ? 3 : 20,
+  drainTrials: quick ? 3 : 20,
   hangTrials: quick ? 2 : 20,
   bigTrials: quick ? 1 : 6,
   loadClients: 8,

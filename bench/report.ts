@@ -56,6 +56,8 @@ export function failureRows(r: FailoverResult): { key: string; label: string; sa
     { key: 'gap', label: 'kill -9 primary → a client\'s 1st reply from new primary', samples: r.crash.flatMap((t) => t.clientFirstReplyMs) },
     { key: 'gapAll', label: 'kill -9 primary → every client served again', samples: r.crash.map((t) => t.allRepliedMs) },
     { key: 'silence', label: 'longest client silence (last reply → next)', samples: r.crash.map((t) => t.maxClientGapMs) },
+    { key: 'drainGap', label: 'drain (SIGTERM) primary → a client\'s 1st reply from new primary', samples: (r.drain ?? []).flatMap((t) => t.clientFirstReplyMs) },
+    { key: 'drainSilence', label: 'drain (SIGTERM) primary → longest client silence', samples: (r.drain ?? []).map((t) => t.maxClientGapMs) },
     { key: 'relaunchSmall', label: 'kill -9 → relaunched replica serving (small state, warm spare)', samples: r.crash.map((t) => t.relaunchedReadyMs) },
     { key: 'relaunchBig', label: `kill -9 → relaunched replica serving (${bigLabel(r)}, cold start)`, samples: r.big.map((t) => t.relaunchedReadyMs) },
   ];

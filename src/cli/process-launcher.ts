@@ -75,6 +75,9 @@ function attach(server: string, pid: number, sendBack: (e: LauncherReport) => vo
 /** How long after a launch the next spare is started, so that it does not compete with the recovery. */
 const SPARE_DELAY_MS = 2000;
 
+/** How a server was started: a spare is used only for a launch started the same way. */
+const startedHow = (argv: string[], extra: Record<string, string>): string => JSON.stringify([argv, extra]);
+
 /** A started child process and what it was started with. */
 interface Started {
   child: ChildProcess;
@@ -93,7 +96,7 @@ function spawnServer(mainScript: string, argv: string[], extra: Record<string, s
   }
   // Whatever the state of its child's input, it never ends this process (EPIPE from a spare that died).
   child.stdin?.on('error', () => {});
-  return { child, how: JSON.stringify([argv, extra]) };
+  return { child, how: startedHow(argv, extra) };
 }
 
 /**
@@ -109,7 +112,7 @@ export function processLauncher(
   let standby: Started | null = null;
   let standbyTimer: NodeJS.Timeout | null = null;
   // A spare still waiting when this process exits is stopped (its input closing would stop it too).
-  process.once('exit', () => standby?.child.kill('SIGKILL'));
+  if (spare) process.once('exit', () => standby?.child.kill('SIGKILL'));
 
   const prepareSpare = (argv: string[], extra: Record<string, string>) => {
     if (standbyTimer !== null) clearTimeout(standbyTimer);
@@ -127,7 +130,7 @@ export function processLauncher(
   const start = (argv: string[], extra: Record<string, string>): { child: ChildProcess; warm: boolean } => {
     const waiting = standby;
     standby = null;
-    if (waiting !== null && waiting.how === JSON.stringify([argv, extra]) && waiting.child.exitCode === null && waiting.child.signalCode === null) {
+    if (waiting !== null && waiting.how === startedHow(argv, extra) && waiting.child.exitCode === null && waiting.child.signalCode === null) {
       waiting.child.stdin!.end('start\n');
       return { child: waiting.child, warm: true };
     }

@@ -134,25 +134,33 @@ function applyStep(
   if (step.close) conn.close(CLOSE_REASONS.refused);
 }
 
-function runListener(driver: Driver, input: ListenerInput, sendBack: SendBack, receive: Receive): () => void {
-  let stopped = false;
-  let server: ListenHandle | null = null;
-  let next = 0;
-  const links = new Map<string, { conn: Conn; session: LinkSession }>();
-  const encode = frameEncoder(input.limits.maxFrame);
-
+/**
+ * Where a listener's or a links actor's events go: to its parent while it runs. Without batch kinds
+ * every event goes at once; with them, through an inbox: what one session step pushes is settled
+ * together (so that its frames form one batch even without turns), and what every connection read
+ * in a turn goes at its end. `emit` pushes and settles one event.
+ */
+function delivery(driver: Driver, batch: ListenerInput['batch'], sendBack: SendBack, running: () => boolean) {
   const deliver: SendBack = (event) => {
-    if (!stopped) sendBack(event);
+    if (running()) sendBack(event);
   };
-  // Without batch kinds every event goes at once, as it always did. With them, the events of one
-  // session step are settled together (so that its frames form one batch even without turns).
-  const inbox = input.batch ? new Inbox(deliver, input.batch, driver.atTurnEnd ?? null) : null;
+  const inbox = batch ? new Inbox(deliver, batch, driver.atTurnEnd ?? null) : null;
   const push: SendBack = inbox ? (event) => inbox.push(event) : deliver;
   const settle = (): void => inbox?.settle();
   const emit: SendBack = (event) => {
     push(event);
     settle();
   };
+  return { push, settle, emit };
+}
+
+function runListener(driver: Driver, input: ListenerInput, sendBack: SendBack, receive: Receive): () => void {
+  let stopped = false;
+  let server: ListenHandle | null = null;
+  let next = 0;
+  const links = new Map<string, { conn: Conn; session: LinkSession }>();
+  const encode = frameEncoder(input.limits.maxFrame);
+  const { push, settle, emit } = delivery(driver, input.batch, sendBack, () => !stopped);
 
   let names = input.names;
   const accept = (conn: Conn): void => {
@@ -263,17 +271,7 @@ function runLinks(driver: Driver, input: LinksInput, sendBack: SendBack, receive
   const links = new Map<string, { to: WantedPeer; link: OpenLink }>();
   const same = (a: WantedPeer, b: WantedPeer) => a.host === b.host && a.port === b.port;
   let stopped = false;
-  const deliver: SendBack = (event) => {
-    if (!stopped) sendBack(event);
-  };
-  // As a listener's (runListener): with batch kinds, what every link read in a turn goes at its end.
-  const inbox = input.batch ? new Inbox(deliver, input.batch, driver.atTurnEnd ?? null) : null;
-  const emit: SendBack = inbox
-    ? (event) => {
-        inbox.push(event);
-        inbox.settle();
-      }
-    : deliver;
+  const { emit } = delivery(driver, input.batch, sendBack, () => !stopped);
 
   const want = (peers: readonly WantedPeer[]): void => {
     for (const [name, { to, link }] of [...links]) {

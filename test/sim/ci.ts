@@ -19,5 +19,5 @@ export const CI_DISK_KV_SEEDS = { first: 245, runs: 8, minutes: 5, app: 'kv', di
  * detection takes (`RunOptions.longPartitions`, docs/partitions.md).
  */
 export const CI_LONG_PARTITION_SEEDS = { first: 261, runs: 25, minutes: 5, longPartitions: true } as const;
-/** Seeds 301–310 with drains too: servers told to hand their role over and stop (`RunOptions.drains`). */
-export const CI_DRAIN_SEEDS = { first: 301, runs: 10, minutes: 5, drains: true } as const;
+/** Seeds 301–306 with drains too: servers told to hand their role over and stop (`RunOptions.drains`). */
+export const CI_DRAIN_SEEDS = { first: 301, runs: 6, minutes: 5, drains: true } as const;

@@ -146,20 +146,6 @@ export function configFrom(flags: CommonFlags, role?: string): ClusterConfig {
   return loadConfig({ path: flags.configPath, overrides: flags.overrides, ...(role !== undefined && { role }) });
 }
 
-/**
- * The configuration as its file says when called (null when it cannot be read now): a role that
- * meets a server a reload added since it started looks it up there (`configNaming`).
- */
-export function configReader(flags: CommonFlags, role: string): () => ClusterConfig | null {
-  return () => {
-    try {
-      return configFrom(flags, role);
-    } catch {
-      return null;
-    }
-  };
-}
-
 /** The configured application, loaded and checked before anything starts (a bad module: exit 2). */
 export function appOf(config: ClusterConfig): Promise<App<any>> {
   return loadApp(config.cluster.app, config.appFrom);

@@ -8,7 +8,7 @@
  */
 import { createActor, type Actor } from 'xstate';
 import { clientMachine, type AnsweredEvent } from '../actors/client.js';
-import { DEFAULT_SETTINGS, loadConfig, loadTlsFiles, NAME_PATTERN } from '../config/load.js';
+import { configReader, DEFAULT_SETTINGS, loadConfig, loadTlsFiles, NAME_PATTERN } from '../config/load.js';
 import type { ClusterConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
 import type { Mode } from '../protocol/frames.js';
@@ -72,7 +72,7 @@ export async function connect(options: ConnectOptions): Promise<Client> {
   const config = await configFor(options);
   const transport = transportFor(config.cluster);
   const actor = createActor(clientMachine.provide({ actors: { link: transport.link, links: transport.links } }), {
-    input: { name: options.name, config, print: options.print ?? quiet, stdin: true, intervalMs: 0, giveUp: false, reloadConfig: fileReader(options) },
+    input: { name: options.name, config, print: options.print ?? quiet, stdin: true, intervalMs: 0, giveUp: false, ...(typeof options.config === 'string' && { reloadConfig: configReader({ path: options.config, role: `client.${options.name}` }) }) },
   });
   return new LibraryClient(options.name, actor);
 }
@@ -97,19 +97,6 @@ async function configFor(options: ConnectOptions): Promise<ClusterConfig> {
     lfds: [],
     clients: [],
     tlsOverrides: {},
-  };
-}
-
-/** With an ini file: the file as it is when called, for servers a reload added since (null: unreadable). */
-function fileReader(options: ConnectOptions): (() => ClusterConfig | null) | undefined {
-  const path = options.config;
-  if (typeof path !== 'string') return undefined;
-  return () => {
-    try {
-      return loadConfig({ path, role: `client.${options.name}` });
-    } catch {
-      return null;
-    }
   };
 }
 

@@ -115,6 +115,20 @@ export interface LoadOptions {
   role?: string;
 }
 
+/**
+ * The configuration as its file says when called (null when it cannot be read now): a role or a
+ * client that meets a server a reload added since it started looks it up there (`configNaming`).
+ */
+export function configReader(opts: LoadOptions): () => ClusterConfig | null {
+  return () => {
+    try {
+      return loadConfig(opts);
+    } catch {
+      return null;
+    }
+  };
+}
+
 /** The file `loadConfig` reads (`--config FILE`, else `./cluster.ini`), or null for the embedded default. */
 export function configFile(opts: LoadOptions = {}): { file: string; shown: string } | null {
   const cwd = opts.cwd ?? process.cwd();

@@ -39,12 +39,6 @@ export interface Membership {
   /** Servers a reload took out of the configuration: drained, and never launched again. */
   retired: string[];
   /**
-   * The epoch in which the passive primary reported `serving` (0: none yet). Clients are sent to a
-   * primary only once it has, in the current epoch: it hears its `ready` through the GFD and its
-   * LFD, and a client told of it first would be refused (`not primary`) and wait to try again.
-   */
-  confirmed: number;
-  /**
    * The servers have data folders (docs/durability.md): whenever no member serves, the RM names the
    * member with the furthest history on disk, not the first to join. False: state in memory only.
    */
@@ -94,7 +88,7 @@ export interface Decision {
  */
 export function initialMembership(mode: Mode, configured: string[] = [], durable = false): Membership {
   return {
-    mode, epoch: 0, primary: null, members: {}, launched: [], lapsed: [], unverified: [], configured, retired: [], confirmed: 0, durable,
+    mode, epoch: 0, primary: null, members: {}, launched: [], lapsed: [], unverified: [], configured, retired: [], durable,
     choosing: { reports: {}, due: false, holders: null },
   };
 }
@@ -110,7 +104,7 @@ export function servingNames(m: Membership): string[] {
 /** Where clients should send: the serving primary (passive) or every serving replica (active). */
 export function clientServers(m: Membership): string[] {
   if (m.mode === 'active') return servingNames(m);
-  return m.primary !== null && m.members[m.primary]?.serving && m.confirmed === m.epoch ? [m.primary] : [];
+  return m.primary !== null && m.members[m.primary]?.serving ? [m.primary] : [];
 }
 
 /**
@@ -374,11 +368,8 @@ export function onServing(m: Membership, server: string, epoch: number): Decisio
   const member = m.members[server];
   // While the RM chooses from disk nobody serves: a recovery that completes meanwhile (from a primary
   // now gone) is done again from the chosen one, whose history may go further.
-  if (!member || epoch !== m.epoch || m.choosing) return { next: m, commands: [], warnings: [] };
-  // The primary says it serves in this epoch: from now on clients are sent to it.
-  const confirmed = server === m.primary ? epoch : m.confirmed;
-  if (member.serving) return { next: confirmed === m.confirmed ? m : { ...m, confirmed }, commands: [], warnings: [] };
-  const next: Membership = { ...m, confirmed, members: { ...m.members, [server]: { serving: true, recovered: true } } };
+  if (!member || epoch !== m.epoch || member.serving || m.choosing) return { next: m, commands: [], warnings: [] };
+  const next: Membership = { ...m, members: { ...m.members, [server]: { serving: true, recovered: true } } };
   // A recovered replica joins everybody's peer lists as serving; a first primary just confirms.
   const recovered = server !== m.primary || member.recovered;
   return { next, commands: recovered ? announce(next) : recoveryOrders(next), warnings: [] };

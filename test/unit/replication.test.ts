@@ -1,7 +1,7 @@
 /** The RM's membership decisions (SPEC §6 Deletion): when the last replica that held the state goes, it says so. */
 import { expect } from 'chai';
 import {
-  clientServers, initialMembership, onAdd, onChoiceDue, onDelete, onReport, onRestart, onServing, type Decision, type Membership,
+  initialMembership, onAdd, onChoiceDue, onDelete, onReport, onRestart, onServing, type Decision, type Membership,
 } from '../../src/core/replication.js';
 import type { ServerStatusFrame } from '../../src/protocol/frames.js';
 
@@ -235,20 +235,5 @@ describe('replication decisions: a fresh RM', () => {
   it('starts a fresh cluster with the first name and says nothing', () => {
     const { m, warnings } = run(['S2', 'S1', 'S3'].flatMap((s) => [(x: Membership) => onAdd(x, s), (x: Membership) => onReport(x, s, st(s, 0, null, 'booting'))]), fresh());
     expect([m.primary, m.epoch, warnings]).to.deep.equal(['S1', 1, []]);
-  });
-});
-
-describe('replication: clients are sent to a primary once it serves in its epoch', () => {
-  it('a promoted backup is named to clients only after its `serving` of the new epoch', () => {
-    let m: Membership = { ...initialMembership('passive'), choosing: null };
-    for (const s of ['S1', 'S2']) m = onAdd(m, s).next;
-    m = onServing(m, 'S1', m.epoch).next;
-    m = onServing(m, 'S2', m.epoch).next;
-    expect(clientServers(m)).to.deep.equal(['S1']);
-    m = onDelete(m, 'S1').next;
-    expect([m.primary, m.members.S2!.serving, clientServers(m)]).to.deep.equal(['S2', true, []]);
-    expect(onServing(m, 'S2', m.epoch - 1).next.confirmed).to.not.equal(m.epoch);
-    m = onServing(m, 'S2', m.epoch).next;
-    expect(clientServers(m)).to.deep.equal(['S2']);
   });
 });

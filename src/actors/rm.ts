@@ -13,6 +13,7 @@ import { answer, print, runEffects, sendOn, transportSlots, type Effect, refused
 import { clientPortOf, linksOf, listenOn, wantServers } from './wiring.js';
 import { noLeadership, ofElection, standbyLines, type LeadCommand, type LeadEvent } from './leadership.js';
 import {
+  carryConfirmation,
   clientServers,
   initialMembership,
   memberNames,
@@ -88,6 +89,11 @@ export interface RmContext {
   held: Effect[];
   /** Servers that left (drained) and wait for `released`: sent once a primary serves (or nobody is left). */
   leaving: string[];
+  /**
+   * Where clients were last told to send. A new passive primary is named only once it says it
+   * serves (`clientServers`): a client sent there before its `ready` arrived would be refused.
+   */
+  shown: string[];
 }
 
 /**
@@ -107,8 +113,8 @@ type RmEvent = TransportEvent | LeadEvent | ReloadEvent | { type: 'probe.timeout
 /** The id of a probe's timeout. */
 const probeTimer = (server: string) => `probe:${server}`;
 
-function viewFor(client: string, m: Membership): ClientViewFrame {
-  return { kind: 'clientView', client, mode: m.mode, servers: clientServers(m) };
+function viewFor(client: string, mode: Mode, servers: string[]): ClientViewFrame {
+  return { kind: 'clientView', client, mode, servers };
 }
 
 const sameList = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -128,9 +134,11 @@ function announce(ctx: RmContext, { next, warnings }: Decision): Effect[] {
 }
 
 /** A new view for every client that asked, when the servers to send to changed. */
-function tellClients(ctx: RmContext, next: Membership): Effect[] {
-  if (sameList(clientServers(ctx.membership), clientServers(next))) return [];
-  return Object.entries(ctx.clients).map(([link, client]) => ({ kind: 'send', via: LISTENER, link, frame: viewFor(client, next) }));
+function tellClients(enqueue: DecideEnqueue, ctx: RmContext, next: Membership): Effect[] {
+  const servers = clientServers(next) ?? ctx.shown;
+  if (sameList(ctx.shown, servers)) return [];
+  enqueue.assign(() => ({ shown: servers }));
+  return Object.entries(ctx.clients).map(([link, client]) => ({ kind: 'send', via: LISTENER, link, frame: viewFor(client, next.mode, servers) }));
 }
 
 /** The id of the wait for configured servers before the RM chooses from disk. */
@@ -170,10 +178,10 @@ function dispatch(enqueue: DispatchEnqueue, self: AnyActorRef, ctx: RmContext, s
  */
 function decide(enqueue: DecideEnqueue, self: AnyActorRef, context: RmContext, decision: Decision): void {
   const prev = context.membership;
-  const next = decision.next;
+  const next = carryConfirmation(prev, decision.next);
   enqueue.assign(() => ({ membership: next }));
   runEffects(enqueue, self, context.print, announce(context, decision));
-  dispatch(enqueue, self, context, [...toGfd(context, decision.commands), ...tellClients(context, next)], next.epoch);
+  dispatch(enqueue, self, context, [...toGfd(context, decision.commands), ...tellClients(enqueue, context, next)], next.epoch);
   releaseLeft(enqueue, self, context, next);
   const ask = awaitingReports(next);
   if (ask.length > 0) {
@@ -196,7 +204,7 @@ function decide(enqueue: DecideEnqueue, self: AnyActorRef, context: RmContext, d
  */
 function releaseLeft(enqueue: DecideEnqueue, self: AnyActorRef, context: RmContext, next: Membership): void {
   if (context.leaving.length === 0) return;
-  if (clientServers(next).length === 0 && memberNames(next).length > 0) return;
+  if (!clientServers(next)?.length && memberNames(next).length > 0) return;
   enqueue.assign(() => ({ leaving: [] }));
   const frames: Frame[] = context.leaving.map((server) => ({ kind: 'released', server }));
   runEffects(enqueue, self, context.print, toGfd(context, frames));
@@ -458,7 +466,7 @@ export const rmMachine = setup({
       assertEvent(event, 'frame.clientHello');
       const client = event.frame.client;
       enqueue.assign({ clients: { ...context.clients, [event.origin.link]: client } });
-      runEffects(enqueue, self, context.print, [answer(event.origin, viewFor(client, context.membership))]);
+      runEffects(enqueue, self, context.print, [answer(event.origin, viewFor(client, context.membership.mode, context.shown))]);
     }),
     answerDirectory: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'frame.directoryQuery');
@@ -491,7 +499,7 @@ export const rmMachine = setup({
       enqueue.sendTo(PROBES, wantProbes(context, []));
       enqueue.assign({
         membership: freshMembership(context.config, context.membership.mode),
-        gfdLink: null, restart: null, probes: {}, asking: [], recovering: [], held: [], granted: 0, leader, leaving: [],
+        gfdLink: null, restart: null, probes: {}, asking: [], recovering: [], held: [], granted: 0, leader, leaving: [], shown: [],
       });
     }),
     takeLeader: enqueueActions(({ enqueue, event }) => {
@@ -560,6 +568,7 @@ export const rmMachine = setup({
     granted: input.config.etcd === null ? ALWAYS : 0,
     held: [],
     leaving: [],
+    shown: [],
   }),
   entry: 'printMembers',
   initial: 'starting',

@@ -39,6 +39,12 @@ export interface Membership {
   /** Servers a reload took out of the configuration: drained, and never launched again. */
   retired: string[];
   /**
+   * The epoch in which the passive primary reported `serving` (0: none yet). Clients are sent to a
+   * primary only once it has, in the current epoch: it hears its `ready` through the GFD and its
+   * LFD, and a client told of it first would be refused (`not primary`) and wait to try again.
+   */
+  confirmed: number;
+  /**
    * The servers have data folders (docs/durability.md): whenever no member serves, the RM names the
    * member with the furthest history on disk, not the first to join. False: state in memory only.
    */
@@ -88,7 +94,7 @@ export interface Decision {
  */
 export function initialMembership(mode: Mode, configured: string[] = [], durable = false): Membership {
   return {
-    mode, epoch: 0, primary: null, members: {}, launched: [], lapsed: [], unverified: [], configured, retired: [], durable,
+    mode, epoch: 0, primary: null, members: {}, launched: [], lapsed: [], unverified: [], configured, retired: [], confirmed: 0, durable,
     choosing: { reports: {}, due: false, holders: null },
   };
 }
@@ -101,10 +107,24 @@ export function servingNames(m: Membership): string[] {
   return memberNames(m).filter((s) => m.members[s]!.serving);
 }
 
-/** Where clients should send: the serving primary (passive) or every serving replica (active). */
-export function clientServers(m: Membership): string[] {
+/**
+ * Where clients should send: the serving primary (passive) or every serving replica (active); null
+ * while a passive primary serves by the RM's count but has not said so in its epoch (`confirmed`):
+ * clients keep the view they have until then.
+ */
+export function clientServers(m: Membership): string[] | null {
   if (m.mode === 'active') return servingNames(m);
-  return m.primary !== null && m.members[m.primary]?.serving ? [m.primary] : [];
+  if (m.primary === null || !m.members[m.primary]?.serving) return [];
+  return m.confirmed === m.epoch ? [m.primary] : null;
+}
+
+/**
+ * A new epoch with the same primary needs no new `serving` before clients are sent there: the
+ * primary serves on in its old epoch until its new `ready` comes.
+ */
+export function carryConfirmation(prev: Membership, next: Membership): Membership {
+  const same = next.primary !== null && next.primary === prev.primary && prev.confirmed === prev.epoch;
+  return same && next.confirmed !== next.epoch ? { ...next, confirmed: next.epoch } : next;
 }
 
 /**
@@ -368,8 +388,11 @@ export function onServing(m: Membership, server: string, epoch: number): Decisio
   const member = m.members[server];
   // While the RM chooses from disk nobody serves: a recovery that completes meanwhile (from a primary
   // now gone) is done again from the chosen one, whose history may go further.
-  if (!member || epoch !== m.epoch || member.serving || m.choosing) return { next: m, commands: [], warnings: [] };
-  const next: Membership = { ...m, members: { ...m.members, [server]: { serving: true, recovered: true } } };
+  if (!member || epoch !== m.epoch || m.choosing) return { next: m, commands: [], warnings: [] };
+  // The primary says it serves in this epoch: from now on clients are sent to it.
+  const confirmed = server === m.primary ? epoch : m.confirmed;
+  if (member.serving) return { next: confirmed === m.confirmed ? m : { ...m, confirmed }, commands: [], warnings: [] };
+  const next: Membership = { ...m, confirmed, members: { ...m.members, [server]: { serving: true, recovered: true } } };
   // A recovered replica joins everybody's peer lists as serving; a first primary just confirms.
   const recovered = server !== m.primary || member.recovered;
   return { next, commands: recovered ? announce(next) : recoveryOrders(next), warnings: [] };
@@ -479,8 +502,11 @@ export function onRestart(
     const next = startChoosing({ ...m, members, epoch: seen, launched, unverified: [] }, reports);
     return settle({ next, commands: launches, warnings: [] });
   }
-  // A member serves: it keeps serving, and nothing is chosen from disk (that would demote it).
-  const next: Membership = { ...m, members, primary, epoch: primary === null ? seen : seen + 1, launched, unverified: [], choosing: null };
+  // A member serves: it keeps serving, and nothing is chosen from disk (that would demote it). A
+  // primary that was one already takes clients at once: it serves on in its epoch until its `ready`.
+  const epoch = primary === null ? seen : seen + 1;
+  const confirmed = primary !== null && ready(primary) && statuses[primary]?.role === 'primary' ? epoch : m.confirmed;
+  const next: Membership = { ...m, members, primary, epoch, confirmed, launched, unverified: [], choosing: null };
   return { next, commands: [...announce(next), ...launches], warnings };
 }
 

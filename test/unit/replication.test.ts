@@ -1,7 +1,7 @@
 /** The RM's membership decisions (SPEC §6 Deletion): when the last replica that held the state goes, it says so. */
 import { expect } from 'chai';
 import {
-  initialMembership, onAdd, onChoiceDue, onDelete, onReport, onRestart, onServing, type Decision, type Membership,
+  carryConfirmation, clientServers, initialMembership, onAdd, onChoiceDue, onDelete, onReport, onRestart, onServing, type Decision, type Membership,
 } from '../../src/core/replication.js';
 import type { ServerStatusFrame } from '../../src/protocol/frames.js';
 
@@ -235,5 +235,41 @@ describe('replication decisions: a fresh RM', () => {
   it('starts a fresh cluster with the first name and says nothing', () => {
     const { m, warnings } = run(['S2', 'S1', 'S3'].flatMap((s) => [(x: Membership) => onAdd(x, s), (x: Membership) => onReport(x, s, st(s, 0, null, 'booting'))]), fresh());
     expect([m.primary, m.epoch, warnings]).to.deep.equal(['S1', 1, []]);
+  });
+});
+
+describe('replication: clients are sent to a new primary once it serves in its epoch', () => {
+  const twoServing = (): Membership => {
+    let m: Membership = { ...initialMembership('passive'), choosing: null };
+    for (const s of ['S1', 'S2']) m = onAdd(m, s).next;
+    m = onServing(m, 'S1', m.epoch).next;
+    return onServing(m, 'S2', m.epoch).next;
+  };
+
+  it('a promoted backup is pending (clients keep their view) until its `serving` of the new epoch', () => {
+    let m = twoServing();
+    expect(clientServers(m)).to.deep.equal(['S1']);
+    m = onDelete(m, 'S1').next;
+    expect([m.primary, m.members.S2!.serving, clientServers(m)]).to.deep.equal(['S2', true, null]);
+    expect(clientServers(onServing(m, 'S2', m.epoch - 1).next)).to.equal(null);
+    expect(clientServers(onServing(m, 'S2', m.epoch).next)).to.deep.equal(['S2']);
+  });
+
+  it('a new epoch with the same primary keeps it named; one with a new primary does not', () => {
+    const m = twoServing();
+    const bumped: Membership = { ...m, epoch: m.epoch + 1 };
+    expect(clientServers(bumped)).to.equal(null);
+    expect(clientServers(carryConfirmation(m, bumped))).to.deep.equal(['S1']);
+    expect(clientServers(carryConfirmation(m, { ...bumped, primary: 'S2' }))).to.equal(null);
+  });
+
+  it('a restarted RM names a primary at once when its status says it is one', () => {
+    const status = (server: string, role: 'primary' | 'backup'): ServerStatusFrame =>
+      ({ kind: 'serverStatus', server, mode: 'passive', role, phase: 'ready', state: '', clients: [], checkpoint: 0, epoch: 4, pid: 1 });
+    const fresh: Membership = { ...initialMembership('passive'), choosing: null };
+    const kept = onRestart(fresh, ['S1', 'S2'], 4, { S1: status('S1', 'backup'), S2: status('S2', 'primary') }, ['S1', 'S2']).next;
+    expect([kept.primary, clientServers(kept)]).to.deep.equal(['S2', ['S2']]);
+    const promoted = onRestart(fresh, ['S1'], 4, { S1: status('S1', 'backup') }, ['S1', 'S2']).next;
+    expect([promoted.primary, clientServers(promoted)]).to.deep.equal(['S1', null]);
   });
 });

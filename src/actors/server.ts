@@ -329,14 +329,16 @@ export const serverMachine = setup({
     /** Serving or recovering, within its lease: it has a place in the membership to hand over. */
     mayHandOver: and([not('isSuspended'), not(stateIn({ role: 'booting' }))]),
     /**
-     * A passive primary that answers before its backups took the request (`durability = checkpoint`),
-     * with backups linked: it must stop answering and give them its final state before it leaves.
+     * A passive primary with backups linked stops taking requests before it leaves: with
+     * `durability = checkpoint` it must give them its final state first (it answered before they
+     * took what it answered); with `sync` they hold all it answered already, and taking no more lets
+     * the hand-over run on quiet processes (bench: a drain's longest client silence below a kill's).
      * Any other replica serves on until it is released: everything it answered is at the others
-     * already (sync: the backups acknowledged it; active: every replica took it in order), and what
-     * it answers meanwhile is acknowledged the same way, or not answered at all once they moved on.
+     * already (active: every replica took it in order), and what it answers meanwhile is
+     * acknowledged the same way, or not answered at all once they moved on.
      */
     mustStopToHandOver: ({ context }) =>
-      context.mode === 'passive' && context.role === 'primary' && context.cluster.durability === 'checkpoint' && context.up.some((p) => context.peers.includes(p)),
+      context.mode === 'passive' && context.role === 'primary' && context.up.some((p) => context.peers.includes(p)),
     isLeaving: ({ context }) => context.leaving,
     isFlushAnswer: ({ context, event }) =>
       event.type === 'frame.heartbeat' && 'origin' in event && event.origin.via === PEER_LINKS && context.handover.awaiting.includes(event.frame.from),
@@ -611,8 +613,12 @@ export const serverMachine = setup({
         print({ event: 'server.phase', name: context.name, phase: 'draining', reason: 'takes no more requests, hands its role over, then stops' }),
       ]),
     ),
-    /** The final checkpoint to every linked backup, each followed on its link by a heartbeat whose answer shows it was taken. */
+    /**
+     * `durability = checkpoint`: the final checkpoint to every linked backup, each followed on its
+     * link by a heartbeat whose answer shows it was taken (`sync`: nothing to flush).
+     */
     flushToBackups: enqueueActions(({ enqueue, self, context }) => {
+      if (context.cluster.durability !== 'checkpoint') return;
       const backups = context.peers.filter((p) => context.up.includes(p));
       const step = checkpointTo(context, backups);
       const marks = backups.map((to) => toPeer(to, { kind: 'heartbeat', from: context.name, to, count: step.data.checkpoint }));

@@ -10,7 +10,7 @@ import { lastNumberOf } from '../protocol/codec.js';
 import { PASSING_REFUSALS, type FailedFrame, type Mode, type ReplyFrame, type RequestFrame } from '../protocol/frames.js';
 import type { TransportEvent } from '../transport/types.js';
 import { print, runEffects, sendOn, transportSlots, type Effect, refusedLine } from './effects.js';
-import { clientPortOf, configNaming, linksOf, wantServers } from './wiring.js';
+import { clientPortOf, configNaming, directoryServer, linksOf, wantServers } from './wiring.js';
 
 export interface ClientInput {
   name: string;
@@ -94,10 +94,9 @@ type ClientEvent = TransportEvent | ClientLineEvent | { type: 'service.seen' } |
 /**
  * Passive: after a refusal that the primary of the RM's latest view is about to lift, the same
  * number goes again this much later (to the primary of the RM's view by then), not after a whole
- * `heartbeat_timeout` without a reply. The RM tells its clients of a new primary directly, but the
- * primary hears its `ready` through the GFD and its LFD, so a client can get there first and be
- * told `not primary`; a replica whose lease ran out says `suspended` until the RM assigns it again
- * or names another.
+ * `heartbeat_timeout` without a reply. The RM names a new primary only once it said it serves,
+ * but a view can still cross a role change on the way (`not primary`), and a replica whose lease
+ * ran out says `suspended` until the RM assigns it again or names another.
  */
 export const REFUSAL_RETRY_MS = 20;
 const passing: readonly string[] = Object.values(PASSING_REFUSALS);
@@ -192,15 +191,33 @@ export const clientMachine = setup({
     linkRms: enqueueActions(({ enqueue, context }) => {
       enqueue.sendTo(RM_LINK, { type: 'links.want', peers: context.config.rms.map(({ name, host, port }) => ({ name, host, port })) });
     }),
-    /** Where the RM says to send: a link to each of those servers (those linked already stay). */
-    takeView: enqueueActions(({ enqueue, context, event }) => {
+    /**
+     * Where the RM says to send: a link to each of those servers (those linked already stay). A
+     * server neither the configuration nor its file names (a reload added it since this client
+     * started, or it knows only the RM) is asked of the RM's directory.
+     */
+    takeView: enqueueActions(({ enqueue, self, context, event }) => {
       assertEvent(event, 'frame.clientView');
       const { mode, servers } = event.frame;
       const config = configNaming(context.config, servers, context.reloadConfig);
       enqueue.sendTo(SERVER_LINKS, wantServers(config.servers, servers, clientPortOf));
+      if (servers.some((name) => !config.servers.some((s) => s.name === name))) {
+        runEffects(enqueue, self, context.print, [sendOn(RM_LINK, { kind: 'directoryQuery', client: context.name }, event.origin.link)]);
+      }
       // Told only by an event of its own: a second region taking `frame.clientView` would pre-empt this.
       if (servers.length > 0) enqueue.raise({ type: 'service.seen' });
       enqueue.assign({ mode, servers, up: context.up.filter((s) => servers.includes(s)), config });
+    }),
+    /** The RM's directory: the servers it names that this client did not know, linked if the view names them. */
+    takeDirectory: enqueueActions(({ enqueue, context, event }) => {
+      assertEvent(event, 'frame.directory');
+      const added = event.frame.servers
+        .filter(({ server }) => !context.config.servers.some((s) => s.name === server))
+        .map(directoryServer);
+      if (added.length === 0) return;
+      const config = { ...context.config, servers: [...context.config.servers, ...added] };
+      enqueue.assign({ config });
+      enqueue.sendTo(SERVER_LINKS, wantServers(config.servers, context.servers, clientPortOf));
     }),
     assignRmUp: assign(({ context, event }) => {
       assertEvent(event, 'link.up');
@@ -348,6 +365,7 @@ export const clientMachine = setup({
     'link.up': [{ guard: 'isFromRm', actions: ['assignRmUp', 'askRm'] }, { guard: 'isFromServerLink', actions: 'assignServerUp' }],
     'link.down': [{ guard: 'isFromRm', actions: 'assignRmDown' }, { actions: 'assignServerDown' }],
     'frame.clientView': { guard: 'isFromRm', actions: 'takeView' },
+    'frame.directory': { guard: 'isFromRm', actions: 'takeDirectory' },
     'frame.reply': { guard: 'isDuplicateReply', actions: 'discardDuplicate' },
     'frame.failed': { guard: 'isDuplicateReply', actions: 'discardDuplicate' },
     'frame.error': { actions: 'noteError' },

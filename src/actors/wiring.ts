@@ -1,6 +1,6 @@
 /** The inputs of transport actors, built in one place: every link and listener carries the same limits. */
 import type { ClusterConfig, ClusterSettings, Endpoint, ServerConfig } from '../config/types.js';
-import type { RoleKind } from '../protocol/frames.js';
+import type { DirectoryFrame, RoleKind } from '../protocol/frames.js';
 import type { BatchKind, Limits, LinkInput, LinksInput, ListenerInput, Peer, PortKind, TransportCommand } from '../transport/types.js';
 
 export function limitsOf(cluster: ClusterSettings): Limits {
@@ -54,6 +54,11 @@ export function wantServers(servers: readonly ServerConfig[], names: readonly st
     return [{ name, host, port }];
   });
   return { type: 'links.want', peers };
+}
+
+/** A server as a client knows it from the RM's directory (`<RM, …, directory>`): its client port only. */
+export function directoryServer({ server, host, port }: DirectoryFrame['servers'][number]): ServerConfig {
+  return { name: server, host, port, peerHost: host, peerPort: 0 };
 }
 
 /**

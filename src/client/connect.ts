@@ -8,6 +8,7 @@
  */
 import { createActor, type Actor } from 'xstate';
 import { clientMachine, type AnsweredEvent } from '../actors/client.js';
+import { directoryServer } from '../actors/wiring.js';
 import { configReader, DEFAULT_SETTINGS, loadConfig, loadTlsFiles, NAME_PATTERN } from '../config/load.js';
 import type { ClusterConfig } from '../config/types.js';
 import type { Print } from '../log/events.js';
@@ -93,7 +94,7 @@ async function configFor(options: ConnectOptions): Promise<ClusterConfig> {
     rms: [{ name: RM_NAME, ...rm }],
     // A client never talks to the GFD.
     gfds: [],
-    servers: directory.servers.map((s) => ({ name: s.server, host: s.host, port: s.port, peerHost: s.host, peerPort: 0 })),
+    servers: directory.servers.map(directoryServer),
     lfds: [],
     clients: [],
     tlsOverrides: {},

@@ -131,6 +131,22 @@ describeBoth('client', (harness, kind) => {
     ]);
   });
 
+  it('asks the RM\'s directory for a server its configuration does not name (one a reload added), then sends there', async () => {
+    const h = harness();
+    const rm = rmFake(h, 'passive', ['S3']);
+    const directory = h.config.servers.map((s) => ({ server: s.name, host: s.host, port: s.port }));
+    const answer = rm.fake.onEvent!;
+    rm.fake.onEvent = (event) => {
+      if (event.type === 'frame.directoryQuery') rm.fake.reply(event.origin, { kind: 'directory', servers: directory });
+      answer(event);
+    };
+    const s3 = serverFake(h, 'S3');
+    const c1 = h.client('C1', { count: 2, config: { ...h.config, servers: h.config.servers.filter((s) => s.name !== 'S3') } });
+    await h.until(() => c1.actor.getSnapshot().status === 'done', 'the client done', 5000);
+    expect(nums(s3)).to.deep.equal([1, 2]);
+    expect(rm.fake.frames('directoryQuery').map((g) => g.frame.client)).to.deep.equal(['C1']);
+  });
+
   it('passive: without a reply within heartbeat_timeout, sends the same number to the primary again', async () => {
     const h = harness();
     rmFake(h, 'passive', ['S1']);

@@ -596,8 +596,10 @@ export class Harness {
     return this.start('RM', (hooks) => startRole('rm', this.env('RM'), mode ? { mode } : {}, hooks));
   }
 
-  client(name: string, opts: { count?: number; intervalMs?: number; giveUp?: boolean } = {}): Role<ClientActor> {
-    return this.start(name, (hooks) => startRole('client', this.env(name), { name, ...opts }, hooks));
+  /** `config`: what the client knows instead of the cluster's configuration (fewer servers, say). */
+  client(name: string, opts: { count?: number; intervalMs?: number; giveUp?: boolean; config?: ClusterConfig } = {}): Role<ClientActor> {
+    const { config, ...input } = opts;
+    return this.start(name, (hooks) => startRole('client', { ...this.env(name), ...(config && { config }) }, { name, ...input }, hooks));
   }
 
   /** A stand-in on the harness transport; stopped by `close()`. */

@@ -32,5 +32,20 @@ describeBoth('RM client views', (harness) => {
     h.current(primary)!.kill();
     await h.until(() => servers(first).at(-1) !== primary && servers(second).at(-1) !== primary, 'the new primary on both connections', 5000);
     expect(servers(first).at(-1)).to.equal(servers(second).at(-1));
+    // Named once it serves: in between, clients kept the old view (a `wait` would count towards giving up).
+    const since = servers(first).slice(servers(first).indexOf(primary));
+    expect(since, 'views from the first naming the old primary').to.deep.equal([primary, servers(first).at(-1)]);
+  });
+
+  it('answers a client connection\'s directory question with every configured server\'s client port', async () => {
+    const h = harness();
+    h.rm();
+    const f = viewer(h, 'asker');
+    await h.until(() => f.frames('clientView').length > 0, 'a view', 5000);
+    f.send('rm', { kind: 'directoryQuery', client: 'C1' });
+    await h.until(() => f.frames('directory').length > 0, 'the directory', 5000);
+    expect(f.frames('directory')[0]!.frame.servers).to.deep.equal(
+      h.config.servers.map((s) => ({ server: s.name, host: s.host, port: s.port })),
+    );
   });
 });

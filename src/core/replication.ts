@@ -40,8 +40,9 @@ export interface Membership {
   retired: string[];
   /**
    * The epoch in which the passive primary reported `serving` (0: none yet). Clients are sent to a
-   * primary only once it has, in the current epoch: it hears its `ready` through the GFD and its
-   * LFD, and a client told of it first would be refused (`not primary`) and wait to try again.
+   * new primary only once it has, in the current epoch: it hears its `ready` through the GFD and
+   * its LFD, and a client told of it first would be refused (`not primary`) and wait to try again.
+   * The same primary in a new epoch keeps it (`carryConfirmation`).
    */
   confirmed: number;
   /**

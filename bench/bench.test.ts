@@ -258,6 +258,14 @@ describe('bench: report writers', () => {
     expect(byWhat.get('passive sync throughput at 32 clients / echo ≥ 45 %')).to.be.a('boolean');
   });
 
+  it('judges a drain\'s longest client silence against the kills of the same run', () => {
+    const judged = (r: BenchResults) => targets(r).filter((t) => t.what.startsWith('drain')).map((t) => `${t.goal}: ${t.met}`);
+    expect(judged(results)).to.deep.equal(["p99 < kill -9's p99 (70 ms): false"]);
+    const r = structuredClone(results);
+    r.failover!.drain = [{ ...r.failover!.drain[0]!, maxClientGapMs: 60 }];
+    expect(judged(r)).to.deep.equal(["p99 < kill -9's p99 (70 ms): true"]);
+  });
+
   it('judges latency at one client where the figures have that point', () => {
     const r = structuredClone(results);
     const one = { ...structuredClone(r.throughput!.points[0]!), clients: 1, latency: summarize([0.2, 0.3, 0.4]) };

@@ -139,6 +139,11 @@ export function targets(results: BenchResults): Target[] {
     push('gap', 'passive failover gap', 'p50', 200);
     push('gap', 'passive failover gap', 'p99', 120);
     push('relaunchSmall', 'relaunch to serving, small state', 'p50', 300);
+    // A planned hand-over is judged against the crashes of the same run, on the same cluster and load.
+    const [kill, drain] = [rows.get('silence')!, rows.get('drainSilence')!];
+    if (kill.n > 0 && drain.n > 0) {
+      out.push({ what: 'drain: longest client silence', goal: `p99 < kill -9's p99 (${f0(kill.p99)} ms)`, value: drain.p99, unit: 'ms', met: drain.p99 < kill.p99 });
+    }
   }
   return out;
 }
@@ -272,7 +277,7 @@ export function table(results: BenchResults): string {
   const t = targets(results);
   if (t.length > 0) {
     lines.push('');
-    lines.push('Targets (issues 8 and 20)');
+    lines.push('Targets (issues 8, 20 and 21)');
     for (const x of t) lines.push(`${x.met ? 'met   ' : 'MISSED'}  ${x.what}: ${x.unit === '%' ? f0(x.value) : f0(x.value)} ${x.unit} (goal ${x.goal})`);
   }
   return lines.join('\n');

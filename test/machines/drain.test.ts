@@ -51,10 +51,12 @@ describeBoth('drain: a planned hand-over', (harness) => {
     expect(rm.actor.getSnapshot().context.leaving).to.deep.equal([]);
   });
 
-  it('passive (durability = sync): the primary leaves, what it answered is at the new primary', async () => {
+  it('passive (durability = sync): the primary takes no more requests and leaves, what it answered is at the new primary', async () => {
     const h = harness().use({ mode: 'passive', durability: 'sync', app: 'log' });
     const { how } = await drainUnderLoad(h, 'S1');
     expect(how).to.equal('exit code 0');
+    // It stopped taking requests (`draining`) rather than serving on (`leaving`).
+    expect(h.lines('S1').filter((l) => /S1: (draining|leaving)/.test(l)).map((l) => /S1: (\w+)/.exec(l)![1])).to.deep.equal(['draining']);
   });
 
   it('passive: a backup just leaves, and the primary goes on', async () => {

@@ -93,7 +93,7 @@ export function inspectAddress(value: string | undefined, flag = '--inspect'): {
 }
 
 /** A flag's value as a positive number (`integer`: a whole one); `fallback` when it is absent. */
-export function positive(flag: string, value: string | undefined, fallback: number, integer = false): number {
+export function positive<F extends number | undefined>(flag: string, value: string | undefined, fallback: F, integer = false): number | F {
   if (value === undefined) return fallback;
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
@@ -109,9 +109,11 @@ export function parse<O extends Options>(argv: string[], options: O, allowPositi
   try {
     return parseArgs({ args: expandInspect(argv), options: { ...(common ? commonOptions : {}), ...options }, allowPositionals, strict: true }) as Parsed<O>;
   } catch (err) {
-    // parseArgs says e.g. "Unknown option '--foo'. To specify a positional argument starting ...":
-    // keep its first sentence, the part a person needs.
-    throw new UsageError((err as Error).message.split('. ')[0]!.replace(/\.$/, ''));
+    // parseArgs says e.g. "Unknown option '--foo'. To specify a positional argument starting ...",
+    // over lines at times: keep its first sentence, the part a person needs, on one line.
+    const first = (err as Error).message.split(/\.\s/)[0]!.replace(/\.$/, '');
+    const flag = /^Option '(--[\w-]+)' argument is ambiguous$/.exec(first)?.[1];
+    throw new UsageError(flag === undefined ? first : `${first}: a value starting with a dash is written ${flag}=VALUE`);
   }
 }
 

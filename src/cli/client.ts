@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import { clientMachine, type ClientOutput } from '../actors/client.js';
 import { createPrinter } from '../log/printer.js';
 import { configReader, NAME_PATTERN } from '../config/load.js';
-import { COMMON_HELP, UsageError, commonFlags, configFrom, parse, type Options } from './args.js';
+import { COMMON_HELP, UsageError, commonFlags, configFrom, parse, positive, type Options } from './args.js';
 import { historyTap } from './history-tap.js';
 import { runRole } from './run-role.js';
 import { transportFor } from '../transport/tcp.js';
@@ -21,15 +21,6 @@ replies, discards duplicates, follows the RM to the serving replicas. Any name w
                  (a partition that suspends every replica) however long it lasts
 
 ${COMMON_HELP}`;
-
-function positiveNumber(flag: string, value: string | undefined, integer: boolean): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new UsageError(`${flag}: not a positive ${integer ? 'whole number' : 'number'}: '${value}'`);
-  }
-  return n;
-}
 
 /** The flags of this command besides the common ones (docs/configuration.md lists them). */
 export const CLIENT_OPTIONS = {
@@ -50,8 +41,8 @@ export async function clientCommand(argv: string[]): Promise<number> {
   const name = values.name;
   if (name === undefined) throw new UsageError('--name is required');
   if (!NAME_PATTERN.test(name)) throw new UsageError(`--name: not a name ([A-Za-z0-9_-]{1,32}): '${name}'`);
-  const count = positiveNumber('--count', values.count, true);
-  const interval = positiveNumber('--interval', values.interval, false);
+  const count = positive('--count', values.count, undefined, true);
+  const interval = positive('--interval', values.interval, undefined);
   const tap = values.history === undefined ? null : historyTap(values.history);
   const printer = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'client' });
   const print = tap ? tap.wrap(printer) : printer;

@@ -10,7 +10,7 @@ import { SINK_ENV } from '../inspect/env.js';
 import { formatEndpoint, overridesToArgs } from '../config/load.js';
 import type { ClusterConfig } from '../config/types.js';
 import type { ServerStatusFrame } from '../protocol/frames.js';
-import { COMMON_HELP, UsageError, appOf, childArgs, commonFlags, configFrom, parse, type Options } from './args.js';
+import { COMMON_HELP, UsageError, appOf, childArgs, commonFlags, configFrom, parse, positive, type Options } from './args.js';
 import { processState } from './cluster/liveness.js';
 import { Labeler, colourWanted, eventText, table } from './cluster/output.js';
 import { queryAnyRm, queryServer, reachable } from '../transport/query.js';
@@ -71,14 +71,6 @@ export function adminPortsOf(config: ClusterConfig, clients: string[], first: nu
   return ports;
 }
 
-/** How many seconds, as a positive number. */
-function seconds(flag: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`${flag}: not a positive number: '${value}'`);
-  return n;
-}
-
 interface ClientProgress {
   answered: number;
   last: number;
@@ -102,7 +94,7 @@ export async function clusterCommand(argv: string[]): Promise<number> {
     }
     clientCount = n;
   }
-  const startTimeoutMs = seconds('--start-timeout', values['start-timeout'], 15) * 1000;
+  const startTimeoutMs = positive('--start-timeout', values['start-timeout'], 15) * 1000;
   const clients = config.clients.slice(0, clientCount).map((c) => c.name);
 
   const names = ['cluster', ...config.rms.map((r) => r.name), ...config.gfds.map((g) => g.name), ...config.lfds.map((l) => l.name), ...config.servers.map((s) => s.name), ...config.clients.map((c) => c.name)];

@@ -129,6 +129,12 @@ describe('e2e: the command line', function () {
       expect(await expectUsageError(['rm', '--config', file, '--mode', 'hot'])).to.match(/--mode.*hot/);
       expect(await expectUsageError(['rm', '--config', file, '--heartbeat-freq', 'soon'])).to.match(/--heartbeat-freq.*soon/);
       expect(await expectUsageError(['client', '--name', 'C1', '--config', file, '--count', '0'])).to.match(/--count/);
+      expect(await expectUsageError(['client', '--name', 'C1', '--config', file, '--interval=-1'])).to.match(/--interval: not a positive number: '-1'/);
+      // parseArgs's own two-line message about a value that looks like a flag, on one line.
+      expect(await expectUsageError(['client', '--name', 'C1', '--config', file, '--interval', '-1'])).to.equal(
+        "steadfast: Option '--interval' argument is ambiguous: a value starting with a dash is written --interval=VALUE",
+      );
+      expect(await expectUsageError(['cluster', '--config', file, '--start-timeout', 'x'])).to.match(/--start-timeout: not a positive number: 'x'/);
     });
 
     it('a config file that cannot be read', async () => {

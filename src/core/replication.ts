@@ -34,10 +34,11 @@ export interface Membership {
    * would serve its empty state).
    */
   unverified: string[];
-  /** Every configured server: a fresh RM waits for each (or `heartbeat_timeout`) before it chooses. */
+  /**
+   * Every configured server: a fresh RM waits for each (or `heartbeat_timeout`) before it chooses,
+   * and only these are launched again when they go (not one a reload removed).
+   */
   configured: string[];
-  /** Servers a reload took out of the configuration: drained, and never launched again. */
-  retired: string[];
   /**
    * The epoch in which the passive primary reported `serving` (0: none yet). Clients are sent to a
    * new primary only once it has, in the current epoch: it hears its `ready` through the GFD and
@@ -95,7 +96,7 @@ export interface Decision {
  */
 export function initialMembership(mode: Mode, configured: string[] = [], durable = false): Membership {
   return {
-    mode, epoch: 0, primary: null, members: {}, launched: [], lapsed: [], unverified: [], configured, retired: [], confirmed: 0, durable,
+    mode, epoch: 0, primary: null, members: {}, launched: [], lapsed: [], unverified: [], configured, confirmed: 0, durable,
     choosing: { reports: {}, due: false, holders: null },
   };
 }
@@ -198,8 +199,8 @@ export function onAdd(m: Membership, server: string): Decision {
 }
 
 export function onDelete(m: Membership, server: string): Decision {
-  // A retired server (a reload removed it) is not started again.
-  const launch: Command[] = m.retired.includes(server) ? [] : [{ kind: 'launch', server }];
+  // Only a configured server is started again: not one a reload removed, even after an RM restart.
+  const launch: Command[] = m.configured.includes(server) ? [{ kind: 'launch', server }] : [];
   if (!m.members[server]) {
     // A repeated delete of one failure, or of a server never added: launch at most once.
     if (m.launched.includes(server)) return { next: m, commands: [], warnings: [] };
@@ -210,13 +211,12 @@ export function onDelete(m: Membership, server: string): Decision {
 }
 
 /**
- * A reload of the configuration (docs/operations.md): `configured` is the new list of servers;
- * those it no longer names are retired (never launched again; the RM drains those that are members),
- * and one named again is not.
+ * A reload of the configuration (docs/operations.md): `configured` is the new list of servers; those
+ * it no longer names are never launched again (the RM drains those that are members), and one named
+ * again is.
  */
 export function onReconfigure(m: Membership, configured: string[]): Membership {
-  const retired = [...new Set([...m.retired, ...m.configured])].filter((s) => !configured.includes(s));
-  return { ...m, configured, retired, launched: m.launched.filter((s) => configured.includes(s)) };
+  return { ...m, configured, launched: m.launched.filter((s) => configured.includes(s)) };
 }
 
 /**

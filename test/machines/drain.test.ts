@@ -121,7 +121,7 @@ describeBoth('drain: a planned hand-over', (harness) => {
     expect(proc.how).to.equal('exit code 0');
     await moreAnswers(h, names, 5, 5000);
     expect(h.launched('S3')).to.have.length(1);
-    expect(rm.actor.getSnapshot().context.membership.retired).to.deep.equal(['S3']);
+    expect(rm.actor.getSnapshot().context.membership.configured).to.deep.equal(['S1', 'S2']);
     expect(h.members('RM')).to.deep.equal(['S1', 'S2']);
     const views = await settle(h, clients);
     checkAnswered(h, views, 'after S3 was removed');

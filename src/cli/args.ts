@@ -4,7 +4,7 @@
  */
 import type { AnyActorLogic } from 'xstate';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ConfigError, loadConfig, parseOverrides } from '../config/load.js';
+import { ConfigError, loadConfig, parseOverrides, type LoadOptions } from '../config/load.js';
 import type { App } from '../app/app.js';
 import { loadApp } from '../app/load.js';
 import type { ClusterConfig, ClusterOverrides } from '../config/types.js';
@@ -143,9 +143,14 @@ export function commonFlags(values: Record<string, string | boolean | undefined>
   };
 }
 
-/** The configuration, with the TLS files of `role` (its section header: `server.S1`, `rm`, …) where it has its own. */
+/** How `role` (its section header: `server.S1`, `rm`, …) reads the configuration the flags name. */
+export function loadOptions(flags: CommonFlags, role?: string): LoadOptions {
+  return { path: flags.configPath, overrides: flags.overrides, ...(role !== undefined && { role }) };
+}
+
+/** The configuration, with the TLS files of `role` where it has its own. */
 export function configFrom(flags: CommonFlags, role?: string): ClusterConfig {
-  return loadConfig({ path: flags.configPath, overrides: flags.overrides, ...(role !== undefined && { role }) });
+  return loadConfig(loadOptions(flags, role));
 }
 
 /** The configured application, loaded and checked before anything starts (a bad module: exit 2). */

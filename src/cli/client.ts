@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import { clientMachine, type ClientOutput } from '../actors/client.js';
 import { createPrinter } from '../log/printer.js';
 import { configReader, NAME_PATTERN } from '../config/load.js';
-import { COMMON_HELP, UsageError, commonFlags, configFrom, parse, positive, type Options } from './args.js';
+import { COMMON_HELP, UsageError, commonFlags, configFrom, loadOptions, parse, positive, type Options } from './args.js';
 import { historyTap } from './history-tap.js';
 import { runRole } from './run-role.js';
 import { transportFor } from '../transport/tcp.js';
@@ -46,7 +46,7 @@ export async function clientCommand(argv: string[]): Promise<number> {
   const tap = values.history === undefined ? null : historyTap(values.history);
   const printer = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'client' });
   const print = tap ? tap.wrap(printer) : printer;
-  const reloadConfig = configReader({ path: flags.configPath, overrides: flags.overrides, role: `client.${name}` });
+  const reloadConfig = configReader(loadOptions(flags, `client.${name}`));
   const input = { name, config, print, count, intervalMs: interval === undefined ? undefined : interval * 1000, stdin: values.stdin, giveUp: !values['no-give-up'], reloadConfig };
   const code = await runRole(clientMachine, input, {
     transport: transportFor(config.cluster),

@@ -10,7 +10,7 @@ import { SINK_ENV } from '../inspect/env.js';
 import { formatEndpoint, overridesToArgs } from '../config/load.js';
 import type { ClusterConfig } from '../config/types.js';
 import type { ServerStatusFrame } from '../protocol/frames.js';
-import { COMMON_HELP, UsageError, appOf, childArgs, commonFlags, configFrom, parse, positive, type Options } from './args.js';
+import { COMMON_HELP, UsageError, appOf, childArgs, commonFlags, configFrom, loadOptions, parse, positive, type Options } from './args.js';
 import { processState } from './cluster/liveness.js';
 import { Labeler, colourWanted, eventText, table } from './cluster/output.js';
 import { queryAnyRm, queryServer, reachable } from '../transport/query.js';
@@ -106,7 +106,7 @@ export async function clusterCommand(argv: string[]): Promise<number> {
   };
   const say = (text: string) => out('cluster', text);
   // The cluster's own check of the file before it tells the RM and GFD: the same as theirs.
-  const reloader = new Reloader({ path: flags.configPath, overrides: flags.overrides }, config, (e) => say(e.event === 'note' ? e.text : e.event), 'cluster');
+  const reloader = new Reloader(loadOptions(flags), config, (e) => say(e.event === 'note' ? e.text : e.event), 'cluster');
 
   const progress = new Map<string, ClientProgress>();
   /** What each GFD printed last (a GFD has no status frame). */

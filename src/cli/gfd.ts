@@ -1,6 +1,6 @@
 import { gfdMachine } from '../actors/gfd.js';
 import { createPrinter } from '../log/printer.js';
-import { COMMON_HELP, commonFlags, leaderRole, parse, type Options } from './args.js';
+import { COMMON_HELP, commonFlags, leaderRole, loadOptions, parse, type Options } from './args.js';
 import { membership } from './membership.js';
 import { runRole } from './run-role.js';
 import { transportFor } from '../transport/tcp.js';
@@ -21,7 +21,7 @@ export async function gfdCommand(argv: string[]): Promise<number> {
   // With a coordinator the GFD campaigns among the GFDs and follows the RMs' election.
   const { config, name, actors } = await leaderRole(flags, 'gfd', values.name as string | undefined);
   const print = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'gfd' });
-  const load = { path: flags.configPath, overrides: flags.overrides, role: values.name === undefined ? 'gfd' : `gfd.${values.name}` };
+  const load = loadOptions(flags, values.name === undefined ? 'gfd' : `gfd.${values.name}`);
   const { config: members, attach } = await membership(load, config, print, name);
   return runRole(gfdMachine, { config: members, print, name }, { print, name, transport: transportFor(config.cluster), actors, inspect: { address: flags.inspect, role: 'gfd' }, admin: flags.admin, attach });
 }

@@ -1,6 +1,6 @@
 import { rmMachine } from '../actors/rm.js';
 import { createPrinter } from '../log/printer.js';
-import { COMMON_HELP, commonFlags, leaderRole, parse, type Options } from './args.js';
+import { COMMON_HELP, commonFlags, leaderRole, loadOptions, parse, type Options } from './args.js';
 import { membership } from './membership.js';
 import { runRole } from './run-role.js';
 import { transportFor } from '../transport/tcp.js';
@@ -21,7 +21,7 @@ export async function rmCommand(argv: string[]): Promise<number> {
   if (flags.help) return void console.log(RM_HELP), 0;
   const { config, name, actors } = await leaderRole(flags, 'rm', values.name as string | undefined);
   const print = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'rm' });
-  const load = { path: flags.configPath, overrides: flags.overrides, role: values.name === undefined ? 'rm' : `rm.${values.name}` };
+  const load = loadOptions(flags, values.name === undefined ? 'rm' : `rm.${values.name}`);
   const { config: members, attach } = await membership(load, config, print, name);
   return runRole(rmMachine, { config: members, print, name }, { print, name, transport: transportFor(config.cluster), actors, inspect: { address: flags.inspect, role: 'rm' }, admin: flags.admin, attach });
 }

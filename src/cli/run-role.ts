@@ -39,11 +39,12 @@ export interface RunOptions {
 
 type AdminStart = (actor: AnyActorRef) => Promise<{ close(): Promise<void> }>;
 
-/** With `--admin`: the role's metrics (prom-client is loaded only then); null without. */
+/** The role's metrics; prom-client is loaded only when they are made. */
+const loadMetrics = (role: string, name: string): Promise<RoleMetrics> => import('../admin/metrics.js').then((m) => m.createRoleMetrics(role, name));
+
+/** With `--admin`: the role's metrics; null without. */
 export async function roleMetrics(admin: RunOptions['admin'], role: string, name: string): Promise<RoleMetrics | null> {
-  if (!admin) return null;
-  const { createRoleMetrics } = await import('../admin/metrics.js');
-  return createRoleMetrics(role, name);
+  return admin ? loadMetrics(role, name) : null;
 }
 
 /**
@@ -56,7 +57,7 @@ async function prepareAdmin(opts: RunOptions): Promise<{ serve: AdminStart; tran
   if (!address) return null;
   const role = opts.inspect?.role ?? 'role';
   const [metrics, { READINESS }, { startAdmin }] = await Promise.all([
-    opts.metrics ?? import('../admin/metrics.js').then((m) => m.createRoleMetrics(role, opts.name)),
+    opts.metrics ?? loadMetrics(role, opts.name),
     import('../admin/readiness.js'),
     import('../admin/http.js'),
   ]);

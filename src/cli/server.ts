@@ -7,7 +7,7 @@ import type { Print } from '../log/events.js';
 import { createPrinter } from '../log/printer.js';
 import { DataDirError, openDataDir } from '../storage/node-disk.js';
 import { FormatError } from '../storage/records.js';
-import { COMMON_HELP, appOf, commonFlags, configFrom, parse, requireName, type Options } from './args.js';
+import { COMMON_HELP, appOf, commonFlags, configFrom, loadOptions, parse, requireName, type Options } from './args.js';
 import { roleMetrics, runRole } from './run-role.js';
 import type { Disk } from '../storage/disk.js';
 import { transportFor } from '../transport/tcp.js';
@@ -35,7 +35,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
   const print = createPrinter({ format: flags.logFormat, level: flags.logLevel, role: 'server' });
   const metrics = await roleMetrics(flags.admin, 'server', name);
   const disk = dataFolder(config.servers.find((s) => s.name === name)!, print, metrics ? (d) => metrics.timeDisk(d) : (d) => d);
-  const input = { name, config, app, pid: process.pid, print, reloadConfig: configReader({ path: flags.configPath, overrides: flags.overrides, role: `server.${name}` }), ...(disk && { disk }) };
+  const input = { name, config, app, pid: process.pid, print, reloadConfig: configReader(loadOptions(flags, `server.${name}`)), ...(disk && { disk }) };
   const inspect = { address: flags.inspect, role: 'server' };
   return runRole(serverMachine, input, { print, name, transport: transportFor(config.cluster), inspect, admin: flags.admin, metrics, termEvent: { type: 'drain' } });
 }
